@@ -1,0 +1,98 @@
+// Engine and Plan: prepare a set of tasks once, then run them frame after frame.
+//
+//   auto model = polyhead::Model::load_file("model.phm");
+//   auto engine = polyhead::Engine::create(*model, {.threads = 2});
+//   auto plan = engine->prepare({"detect", "segment"});
+//   plan->set_input("image", pixels, count);
+//   plan->run();                      // backbone once, both heads
+//   plan->run({"detect"});            // backbone and the detection head only
+//   auto boxes = plan->output("detect", "boxes");
+//
+// An Engine and its Plans are used from one thread at a time; make one engine per thread to run
+// in parallel (they can share one Model).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "polyhead/model.h"
+#include "polyhead/result.h"
+#include "polyhead/tensor.h"
+
+namespace polyhead {
+
+namespace detail {
+struct EngineState;
+struct PlanState;
+}
+
+struct EngineOptions {
+  size_t threads = 1;              // 0 = one per logical processor
+  size_t plan_cache_capacity = 8;  // prepared task sets kept for reuse
+};
+
+struct PlanInfo {
+  std::vector<std::string> tasks;
+  size_t nodes = 0;                    // nodes a full run executes (shared ones once)
+  size_t arena_bytes = 0;              // activation memory of the plan
+  size_t arena_lower_bound_bytes = 0;  // largest bytes live at any one step
+  std::string arena_strategy;
+};
+
+class Plan {
+ public:
+  // Copies `count` floats into the input `name`; `count` must equal the input's element count.
+  Status set_input(std::string_view name, const float* data, size_t count);
+  // Where to write input `name` directly (zero copy). Marks the input as set.
+  Result<float*> input_buffer(std::string_view name);
+
+  // Runs every task of the plan; no heap allocation, no lock.
+  Status run();
+  // Runs only `tasks` (a subset of the plan's tasks): the shared nodes they need and their heads.
+  Status run(const std::vector<std::string>& tasks);
+  Status run(std::initializer_list<std::string_view> tasks);
+
+  // The output `output` of task `task` from the last run that included the task. The view stays
+  // valid until the next run of this plan or until the plan is destroyed.
+  Result<TensorView> output(std::string_view task, std::string_view output) const;
+
+  PlanInfo info() const;
+  // Nodes executed by the last run() call.
+  size_t last_run_nodes() const;
+  // Names of the nodes a run of `tasks` would execute, in order (empty = all of the plan's tasks).
+  Result<std::vector<std::string>> node_names(const std::vector<std::string>& tasks = {}) const;
+
+ private:
+  friend class Engine;
+  explicit Plan(std::shared_ptr<detail::PlanState> state) : state_(std::move(state)) {}
+  template <typename Names>
+  Status run_names(const Names& tasks);
+  std::shared_ptr<detail::PlanState> state_;
+};
+
+struct EngineStats {
+  size_t packed_weight_bytes = 0;  // weights the kernels packed (shared by all plans)
+  size_t arena_pool_bytes = 0;     // memory the arena pool holds
+  size_t cached_plans = 0;
+  size_t threads = 1;
+};
+
+class Engine {
+ public:
+  static Result<Engine> create(const Model& model, const EngineOptions& options = {});
+
+  // Prepares (or fetches from the cache) the plan for `tasks`; empty means every task.
+  Result<Plan> prepare(const std::vector<std::string>& tasks = {});
+
+  const Model& model() const;
+  EngineStats stats() const;
+
+ private:
+  explicit Engine(std::shared_ptr<detail::EngineState> state) : state_(std::move(state)) {}
+  std::shared_ptr<detail::EngineState> state_;
+};
+
+}  // namespace polyhead

@@ -1,0 +1,248 @@
+#include "polyhead/engine.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "model_data.h"
+#include "polyhead/runtime/execution_plan.h"
+#include "polyhead/runtime/memory_pool.h"
+#include "polyhead/runtime/model_kernels.h"
+#include "polyhead/runtime/plan_cache.h"
+#include "polyhead/runtime/thread_pool.h"
+
+namespace polyhead {
+namespace detail {
+
+struct EngineState {
+  EngineState(const Model& m, const EngineOptions& o)
+      : model(m), options(o), kernels(m.data().graph), threads(o.threads), cache(o.plan_cache_capacity) {}
+  Model model;
+  EngineOptions options;
+  runtime::ModelKernels kernels;
+  std::shared_ptr<runtime::MemoryPool> pool = runtime::MemoryPool::create();
+  runtime::ThreadPool threads;
+  runtime::PlanCache cache;
+};
+
+struct PlanState {
+  std::shared_ptr<EngineState> engine;  // keeps graph, kernels and pool alive
+  std::shared_ptr<runtime::ExecutionPlan> plan;
+  std::vector<int> inputs;         // model input tensors the plan reads
+  std::vector<char> input_set;     // per entry of `inputs`
+};
+
+}  // namespace detail
+
+namespace {
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "'" : ", '") + n + "'";
+  return s.empty() ? "(none)" : s;
+}
+
+std::vector<std::string> task_names(const runtime::Graph& g) {
+  std::vector<std::string> v;
+  for (const auto& t : g.tasks) v.push_back(t.name);
+  return v;
+}
+
+}  // namespace
+
+Result<Engine> Engine::create(const Model& model, const EngineOptions& options) {
+  if (options.threads > 1024)
+    return Status(ErrorCode::kInvalidArgument, "threads must be at most 1024, found " + std::to_string(options.threads));
+  if (options.plan_cache_capacity == 0)
+    return Status(ErrorCode::kInvalidArgument, "plan_cache_capacity must be at least 1, found 0");
+  return Engine(std::make_shared<detail::EngineState>(model, options));
+}
+
+const Model& Engine::model() const { return state_->model; }
+
+EngineStats Engine::stats() const {
+  EngineStats s;
+  s.packed_weight_bytes = state_->kernels.packed_weight_bytes();
+  s.arena_pool_bytes = state_->pool->owned_bytes();
+  s.cached_plans = state_->cache.size();
+  s.threads = state_->threads.threads();
+  return s;
+}
+
+Result<Plan> Engine::prepare(const std::vector<std::string>& tasks) {
+  const runtime::Graph& g = state_->model.data().graph;
+  std::vector<int> ids;
+  if (tasks.empty()) {
+    for (size_t i = 0; i < g.tasks.size(); ++i) ids.push_back(static_cast<int>(i));
+  } else {
+    for (const std::string& name : tasks) {
+      const int id = g.find_task(name);
+      if (id < 0)
+        return Status(ErrorCode::kNotFound,
+                      "unknown task '" + name + "'; the model has " + join_names(task_names(g)));
+      if (std::find(ids.begin(), ids.end(), id) != ids.end())
+        return Status(ErrorCode::kInvalidArgument, "task '" + name + "' is listed twice");
+      ids.push_back(id);
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  auto state = std::make_shared<detail::PlanState>();
+  state->engine = state_;
+  state->plan = state_->cache.find(ids);
+  if (!state->plan) {
+    PH_ASSIGN_OR_RETURN(auto plan, runtime::ExecutionPlan::create(g, state_->kernels, *state_->pool, ids,
+                                                                  state_->threads.get()));
+    state->plan = std::move(plan);
+    state_->cache.insert(ids, state->plan);
+  }
+  for (int t : g.inputs)
+    if (state->plan->tensor_data(t)) state->inputs.push_back(t);
+  state->input_set.assign(state->inputs.size(), 0);
+  return Plan(std::move(state));
+}
+
+Result<float*> Plan::input_buffer(std::string_view name) {
+  const runtime::Graph& g = state_->engine->model.data().graph;
+  for (size_t i = 0; i < state_->inputs.size(); ++i) {
+    const runtime::TensorInfo& t = g.tensors[static_cast<size_t>(state_->inputs[i])];
+    if (t.name == name) {
+      if (t.type != ElementType::kF32)
+        return Status(ErrorCode::kUnsupported, "input '" + t.name + "' has element type " + element_type_name(t.type));
+      state_->input_set[i] = 1;
+      return reinterpret_cast<float*>(state_->plan->tensor_data(state_->inputs[i]));
+    }
+  }
+  std::vector<std::string> names;
+  for (int t : state_->inputs) names.push_back(g.tensors[static_cast<size_t>(t)].name);
+  for (int t : g.inputs)
+    if (g.tensors[static_cast<size_t>(t)].name == name)
+      return Status(ErrorCode::kNotFound, "input '" + std::string(name) +
+                                              "' is not read by the tasks of this plan; it reads " + join_names(names));
+  return Status(ErrorCode::kNotFound, "unknown input '" + std::string(name) + "'; the plan reads " + join_names(names));
+}
+
+Status Plan::set_input(std::string_view name, const float* data, size_t count) {
+  PH_ASSIGN_OR_RETURN(float* dst, input_buffer(name));
+  const runtime::Graph& g = state_->engine->model.data().graph;
+  size_t index = 0;
+  while (g.tensors[static_cast<size_t>(state_->inputs[index])].name != name) ++index;
+  const runtime::TensorInfo& t = g.tensors[static_cast<size_t>(state_->inputs[index])];
+  const auto expected = static_cast<size_t>(t.shape.elements());
+  if (count != expected) {
+    state_->input_set[index] = 0;
+    return Status(ErrorCode::kInvalidArgument, "input '" + t.name + "' of shape " + t.shape.to_string() +
+                                                   " takes " + std::to_string(expected) + " floats, got " +
+                                                   std::to_string(count));
+  }
+  if (!data) {
+    state_->input_set[index] = 0;
+    return Status(ErrorCode::kInvalidArgument, "input '" + t.name + "': data is null");
+  }
+  std::memcpy(dst, data, count * sizeof(float));
+  return Status::ok();
+}
+
+namespace {
+
+Status missing_input(const detail::PlanState& s) {
+  const runtime::Graph& g = s.engine->model.data().graph;
+  for (size_t i = 0; i < s.inputs.size(); ++i)
+    if (!s.input_set[i])
+      return Status(ErrorCode::kInvalidArgument, "input '" + g.tensors[static_cast<size_t>(s.inputs[i])].name +
+                                                     "' was not set before run()");
+  return Status::ok();
+}
+
+}  // namespace
+
+Status Plan::run() {
+  for (char set : state_->input_set)
+    if (!set) return missing_input(*state_);
+  return state_->plan->run(state_->plan->all_tasks_mask(), state_->engine->threads.get());
+}
+
+template <typename Names>
+Status Plan::run_names(const Names& tasks) {
+  const runtime::Graph& g = state_->engine->model.data().graph;
+  runtime::TaskMask mask = 0;
+  for (const auto& name : tasks) {
+    runtime::TaskMask bit = 0;
+    for (int t : state_->plan->tasks())
+      if (g.tasks[static_cast<size_t>(t)].name == name) bit = state_->plan->mask_of(t);
+    if (!bit) {
+      std::vector<std::string> names;
+      for (int t : state_->plan->tasks()) names.push_back(g.tasks[static_cast<size_t>(t)].name);
+      return Status(g.find_task(std::string(name)) < 0 ? ErrorCode::kNotFound : ErrorCode::kInvalidArgument,
+                    (g.find_task(std::string(name)) < 0 ? "unknown task '" : "task '") + std::string(name) +
+                        (g.find_task(std::string(name)) < 0 ? "'" : "' was not prepared in this plan") +
+                        "; the plan holds " + join_names(names));
+    }
+    mask |= bit;
+  }
+  if (mask == 0) return run();
+  // Every head reads the model inputs through the shared backbone, so all must be set.
+  for (char set : state_->input_set)
+    if (!set) return missing_input(*state_);
+  return state_->plan->run(mask, state_->engine->threads.get());
+}
+
+Status Plan::run(const std::vector<std::string>& tasks) { return run_names(tasks); }
+Status Plan::run(std::initializer_list<std::string_view> tasks) { return run_names(tasks); }
+
+Result<TensorView> Plan::output(std::string_view task, std::string_view output) const {
+  const runtime::Graph& g = state_->engine->model.data().graph;
+  for (int t : state_->plan->tasks()) {
+    const runtime::TaskInfo& info = g.tasks[static_cast<size_t>(t)];
+    if (info.name != task) continue;
+    if (!(state_->plan->last_run_mask() & state_->plan->mask_of(t)))
+      return Status(ErrorCode::kInvalidArgument, "task '" + info.name + "' did not run in the last run() of this plan");
+    std::vector<std::string> names;
+    for (const runtime::TaskOutputInfo& o : info.outputs) {
+      if (o.name == output) {
+        const runtime::TensorInfo& ti = g.tensors[static_cast<size_t>(o.tensor)];
+        TensorView view;
+        view.data = state_->plan->tensor_data(o.tensor);
+        view.shape = ti.shape;
+        view.type = ti.type;
+        return view;
+      }
+      names.push_back(o.name);
+    }
+    return Status(ErrorCode::kNotFound, "task '" + info.name + "' has no output '" + std::string(output) +
+                                            "'; it has " + join_names(names));
+  }
+  std::vector<std::string> names;
+  for (int t : state_->plan->tasks()) names.push_back(g.tasks[static_cast<size_t>(t)].name);
+  return Status(ErrorCode::kNotFound, "task '" + std::string(task) + "' is not in this plan; it holds " + join_names(names));
+}
+
+PlanInfo Plan::info() const {
+  const runtime::Graph& g = state_->engine->model.data().graph;
+  PlanInfo info;
+  for (int t : state_->plan->tasks()) info.tasks.push_back(g.tasks[static_cast<size_t>(t)].name);
+  info.nodes = state_->plan->nodes().size();
+  info.arena_bytes = state_->plan->arena_plan().arena_bytes;
+  info.arena_lower_bound_bytes = state_->plan->arena_plan().lower_bound_bytes;
+  info.arena_strategy = state_->plan->arena_plan().strategy;
+  return info;
+}
+
+size_t Plan::last_run_nodes() const { return state_->plan->last_run_steps(); }
+
+Result<std::vector<std::string>> Plan::node_names(const std::vector<std::string>& tasks) const {
+  const runtime::Graph& g = state_->engine->model.data().graph;
+  runtime::TaskMask mask = tasks.empty() ? state_->plan->all_tasks_mask() : 0;
+  for (const std::string& name : tasks) {
+    const int id = g.find_task(name);
+    const runtime::TaskMask bit = id < 0 ? 0 : state_->plan->mask_of(id);
+    if (!bit) return Status(ErrorCode::kNotFound, "task '" + name + "' is not in this plan");
+    mask |= bit;
+  }
+  std::vector<std::string> names;
+  std::vector<int> ids;
+  for (size_t i = 0; i < state_->plan->tasks().size(); ++i)
+    if (mask & (runtime::TaskMask{1} << i)) ids.push_back(state_->plan->tasks()[i]);
+  for (int n : runtime::nodes_for_tasks(g, ids)) names.push_back(g.nodes[static_cast<size_t>(n)].name);
+  return names;
+}
+
+}  // namespace polyhead

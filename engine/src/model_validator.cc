@@ -1,0 +1,425 @@
+// Verification (FlatBuffers verifier) then semantic validation of a .phm file. Every model file is
+// hostile until this passes: each check names the offending tensor, node, input or task and the
+// value found.
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <string>
+
+#include "model_data.h"
+#include "polyhead/format_version.h"
+#include "polyhead/kernels/shape_inference.h"
+
+namespace polyhead::detail {
+namespace {
+
+using schema::OpKind;
+using schema::OpOptions;
+
+constexpr size_t kMaxTensors = 1u << 20;
+constexpr size_t kMaxNodes = 1u << 20;
+constexpr int64_t kMaxDim = int64_t{1} << 24;
+constexpr uint64_t kMaxTensorBytes = uint64_t{1} << 34;
+
+Status invalid(std::string m) { return Status(ErrorCode::kInvalidModel, std::move(m)); }
+std::string str(int64_t v) { return std::to_string(v); }
+std::string quoted(const flatbuffers::String* s) { return "'" + (s ? s->str() : std::string()) + "'"; }
+
+std::string printable(const uint8_t* p, size_t n) {
+  std::string s;
+  for (size_t i = 0; i < n; ++i) {
+    const char c = static_cast<char>(p[i]);
+    if (c >= 32 && c < 127) {
+      s += c;
+    } else {
+      static const char* hex = "0123456789abcdef";
+      s += "\\x";
+      s += hex[p[i] >> 4];
+      s += hex[p[i] & 15];
+    }
+  }
+  return s;
+}
+
+// Which options table each operator takes (NONE: it takes none or all defaults are fine).
+OpOptions expected_options(OpKind op) {
+  switch (op) {
+    case OpKind::CONV_2D:
+    case OpKind::DEPTHWISE_CONV_2D: return OpOptions::Conv2DOptions;
+    case OpKind::TRANSPOSE_CONV_2D: return OpOptions::TransposeConv2DOptions;
+    case OpKind::FULLY_CONNECTED: return OpOptions::FullyConnectedOptions;
+    case OpKind::ADD:
+    case OpKind::SUB:
+    case OpKind::MUL:
+    case OpKind::DIV: return OpOptions::BinaryOptions;
+    case OpKind::MAX_POOL_2D:
+    case OpKind::AVERAGE_POOL_2D: return OpOptions::Pool2DOptions;
+    case OpKind::MEAN: return OpOptions::MeanOptions;
+    case OpKind::PAD: return OpOptions::PadOptions;
+    case OpKind::RESIZE: return OpOptions::ResizeOptions;
+    case OpKind::SOFTMAX: return OpOptions::SoftmaxOptions;
+    case OpKind::CLAMP: return OpOptions::ClampOptions;
+    case OpKind::LEAKY_RELU: return OpOptions::LeakyReluOptions;
+    case OpKind::DEPTH_TO_SPACE: return OpOptions::DepthToSpaceOptions;
+    case OpKind::RESHAPE: return OpOptions::ReshapeOptions;
+    case OpKind::CONCATENATION: return OpOptions::ConcatenationOptions;
+    case OpKind::TRANSPOSE: return OpOptions::TransposeOptions;
+    default: return OpOptions::NONE;
+  }
+}
+
+// Options tables with only optional fields may be omitted.
+bool options_optional(OpKind op) {
+  switch (op) {
+    case OpKind::FULLY_CONNECTED:
+    case OpKind::ADD:
+    case OpKind::SUB:
+    case OpKind::MUL:
+    case OpKind::DIV:
+    case OpKind::MEAN:
+    case OpKind::SOFTMAX:
+    case OpKind::CLAMP:
+    case OpKind::LEAKY_RELU: return true;
+    default: return false;
+  }
+}
+
+ElementType to_element_type(schema::ElementType t) { return static_cast<ElementType>(t); }
+
+const char* task_kind_name(schema::TaskKind k) {
+  switch (k) {
+    case schema::TaskKind::CLASSIFICATION: return "classification";
+    case schema::TaskKind::DETECTION: return "detection";
+    case schema::TaskKind::SEGMENTATION: return "segmentation";
+    case schema::TaskKind::LANDMARKS: return "landmarks";
+    case schema::TaskKind::REGRESSION: return "regression";
+    case schema::TaskKind::EMBEDDING: return "embedding";
+    default: return "other";
+  }
+}
+
+Status check_quantization(const schema::Tensor& t, const Shape& shape, const std::string& where) {
+  const schema::Quantization* q = t.quantization();
+  if (!q) return Status::ok();
+  if (!q->scale() || q->scale()->size() == 0) return invalid(where + ": quantization has no scale");
+  for (float s : *q->scale())
+    if (!std::isfinite(s) || s <= 0.f)
+      return invalid(where + ": quantization scale must be finite and positive, found " + std::to_string(s));
+  const size_t n = q->scale()->size();
+  if (q->zero_point() && q->zero_point()->size() != n)
+    return invalid(where + ": " + str(q->zero_point()->size()) + " zero points for " + str(n) + " scales");
+  if (q->axis() == -1) {
+    if (n != 1) return invalid(where + ": per-tensor quantization (axis -1) with " + str(n) + " scales");
+  } else {
+    if (q->axis() < 0 || static_cast<size_t>(q->axis()) >= shape.rank())
+      return invalid(where + ": quantization axis " + str(q->axis()) + " is out of range for shape " + shape.to_string());
+    if (static_cast<int64_t>(n) != shape[static_cast<size_t>(q->axis())])
+      return invalid(where + ": " + str(n) + " scales for " + str(shape[static_cast<size_t>(q->axis())]) +
+                     " channels along axis " + str(q->axis()));
+  }
+  if (q->zero_point()) {
+    int64_t lo = INT64_MIN, hi = INT64_MAX;
+    if (t.type() == schema::ElementType::I8) lo = -128, hi = 127;
+    if (t.type() == schema::ElementType::U8) lo = 0, hi = 255;
+    for (int64_t z : *q->zero_point())
+      if (z < lo || z > hi)
+        return invalid(where + ": zero point " + str(z) + " is out of range for " +
+                       element_type_name(to_element_type(t.type())));
+  }
+  return Status::ok();
+}
+
+Status check_tensors(ModelData& d) {
+  const schema::Model& m = *d.root;
+  if (m.tensors()->size() > kMaxTensors) return invalid("too many tensors: " + str(m.tensors()->size()));
+  const size_t buffers = m.buffers() ? m.buffers()->size() : 0;
+  d.graph.tensors.resize(m.tensors()->size());
+  for (size_t i = 0; i < m.tensors()->size(); ++i) {
+    const schema::Tensor& t = *m.tensors()->Get(static_cast<flatbuffers::uoffset_t>(i));
+    const std::string where = "tensor " + str(i) + " " + quoted(t.name());
+    runtime::TensorInfo& info = d.graph.tensors[i];
+    info.name = t.name()->str();
+    if (t.type() < schema::ElementType::MIN || t.type() > schema::ElementType::MAX)
+      return invalid(where + ": unknown element type " + str(static_cast<int>(t.type())));
+    info.type = to_element_type(t.type());
+    if (t.shape()->size() > Shape::kMaxDims)
+      return invalid(where + ": rank " + str(t.shape()->size()) + " exceeds " + str(Shape::kMaxDims));
+    uint64_t elements = 1;
+    for (int dim : *t.shape()) {
+      if (dim <= 0 || dim > kMaxDim)
+        return invalid(where + ": dimension " + str(dim) + " must be in [1, " + str(kMaxDim) + "]");
+      info.shape.push_back(dim);
+      elements *= static_cast<uint64_t>(dim);
+      if (elements > kMaxTensorBytes) return invalid(where + ": shape is too large");
+    }
+    const uint64_t bytes = elements * element_size(info.type);
+    if (bytes > kMaxTensorBytes) return invalid(where + ": " + str(static_cast<int64_t>(bytes)) + " bytes is too large");
+    info.bytes = static_cast<size_t>(bytes);
+    PH_RETURN_IF_ERROR(check_quantization(t, info.shape, where));
+    if (t.buffer() != 0) {
+      if (t.buffer() > buffers)
+        return invalid(where + ": buffer " + str(t.buffer()) + " is out of range (" + str(buffers) + " buffers)");
+      const schema::BufferRef& b = *m.buffers()->Get(t.buffer() - 1);
+      if (b.offset() % 64 != 0)
+        return invalid(where + ": constant data offset " + str(static_cast<int64_t>(b.offset())) +
+                       " is not 64-byte aligned");
+      if (b.offset() > d.size || b.size() > d.size - b.offset())
+        return invalid(where + ": constant data [" + str(static_cast<int64_t>(b.offset())) + ", +" +
+                       str(static_cast<int64_t>(b.size())) + ") lies outside the file of " + str(d.size) + " bytes");
+      if (b.size() != bytes)
+        return invalid(where + ": constant data has " + str(static_cast<int64_t>(b.size())) + " bytes, shape " +
+                       info.shape.to_string() + " needs " + str(static_cast<int64_t>(bytes)));
+      info.constant = d.bytes + b.offset();
+      if (info.type == ElementType::kF32) {
+        const auto* v = static_cast<const float*>(info.constant);
+        for (uint64_t k = 0; k < elements; ++k)
+          if (!std::isfinite(v[k]))
+            return invalid(where + ": constant value " + str(static_cast<int64_t>(k)) + " is not finite");
+      }
+    }
+  }
+  return Status::ok();
+}
+
+Status check_nodes(ModelData& d) {
+  const schema::Model& m = *d.root;
+  const auto tensor_count = static_cast<int>(m.tensors()->size());
+  if (m.nodes()->size() > kMaxNodes) return invalid("too many nodes: " + str(m.nodes()->size()));
+  d.graph.nodes.resize(m.nodes()->size());
+  for (size_t i = 0; i < m.nodes()->size(); ++i) {
+    const schema::Node& n = *m.nodes()->Get(static_cast<flatbuffers::uoffset_t>(i));
+    const std::string where = "node " + str(i) + " " + quoted(n.name());
+    runtime::NodeInfo& info = d.graph.nodes[i];
+    info.name = n.name()->str();
+    info.node = &n;
+    if (n.op() < OpKind::MIN || n.op() > OpKind::MAX)
+      return invalid(where + ": unknown operator kind " + str(static_cast<int>(n.op())) +
+                     " (written by a newer producer?)");
+    if (n.options_type() > OpOptions::MAX)
+      return invalid(where + ": unknown options type " + str(static_cast<int>(n.options_type())));
+    const OpOptions want = expected_options(n.op());
+    const bool absent_ok = n.options_type() == OpOptions::NONE && options_optional(n.op());
+    if (n.options_type() != want && !absent_ok)
+      return invalid(where + " (" + kernels::op_kind_name(n.op()) + "): options are " +
+                     schema::EnumNameOpOptions(n.options_type()) + ", expected " + schema::EnumNameOpOptions(want));
+    if (n.outputs()->size() != 1)
+      return invalid(where + ": operators have exactly one output, found " + str(n.outputs()->size()));
+    for (int t : *n.inputs()) {
+      if (t < -1 || t >= tensor_count)
+        return invalid(where + ": input tensor index " + str(t) + " is out of range (" + str(tensor_count) + " tensors)");
+      info.inputs.push_back(t);
+    }
+    for (int t : *n.outputs()) {
+      if (t < 0 || t >= tensor_count)
+        return invalid(where + ": output tensor index " + str(t) + " is out of range (" + str(tensor_count) + " tensors)");
+      runtime::TensorInfo& out = d.graph.tensors[static_cast<size_t>(t)];
+      if (out.constant) return invalid(where + ": writes constant tensor " + str(t) + " '" + out.name + "'");
+      if (out.producer >= 0)
+        return invalid(where + ": tensor " + str(t) + " '" + out.name + "' is already written by node '" +
+                       d.graph.nodes[static_cast<size_t>(out.producer)].name + "'");
+      out.producer = static_cast<int>(i);
+      info.outputs.push_back(t);
+    }
+  }
+  return Status::ok();
+}
+
+Status check_inputs(ModelData& d) {
+  const schema::Model& m = *d.root;
+  const auto tensor_count = static_cast<int>(m.tensors()->size());
+  std::set<std::string> names;
+  for (size_t i = 0; i < m.inputs()->size(); ++i) {
+    const schema::Input& in = *m.inputs()->Get(static_cast<flatbuffers::uoffset_t>(i));
+    const std::string where = "input " + str(i);
+    if (in.tensor() < 0 || in.tensor() >= tensor_count)
+      return invalid(where + ": tensor index " + str(in.tensor()) + " is out of range (" + str(tensor_count) + " tensors)");
+    runtime::TensorInfo& t = d.graph.tensors[static_cast<size_t>(in.tensor())];
+    if (t.constant) return invalid(where + ": tensor '" + t.name + "' is constant");
+    if (t.producer >= 0)
+      return invalid(where + ": tensor '" + t.name + "' is written by node '" +
+                     d.graph.nodes[static_cast<size_t>(t.producer)].name + "'");
+    if (!names.insert(t.name).second) return invalid(where + ": duplicate input name '" + t.name + "'");
+    t.is_model_input = true;
+    d.graph.inputs.push_back(in.tensor());
+
+    InputInfo info;
+    info.name = t.name;
+    info.shape = t.shape;
+    info.type = t.type;
+    if (const schema::Preprocess* p = in.preprocess()) {
+      if (p->layout() > schema::Layout::MAX || p->color() > schema::ColorOrder::MAX)
+        return invalid(where + " '" + t.name + "': unknown layout or colour order");
+      const int64_t channels = t.shape.rank() == 4 ? t.shape[p->layout() == schema::Layout::NHWC ? 3 : 1] : 0;
+      for (const auto* v : {p->mean(), p->std()}) {
+        if (!v) continue;
+        if (v->size() != 1 && static_cast<int64_t>(v->size()) != channels)
+          return invalid(where + " '" + t.name + "': pre-processing has " + str(v->size()) +
+                         " mean/std values for " + str(channels) + " channels");
+        for (float x : *v)
+          if (!std::isfinite(x)) return invalid(where + " '" + t.name + "': pre-processing value is not finite");
+      }
+      if (p->std())
+        for (float x : *p->std())
+          if (x == 0.f) return invalid(where + " '" + t.name + "': pre-processing std is 0");
+      if (!std::isfinite(p->pixel_scale()) || p->pixel_scale() <= 0.f)
+        return invalid(where + " '" + t.name + "': pixel_scale must be positive, found " + std::to_string(p->pixel_scale()));
+      if (p->width() < 0 || p->height() < 0)
+        return invalid(where + " '" + t.name + "': negative pre-processing size");
+      info.preprocess.width = p->width();
+      info.preprocess.height = p->height();
+      info.preprocess.layout = schema::EnumNameLayout(p->layout());
+      info.preprocess.color = schema::EnumNameColorOrder(p->color());
+      if (p->mean()) info.preprocess.mean.assign(p->mean()->begin(), p->mean()->end());
+      if (p->std()) info.preprocess.std.assign(p->std()->begin(), p->std()->end());
+      info.preprocess.pixel_scale = p->pixel_scale();
+    }
+    d.inputs.push_back(std::move(info));
+  }
+  return Status::ok();
+}
+
+// Orders nodes producers-first (Kahn's algorithm, file order among ready nodes); fails on a cycle
+// or on a tensor that is read but never written.
+Status order_nodes(ModelData& d) {
+  runtime::Graph& g = d.graph;
+  const size_t n = g.nodes.size();
+  std::vector<int> pending(n, 0);
+  std::vector<std::vector<int>> consumers(n);
+  for (size_t i = 0; i < n; ++i)
+    for (int t : g.nodes[i].inputs) {
+      if (t < 0) continue;
+      const runtime::TensorInfo& ti = g.tensors[static_cast<size_t>(t)];
+      if (ti.producer < 0) {
+        if (!ti.constant && !ti.is_model_input)
+          return invalid("node " + str(static_cast<int64_t>(i)) + " '" + g.nodes[i].name + "' reads tensor " +
+                         str(t) + " '" + ti.name + "', which is neither constant, a model input, nor written by a node");
+        continue;
+      }
+      ++pending[i];
+      consumers[static_cast<size_t>(ti.producer)].push_back(static_cast<int>(i));
+    }
+  std::set<int> ready;
+  for (size_t i = 0; i < n; ++i)
+    if (pending[i] == 0) ready.insert(static_cast<int>(i));
+  while (!ready.empty()) {
+    const int next = *ready.begin();
+    ready.erase(ready.begin());
+    g.topological_order.push_back(next);
+    for (int c : consumers[static_cast<size_t>(next)])
+      if (--pending[static_cast<size_t>(c)] == 0) ready.insert(c);
+  }
+  if (g.topological_order.size() != n) {
+    for (size_t i = 0; i < n; ++i)
+      if (pending[i] > 0) return invalid("the graph has a cycle through node " + str(static_cast<int64_t>(i)) + " '" + g.nodes[i].name + "'");
+  }
+  return Status::ok();
+}
+
+Status check_shapes(ModelData& d) {
+  runtime::Graph& g = d.graph;
+  for (int index : g.topological_order) {
+    runtime::NodeInfo& node = g.nodes[static_cast<size_t>(index)];
+    const std::string where = "node " + str(index) + " '" + node.name + "' (" + kernels::op_kind_name(node.node->op()) + ")";
+    std::vector<kernels::InputShape> in;
+    for (int t : node.inputs) {
+      kernels::InputShape s;
+      if (t >= 0) {
+        const runtime::TensorInfo& ti = g.tensors[static_cast<size_t>(t)];
+        s = {true, ti.shape, ti.constant != nullptr};
+      }
+      in.push_back(s);
+    }
+    auto shapes = kernels::infer_output_shapes(*node.node, in);
+    if (!shapes.is_ok()) return Status(shapes.status().code(), where + ": " + shapes.status().message());
+    for (size_t k = 0; k < node.outputs.size(); ++k) {
+      const runtime::TensorInfo& out = g.tensors[static_cast<size_t>(node.outputs[k])];
+      if (k >= shapes->size() || out.shape != (*shapes)[k])
+        return invalid(where + ": output '" + out.name + "' is declared " + out.shape.to_string() +
+                       " but the operator produces " + (k < shapes->size() ? (*shapes)[k].to_string() : "nothing"));
+    }
+    node.macs = kernels::count_macs(*node.node, in, *shapes);
+  }
+  return Status::ok();
+}
+
+Status check_tasks(ModelData& d) {
+  const schema::Model& m = *d.root;
+  runtime::Graph& g = d.graph;
+  const auto tensor_count = static_cast<int>(m.tensors()->size());
+  if (m.tasks()->size() == 0) return invalid("the model declares no tasks");
+  std::set<std::string> names;
+  for (size_t i = 0; i < m.tasks()->size(); ++i) {
+    const schema::Task& t = *m.tasks()->Get(static_cast<flatbuffers::uoffset_t>(i));
+    const std::string where = "task " + str(i) + " " + quoted(t.name());
+    if (t.name()->size() == 0) return invalid(where + ": empty name");
+    if (t.name()->str().find(',') != std::string::npos)
+      return invalid(where + ": task names cannot contain ','");
+    if (!names.insert(t.name()->str()).second) return invalid(where + ": duplicate task name");
+    if (t.kind() < schema::TaskKind::MIN || t.kind() > schema::TaskKind::MAX)
+      return invalid(where + ": unknown task kind " + str(static_cast<int>(t.kind())));
+    if (t.rate() < 1) return invalid(where + ": rate must be at least 1, found " + str(t.rate()));
+    if (t.outputs()->size() == 0) return invalid(where + ": no outputs");
+    if (const schema::PostProcess* p = t.postprocess()) {
+      if (p->activation() > schema::OutputActivation::MAX)
+        return invalid(where + ": unknown output activation " + str(static_cast<int>(p->activation())));
+      for (float v : {p->score_threshold(), p->nms_iou()})
+        if (!(v >= 0.f && v <= 1.f)) return invalid(where + ": threshold " + std::to_string(v) + " is not in [0, 1]");
+      if (p->anchors() && p->anchors()->size() % 4 != 0)
+        return invalid(where + ": anchors hold " + str(p->anchors()->size()) + " floats, not a multiple of 4");
+      if (p->max_detections() < 0) return invalid(where + ": negative max_detections");
+    }
+    runtime::TaskInfo info;
+    info.name = t.name()->str();
+    info.kind = t.kind();
+    info.task = &t;
+    TaskInfo pub;
+    pub.name = info.name;
+    pub.kind = task_kind_name(t.kind());
+    pub.priority = t.priority();
+    pub.rate = t.rate();
+    std::set<std::string> outs;
+    for (const schema::TaskOutput* o : *t.outputs()) {
+      const std::string ow = where + " output " + quoted(o->name());
+      if (!outs.insert(o->name()->str()).second) return invalid(ow + ": duplicate output name");
+      if (o->tensor() < 0 || o->tensor() >= tensor_count)
+        return invalid(ow + ": tensor index " + str(o->tensor()) + " is out of range (" + str(tensor_count) + " tensors)");
+      const runtime::TensorInfo& ti = g.tensors[static_cast<size_t>(o->tensor())];
+      if (ti.producer < 0)
+        return invalid(ow + ": tensor '" + ti.name + "' is not produced by any node");
+      info.outputs.push_back({o->name()->str(), o->tensor()});
+      pub.outputs.push_back({o->name()->str(), ti.name, ti.shape, ti.type});
+    }
+    g.tasks.push_back(std::move(info));
+    d.tasks.push_back(std::move(pub));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Status validate_model(ModelData& d) {
+  if (d.size < 8)
+    return invalid("not a Polyhead model: " + str(d.size) + " bytes is too short for a .phm file");
+  if (!schema::ModelBufferHasIdentifier(d.bytes))
+    return invalid("not a Polyhead model: file identifier is '" + printable(d.bytes + 4, 4) +
+                   "', expected '" + kFileIdentifier + "'");
+  if (d.size >= FLATBUFFERS_MAX_BUFFER_SIZE)
+    return invalid("file of " + str(d.size) + " bytes exceeds the 2 GiB FlatBuffers limit");
+  flatbuffers::Verifier verifier(d.bytes, d.size, /*max_depth=*/64, /*max_tables=*/10000000);
+  if (!schema::VerifyModelBuffer(verifier))
+    return invalid("FlatBuffers verification failed: the file is truncated or corrupted");
+  d.root = schema::GetModel(d.bytes);
+  if (d.root->format_version_major() != kFormatVersionMajor)
+    return invalid("format version " + str(d.root->format_version_major()) + "." +
+                   str(d.root->format_version_minor()) + " is not readable by this build (reads " +
+                   str(kFormatVersionMajor) + ".x)");
+  PH_RETURN_IF_ERROR(check_tensors(d));
+  PH_RETURN_IF_ERROR(check_nodes(d));
+  PH_RETURN_IF_ERROR(check_inputs(d));
+  PH_RETURN_IF_ERROR(order_nodes(d));
+  PH_RETURN_IF_ERROR(check_shapes(d));
+  PH_RETURN_IF_ERROR(check_tasks(d));
+  return Status::ok();
+}
+
+}  // namespace polyhead::detail

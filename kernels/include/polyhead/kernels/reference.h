@@ -1,0 +1,38 @@
+// Portable reference implementations of the kernels Polyhead writes itself (the XNNPACK snapshot
+// lacks them). Optimised variants are checked against these. All tensors are dense, row-major.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "polyhead/tensor.h"
+
+namespace polyhead::kernels::reference {
+
+// Concatenates `count` inputs along `axis`; `shapes[i]` differ only in that axis.
+void concatenation(size_t count, const float* const* inputs, const Shape* shapes, size_t axis,
+                   float* output);
+
+// output[perm-permuted index] = input[index]: output dim d is input dim perm[d].
+void transpose(const float* input, const Shape& input_shape, const int32_t* perm, float* output);
+
+// Elementwise tanh over `count` values, in place allowed.
+void tanh(const float* input, size_t count, float* output);
+
+// Softmax over the last dimension of `rows` x `channels`, with logits scaled by `beta`.
+void softmax(const float* input, size_t rows, size_t channels, float beta, float* output);
+
+enum class Coordinates { kHalfPixel, kAlignCorners, kAsymmetric };
+
+// Source coordinate of destination index `dst` along an axis resized from `in` to `out`.
+float resize_source_coordinate(int64_t dst, int64_t in, int64_t out, Coordinates mode);
+
+// Nearest-neighbour resize of an NHWC tensor: source index = floor(coordinate + 0.5), clamped.
+void resize_nearest(const float* input, const Shape& input_shape, int64_t out_h, int64_t out_w,
+                    Coordinates mode, float* output);
+
+// Bilinear resize of an NHWC tensor; coordinates are clamped to the input's extent.
+void resize_bilinear(const float* input, const Shape& input_shape, int64_t out_h, int64_t out_w,
+                     Coordinates mode, float* output);
+
+}  // namespace polyhead::kernels::reference

@@ -1,0 +1,199 @@
+#include "polyhead_kernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "polyhead/kernels/reference.h"
+#include "polyhead/kernels/shape_inference.h"
+
+namespace polyhead::kernels {
+namespace {
+
+using schema::OpKind;
+
+class OwnKernel : public Kernel {
+ public:
+  const char* backend() const override { return "polyhead"; }
+};
+
+// Elementwise work is split into blocks of this many values across the thread pool.
+constexpr size_t kBlock = 4096;
+
+class Tanh final : public OwnKernel {
+ public:
+  explicit Tanh(const NodeDesc& d) : count_(static_cast<size_t>(d.inputs[0].shape.elements())) {}
+  Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
+    in_ = static_cast<const float*>(in[0]);
+    out_ = static_cast<float*>(out[0]);
+    return Status::ok();
+  }
+  Status run(pthreadpool_t pool) override {
+    pthreadpool_parallelize_1d_tile_1d(
+        pool,
+        [](void* ctx, size_t start, size_t tile) {
+          auto* self = static_cast<Tanh*>(ctx);
+          reference::tanh(self->in_ + start, tile, self->out_ + start);
+        },
+        this, count_, kBlock, 0);
+    return Status::ok();
+  }
+
+ private:
+  size_t count_;
+  const float* in_ = nullptr;
+  float* out_ = nullptr;
+};
+
+class Copy final : public OwnKernel {
+ public:
+  explicit Copy(const NodeDesc& d) : bytes_(static_cast<size_t>(d.inputs[0].shape.elements()) * sizeof(float)) {}
+  Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
+    in_ = in[0];
+    out_ = out[0];
+    return Status::ok();
+  }
+  Status run(pthreadpool_t) override {
+    if (in_ != out_) std::memmove(out_, in_, bytes_);
+    return Status::ok();
+  }
+
+ private:
+  size_t bytes_;
+  const void* in_ = nullptr;
+  void* out_ = nullptr;
+};
+
+class Concatenation final : public OwnKernel {
+ public:
+  explicit Concatenation(const NodeDesc& d) : act_(fused_activation(*d.node)) {
+    const int rank = static_cast<int>(d.outputs[0].shape.rank());
+    const int axis = d.node->options_as_ConcatenationOptions()->axis();
+    axis_ = static_cast<size_t>(axis < 0 ? axis + rank : axis);
+    for (const auto& in : d.inputs) shapes_.push_back(in.shape);
+    inputs_.resize(d.inputs.size());
+    out_elements_ = static_cast<size_t>(d.outputs[0].shape.elements());
+  }
+  Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
+    for (size_t i = 0; i < inputs_.size(); ++i) inputs_[i] = static_cast<const float*>(in[i]);
+    out_ = static_cast<float*>(out[0]);
+    return Status::ok();
+  }
+  Status run(pthreadpool_t) override {
+    reference::concatenation(inputs_.size(), inputs_.data(), shapes_.data(), axis_, out_);
+    if (std::isfinite(act_.min) || std::isfinite(act_.max))
+      for (size_t i = 0; i < out_elements_; ++i) out_[i] = std::min(std::max(out_[i], act_.min), act_.max);
+    return Status::ok();
+  }
+
+ private:
+  ActivationRange act_;
+  size_t axis_ = 0;
+  std::vector<Shape> shapes_;
+  std::vector<const float*> inputs_;  // sized at create; setup only writes into it
+  float* out_ = nullptr;
+  size_t out_elements_ = 0;
+};
+
+class Transpose final : public OwnKernel {
+ public:
+  explicit Transpose(const NodeDesc& d) : shape_(d.inputs[0].shape) {
+    const auto* perm = d.node->options_as_TransposeOptions()->perm();
+    for (size_t i = 0; i < perm->size(); ++i) perm_[i] = perm->Get(i);
+  }
+  Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
+    in_ = static_cast<const float*>(in[0]);
+    out_ = static_cast<float*>(out[0]);
+    return Status::ok();
+  }
+  Status run(pthreadpool_t) override {
+    reference::transpose(in_, shape_, perm_, out_);
+    return Status::ok();
+  }
+
+ private:
+  Shape shape_;
+  int32_t perm_[Shape::kMaxDims] = {};
+  const float* in_ = nullptr;
+  float* out_ = nullptr;
+};
+
+reference::Coordinates coordinates_of(schema::CoordinateMode m) {
+  switch (m) {
+    case schema::CoordinateMode::ALIGN_CORNERS: return reference::Coordinates::kAlignCorners;
+    case schema::CoordinateMode::ASYMMETRIC: return reference::Coordinates::kAsymmetric;
+    default: return reference::Coordinates::kHalfPixel;
+  }
+}
+
+class ResizeNearest final : public OwnKernel {
+ public:
+  explicit ResizeNearest(const NodeDesc& d)
+      : shape_(d.inputs[0].shape),
+        out_h_(d.outputs[0].shape[1]),
+        out_w_(d.outputs[0].shape[2]),
+        mode_(coordinates_of(d.node->options_as_ResizeOptions()->coordinates())) {}
+  Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
+    in_ = static_cast<const float*>(in[0]);
+    out_ = static_cast<float*>(out[0]);
+    return Status::ok();
+  }
+  Status run(pthreadpool_t) override {
+    reference::resize_nearest(in_, shape_, out_h_, out_w_, mode_, out_);
+    return Status::ok();
+  }
+
+ private:
+  Shape shape_;
+  int64_t out_h_, out_w_;
+  reference::Coordinates mode_;
+  const float* in_ = nullptr;
+  float* out_ = nullptr;
+};
+
+class Softmax final : public OwnKernel {
+ public:
+  explicit Softmax(const NodeDesc& d) : beta_(d.node->options_as_SoftmaxOptions()->beta()) {
+    const Shape& s = d.inputs[0].shape;
+    channels_ = static_cast<size_t>(s[s.rank() - 1]);
+    rows_ = static_cast<size_t>(s.elements()) / channels_;
+  }
+  Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
+    in_ = static_cast<const float*>(in[0]);
+    out_ = static_cast<float*>(out[0]);
+    return Status::ok();
+  }
+  Status run(pthreadpool_t) override {
+    reference::softmax(in_, rows_, channels_, beta_, out_);
+    return Status::ok();
+  }
+
+ private:
+  float beta_;
+  size_t rows_ = 0, channels_ = 0;
+  const float* in_ = nullptr;
+  float* out_ = nullptr;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Kernel>> create_polyhead_kernel(const NodeDesc& d) {
+  switch (d.node->op()) {
+    case OpKind::TANH: return std::unique_ptr<Kernel>(new Tanh(d));
+    case OpKind::RESHAPE: return std::unique_ptr<Kernel>(new Copy(d));
+    case OpKind::CONCATENATION: return std::unique_ptr<Kernel>(new Concatenation(d));
+    case OpKind::TRANSPOSE: return std::unique_ptr<Kernel>(new Transpose(d));
+    case OpKind::RESIZE:
+      if (d.node->options_as_ResizeOptions()->mode() == schema::ResizeMode::NEAREST)
+        return std::unique_ptr<Kernel>(new ResizeNearest(d));
+      return std::unique_ptr<Kernel>();
+    case OpKind::SOFTMAX: {
+      const auto* o = d.node->options_as_SoftmaxOptions();
+      if (o && o->beta() != 1.f) return std::unique_ptr<Kernel>(new Softmax(d));
+      return std::unique_ptr<Kernel>();
+    }
+    default: return std::unique_ptr<Kernel>();
+  }
+}
+
+}  // namespace polyhead::kernels

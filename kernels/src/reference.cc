@@ -1,0 +1,136 @@
+#include "polyhead/kernels/reference.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace polyhead::kernels::reference {
+
+void concatenation(size_t count, const float* const* inputs, const Shape* shapes, size_t axis,
+                   float* output) {
+  // View every input as [outer, axis * inner]; copy one slab of each per outer index.
+  int64_t outer = 1;
+  for (size_t d = 0; d < axis; ++d) outer *= shapes[0][d];
+  int64_t inner = 1;
+  for (size_t d = axis + 1; d < shapes[0].rank(); ++d) inner *= shapes[0][d];
+  int64_t out_row = 0;
+  for (size_t i = 0; i < count; ++i) out_row += shapes[i][axis] * inner;
+  for (int64_t o = 0; o < outer; ++o) {
+    float* dst = output + o * out_row;
+    for (size_t i = 0; i < count; ++i) {
+      const int64_t row = shapes[i][axis] * inner;
+      std::memcpy(dst, inputs[i] + o * row, static_cast<size_t>(row) * sizeof(float));
+      dst += row;
+    }
+  }
+}
+
+void transpose(const float* input, const Shape& in_shape, const int32_t* perm, float* output) {
+  const size_t rank = in_shape.rank();
+  int64_t in_strides[Shape::kMaxDims];
+  int64_t stride = 1;
+  for (size_t d = rank; d-- > 0;) {
+    in_strides[d] = stride;
+    stride *= in_shape[d];
+  }
+  int64_t out_dims[Shape::kMaxDims];
+  int64_t src_strides[Shape::kMaxDims];  // input stride of each output dimension
+  for (size_t d = 0; d < rank; ++d) {
+    out_dims[d] = in_shape[static_cast<size_t>(perm[d])];
+    src_strides[d] = in_strides[perm[d]];
+  }
+  const int64_t total = in_shape.elements();
+  int64_t index[Shape::kMaxDims] = {};
+  int64_t src = 0;
+  for (int64_t i = 0; i < total; ++i) {
+    output[i] = input[src];
+    // Odometer increment over the output index, tracking the source offset.
+    for (size_t d = rank; d-- > 0;) {
+      src += src_strides[d];
+      if (++index[d] < out_dims[d]) break;
+      src -= src_strides[d] * out_dims[d];
+      index[d] = 0;
+    }
+  }
+}
+
+void tanh(const float* input, size_t count, float* output) {
+  for (size_t i = 0; i < count; ++i) output[i] = std::tanh(input[i]);
+}
+
+void softmax(const float* input, size_t rows, size_t channels, float beta, float* output) {
+  for (size_t r = 0; r < rows; ++r) {
+    const float* x = input + r * channels;
+    float* y = output + r * channels;
+    float max_value = x[0];
+    for (size_t c = 1; c < channels; ++c) max_value = std::max(max_value, x[c]);
+    float sum = 0.f;
+    for (size_t c = 0; c < channels; ++c) {
+      y[c] = std::exp((x[c] - max_value) * beta);
+      sum += y[c];
+    }
+    const float inv = 1.f / sum;
+    for (size_t c = 0; c < channels; ++c) y[c] *= inv;
+  }
+}
+
+float resize_source_coordinate(int64_t dst, int64_t in, int64_t out, Coordinates mode) {
+  switch (mode) {
+    case Coordinates::kHalfPixel:
+      return (static_cast<float>(dst) + 0.5f) * static_cast<float>(in) / static_cast<float>(out) - 0.5f;
+    case Coordinates::kAlignCorners:
+      return out > 1 ? static_cast<float>(dst) * static_cast<float>(in - 1) / static_cast<float>(out - 1)
+                     : 0.f;
+    case Coordinates::kAsymmetric:
+      return static_cast<float>(dst) * static_cast<float>(in) / static_cast<float>(out);
+  }
+  return 0.f;
+}
+
+namespace {
+int64_t clamp_index(int64_t v, int64_t n) { return std::min(std::max<int64_t>(v, 0), n - 1); }
+}  // namespace
+
+void resize_nearest(const float* input, const Shape& s, int64_t out_h, int64_t out_w,
+                    Coordinates mode, float* output) {
+  const int64_t n = s[0], h = s[1], w = s[2], c = s[3];
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t y = 0; y < out_h; ++y) {
+      const int64_t sy = clamp_index(static_cast<int64_t>(std::floor(resize_source_coordinate(y, h, out_h, mode) + 0.5f)), h);
+      for (int64_t x = 0; x < out_w; ++x) {
+        const int64_t sx = clamp_index(static_cast<int64_t>(std::floor(resize_source_coordinate(x, w, out_w, mode) + 0.5f)), w);
+        std::memcpy(output + ((b * out_h + y) * out_w + x) * c, input + ((b * h + sy) * w + sx) * c,
+                    static_cast<size_t>(c) * sizeof(float));
+      }
+    }
+}
+
+void resize_bilinear(const float* input, const Shape& s, int64_t out_h, int64_t out_w,
+                     Coordinates mode, float* output) {
+  const int64_t n = s[0], h = s[1], w = s[2], c = s[3];
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t y = 0; y < out_h; ++y) {
+      const float fy = std::clamp(resize_source_coordinate(y, h, out_h, mode), 0.f, static_cast<float>(h - 1));
+      const int64_t y0 = static_cast<int64_t>(fy);
+      const int64_t y1 = std::min(y0 + 1, h - 1);
+      const float ly = fy - static_cast<float>(y0);
+      for (int64_t x = 0; x < out_w; ++x) {
+        const float fx = std::clamp(resize_source_coordinate(x, w, out_w, mode), 0.f, static_cast<float>(w - 1));
+        const int64_t x0 = static_cast<int64_t>(fx);
+        const int64_t x1 = std::min(x0 + 1, w - 1);
+        const float lx = fx - static_cast<float>(x0);
+        const float* p00 = input + ((b * h + y0) * w + x0) * c;
+        const float* p01 = input + ((b * h + y0) * w + x1) * c;
+        const float* p10 = input + ((b * h + y1) * w + x0) * c;
+        const float* p11 = input + ((b * h + y1) * w + x1) * c;
+        float* dst = output + ((b * out_h + y) * out_w + x) * c;
+        for (int64_t k = 0; k < c; ++k) {
+          const float top = p00[k] + (p01[k] - p00[k]) * lx;
+          const float bottom = p10[k] + (p11[k] - p10[k]) * lx;
+          dst[k] = top + (bottom - top) * ly;
+        }
+      }
+    }
+}
+
+}  // namespace polyhead::kernels::reference

@@ -1,0 +1,77 @@
+// ExecutionPlan: what prepare() produces for one set of tasks: the nodes they need in order (shared
+// nodes once), every non-constant tensor's place in one arena, and the kernels bound to that
+// memory. run() only walks the steps: no allocation, no lock.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "polyhead/result.h"
+#include "polyhead/runtime/arena_planner.h"
+#include "polyhead/runtime/graph.h"
+#include "polyhead/runtime/memory_pool.h"
+#include "polyhead/runtime/model_kernels.h"
+
+namespace polyhead::runtime {
+
+// Bit i selects the plan's i-th task (plans hold at most 64 tasks).
+using TaskMask = uint64_t;
+constexpr size_t kMaxTasksPerPlan = 64;
+
+class ExecutionPlan {
+ public:
+  // `tasks` are graph task indices, without duplicates. Kernels are set up against the plan's
+  // arena here, so backend errors surface at prepare time rather than in run().
+  static Result<std::unique_ptr<ExecutionPlan>> create(const Graph& graph, ModelKernels& kernels,
+                                                       MemoryPool& pool, std::vector<int> tasks,
+                                                       pthreadpool_t threads);
+  ~ExecutionPlan();
+  ExecutionPlan(const ExecutionPlan&) = delete;
+  ExecutionPlan& operator=(const ExecutionPlan&) = delete;
+
+  // Runs the steps needed by the tasks selected in `mask` (a subset of this plan's tasks).
+  Status run(TaskMask mask, pthreadpool_t pool);
+
+  const std::vector<int>& tasks() const { return tasks_; }
+  TaskMask all_tasks_mask() const { return all_mask_; }
+  // Bit of graph task `task` in this plan, or 0 when the plan does not hold it.
+  TaskMask mask_of(int task) const;
+  // Graph node indices in execution order.
+  const std::vector<int>& nodes() const { return nodes_; }
+  // Number of steps that a run with `mask` executes.
+  size_t steps_for(TaskMask mask) const;
+  size_t last_run_steps() const { return last_run_steps_; }
+  TaskMask last_run_mask() const { return last_run_mask_; }
+
+  // Arena memory of a tensor of the plan, or null if the plan does not use it.
+  std::byte* tensor_data(int tensor) const;
+  const ArenaPlan& arena_plan() const { return arena_plan_; }
+
+ private:
+  ExecutionPlan(const Graph& graph, ModelKernels& kernels) : graph_(graph), kernels_(kernels) {}
+
+  struct Step {
+    int node;
+    kernels::Kernel* kernel;
+    TaskMask tasks;        // which of the plan's tasks need this step
+    uint32_t io_begin;     // first pointer of this step in io_
+    uint32_t inputs;       // input pointers, then outputs
+    uint32_t outputs;
+  };
+
+  const Graph& graph_;
+  ModelKernels& kernels_;
+  std::vector<int> tasks_;
+  TaskMask all_mask_ = 0;
+  std::vector<int> nodes_;
+  std::vector<Step> steps_;
+  std::vector<void*> io_;
+  std::vector<size_t> tensor_offset_;  // per graph tensor, SIZE_MAX when not in the arena
+  ArenaPlan arena_plan_;
+  Arena arena_;
+  size_t last_run_steps_ = 0;
+  TaskMask last_run_mask_ = 0;
+};
+
+}  // namespace polyhead::runtime

@@ -1,0 +1,38 @@
+// ModelKernels: the kernels of one model, created the first time a plan needs a node and shared by
+// every plan afterwards, so weights are packed once per model. Tracks which plan each kernel is
+// currently set up for; a plan rebinds a kernel only when another plan used it since.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "polyhead/kernels/kernel.h"
+#include "polyhead/runtime/graph.h"
+
+namespace polyhead::runtime {
+
+class ModelKernels {
+ public:
+  explicit ModelKernels(const Graph& graph);
+
+  // Prepare-time only.
+  Result<kernels::Kernel*> get_or_create(int node);
+
+  // Hot path: plain loads and stores, no lock (an engine runs one plan at a time).
+  const void* bound_plan(int node) const { return bound_[static_cast<size_t>(node)]; }
+  void set_bound_plan(int node, const void* plan) { bound_[static_cast<size_t>(node)] = plan; }
+  // Called when a plan dies so a later plan at the same address cannot be mistaken for it.
+  void forget_plan(const void* plan);
+
+  size_t packed_weight_bytes() const;
+  size_t created_kernels() const;
+
+ private:
+  const Graph& graph_;
+  mutable std::mutex mutex_;
+  std::vector<std::unique_ptr<kernels::Kernel>> kernels_;
+  std::vector<const void*> bound_;
+};
+
+}  // namespace polyhead::runtime

@@ -1,0 +1,23 @@
+// Small models built with the ModelBuilder for tests: deterministic, seeded weights.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "polyhead/model_builder.h"
+
+namespace polyhead::testing {
+
+// Uniform values in [-scale, scale] from a fixed seed.
+std::vector<float> random_values(size_t count, uint32_t seed, float scale = 1.f);
+
+// Adds a constant of the given shape filled by random_values.
+int random_constant(ModelBuilder& b, const std::string& name, const Shape& shape, uint32_t seed,
+                    float scale);
+
+// A tiny two-task model: input [1,8,8,3] -> conv (shared) -> {classify: mean+fc, segment: conv}.
+std::vector<uint8_t> tiny_two_task_model();
+
+}  // namespace polyhead::testing
