@@ -120,6 +120,13 @@ Result<float*> Plan::input_buffer(std::string_view name) {
   return Status(ErrorCode::kNotFound, "unknown input '" + std::string(name) + "'; the plan reads " + join_names(names));
 }
 
+std::vector<std::string> Plan::input_names() const {
+  const runtime::Graph& g = state_->engine->model.data().graph;
+  std::vector<std::string> names;
+  for (int t : state_->inputs) names.push_back(g.tensors[static_cast<size_t>(t)].name);
+  return names;
+}
+
 Status Plan::set_input(std::string_view name, const float* data, size_t count) {
   PH_ASSIGN_OR_RETURN(float* dst, input_buffer(name));
   const runtime::Graph& g = state_->engine->model.data().graph;

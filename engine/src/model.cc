@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "model_data.h"
@@ -15,6 +17,7 @@ namespace polyhead {
 namespace detail {
 ModelData::~ModelData() {
   if (mapping) munmap(mapping, mapping_size);
+  std::free(owned);
 }
 }  // namespace detail
 
@@ -60,6 +63,18 @@ Result<Model> Model::from_buffer(const void* bytes, size_t size) {
   return Model(std::move(data));
 }
 
+Result<Model> Model::from_bytes(const std::vector<uint8_t>& bytes) {
+  auto data = std::make_shared<detail::ModelData>();
+  const size_t capacity = (std::max<size_t>(bytes.size(), 1) + 63) / 64 * 64;
+  data->owned = std::aligned_alloc(64, capacity);
+  if (!data->owned) return Status(ErrorCode::kOutOfMemory, "cannot allocate " + std::to_string(capacity) + " bytes");
+  if (!bytes.empty()) std::memcpy(data->owned, bytes.data(), bytes.size());
+  data->bytes = static_cast<const uint8_t*>(data->owned);
+  data->size = bytes.size();
+  PH_RETURN_IF_ERROR(detail::validate_model(*data));
+  return Model(std::move(data));
+}
+
 const std::vector<InputInfo>& Model::inputs() const { return data_->inputs; }
 const std::vector<TaskInfo>& Model::tasks() const { return data_->tasks; }
 uint32_t Model::format_version_major() const { return data_->root->format_version_major(); }
@@ -77,5 +92,6 @@ std::string Model::metadata(const std::string& key) const {
   return {};
 }
 size_t Model::file_bytes() const { return data_->size; }
+const uint8_t* Model::bytes() const { return data_->bytes; }
 
 }  // namespace polyhead

@@ -62,6 +62,9 @@ struct ModelBuilder::State {
 
   Result<int> add_node(const std::string& name, OpKind op, schema::OpOptions type, OptionsWriter options,
                        const std::vector<int>& in) {
+    if (name.empty()) return Status(ErrorCode::kInvalidArgument, "a node needs a name");
+    for (const NodeRec& n : nodes)
+      if (n.name == name) return Status(ErrorCode::kInvalidArgument, "node '" + name + "' is added twice");
     std::vector<kernels::InputShape> shapes;
     for (int t : in) {
       if (t == -1) {

@@ -3,6 +3,7 @@
 // value found.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <set>
 #include <string>
 
@@ -19,7 +20,10 @@ using schema::OpOptions;
 constexpr size_t kMaxTensors = 1u << 20;
 constexpr size_t kMaxNodes = 1u << 20;
 constexpr int64_t kMaxDim = int64_t{1} << 24;
-constexpr uint64_t kMaxTensorBytes = uint64_t{1} << 34;
+// Bytes of one tensor, and of all activations (non-constant tensors) together: the arena planner
+// adds these up in size_t, so on 32-bit targets the limits keep every sum below 2^32.
+constexpr uint64_t kMaxTensorBytes = sizeof(size_t) >= 8 ? uint64_t{1} << 34 : uint64_t{1} << 30;
+constexpr uint64_t kMaxActivationBytes = kMaxTensorBytes;
 
 Status invalid(std::string m) { return Status(ErrorCode::kInvalidModel, std::move(m)); }
 std::string str(int64_t v) { return std::to_string(v); }
@@ -106,6 +110,9 @@ Status check_quantization(const schema::Tensor& t, const Shape& shape, const std
     if (!std::isfinite(s) || s <= 0.f)
       return invalid(where + ": quantization scale must be finite and positive, found " + std::to_string(s));
   const size_t n = q->scale()->size();
+  // The verifier only checks 4-byte alignment of vectors; 64-bit elements need 8.
+  if (q->zero_point() && reinterpret_cast<uintptr_t>(q->zero_point()->Data()) % alignof(int64_t) != 0)
+    return invalid(where + ": quantization zero points are not 8-byte aligned (the file is corrupted)");
   if (q->zero_point() && q->zero_point()->size() != n)
     return invalid(where + ": " + str(q->zero_point()->size()) + " zero points for " + str(n) + " scales");
   if (q->axis() == -1) {
@@ -133,7 +140,12 @@ Status check_tensors(ModelData& d) {
   const schema::Model& m = *d.root;
   if (m.tensors()->size() > kMaxTensors) return invalid("too many tensors: " + str(m.tensors()->size()));
   const size_t buffers = m.buffers() ? m.buffers()->size() : 0;
+  // The verifier only checks 4-byte alignment of vectors; BufferRef holds 64-bit fields.
+  if (m.buffers() && reinterpret_cast<uintptr_t>(m.buffers()->Data()) % alignof(schema::BufferRef) != 0)
+    return invalid("the buffer list at file offset " + str(m.buffers()->Data() - d.bytes) +
+                   " is not 8-byte aligned (the file is corrupted)");
   d.graph.tensors.resize(m.tensors()->size());
+  uint64_t activation_bytes = 0;
   for (size_t i = 0; i < m.tensors()->size(); ++i) {
     const schema::Tensor& t = *m.tensors()->Get(static_cast<flatbuffers::uoffset_t>(i));
     const std::string where = "tensor " + str(i) + " " + quoted(t.name());
@@ -153,7 +165,9 @@ Status check_tensors(ModelData& d) {
       if (elements > kMaxTensorBytes) return invalid(where + ": shape is too large");
     }
     const uint64_t bytes = elements * element_size(info.type);
-    if (bytes > kMaxTensorBytes) return invalid(where + ": " + str(static_cast<int64_t>(bytes)) + " bytes is too large");
+    if (bytes > kMaxTensorBytes)
+      return invalid(where + ": " + str(static_cast<int64_t>(bytes)) + " bytes is too large (the limit is " +
+                     str(static_cast<int64_t>(kMaxTensorBytes)) + ")");
     info.bytes = static_cast<size_t>(bytes);
     PH_RETURN_IF_ERROR(check_quantization(t, info.shape, where));
     if (t.buffer() != 0) {
@@ -176,6 +190,12 @@ Status check_tensors(ModelData& d) {
           if (!std::isfinite(v[k]))
             return invalid(where + ": constant value " + str(static_cast<int64_t>(k)) + " is not finite");
       }
+    } else {
+      activation_bytes += bytes;
+      if (activation_bytes > kMaxActivationBytes)
+        return invalid(where + ": the activations (non-constant tensors) up to this one take " +
+                       str(static_cast<int64_t>(activation_bytes)) + " bytes, more than the limit of " +
+                       str(static_cast<int64_t>(kMaxActivationBytes)));
     }
   }
   return Status::ok();
@@ -186,12 +206,15 @@ Status check_nodes(ModelData& d) {
   const auto tensor_count = static_cast<int>(m.tensors()->size());
   if (m.nodes()->size() > kMaxNodes) return invalid("too many nodes: " + str(m.nodes()->size()));
   d.graph.nodes.resize(m.nodes()->size());
+  std::set<std::string> node_names;
   for (size_t i = 0; i < m.nodes()->size(); ++i) {
     const schema::Node& n = *m.nodes()->Get(static_cast<flatbuffers::uoffset_t>(i));
     const std::string where = "node " + str(i) + " " + quoted(n.name());
     runtime::NodeInfo& info = d.graph.nodes[i];
     info.name = n.name()->str();
     info.node = &n;
+    if (info.name.empty()) return invalid(where + ": empty node name");
+    if (!node_names.insert(info.name).second) return invalid(where + ": duplicate node name");
     if (n.op() < OpKind::MIN || n.op() > OpKind::MAX)
       return invalid(where + ": unknown operator kind " + str(static_cast<int>(n.op())) +
                      " (written by a newer producer?)");
@@ -238,6 +261,7 @@ Status check_inputs(ModelData& d) {
     if (t.producer >= 0)
       return invalid(where + ": tensor '" + t.name + "' is written by node '" +
                      d.graph.nodes[static_cast<size_t>(t.producer)].name + "'");
+    if (t.name.empty()) return invalid(where + ": tensor " + str(in.tensor()) + " has an empty name; inputs are set by name");
     if (!names.insert(t.name).second) return invalid(where + ": duplicate input name '" + t.name + "'");
     t.is_model_input = true;
     d.graph.inputs.push_back(in.tensor());
@@ -247,8 +271,10 @@ Status check_inputs(ModelData& d) {
     info.shape = t.shape;
     info.type = t.type;
     if (const schema::Preprocess* p = in.preprocess()) {
-      if (p->layout() > schema::Layout::MAX || p->color() > schema::ColorOrder::MAX)
-        return invalid(where + " '" + t.name + "': unknown layout or colour order");
+      if (p->layout() < schema::Layout::MIN || p->layout() > schema::Layout::MAX)
+        return invalid(where + " '" + t.name + "': unknown layout " + str(static_cast<int>(p->layout())));
+      if (p->color() < schema::ColorOrder::MIN || p->color() > schema::ColorOrder::MAX)
+        return invalid(where + " '" + t.name + "': unknown colour order " + str(static_cast<int>(p->color())));
       const int64_t channels = t.shape.rank() == 4 ? t.shape[p->layout() == schema::Layout::NHWC ? 3 : 1] : 0;
       for (const auto* v : {p->mean(), p->std()}) {
         if (!v) continue;
@@ -360,7 +386,7 @@ Status check_tasks(ModelData& d) {
     if (t.rate() < 1) return invalid(where + ": rate must be at least 1, found " + str(t.rate()));
     if (t.outputs()->size() == 0) return invalid(where + ": no outputs");
     if (const schema::PostProcess* p = t.postprocess()) {
-      if (p->activation() > schema::OutputActivation::MAX)
+      if (p->activation() < schema::OutputActivation::MIN || p->activation() > schema::OutputActivation::MAX)
         return invalid(where + ": unknown output activation " + str(static_cast<int>(p->activation())));
       for (float v : {p->score_threshold(), p->nms_iou()})
         if (!(v >= 0.f && v <= 1.f)) return invalid(where + ": threshold " + std::to_string(v) + " is not in [0, 1]");
@@ -377,9 +403,20 @@ Status check_tasks(ModelData& d) {
     pub.kind = task_kind_name(t.kind());
     pub.priority = t.priority();
     pub.rate = t.rate();
+    if (const schema::PostProcess* p = t.postprocess()) {
+      static const char* kActivations[] = {"none", "sigmoid", "softmax"};
+      pub.postprocess.activation = kActivations[static_cast<int>(p->activation())];
+      if (p->labels())
+        for (const auto* label : *p->labels()) pub.postprocess.labels.push_back(label ? label->str() : "");
+      pub.postprocess.score_threshold = p->score_threshold();
+      pub.postprocess.nms_iou = p->nms_iou();
+      pub.postprocess.max_detections = p->max_detections();
+      if (p->anchors()) pub.postprocess.anchors.assign(p->anchors()->begin(), p->anchors()->end());
+    }
     std::set<std::string> outs;
     for (const schema::TaskOutput* o : *t.outputs()) {
       const std::string ow = where + " output " + quoted(o->name());
+      if (o->name()->size() == 0) return invalid(ow + ": empty output name");
       if (!outs.insert(o->name()->str()).second) return invalid(ow + ": duplicate output name");
       if (o->tensor() < 0 || o->tensor() >= tensor_count)
         return invalid(ow + ": tensor index " + str(o->tensor()) + " is out of range (" + str(tensor_count) + " tensors)");

@@ -39,9 +39,11 @@ class [[nodiscard]] Result {
 #define PH_CONCAT(a, b) PH_CONCAT_INNER(a, b)
 // Declares `lhs` from a Result-returning `expr`, or returns its Status on failure.
 #define PH_ASSIGN_OR_RETURN(lhs, expr) PH_ASSIGN_OR_RETURN_IMPL(PH_CONCAT(ph_result_, __LINE__), lhs, expr)
+// NOLINTBEGIN(bugprone-macro-parentheses): `lhs` is a declaration and cannot be parenthesised.
 #define PH_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                             \
   if (!tmp.is_ok()) return tmp.status();         \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 }  // namespace polyhead

@@ -12,11 +12,11 @@ enum class ElementType : uint8_t { kF32 = 0, kF16 = 1, kI8 = 2, kU8 = 3, kI32 = 
 
 inline size_t element_size(ElementType type) {
   switch (type) {
-    case ElementType::kF32: return 4;
-    case ElementType::kF16: return 2;
-    case ElementType::kI8: return 1;
-    case ElementType::kU8: return 1;
+    case ElementType::kF32:
     case ElementType::kI32: return 4;
+    case ElementType::kF16: return 2;
+    case ElementType::kI8:
+    case ElementType::kU8: return 1;
   }
   return 0;
 }

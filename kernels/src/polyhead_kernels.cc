@@ -175,6 +175,42 @@ class Softmax final : public OwnKernel {
   float* out_ = nullptr;
 };
 
+// A 1x1 pooling window is strided subsampling (TF-slim ResNet shortcuts use it); XNNPACK
+// rejects single-element windows, and max and average both reduce to picking the pixel. Padding
+// is zero here: the format requires it to be smaller than the window.
+class Subsample final : public OwnKernel {
+ public:
+  explicit Subsample(const NodeDesc& d)
+      : in_(d.inputs[0].shape), out_(d.outputs[0].shape), act_(fused_activation(*d.node)) {
+    const auto* o = d.node->options_as_Pool2DOptions();
+    stride_h_ = o->stride_h();
+    stride_w_ = o->stride_w();
+  }
+  Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
+    x_ = static_cast<const float*>(in[0]);
+    y_ = static_cast<float*>(out[0]);
+    return Status::ok();
+  }
+  Status run(pthreadpool_t) override {
+    const int64_t h = in_[1], w = in_[2], c = in_[3];
+    float* dst = y_;
+    for (int64_t n = 0; n < out_[0]; ++n)
+      for (int64_t oy = 0; oy < out_[1]; ++oy)
+        for (int64_t ox = 0; ox < out_[2]; ++ox) {
+          const float* src = x_ + ((n * h + oy * stride_h_) * w + ox * stride_w_) * c;
+          for (int64_t k = 0; k < c; ++k) *dst++ = std::min(std::max(src[k], act_.min), act_.max);
+        }
+    return Status::ok();
+  }
+
+ private:
+  Shape in_, out_;
+  ActivationRange act_;
+  int64_t stride_h_ = 1, stride_w_ = 1;
+  const float* x_ = nullptr;
+  float* y_ = nullptr;
+};
+
 }  // namespace
 
 Result<std::unique_ptr<Kernel>> create_polyhead_kernel(const NodeDesc& d) {
@@ -190,6 +226,12 @@ Result<std::unique_ptr<Kernel>> create_polyhead_kernel(const NodeDesc& d) {
     case OpKind::SOFTMAX: {
       const auto* o = d.node->options_as_SoftmaxOptions();
       if (o && o->beta() != 1.f) return std::unique_ptr<Kernel>(new Softmax(d));
+      return std::unique_ptr<Kernel>();
+    }
+    case OpKind::MAX_POOL_2D:
+    case OpKind::AVERAGE_POOL_2D: {
+      const auto* o = d.node->options_as_Pool2DOptions();
+      if (o->filter_h() == 1 && o->filter_w() == 1) return std::unique_ptr<Kernel>(new Subsample(d));
       return std::unique_ptr<Kernel>();
     }
     default: return std::unique_ptr<Kernel>();

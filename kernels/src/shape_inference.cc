@@ -13,6 +13,41 @@ Status fail(std::string message) { return Status(ErrorCode::kInvalidModel, std::
 
 std::string str(int64_t v) { return std::to_string(v); }
 
+// Limits every shape this file accepts or produces, the same the loader applies to declared
+// tensors, so that no shape arithmetic here or downstream (element counts, byte sizes, arena
+// offsets) can overflow: dimensions in [1, 2^24], at most 2^34 elements.
+constexpr int64_t kMaxDim = int64_t{1} << 24;
+constexpr int64_t kMaxElements = int64_t{1} << 34;
+// Windowed operators (convolution, pooling) sweep output_h * output_w positions of a
+// window_h * window_w window; XNNPACK builds an indirection buffer of one pointer per visited
+// input position, so the product is bounded to keep that buffer addressable and allocatable.
+constexpr int64_t kMaxWindowPositions = int64_t{1} << 31;
+
+// Checks that every dimension of `s` is in [1, kMaxDim] and its element count in
+// [1, kMaxElements] without overflowing.
+Status check_shape(const Shape& s, const std::string& what) {
+  int64_t elements = 1;
+  for (size_t i = 0; i < s.rank(); ++i) {
+    if (s[i] < 1 || s[i] > kMaxDim)
+      return fail(what + " dimension " + str(static_cast<int64_t>(i)) + " is " + str(s[i]) + ", must be in [1, " +
+                  str(kMaxDim) + "] (shape " + s.to_string() + ")");
+    elements *= s[i];  // <= 2^34 * 2^24 before the check below: no overflow
+    if (elements > kMaxElements)
+      return fail(what + " shape " + s.to_string() + " has more than 2^34 elements");
+  }
+  return Status::ok();
+}
+
+Status check_window_positions(int64_t out_h, int64_t out_w, int64_t window_h, int64_t window_w) {
+  // Each factor is at most 2^31 and out_h * out_w <= 2^34 here; divide instead of multiplying.
+  const int64_t positions = out_h * out_w;
+  if (positions > kMaxWindowPositions || window_h > kMaxWindowPositions / positions ||
+      window_w > kMaxWindowPositions / (positions * window_h))
+    return fail("the " + str(window_h) + "x" + str(window_w) + " window over a " + str(out_h) + "x" + str(out_w) +
+                " output visits more than 2^31 input positions");
+  return Status::ok();
+}
+
 // Checks the input count: `min`..`max` inputs, of which the first `required` must be present.
 Status check_arity(const std::vector<InputShape>& in, size_t min, size_t max, size_t required) {
   if (in.size() < min || in.size() > max) {
@@ -110,6 +145,8 @@ Result<std::vector<Shape>> conv2d(const schema::Node& node, const std::vector<In
   const int64_t kw = (w[2] - 1) * o->dilation_w() + 1;
   PH_ASSIGN_OR_RETURN(int64_t oh, window_output(x[1], o->pad_top(), o->pad_bottom(), kh, o->stride_h(), "height"));
   PH_ASSIGN_OR_RETURN(int64_t ow, window_output(x[2], o->pad_left(), o->pad_right(), kw, o->stride_w(), "width"));
+  PH_RETURN_IF_ERROR(check_shape(Shape{x[0], oh, ow, w[0]}, "output"));
+  PH_RETURN_IF_ERROR(check_window_positions(oh, ow, w[1], w[2]));
   return std::vector<Shape>{Shape{x[0], oh, ow, w[0]}};
 }
 
@@ -144,6 +181,8 @@ Result<std::vector<Shape>> transpose_conv2d(const schema::Node& node,
   const int64_t ow = o->stride_w() * (x[2] - 1) + w[2] + o->adjustment_w() - o->pad_left() - o->pad_right();
   if (oh <= 0 || ow <= 0)
     return fail("padding leaves an empty output (" + str(oh) + "x" + str(ow) + ")");
+  PH_RETURN_IF_ERROR(check_shape(Shape{x[0], oh, ow, w[0]}, "output"));
+  PH_RETURN_IF_ERROR(check_window_positions(oh, ow, w[1], w[2]));
   return std::vector<Shape>{Shape{x[0], oh, ow, w[0]}};
 }
 
@@ -203,6 +242,8 @@ Result<std::vector<Shape>> pool2d(const schema::Node& node, const std::vector<In
   const Shape& x = in[0].shape;
   PH_ASSIGN_OR_RETURN(int64_t oh, window_output(x[1], o->pad_top(), o->pad_bottom(), o->filter_h(), o->stride_h(), "height"));
   PH_ASSIGN_OR_RETURN(int64_t ow, window_output(x[2], o->pad_left(), o->pad_right(), o->filter_w(), o->stride_w(), "width"));
+  PH_RETURN_IF_ERROR(check_shape(Shape{x[0], oh, ow, x[3]}, "output"));
+  PH_RETURN_IF_ERROR(check_window_positions(oh, ow, o->filter_h(), o->filter_w()));
   return std::vector<Shape>{Shape{x[0], oh, ow, x[3]}};
 }
 
@@ -242,7 +283,8 @@ Result<std::vector<Shape>> resize(const schema::Node& node, const std::vector<In
   PH_RETURN_IF_ERROR(check_positive(o->width(), "width"));
   if (o->height() > (1 << 16) || o->width() > (1 << 16))
     return fail("output size " + str(o->height()) + "x" + str(o->width()) + " exceeds 65536");
-  if (o->mode() > schema::ResizeMode::MAX || o->coordinates() > schema::CoordinateMode::MAX)
+  if (o->mode() < schema::ResizeMode::MIN || o->mode() > schema::ResizeMode::MAX ||
+      o->coordinates() < schema::CoordinateMode::MIN || o->coordinates() > schema::CoordinateMode::MAX)
     return fail("unknown resize mode " + str(static_cast<int>(o->mode())) + " or coordinates " +
                 str(static_cast<int>(o->coordinates())));
   const Shape& x = in[0].shape;
@@ -287,9 +329,11 @@ Result<std::vector<Shape>> reshape(const schema::Node& node, const std::vector<I
     return fail("target rank " + str(o->shape()->size()) + " exceeds " + str(Shape::kMaxDims));
   Shape out;
   for (int d : *o->shape()) {
-    if (d <= 0) return fail("target dimensions must be positive, found " + str(d));
+    if (d <= 0 || d > kMaxDim)
+      return fail("target dimensions must be in [1, " + str(kMaxDim) + "], found " + str(d));
     out.push_back(d);
   }
+  PH_RETURN_IF_ERROR(check_shape(out, "target"));
   if (out.elements() != in[0].shape.elements())
     return fail("cannot reshape " + in[0].shape.to_string() + " (" + str(in[0].shape.elements()) +
                 " elements) to " + out.to_string() + " (" + str(out.elements()) + ")");
@@ -346,8 +390,23 @@ std::string op_kind_name(schema::OpKind kind) {
   return "UNKNOWN(" + std::to_string(static_cast<int>(kind)) + ")";
 }
 
+namespace {
+Result<std::vector<Shape>> infer(const schema::Node& node, const std::vector<InputShape>& in);
+}  // namespace
+
 Result<std::vector<Shape>> infer_output_shapes(const schema::Node& node,
                                                const std::vector<InputShape>& in) {
+  // Inputs may come from an unvalidated builder: bound them first so the rules below can do
+  // their arithmetic in int64 without overflow.
+  for (size_t i = 0; i < in.size(); ++i)
+    if (in[i].present) PH_RETURN_IF_ERROR(check_shape(in[i].shape, "input " + str(static_cast<int64_t>(i))));
+  PH_ASSIGN_OR_RETURN(std::vector<Shape> out, infer(node, in));
+  for (const Shape& s : out) PH_RETURN_IF_ERROR(check_shape(s, "output"));
+  return out;
+}
+
+namespace {
+Result<std::vector<Shape>> infer(const schema::Node& node, const std::vector<InputShape>& in) {
   switch (node.op()) {
     case OpKind::CONV_2D:
     case OpKind::DEPTHWISE_CONV_2D: return conv2d(node, in);
@@ -392,6 +451,7 @@ Result<std::vector<Shape>> infer_output_shapes(const schema::Node& node,
   }
   return Status(ErrorCode::kUnsupported, "unknown operator kind " + op_kind_name(node.op()));
 }
+}  // namespace
 
 uint64_t count_macs(const schema::Node& node, const std::vector<InputShape>& in,
                     const std::vector<Shape>& out) {
@@ -411,7 +471,7 @@ uint64_t count_macs(const schema::Node& node, const std::vector<InputShape>& in,
     case OpKind::MAX_POOL_2D:
     case OpKind::AVERAGE_POOL_2D: {
       const auto* o = node.options_as_Pool2DOptions();
-      return out_elems * static_cast<uint64_t>(o ? o->filter_h() * o->filter_w() : 1);
+      return o ? out_elems * static_cast<uint64_t>(o->filter_h()) * static_cast<uint64_t>(o->filter_w()) : out_elems;
     }
     case OpKind::MEAN: return static_cast<uint64_t>(in[0].shape.elements());
     default: return out_elems;

@@ -3,6 +3,8 @@
 #include <xnnpack.h>
 
 #include <array>
+#include <cmath>
+#include <limits>
 #include <string>
 
 #include "polyhead/kernels/shape_inference.h"
@@ -33,6 +35,18 @@ Status check(xnn_status s, const schema::Node& node, const char* stage) {
                              : ErrorCode::kInternal;
   return Status(code, std::string("XNNPACK ") + stage + " of " + op_kind_name(node.op()) +
                           " node '" + node.name()->str() + "' failed: " + xnn_status_name(s));
+}
+
+// XNNPACK rejects an output range with min == max, which the format allows (a constant output):
+// widen it by one ulp, the nearest range XNNPACK accepts.
+ActivationRange xnn_range(float lo, float hi) {
+  if (lo == hi && std::isfinite(hi)) hi = std::nextafter(hi, std::numeric_limits<float>::infinity());
+  return {lo, hi};
+}
+
+ActivationRange xnn_activation(const schema::Node& node) {
+  const ActivationRange a = fused_activation(node);
+  return xnn_range(a.min, a.max);
 }
 
 size_t dim(const Shape& s, size_t i) { return static_cast<size_t>(s[i]); }
@@ -72,7 +86,7 @@ class Conv2D final : public XnnKernel {
   using XnnKernel::XnnKernel;
   Status create(const NodeDesc& d) {
     const auto* o = d.node->options_as_Conv2DOptions();
-    const ActivationRange act = fused_activation(*d.node);
+    const ActivationRange act = xnn_activation(*d.node);
     const Shape& w = d.inputs[1].shape;
     const auto groups = static_cast<uint32_t>(o->groups());
     const float* bias = d.inputs.size() > 2 && d.inputs[2].present
@@ -96,7 +110,7 @@ class TransposeConv2D final : public XnnKernel {
   using XnnKernel::XnnKernel;
   Status create(const NodeDesc& d) {
     o_ = d.node->options_as_TransposeConv2DOptions();
-    const ActivationRange act = fused_activation(*d.node);
+    const ActivationRange act = xnn_activation(*d.node);
     const Shape& w = d.inputs[1].shape;
     const float* bias = d.inputs.size() > 2 && d.inputs[2].present
                             ? static_cast<const float*>(d.inputs[2].constant) : nullptr;
@@ -120,7 +134,7 @@ class FullyConnected final : public XnnKernel {
  public:
   using XnnKernel::XnnKernel;
   Status create(const NodeDesc& d) {
-    const ActivationRange act = fused_activation(*d.node);
+    const ActivationRange act = xnn_activation(*d.node);
     const Shape& w = d.inputs[1].shape;
     const float* bias = d.inputs.size() > 2 && d.inputs[2].present
                             ? static_cast<const float*>(d.inputs[2].constant) : nullptr;
@@ -142,7 +156,7 @@ class Binary final : public XnnKernel {
   using Setup = xnn_status (*)(xnn_operator_t, size_t, const size_t*, size_t, const size_t*,
                                const float*, const float*, float*, pthreadpool_t);
   Status create(const NodeDesc& d) {
-    const ActivationRange act = fused_activation(*d.node);
+    const ActivationRange act = xnn_activation(*d.node);
     for (size_t i = 0; i < 2; ++i) {
       rank_[i] = d.inputs[i].shape.rank();
       for (size_t k = 0; k < rank_[i]; ++k) shape_[i][k] = dim(d.inputs[i].shape, k);
@@ -179,7 +193,7 @@ class Pool2D final : public XnnKernel {
   using XnnKernel::XnnKernel;
   Status create(const NodeDesc& d) {
     const auto* o = d.node->options_as_Pool2DOptions();
-    const ActivationRange act = fused_activation(*d.node);
+    const ActivationRange act = xnn_activation(*d.node);
     const size_t c = dim(in_, 3);
     max_ = d.node->op() == OpKind::MAX_POOL_2D;
     if (max_)
@@ -269,10 +283,10 @@ class Unary final : public XnnKernel {
     switch (d.node->op()) {
       case OpKind::CLAMP: {
         const auto* o = d.node->options_as_ClampOptions();
-        const float lo = o ? o->min() : -std::numeric_limits<float>::infinity();
-        const float hi = o ? o->max() : std::numeric_limits<float>::infinity();
+        const ActivationRange r = xnn_range(o ? o->min() : -std::numeric_limits<float>::infinity(),
+                                            o ? o->max() : std::numeric_limits<float>::infinity());
         setup_fn_ = xnn_setup_clamp_nc_f32;
-        return created(xnn_create_clamp_nc_f32(c, c, c, lo, hi, 0, &op_));
+        return created(xnn_create_clamp_nc_f32(c, c, c, r.min, r.max, 0, &op_));
       }
       case OpKind::HARD_SWISH:
         setup_fn_ = xnn_setup_hardswish_nc_f32;

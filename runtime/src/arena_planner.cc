@@ -53,17 +53,22 @@ ArenaPlan plan_arena(const std::vector<TensorLifetime>& t, size_t alignment) {
     for (size_t s = x.first_step; s <= x.last_step; ++s) live_bytes[s] += x.bytes;
   const size_t lower_bound = steps ? *std::max_element(live_bytes.begin(), live_bytes.end()) : 0;
 
-  // Ordering 1: largest first (ties: earliest first), the classic greedy-by-size.
+  // No single order is best for every graph, and placing costs microseconds, so several classic
+  // orders are tried and the smallest arena wins (ties keep the earlier order).
   std::vector<size_t> by_size(t.size());
   std::iota(by_size.begin(), by_size.end(), 0);
   std::stable_sort(by_size.begin(), by_size.end(), [&](size_t a, size_t b) {
     if (t[a].bytes != t[b].bytes) return t[a].bytes > t[b].bytes;
     return t[a].first_step < t[b].first_step;
   });
-  ArenaPlan best = place(t, by_size, alignment);
-  best.strategy = "greedy-by-size";
+  auto length = [&](size_t i) { return t[i].last_step - t[i].first_step + 1; };
+  auto sorted = [&](auto less) {
+    std::vector<size_t> order = by_size;
+    std::stable_sort(order.begin(), order.end(), less);
+    return order;
+  };
 
-  // Ordering 2: tensors of the busiest steps first, largest first within a step.
+  // Tensors of the busiest steps first, largest first within a step.
   std::vector<size_t> steps_by_load(steps);
   std::iota(steps_by_load.begin(), steps_by_load.end(), 0);
   std::stable_sort(steps_by_load.begin(), steps_by_load.end(),
@@ -79,10 +84,24 @@ ArenaPlan plan_arena(const std::vector<TensorLifetime>& t, size_t alignment) {
       }
   for (size_t id : by_size)
     if (!taken[id]) by_breadth.push_back(id);
-  ArenaPlan breadth = place(t, by_breadth, alignment);
-  if (breadth.arena_bytes < best.arena_bytes) {
-    best = std::move(breadth);
-    best.strategy = "greedy-by-breadth";
+
+  const std::pair<const char*, std::vector<size_t>> orders[] = {
+      {"greedy-by-size", by_size},
+      {"greedy-by-breadth", by_breadth},
+      // Long-lived tensors (inputs, outputs) first, so they sit below the churn.
+      {"greedy-by-lifetime", sorted([&](size_t a, size_t b) { return length(a) > length(b); })},
+      {"greedy-by-area", sorted([&](size_t a, size_t b) { return t[a].bytes * length(a) > t[b].bytes * length(b); })},
+      // Allocation order, like a stack allocator that reuses freed space.
+      {"greedy-by-time", sorted([&](size_t a, size_t b) { return t[a].first_step < t[b].first_step; })},
+  };
+  ArenaPlan best;
+  for (const auto& [name, order] : orders) {
+    ArenaPlan candidate = place(t, order, alignment);
+    if (best.strategy.empty() || candidate.arena_bytes < best.arena_bytes) {
+      best = std::move(candidate);
+      best.strategy = name;
+    }
+    if (best.arena_bytes <= lower_bound) break;  // cannot do better
   }
   best.lower_bound_bytes = lower_bound;
   return best;

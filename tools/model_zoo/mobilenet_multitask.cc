@@ -55,7 +55,8 @@ class Net {
     const int bias = constant(name + ".b", Shape{out_channels}, 0.02f, rectified ? 0.02f : 0.f);
     Conv2DParams p;
     p.stride_h = p.stride_w = stride;
-    const SamePad ph = same_padding(in[1], kernel, stride), pw = same_padding(in[2], kernel, stride);
+    const SamePad ph = same_padding(in[1], kernel, stride),
+                  pw = same_padding(in[2], kernel, stride);
     p.pad_top = ph.before;
     p.pad_bottom = ph.after;
     p.pad_left = pw.before;
@@ -115,18 +116,18 @@ Result<DetectLevel> detect_level(Net& net, const std::string& prefix, int featur
   const Shape s = b.shape(feature);
   const int channels = static_cast<int>(s[3]);
   const int64_t cells = s[1] * s[2];
-  PH_ASSIGN_OR_RETURN(int dw, net.conv(prefix + ".dw", feature, channels, 3, 1, true,
-                                       Activation::relu6()));
+  PH_ASSIGN_OR_RETURN(int dw,
+                      net.conv(prefix + ".dw", feature, channels, 3, 1, true, Activation::relu6()));
   PH_ASSIGN_OR_RETURN(int boxes, net.conv(prefix + ".boxes", dw, o.anchors_per_cell * 4, 1, 1,
                                           false, Activation::none()));
-  PH_ASSIGN_OR_RETURN(int scores, net.conv(prefix + ".scores", dw, o.anchors_per_cell * o.det_classes,
-                                           1, 1, false, Activation::none()));
+  PH_ASSIGN_OR_RETURN(
+      int scores, net.conv(prefix + ".scores", dw, o.anchors_per_cell * o.det_classes, 1, 1, false,
+                           Activation::none()));
   DetectLevel level;
   PH_ASSIGN_OR_RETURN(level.boxes, b.reshape(prefix + ".boxes_flat", boxes,
                                              Shape{1, cells * o.anchors_per_cell, 4}));
-  PH_ASSIGN_OR_RETURN(level.scores,
-                      b.reshape(prefix + ".scores_flat", scores,
-                                Shape{1, cells * o.anchors_per_cell, o.det_classes}));
+  PH_ASSIGN_OR_RETURN(level.scores, b.reshape(prefix + ".scores_flat", scores,
+                                              Shape{1, cells * o.anchors_per_cell, o.det_classes}));
   return level;
 }
 
@@ -169,8 +170,8 @@ Result<std::vector<uint8_t>> build_mobilenet_multitask(const MobileNetMultitaskO
       const int in_channels = static_cast<int>(b.shape(x)[3]);
       int h = x;
       if (st.t != 1) {
-        PH_ASSIGN_OR_RETURN(h, net.conv(name + ".expand", h, in_channels * st.t, 1, 1, false,
-                                        Activation::relu6()));
+        PH_ASSIGN_OR_RETURN(
+            h, net.conv(name + ".expand", h, in_channels * st.t, 1, 1, false, Activation::relu6()));
       }
       PH_ASSIGN_OR_RETURN(h, net.conv(name + ".dw", h, static_cast<int>(b.shape(h)[3]), 3, stride,
                                       true, Activation::relu6()));
@@ -185,9 +186,9 @@ Result<std::vector<uint8_t>> build_mobilenet_multitask(const MobileNetMultitaskO
     }
     if (st.c == 96) stride16 = x;
   }
-  PH_ASSIGN_OR_RETURN(const int stride32,
-                      net.conv("backbone.conv_last", x, make_divisible(1280 * std::max(1.f, o.width)),
-                               1, 1, false, Activation::relu6()));
+  PH_ASSIGN_OR_RETURN(const int stride32, net.conv("backbone.conv_last", x,
+                                                   make_divisible(1280 * std::max(1.f, o.width)), 1,
+                                                   1, false, Activation::relu6()));
 
   // classify: global average + fully connected.
   PH_ASSIGN_OR_RETURN(const int pooled, b.mean("classify.pool", stride32, false));
@@ -198,18 +199,20 @@ Result<std::vector<uint8_t>> build_mobilenet_multitask(const MobileNetMultitaskO
   PH_ASSIGN_OR_RETURN(const int logits, b.fully_connected("classify.fc", pooled, fc_w, fc_b));
 
   // segment: LR-ASPP-like. A 1x1 branch is gated by a squeeze-excite style global branch.
-  PH_ASSIGN_OR_RETURN(const int branch1, net.conv("segment.conv1", stride16, 128, 1, 1, false,
-                                                  Activation::relu()));
+  PH_ASSIGN_OR_RETURN(const int branch1,
+                      net.conv("segment.conv1", stride16, 128, 1, 1, false, Activation::relu()));
   PH_ASSIGN_OR_RETURN(const int squeeze, b.mean("segment.pool", stride16, true));
-  PH_ASSIGN_OR_RETURN(const int gate_logits, net.conv("segment.gate", squeeze, 128, 1, 1, false,
-                                                      Activation::none()));
-  PH_ASSIGN_OR_RETURN(const int gate, b.unary("segment.gate_sigmoid", UnaryOp::kSigmoid, gate_logits));
-  PH_ASSIGN_OR_RETURN(const int attended, b.binary("segment.attend", BinaryOp::kMul, branch1, gate));
+  PH_ASSIGN_OR_RETURN(const int gate_logits,
+                      net.conv("segment.gate", squeeze, 128, 1, 1, false, Activation::none()));
+  PH_ASSIGN_OR_RETURN(const int gate,
+                      b.unary("segment.gate_sigmoid", UnaryOp::kSigmoid, gate_logits));
+  PH_ASSIGN_OR_RETURN(const int attended,
+                      b.binary("segment.attend", BinaryOp::kMul, branch1, gate));
   PH_ASSIGN_OR_RETURN(const int seg_logits, net.conv("segment.classifier", attended, o.seg_classes,
                                                      1, 1, false, Activation::none()));
-  PH_ASSIGN_OR_RETURN(const int mask, b.resize("segment.upsample", seg_logits, o.input_size / 4,
-                                               o.input_size / 4, ResizeMode::kBilinear,
-                                               ResizeCoordinates::kHalfPixel));
+  PH_ASSIGN_OR_RETURN(const int mask,
+                      b.resize("segment.upsample", seg_logits, o.input_size / 4, o.input_size / 4,
+                               ResizeMode::kBilinear, ResizeCoordinates::kHalfPixel));
 
   // detect: SSD-style predictors on the stride-16 and stride-32 features.
   PH_ASSIGN_OR_RETURN(const DetectLevel s16, detect_level(net, "detect.s16", stride16, o));
@@ -221,8 +224,8 @@ Result<std::vector<uint8_t>> build_mobilenet_multitask(const MobileNetMultitaskO
 
   PostProcessParams classify_post;
   classify_post.activation = OutputActivation::kSoftmax;
-  PH_RETURN_IF_ERROR(b.add_task("classify", TaskKind::kClassification, {{"logits", logits}},
-                                classify_post));
+  PH_RETURN_IF_ERROR(
+      b.add_task("classify", TaskKind::kClassification, {{"logits", logits}}, classify_post));
   PostProcessParams segment_post;
   segment_post.activation = OutputActivation::kSoftmax;
   PH_RETURN_IF_ERROR(

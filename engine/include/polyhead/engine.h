@@ -48,6 +48,8 @@ class Plan {
   Status set_input(std::string_view name, const float* data, size_t count);
   // Where to write input `name` directly (zero copy). Marks the input as set.
   Result<float*> input_buffer(std::string_view name);
+  // Names of the model inputs this plan reads (all must be set before run()).
+  std::vector<std::string> input_names() const;
 
   // Runs every task of the plan; no heap allocation, no lock.
   Status run();

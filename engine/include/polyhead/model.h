@@ -41,12 +41,23 @@ struct TaskOutputInfo {
   ElementType type = ElementType::kF32;
 };
 
+// How a task's raw outputs are turned into results (read by post-processing and the tools).
+struct PostProcessInfo {
+  std::string activation = "none";  // none, sigmoid or softmax
+  std::vector<std::string> labels;
+  float score_threshold = 0.5f;
+  float nms_iou = 0.45f;
+  int max_detections = 100;
+  std::vector<float> anchors;  // 4 per anchor: centre y, centre x, height, width (normalised)
+};
+
 struct TaskInfo {
   std::string name;
   std::string kind;  // classification, detection, segmentation, landmarks, regression, embedding, other
   std::vector<TaskOutputInfo> outputs;
   int priority = 0;
   int rate = 1;
+  PostProcessInfo postprocess;
 };
 
 class Model {
@@ -56,6 +67,8 @@ class Model {
   // Reads a caller-owned buffer in place: it must stay valid and unchanged while the Model (or an
   // engine made from it) lives, and start at a 64-byte aligned address.
   static Result<Model> from_buffer(const void* data, size_t size);
+  // Copies `bytes` into aligned memory the Model owns (for models built or received in memory).
+  static Result<Model> from_bytes(const std::vector<uint8_t>& bytes);
 
   const std::vector<InputInfo>& inputs() const;
   const std::vector<TaskInfo>& tasks() const;
@@ -66,6 +79,8 @@ class Model {
   // Value of a metadata entry, empty when absent.
   std::string metadata(const std::string& key) const;
   size_t file_bytes() const;
+  // The verified file bytes (a FlatBuffer with identifier PHM1, see docs/format.md), for tools.
+  const uint8_t* bytes() const;
 
   const detail::ModelData& data() const { return *data_; }
   std::shared_ptr<const detail::ModelData> shared_data() const { return data_; }

@@ -1,0 +1,415 @@
+// The `polyhead` program end to end: runs the built binary in a temporary directory and checks its
+// files, its JSON and its errors the way a user or a script would see them.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Outcome {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// Runs `polyhead ARGS` (each argument quoted) and collects its output and exit code.
+Outcome polyhead(const std::vector<std::string>& args) {
+  std::string cmd = quote(POLYHEAD_CLI);
+  for (const std::string& a : args) cmd += " " + quote(a);
+  cmd += " 2>&1";
+  Outcome o;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return o;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) o.output.append(buf, n);
+  const int status = pclose(pipe);
+  o.exit_code =
+      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  return o;
+}
+
+// A fresh directory per test case, removed afterwards.
+struct TempDir {
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "polyhead_cli_XXXXXX").string();
+    if (mkdtemp(pattern.data())) path = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path.empty()) fs::remove_all(path, ec);
+  }
+  std::string operator/(const std::string& name) const { return (fs::path(path) / name).string(); }
+  std::string path;
+};
+
+// A small demo model (96x96, width 0.5) and its image, written into `dir`.
+void write_demo(const TempDir& dir) {
+  const Outcome o = polyhead({"demo", "--out", dir.path, "--size", "96", "--width", "0.5"});
+  INFO(o.output);
+  REQUIRE(o.exit_code == 0);
+}
+
+// Just enough JSON to read the tool's output: objects, arrays, strings, numbers, literals.
+struct Json {
+  enum Kind { kNull, kBool, kNumber, kString, kArray, kObject } kind = kNull;
+  double number = 0;
+  bool boolean = false;
+  std::string string;
+  std::vector<Json> array;
+  std::map<std::string, Json> object;
+
+  const Json& operator[](const std::string& key) const {
+    static const Json kMissing;
+    auto it = object.find(key);
+    return it == object.end() ? kMissing : it->second;
+  }
+  bool has(const std::string& key) const { return object.count(key) != 0; }
+};
+
+class JsonParser {
+ public:
+  explicit JsonParser(const std::string& text) : s_(text) {}
+  bool parse(Json& out) {
+    if (!value(out)) return false;
+    skip();
+    return i_ == s_.size();
+  }
+
+ private:
+  void skip() {
+    while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
+  }
+  bool literal(const char* word) {
+    const std::string w(word);
+    if (s_.compare(i_, w.size(), w) != 0) return false;
+    i_ += w.size();
+    return true;
+  }
+  bool string(std::string& out) {
+    if (s_[i_] != '"') return false;
+    for (++i_; i_ < s_.size(); ++i_) {
+      char c = s_[i_];
+      if (c == '"') {
+        ++i_;
+        return true;
+      }
+      if (c == '\\') {
+        if (++i_ >= s_.size()) return false;
+        c = s_[i_];
+        if (c == 'n') c = '\n';
+        if (c == 't') c = '\t';
+        if (c == 'u') {  // the tool only escapes control characters this way
+          i_ += 4;
+          c = '?';
+        }
+      }
+      out += c;
+    }
+    return false;
+  }
+  bool value(Json& out) {
+    skip();
+    if (i_ >= s_.size()) return false;
+    const char c = s_[i_];
+    if (c == '{') {
+      out.kind = Json::kObject;
+      ++i_;
+      skip();
+      if (i_ < s_.size() && s_[i_] == '}') return ++i_, true;
+      while (true) {
+        skip();
+        std::string key;
+        if (i_ >= s_.size() || !string(key)) return false;
+        skip();
+        if (i_ >= s_.size() || s_[i_++] != ':') return false;
+        if (!value(out.object[key])) return false;
+        skip();
+        if (i_ >= s_.size()) return false;
+        if (s_[i_] == '}') return ++i_, true;
+        if (s_[i_++] != ',') return false;
+      }
+    }
+    if (c == '[') {
+      out.kind = Json::kArray;
+      ++i_;
+      skip();
+      if (i_ < s_.size() && s_[i_] == ']') return ++i_, true;
+      while (true) {
+        out.array.emplace_back();
+        if (!value(out.array.back())) return false;
+        skip();
+        if (i_ >= s_.size()) return false;
+        if (s_[i_] == ']') return ++i_, true;
+        if (s_[i_++] != ',') return false;
+      }
+    }
+    if (c == '"') {
+      out.kind = Json::kString;
+      return string(out.string);
+    }
+    if (literal("true")) return out.kind = Json::kBool, out.boolean = true, true;
+    if (literal("false")) return out.kind = Json::kBool, true;
+    if (literal("null")) return true;
+    char* end = nullptr;
+    out.number = std::strtod(s_.c_str() + i_, &end);
+    if (end == s_.c_str() + i_) return false;
+    out.kind = Json::kNumber;
+    i_ = static_cast<size_t>(end - s_.c_str());
+    return true;
+  }
+  const std::string& s_;
+  size_t i_ = 0;
+};
+
+Json parse_json(const std::string& text) {
+  Json j;
+  INFO(text);
+  REQUIRE(JsonParser(text).parse(j));
+  return j;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("cli: demo writes the default model and image and runs every task") {
+  TempDir dir;
+  REQUIRE_FALSE(dir.path.empty());
+  const Outcome o = polyhead({"demo", "--out", dir.path, "--size", "96", "--width", "0.5"});
+  INFO(o.output);
+  REQUIRE(o.exit_code == 0);
+  CHECK(fs::is_regular_file(dir / "mobilenet_multitask.phm"));
+  REQUIRE(fs::is_regular_file(dir / "image.f32"));
+  CHECK(fs::file_size(dir / "image.f32") == 96u * 96u * 3u * 4u);
+  for (const char* text :
+       {"classify", "segment", "detect", "logits", "mask", "boxes", "scores", "top-5", "latency"})
+    CHECK(contains(o.output, text));
+  CHECK_FALSE(contains(o.output, "non-finite"));
+}
+
+TEST_CASE("cli: inspect --json splits shared and head nodes and plans near the memory bound") {
+  TempDir dir;
+  write_demo(dir);
+  const std::string model = dir / "mobilenet_multitask.phm";
+  const std::vector<std::string> subsets = {"classify",
+                                            "segment",
+                                            "detect",
+                                            "classify,segment",
+                                            "classify,detect",
+                                            "segment,detect",
+                                            "classify,segment,detect"};
+  for (const std::string& tasks : subsets) {
+    INFO("tasks " << tasks);
+    const Outcome o = polyhead({"inspect", model, "--tasks", tasks, "--json"});
+    Json j;
+    {
+      INFO(o.output);
+      REQUIRE(o.exit_code == 0);
+      j = parse_json(o.output);
+    }
+    for (const char* key :
+         {"inputs", "tasks", "shared_nodes", "shared_macs", "total_macs", "param_bytes",
+          "arena_bytes", "arena_lower_bound_bytes", "arena_strategy"})
+      CHECK(j.has(key));
+    const double arena = j["arena_bytes"].number, bound = j["arena_lower_bound_bytes"].number;
+    INFO("arena " << arena << " lower bound " << bound << " ratio " << arena / bound);
+    CHECK(bound > 0);
+    CHECK(arena >= bound);
+    CHECK(arena <= 1.05 * bound);
+
+    const size_t task_count = j["tasks"].array.size();
+    CHECK(task_count == static_cast<size_t>(std::count(tasks.begin(), tasks.end(), ',') + 1));
+    // One pass = shared part once + each head; nodes belong to exactly one of the parts.
+    double macs = j["shared_macs"].number, params = j["shared_param_bytes"].number;
+    std::map<std::string, int> owner_count;
+    for (const Json& s : j["shared_nodes"].array) ++owner_count[s.string];
+    for (const Json& t : j["tasks"].array) {
+      CHECK(t["macs"].number > 0);
+      CHECK(t["standalone_macs"].number >= t["macs"].number);
+      macs += t["macs"].number;
+      params += t["param_bytes"].number;
+      for (const Json& n : t["exclusive_nodes"].array) ++owner_count[n.string];
+    }
+    CHECK(macs == j["total_macs"].number);
+    CHECK(params == j["param_bytes"].number);
+    for (const auto& [node, count] : owner_count) {
+      INFO(node);
+      CHECK(count == 1);
+    }
+    if (task_count == 1) {
+      CHECK(j["shared_nodes"].array.empty());
+    } else {
+      // The stem and the stride-16 blocks feed every head.
+      CHECK(owner_count.count("backbone.stem"));
+      CHECK(j["shared_macs"].number > 0);
+    }
+  }
+}
+
+TEST_CASE("cli: inspect prints a table by default") {
+  TempDir dir;
+  write_demo(dir);
+  const Outcome o = polyhead({"inspect", dir / "mobilenet_multitask.phm"});
+  INFO(o.output);
+  REQUIRE(o.exit_code == 0);
+  for (const char* text :
+       {"image", "[1,96,96,3]", "classify", "segment", "detect", "shared nodes", "arena"})
+    CHECK(contains(o.output, text));
+}
+
+TEST_CASE("cli: run --dump writes every output with the size outputs.json declares") {
+  TempDir dir;
+  write_demo(dir);
+  const std::string out = dir / "out";
+  const Outcome o = polyhead({"run", dir / "mobilenet_multitask.phm", "--input",
+                              "image=" + (dir / "image.f32"), "--threads", "2", "--dump", out});
+  INFO(o.output);
+  REQUIRE(o.exit_code == 0);
+  const Json index = parse_json(read_text(out + "/outputs.json"));
+  const std::vector<Json>& outputs = index["outputs"].array;
+  REQUIRE(outputs.size() == 4);
+  std::map<std::string, std::vector<double>> shapes;
+  for (const Json& e : outputs) {
+    const std::string key = e["task"].string + "." + e["output"].string;
+    INFO(key);
+    CHECK(e["type"].string == "f32");
+    CHECK(e["file"].string == key + ".f32");
+    double elements = 1;
+    for (const Json& d : e["shape"].array) {
+      elements *= d.number;
+      shapes[key].push_back(d.number);
+    }
+    const std::string file = out + "/" + e["file"].string;
+    REQUIRE(fs::is_regular_file(file));
+    CHECK(static_cast<double>(fs::file_size(file)) == elements * 4);
+    CHECK(e["bytes"].number == elements * 4);
+  }
+  CHECK(shapes["classify.logits"] == std::vector<double>{1, 1000});
+  CHECK(shapes["segment.mask"] == std::vector<double>{1, 24, 24, 21});
+  CHECK(shapes["detect.boxes"] == std::vector<double>{1, 135, 4});
+  CHECK(shapes["detect.scores"] == std::vector<double>{1, 135, 91});
+}
+
+TEST_CASE("cli: run of one task prints only that task") {
+  TempDir dir;
+  write_demo(dir);
+  const Outcome o = polyhead({"run", dir / "mobilenet_multitask.phm", "--input",
+                              "image=" + (dir / "image.f32"), "--tasks", "segment"});
+  INFO(o.output);
+  REQUIRE(o.exit_code == 0);
+  CHECK(contains(o.output, "mask"));
+  CHECK_FALSE(contains(o.output, "logits"));
+}
+
+TEST_CASE("cli: bad models, inputs and tasks fail with a message naming them") {
+  TempDir dir;
+  write_demo(dir);
+  const std::string model = dir / "mobilenet_multitask.phm";
+  const std::string image = "image=" + (dir / "image.f32");
+  {
+    std::ofstream(dir / "short.f32") << "0123456789";
+    std::ofstream(dir / "notes.txt") << "this is a text file, not a model\n";
+  }
+  struct Case {
+    const char* what;
+    std::vector<std::string> args;
+    std::vector<std::string> mentions;
+  };
+  const std::vector<Case> cases = {
+      {"unknown task", {"run", model, "--input", image, "--tasks", "classify,nope"}, {"nope"}},
+      {"unknown task (inspect)", {"inspect", model, "--tasks", "nope"}, {"nope"}},
+      {"wrong input size",
+       {"run", model, "--input", "image=" + (dir / "short.f32")},
+       {"image", "110592", "10 bytes"}},
+      {"missing input", {"run", model}, {"missing input", "image"}},
+      {"unknown input",
+       {"run", model, "--input", image, "--input", "depth=" + (dir / "image.f32")},
+       {"depth"}},
+      {"missing input file",
+       {"run", model, "--input", "image=" + (dir / "absent.f32")},
+       {"absent.f32"}},
+      {"text file as model", {"inspect", dir / "notes.txt"}, {"notes.txt"}},
+      {"text file as model (run)", {"run", dir / "notes.txt", "--input", image}, {"notes.txt"}},
+      {"absent model", {"inspect", dir / "absent.phm"}, {"absent.phm"}},
+  };
+  for (const Case& c : cases) {
+    const Outcome o = polyhead(c.args);
+    INFO(c.what << "\n" << o.output);
+    CHECK(o.exit_code == 1);
+    for (const std::string& m : c.mentions) CHECK(contains(o.output, m));
+  }
+}
+
+TEST_CASE("cli: command-line mistakes exit with 2 and name the option and value") {
+  TempDir dir;
+  write_demo(dir);
+  const std::string model = dir / "mobilenet_multitask.phm";
+  const std::string image = "image=" + (dir / "image.f32");
+  struct Case {
+    std::vector<std::string> args;
+    std::vector<std::string> mentions;
+  };
+  const std::vector<Case> cases = {
+      {{"frobnicate"}, {"frobnicate"}},
+      {{"run", model, "--input", image, "--threads", "x"}, {"--threads", "'x'"}},
+      {{"run", model, "--input", image, "--threads", "-1"}, {"--threads", "'-1'"}},
+      {{"run", model, "--input", image, "--threads"}, {"--threads"}},
+      {{"run", model, "--input", "image"}, {"--input", "'image'"}},
+      {{"run", model, "--input", image, "--fast"}, {"--fast"}},
+      {{"inspect"}, {"MODEL"}},
+      {{"inspect", model, "--tasks", "a,,b"}, {"--tasks"}},
+      {{"demo", "--size", "100"}, {"--size", "100"}},
+      {{"demo", "--width", "wide"}, {"--width", "wide"}},
+      {{"help", "nope"}, {"nope"}},
+  };
+  for (const Case& c : cases) {
+    const Outcome o = polyhead(c.args);
+    INFO(o.output);
+    CHECK(o.exit_code == 2);
+    // One line, naming what was wrong.
+    CHECK(std::count(o.output.begin(), o.output.end(), '\n') == 1);
+    for (const std::string& m : c.mentions) CHECK(contains(o.output, m));
+  }
+}
+
+TEST_CASE("cli: help is available for the program and every command") {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"--help"},
+                                             {"help"},
+                                             {"help", "run"},
+                                             {"inspect", "--help"},
+                                             {"run", "-h"},
+                                             {"demo", "--help"}}) {
+    const Outcome o = polyhead(args);
+    INFO(o.output);
+    CHECK(o.exit_code == 0);
+    CHECK(contains(o.output, "usage: polyhead"));
+  }
+}

@@ -1,0 +1,481 @@
+// Robustness of the loader and the engine under hostile bytes. Starting from valid models (the
+// tiny two-task model and one that uses every operator kind), each case corrupts the file and
+// then either the load fails with a message, or the model loads and every task prepares and runs
+// (or fails with a message) without crashing, and the outputs of a run can be read in full.
+// Run under the sanitizer build (POLYHEAD_SANITIZE=ON) this also checks for memory errors and
+// undefined behaviour.
+//
+// Environment knobs, for longer runs and for pinning down a failure:
+//   POLYHEAD_FUZZ_CASES=<n>    random mutations per model (default 2500)
+//   POLYHEAD_FUZZ_SEED=<n>     seed of the random mutations (default 20240611)
+//   POLYHEAD_FUZZ_VERBOSE=1    print every case before it runs (the last line names a crash)
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "polyhead/engine.h"
+#include "polyhead/model_builder.h"
+#include "polyhead/schema/phm_generated.h"
+#include "support/test_models.h"
+
+using namespace polyhead;
+namespace fb = flatbuffers;
+namespace sc = polyhead::schema;
+
+namespace {
+
+size_t env_size(const char* name, size_t fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? static_cast<size_t>(std::strtoull(v, nullptr, 10)) : fallback;
+}
+
+bool verbose() {
+  static const bool v = env_size("POLYHEAD_FUZZ_VERBOSE", 0) != 0;
+  return v;
+}
+
+int must(Result<int> r) {
+  if (!r.is_ok()) FAIL("builder rejected a node: " << r.status().to_string());
+  return r.is_ok() ? *r : -1;
+}
+
+// A model that uses every operator kind the builder writes (DEPTHWISE_CONV_2D is a reserved alias
+// of CONV_2D with groups == channels, which is here too), spread over three tasks.
+std::vector<uint8_t> every_operator_model() {
+  using testing::random_constant;
+  ModelBuilder b;
+  Preprocess pre;
+  pre.width = 8;
+  pre.height = 8;
+  pre.mean = {0.5f, 0.5f, 0.5f, 0.5f};
+  pre.std = {0.25f, 0.25f, 0.25f, 0.25f};
+  const int image = b.add_input("image", Shape{1, 8, 8, 4}, pre);
+  const int aux = b.add_input("aux", Shape{1, 4});
+
+  Conv2DParams c;
+  c.pad_top = c.pad_left = c.pad_bottom = c.pad_right = 1;
+  c.activation = Activation::relu6();
+  const int conv = must(b.conv2d("conv", image, random_constant(b, "conv.w", Shape{8, 3, 3, 4}, 1, 0.3f),
+                                 random_constant(b, "conv.b", Shape{8}, 2, 0.1f), c));
+  Conv2DParams d;
+  d.stride_h = d.stride_w = 2;
+  d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = 1;
+  d.groups = 8;
+  const int dw = must(b.conv2d("dw", conv, random_constant(b, "dw.w", Shape{8, 3, 3, 1}, 3, 0.3f), -1, d));
+  TransposeConv2DParams t;
+  t.stride_h = t.stride_w = 2;
+  const int up = must(b.transpose_conv2d("up", dw, random_constant(b, "up.w", Shape{4, 2, 2, 8}, 4, 0.3f),
+                                         random_constant(b, "up.b", Shape{4}, 5, 0.1f), t));
+  const int add = must(b.binary("add", BinaryOp::kAdd, up, image));
+  const int sub = must(b.binary("sub", BinaryOp::kSub, add, random_constant(b, "sub.c", Shape{4}, 6, 0.5f)));
+  const int mul = must(b.binary("mul", BinaryOp::kMul, sub, random_constant(b, "mul.c", Shape{1, 1, 1, 4}, 7, 1.f)));
+  const int divisor = b.add_constant("div.c", Shape{4}, {1.f, 1.5f, 2.f, 1.25f});
+  const int div = must(b.binary("div", BinaryOp::kDiv, mul, divisor, Activation{-4.f, 4.f}));
+  Pool2DParams mp;
+  mp.filter_h = mp.filter_w = 2;
+  mp.stride_h = mp.stride_w = 2;
+  const int maxp = must(b.pool2d("maxpool", PoolOp::kMax, div, mp));
+  Pool2DParams ap;
+  ap.filter_h = ap.filter_w = 3;
+  ap.pad_top = ap.pad_left = ap.pad_bottom = ap.pad_right = 1;
+  const int avgp = must(b.pool2d("avgpool", PoolOp::kAverage, maxp, ap));
+  const int pad = must(b.pad("pad", avgp, {0, 1, 1, 0}, {0, 1, 2, 0}, 0.5f));
+  const int bil = must(b.resize("bilinear", pad, 12, 10, ResizeMode::kBilinear, ResizeCoordinates::kAlignCorners));
+  const int near = must(b.resize("nearest", bil, 6, 6, ResizeMode::kNearest, ResizeCoordinates::kAsymmetric));
+  const int hs = must(b.unary("hardswish", UnaryOp::kHardSwish, near));
+  const int sg = must(b.unary("sigmoid", UnaryOp::kSigmoid, hs));
+  const int th = must(b.unary("tanh", UnaryOp::kTanh, sg));
+  const int cl = must(b.clamp("clamp", th, -0.5f, 0.5f));
+  const int lr = must(b.leaky_relu("leaky", cl, 0.1f));
+  const int pr = must(b.prelu("prelu", lr, random_constant(b, "prelu.slope", Shape{4}, 8, 0.5f)));
+  const int cat = must(b.concatenation("concat", {pr, near}, 3));
+  const int d2s = must(b.depth_to_space("d2s", cat, 2));                 // [1,12,12,2]
+  const int tr = must(b.transpose("transpose", d2s, {0, 3, 1, 2}));      // [1,2,12,12]
+  const int flat = must(b.reshape("reshape", tr, Shape{1, 288}));
+  const int fc = must(b.fully_connected("fc", flat, random_constant(b, "fc.w", Shape{4, 288}, 9, 0.1f),
+                                        random_constant(b, "fc.b", Shape{4}, 10, 0.1f)));
+  const int mixed = must(b.binary("mix", BinaryOp::kAdd, fc, aux));
+  const int probs = must(b.softmax("softmax", mixed));
+  const int sharp = must(b.softmax("softmax_beta", mixed, 2.f));
+  const int pooled = must(b.mean("mean", conv, true));
+  const int vec = must(b.mean("mean_flat", conv, false));
+
+  auto ok = [](const Status& s) {
+    if (!s.is_ok()) FAIL("add_task: " << s.to_string());
+  };
+  ok(b.add_task("classes", TaskKind::kClassification, {{"probs", probs}, {"sharp", sharp}}));
+  ok(b.add_task("dense", TaskKind::kSegmentation, {{"map", d2s}}));
+  ok(b.add_task("pooled", TaskKind::kEmbedding, {{"keep", pooled}, {"flat", vec}}));
+  auto bytes = b.finish();
+  if (!bytes.is_ok()) FAIL("finish: " << bytes.status().to_string());
+  return *bytes;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where the interesting bytes are: every present field of every table, every vector length and
+// element, every BufferRef member. Pokes there reach the validator's semantic checks instead of
+// stopping at the FlatBuffers verifier.
+
+struct Slots {
+  const uint8_t* base;
+  std::vector<size_t> offsets;
+
+  void at(const void* p) { offsets.push_back(static_cast<size_t>(static_cast<const uint8_t*>(p) - base)); }
+  void table(const void* p) {
+    if (!p) return;
+    const auto* t = static_cast<const fb::Table*>(p);
+    const uint8_t* vt = t->GetVTable();
+    const uint16_t vsize = fb::ReadScalar<uint16_t>(vt);
+    for (uint16_t i = 4; i + 2 <= vsize; i += 2) {
+      const uint16_t off = fb::ReadScalar<uint16_t>(vt + i);
+      if (off) at(static_cast<const uint8_t*>(p) + off);
+    }
+  }
+  template <typename T>
+  void vector(const fb::Vector<T>* v) {
+    if (!v) return;
+    at(v);  // the length
+    for (fb::uoffset_t i = 0; i < v->size(); ++i) at(v->Data() + i * sizeof(T));
+  }
+};
+
+std::vector<size_t> interesting_offsets(const std::vector<uint8_t>& bytes) {
+  Slots s{bytes.data(), {}};
+  const sc::Model* m = sc::GetModel(bytes.data());
+  s.table(m);
+  for (const sc::Tensor* t : *m->tensors()) {
+    s.table(t);
+    s.vector(t->shape());
+    if (const sc::Quantization* q = t->quantization()) {
+      s.table(q);
+      s.vector(q->scale());
+      s.vector(q->zero_point());
+    }
+  }
+  if (m->buffers())
+    for (const sc::BufferRef* b : *m->buffers()) {
+      s.at(b);
+      s.at(reinterpret_cast<const uint8_t*>(b) + 8);
+    }
+  for (const sc::Node* n : *m->nodes()) {
+    s.table(n);
+    s.vector(n->inputs());
+    s.vector(n->outputs());
+    s.table(n->options());
+    if (const auto* o = n->options_as_PadOptions()) {
+      s.vector(o->before());
+      s.vector(o->after());
+    }
+    if (const auto* o = n->options_as_ReshapeOptions()) s.vector(o->shape());
+    if (const auto* o = n->options_as_TransposeOptions()) s.vector(o->perm());
+  }
+  for (const sc::Input* in : *m->inputs()) {
+    s.table(in);
+    if (const sc::Preprocess* p = in->preprocess()) {
+      s.table(p);
+      s.vector(p->mean());
+      s.vector(p->std());
+    }
+  }
+  for (const sc::Task* t : *m->tasks()) {
+    s.table(t);
+    for (const sc::TaskOutput* o : *t->outputs()) s.table(o);
+    if (const sc::PostProcess* p = t->postprocess()) {
+      s.table(p);
+      s.vector(p->anchors());
+    }
+  }
+  return s.offsets;
+}
+
+// Where the FlatBuffer ends and the constant data begins.
+size_t flatbuffer_end(const std::vector<uint8_t>& bytes) {
+  const sc::Model* m = sc::GetModel(bytes.data());
+  size_t end = bytes.size();
+  if (m->buffers())
+    for (const sc::BufferRef* b : *m->buffers()) end = std::min<size_t>(end, b->offset());
+  return end;
+}
+
+// Where the last constant ends (the file's meaningful bytes; zero padding follows).
+size_t content_end(const std::vector<uint8_t>& bytes) {
+  const sc::Model* m = sc::GetModel(bytes.data());
+  size_t end = 0;
+  if (m->buffers())
+    for (const sc::BufferRef* b : *m->buffers()) end = std::max<size_t>(end, b->offset() + b->size());
+  return end ? end : bytes.size();
+}
+
+const uint32_t kEdge32[] = {0u,          1u,          2u,          3u,          4u,          7u,
+                            8u,          16u,         63u,         64u,         255u,        256u,
+                            65535u,      65536u,      0x00ffffffu, 0x01000000u, 0x7fffffffu, 0x80000000u,
+                            0xfffffffeu, 0xffffffffu, 0x7f800000u /* +inf */, 0x7fc00000u /* NaN */,
+                            0xbf800000u /* -1.f */};
+const uint8_t kEdge8[] = {0x00, 0x01, 0x02, 0x7f, 0x80, 0xff};
+const uint64_t kEdge64[] = {0, 1, 64, 0x7fffffffffffffffull, 0xffffffffffffffffull, 0xffffffffffffffc0ull,
+                            uint64_t{1} << 32, uint64_t{1} << 40};
+
+// One corrupted copy of a model, in 64-byte aligned memory reused between cases.
+class Case {
+ public:
+  explicit Case(size_t capacity)
+      : data_(static_cast<uint8_t*>(std::aligned_alloc(64, (capacity + 64) / 64 * 64)), &std::free) {}
+  uint8_t* reset(const std::vector<uint8_t>& bytes, size_t size) {
+    std::memcpy(data_.get(), bytes.data(), size);
+    size_ = size;
+    return data_.get();
+  }
+  uint8_t* data() { return data_.get(); }
+  size_t size() const { return size_; }
+
+ private:
+  std::unique_ptr<uint8_t, decltype(&std::free)> data_;
+  size_t size_ = 0;
+};
+
+struct Tally {
+  size_t cases = 0;
+  size_t rejected = 0;     // load failed
+  size_t loaded = 0;       // load succeeded
+  size_t unprepared = 0;   // loaded, but Engine::create or prepare failed
+  size_t ran = 0;          // every task ran
+  size_t run_failed = 0;   // prepare succeeded, run failed
+};
+
+// Fills every input the plan reads and runs every task; reads every output in full.
+void exercise(const Model& model, Tally& tally, const std::vector<float>& values) {
+  // Touch the descriptive API: it must be safe on any model that loaded.
+  for (const InputInfo& in : model.inputs()) CHECK_FALSE(in.name.empty());
+  for (const TaskInfo& t : model.tasks()) CHECK_FALSE(t.name.empty());
+  (void)model.producer();
+  (void)model.description();
+
+  auto engine = Engine::create(model);
+  if (!engine.is_ok()) {
+    CHECK_FALSE(engine.status().message().empty());
+    ++tally.unprepared;
+    return;
+  }
+  auto plan = engine->prepare();
+  if (!plan.is_ok()) {
+    INFO(plan.status().to_string());
+    CHECK_FALSE(plan.status().message().empty());
+    ++tally.unprepared;
+    return;
+  }
+  for (const InputInfo& in : model.inputs()) {
+    const auto count = static_cast<size_t>(in.shape.elements());
+    if (in.type == ElementType::kF32 && count <= values.size()) {
+      const Status s = plan->set_input(in.name, values.data(), count);
+      if (!s.is_ok()) CHECK_FALSE(s.message().empty());  // e.g. an input no task of the plan reads
+      continue;
+    }
+    auto buffer = plan->input_buffer(in.name);
+    if (!buffer.is_ok()) {
+      CHECK_FALSE(buffer.status().message().empty());
+      continue;
+    }
+    for (size_t i = 0; i < count; ++i) (*buffer)[i] = values[i % values.size()];
+  }
+  const Status run = plan->run();
+  if (!run.is_ok()) {
+    CHECK_FALSE(run.message().empty());
+    ++tally.run_failed;
+    return;
+  }
+  ++tally.ran;
+  double checksum = 0;
+  for (const TaskInfo& t : model.tasks())
+    for (const TaskOutputInfo& o : t.outputs) {
+      auto view = plan->output(t.name, o.name);
+      INFO("task " << t.name << " output " << o.name);
+      REQUIRE(view.is_ok());
+      REQUIRE(view->data != nullptr);
+      CHECK(view->shape == o.shape);
+      const auto* bytes = static_cast<const uint8_t*>(view->data);
+      for (size_t i = 0; i < view->bytes(); ++i) checksum += bytes[i];
+    }
+  CHECK(checksum >= 0);
+}
+
+void load_and_exercise(Case& c, Tally& tally, const std::vector<float>& values, const std::string& what) {
+  if (verbose()) {
+    std::fprintf(stderr, "fuzz case %zu: %s\n", tally.cases, what.c_str());
+    std::fflush(stderr);
+  }
+  ++tally.cases;
+  auto model = Model::from_buffer(c.data(), c.size());
+  if (!model.is_ok()) {
+    INFO(what);
+    CHECK_FALSE(model.status().message().empty());
+    CHECK(model.status().code() != ErrorCode::kOk);
+    ++tally.rejected;
+    return;
+  }
+  ++tally.loaded;
+  INFO(what);
+  exercise(*model, tally, values);
+}
+
+void report(const char* name, const Tally& t, double seconds) {
+  std::printf("%-36s %6zu cases in %6.2f s: %zu rejected, %zu loaded (%zu not prepared, %zu ran, %zu run errors)\n",
+              name, t.cases, seconds, t.rejected, t.loaded, t.unprepared, t.ran, t.run_failed);
+  std::fflush(stdout);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+struct Corpus {
+  std::string name;
+  std::vector<uint8_t> bytes;
+};
+
+std::vector<Corpus> corpus() {
+  return {{"tiny_two_task_model", testing::tiny_two_task_model()}, {"every_operator_model", every_operator_model()}};
+}
+
+const std::vector<float>& input_values() {
+  static const std::vector<float> v = testing::random_values(4096, 99, 1.f);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("fuzz: the unmodified models load and run") {
+  for (const Corpus& m : corpus()) {
+    INFO(m.name);
+    Case c(m.bytes.size());
+    c.reset(m.bytes, m.bytes.size());
+    Tally t;
+    load_and_exercise(c, t, input_values(), "unmodified " + m.name);
+    CHECK(t.ran == 1);
+  }
+}
+
+TEST_CASE("fuzz: every truncated prefix is rejected") {
+  for (const Corpus& m : corpus()) {
+    INFO(m.name);
+    const auto start = std::chrono::steady_clock::now();
+    // The file ends with zero padding up to a 64-byte boundary: prefixes that keep every constant
+    // byte are still complete models; every shorter one must be rejected.
+    const size_t end = content_end(m.bytes);
+    REQUIRE(end <= m.bytes.size());
+    Case c(m.bytes.size());
+    Tally t;
+    for (size_t len = 0; len < m.bytes.size(); ++len) {
+      c.reset(m.bytes, len);
+      load_and_exercise(c, t, input_values(), "prefix of " + std::to_string(len) + " bytes");
+      INFO("prefix of " << len << " bytes, content ends at " << end);
+      CHECK(t.rejected == std::min(len + 1, end));
+    }
+    CHECK(t.rejected == end);
+    CHECK(t.ran == m.bytes.size() - end);
+    report(("truncation " + m.name).c_str(), t, seconds_since(start));
+  }
+}
+
+TEST_CASE("fuzz: edge values poked into every field") {
+  for (const Corpus& m : corpus()) {
+    INFO(m.name);
+    const auto start = std::chrono::steady_clock::now();
+    const std::vector<size_t> slots = interesting_offsets(m.bytes);
+    Case c(m.bytes.size());
+    Tally t;
+    for (size_t off : slots) {
+      for (uint8_t v : kEdge8) {
+        c.reset(m.bytes, m.bytes.size())[off] = v;
+        load_and_exercise(c, t, input_values(), "byte " + std::to_string(v) + " at " + std::to_string(off));
+      }
+      if (off + 4 <= m.bytes.size())
+        for (uint32_t v : kEdge32) {
+          std::memcpy(c.reset(m.bytes, m.bytes.size()) + off, &v, 4);
+          load_and_exercise(c, t, input_values(), "u32 " + std::to_string(v) + " at " + std::to_string(off));
+        }
+      if (off + 8 <= m.bytes.size() && off % 8 == 0)
+        for (uint64_t v : kEdge64) {
+          std::memcpy(c.reset(m.bytes, m.bytes.size()) + off, &v, 8);
+          load_and_exercise(c, t, input_values(), "u64 " + std::to_string(v) + " at " + std::to_string(off));
+        }
+    }
+    CHECK(t.cases > 1000);
+    report(("field pokes " + m.name).c_str(), t, seconds_since(start));
+  }
+}
+
+TEST_CASE("fuzz: random mutations") {
+  const size_t cases = env_size("POLYHEAD_FUZZ_CASES", 2500);
+  const auto seed = static_cast<uint32_t>(env_size("POLYHEAD_FUZZ_SEED", 20240611));
+  for (const Corpus& m : corpus()) {
+    INFO(m.name << " seed " << seed);
+    const auto start = std::chrono::steady_clock::now();
+    std::mt19937 rng(seed);
+    const size_t size = m.bytes.size();
+    const size_t fb_end = flatbuffer_end(m.bytes);
+    Case c(size);
+    Tally t;
+    auto pick = [&](size_t lo, size_t hi) { return std::uniform_int_distribution<size_t>(lo, hi)(rng); };
+    // Most corruption goes to the FlatBuffer (structure, shapes, options); some to the weights.
+    auto offset = [&](size_t width) {
+      const size_t hi = (pick(0, 9) < 8 ? fb_end : size) - width;
+      size_t off = pick(0, hi);
+      if (pick(0, 3) != 0) off &= ~size_t{3};  // FlatBuffers scalars are mostly 4-byte aligned
+      return off;
+    };
+    for (size_t i = 0; i < cases; ++i) {
+      uint8_t* p = c.reset(m.bytes, size);
+      std::string what;
+      const int mutations = pick(0, 3) == 0 ? static_cast<int>(pick(2, 4)) : 1;
+      for (int k = 0; k < mutations; ++k) {
+        switch (pick(0, 4)) {
+          case 0: {  // one bit flip
+            const size_t off = pick(0, size - 1);
+            const auto bit = static_cast<uint8_t>(1u << pick(0, 7));
+            p[off] ^= bit;
+            what += "flip bit " + std::to_string(bit) + " at " + std::to_string(off) + "; ";
+            break;
+          }
+          case 1: {  // one random byte
+            const size_t off = offset(1);
+            p[off] = static_cast<uint8_t>(pick(0, 255));
+            what += "byte at " + std::to_string(off) + "; ";
+            break;
+          }
+          case 2: {  // a run of random bytes
+            const size_t len = pick(2, 16);
+            const size_t off = offset(len);
+            for (size_t j = 0; j < len; ++j) p[off + j] = static_cast<uint8_t>(pick(0, 255));
+            what += std::to_string(len) + " random bytes at " + std::to_string(off) + "; ";
+            break;
+          }
+          case 3: {  // a 32-bit edge value
+            const uint32_t v = kEdge32[pick(0, std::size(kEdge32) - 1)];
+            const size_t off = offset(4);
+            std::memcpy(p + off, &v, 4);
+            what += "u32 " + std::to_string(v) + " at " + std::to_string(off) + "; ";
+            break;
+          }
+          default: {  // a small integer, the most likely to survive as a valid index or size
+            const auto v = static_cast<int32_t>(pick(0, 20)) - 4;
+            const size_t off = offset(4);
+            std::memcpy(p + off, &v, 4);
+            what += "i32 " + std::to_string(v) + " at " + std::to_string(off) + "; ";
+            break;
+          }
+        }
+      }
+      load_and_exercise(c, t, input_values(), what);
+    }
+    CHECK(t.cases == cases);
+    report(("random mutations " + m.name).c_str(), t, seconds_since(start));
+  }
+}

@@ -1,0 +1,54 @@
+// Command-line parsing shared by the subcommands: options with or without values, numbers with
+// ranges, comma lists. Every error names the option and the value so it fits on one line.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "polyhead/result.h"
+
+namespace polyhead::cli {
+
+// Exit codes: usage errors (bad option, value or syntax) are told apart from runtime failures so
+// scripts can react to them.
+constexpr int kExitOk = 0;
+constexpr int kExitRuntime = 1;
+constexpr int kExitUsage = 2;
+
+struct OptionSpec {
+  std::string name;  // "--threads"
+  bool takes_value = false;
+  bool repeatable = false;
+};
+
+struct ParsedArgs {
+  std::vector<std::string> positional;
+  std::map<std::string, std::vector<std::string>> values;  // option -> values (flags: "")
+  bool help = false;
+
+  bool has(const std::string& option) const { return values.count(option) != 0; }
+  // The option's value, or `fallback` when it was not given.
+  std::string get(const std::string& option, const std::string& fallback = "") const;
+  const std::vector<std::string>& all(const std::string& option) const;
+};
+
+// Accepts "--name value" and "--name=value"; "-h"/"--help" anywhere sets `help`; "--" ends options.
+Result<ParsedArgs> parse_args(const std::vector<std::string>& args,
+                              const std::vector<OptionSpec>& specs);
+
+// Strict numbers: the whole text must parse and lie in [min, max].
+Result<long long> parse_int(const std::string& option, const std::string& text, long long min,
+                            long long max);
+Result<double> parse_double(const std::string& option, const std::string& text, double min,
+                            double max);
+
+// "a,b" -> {"a", "b"}; empty items and duplicates are errors.
+Result<std::vector<std::string>> parse_list(const std::string& option, const std::string& text);
+
+// "NAME=FILE" -> {NAME, FILE}.
+Result<std::pair<std::string, std::string>> parse_assignment(const std::string& option,
+                                                             const std::string& text);
+
+}  // namespace polyhead::cli

@@ -1,0 +1,30 @@
+// The subcommands of the `polyhead` program. Each takes the arguments after its name and returns
+// the process exit code (see args.h); none of them throws or aborts on bad input.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace polyhead::cli {
+
+struct Command {
+  const char* name;
+  const char* summary;  // one line for `polyhead --help`
+  const char* usage;    // full help for `polyhead help CMD`
+  int (*main)(const std::vector<std::string>& args);
+};
+
+int inspect_main(const std::vector<std::string>& args);
+int run_main(const std::vector<std::string>& args);
+int demo_main(const std::vector<std::string>& args);
+
+extern const char kInspectUsage[];
+extern const char kRunUsage[];
+extern const char kDemoUsage[];
+
+// Prints "polyhead CMD: message" to stderr and returns `code`.
+int report_error(const char* command, const std::string& message, int code);
+// For option errors: adds a pointer to the command's help.
+int report_usage_error(const char* command, const std::string& message);
+
+}  // namespace polyhead::cli

@@ -1,0 +1,71 @@
+#include "commands/model_graph.h"
+
+#include <fstream>
+
+#include "polyhead/kernels/shape_inference.h"
+#include "polyhead/schema/phm_generated.h"
+
+namespace polyhead::cli {
+namespace {
+
+Result<std::vector<uint8_t>> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status(ErrorCode::kIoError, "cannot open '" + path + "'");
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  in.seekg(0, std::ios::beg);
+  if (size < 0) return Status(ErrorCode::kIoError, "cannot read '" + path + "'");
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
+  if (!in.read(reinterpret_cast<char*>(bytes.data()), size))
+    return Status(ErrorCode::kIoError, "failed reading '" + path + "'");
+  return bytes;
+}
+
+}  // namespace
+
+Result<GraphCosts> read_graph_costs(const std::string& path) {
+  PH_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, read_file(path));
+  // The file was validated by Model::load_file, but it is read again here: verify again rather
+  // than trust that it did not change in between.
+  flatbuffers::Verifier verifier(bytes.data(), bytes.size());
+  if (!schema::VerifyModelBuffer(verifier))
+    return Status(ErrorCode::kInvalidModel, "'" + path + "' is not a valid .phm file");
+  const schema::Model* model = schema::GetModel(bytes.data());
+  const auto* tensors = model->tensors();
+  const auto* buffers = model->buffers();
+  GraphCosts costs;
+  costs.constant_bytes.assign(tensors->size(), 0);
+  std::vector<kernels::InputShape> shapes(tensors->size());
+  for (flatbuffers::uoffset_t i = 0; i < tensors->size(); ++i) {
+    const schema::Tensor* t = tensors->Get(i);
+    for (int d : *t->shape()) shapes[i].shape.push_back(d);
+    shapes[i].present = true;
+    if (t->buffer() != 0 && buffers && t->buffer() <= buffers->size()) {
+      shapes[i].constant = true;
+      costs.constant_bytes[i] = buffers->Get(t->buffer() - 1)->size();
+    }
+  }
+  for (const schema::Node* node : *model->nodes()) {
+    NodeCost cost;
+    cost.name = node->name()->str();
+    cost.op = kernels::op_kind_name(node->op());
+    std::vector<kernels::InputShape> in;
+    for (int t : *node->inputs()) {
+      if (t < 0 || static_cast<size_t>(t) >= shapes.size()) {
+        in.push_back({});
+        continue;
+      }
+      in.push_back(shapes[static_cast<size_t>(t)]);
+      if (shapes[static_cast<size_t>(t)].constant) cost.constants.push_back(t);
+    }
+    auto out = kernels::infer_output_shapes(*node, in);
+    if (!out.is_ok())
+      return Status(ErrorCode::kInvalidModel,
+                    "node '" + cost.name + "': " + out.status().message());
+    cost.macs = kernels::count_macs(*node, in, *out);
+    costs.nodes.push_back(std::move(cost));
+  }
+  return costs;
+}
+
+}  // namespace polyhead::cli
