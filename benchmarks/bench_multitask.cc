@@ -6,8 +6,6 @@
 #include <benchmark/benchmark.h>
 
 #include <cmath>
-#include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,9 +21,8 @@ using polyhead::Plan;
 
 const std::vector<std::string> kTasks = {"classify", "segment", "detect"};
 
-// The model is built once per process into a 64-byte aligned buffer (Model::from_buffer needs it).
+// The model is built once per process and loaded from memory.
 struct Fixture {
-  std::unique_ptr<uint8_t, decltype(&std::free)> bytes{nullptr, &std::free};
   std::unique_ptr<Model> model;
   std::vector<float> image;
   std::string error;
@@ -36,9 +33,7 @@ struct Fixture {
       error = built.status().to_string();
       return;
     }
-    bytes.reset(static_cast<uint8_t*>(std::aligned_alloc(64, (built->size() + 63) / 64 * 64)));
-    std::memcpy(bytes.get(), built->data(), built->size());
-    auto loaded = Model::from_buffer(bytes.get(), built->size());
+    auto loaded = Model::from_bytes(*built);
     if (!loaded.is_ok()) {
       error = loaded.status().to_string();
       return;

@@ -1,31 +1,13 @@
 // Engine and Plan through the public API: prepare, run, subsets, outputs, and caller errors.
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
-#include <cstring>
-#include <memory>
-
 #include "polyhead/engine.h"
 #include "support/test_models.h"
 
 using namespace polyhead;
 
-namespace {
-
-// A 64-byte aligned copy of the model bytes, as from_buffer requires.
-struct AlignedBytes {
-  explicit AlignedBytes(const std::vector<uint8_t>& v)
-      : data(static_cast<uint8_t*>(std::aligned_alloc(64, (v.size() + 63) / 64 * 64)), &std::free), size(v.size()) {
-    std::memcpy(data.get(), v.data(), v.size());
-  }
-  std::unique_ptr<uint8_t, decltype(&std::free)> data;
-  size_t size;
-};
-
-}  // namespace
-
 TEST_CASE("a two-task model prepares and runs through the public API") {
-  AlignedBytes bytes(testing::tiny_two_task_model());
+  testing::AlignedBytes bytes(testing::tiny_two_task_model());
   auto model = Model::from_buffer(bytes.data.get(), bytes.size);
   REQUIRE(model.is_ok());
   REQUIRE(model->tasks().size() == 2);

@@ -27,17 +27,6 @@ namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-// A 64-byte aligned copy of the model bytes, as Model::from_buffer requires.
-struct AlignedBytes {
-  explicit AlignedBytes(const std::vector<uint8_t>& v)
-      : data(static_cast<uint8_t*>(std::aligned_alloc(64, (v.size() + 63) / 64 * 64)), &std::free),
-        size(v.size()) {
-    std::memcpy(data.get(), v.data(), v.size());
-  }
-  std::unique_ptr<uint8_t, decltype(&std::free)> data;
-  size_t size;
-};
-
 int must(Result<int> r) {
   if (!r.is_ok()) FAIL("builder rejected a node: " << r.status().to_string());
   return r.is_ok() ? *r : -1;
@@ -45,8 +34,9 @@ int must(Result<int> r) {
 
 // Fused activation ranges every operator with one is tried with.
 const std::vector<Activation>& activations() {
-  static const std::vector<Activation> a = {Activation::none(), Activation::relu(), Activation::relu6(),
-                                            {-1.f, 1.f},        {-0.25f, kInf},     {-kInf, 0.3f}};
+  static const std::vector<Activation> a = {Activation::none(),  Activation::relu(),
+                                            Activation::relu6(), {-1.f, 1.f},
+                                            {-0.25f, kInf},      {-kInf, 0.3f}};
   return a;
 }
 
@@ -64,7 +54,8 @@ using InputRanges = std::map<std::string, InputRange>;
 // Adds task "test" with outputs "out0", "out1", ... and serialises the model.
 std::vector<uint8_t> finish(ModelBuilder& b, const std::vector<int>& outputs) {
   std::vector<TaskOutputRef> refs;
-  for (size_t i = 0; i < outputs.size(); ++i) refs.push_back({"out" + std::to_string(i), outputs[i]});
+  for (size_t i = 0; i < outputs.size(); ++i)
+    refs.push_back({"out" + std::to_string(i), outputs[i]});
   const Status s = b.add_task("test", TaskKind::kOther, refs);
   if (!s.is_ok()) FAIL("add_task: " << s.to_string());
   auto bytes = b.finish();
@@ -75,8 +66,7 @@ std::vector<uint8_t> finish(ModelBuilder& b, const std::vector<int>& outputs) {
 // Runs the model on seeded inputs with the engine at 1 and 2 threads and checks every task output
 // against the reference: max |engine - reference| <= 1e-4 * max(1, max |reference|).
 void expect_matches_reference(const std::vector<uint8_t>& bytes, const InputRanges& ranges = {}) {
-  AlignedBytes aligned(bytes);
-  auto model = Model::from_buffer(aligned.data.get(), aligned.size);
+  auto model = Model::from_bytes(bytes);
   if (!model.is_ok()) FAIL("model rejected: " << model.status().to_string());
 
   std::map<std::string, std::vector<float>> inputs;
@@ -98,7 +88,8 @@ void expect_matches_reference(const std::vector<uint8_t>& bytes, const InputRang
     REQUIRE(engine.is_ok());
     auto plan = engine->prepare();
     if (!plan.is_ok()) FAIL("prepare: " << plan.status().to_string());
-    for (const auto& [name, values] : inputs) REQUIRE(plan->set_input(name, values.data(), values.size()).is_ok());
+    for (const auto& [name, values] : inputs)
+      REQUIRE(plan->set_input(name, values.data(), values.size()).is_ok());
     const Status run = plan->run();
     if (!run.is_ok()) FAIL("run: " << run.to_string());
     for (const TaskInfo& task : model->tasks())
@@ -164,23 +155,31 @@ std::vector<uint8_t> conv_model(const ConvCase& c) {
 
 const std::vector<ConvCase>& conv_cases() {
   static const std::vector<ConvCase> cases = {
-      {"1x1, 17 -> 5, bias", Shape{1, 7, 7, 17}, 5, 1, 1, conv_params(1, 1, 1, 1, {0, 0, 0, 0}, 1), true},
+      {"1x1, 17 -> 5, bias", Shape{1, 7, 7, 17}, 5, 1, 1, conv_params(1, 1, 1, 1, {0, 0, 0, 0}, 1),
+       true},
       {"3x3 stride 2, 3 -> 17, odd input", Shape{1, 9, 11, 3}, 17, 3, 3,
        conv_params(2, 2, 1, 1, {1, 1, 1, 1}, 1, Activation::relu6()), true},
       {"3x3 dilation 2, asymmetric pad, no bias", Shape{1, 10, 9, 5}, 3, 3, 3,
        conv_params(1, 1, 2, 2, {2, 1, 0, 2}, 1, Activation::relu()), false},
-      {"5x3 kernel, stride 2x1, 1 -> 1", Shape{1, 12, 8, 1}, 1, 5, 3, conv_params(2, 1, 1, 1, {0, 2, 1, 0}, 1), true},
-      {"stride 3x2, dilation 1x2", Shape{1, 13, 14, 4}, 8, 3, 2, conv_params(3, 2, 1, 2, {1, 0, 1, 1}, 1), true},
-      {"grouped 2: 6 -> 4", Shape{1, 8, 8, 6}, 4, 3, 3, conv_params(1, 1, 1, 1, {1, 1, 1, 1}, 2, {-0.5f, 0.5f}), true},
+      {"5x3 kernel, stride 2x1, 1 -> 1", Shape{1, 12, 8, 1}, 1, 5, 3,
+       conv_params(2, 1, 1, 1, {0, 2, 1, 0}, 1), true},
+      {"stride 3x2, dilation 1x2", Shape{1, 13, 14, 4}, 8, 3, 2,
+       conv_params(3, 2, 1, 2, {1, 0, 1, 1}, 1), true},
+      {"grouped 2: 6 -> 4", Shape{1, 8, 8, 6}, 4, 3, 3,
+       conv_params(1, 1, 1, 1, {1, 1, 1, 1}, 2, {-0.5f, 0.5f}), true},
       {"grouped 3: 9 -> 6, stride 2, asymmetric pad", Shape{1, 9, 9, 9}, 6, 3, 3,
        conv_params(2, 2, 1, 1, {1, 0, 1, 0}, 3), false},
-      {"depthwise 17", Shape{1, 7, 9, 17}, 17, 3, 3, conv_params(1, 1, 1, 1, {1, 1, 1, 1}, 17, Activation::relu6()), true},
+      {"depthwise 17", Shape{1, 7, 9, 17}, 17, 3, 3,
+       conv_params(1, 1, 1, 1, {1, 1, 1, 1}, 17, Activation::relu6()), true},
       {"depthwise multiplier 2, stride 2, asymmetric pad", Shape{1, 10, 11, 5}, 10, 3, 3,
        conv_params(2, 2, 1, 1, {0, 1, 1, 0}, 5), true},
-      {"depthwise 3 dilation 2 stride 2", Shape{1, 11, 11, 3}, 3, 3, 3, conv_params(2, 2, 2, 2, {2, 2, 2, 2}, 3), false},
-      {"depthwise 5x5 channels 1", Shape{1, 6, 7, 1}, 1, 5, 5, conv_params(1, 1, 1, 1, {2, 2, 2, 2}, 1), true},
+      {"depthwise 3 dilation 2 stride 2", Shape{1, 11, 11, 3}, 3, 3, 3,
+       conv_params(2, 2, 2, 2, {2, 2, 2, 2}, 3), false},
+      {"depthwise 5x5 channels 1", Shape{1, 6, 7, 1}, 1, 5, 5,
+       conv_params(1, 1, 1, 1, {2, 2, 2, 2}, 1), true},
       {"batch 2", Shape{2, 5, 6, 3}, 5, 3, 3, conv_params(1, 1, 1, 1, {1, 1, 1, 1}, 1), true},
-      {"kernel as large as the padded input", Shape{1, 3, 3, 2}, 3, 5, 5, conv_params(1, 1, 1, 1, {1, 1, 1, 1}, 1), true},
+      {"kernel as large as the padded input", Shape{1, 3, 3, 2}, 3, 5, 5,
+       conv_params(1, 1, 1, 1, {1, 1, 1, 1}, 1), true},
   };
   return cases;
 }
@@ -238,15 +237,19 @@ TEST_CASE("the reference interpreter agrees with hand-computed results", "[kerne
   SECTION("resize coordinates follow the schema's formulas") {
     ModelBuilder b;
     const int x = b.add_input("x", Shape{1, 1, 2, 1});
-    const int ac = must(b.resize("ac", x, 1, 3, ResizeMode::kBilinear, ResizeCoordinates::kAlignCorners));
-    const int hp = must(b.resize("hp", x, 1, 4, ResizeMode::kBilinear, ResizeCoordinates::kHalfPixel));
-    const int as = must(b.resize("as", x, 1, 4, ResizeMode::kBilinear, ResizeCoordinates::kAsymmetric));
-    const int nn = must(b.resize("nn", x, 1, 4, ResizeMode::kNearest, ResizeCoordinates::kAsymmetric));
+    const int ac =
+        must(b.resize("ac", x, 1, 3, ResizeMode::kBilinear, ResizeCoordinates::kAlignCorners));
+    const int hp =
+        must(b.resize("hp", x, 1, 4, ResizeMode::kBilinear, ResizeCoordinates::kHalfPixel));
+    const int as =
+        must(b.resize("as", x, 1, 4, ResizeMode::kBilinear, ResizeCoordinates::kAsymmetric));
+    const int nn =
+        must(b.resize("nn", x, 1, 4, ResizeMode::kNearest, ResizeCoordinates::kAsymmetric));
     const auto r = testing::reference_run(finish(b, {ac, hp, as, nn}), {{"x", {0, 8}}});
     CHECK(r.at("ac") == std::vector<float>{0, 4, 8});
-    CHECK(r.at("hp") == std::vector<float>{0, 2, 6, 8});   // sources -0.25, 0.25, 0.75, 1.25
-    CHECK(r.at("as") == std::vector<float>{0, 4, 8, 8});   // sources 0, 0.5, 1, 1.5
-    CHECK(r.at("nn") == std::vector<float>{0, 8, 8, 8});   // floor(src + 0.5)
+    CHECK(r.at("hp") == std::vector<float>{0, 2, 6, 8});  // sources -0.25, 0.25, 0.75, 1.25
+    CHECK(r.at("as") == std::vector<float>{0, 4, 8, 8});  // sources 0, 0.5, 1, 1.5
+    CHECK(r.at("nn") == std::vector<float>{0, 8, 8, 8});  // floor(src + 0.5)
   }
   SECTION("transpose: output dim d is input dim perm[d]") {
     ModelBuilder b;
@@ -284,6 +287,8 @@ TEST_CASE("TRANSPOSE_CONV_2D matches the reference", "[kernels][deconv]") {
     bool bias;
     Activation act;
   };
+  // label, input, out channels, kh, kw, stride, pads (t,l,b,r), adjustment, bias, activation
+  // clang-format off
   const std::vector<Case> cases = {
       {"3x3 stride 2, pad 1, adjustment 1", Shape{1, 4, 5, 3}, 5, 3, 3, {2, 2}, {1, 1, 1, 1}, {1, 1}, true, Activation::relu()},
       {"2x2 stride 2, 17 -> 1, no bias", Shape{1, 3, 3, 17}, 1, 2, 2, {2, 2}, {0, 0, 0, 0}, {0, 0}, false, {}},
@@ -292,6 +297,7 @@ TEST_CASE("TRANSPOSE_CONV_2D matches the reference", "[kernels][deconv]") {
       {"4x4 stride 2 pad 1 (2x upsampling), batch 2", Shape{2, 4, 4, 8}, 8, 4, 4, {2, 2}, {1, 1, 1, 1}, {0, 0}, true, {}},
       {"1x1 stride 2 adjustment 1", Shape{1, 3, 3, 3}, 2, 1, 1, {2, 2}, {0, 0, 0, 0}, {1, 1}, false, {}},
   };
+  // clang-format on
   for (const Case& c : cases) {
     INFO(c.label);
     ModelBuilder b;
@@ -350,8 +356,10 @@ TEST_CASE("ADD, SUB, MUL and DIV broadcast like numpy", "[kernels][binary]") {
       {"both broadcast [4,1,3] op [1,5,1]", Shape{4, 1, 3}, Shape{1, 5, 1}, false},
       {"[1,5,1,3] op [1,1,7,1]", Shape{1, 5, 1, 3}, Shape{1, 1, 7, 1}, false},
   };
-  const std::vector<std::pair<const char*, BinaryOp>> ops = {
-      {"ADD", BinaryOp::kAdd}, {"SUB", BinaryOp::kSub}, {"MUL", BinaryOp::kMul}, {"DIV", BinaryOp::kDiv}};
+  const std::vector<std::pair<const char*, BinaryOp>> ops = {{"ADD", BinaryOp::kAdd},
+                                                             {"SUB", BinaryOp::kSub},
+                                                             {"MUL", BinaryOp::kMul},
+                                                             {"DIV", BinaryOp::kDiv}};
   for (const auto& [op_name, op] : ops)
     for (const Case& c : cases) {
       INFO(op_name << " " << c.label);
@@ -376,7 +384,8 @@ TEST_CASE("ADD, SUB, MUL and DIV broadcast like numpy", "[kernels][binary]") {
         ModelBuilder b;
         const int x = b.add_input("a", Shape{1, 3, 3, 5});
         const int y = b.add_input("b", Shape{5});
-        expect_matches_reference(finish(b, {must(b.binary("op", op, x, y, act))}), {{"b", {0.5f, 2.f}}});
+        expect_matches_reference(finish(b, {must(b.binary("op", op, x, y, act))}),
+                                 {{"b", {0.5f, 2.f}}});
       }
   }
   SECTION("both operands the same tensor") {
@@ -436,7 +445,8 @@ TEST_CASE("MAX_POOL_2D and AVERAGE_POOL_2D match the reference", "[kernels][pool
 
 TEST_CASE("MEAN over height and width matches the reference", "[kernels][mean]") {
   for (bool keep : {true, false})
-    for (const Shape& s : {Shape{1, 7, 7, 17}, Shape{2, 5, 3, 3}, Shape{1, 1, 1, 5}, Shape{1, 14, 14, 1}}) {
+    for (const Shape& s :
+         {Shape{1, 7, 7, 17}, Shape{2, 5, 3, 3}, Shape{1, 1, 1, 5}, Shape{1, 14, 14, 1}}) {
       INFO("keep_dims " << keep << ", input " << s.to_string());
       ModelBuilder b;
       const int x = b.add_input("x", s);
@@ -469,8 +479,8 @@ TEST_CASE("PAD matches the reference", "[kernels][pad]") {
 }
 
 TEST_CASE("RESIZE matches the reference for every mode and coordinate rule", "[kernels][resize]") {
-  const std::vector<std::pair<const char*, ResizeMode>> modes = {{"bilinear", ResizeMode::kBilinear},
-                                                                 {"nearest", ResizeMode::kNearest}};
+  const std::vector<std::pair<const char*, ResizeMode>> modes = {
+      {"bilinear", ResizeMode::kBilinear}, {"nearest", ResizeMode::kNearest}};
   const std::vector<std::pair<const char*, ResizeCoordinates>> coords = {
       {"half_pixel", ResizeCoordinates::kHalfPixel},
       {"align_corners", ResizeCoordinates::kAlignCorners},
@@ -481,9 +491,12 @@ TEST_CASE("RESIZE matches the reference for every mode and coordinate rule", "[k
     int h, w;
   };
   const std::vector<Size> sizes = {
-      {"up 2x", Shape{1, 4, 4, 3}, 8, 8},       {"up odd 5x7 -> 11x16", Shape{1, 5, 7, 3}, 11, 16},
-      {"down 9x10 -> 4x6", Shape{1, 9, 10, 5}, 4, 6}, {"down 2x", Shape{1, 8, 8, 1}, 4, 4},
-      {"mixed 6x4 -> 3x9, batch 2", Shape{2, 6, 4, 17}, 3, 9}, {"to 1x1", Shape{1, 5, 5, 2}, 1, 1},
+      {"up 2x", Shape{1, 4, 4, 3}, 8, 8},
+      {"up odd 5x7 -> 11x16", Shape{1, 5, 7, 3}, 11, 16},
+      {"down 9x10 -> 4x6", Shape{1, 9, 10, 5}, 4, 6},
+      {"down 2x", Shape{1, 8, 8, 1}, 4, 4},
+      {"mixed 6x4 -> 3x9, batch 2", Shape{2, 6, 4, 17}, 3, 9},
+      {"to 1x1", Shape{1, 5, 5, 2}, 1, 1},
       {"same size", Shape{1, 3, 5, 3}, 3, 5},
   };
   for (const auto& [mode_name, mode] : modes)
@@ -503,26 +516,31 @@ TEST_CASE("SOFTMAX matches the reference for beta 1 and 0.5", "[kernels][softmax
       ModelBuilder b;
       const int x = b.add_input("x", s);
       // Logits up to +-8 exercise the max subtraction.
-      expect_matches_reference(finish(b, {must(b.softmax("softmax", x, beta))}), {{"x", {-8.f, 8.f}}});
+      expect_matches_reference(finish(b, {must(b.softmax("softmax", x, beta))}),
+                               {{"x", {-8.f, 8.f}}});
     }
 }
 
 TEST_CASE("elementwise operators match the reference", "[kernels][elementwise]") {
   // 5 = a tail shorter than any vector, 5445 = several 4096-value parallel blocks plus a tail.
-  const std::vector<Shape> shapes = {Shape{1, 3, 5, 17}, Shape{5}, Shape{1, 33, 33, 5}, Shape{2, 1, 1, 1}};
+  const std::vector<Shape> shapes = {Shape{1, 3, 5, 17}, Shape{5}, Shape{1, 33, 33, 5},
+                                     Shape{2, 1, 1, 1}};
   SECTION("CLAMP") {
-    const std::vector<std::pair<float, float>> ranges = {{0.f, 6.f}, {-0.5f, 0.25f}, {0.f, kInf}, {-kInf, 0.1f}, {-kInf, kInf}};
+    const std::vector<std::pair<float, float>> ranges = {
+        {0.f, 6.f}, {-0.5f, 0.25f}, {0.f, kInf}, {-kInf, 0.1f}, {-kInf, kInf}};
     for (const auto& [lo, hi] : ranges)
       for (const Shape& s : shapes) {
         INFO("clamp [" << lo << ", " << hi << "] " << s.to_string());
         ModelBuilder b;
         const int x = b.add_input("x", s);
-        expect_matches_reference(finish(b, {must(b.clamp("clamp", x, lo, hi))}), {{"x", {-8.f, 8.f}}});
+        expect_matches_reference(finish(b, {must(b.clamp("clamp", x, lo, hi))}),
+                                 {{"x", {-8.f, 8.f}}});
       }
   }
   SECTION("HARD_SWISH, SIGMOID, TANH") {
-    const std::vector<std::pair<const char*, UnaryOp>> ops = {
-        {"hard_swish", UnaryOp::kHardSwish}, {"sigmoid", UnaryOp::kSigmoid}, {"tanh", UnaryOp::kTanh}};
+    const std::vector<std::pair<const char*, UnaryOp>> ops = {{"hard_swish", UnaryOp::kHardSwish},
+                                                              {"sigmoid", UnaryOp::kSigmoid},
+                                                              {"tanh", UnaryOp::kTanh}};
     for (const auto& [name, op] : ops)
       for (const Shape& s : shapes) {
         INFO(name << " " << s.to_string());
@@ -541,13 +559,15 @@ TEST_CASE("elementwise operators match the reference", "[kernels][elementwise]")
       }
   }
   SECTION("PRELU with one slope per last-dim channel") {
-    for (const Shape& s : {Shape{1, 4, 4, 17}, Shape{1, 3, 3, 1}, Shape{2, 5, 3}, Shape{1, 33, 33, 5}})
+    for (const Shape& s :
+         {Shape{1, 4, 4, 17}, Shape{1, 3, 3, 1}, Shape{2, 5, 3}, Shape{1, 33, 33, 5}})
       for (bool rank1_slope : {true, false}) {
         INFO(s.to_string() << (rank1_slope ? " slope [C]" : " slope [1,1,C]"));
         ModelBuilder b;
         const int x = b.add_input("x", s);
         const int64_t c = s[s.rank() - 1];
-        const int slope = random_constant(b, "slope", rank1_slope ? Shape{c} : Shape{1, 1, c}, 51, 0.5f);
+        const int slope =
+            random_constant(b, "slope", rank1_slope ? Shape{c} : Shape{1, 1, c}, 51, 0.5f);
         expect_matches_reference(finish(b, {must(b.prelu("prelu", x, slope))}));
       }
   }
@@ -558,8 +578,9 @@ TEST_CASE("DEPTH_TO_SPACE matches the reference", "[kernels][depth_to_space]") {
     Shape input;
     int block;
   };
-  for (const Case& c : {Case{Shape{1, 3, 4, 8}, 2}, Case{Shape{1, 2, 3, 4}, 2}, Case{Shape{2, 3, 3, 20}, 2},
-                        Case{Shape{1, 2, 2, 18}, 3}, Case{Shape{1, 5, 7, 68}, 2}}) {
+  for (const Case& c :
+       {Case{Shape{1, 3, 4, 8}, 2}, Case{Shape{1, 2, 3, 4}, 2}, Case{Shape{2, 3, 3, 20}, 2},
+        Case{Shape{1, 2, 2, 18}, 3}, Case{Shape{1, 5, 7, 68}, 2}}) {
     INFO(c.input.to_string() << " block " << c.block);
     ModelBuilder b;
     const int x = b.add_input("x", c.input);
@@ -568,7 +589,8 @@ TEST_CASE("DEPTH_TO_SPACE matches the reference", "[kernels][depth_to_space]") {
 }
 
 TEST_CASE("RESHAPE keeps the values in order", "[kernels][reshape]") {
-  for (const Shape& target : {Shape{1, 16, 6}, Shape{96}, Shape{2, 2, 2, 2, 6}, Shape{1, 4, 4, 6}}) {
+  for (const Shape& target :
+       {Shape{1, 16, 6}, Shape{96}, Shape{2, 2, 2, 2, 6}, Shape{1, 4, 4, 6}}) {
     INFO("to " << target.to_string());
     ModelBuilder b;
     const int x = b.add_input("x", Shape{1, 4, 4, 6});
@@ -605,7 +627,8 @@ TEST_CASE("CONCATENATION joins three inputs on any axis", "[kernels][concat]") {
     INFO(c.label);
     ModelBuilder b;
     std::vector<int> ins;
-    for (size_t i = 0; i < c.inputs.size(); ++i) ins.push_back(b.add_input("x" + std::to_string(i), c.inputs[i]));
+    for (size_t i = 0; i < c.inputs.size(); ++i)
+      ins.push_back(b.add_input("x" + std::to_string(i), c.inputs[i]));
     expect_matches_reference(finish(b, {must(b.concatenation("concat", ins, c.axis))}));
   }
   SECTION("fused activation ranges") {
@@ -632,9 +655,14 @@ TEST_CASE("TRANSPOSE matches the reference for several permutations", "[kernels]
     std::vector<int> perm;
   };
   const std::vector<Case> cases = {
-      {Shape{1, 3, 4, 5}, {0, 3, 1, 2}}, {Shape{1, 3, 4, 5}, {0, 2, 3, 1}}, {Shape{2, 3, 4, 5}, {3, 2, 1, 0}},
-      {Shape{2, 3, 4, 5}, {0, 1, 3, 2}}, {Shape{3, 5, 7}, {2, 0, 1}},         {Shape{17, 3}, {1, 0}},
-      {Shape{2, 3, 1, 4, 5}, {4, 0, 3, 1, 2}}, {Shape{1, 3, 4, 5}, {0, 1, 2, 3}},
+      {Shape{1, 3, 4, 5}, {0, 3, 1, 2}},
+      {Shape{1, 3, 4, 5}, {0, 2, 3, 1}},
+      {Shape{2, 3, 4, 5}, {3, 2, 1, 0}},
+      {Shape{2, 3, 4, 5}, {0, 1, 3, 2}},
+      {Shape{3, 5, 7}, {2, 0, 1}},
+      {Shape{17, 3}, {1, 0}},
+      {Shape{2, 3, 1, 4, 5}, {4, 0, 3, 1, 2}},
+      {Shape{1, 3, 4, 5}, {0, 1, 2, 3}},
   };
   for (const Case& c : cases) {
     std::string perm;
@@ -660,7 +688,8 @@ TEST_CASE("a small chain of operators matches the reference", "[kernels][chain]"
   pp.pad_top = pp.pad_left = pp.pad_bottom = pp.pad_right = 1;
   const int p0 = must(b.pool2d("p0", PoolOp::kMax, h0, pp));
   const int dw = random_constant(b, "dw", Shape{8, 3, 3, 1}, 83, 0.5f);
-  const int d0 = must(b.conv2d("d0", p0, dw, -1, conv_params(1, 1, 1, 1, {1, 1, 1, 1}, 8, Activation::relu6())));
+  const int d0 = must(
+      b.conv2d("d0", p0, dw, -1, conv_params(1, 1, 1, 1, {1, 1, 1, 1}, 8, Activation::relu6())));
   const int a0 = must(b.binary("a0", BinaryOp::kAdd, d0, h0));
   const int r0 = must(b.resize("r0", a0, 16, 16, ResizeMode::kBilinear));
   const int cat = must(b.concatenation("cat", {r0, x}, 3));
@@ -679,8 +708,8 @@ TEST_CASE("edge cases the schema allows", "[kernels][edge]") {
                                          conv_params(2, 2, 1, 1, {0, 0, 0, 0}, 1), true}));
     expect_matches_reference(conv_model({"groups 4, 8 -> 4", Shape{1, 5, 5, 8}, 4, 3, 3,
                                          conv_params(1, 1, 1, 1, {1, 1, 1, 1}, 4), true}));
-    expect_matches_reference(conv_model({"depthwise multiplier 3, dilation 2", Shape{1, 9, 9, 2}, 6, 3, 3,
-                                         conv_params(1, 1, 2, 2, {2, 2, 2, 2}, 2), false}));
+    expect_matches_reference(conv_model({"depthwise multiplier 3, dilation 2", Shape{1, 9, 9, 2}, 6,
+                                         3, 3, conv_params(1, 1, 2, 2, {2, 2, 2, 2}, 2), false}));
   }
   SECTION("FULLY_CONNECTED on a [1,1,1,K] input") {
     ModelBuilder b;
@@ -722,7 +751,8 @@ TEST_CASE("edge cases the schema allows", "[kernels][edge]") {
     const int x = b.add_input("x", Shape{1, 4, 4, 3});
     const int w = random_constant(b, "w", Shape{2, 1, 1, 3}, 92, 0.5f);
     expect_matches_reference(
-        finish(b, {must(b.conv2d("conv", x, w, -1, conv_params(1, 1, 1, 1, {0, 0, 0, 0}, 1, {0.25f, 0.25f})))}));
+        finish(b, {must(b.conv2d("conv", x, w, -1,
+                                 conv_params(1, 1, 1, 1, {0, 0, 0, 0}, 1, {0.25f, 0.25f})))}));
   }
   SECTION("CLAMP with min == max") {
     ModelBuilder b;

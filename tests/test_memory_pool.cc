@@ -53,15 +53,7 @@ TEST_CASE("an arena outlives a dropped pool handle") {
 }
 
 TEST_CASE("plans are cached by task set regardless of order") {
-  auto bytes = testing::tiny_two_task_model();
-  std::vector<uint8_t> copy = bytes;
-  auto path = std::string("/tmp/polyhead_test_memory_pool.phm");
-  {
-    FILE* f = std::fopen(path.c_str(), "wb");
-    REQUIRE(f);
-    std::fwrite(copy.data(), 1, copy.size(), f);
-    std::fclose(f);
-  }
+  const std::string path = testing::write_temp_file(testing::tiny_two_task_model(), "polyhead_test_memory_pool.phm");
   auto model = Model::load_file(path);
   REQUIRE(model.is_ok());
   auto engine = Engine::create(*model, {1, 2});

@@ -6,16 +6,18 @@
 // undefined behaviour.
 //
 // Environment knobs, for longer runs and for pinning down a failure:
-//   POLYHEAD_FUZZ_CASES=<n>    random mutations per model (default 2500)
+//   POLYHEAD_FUZZ_CASES=<n>    random mutations per model (default 5000)
 //   POLYHEAD_FUZZ_SEED=<n>     seed of the random mutations (default 20240611)
 //   POLYHEAD_FUZZ_VERBOSE=1    print every case before it runs (the last line names a crash)
 #include <catch2/catch.hpp>
 
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -266,6 +268,7 @@ void exercise(const Model& model, Tally& tally, const std::vector<float>& values
   }
   auto plan = engine->prepare();
   if (!plan.is_ok()) {
+    if (verbose()) std::fprintf(stderr, "  prepare failed: %s\n", plan.status().to_string().c_str());
     INFO(plan.status().to_string());
     CHECK_FALSE(plan.status().message().empty());
     ++tally.unprepared;
@@ -287,6 +290,7 @@ void exercise(const Model& model, Tally& tally, const std::vector<float>& values
   }
   const Status run = plan->run();
   if (!run.is_ok()) {
+    if (verbose()) std::fprintf(stderr, "  run failed: %s\n", run.to_string().c_str());
     CHECK_FALSE(run.message().empty());
     ++tally.run_failed;
     return;
@@ -413,7 +417,7 @@ TEST_CASE("fuzz: edge values poked into every field") {
 }
 
 TEST_CASE("fuzz: random mutations") {
-  const size_t cases = env_size("POLYHEAD_FUZZ_CASES", 2500);
+  const size_t cases = env_size("POLYHEAD_FUZZ_CASES", 5000);
   const auto seed = static_cast<uint32_t>(env_size("POLYHEAD_FUZZ_SEED", 20240611));
   for (const Corpus& m : corpus()) {
     INFO(m.name << " seed " << seed);
@@ -477,5 +481,301 @@ TEST_CASE("fuzz: random mutations") {
     }
     CHECK(t.cases == cases);
     report(("random mutations " + m.name).c_str(), t, seconds_since(start));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile but well-formed files: a single operator whose options and declared shapes agree, at the
+// edges of what the format can express. Each is either rejected with a message naming the node,
+// or loads, prepares and runs (or fails at prepare with a message) without crashing.
+
+namespace {
+
+using OptionsWriter = std::function<fb::Offset<void>(fb::FlatBufferBuilder&)>;
+
+struct Operand {
+  std::vector<int> shape;
+  std::vector<float> values;  // non-empty: a constant
+};
+
+struct SingleNode {
+  std::vector<Operand> inputs;  // an empty shape with no values and rank -1 is an absent input
+  std::vector<int> output;
+  sc::OpKind op = sc::OpKind::CONV_2D;
+  sc::OpOptions options_type = sc::OpOptions::NONE;
+  OptionsWriter options;
+};
+
+std::vector<uint8_t> write_single_node(const SingleNode& s) {
+  auto build = [&](fb::FlatBufferBuilder& b, const std::vector<uint64_t>& offsets) {
+    std::vector<fb::Offset<sc::Tensor>> tensors;
+    std::vector<sc::BufferRef> refs;
+    std::vector<int> node_inputs;
+    std::vector<fb::Offset<sc::Input>> inputs;
+    for (size_t i = 0; i < s.inputs.size(); ++i) {
+      const Operand& o = s.inputs[i];
+      uint32_t buffer = 0;
+      if (!o.values.empty()) {
+        refs.emplace_back(offsets[refs.size()], o.values.size() * sizeof(float));
+        buffer = static_cast<uint32_t>(refs.size());
+      } else {
+        inputs.push_back(sc::CreateInput(b, static_cast<int>(tensors.size())));
+      }
+      node_inputs.push_back(static_cast<int>(tensors.size()));
+      tensors.push_back(sc::CreateTensor(b, b.CreateString("in" + std::to_string(i)), b.CreateVector(o.shape),
+                                         sc::ElementType::F32, 0, buffer));
+    }
+    const int out = static_cast<int>(tensors.size());
+    tensors.push_back(sc::CreateTensor(b, b.CreateString("y"), b.CreateVector(s.output)));
+    const auto opts = s.options ? s.options(b) : fb::Offset<void>();
+    std::vector<fb::Offset<sc::Node>> nodes = {sc::CreateNode(b, b.CreateString("op"), s.op, s.options_type, opts,
+                                                              b.CreateVector(node_inputs),
+                                                              b.CreateVector(std::vector<int>{out}))};
+    std::vector<fb::Offset<sc::TaskOutput>> outs = {sc::CreateTaskOutput(b, b.CreateString("y"), out)};
+    std::vector<fb::Offset<sc::Task>> tasks = {sc::CreateTask(b, b.CreateString("t"), sc::TaskKind::OTHER,
+                                                              b.CreateVector(outs))};
+    return sc::CreateModel(b, 1, 0, 0, 0, b.CreateVector(tensors), b.CreateVectorOfStructs(refs),
+                           b.CreateVector(nodes), b.CreateVector(inputs), b.CreateVector(tasks));
+  };
+  auto align = [](uint64_t v) { return (v + 63) / 64 * 64; };
+  size_t constants = 0;
+  for (const Operand& o : s.inputs) constants += o.values.empty() ? 0 : 1;
+  std::vector<uint64_t> offsets(constants, 0);
+  fb::FlatBufferBuilder sizing;
+  sizing.Finish(build(sizing, offsets), "PHM1");
+  uint64_t cursor = align(sizing.GetSize());
+  size_t k = 0;
+  for (const Operand& o : s.inputs)
+    if (!o.values.empty()) {
+      offsets[k++] = cursor;
+      cursor = align(cursor + o.values.size() * sizeof(float));
+    }
+  fb::FlatBufferBuilder b;
+  b.Finish(build(b, offsets), "PHM1");
+  std::vector<uint8_t> bytes(cursor, 0);
+  std::memcpy(bytes.data(), b.GetBufferPointer(), b.GetSize());
+  k = 0;
+  for (const Operand& o : s.inputs)
+    if (!o.values.empty()) std::memcpy(bytes.data() + offsets[k++], o.values.data(), o.values.size() * sizeof(float));
+  return bytes;
+}
+
+Operand activation(std::vector<int> shape) { return {std::move(shape), {}}; }
+Operand constant(std::vector<int> shape, float value = 0.5f) {
+  size_t n = 1;
+  for (int d : shape) n *= static_cast<size_t>(d);
+  return {std::move(shape), std::vector<float>(n, value)};
+}
+
+// Loads `s`; when `rejection` is non-empty the load must fail with a message containing it and
+// naming the node, otherwise the model must load and is exercised. Returns the tally.
+Tally hostile(const SingleNode& s, const std::string& rejection) {
+  const auto bytes = write_single_node(s);
+  Case c(bytes.size());
+  c.reset(bytes, bytes.size());
+  auto model = Model::from_buffer(c.data(), c.size());
+  Tally t;
+  ++t.cases;
+  if (!rejection.empty()) {
+    INFO("expected rejection: " << rejection);
+    REQUIRE_FALSE(model.is_ok());
+    INFO(model.status().to_string());
+    CHECK(model.status().code() == ErrorCode::kInvalidModel);
+    CHECK_THAT(model.status().message(), Catch::Contains("node 0 'op'") && Catch::Contains(rejection));
+    ++t.rejected;
+    return t;
+  }
+  INFO("load: " << model.status().to_string());
+  REQUIRE(model.is_ok());
+  ++t.loaded;
+  exercise(*model, t, input_values());
+  if (verbose()) std::fprintf(stderr, "  loaded: %s\n", t.ran ? "ran" : "did not run");
+  return t;
+}
+
+OptionsWriter pool(int filter_h, int filter_w, int stride, int pad) {
+  return [=](fb::FlatBufferBuilder& b) {
+    return sc::CreatePool2DOptions(b, filter_h, filter_w, stride, stride, pad, pad, pad, pad).Union();
+  };
+}
+
+OptionsWriter conv(int stride, int dilation, int pad, int groups = 1, const sc::Activation* act = nullptr) {
+  return [=](fb::FlatBufferBuilder& b) {
+    return sc::CreateConv2DOptions(b, stride, stride, dilation, dilation, pad, pad, pad, pad, groups, act).Union();
+  };
+}
+
+}  // namespace
+
+TEST_CASE("fuzz: hostile but well-formed single-operator models") {
+  SingleNode s;
+  SECTION("max pooling window of 2^40 positions") {
+    s = {{activation({1, 8, 8, 1})}, {1, 1, 1, 1}, sc::OpKind::MAX_POOL_2D, sc::OpOptions::Pool2DOptions,
+         pool(1 << 20, 1 << 20, 1 << 30, (1 << 20) - 1)};
+    hostile(s, "visits more than 2^31 input positions");
+  }
+  SECTION("average pooling window of 2^32 positions on a 1x1 input") {
+    s = {{activation({1, 1, 1, 1})}, {1, 1, 1, 1}, sc::OpKind::AVERAGE_POOL_2D, sc::OpOptions::Pool2DOptions,
+         pool(1 << 16, 1 << 16, 1 << 30, (1 << 16) - 1)};
+    hostile(s, "visits more than 2^31 input positions");
+  }
+  SECTION("max pooling 1x1 (XNNPACK may refuse it at prepare)") {
+    s = {{activation({1, 4, 4, 2})}, {1, 4, 4, 2}, sc::OpKind::MAX_POOL_2D, sc::OpOptions::Pool2DOptions,
+         pool(1, 1, 1, 0)};
+    hostile(s, "");
+  }
+  SECTION("convolution with dilation 2^30 and huge padding") {
+    s = {{activation({1, 8, 8, 1}), constant({1, 2, 2, 1})}, {1, 1, 1, 1}, sc::OpKind::CONV_2D,
+         sc::OpOptions::Conv2DOptions, conv(8, 1 << 30, 1 << 29)};
+    hostile(s, "");
+  }
+  SECTION("convolution with stride 2^31-1") {
+    s = {{activation({1, 8, 8, 1}), constant({1, 3, 3, 1})}, {1, 1, 1, 1}, sc::OpKind::CONV_2D,
+         sc::OpOptions::Conv2DOptions, conv(0x7fffffff, 1, 1)};
+    hostile(s, "");
+  }
+  SECTION("convolution padding sums past 2^31") {
+    // padded extent 8 + 2 * (2^31 - 1): output rows (2^32 + 5) / (2^31 - 1) + 1 = 3.
+    s = {{activation({1, 8, 8, 1}), constant({1, 1, 1, 1})}, {1, 3, 3, 1}, sc::OpKind::CONV_2D,
+         sc::OpOptions::Conv2DOptions, conv(0x7fffffff, 1, 0x7fffffff)};
+    hostile(s, "");
+  }
+  SECTION("convolution whose output would exceed the dimension limit") {
+    s = {{activation({1, 8, 8, 1}), constant({1, 1, 1, 1})}, {1, 8, 8, 1}, sc::OpKind::CONV_2D,
+         sc::OpOptions::Conv2DOptions, conv(1, 1, 0x7fffffff)};
+    hostile(s, "output dimension 1 is");
+  }
+  SECTION("empty fused activation range [1, 1]") {
+    const sc::Activation act(1.f, 1.f);
+    s = {{activation({1, 4, 4, 2}), constant({2, 1, 1, 2})}, {1, 4, 4, 2}, sc::OpKind::CONV_2D,
+         sc::OpOptions::Conv2DOptions, conv(1, 1, 0, 1, &act)};
+    hostile(s, "");
+  }
+  SECTION("depthwise convolution with channel multiplier 3") {
+    s = {{activation({1, 5, 5, 2}), constant({6, 3, 3, 1})}, {1, 3, 3, 6}, sc::OpKind::DEPTHWISE_CONV_2D,
+         sc::OpOptions::Conv2DOptions, conv(1, 1, 0, 2)};
+    hostile(s, "");
+  }
+  SECTION("depthwise convolution with more groups than channels") {
+    s = {{activation({1, 5, 5, 2}), constant({4, 3, 3, 1})}, {1, 3, 3, 4}, sc::OpKind::CONV_2D,
+         sc::OpOptions::Conv2DOptions, conv(1, 1, 0, 4)};
+    hostile(s, "not divisible by groups 4");
+  }
+  SECTION("transpose convolution with stride 2^24") {
+    s = {{activation({1, 1, 1, 1}), constant({1, 1, 1, 1})}, {1, 1 << 24, 1, 1}, sc::OpKind::TRANSPOSE_CONV_2D,
+         sc::OpOptions::TransposeConv2DOptions, [](fb::FlatBufferBuilder& b) {
+           return sc::CreateTransposeConv2DOptions(b, 1 << 24, 1, 0, 0, 0, 0, (1 << 24) - 1, 0).Union();
+         }};
+    hostile(s, "");
+  }
+  SECTION("transpose convolution with an output past 2^34 elements") {
+    s = {{activation({1, 1 << 12, 1 << 12, 1}), constant({1, 1, 1, 1})}, {1, 1, 1, 1},
+         sc::OpKind::TRANSPOSE_CONV_2D, sc::OpOptions::TransposeConv2DOptions, [](fb::FlatBufferBuilder& b) {
+           return sc::CreateTransposeConv2DOptions(b, 1 << 12, 1 << 12).Union();
+         }};
+    hostile(s, "has more than 2^34 elements");
+  }
+  SECTION("reshape to 2^31-1 x 2^31-1") {
+    s = {{activation({1, 4})}, {0x7fffffff, 0x7fffffff}, sc::OpKind::RESHAPE, sc::OpOptions::ReshapeOptions,
+         [](fb::FlatBufferBuilder& b) {
+           return sc::CreateReshapeOptions(b, b.CreateVector(std::vector<int>{0x7fffffff, 0x7fffffff})).Union();
+         }};
+    // The declared output is rejected first; the same target on a sane declaration is below.
+    const auto bytes = write_single_node(s);
+    Case c(bytes.size());
+    c.reset(bytes, bytes.size());
+    auto m = Model::from_buffer(c.data(), c.size());
+    REQUIRE_FALSE(m.is_ok());
+    CHECK_THAT(m.status().message(), Catch::Contains("2147483647"));
+    s.output = {1, 4};
+    hostile(s, "target dimensions must be in [1, 16777216], found 2147483647");
+  }
+  SECTION("reshape to six dimensions of 2^24") {
+    s = {{activation({1, 4})}, {1, 4}, sc::OpKind::RESHAPE, sc::OpOptions::ReshapeOptions,
+         [](fb::FlatBufferBuilder& b) {
+           return sc::CreateReshapeOptions(b, b.CreateVector(std::vector<int>(6, 1 << 24))).Union();
+         }};
+    hostile(s, "more than 2^34 elements");
+  }
+  SECTION("concatenation axis INT_MIN") {
+    s = {{activation({1, 4}), activation({1, 4})}, {2, 4}, sc::OpKind::CONCATENATION,
+         sc::OpOptions::ConcatenationOptions,
+         [](fb::FlatBufferBuilder& b) { return sc::CreateConcatenationOptions(b, INT32_MIN).Union(); }};
+    hostile(s, "axis -2147483648 is out of range for rank 2");
+  }
+  SECTION("concatenation of a constant and an activation along a negative axis") {
+    s = {{constant({1, 3}), activation({1, 4})}, {1, 7}, sc::OpKind::CONCATENATION,
+         sc::OpOptions::ConcatenationOptions,
+         [](fb::FlatBufferBuilder& b) { return sc::CreateConcatenationOptions(b, -1).Union(); }};
+    hostile(s, "");
+  }
+  SECTION("transpose with a repeated axis") {
+    s = {{activation({2, 3, 4})}, {2, 2, 4}, sc::OpKind::TRANSPOSE, sc::OpOptions::TransposeOptions,
+         [](fb::FlatBufferBuilder& b) {
+           return sc::CreateTransposeOptions(b, b.CreateVector(std::vector<int>{0, 0, 2})).Union();
+         }};
+    hostile(s, "perm is not a permutation");
+  }
+  SECTION("transpose of rank 6") {
+    s = {{activation({2, 1, 3, 1, 2, 2})}, {2, 2, 1, 2, 3, 1}, sc::OpKind::TRANSPOSE, sc::OpOptions::TransposeOptions,
+         [](fb::FlatBufferBuilder& b) {
+           return sc::CreateTransposeOptions(b, b.CreateVector(std::vector<int>{5, 4, 3, 0, 2, 1})).Union();
+         }};
+    hostile(s, "");
+  }
+  SECTION("depth to space with block 2^30") {
+    s = {{activation({1, 2, 2, 4})}, {1, 4, 4, 1}, sc::OpKind::DEPTH_TO_SPACE, sc::OpOptions::DepthToSpaceOptions,
+         [](fb::FlatBufferBuilder& b) { return sc::CreateDepthToSpaceOptions(b, 1 << 30).Union(); }};
+    hostile(s, "block_size must be in [2, 64], found 1073741824");
+  }
+  SECTION("pad of 2^30") {
+    s = {{activation({1, 2, 2, 1})}, {1, 2, 2, 1}, sc::OpKind::PAD, sc::OpOptions::PadOptions,
+         [](fb::FlatBufferBuilder& b) {
+           return sc::CreatePadOptions(b, b.CreateVector(std::vector<int>{0, 1 << 30, 0, 0}),
+                                       b.CreateVector(std::vector<int>{0, 0, 0, 0}))
+               .Union();
+         }};
+    hostile(s, "padding of dimension 1 must be in [0, 2^20]");
+  }
+  SECTION("resize to 2^20 rows") {
+    s = {{activation({1, 2, 2, 1})}, {1, 1 << 20, 2, 1}, sc::OpKind::RESIZE, sc::OpOptions::ResizeOptions,
+         [](fb::FlatBufferBuilder& b) { return sc::CreateResizeOptions(b, 1 << 20, 2).Union(); }};
+    hostile(s, "exceeds 65536");
+  }
+  SECTION("resize with a negative mode") {
+    s = {{activation({1, 2, 2, 1})}, {1, 4, 4, 1}, sc::OpKind::RESIZE, sc::OpOptions::ResizeOptions,
+         [](fb::FlatBufferBuilder& b) {
+           return sc::CreateResizeOptions(b, 4, 4, static_cast<sc::ResizeMode>(-1)).Union();
+         }};
+    hostile(s, "unknown resize mode -1");
+  }
+  SECTION("resize from 1x1 with align corners") {
+    s = {{activation({1, 1, 1, 3})}, {1, 5, 7, 3}, sc::OpKind::RESIZE, sc::OpOptions::ResizeOptions,
+         [](fb::FlatBufferBuilder& b) {
+           return sc::CreateResizeOptions(b, 5, 7, sc::ResizeMode::BILINEAR, sc::CoordinateMode::ALIGN_CORNERS)
+               .Union();
+         }};
+    hostile(s, "");
+  }
+  SECTION("add of two rank-0 tensors") {
+    s = {{activation({}), activation({})}, {}, sc::OpKind::ADD, sc::OpOptions::NONE, nullptr};
+    hostile(s, "");
+  }
+  SECTION("mul broadcasting rank 6 against rank 1") {
+    s = {{activation({2, 1, 3, 1, 2, 4}), constant({4}, 2.f)}, {2, 1, 3, 1, 2, 4}, sc::OpKind::MUL,
+         sc::OpOptions::NONE, nullptr};
+    hostile(s, "");
+  }
+  SECTION("fully connected on a rank-1 input") {
+    s = {{activation({6}), constant({3, 6})}, {3}, sc::OpKind::FULLY_CONNECTED, sc::OpOptions::NONE, nullptr};
+    hostile(s, "");
+  }
+  SECTION("softmax over one channel") {
+    s = {{activation({5, 1})}, {5, 1}, sc::OpKind::SOFTMAX, sc::OpOptions::NONE, nullptr};
+    hostile(s, "");
+  }
+  SECTION("PReLU with a non-constant slope") {
+    s = {{activation({1, 4}), activation({4})}, {1, 4}, sc::OpKind::PRELU, sc::OpOptions::NONE, nullptr};
+    hostile(s, "slope must be a constant tensor");
   }
 }

@@ -616,7 +616,18 @@ TEST_CASE("loader: operators and options") {
   }
   SECTION("empty clamp range") {
     spec.node("relu").options = clamp_options(1.f, -1.f);
-    expect_invalid(spec, {"node 1 'relu' (CLAMP)", "clamp range [1.0", "empty or NaN"});
+    expect_invalid(spec, {"node 1 'relu' (CLAMP)", "clamp range [1.0", "empty, NaN or infinite"});
+  }
+  SECTION("clamp range excluding every finite value") {
+    spec.node("relu").options = clamp_options(kInf, kInf);
+    expect_invalid(spec, {"node 1 'relu' (CLAMP)", "clamp range [inf, inf]"});
+  }
+  SECTION("fused activation range with a NaN bound") {
+    spec.node("conv").options = [](fb::FlatBufferBuilder& b) {
+      const sc::Activation act(kNaN, 6.f);
+      return sc::CreateConv2DOptions(b, 1, 1, 1, 1, 0, 0, 0, 0, 1, &act).Union();
+    };
+    expect_invalid(spec, {"node 0 'conv' (CONV_2D)", "fused activation range [nan, 6.0"});
   }
 }
 

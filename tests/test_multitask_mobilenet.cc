@@ -44,21 +44,9 @@ constexpr bool kOptimized = false;
 
 const std::vector<std::string> kTasks = {"classify", "segment", "detect"};
 
-// A 64-byte aligned copy of the model bytes, as Model::from_buffer requires.
-struct AlignedBytes {
-  explicit AlignedBytes(const std::vector<uint8_t>& v)
-      : data(static_cast<uint8_t*>(std::aligned_alloc(64, (v.size() + 63) / 64 * 64)), &std::free),
-        size(v.size()) {
-    std::memcpy(data.get(), v.data(), v.size());
-  }
-  std::unique_ptr<uint8_t, decltype(&std::free)> data;
-  size_t size;
-};
-
 // One built model, its input and the reference's tensors, shared by the test cases of a config.
 struct Setup {
   std::vector<uint8_t> bytes;
-  std::unique_ptr<AlignedBytes> aligned;
   std::unique_ptr<Model> model;
   std::vector<float> image;
   std::map<std::string, testing::ReferenceTensor> reference;
@@ -83,16 +71,16 @@ std::unique_ptr<Setup> make_setup(const zoo::MobileNetMultitaskOptions& options)
   auto bytes = zoo::build_mobilenet_multitask(options);
   if (!bytes.is_ok()) FAIL("build_mobilenet_multitask: " << bytes.status().to_string());
   s->bytes = std::move(*bytes);
-  s->aligned = std::make_unique<AlignedBytes>(s->bytes);
-  auto model = Model::from_buffer(s->aligned->data.get(), s->aligned->size);
-  if (!model.is_ok()) FAIL("Model::from_buffer: " << model.status().to_string());
+  auto model = Model::from_bytes(s->bytes);
+  if (!model.is_ok()) FAIL("Model::from_bytes: " << model.status().to_string());
   s->model = std::make_unique<Model>(std::move(*model));
   const auto side = static_cast<size_t>(options.input_size);
   // Roughly the range of an ImageNet-normalised image.
   s->image = testing::random_values(side * side * 3, 2024, 2.f);
   const auto start = std::chrono::steady_clock::now();
   s->reference = testing::reference_evaluate(s->bytes, {{"image", s->image}});
-  s->reference_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  s->reference_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return s;
 }
 
@@ -110,7 +98,8 @@ Outputs collect(const Plan& plan, const Model& model, const std::vector<std::str
     if (std::find(tasks.begin(), tasks.end(), task.name) == tasks.end()) continue;
     for (const TaskOutputInfo& o : task.outputs) {
       auto view = plan.output(task.name, o.name);
-      if (!view.is_ok()) FAIL("output " << task.name << "/" << o.name << ": " << view.status().to_string());
+      if (!view.is_ok())
+        FAIL("output " << task.name << "/" << o.name << ": " << view.status().to_string());
       REQUIRE(view->f32() != nullptr);
       out[task.name + "/" + o.name].assign(view->f32(), view->f32() + view->shape.elements());
     }
@@ -178,7 +167,9 @@ void check_against_reference(const Setup& s, const Outputs& got) {
     }
 }
 
-std::set<std::string> as_set(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
+std::set<std::string> as_set(const std::vector<std::string>& v) {
+  return {v.begin(), v.end()};
+}
 
 // The 7 non-empty subsets of the three tasks.
 std::vector<std::vector<std::string>> task_subsets() {
@@ -200,7 +191,8 @@ std::string join(const std::vector<std::string>& v) {
 
 }  // namespace
 
-TEST_CASE("multitask MobileNet: the model has the documented tasks and shapes", "[e2e][mobilenet]") {
+TEST_CASE("multitask MobileNet: the model has the documented tasks and shapes",
+          "[e2e][mobilenet]") {
   const Setup& s = small_setup();
   const auto& o = small_options();
   REQUIRE(s.model->tasks().size() == 3);
@@ -255,7 +247,8 @@ TEST_CASE("multitask MobileNet: a task runs only the nodes it needs", "[e2e][mob
     for (const std::string& other : kTasks) {
       if (other == task) continue;
       INFO("with " << other);
-      const std::set<std::string> both = as_set(testing::reference_needed_nodes(s.bytes, {task, other}));
+      const std::set<std::string> both =
+          as_set(testing::reference_needed_nodes(s.bytes, {task, other}));
       CHECK(std::includes(both.begin(), both.end(), mine.begin(), mine.end()));
       CHECK(mine.size() < both.size());
       REQUIRE(plan.run({task, other}).is_ok());
@@ -314,7 +307,8 @@ TEST_CASE("multitask MobileNet: arenas stay within 5% of their lower bound", "[e
                   << info.arena_lower_bound_bytes << " (" << info.arena_strategy << ")");
     CHECK(info.arena_lower_bound_bytes > 0);
     CHECK(info.arena_bytes >= info.arena_lower_bound_bytes);
-    CHECK(static_cast<double>(info.arena_bytes) <= 1.05 * static_cast<double>(info.arena_lower_bound_bytes));
+    CHECK(static_cast<double>(info.arena_bytes) <=
+          1.05 * static_cast<double>(info.arena_lower_bound_bytes));
   }
 }
 
@@ -343,7 +337,8 @@ TEST_CASE("multitask MobileNet: repeated runs and thread counts agree", "[e2e][m
   check_against_reference(s, threaded);
 }
 
-TEST_CASE("multitask MobileNet at the default 224 x 1.0 matches the reference", "[e2e][mobilenet]") {
+TEST_CASE("multitask MobileNet at the default 224 x 1.0 matches the reference",
+          "[e2e][mobilenet]") {
   // The naive reference needs ~300M multiply-adds here: optimised, unsanitised builds only.
   if (kSanitized || !kOptimized) {
     WARN("skipped: the 224 x 1.0 reference is too slow in sanitised or unoptimised builds");

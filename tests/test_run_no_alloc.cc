@@ -86,12 +86,8 @@ long count_allocations(const std::function<void()>& body) {
 
 TEST_CASE("run() allocates nothing, also when plans sharing kernels alternate") {
   const auto threads = GENERATE(size_t{1}, size_t{2});
-  auto bytes = testing::tiny_two_task_model();
-  const std::string path = "/tmp/polyhead_test_no_alloc_" + std::to_string(threads) + ".phm";
-  FILE* f = std::fopen(path.c_str(), "wb");
-  REQUIRE(f);
-  std::fwrite(bytes.data(), 1, bytes.size(), f);
-  std::fclose(f);
+  const std::string path = testing::write_temp_file(testing::tiny_two_task_model(),
+                                                    "polyhead_test_no_alloc_" + std::to_string(threads) + ".phm");
   auto model = Model::load_file(path);
   REQUIRE(model.is_ok());
   auto engine = Engine::create(*model, {threads, 8});

@@ -111,7 +111,7 @@ Status check_quantization(const schema::Tensor& t, const Shape& shape, const std
       return invalid(where + ": quantization scale must be finite and positive, found " + std::to_string(s));
   const size_t n = q->scale()->size();
   // The verifier only checks 4-byte alignment of vectors; 64-bit elements need 8.
-  if (q->zero_point() && reinterpret_cast<uintptr_t>(q->zero_point()->Data()) % alignof(int64_t) != 0)
+  if (q->zero_point() && q->zero_point()->size() > 0 && reinterpret_cast<uintptr_t>(q->zero_point()->Data()) % alignof(int64_t) != 0)
     return invalid(where + ": quantization zero points are not 8-byte aligned (the file is corrupted)");
   if (q->zero_point() && q->zero_point()->size() != n)
     return invalid(where + ": " + str(q->zero_point()->size()) + " zero points for " + str(n) + " scales");
@@ -140,8 +140,9 @@ Status check_tensors(ModelData& d) {
   const schema::Model& m = *d.root;
   if (m.tensors()->size() > kMaxTensors) return invalid("too many tensors: " + str(m.tensors()->size()));
   const size_t buffers = m.buffers() ? m.buffers()->size() : 0;
-  // The verifier only checks 4-byte alignment of vectors; BufferRef holds 64-bit fields.
-  if (m.buffers() && reinterpret_cast<uintptr_t>(m.buffers()->Data()) % alignof(schema::BufferRef) != 0)
+  // The verifier only checks 4-byte alignment of vectors; BufferRef holds 64-bit fields. (An
+  // empty vector is never read, and FlatBuffers does not align those.)
+  if (buffers > 0 && reinterpret_cast<uintptr_t>(m.buffers()->Data()) % alignof(schema::BufferRef) != 0)
     return invalid("the buffer list at file offset " + str(m.buffers()->Data() - d.bytes) +
                    " is not 8-byte aligned (the file is corrupted)");
   d.graph.tensors.resize(m.tensors()->size());

@@ -80,11 +80,18 @@ Status check_bias(const std::vector<InputShape>& in, size_t index, int64_t chann
   return Status::ok();
 }
 
+// A clamp range [min, max] must be ordered and admit a finite value: min = +inf or max = -inf
+// (or NaN) would clamp everything to infinity, which XNNPACK refuses at prepare.
+bool valid_range(float min, float max) {
+  return !std::isnan(min) && !std::isnan(max) && min <= max &&
+         min < std::numeric_limits<float>::infinity() && max > -std::numeric_limits<float>::infinity();
+}
+
 Status check_activation(const schema::Activation* act) {
   if (!act) return Status::ok();
-  if (std::isnan(act->min()) || std::isnan(act->max()) || act->min() > act->max())
+  if (!valid_range(act->min(), act->max()))
     return fail("fused activation range [" + std::to_string(act->min()) + ", " +
-                std::to_string(act->max()) + "] is empty or NaN");
+                std::to_string(act->max()) + "] is empty, NaN or infinite");
   return Status::ok();
 }
 
@@ -429,9 +436,9 @@ Result<std::vector<Shape>> infer(const schema::Node& node, const std::vector<Inp
     }
     case OpKind::CLAMP: {
       if (auto* o = node.options_as_ClampOptions())
-        if (std::isnan(o->min()) || std::isnan(o->max()) || o->min() > o->max())
+        if (!valid_range(o->min(), o->max()))
           return fail("clamp range [" + std::to_string(o->min()) + ", " + std::to_string(o->max()) +
-                      "] is empty or NaN");
+                      "] is empty, NaN or infinite");
       return elementwise(in);
     }
     case OpKind::LEAKY_RELU: {

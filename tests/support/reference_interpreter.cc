@@ -38,11 +38,14 @@ std::string node_label(const fbs::Node& node) {
 
 Shape declared_shape(const fbs::Tensor& t) {
   Shape s;
-  for (int d : *t.shape()) expect(s.push_back(d), "tensor '" + t.name()->str() + "' has too many dims");
+  for (int d : *t.shape())
+    expect(s.push_back(d), "tensor '" + t.name()->str() + "' has too many dims");
   return s;
 }
 
-size_t count(const Shape& s) { return static_cast<size_t>(s.elements()); }
+size_t count(const Shape& s) {
+  return static_cast<size_t>(s.elements());
+}
 
 // Index of element `coords` in a dense row-major tensor of shape `s`.
 int64_t flat_index(const Shape& s, const int64_t* coords) {
@@ -69,7 +72,9 @@ Range range_of(const fbs::Activation* a) {
   return {a->min(), a->max()};
 }
 
-float clamp_to(float v, Range r) { return std::min(std::max(v, r.lo), r.hi); }
+float clamp_to(float v, Range r) {
+  return std::min(std::max(v, r.lo), r.hi);
+}
 
 using Inputs = std::vector<const ReferenceTensor*>;  // null for an absent optional input
 
@@ -78,7 +83,9 @@ const ReferenceTensor& need(const fbs::Node& node, const Inputs& in, size_t i) {
   return *in[i];
 }
 
-const ReferenceTensor* optional(const Inputs& in, size_t i) { return i < in.size() ? in[i] : nullptr; }
+const ReferenceTensor* optional(const Inputs& in, size_t i) {
+  return i < in.size() ? in[i] : nullptr;
+}
 
 template <typename T>
 const T& options(const fbs::Node& node, const T* o) {
@@ -126,8 +133,10 @@ ReferenceTensor conv2d(const fbs::Node& node, const Inputs& in) {
               const int64_t ix = ox * sw - pl + kx * dw;
               if (ix < 0 || ix >= wd) continue;
               for (int64_t ci = 0; ci < cig; ++ci) {
-                const double xv = x.values[static_cast<size_t>(((n * h + iy) * wd + ix) * c + g * cig + ci)];
-                const double wv = w.values[static_cast<size_t>(((oc * kh + ky) * kw + kx) * cig + ci)];
+                const double xv =
+                    x.values[static_cast<size_t>(((n * h + iy) * wd + ix) * c + g * cig + ci)];
+                const double wv =
+                    w.values[static_cast<size_t>(((oc * kh + ky) * kw + kx) * cig + ci)];
                 acc += xv * wv;
               }
             }
@@ -167,7 +176,8 @@ ReferenceTensor transpose_conv2d(const fbs::Node& node, const Inputs& in) {
             for (int64_t oc = 0; oc < co; ++oc) {
               double sum = 0.0;
               for (int64_t ci = 0; ci < c; ++ci)
-                sum += static_cast<double>(x.values[static_cast<size_t>(((n * h + iy) * wd + ix) * c + ci)]) *
+                sum += static_cast<double>(
+                           x.values[static_cast<size_t>(((n * h + iy) * wd + ix) * c + ci)]) *
                        w.values[static_cast<size_t>(((oc * kh + ky) * kw + kx) * c + ci)];
               acc[static_cast<size_t>(((n * oh + oy) * ow + ox) * co + oc)] += sum;
             }
@@ -236,11 +246,20 @@ ReferenceTensor binary(const fbs::Node& node, const Inputs& in) {
     const float vb = b.values[static_cast<size_t>(flat_index(pb, cb))];
     float r = 0.f;
     switch (node.op()) {
-      case OpKind::ADD: r = va + vb; break;
-      case OpKind::SUB: r = va - vb; break;
-      case OpKind::MUL: r = va * vb; break;
-      case OpKind::DIV: r = va / vb; break;
-      default: fail(node_label(node) + ": not a binary operator");
+      case OpKind::ADD:
+        r = va + vb;
+        break;
+      case OpKind::SUB:
+        r = va - vb;
+        break;
+      case OpKind::MUL:
+        r = va * vb;
+        break;
+      case OpKind::DIV:
+        r = va / vb;
+        break;
+      default:
+        fail(node_label(node) + ": not a binary operator");
     }
     out.values[static_cast<size_t>(i)] = clamp_to(r, act);
   }
@@ -300,7 +319,8 @@ ReferenceTensor mean(const fbs::Node& node, const Inputs& in) {
     for (int64_t ch = 0; ch < c; ++ch) {
       double sum = 0.0;
       for (int64_t p = 0; p < hw; ++p) sum += x.values[static_cast<size_t>((n * hw + p) * c + ch)];
-      out.values[static_cast<size_t>(n * c + ch)] = static_cast<float>(sum / static_cast<double>(hw));
+      out.values[static_cast<size_t>(n * c + ch)] =
+          static_cast<float>(sum / static_cast<double>(hw));
     }
   return out;
 }
@@ -309,9 +329,11 @@ ReferenceTensor pad(const fbs::Node& node, const Inputs& in) {
   const auto& o = options(node, node.options_as_PadOptions());
   const ReferenceTensor& x = need(node, in, 0);
   const size_t rank = x.shape.rank();
-  expect(o.before()->size() == rank && o.after()->size() == rank, node_label(node) + ": bad padding");
+  expect(o.before()->size() == rank && o.after()->size() == rank,
+         node_label(node) + ": bad padding");
   Shape shape;
-  for (size_t d = 0; d < rank; ++d) shape.push_back(x.shape[d] + o.before()->Get(d) + o.after()->Get(d));
+  for (size_t d = 0; d < rank; ++d)
+    shape.push_back(x.shape[d] + o.before()->Get(d) + o.after()->Get(d));
   ReferenceTensor out{shape, std::vector<float>(count(shape))};
   int64_t coords[Shape::kMaxDims], src[Shape::kMaxDims];
   for (int64_t i = 0; i < shape.elements(); ++i) {
@@ -331,9 +353,12 @@ ReferenceTensor pad(const fbs::Node& node, const Inputs& in) {
 float source_coordinate(int64_t dst, int64_t in, int64_t out, fbs::CoordinateMode mode) {
   const float d = static_cast<float>(dst), i = static_cast<float>(in), o = static_cast<float>(out);
   switch (mode) {
-    case fbs::CoordinateMode::HALF_PIXEL: return (d + 0.5f) * i / o - 0.5f;
-    case fbs::CoordinateMode::ALIGN_CORNERS: return out > 1 ? d * (i - 1.f) / (o - 1.f) : 0.f;
-    case fbs::CoordinateMode::ASYMMETRIC: return d * i / o;
+    case fbs::CoordinateMode::HALF_PIXEL:
+      return (d + 0.5f) * i / o - 0.5f;
+    case fbs::CoordinateMode::ALIGN_CORNERS:
+      return out > 1 ? d * (i - 1.f) / (o - 1.f) : 0.f;
+    case fbs::CoordinateMode::ASYMMETRIC:
+      return d * i / o;
   }
   fail("unknown coordinate mode");
 }
@@ -359,8 +384,10 @@ ReferenceTensor resize(const fbs::Node& node, const Inputs& in) {
           double v = 0.0;
           if (o.mode() == fbs::ResizeMode::NEAREST) {
             // Round half up, then clamp into the input.
-            const int64_t sy = std::clamp<int64_t>(static_cast<int64_t>(std::floor(fy + 0.5f)), 0, h - 1);
-            const int64_t sx = std::clamp<int64_t>(static_cast<int64_t>(std::floor(fx + 0.5f)), 0, wd - 1);
+            const int64_t sy =
+                std::clamp<int64_t>(static_cast<int64_t>(std::floor(fy + 0.5f)), 0, h - 1);
+            const int64_t sx =
+                std::clamp<int64_t>(static_cast<int64_t>(std::floor(fx + 0.5f)), 0, wd - 1);
             v = at(n, sy, sx, ch);
           } else {
             const double cy = std::clamp<double>(fy, 0.0, static_cast<double>(h - 1));
@@ -372,7 +399,8 @@ ReferenceTensor resize(const fbs::Node& node, const Inputs& in) {
             v = (1 - ly) * ((1 - lx) * at(n, y0, x0, ch) + lx * at(n, y0, x1, ch)) +
                 ly * ((1 - lx) * at(n, y1, x0, ch) + lx * at(n, y1, x1, ch));
           }
-          out.values[static_cast<size_t>(((n * oh + y) * ow + xx) * c + ch)] = static_cast<float>(v);
+          out.values[static_cast<size_t>(((n * oh + y) * ow + xx) * c + ch)] =
+              static_cast<float>(v);
         }
   return out;
 }
@@ -411,8 +439,12 @@ ReferenceTensor elementwise(const fbs::Node& node, const Inputs& in) {
     case OpKind::HARD_SWISH:
       f = [](double v, int64_t) { return v * std::min(std::max(v + 3.0, 0.0), 6.0) / 6.0; };
       break;
-    case OpKind::SIGMOID: f = [](double v, int64_t) { return 1.0 / (1.0 + std::exp(-v)); }; break;
-    case OpKind::TANH: f = [](double v, int64_t) { return std::tanh(v); }; break;
+    case OpKind::SIGMOID:
+      f = [](double v, int64_t) { return 1.0 / (1.0 + std::exp(-v)); };
+      break;
+    case OpKind::TANH:
+      f = [](double v, int64_t) { return std::tanh(v); };
+      break;
     case OpKind::LEAKY_RELU: {
       const auto* o = node.options_as_LeakyReluOptions();
       const double slope = o ? o->negative_slope() : 0.01;
@@ -428,7 +460,8 @@ ReferenceTensor elementwise(const fbs::Node& node, const Inputs& in) {
       };
       break;
     }
-    default: fail(node_label(node) + ": not an elementwise operator");
+    default:
+      fail(node_label(node) + ": not an elementwise operator");
   }
   expect(x.shape.rank() >= 1, node_label(node) + ": scalar input");
   const int64_t channels = x.shape[x.shape.rank() - 1];
@@ -454,8 +487,10 @@ ReferenceTensor depth_to_space(const fbs::Node& node, const Inputs& in) {
         for (int64_t i = 0; i < b; ++i)
           for (int64_t j = 0; j < b; ++j)
             for (int64_t ch = 0; ch < co; ++ch)
-              out.values[static_cast<size_t>(((n * h * b + y * b + i) * wd * b + xx * b + j) * co + ch)] =
-                  x.values[static_cast<size_t>(((n * h + y) * wd + xx) * c + (i * b + j) * co + ch)];
+              out.values[static_cast<size_t>(((n * h * b + y * b + i) * wd * b + xx * b + j) * co +
+                                             ch)] =
+                  x.values[static_cast<size_t>(((n * h + y) * wd + xx) * c + (i * b + j) * co +
+                                               ch)];
   return out;
 }
 
@@ -490,7 +525,8 @@ ReferenceTensor concatenation(const fbs::Node& node, const Inputs& in) {
     unravel(i, shape, coords);
     int64_t along = coords[axis];
     size_t k = 0;
-    while (along >= in[k]->shape[static_cast<size_t>(axis)]) along -= in[k++]->shape[static_cast<size_t>(axis)];
+    while (along >= in[k]->shape[static_cast<size_t>(axis)])
+      along -= in[k++]->shape[static_cast<size_t>(axis)];
     coords[axis] = along;
     out.values[static_cast<size_t>(i)] =
         clamp_to(in[k]->values[static_cast<size_t>(flat_index(in[k]->shape, coords))], act);
@@ -518,29 +554,43 @@ ReferenceTensor transpose(const fbs::Node& node, const Inputs& in) {
 ReferenceTensor evaluate_node(const fbs::Node& node, const Inputs& in) {
   switch (node.op()) {
     case OpKind::CONV_2D:
-    case OpKind::DEPTHWISE_CONV_2D: return conv2d(node, in);
-    case OpKind::TRANSPOSE_CONV_2D: return transpose_conv2d(node, in);
-    case OpKind::FULLY_CONNECTED: return fully_connected(node, in);
+    case OpKind::DEPTHWISE_CONV_2D:
+      return conv2d(node, in);
+    case OpKind::TRANSPOSE_CONV_2D:
+      return transpose_conv2d(node, in);
+    case OpKind::FULLY_CONNECTED:
+      return fully_connected(node, in);
     case OpKind::ADD:
     case OpKind::SUB:
     case OpKind::MUL:
-    case OpKind::DIV: return binary(node, in);
+    case OpKind::DIV:
+      return binary(node, in);
     case OpKind::MAX_POOL_2D:
-    case OpKind::AVERAGE_POOL_2D: return pool2d(node, in);
-    case OpKind::MEAN: return mean(node, in);
-    case OpKind::PAD: return pad(node, in);
-    case OpKind::RESIZE: return resize(node, in);
-    case OpKind::SOFTMAX: return softmax(node, in);
+    case OpKind::AVERAGE_POOL_2D:
+      return pool2d(node, in);
+    case OpKind::MEAN:
+      return mean(node, in);
+    case OpKind::PAD:
+      return pad(node, in);
+    case OpKind::RESIZE:
+      return resize(node, in);
+    case OpKind::SOFTMAX:
+      return softmax(node, in);
     case OpKind::CLAMP:
     case OpKind::HARD_SWISH:
     case OpKind::SIGMOID:
     case OpKind::TANH:
     case OpKind::LEAKY_RELU:
-    case OpKind::PRELU: return elementwise(node, in);
-    case OpKind::DEPTH_TO_SPACE: return depth_to_space(node, in);
-    case OpKind::RESHAPE: return reshape(node, in);
-    case OpKind::CONCATENATION: return concatenation(node, in);
-    case OpKind::TRANSPOSE: return transpose(node, in);
+    case OpKind::PRELU:
+      return elementwise(node, in);
+    case OpKind::DEPTH_TO_SPACE:
+      return depth_to_space(node, in);
+    case OpKind::RESHAPE:
+      return reshape(node, in);
+    case OpKind::CONCATENATION:
+      return concatenation(node, in);
+    case OpKind::TRANSPOSE:
+      return transpose(node, in);
   }
   fail("unknown operator kind " + std::to_string(static_cast<int>(node.op())));
 }
@@ -578,8 +628,10 @@ std::vector<char> needed_mask(const fbs::Model& m, const std::vector<std::string
   std::vector<int> stack;
   for (const fbs::Task* t : chosen)
     for (const fbs::TaskOutput* o : *t->outputs()) {
-      expect(o->tensor() >= 0 && static_cast<size_t>(o->tensor()) < producer.size(), "bad task output");
-      if (producer[static_cast<size_t>(o->tensor())] >= 0) stack.push_back(producer[static_cast<size_t>(o->tensor())]);
+      expect(o->tensor() >= 0 && static_cast<size_t>(o->tensor()) < producer.size(),
+             "bad task output");
+      if (producer[static_cast<size_t>(o->tensor())] >= 0)
+        stack.push_back(producer[static_cast<size_t>(o->tensor())]);
     }
   while (!stack.empty()) {
     const int n = stack.back();
@@ -587,20 +639,24 @@ std::vector<char> needed_mask(const fbs::Model& m, const std::vector<std::string
     if (needed[static_cast<size_t>(n)]) continue;
     needed[static_cast<size_t>(n)] = 1;
     for (int t : *m.nodes()->Get(static_cast<flatbuffers::uoffset_t>(n))->inputs())
-      if (t >= 0 && producer[static_cast<size_t>(t)] >= 0) stack.push_back(producer[static_cast<size_t>(t)]);
+      if (t >= 0 && producer[static_cast<size_t>(t)] >= 0)
+        stack.push_back(producer[static_cast<size_t>(t)]);
   }
   return needed;
 }
 
-ReferenceTensor load_constant(const fbs::Model& m, const std::vector<uint8_t>& bytes, const fbs::Tensor& t) {
+ReferenceTensor load_constant(const fbs::Model& m, const std::vector<uint8_t>& bytes,
+                              const fbs::Tensor& t) {
   const uint32_t b = t.buffer();
-  expect(m.buffers() && b >= 1 && b <= m.buffers()->size(), "tensor '" + t.name()->str() + "': bad buffer index");
+  expect(m.buffers() && b >= 1 && b <= m.buffers()->size(),
+         "tensor '" + t.name()->str() + "': bad buffer index");
   const fbs::BufferRef* ref = m.buffers()->Get(b - 1);
   ReferenceTensor out{declared_shape(t), {}};
   out.values.resize(count(out.shape));
   const uint64_t size = out.values.size() * sizeof(float);
-  expect(ref->size() == size && ref->offset() <= bytes.size() && size <= bytes.size() - ref->offset(),
-         "tensor '" + t.name()->str() + "': buffer does not fit the file or the shape");
+  expect(
+      ref->size() == size && ref->offset() <= bytes.size() && size <= bytes.size() - ref->offset(),
+      "tensor '" + t.name()->str() + "': buffer does not fit the file or the shape");
   if (size) std::memcpy(out.values.data(), bytes.data() + ref->offset(), size);
   return out;
 }
@@ -612,7 +668,8 @@ std::map<std::string, ReferenceTensor> reference_evaluate(
     const std::vector<std::string>& tasks) {
   const fbs::Model& m = open_model(bytes);
   const size_t tensor_count = m.tensors()->size();
-  std::vector<char> needed = tasks.empty() ? std::vector<char>(m.nodes()->size(), 1) : needed_mask(m, tasks);
+  std::vector<char> needed =
+      tasks.empty() ? std::vector<char>(m.nodes()->size(), 1) : needed_mask(m, tasks);
   std::vector<ReferenceTensor> values(tensor_count);
   std::vector<char> ready(tensor_count, 0);
   for (const fbs::Tensor* t : *m.tensors())
@@ -654,7 +711,8 @@ std::map<std::string, ReferenceTensor> reference_evaluate(
           in.push_back(nullptr);
           continue;
         }
-        expect(static_cast<size_t>(t) < tensor_count, node_label(node) + ": input index out of range");
+        expect(static_cast<size_t>(t) < tensor_count,
+               node_label(node) + ": input index out of range");
         available = available && ready[static_cast<size_t>(t)];
         in.push_back(&values[static_cast<size_t>(t)]);
       }
@@ -663,7 +721,8 @@ std::map<std::string, ReferenceTensor> reference_evaluate(
       const size_t out = static_cast<size_t>(node.outputs()->Get(0));
       expect(out < tensor_count, node_label(node) + ": output index out of range");
       ReferenceTensor r = evaluate_node(node, in);
-      const Shape declared = declared_shape(*m.tensors()->Get(static_cast<flatbuffers::uoffset_t>(out)));
+      const Shape declared =
+          declared_shape(*m.tensors()->Get(static_cast<flatbuffers::uoffset_t>(out)));
       expect(r.shape == declared, node_label(node) + ": computed shape " + r.shape.to_string() +
                                       " but the file declares " + declared.to_string());
       values[out] = std::move(r);
@@ -680,8 +739,10 @@ std::map<std::string, ReferenceTensor> reference_evaluate(
   std::map<std::string, ReferenceTensor> result;
   for (size_t t = 0; t < tensor_count; ++t) {
     if (!ready[t]) continue;
-    const std::string name = m.tensors()->Get(static_cast<flatbuffers::uoffset_t>(t))->name()->str();
-    expect(result.emplace(name, std::move(values[t])).second, "two tensors are named '" + name + "'");
+    const std::string name =
+        m.tensors()->Get(static_cast<flatbuffers::uoffset_t>(t))->name()->str();
+    expect(result.emplace(name, std::move(values[t])).second,
+           "two tensors are named '" + name + "'");
   }
   return result;
 }
@@ -689,7 +750,8 @@ std::map<std::string, ReferenceTensor> reference_evaluate(
 std::map<std::string, std::vector<float>> reference_run(
     const std::vector<uint8_t>& bytes, const std::map<std::string, std::vector<float>>& inputs) {
   std::map<std::string, std::vector<float>> result;
-  for (auto& [name, t] : reference_evaluate(bytes, inputs)) result.emplace(name, std::move(t.values));
+  for (auto& [name, t] : reference_evaluate(bytes, inputs))
+    result.emplace(name, std::move(t.values));
   return result;
 }
 
@@ -699,7 +761,8 @@ std::vector<std::string> reference_needed_nodes(const std::vector<uint8_t>& byte
   const std::vector<char> needed = needed_mask(m, tasks);
   std::vector<std::string> names;
   for (size_t n = 0; n < needed.size(); ++n)
-    if (needed[n]) names.push_back(m.nodes()->Get(static_cast<flatbuffers::uoffset_t>(n))->name()->str());
+    if (needed[n])
+      names.push_back(m.nodes()->Get(static_cast<flatbuffers::uoffset_t>(n))->name()->str());
   return names;
 }
 
@@ -708,7 +771,8 @@ std::string reference_task_output_tensor(const std::vector<uint8_t>& bytes, cons
   const fbs::Model& m = open_model(bytes);
   for (const fbs::TaskOutput* o : *find_task(m, task).outputs())
     if (o->name()->str() == output) {
-      expect(o->tensor() >= 0 && static_cast<size_t>(o->tensor()) < m.tensors()->size(), "bad task output");
+      expect(o->tensor() >= 0 && static_cast<size_t>(o->tensor()) < m.tensors()->size(),
+             "bad task output");
       return m.tensors()->Get(static_cast<flatbuffers::uoffset_t>(o->tensor()))->name()->str();
     }
   fail("task '" + task + "' has no output '" + output + "'");

@@ -20,16 +20,18 @@ struct ReferenceTensor {
 };
 
 // Evaluates the nodes that `tasks` need (every node when `tasks` is empty) and returns every
-// tensor it knows by name: the inputs, the constants the evaluated nodes read and their outputs.
+// tensor it knows by name: the given inputs, every constant and the evaluated nodes' outputs.
 // Output shapes are computed here from the operator semantics and checked against the shapes the
 // file declares.
 std::map<std::string, ReferenceTensor> reference_evaluate(
-    const std::vector<uint8_t>& model_bytes, const std::map<std::string, std::vector<float>>& inputs,
+    const std::vector<uint8_t>& model_bytes,
+    const std::map<std::string, std::vector<float>>& inputs,
     const std::vector<std::string>& tasks = {});
 
 // Values only, every node evaluated.
 std::map<std::string, std::vector<float>> reference_run(
-    const std::vector<uint8_t>& model_bytes, const std::map<std::string, std::vector<float>>& inputs);
+    const std::vector<uint8_t>& model_bytes,
+    const std::map<std::string, std::vector<float>>& inputs);
 
 // Names of the nodes that the outputs of `tasks` depend on (every task when empty), in file order.
 std::vector<std::string> reference_needed_nodes(const std::vector<uint8_t>& model_bytes,

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -16,6 +18,16 @@ std::vector<float> random_values(size_t count, uint32_t seed, float scale = 1.f)
 // Adds a constant of the given shape filled by random_values.
 int random_constant(ModelBuilder& b, const std::string& name, const Shape& shape, uint32_t seed,
                     float scale);
+
+// A 64-byte aligned copy of model bytes, for tests of Model::from_buffer (which borrows memory).
+struct AlignedBytes {
+  explicit AlignedBytes(const std::vector<uint8_t>& bytes);
+  std::unique_ptr<uint8_t, decltype(&std::free)> data;
+  size_t size;
+};
+
+// Writes `bytes` to a file under the system temp dir and returns its path.
+std::string write_temp_file(const std::vector<uint8_t>& bytes, const std::string& name);
 
 // A tiny two-task model: input [1,8,8,3] -> conv (shared) -> {classify: mean+fc, segment: conv}.
 std::vector<uint8_t> tiny_two_task_model();
