@@ -425,6 +425,7 @@ TEST_CASE("fuzz: random mutations") {
     std::mt19937 rng(seed);
     const size_t size = m.bytes.size();
     const size_t fb_end = flatbuffer_end(m.bytes);
+    const std::vector<size_t> slots = interesting_offsets(m.bytes);
     Case c(size);
     Tally t;
     auto pick = [&](size_t lo, size_t hi) { return std::uniform_int_distribution<size_t>(lo, hi)(rng); };
@@ -440,7 +441,7 @@ TEST_CASE("fuzz: random mutations") {
       std::string what;
       const int mutations = pick(0, 3) == 0 ? static_cast<int>(pick(2, 4)) : 1;
       for (int k = 0; k < mutations; ++k) {
-        switch (pick(0, 4)) {
+        switch (pick(0, 6)) {
           case 0: {  // one bit flip
             const size_t off = pick(0, size - 1);
             const auto bit = static_cast<uint8_t>(1u << pick(0, 7));
@@ -468,11 +469,24 @@ TEST_CASE("fuzz: random mutations") {
             what += "u32 " + std::to_string(v) + " at " + std::to_string(off) + "; ";
             break;
           }
-          default: {  // a small integer, the most likely to survive as a valid index or size
+          case 4: {  // a small integer, the most likely to survive as a valid index or size
             const auto v = static_cast<int32_t>(pick(0, 20)) - 4;
             const size_t off = offset(4);
             std::memcpy(p + off, &v, 4);
             what += "i32 " + std::to_string(v) + " at " + std::to_string(off) + "; ";
+            break;
+          }
+          default: {  // a small integer or edge value into a field (several make consistent edits)
+            const size_t off = slots[pick(0, slots.size() - 1)];
+            const int32_t v = pick(0, 2) ? static_cast<int32_t>(pick(0, 20)) - 4
+                                         : static_cast<int32_t>(kEdge32[pick(0, std::size(kEdge32) - 1)]);
+            if (off + 4 <= size && pick(0, 3)) {
+              std::memcpy(p + off, &v, 4);
+              what += "field i32 " + std::to_string(v) + " at " + std::to_string(off) + "; ";
+            } else {
+              p[off] = static_cast<uint8_t>(v);
+              what += "field byte " + std::to_string(static_cast<uint8_t>(v)) + " at " + std::to_string(off) + "; ";
+            }
             break;
           }
         }

@@ -89,6 +89,7 @@ struct TaskSpec {
   std::vector<std::pair<std::string, int>> outputs;
   int priority = 0;
   int rate = 1;
+  std::optional<sc::OutputActivation> post_activation;  // writes a PostProcess table when set
 };
 
 TensorSpec tensor_spec(std::string name, std::vector<int> shape, uint32_t buffer = 0) {
@@ -156,8 +157,8 @@ struct ModelSpec {
     pre.mean = {0.5f, 0.5f};
     pre.std = {0.25f, 0.25f};
     m.inputs = {{0, pre}};
-    m.tasks = {{"features", sc::TaskKind::SEGMENTATION, {{"map", 4}}, 2, 3},
-               {"summary", sc::TaskKind::EMBEDDING, {{"vector", 5}}, 0, 1}};
+    m.tasks = {{"features", sc::TaskKind::SEGMENTATION, {{"map", 4}}, 2, 3, std::nullopt},
+               {"summary", sc::TaskKind::EMBEDDING, {{"vector", 5}}, 0, 1, std::nullopt}};
     m.metadata = {{"license", "test-only"}};
     return m;
   }
@@ -215,7 +216,9 @@ struct ModelSpec {
       std::vector<fb::Offset<sc::TaskOutput>> outs;
       for (const auto& [name, tensor] : t.outputs)
         outs.push_back(sc::CreateTaskOutput(b, b.CreateString(name), tensor));
-      k_off.push_back(sc::CreateTask(b, b.CreateString(t.name), t.kind, b.CreateVector(outs), 0, t.priority, t.rate));
+      fb::Offset<sc::PostProcess> post = 0;
+      if (t.post_activation) post = sc::CreatePostProcess(b, *t.post_activation);
+      k_off.push_back(sc::CreateTask(b, b.CreateString(t.name), t.kind, b.CreateVector(outs), post, t.priority, t.rate));
     }
     std::vector<fb::Offset<sc::Metadata>> m_off;
     for (const auto& [k, v] : metadata) m_off.push_back(sc::CreateMetadata(b, b.CreateString(k), b.CreateString(v)));
@@ -457,6 +460,13 @@ TEST_CASE("loader: tensor declarations") {
     spec.tensors[3].shape = {1 << 20, 1 << 20, 1 << 20};
     expect_invalid(spec, {"tensor 3 'conv.out'", "too large"});
   }
+  SECTION("activations past the total limit") {
+    // An unused tensor exactly at the 2^34-byte limit for one tensor: with the baseline's
+    // activations the total exceeds the same limit.
+    spec.add_tensor(tensor_spec("big", {1 << 16, 1 << 16}));
+    expect_invalid(spec, {"tensor 6 'big'", "the activations (non-constant tensors) up to this one take",
+                          "more than the limit of 17179869184"});
+  }
   SECTION("rank 7") {
     spec.tensors[5].shape = {1, 1, 1, 1, 1, 1, 3};
     expect_invalid(spec, {"tensor 5 'pool.out'", "rank 7 exceeds 6"});
@@ -689,6 +699,18 @@ TEST_CASE("loader: inputs and tasks") {
   SECTION("task with an empty name") {
     spec.tasks[1].name = "";
     expect_invalid(spec, {"task 1 ''", "empty name"});
+  }
+  SECTION("task output with an empty name") {
+    spec.tasks[1].outputs[0].first = "";
+    expect_invalid(spec, {"task 1 'summary' output ''", "empty output name"});
+  }
+  SECTION("unknown post-processing activation") {
+    spec.tasks[0].post_activation = static_cast<sc::OutputActivation>(-2);
+    expect_invalid(spec, {"task 0 'features'", "unknown output activation -2"});
+  }
+  SECTION("input tensor with an empty name") {
+    spec.tensors[0].name = "";
+    expect_invalid(spec, {"input 0", "tensor 0 has an empty name"});
   }
   SECTION("task with a rate of 0") {
     spec.tasks[1].rate = 0;

@@ -1,7 +1,6 @@
 #include "polyhead/runtime/memory_pool.h"
 
 #include <cstdlib>
-#include <cstring>
 
 namespace polyhead::runtime {
 
@@ -38,9 +37,9 @@ Arena MemoryPool::acquire(size_t bytes) {
     if (!b.in_use && b.capacity >= size && (!best || b.capacity < best->capacity)) best = &b;
   if (!best) {
     auto* data = static_cast<std::byte*>(std::aligned_alloc(alignment_, size));
+    // Not zeroed: outputs cannot be read before a run writes them, and untouched pages of a
+    // large arena cost no physical memory until used.
     if (!data) return arena;
-    // Zero once so that reading an output before any run gives zeros, not stale heap bytes.
-    std::memset(data, 0, size);
     blocks_.push_back({data, size, false});
     ++allocations_;
     best = &blocks_.back();
