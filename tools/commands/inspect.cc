@@ -74,7 +74,7 @@ Result<Report> analyse(const std::string& path, const Model& model,
   PH_ASSIGN_OR_RETURN(Engine engine, Engine::create(model));
   PH_ASSIGN_OR_RETURN(Plan plan, engine.prepare(tasks));
   r.plan = plan.info();
-  PH_ASSIGN_OR_RETURN(GraphCosts costs, read_graph_costs(path));
+  PH_ASSIGN_OR_RETURN(GraphCosts costs, read_graph_costs(model));
   std::multimap<std::string, size_t> index;
   for (size_t i = 0; i < costs.nodes.size(); ++i) index.emplace(costs.nodes[i].name, i);
 

@@ -1,36 +1,12 @@
 #include "commands/model_graph.h"
 
-#include <fstream>
-
 #include "polyhead/kernels/shape_inference.h"
 #include "polyhead/schema/phm_generated.h"
 
 namespace polyhead::cli {
-namespace {
-
-Result<std::vector<uint8_t>> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(ErrorCode::kIoError, "cannot open '" + path + "'");
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  in.seekg(0, std::ios::beg);
-  if (size < 0) return Status(ErrorCode::kIoError, "cannot read '" + path + "'");
-  std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  if (!in.read(reinterpret_cast<char*>(bytes.data()), size))
-    return Status(ErrorCode::kIoError, "failed reading '" + path + "'");
-  return bytes;
-}
-
-}  // namespace
-
-Result<GraphCosts> read_graph_costs(const std::string& path) {
-  PH_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, read_file(path));
-  // The file was validated by Model::load_file, but it is read again here: verify again rather
-  // than trust that it did not change in between.
-  flatbuffers::Verifier verifier(bytes.data(), bytes.size());
-  if (!schema::VerifyModelBuffer(verifier))
-    return Status(ErrorCode::kInvalidModel, "'" + path + "' is not a valid .phm file");
-  const schema::Model* model = schema::GetModel(bytes.data());
+Result<GraphCosts> read_graph_costs(const Model& loaded) {
+  // The bytes were verified and validated when the Model was loaded, and a Model never changes.
+  const schema::Model* model = schema::GetModel(loaded.bytes());
   const auto* tensors = model->tensors();
   const auto* buffers = model->buffers();
   GraphCosts costs;

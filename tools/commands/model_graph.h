@@ -1,11 +1,12 @@
-// Per-node costs read straight from a .phm file (the public API does not expose the graph): the
-// multiply-accumulates of each node and the constant tensors it reads, for `polyhead inspect`.
+// Per-node costs read from a loaded model's FlatBuffer (the public API does not expose the graph):
+// the multiply-accumulates of each node and the constant tensors it reads, for `polyhead inspect`.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "polyhead/model.h"
 #include "polyhead/result.h"
 
 namespace polyhead::cli {
@@ -22,7 +23,7 @@ struct GraphCosts {
   std::vector<uint64_t> constant_bytes;  // per tensor; 0 for non-constant tensors
 };
 
-// Reads and verifies the file, then costs every node with the kernels' shape rules.
-Result<GraphCosts> read_graph_costs(const std::string& path);
+// Costs every node of a loaded (so already validated) model with the kernels' shape rules.
+Result<GraphCosts> read_graph_costs(const Model& model);
 
 }  // namespace polyhead::cli
