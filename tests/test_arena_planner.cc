@@ -11,7 +11,9 @@ using polyhead::runtime::TensorLifetime;
 
 namespace {
 
-size_t aligned(size_t v) { return (v + 63) / 64 * 64; }
+size_t aligned(size_t v) {
+  return (v + 63) / 64 * 64;
+}
 
 // Every pair live at the same step occupies disjoint bytes.
 void require_valid(const std::vector<TensorLifetime>& t, const ArenaPlan& p) {
@@ -21,7 +23,8 @@ void require_valid(const std::vector<TensorLifetime>& t, const ArenaPlan& p) {
     REQUIRE(p.offsets[i] + t[i].bytes <= p.arena_bytes);
     for (size_t j = i + 1; j < t.size(); ++j) {
       const bool same_time = t[i].first_step <= t[j].last_step && t[j].first_step <= t[i].last_step;
-      const bool same_space = p.offsets[i] < p.offsets[j] + t[j].bytes && p.offsets[j] < p.offsets[i] + t[i].bytes;
+      const bool same_space =
+          p.offsets[i] < p.offsets[j] + t[j].bytes && p.offsets[j] < p.offsets[i] + t[i].bytes;
       INFO("tensors " << i << " and " << j);
       REQUIRE_FALSE((same_time && same_space));
     }
@@ -93,8 +96,8 @@ TEST_CASE("a long-lived input does not fragment the arena (MobileNetV2 at 96x96,
   // Lifetimes of the first blocks of the default model: the input lives for the whole plan. Largest
   // first alone leaves the input in a gap that later tensors cannot use (1.056x the bound).
   std::vector<TensorLifetime> t = {
-      {110592, 0, 12}, {147456, 0, 1},  {147456, 1, 2}, {73728, 2, 3},  {442368, 3, 4},
-      {110592, 4, 5},  {36864, 5, 9},   {221184, 6, 7}, {221184, 7, 8}, {36864, 8, 9},
+      {110592, 0, 12}, {147456, 0, 1},   {147456, 1, 2}, {73728, 2, 3},  {442368, 3, 4},
+      {110592, 4, 5},  {36864, 5, 9},    {221184, 6, 7}, {221184, 7, 8}, {36864, 8, 9},
       {36864, 9, 10},  {221184, 10, 11}, {55296, 11, 12}};
   ArenaPlan p = plan_arena(t);
   require_valid(t, p);

@@ -53,7 +53,8 @@ TEST_CASE("an arena outlives a dropped pool handle") {
 }
 
 TEST_CASE("plans are cached by task set regardless of order") {
-  const std::string path = testing::write_temp_file(testing::tiny_two_task_model(), "polyhead_test_memory_pool.phm");
+  const std::string path =
+      testing::write_temp_file(testing::tiny_two_task_model(), "polyhead_test_memory_pool.phm");
   auto model = Model::load_file(path);
   REQUIRE(model.is_ok());
   auto engine = Engine::create(*model, {1, 2});

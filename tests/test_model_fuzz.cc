@@ -65,20 +65,25 @@ std::vector<uint8_t> every_operator_model() {
   Conv2DParams c;
   c.pad_top = c.pad_left = c.pad_bottom = c.pad_right = 1;
   c.activation = Activation::relu6();
-  const int conv = must(b.conv2d("conv", image, random_constant(b, "conv.w", Shape{8, 3, 3, 4}, 1, 0.3f),
-                                 random_constant(b, "conv.b", Shape{8}, 2, 0.1f), c));
+  const int conv =
+      must(b.conv2d("conv", image, random_constant(b, "conv.w", Shape{8, 3, 3, 4}, 1, 0.3f),
+                    random_constant(b, "conv.b", Shape{8}, 2, 0.1f), c));
   Conv2DParams d;
   d.stride_h = d.stride_w = 2;
   d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = 1;
   d.groups = 8;
-  const int dw = must(b.conv2d("dw", conv, random_constant(b, "dw.w", Shape{8, 3, 3, 1}, 3, 0.3f), -1, d));
+  const int dw =
+      must(b.conv2d("dw", conv, random_constant(b, "dw.w", Shape{8, 3, 3, 1}, 3, 0.3f), -1, d));
   TransposeConv2DParams t;
   t.stride_h = t.stride_w = 2;
-  const int up = must(b.transpose_conv2d("up", dw, random_constant(b, "up.w", Shape{4, 2, 2, 8}, 4, 0.3f),
-                                         random_constant(b, "up.b", Shape{4}, 5, 0.1f), t));
+  const int up =
+      must(b.transpose_conv2d("up", dw, random_constant(b, "up.w", Shape{4, 2, 2, 8}, 4, 0.3f),
+                              random_constant(b, "up.b", Shape{4}, 5, 0.1f), t));
   const int add = must(b.binary("add", BinaryOp::kAdd, up, image));
-  const int sub = must(b.binary("sub", BinaryOp::kSub, add, random_constant(b, "sub.c", Shape{4}, 6, 0.5f)));
-  const int mul = must(b.binary("mul", BinaryOp::kMul, sub, random_constant(b, "mul.c", Shape{1, 1, 1, 4}, 7, 1.f)));
+  const int sub =
+      must(b.binary("sub", BinaryOp::kSub, add, random_constant(b, "sub.c", Shape{4}, 6, 0.5f)));
+  const int mul = must(
+      b.binary("mul", BinaryOp::kMul, sub, random_constant(b, "mul.c", Shape{1, 1, 1, 4}, 7, 1.f)));
   const int divisor = b.add_constant("div.c", Shape{4}, {1.f, 1.5f, 2.f, 1.25f});
   const int div = must(b.binary("div", BinaryOp::kDiv, mul, divisor, Activation{-4.f, 4.f}));
   Pool2DParams mp;
@@ -90,8 +95,10 @@ std::vector<uint8_t> every_operator_model() {
   ap.pad_top = ap.pad_left = ap.pad_bottom = ap.pad_right = 1;
   const int avgp = must(b.pool2d("avgpool", PoolOp::kAverage, maxp, ap));
   const int pad = must(b.pad("pad", avgp, {0, 1, 1, 0}, {0, 1, 2, 0}, 0.5f));
-  const int bil = must(b.resize("bilinear", pad, 12, 10, ResizeMode::kBilinear, ResizeCoordinates::kAlignCorners));
-  const int near = must(b.resize("nearest", bil, 6, 6, ResizeMode::kNearest, ResizeCoordinates::kAsymmetric));
+  const int bil = must(
+      b.resize("bilinear", pad, 12, 10, ResizeMode::kBilinear, ResizeCoordinates::kAlignCorners));
+  const int near =
+      must(b.resize("nearest", bil, 6, 6, ResizeMode::kNearest, ResizeCoordinates::kAsymmetric));
   const int hs = must(b.unary("hardswish", UnaryOp::kHardSwish, near));
   const int sg = must(b.unary("sigmoid", UnaryOp::kSigmoid, hs));
   const int th = must(b.unary("tanh", UnaryOp::kTanh, sg));
@@ -99,11 +106,12 @@ std::vector<uint8_t> every_operator_model() {
   const int lr = must(b.leaky_relu("leaky", cl, 0.1f));
   const int pr = must(b.prelu("prelu", lr, random_constant(b, "prelu.slope", Shape{4}, 8, 0.5f)));
   const int cat = must(b.concatenation("concat", {pr, near}, 3));
-  const int d2s = must(b.depth_to_space("d2s", cat, 2));                 // [1,12,12,2]
-  const int tr = must(b.transpose("transpose", d2s, {0, 3, 1, 2}));      // [1,2,12,12]
+  const int d2s = must(b.depth_to_space("d2s", cat, 2));             // [1,12,12,2]
+  const int tr = must(b.transpose("transpose", d2s, {0, 3, 1, 2}));  // [1,2,12,12]
   const int flat = must(b.reshape("reshape", tr, Shape{1, 288}));
-  const int fc = must(b.fully_connected("fc", flat, random_constant(b, "fc.w", Shape{4, 288}, 9, 0.1f),
-                                        random_constant(b, "fc.b", Shape{4}, 10, 0.1f)));
+  const int fc =
+      must(b.fully_connected("fc", flat, random_constant(b, "fc.w", Shape{4, 288}, 9, 0.1f),
+                             random_constant(b, "fc.b", Shape{4}, 10, 0.1f)));
   const int mixed = must(b.binary("mix", BinaryOp::kAdd, fc, aux));
   const int probs = must(b.softmax("softmax", mixed));
   const int sharp = must(b.softmax("softmax_beta", mixed, 2.f));
@@ -130,7 +138,9 @@ struct Slots {
   const uint8_t* base;
   std::vector<size_t> offsets;
 
-  void at(const void* p) { offsets.push_back(static_cast<size_t>(static_cast<const uint8_t*>(p) - base)); }
+  void at(const void* p) {
+    offsets.push_back(static_cast<size_t>(static_cast<const uint8_t*>(p) - base));
+  }
   void table(const void* p) {
     if (!p) return;
     const auto* t = static_cast<const fb::Table*>(p);
@@ -212,24 +222,50 @@ size_t content_end(const std::vector<uint8_t>& bytes) {
   const sc::Model* m = sc::GetModel(bytes.data());
   size_t end = 0;
   if (m->buffers())
-    for (const sc::BufferRef* b : *m->buffers()) end = std::max<size_t>(end, b->offset() + b->size());
+    for (const sc::BufferRef* b : *m->buffers())
+      end = std::max<size_t>(end, b->offset() + b->size());
   return end ? end : bytes.size();
 }
 
-const uint32_t kEdge32[] = {0u,          1u,          2u,          3u,          4u,          7u,
-                            8u,          16u,         63u,         64u,         255u,        256u,
-                            65535u,      65536u,      0x00ffffffu, 0x01000000u, 0x7fffffffu, 0x80000000u,
-                            0xfffffffeu, 0xffffffffu, 0x7f800000u /* +inf */, 0x7fc00000u /* NaN */,
+const uint32_t kEdge32[] = {0u,
+                            1u,
+                            2u,
+                            3u,
+                            4u,
+                            7u,
+                            8u,
+                            16u,
+                            63u,
+                            64u,
+                            255u,
+                            256u,
+                            65535u,
+                            65536u,
+                            0x00ffffffu,
+                            0x01000000u,
+                            0x7fffffffu,
+                            0x80000000u,
+                            0xfffffffeu,
+                            0xffffffffu,
+                            0x7f800000u /* +inf */,
+                            0x7fc00000u /* NaN */,
                             0xbf800000u /* -1.f */};
 const uint8_t kEdge8[] = {0x00, 0x01, 0x02, 0x7f, 0x80, 0xff};
-const uint64_t kEdge64[] = {0, 1, 64, 0x7fffffffffffffffull, 0xffffffffffffffffull, 0xffffffffffffffc0ull,
-                            uint64_t{1} << 32, uint64_t{1} << 40};
+const uint64_t kEdge64[] = {0,
+                            1,
+                            64,
+                            0x7fffffffffffffffull,
+                            0xffffffffffffffffull,
+                            0xffffffffffffffc0ull,
+                            uint64_t{1} << 32,
+                            uint64_t{1} << 40};
 
 // One corrupted copy of a model, in 64-byte aligned memory reused between cases.
 class Case {
  public:
   explicit Case(size_t capacity)
-      : data_(static_cast<uint8_t*>(std::aligned_alloc(64, (capacity + 64) / 64 * 64)), &std::free) {}
+      : data_(static_cast<uint8_t*>(std::aligned_alloc(64, (capacity + 64) / 64 * 64)),
+              &std::free) {}
   uint8_t* reset(const std::vector<uint8_t>& bytes, size_t size) {
     std::memcpy(data_.get(), bytes.data(), size);
     size_ = size;
@@ -245,11 +281,11 @@ class Case {
 
 struct Tally {
   size_t cases = 0;
-  size_t rejected = 0;     // load failed
-  size_t loaded = 0;       // load succeeded
-  size_t unprepared = 0;   // loaded, but Engine::create or prepare failed
-  size_t ran = 0;          // every task ran
-  size_t run_failed = 0;   // prepare succeeded, run failed
+  size_t rejected = 0;    // load failed
+  size_t loaded = 0;      // load succeeded
+  size_t unprepared = 0;  // loaded, but Engine::create or prepare failed
+  size_t ran = 0;         // every task ran
+  size_t run_failed = 0;  // prepare succeeded, run failed
 };
 
 // Fills every input the plan reads and runs every task; reads every output in full.
@@ -268,7 +304,8 @@ void exercise(const Model& model, Tally& tally, const std::vector<float>& values
   }
   auto plan = engine->prepare();
   if (!plan.is_ok()) {
-    if (verbose()) std::fprintf(stderr, "  prepare failed: %s\n", plan.status().to_string().c_str());
+    if (verbose())
+      std::fprintf(stderr, "  prepare failed: %s\n", plan.status().to_string().c_str());
     INFO(plan.status().to_string());
     CHECK_FALSE(plan.status().message().empty());
     ++tally.unprepared;
@@ -310,7 +347,8 @@ void exercise(const Model& model, Tally& tally, const std::vector<float>& values
   CHECK(checksum >= 0);
 }
 
-void load_and_exercise(Case& c, Tally& tally, const std::vector<float>& values, const std::string& what) {
+void load_and_exercise(Case& c, Tally& tally, const std::vector<float>& values,
+                       const std::string& what) {
   if (verbose()) {
     std::fprintf(stderr, "fuzz case %zu: %s\n", tally.cases, what.c_str());
     std::fflush(stderr);
@@ -330,8 +368,10 @@ void load_and_exercise(Case& c, Tally& tally, const std::vector<float>& values, 
 }
 
 void report(const char* name, const Tally& t, double seconds) {
-  std::printf("%-36s %6zu cases in %6.2f s: %zu rejected, %zu loaded (%zu not prepared, %zu ran, %zu run errors)\n",
-              name, t.cases, seconds, t.rejected, t.loaded, t.unprepared, t.ran, t.run_failed);
+  std::printf(
+      "%-36s %6zu cases in %6.2f s: %zu rejected, %zu loaded (%zu not prepared, %zu ran, %zu run "
+      "errors)\n",
+      name, t.cases, seconds, t.rejected, t.loaded, t.unprepared, t.ran, t.run_failed);
   std::fflush(stdout);
 }
 
@@ -345,7 +385,8 @@ struct Corpus {
 };
 
 std::vector<Corpus> corpus() {
-  return {{"tiny_two_task_model", testing::tiny_two_task_model()}, {"every_operator_model", every_operator_model()}};
+  return {{"tiny_two_task_model", testing::tiny_two_task_model()},
+          {"every_operator_model", every_operator_model()}};
 }
 
 const std::vector<float>& input_values() {
@@ -398,17 +439,20 @@ TEST_CASE("fuzz: edge values poked into every field") {
     for (size_t off : slots) {
       for (uint8_t v : kEdge8) {
         c.reset(m.bytes, m.bytes.size())[off] = v;
-        load_and_exercise(c, t, input_values(), "byte " + std::to_string(v) + " at " + std::to_string(off));
+        load_and_exercise(c, t, input_values(),
+                          "byte " + std::to_string(v) + " at " + std::to_string(off));
       }
       if (off + 4 <= m.bytes.size())
         for (uint32_t v : kEdge32) {
           std::memcpy(c.reset(m.bytes, m.bytes.size()) + off, &v, 4);
-          load_and_exercise(c, t, input_values(), "u32 " + std::to_string(v) + " at " + std::to_string(off));
+          load_and_exercise(c, t, input_values(),
+                            "u32 " + std::to_string(v) + " at " + std::to_string(off));
         }
       if (off + 8 <= m.bytes.size() && off % 8 == 0)
         for (uint64_t v : kEdge64) {
           std::memcpy(c.reset(m.bytes, m.bytes.size()) + off, &v, 8);
-          load_and_exercise(c, t, input_values(), "u64 " + std::to_string(v) + " at " + std::to_string(off));
+          load_and_exercise(c, t, input_values(),
+                            "u64 " + std::to_string(v) + " at " + std::to_string(off));
         }
     }
     CHECK(t.cases > 1000);
@@ -428,7 +472,9 @@ TEST_CASE("fuzz: random mutations") {
     const std::vector<size_t> slots = interesting_offsets(m.bytes);
     Case c(size);
     Tally t;
-    auto pick = [&](size_t lo, size_t hi) { return std::uniform_int_distribution<size_t>(lo, hi)(rng); };
+    auto pick = [&](size_t lo, size_t hi) {
+      return std::uniform_int_distribution<size_t>(lo, hi)(rng);
+    };
     // Most corruption goes to the FlatBuffer (structure, shapes, options); some to the weights.
     auto offset = [&](size_t width) {
       const size_t hi = (pick(0, 9) < 8 ? fb_end : size) - width;
@@ -478,14 +524,16 @@ TEST_CASE("fuzz: random mutations") {
           }
           default: {  // a small integer or edge value into a field (several make consistent edits)
             const size_t off = slots[pick(0, slots.size() - 1)];
-            const int32_t v = pick(0, 2) ? static_cast<int32_t>(pick(0, 20)) - 4
-                                         : static_cast<int32_t>(kEdge32[pick(0, std::size(kEdge32) - 1)]);
+            const int32_t v = pick(0, 2)
+                                  ? static_cast<int32_t>(pick(0, 20)) - 4
+                                  : static_cast<int32_t>(kEdge32[pick(0, std::size(kEdge32) - 1)]);
             if (off + 4 <= size && pick(0, 3)) {
               std::memcpy(p + off, &v, 4);
               what += "field i32 " + std::to_string(v) + " at " + std::to_string(off) + "; ";
             } else {
               p[off] = static_cast<uint8_t>(v);
-              what += "field byte " + std::to_string(static_cast<uint8_t>(v)) + " at " + std::to_string(off) + "; ";
+              what += "field byte " + std::to_string(static_cast<uint8_t>(v)) + " at " +
+                      std::to_string(off) + "; ";
             }
             break;
           }
@@ -536,18 +584,19 @@ std::vector<uint8_t> write_single_node(const SingleNode& s) {
         inputs.push_back(sc::CreateInput(b, static_cast<int>(tensors.size())));
       }
       node_inputs.push_back(static_cast<int>(tensors.size()));
-      tensors.push_back(sc::CreateTensor(b, b.CreateString("in" + std::to_string(i)), b.CreateVector(o.shape),
-                                         sc::ElementType::F32, 0, buffer));
+      tensors.push_back(sc::CreateTensor(b, b.CreateString("in" + std::to_string(i)),
+                                         b.CreateVector(o.shape), sc::ElementType::F32, 0, buffer));
     }
     const int out = static_cast<int>(tensors.size());
     tensors.push_back(sc::CreateTensor(b, b.CreateString("y"), b.CreateVector(s.output)));
     const auto opts = s.options ? s.options(b) : fb::Offset<void>();
-    std::vector<fb::Offset<sc::Node>> nodes = {sc::CreateNode(b, b.CreateString("op"), s.op, s.options_type, opts,
-                                                              b.CreateVector(node_inputs),
-                                                              b.CreateVector(std::vector<int>{out}))};
-    std::vector<fb::Offset<sc::TaskOutput>> outs = {sc::CreateTaskOutput(b, b.CreateString("y"), out)};
-    std::vector<fb::Offset<sc::Task>> tasks = {sc::CreateTask(b, b.CreateString("t"), sc::TaskKind::OTHER,
-                                                              b.CreateVector(outs))};
+    std::vector<fb::Offset<sc::Node>> nodes = {
+        sc::CreateNode(b, b.CreateString("op"), s.op, s.options_type, opts,
+                       b.CreateVector(node_inputs), b.CreateVector(std::vector<int>{out}))};
+    std::vector<fb::Offset<sc::TaskOutput>> outs = {
+        sc::CreateTaskOutput(b, b.CreateString("y"), out)};
+    std::vector<fb::Offset<sc::Task>> tasks = {
+        sc::CreateTask(b, b.CreateString("t"), sc::TaskKind::OTHER, b.CreateVector(outs))};
     return sc::CreateModel(b, 1, 0, 0, 0, b.CreateVector(tensors), b.CreateVectorOfStructs(refs),
                            b.CreateVector(nodes), b.CreateVector(inputs), b.CreateVector(tasks));
   };
@@ -570,11 +619,14 @@ std::vector<uint8_t> write_single_node(const SingleNode& s) {
   std::memcpy(bytes.data(), b.GetBufferPointer(), b.GetSize());
   k = 0;
   for (const Operand& o : s.inputs)
-    if (!o.values.empty()) std::memcpy(bytes.data() + offsets[k++], o.values.data(), o.values.size() * sizeof(float));
+    if (!o.values.empty())
+      std::memcpy(bytes.data() + offsets[k++], o.values.data(), o.values.size() * sizeof(float));
   return bytes;
 }
 
-Operand activation(std::vector<int> shape) { return {std::move(shape), {}}; }
+Operand activation(std::vector<int> shape) {
+  return {std::move(shape), {}};
+}
 Operand constant(std::vector<int> shape, float value = 0.5f) {
   size_t n = 1;
   for (int d : shape) n *= static_cast<size_t>(d);
@@ -595,7 +647,8 @@ Tally hostile(const SingleNode& s, const std::string& rejection) {
     REQUIRE_FALSE(model.is_ok());
     INFO(model.status().to_string());
     CHECK(model.status().code() == ErrorCode::kInvalidModel);
-    CHECK_THAT(model.status().message(), Catch::Contains("node 0 'op'") && Catch::Contains(rejection));
+    CHECK_THAT(model.status().message(),
+               Catch::Contains("node 0 'op'") && Catch::Contains(rejection));
     ++t.rejected;
     return t;
   }
@@ -609,13 +662,17 @@ Tally hostile(const SingleNode& s, const std::string& rejection) {
 
 OptionsWriter pool(int filter_h, int filter_w, int stride, int pad) {
   return [=](fb::FlatBufferBuilder& b) {
-    return sc::CreatePool2DOptions(b, filter_h, filter_w, stride, stride, pad, pad, pad, pad).Union();
+    return sc::CreatePool2DOptions(b, filter_h, filter_w, stride, stride, pad, pad, pad, pad)
+        .Union();
   };
 }
 
-OptionsWriter conv(int stride, int dilation, int pad, int groups = 1, const sc::Activation* act = nullptr) {
+OptionsWriter conv(int stride, int dilation, int pad, int groups = 1,
+                   const sc::Activation* act = nullptr) {
   return [=](fb::FlatBufferBuilder& b) {
-    return sc::CreateConv2DOptions(b, stride, stride, dilation, dilation, pad, pad, pad, pad, groups, act).Union();
+    return sc::CreateConv2DOptions(b, stride, stride, dilation, dilation, pad, pad, pad, pad,
+                                   groups, act)
+        .Union();
   };
 }
 
@@ -624,75 +681,117 @@ OptionsWriter conv(int stride, int dilation, int pad, int groups = 1, const sc::
 TEST_CASE("fuzz: hostile but well-formed single-operator models") {
   SingleNode s;
   SECTION("max pooling window of 2^40 positions") {
-    s = {{activation({1, 8, 8, 1})}, {1, 1, 1, 1}, sc::OpKind::MAX_POOL_2D, sc::OpOptions::Pool2DOptions,
+    s = {{activation({1, 8, 8, 1})},
+         {1, 1, 1, 1},
+         sc::OpKind::MAX_POOL_2D,
+         sc::OpOptions::Pool2DOptions,
          pool(1 << 20, 1 << 20, 1 << 30, (1 << 20) - 1)};
     hostile(s, "visits more than 2^31 input positions");
   }
   SECTION("average pooling window of 2^32 positions on a 1x1 input") {
-    s = {{activation({1, 1, 1, 1})}, {1, 1, 1, 1}, sc::OpKind::AVERAGE_POOL_2D, sc::OpOptions::Pool2DOptions,
+    s = {{activation({1, 1, 1, 1})},
+         {1, 1, 1, 1},
+         sc::OpKind::AVERAGE_POOL_2D,
+         sc::OpOptions::Pool2DOptions,
          pool(1 << 16, 1 << 16, 1 << 30, (1 << 16) - 1)};
     hostile(s, "visits more than 2^31 input positions");
   }
   SECTION("max pooling 1x1 (XNNPACK may refuse it at prepare)") {
-    s = {{activation({1, 4, 4, 2})}, {1, 4, 4, 2}, sc::OpKind::MAX_POOL_2D, sc::OpOptions::Pool2DOptions,
+    s = {{activation({1, 4, 4, 2})},
+         {1, 4, 4, 2},
+         sc::OpKind::MAX_POOL_2D,
+         sc::OpOptions::Pool2DOptions,
          pool(1, 1, 1, 0)};
     hostile(s, "");
   }
   SECTION("convolution with dilation 2^30 and huge padding") {
-    s = {{activation({1, 8, 8, 1}), constant({1, 2, 2, 1})}, {1, 1, 1, 1}, sc::OpKind::CONV_2D,
-         sc::OpOptions::Conv2DOptions, conv(8, 1 << 30, 1 << 29)};
+    s = {{activation({1, 8, 8, 1}), constant({1, 2, 2, 1})},
+         {1, 1, 1, 1},
+         sc::OpKind::CONV_2D,
+         sc::OpOptions::Conv2DOptions,
+         conv(8, 1 << 30, 1 << 29)};
     hostile(s, "");
   }
   SECTION("convolution with stride 2^31-1") {
-    s = {{activation({1, 8, 8, 1}), constant({1, 3, 3, 1})}, {1, 1, 1, 1}, sc::OpKind::CONV_2D,
-         sc::OpOptions::Conv2DOptions, conv(0x7fffffff, 1, 1)};
+    s = {{activation({1, 8, 8, 1}), constant({1, 3, 3, 1})},
+         {1, 1, 1, 1},
+         sc::OpKind::CONV_2D,
+         sc::OpOptions::Conv2DOptions,
+         conv(0x7fffffff, 1, 1)};
     hostile(s, "");
   }
   SECTION("convolution padding sums past 2^31") {
     // padded extent 8 + 2 * (2^31 - 1): output rows (2^32 + 5) / (2^31 - 1) + 1 = 3.
-    s = {{activation({1, 8, 8, 1}), constant({1, 1, 1, 1})}, {1, 3, 3, 1}, sc::OpKind::CONV_2D,
-         sc::OpOptions::Conv2DOptions, conv(0x7fffffff, 1, 0x7fffffff)};
+    s = {{activation({1, 8, 8, 1}), constant({1, 1, 1, 1})},
+         {1, 3, 3, 1},
+         sc::OpKind::CONV_2D,
+         sc::OpOptions::Conv2DOptions,
+         conv(0x7fffffff, 1, 0x7fffffff)};
     hostile(s, "");
   }
   SECTION("convolution whose output would exceed the dimension limit") {
-    s = {{activation({1, 8, 8, 1}), constant({1, 1, 1, 1})}, {1, 8, 8, 1}, sc::OpKind::CONV_2D,
-         sc::OpOptions::Conv2DOptions, conv(1, 1, 0x7fffffff)};
+    s = {{activation({1, 8, 8, 1}), constant({1, 1, 1, 1})},
+         {1, 8, 8, 1},
+         sc::OpKind::CONV_2D,
+         sc::OpOptions::Conv2DOptions,
+         conv(1, 1, 0x7fffffff)};
     hostile(s, "output dimension 1 is");
   }
   SECTION("empty fused activation range [1, 1]") {
     const sc::Activation act(1.f, 1.f);
-    s = {{activation({1, 4, 4, 2}), constant({2, 1, 1, 2})}, {1, 4, 4, 2}, sc::OpKind::CONV_2D,
-         sc::OpOptions::Conv2DOptions, conv(1, 1, 0, 1, &act)};
+    s = {{activation({1, 4, 4, 2}), constant({2, 1, 1, 2})},
+         {1, 4, 4, 2},
+         sc::OpKind::CONV_2D,
+         sc::OpOptions::Conv2DOptions,
+         conv(1, 1, 0, 1, &act)};
     hostile(s, "");
   }
   SECTION("depthwise convolution with channel multiplier 3") {
-    s = {{activation({1, 5, 5, 2}), constant({6, 3, 3, 1})}, {1, 3, 3, 6}, sc::OpKind::DEPTHWISE_CONV_2D,
-         sc::OpOptions::Conv2DOptions, conv(1, 1, 0, 2)};
+    s = {{activation({1, 5, 5, 2}), constant({6, 3, 3, 1})},
+         {1, 3, 3, 6},
+         sc::OpKind::DEPTHWISE_CONV_2D,
+         sc::OpOptions::Conv2DOptions,
+         conv(1, 1, 0, 2)};
     hostile(s, "");
   }
   SECTION("depthwise convolution with more groups than channels") {
-    s = {{activation({1, 5, 5, 2}), constant({4, 3, 3, 1})}, {1, 3, 3, 4}, sc::OpKind::CONV_2D,
-         sc::OpOptions::Conv2DOptions, conv(1, 1, 0, 4)};
+    s = {{activation({1, 5, 5, 2}), constant({4, 3, 3, 1})},
+         {1, 3, 3, 4},
+         sc::OpKind::CONV_2D,
+         sc::OpOptions::Conv2DOptions,
+         conv(1, 1, 0, 4)};
     hostile(s, "not divisible by groups 4");
   }
   SECTION("transpose convolution with stride 2^24") {
-    s = {{activation({1, 1, 1, 1}), constant({1, 1, 1, 1})}, {1, 1 << 24, 1, 1}, sc::OpKind::TRANSPOSE_CONV_2D,
-         sc::OpOptions::TransposeConv2DOptions, [](fb::FlatBufferBuilder& b) {
-           return sc::CreateTransposeConv2DOptions(b, 1 << 24, 1, 0, 0, 0, 0, (1 << 24) - 1, 0).Union();
+    s = {{activation({1, 1, 1, 1}), constant({1, 1, 1, 1})},
+         {1, 1 << 24, 1, 1},
+         sc::OpKind::TRANSPOSE_CONV_2D,
+         sc::OpOptions::TransposeConv2DOptions,
+         [](fb::FlatBufferBuilder& b) {
+           return sc::CreateTransposeConv2DOptions(b, 1 << 24, 1, 0, 0, 0, 0, (1 << 24) - 1, 0)
+               .Union();
          }};
     hostile(s, "");
   }
   SECTION("transpose convolution with an output past 2^34 elements") {
-    s = {{activation({1, 1 << 12, 1 << 12, 1}), constant({1, 1, 1, 1})}, {1, 1, 1, 1},
-         sc::OpKind::TRANSPOSE_CONV_2D, sc::OpOptions::TransposeConv2DOptions, [](fb::FlatBufferBuilder& b) {
+    s = {{activation({1, 1 << 12, 1 << 12, 1}), constant({1, 1, 1, 1})},
+         {1, 1, 1, 1},
+         sc::OpKind::TRANSPOSE_CONV_2D,
+         sc::OpOptions::TransposeConv2DOptions,
+         [](fb::FlatBufferBuilder& b) {
            return sc::CreateTransposeConv2DOptions(b, 1 << 12, 1 << 12).Union();
          }};
     hostile(s, "has more than 2^34 elements");
   }
   SECTION("reshape to 2^31-1 x 2^31-1") {
-    s = {{activation({1, 4})}, {0x7fffffff, 0x7fffffff}, sc::OpKind::RESHAPE, sc::OpOptions::ReshapeOptions,
+    s = {{activation({1, 4})},
+         {0x7fffffff, 0x7fffffff},
+         sc::OpKind::RESHAPE,
+         sc::OpOptions::ReshapeOptions,
          [](fb::FlatBufferBuilder& b) {
-           return sc::CreateReshapeOptions(b, b.CreateVector(std::vector<int>{0x7fffffff, 0x7fffffff})).Union();
+           return sc::CreateReshapeOptions(b,
+                                           b.CreateVector(std::vector<int>{0x7fffffff, 0x7fffffff}))
+               .Union();
          }};
     // The declared output is rejected first; the same target on a sane declaration is below.
     const auto bytes = write_single_node(s);
@@ -705,45 +804,68 @@ TEST_CASE("fuzz: hostile but well-formed single-operator models") {
     hostile(s, "target dimensions must be in [1, 16777216], found 2147483647");
   }
   SECTION("reshape to six dimensions of 2^24") {
-    s = {{activation({1, 4})}, {1, 4}, sc::OpKind::RESHAPE, sc::OpOptions::ReshapeOptions,
+    s = {{activation({1, 4})},
+         {1, 4},
+         sc::OpKind::RESHAPE,
+         sc::OpOptions::ReshapeOptions,
          [](fb::FlatBufferBuilder& b) {
            return sc::CreateReshapeOptions(b, b.CreateVector(std::vector<int>(6, 1 << 24))).Union();
          }};
     hostile(s, "more than 2^34 elements");
   }
   SECTION("concatenation axis INT_MIN") {
-    s = {{activation({1, 4}), activation({1, 4})}, {2, 4}, sc::OpKind::CONCATENATION,
+    s = {{activation({1, 4}), activation({1, 4})},
+         {2, 4},
+         sc::OpKind::CONCATENATION,
          sc::OpOptions::ConcatenationOptions,
-         [](fb::FlatBufferBuilder& b) { return sc::CreateConcatenationOptions(b, INT32_MIN).Union(); }};
+         [](fb::FlatBufferBuilder& b) {
+           return sc::CreateConcatenationOptions(b, INT32_MIN).Union();
+         }};
     hostile(s, "axis -2147483648 is out of range for rank 2");
   }
   SECTION("concatenation of a constant and an activation along a negative axis") {
-    s = {{constant({1, 3}), activation({1, 4})}, {1, 7}, sc::OpKind::CONCATENATION,
+    s = {{constant({1, 3}), activation({1, 4})},
+         {1, 7},
+         sc::OpKind::CONCATENATION,
          sc::OpOptions::ConcatenationOptions,
          [](fb::FlatBufferBuilder& b) { return sc::CreateConcatenationOptions(b, -1).Union(); }};
     hostile(s, "");
   }
   SECTION("transpose with a repeated axis") {
-    s = {{activation({2, 3, 4})}, {2, 2, 4}, sc::OpKind::TRANSPOSE, sc::OpOptions::TransposeOptions,
+    s = {{activation({2, 3, 4})},
+         {2, 2, 4},
+         sc::OpKind::TRANSPOSE,
+         sc::OpOptions::TransposeOptions,
          [](fb::FlatBufferBuilder& b) {
            return sc::CreateTransposeOptions(b, b.CreateVector(std::vector<int>{0, 0, 2})).Union();
          }};
     hostile(s, "perm is not a permutation");
   }
   SECTION("transpose of rank 6") {
-    s = {{activation({2, 1, 3, 1, 2, 2})}, {2, 2, 1, 2, 3, 1}, sc::OpKind::TRANSPOSE, sc::OpOptions::TransposeOptions,
+    s = {{activation({2, 1, 3, 1, 2, 2})},
+         {2, 2, 1, 2, 3, 1},
+         sc::OpKind::TRANSPOSE,
+         sc::OpOptions::TransposeOptions,
          [](fb::FlatBufferBuilder& b) {
-           return sc::CreateTransposeOptions(b, b.CreateVector(std::vector<int>{5, 4, 3, 0, 2, 1})).Union();
+           return sc::CreateTransposeOptions(b, b.CreateVector(std::vector<int>{5, 4, 3, 0, 2, 1}))
+               .Union();
          }};
     hostile(s, "");
   }
   SECTION("depth to space with block 2^30") {
-    s = {{activation({1, 2, 2, 4})}, {1, 4, 4, 1}, sc::OpKind::DEPTH_TO_SPACE, sc::OpOptions::DepthToSpaceOptions,
-         [](fb::FlatBufferBuilder& b) { return sc::CreateDepthToSpaceOptions(b, 1 << 30).Union(); }};
+    s = {
+        {activation({1, 2, 2, 4})},
+        {1, 4, 4, 1},
+        sc::OpKind::DEPTH_TO_SPACE,
+        sc::OpOptions::DepthToSpaceOptions,
+        [](fb::FlatBufferBuilder& b) { return sc::CreateDepthToSpaceOptions(b, 1 << 30).Union(); }};
     hostile(s, "block_size must be in [2, 64], found 1073741824");
   }
   SECTION("pad of 2^30") {
-    s = {{activation({1, 2, 2, 1})}, {1, 2, 2, 1}, sc::OpKind::PAD, sc::OpOptions::PadOptions,
+    s = {{activation({1, 2, 2, 1})},
+         {1, 2, 2, 1},
+         sc::OpKind::PAD,
+         sc::OpOptions::PadOptions,
          [](fb::FlatBufferBuilder& b) {
            return sc::CreatePadOptions(b, b.CreateVector(std::vector<int>{0, 1 << 30, 0, 0}),
                                        b.CreateVector(std::vector<int>{0, 0, 0, 0}))
@@ -752,21 +874,31 @@ TEST_CASE("fuzz: hostile but well-formed single-operator models") {
     hostile(s, "padding of dimension 1 must be in [0, 2^20]");
   }
   SECTION("resize to 2^20 rows") {
-    s = {{activation({1, 2, 2, 1})}, {1, 1 << 20, 2, 1}, sc::OpKind::RESIZE, sc::OpOptions::ResizeOptions,
+    s = {{activation({1, 2, 2, 1})},
+         {1, 1 << 20, 2, 1},
+         sc::OpKind::RESIZE,
+         sc::OpOptions::ResizeOptions,
          [](fb::FlatBufferBuilder& b) { return sc::CreateResizeOptions(b, 1 << 20, 2).Union(); }};
     hostile(s, "exceeds 65536");
   }
   SECTION("resize with a negative mode") {
-    s = {{activation({1, 2, 2, 1})}, {1, 4, 4, 1}, sc::OpKind::RESIZE, sc::OpOptions::ResizeOptions,
+    s = {{activation({1, 2, 2, 1})},
+         {1, 4, 4, 1},
+         sc::OpKind::RESIZE,
+         sc::OpOptions::ResizeOptions,
          [](fb::FlatBufferBuilder& b) {
            return sc::CreateResizeOptions(b, 4, 4, static_cast<sc::ResizeMode>(-1)).Union();
          }};
     hostile(s, "unknown resize mode -1");
   }
   SECTION("resize from 1x1 with align corners") {
-    s = {{activation({1, 1, 1, 3})}, {1, 5, 7, 3}, sc::OpKind::RESIZE, sc::OpOptions::ResizeOptions,
+    s = {{activation({1, 1, 1, 3})},
+         {1, 5, 7, 3},
+         sc::OpKind::RESIZE,
+         sc::OpOptions::ResizeOptions,
          [](fb::FlatBufferBuilder& b) {
-           return sc::CreateResizeOptions(b, 5, 7, sc::ResizeMode::BILINEAR, sc::CoordinateMode::ALIGN_CORNERS)
+           return sc::CreateResizeOptions(b, 5, 7, sc::ResizeMode::BILINEAR,
+                                          sc::CoordinateMode::ALIGN_CORNERS)
                .Union();
          }};
     hostile(s, "");
@@ -776,12 +908,19 @@ TEST_CASE("fuzz: hostile but well-formed single-operator models") {
     hostile(s, "");
   }
   SECTION("mul broadcasting rank 6 against rank 1") {
-    s = {{activation({2, 1, 3, 1, 2, 4}), constant({4}, 2.f)}, {2, 1, 3, 1, 2, 4}, sc::OpKind::MUL,
-         sc::OpOptions::NONE, nullptr};
+    s = {{activation({2, 1, 3, 1, 2, 4}), constant({4}, 2.f)},
+         {2, 1, 3, 1, 2, 4},
+         sc::OpKind::MUL,
+         sc::OpOptions::NONE,
+         nullptr};
     hostile(s, "");
   }
   SECTION("fully connected on a rank-1 input") {
-    s = {{activation({6}), constant({3, 6})}, {3}, sc::OpKind::FULLY_CONNECTED, sc::OpOptions::NONE, nullptr};
+    s = {{activation({6}), constant({3, 6})},
+         {3},
+         sc::OpKind::FULLY_CONNECTED,
+         sc::OpOptions::NONE,
+         nullptr};
     hostile(s, "");
   }
   SECTION("softmax over one channel") {
@@ -789,7 +928,11 @@ TEST_CASE("fuzz: hostile but well-formed single-operator models") {
     hostile(s, "");
   }
   SECTION("PReLU with a non-constant slope") {
-    s = {{activation({1, 4}), activation({4})}, {1, 4}, sc::OpKind::PRELU, sc::OpOptions::NONE, nullptr};
+    s = {{activation({1, 4}), activation({4})},
+         {1, 4},
+         sc::OpKind::PRELU,
+         sc::OpOptions::NONE,
+         nullptr};
     hostile(s, "slope must be a constant tensor");
   }
 }

@@ -138,17 +138,20 @@ struct ModelSpec {
   static ModelSpec baseline() {
     ModelSpec m;
     m.tensors = {
-        tensor_spec("image", {1, 4, 4, 2}),
-        tensor_spec("conv.w", {3, 1, 1, 2}, 1),
-        tensor_spec("conv.b", {3}, 2),
-        tensor_spec("conv.out", {1, 4, 4, 3}),
-        tensor_spec("relu.out", {1, 4, 4, 3}),
-        tensor_spec("pool.out", {1, 3}),
+        tensor_spec("image", {1, 4, 4, 2}),    tensor_spec("conv.w", {3, 1, 1, 2}, 1),
+        tensor_spec("conv.b", {3}, 2),         tensor_spec("conv.out", {1, 4, 4, 3}),
+        tensor_spec("relu.out", {1, 4, 4, 3}), tensor_spec("pool.out", {1, 3}),
     };
-    m.buffers = {float_buffer({0.5f, -0.25f, 1.f, 0.75f, -1.f, 0.125f}), float_buffer({0.1f, 0.2f, -0.3f})};
+    m.buffers = {float_buffer({0.5f, -0.25f, 1.f, 0.75f, -1.f, 0.125f}),
+                 float_buffer({0.1f, 0.2f, -0.3f})};
     m.nodes = {
         {"conv", sc::OpKind::CONV_2D, sc::OpOptions::Conv2DOptions, conv_options(), {0, 1, 2}, {3}},
-        {"relu", sc::OpKind::CLAMP, sc::OpOptions::ClampOptions, clamp_options(0.f, kInf), {3}, {4}},
+        {"relu",
+         sc::OpKind::CLAMP,
+         sc::OpOptions::ClampOptions,
+         clamp_options(0.f, kInf),
+         {3},
+         {4}},
         {"pool", sc::OpKind::MEAN, sc::OpOptions::MeanOptions, mean_options(false), {4}, {5}},
     };
     PreprocessSpec pre;
@@ -180,15 +183,17 @@ struct ModelSpec {
     return static_cast<int>(tensors.size()) - 1;
   }
 
-  fb::Offset<sc::Model> build(fb::FlatBufferBuilder& b, const std::vector<uint64_t>& offsets) const {
+  fb::Offset<sc::Model> build(fb::FlatBufferBuilder& b,
+                              const std::vector<uint64_t>& offsets) const {
     std::vector<fb::Offset<sc::Tensor>> t_off;
     for (const TensorSpec& t : tensors) {
       fb::Offset<sc::Quantization> q = 0;
       if (t.quant)
-        q = sc::CreateQuantization(b, b.CreateVector(t.quant->scale),
-                                   t.quant->zero_point.empty() ? 0 : b.CreateVector(t.quant->zero_point),
-                                   t.quant->axis);
-      t_off.push_back(sc::CreateTensor(b, b.CreateString(t.name), b.CreateVector(t.shape), t.type, q, t.buffer));
+        q = sc::CreateQuantization(
+            b, b.CreateVector(t.quant->scale),
+            t.quant->zero_point.empty() ? 0 : b.CreateVector(t.quant->zero_point), t.quant->axis);
+      t_off.push_back(sc::CreateTensor(b, b.CreateString(t.name), b.CreateVector(t.shape), t.type,
+                                       q, t.buffer));
     }
     std::vector<sc::BufferRef> refs;
     for (size_t i = 0; i < buffers.size(); ++i)
@@ -218,13 +223,16 @@ struct ModelSpec {
         outs.push_back(sc::CreateTaskOutput(b, b.CreateString(name), tensor));
       fb::Offset<sc::PostProcess> post = 0;
       if (t.post_activation) post = sc::CreatePostProcess(b, *t.post_activation);
-      k_off.push_back(sc::CreateTask(b, b.CreateString(t.name), t.kind, b.CreateVector(outs), post, t.priority, t.rate));
+      k_off.push_back(sc::CreateTask(b, b.CreateString(t.name), t.kind, b.CreateVector(outs), post,
+                                     t.priority, t.rate));
     }
     std::vector<fb::Offset<sc::Metadata>> m_off;
-    for (const auto& [k, v] : metadata) m_off.push_back(sc::CreateMetadata(b, b.CreateString(k), b.CreateString(v)));
+    for (const auto& [k, v] : metadata)
+      m_off.push_back(sc::CreateMetadata(b, b.CreateString(k), b.CreateString(v)));
     return sc::CreateModel(b, major, minor, b.CreateString(producer), b.CreateString(description),
-                           b.CreateVector(t_off), b.CreateVectorOfStructs(refs), b.CreateVector(n_off),
-                           b.CreateVector(i_off), b.CreateVector(k_off), b.CreateVector(m_off));
+                           b.CreateVector(t_off), b.CreateVectorOfStructs(refs),
+                           b.CreateVector(n_off), b.CreateVector(i_off), b.CreateVector(k_off),
+                           b.CreateVector(m_off));
   }
 
   // FlatBuffer first, then each buffer's data at the next 64-byte aligned offset.
@@ -244,7 +252,8 @@ struct ModelSpec {
     std::vector<uint8_t> bytes(cursor, 0);
     std::memcpy(bytes.data(), b.GetBufferPointer(), b.GetSize());
     for (size_t i = 0; i < buffers.size(); ++i)
-      if (!buffers[i].data.empty()) std::memcpy(bytes.data() + offsets[i], buffers[i].data.data(), buffers[i].data.size());
+      if (!buffers[i].data.empty())
+        std::memcpy(bytes.data() + offsets[i], buffers[i].data.data(), buffers[i].data.size());
     return bytes;
   }
 };
@@ -277,7 +286,8 @@ struct TempDir {
   std::string write(const std::string& name, const std::vector<uint8_t>& bytes) {
     const std::string file = path + "/" + name;
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
     out.close();
     files.push_back(file);
     return file;
@@ -286,7 +296,9 @@ struct TempDir {
   std::vector<std::string> files;
 };
 
-std::vector<uint8_t> bytes_of(const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); }
+std::vector<uint8_t> bytes_of(const std::string& s) {
+  return std::vector<uint8_t>(s.begin(), s.end());
+}
 
 // Loads `bytes` with from_buffer and returns the error; fails the test when the model loads.
 Status load_error(const std::vector<uint8_t>& bytes) {
@@ -296,7 +308,9 @@ Status load_error(const std::vector<uint8_t>& bytes) {
   return model.status();
 }
 
-Status load_error(const ModelSpec& spec) { return load_error(spec.serialize()); }
+Status load_error(const ModelSpec& spec) {
+  return load_error(spec.serialize());
+}
 
 // Checks a Status: its code and that its message contains each of `parts`.
 void expect_status(const Status& s, ErrorCode code, const std::vector<std::string>& parts) {
@@ -347,32 +361,39 @@ TEST_CASE("loader: files that are not .phm models") {
     expect_status(m.status(), ErrorCode::kInvalidModel, {"four.phm", "4 bytes is too short"});
   }
   SECTION("a PNG header") {
-    std::vector<uint8_t> png = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 'I', 'H', 'D', 'R'};
+    std::vector<uint8_t> png = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a,
+                                0,    0,   0,   13,  'I',  'H',  'D',  'R'};
     auto m = Model::load_file(dir.write("image.png", png));
-    expect_status(m.status(), ErrorCode::kInvalidModel,
-                  {"image.png", "not a Polyhead model", "file identifier is '\\x0d\\x0a\\x1a\\x0a'", "PHM1"});
+    expect_status(
+        m.status(), ErrorCode::kInvalidModel,
+        {"image.png", "not a Polyhead model", "file identifier is '\\x0d\\x0a\\x1a\\x0a'", "PHM1"});
   }
   SECTION("a text file") {
-    auto m = Model::load_file(dir.write("notes.txt", bytes_of("hello world, this is not a model\n")));
-    expect_status(m.status(), ErrorCode::kInvalidModel, {"not a Polyhead model", "'o wo'", "expected 'PHM1'"});
+    auto m =
+        Model::load_file(dir.write("notes.txt", bytes_of("hello world, this is not a model\n")));
+    expect_status(m.status(), ErrorCode::kInvalidModel,
+                  {"not a Polyhead model", "'o wo'", "expected 'PHM1'"});
   }
   SECTION("a valid FlatBuffer with another file identifier") {
     auto bytes = ModelSpec::baseline().serialize();
     std::memcpy(bytes.data() + 4, "TFL3", 4);
-    expect_status(load_error(bytes), ErrorCode::kInvalidModel, {"file identifier is 'TFL3'", "expected 'PHM1'"});
+    expect_status(load_error(bytes), ErrorCode::kInvalidModel,
+                  {"file identifier is 'TFL3'", "expected 'PHM1'"});
   }
   SECTION("a file truncated inside the FlatBuffer") {
     auto bytes = ModelSpec::baseline().serialize();
     bytes.resize(64);
     auto m = Model::load_file(dir.write("truncated.phm", bytes));
-    expect_status(m.status(), ErrorCode::kInvalidModel, {"truncated.phm", "truncated or corrupted"});
+    expect_status(m.status(), ErrorCode::kInvalidModel,
+                  {"truncated.phm", "truncated or corrupted"});
   }
   SECTION("a file truncated inside the constant data") {
     const ModelSpec spec = ModelSpec::baseline();
     auto bytes = spec.serialize();
     bytes.resize(bytes.size() - 60);  // the last constant (conv.b, 12 bytes at the last 64) is cut
     expect_status(load_error(bytes), ErrorCode::kInvalidModel,
-                  {"tensor 2 'conv.b'", "lies outside the file of " + std::to_string(bytes.size()) + " bytes"});
+                  {"tensor 2 'conv.b'",
+                   "lies outside the file of " + std::to_string(bytes.size()) + " bytes"});
   }
   SECTION("a nonexistent path") {
     const std::string path = dir.path + "/does_not_exist.phm";
@@ -464,8 +485,9 @@ TEST_CASE("loader: tensor declarations") {
     // An unused tensor exactly at the 2^34-byte limit for one tensor: with the baseline's
     // activations the total exceeds the same limit.
     spec.add_tensor(tensor_spec("big", {1 << 16, 1 << 16}));
-    expect_invalid(spec, {"tensor 6 'big'", "the activations (non-constant tensors) up to this one take",
-                          "more than the limit of 17179869184"});
+    expect_invalid(spec,
+                   {"tensor 6 'big'", "the activations (non-constant tensors) up to this one take",
+                    "more than the limit of 17179869184"});
   }
   SECTION("rank 7") {
     spec.tensors[5].shape = {1, 1, 1, 1, 1, 1, 3};
@@ -489,7 +511,8 @@ TEST_CASE("loader: constant data") {
   }
   SECTION("offset outside the file") {
     spec.buffers[1].offset = uint64_t{1} << 20;
-    expect_invalid(spec, {"tensor 2 'conv.b'", "constant data [1048576, +12)", "lies outside the file"});
+    expect_invalid(spec,
+                   {"tensor 2 'conv.b'", "constant data [1048576, +12)", "lies outside the file"});
   }
   SECTION("size reaching past the end of the file") {
     spec.buffers[1].size = uint64_t{1} << 40;
@@ -502,7 +525,8 @@ TEST_CASE("loader: constant data") {
   }
   SECTION("size not matching the shape") {
     spec.buffers[0].size = 4;
-    expect_invalid(spec, {"tensor 1 'conv.w'", "constant data has 4 bytes", "shape [3,1,1,2] needs 24"});
+    expect_invalid(spec,
+                   {"tensor 1 'conv.w'", "constant data has 4 bytes", "shape [3,1,1,2] needs 24"});
   }
   SECTION("NaN in the weights") {
     spec.buffers[0] = float_buffer({0.5f, -0.25f, kNaN, 0.75f, -1.f, 0.125f});
@@ -535,7 +559,8 @@ TEST_CASE("loader: quantization parameters") {
   }
   SECTION("per-tensor with several scales") {
     t.quant = QuantSpec{{0.5f, 0.25f}, {}, -1};
-    expect_invalid(spec, {"tensor 3 'conv.out'", "per-tensor quantization (axis -1) with 2 scales"});
+    expect_invalid(spec,
+                   {"tensor 3 'conv.out'", "per-tensor quantization (axis -1) with 2 scales"});
   }
   SECTION("per-channel scale count not matching the channels") {
     t.quant = QuantSpec{{0.5f, 0.25f}, {}, 3};
@@ -547,7 +572,8 @@ TEST_CASE("loader: quantization parameters") {
   }
   SECTION("axis past the rank") {
     t.quant = QuantSpec{{0.5f}, {}, 4};
-    expect_invalid(spec, {"tensor 3 'conv.out'", "quantization axis 4 is out of range for shape [1,4,4,3]"});
+    expect_invalid(
+        spec, {"tensor 3 'conv.out'", "quantization axis 4 is out of range for shape [1,4,4,3]"});
   }
   SECTION("negative axis other than -1") {
     t.quant = QuantSpec{{0.5f}, {}, -2};
@@ -579,7 +605,8 @@ TEST_CASE("loader: operators and options") {
     NodeSpec& conv = spec.node("conv");
     conv.options_type = sc::OpOptions::ClampOptions;
     conv.options = clamp_options(0.f, 1.f);
-    expect_invalid(spec, {"node 0 'conv' (CONV_2D)", "options are ClampOptions, expected Conv2DOptions"});
+    expect_invalid(spec,
+                   {"node 0 'conv' (CONV_2D)", "options are ClampOptions, expected Conv2DOptions"});
   }
   SECTION("required options missing") {
     NodeSpec& conv = spec.node("conv");
@@ -605,7 +632,8 @@ TEST_CASE("loader: operators and options") {
   SECTION("weights' input channels differ from the input's") {
     spec.tensors[1].shape = {3, 1, 1, 5};
     spec.buffers[0] = float_buffer(std::vector<float>(15, 0.5f));
-    expect_invalid(spec, {"node 0 'conv' (CONV_2D)", "weights [3,1,1,5] expect 5 input channels", "input has 2"});
+    expect_invalid(spec, {"node 0 'conv' (CONV_2D)", "weights [3,1,1,5] expect 5 input channels",
+                          "input has 2"});
   }
   SECTION("groups not dividing the channels") {
     spec.node("conv").options = conv_options(1, 3);
@@ -645,7 +673,8 @@ TEST_CASE("loader: graph structure") {
   ModelSpec spec = ModelSpec::baseline();
   SECTION("two nodes write the same tensor") {
     spec.node("relu").outputs = {3};
-    expect_invalid(spec, {"node 1 'relu'", "tensor 3 'conv.out' is already written by node 'conv'"});
+    expect_invalid(spec,
+                   {"node 1 'relu'", "tensor 3 'conv.out' is already written by node 'conv'"});
   }
   SECTION("a node writes a constant") {
     spec.node("relu").outputs = {1};
@@ -662,7 +691,8 @@ TEST_CASE("loader: graph structure") {
   SECTION("a tensor is read but never written") {
     const int orphan = spec.add_tensor(tensor_spec("orphan", {1, 4, 4, 3}));
     spec.node("relu").inputs = {orphan};
-    expect_invalid(spec, {"node 1 'relu'", "reads tensor 6 'orphan'", "neither constant, a model input, nor written"});
+    expect_invalid(spec, {"node 1 'relu'", "reads tensor 6 'orphan'",
+                          "neither constant, a model input, nor written"});
   }
   SECTION("a cycle between two nodes") {
     spec.node("relu").inputs = {5};  // relu reads pool.out, pool reads relu.out
@@ -678,11 +708,13 @@ TEST_CASE("loader: inputs and tasks") {
   ModelSpec spec = ModelSpec::baseline();
   SECTION("task output not produced by any node") {
     spec.tasks[0].outputs[0].second = 1;
-    expect_invalid(spec, {"task 0 'features' output 'map'", "tensor 'conv.w' is not produced by any node"});
+    expect_invalid(
+        spec, {"task 0 'features' output 'map'", "tensor 'conv.w' is not produced by any node"});
   }
   SECTION("task output that is a model input") {
     spec.tasks[0].outputs[0].second = 0;
-    expect_invalid(spec, {"task 0 'features' output 'map'", "tensor 'image' is not produced by any node"});
+    expect_invalid(
+        spec, {"task 0 'features' output 'map'", "tensor 'image' is not produced by any node"});
   }
   SECTION("duplicate task names") {
     spec.tasks[1].name = "features";
@@ -739,7 +771,8 @@ TEST_CASE("loader: inputs and tasks") {
   }
   SECTION("pre-processing mean count not matching the channels") {
     spec.inputs[0].preprocess->mean = {0.5f, 0.5f, 0.5f};
-    expect_invalid(spec, {"input 0 'image'", "pre-processing has 3 mean/std values for 2 channels"});
+    expect_invalid(spec,
+                   {"input 0 'image'", "pre-processing has 3 mean/std values for 2 channels"});
   }
   SECTION("pre-processing NaN mean") {
     spec.inputs[0].preprocess->mean = {kNaN};
@@ -803,7 +836,8 @@ TEST_CASE("loader: a valid model round-trips through a file") {
   PostProcessParams post;
   post.activation = OutputActivation::kSoftmax;
   post.labels = {"a", "b", "c", "d"};
-  REQUIRE(b.add_task("classify", TaskKind::kClassification, {{"logits", *pooled}}, post, 5, 2).is_ok());
+  REQUIRE(
+      b.add_task("classify", TaskKind::kClassification, {{"logits", *pooled}}, post, 5, 2).is_ok());
   REQUIRE(b.add_task("features", TaskKind::kEmbedding, {{"map", *stem}, {"vec", *pooled}}).is_ok());
   b.set_producer("loader-test 1.2.3");
   b.set_description("round trip");
@@ -882,10 +916,12 @@ TEST_CASE("loader: public API caller errors name what is wrong") {
   SECTION("Engine::create options") {
     EngineOptions o;
     o.threads = 2000;
-    expect_status(Engine::create(*model, o).status(), ErrorCode::kInvalidArgument, {"threads", "1024", "2000"});
+    expect_status(Engine::create(*model, o).status(), ErrorCode::kInvalidArgument,
+                  {"threads", "1024", "2000"});
     o.threads = 1;
     o.plan_cache_capacity = 0;
-    expect_status(Engine::create(*model, o).status(), ErrorCode::kInvalidArgument, {"plan_cache_capacity", "found 0"});
+    expect_status(Engine::create(*model, o).status(), ErrorCode::kInvalidArgument,
+                  {"plan_cache_capacity", "found 0"});
   }
   SECTION("prepare: unknown task lists the available ones") {
     expect_status(engine->prepare({"detect"}).status(), ErrorCode::kNotFound,
@@ -905,19 +941,22 @@ TEST_CASE("loader: public API caller errors name what is wrong") {
     expect_status(plan->set_input("image", nullptr, image.size()), ErrorCode::kInvalidArgument,
                   {"input 'image'", "null"});
     // A failed set_input leaves the input unset.
-    expect_status(plan->run(), ErrorCode::kInvalidArgument, {"input 'image' was not set before run()"});
+    expect_status(plan->run(), ErrorCode::kInvalidArgument,
+                  {"input 'image' was not set before run()"});
   }
   SECTION("run before set_input names the missing input") {
     auto plan = engine->prepare();
     REQUIRE(plan.is_ok());
     expect_status(plan->run(), ErrorCode::kInvalidArgument, {"input 'image'", "not set"});
-    expect_status(plan->run({"classify"}), ErrorCode::kInvalidArgument, {"input 'image'", "not set"});
+    expect_status(plan->run({"classify"}), ErrorCode::kInvalidArgument,
+                  {"input 'image'", "not set"});
   }
   SECTION("run with an unknown or unprepared task") {
     auto plan = engine->prepare({"classify"});
     REQUIRE(plan.is_ok());
     REQUIRE(plan->set_input("image", image.data(), image.size()).is_ok());
-    expect_status(plan->run({"unknown"}), ErrorCode::kNotFound, {"unknown task 'unknown'", "'classify'"});
+    expect_status(plan->run({"unknown"}), ErrorCode::kNotFound,
+                  {"unknown task 'unknown'", "'classify'"});
     expect_status(plan->run({"segment"}), ErrorCode::kInvalidArgument,
                   {"task 'segment'", "not prepared in this plan", "'classify'"});
     REQUIRE(plan->run().is_ok());

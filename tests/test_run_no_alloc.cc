@@ -4,8 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
-#include <functional>
 #include <cstdlib>
+#include <functional>
 #include <new>
 
 #include "polyhead/engine.h"
@@ -15,7 +15,8 @@ namespace {
 std::atomic<bool> g_counting{false};
 std::atomic<long> g_allocations{0};
 void note() {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (g_counting.load(std::memory_order_relaxed))
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
 }
 }  // namespace
 
@@ -24,30 +25,56 @@ void* operator new(size_t n) {
   if (void* p = std::malloc(n ? n : 1)) return p;
   throw std::bad_alloc();
 }
-void* operator new[](size_t n) { return operator new(n); }
+void* operator new[](size_t n) {
+  return operator new(n);
+}
 void* operator new(size_t n, const std::nothrow_t&) noexcept {
   note();
   return std::malloc(n ? n : 1);
 }
-void* operator new[](size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
+void* operator new[](size_t n, const std::nothrow_t& t) noexcept {
+  return operator new(n, t);
+}
 void* operator new(size_t n, std::align_val_t a) {
   note();
   const auto align = static_cast<size_t>(a);
   if (void* p = std::aligned_alloc(align, (n + align - 1) / align * align)) return p;
   throw std::bad_alloc();
 }
-void* operator new[](size_t n, std::align_val_t a) { return operator new(n, a); }
+void* operator new[](size_t n, std::align_val_t a) {
+  return operator new(n, a);
+}
 // Every replaced form allocates with malloc, so every form of delete frees with free.
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, size_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, size_t, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, size_t, std::align_val_t) noexcept {
+  std::free(p);
+}
 
 // Sanitizers own malloc; interpose it only in normal builds.
 #if !defined(__SANITIZE_ADDRESS__) && defined(__GLIBC__)
@@ -69,7 +96,9 @@ void* realloc(void* p, size_t n) {
   note();
   return __libc_realloc(p, n);
 }
-void free(void* p) { __libc_free(p); }
+void free(void* p) {
+  __libc_free(p);
+}
 void* memalign(size_t a, size_t n) {
   note();
   return __libc_memalign(a, n);
@@ -105,8 +134,8 @@ long count_allocations(const std::function<void()>& body) {
 
 TEST_CASE("run() allocates nothing, also when plans sharing kernels alternate") {
   const auto threads = GENERATE(size_t{1}, size_t{2});
-  const std::string path = testing::write_temp_file(testing::tiny_two_task_model(),
-                                                    "polyhead_test_no_alloc_" + std::to_string(threads) + ".phm");
+  const std::string path = testing::write_temp_file(
+      testing::tiny_two_task_model(), "polyhead_test_no_alloc_" + std::to_string(threads) + ".phm");
   auto model = Model::load_file(path);
   REQUIRE(model.is_ok());
   auto engine = Engine::create(*model, {threads, 8});

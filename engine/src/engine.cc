@@ -15,7 +15,11 @@ namespace detail {
 
 struct EngineState {
   EngineState(const Model& m, const EngineOptions& o)
-      : model(m), options(o), kernels(m.data().graph), threads(o.threads), cache(o.plan_cache_capacity) {}
+      : model(m),
+        options(o),
+        kernels(m.data().graph),
+        threads(o.threads),
+        cache(o.plan_cache_capacity) {}
   Model model;
   EngineOptions options;
   runtime::ModelKernels kernels;
@@ -27,8 +31,8 @@ struct EngineState {
 struct PlanState {
   std::shared_ptr<EngineState> engine;  // keeps graph, kernels and pool alive
   std::shared_ptr<runtime::ExecutionPlan> plan;
-  std::vector<int> inputs;         // model input tensors the plan reads
-  std::vector<char> input_set;     // per entry of `inputs`
+  std::vector<int> inputs;      // model input tensors the plan reads
+  std::vector<char> input_set;  // per entry of `inputs`
 };
 
 }  // namespace detail
@@ -51,13 +55,16 @@ std::vector<std::string> task_names(const runtime::Graph& g) {
 
 Result<Engine> Engine::create(const Model& model, const EngineOptions& options) {
   if (options.threads > 1024)
-    return Status(ErrorCode::kInvalidArgument, "threads must be at most 1024, found " + std::to_string(options.threads));
+    return Status(ErrorCode::kInvalidArgument,
+                  "threads must be at most 1024, found " + std::to_string(options.threads));
   if (options.plan_cache_capacity == 0)
     return Status(ErrorCode::kInvalidArgument, "plan_cache_capacity must be at least 1, found 0");
   return Engine(std::make_shared<detail::EngineState>(model, options));
 }
 
-const Model& Engine::model() const { return state_->model; }
+const Model& Engine::model() const {
+  return state_->model;
+}
 
 EngineStats Engine::stats() const {
   EngineStats s;
@@ -89,8 +96,8 @@ Result<Plan> Engine::prepare(const std::vector<std::string>& tasks) {
   state->engine = state_;
   state->plan = state_->cache.find(ids);
   if (!state->plan) {
-    PH_ASSIGN_OR_RETURN(auto plan, runtime::ExecutionPlan::create(g, state_->kernels, *state_->pool, ids,
-                                                                  state_->threads.get()));
+    PH_ASSIGN_OR_RETURN(auto plan, runtime::ExecutionPlan::create(g, state_->kernels, *state_->pool,
+                                                                  ids, state_->threads.get()));
     state->plan = std::move(plan);
     state_->cache.insert(ids, state->plan);
   }
@@ -106,7 +113,8 @@ Result<float*> Plan::input_buffer(std::string_view name) {
     const runtime::TensorInfo& t = g.tensors[static_cast<size_t>(state_->inputs[i])];
     if (t.name == name) {
       if (t.type != ElementType::kF32)
-        return Status(ErrorCode::kUnsupported, "input '" + t.name + "' has element type " + element_type_name(t.type));
+        return Status(ErrorCode::kUnsupported,
+                      "input '" + t.name + "' has element type " + element_type_name(t.type));
       state_->input_set[i] = 1;
       return reinterpret_cast<float*>(state_->plan->tensor_data(state_->inputs[i]));
     }
@@ -116,8 +124,10 @@ Result<float*> Plan::input_buffer(std::string_view name) {
   for (int t : g.inputs)
     if (g.tensors[static_cast<size_t>(t)].name == name)
       return Status(ErrorCode::kNotFound, "input '" + std::string(name) +
-                                              "' is not read by the tasks of this plan; it reads " + join_names(names));
-  return Status(ErrorCode::kNotFound, "unknown input '" + std::string(name) + "'; the plan reads " + join_names(names));
+                                              "' is not read by the tasks of this plan; it reads " +
+                                              join_names(names));
+  return Status(ErrorCode::kNotFound,
+                "unknown input '" + std::string(name) + "'; the plan reads " + join_names(names));
 }
 
 std::vector<std::string> Plan::input_names() const {
@@ -136,9 +146,9 @@ Status Plan::set_input(std::string_view name, const float* data, size_t count) {
   const auto expected = static_cast<size_t>(t.shape.elements());
   if (count != expected) {
     state_->input_set[index] = 0;
-    return Status(ErrorCode::kInvalidArgument, "input '" + t.name + "' of shape " + t.shape.to_string() +
-                                                   " takes " + std::to_string(expected) + " floats, got " +
-                                                   std::to_string(count));
+    return Status(ErrorCode::kInvalidArgument,
+                  "input '" + t.name + "' of shape " + t.shape.to_string() + " takes " +
+                      std::to_string(expected) + " floats, got " + std::to_string(count));
   }
   if (!data) {
     state_->input_set[index] = 0;
@@ -154,8 +164,9 @@ Status missing_input(const detail::PlanState& s) {
   const runtime::Graph& g = s.engine->model.data().graph;
   for (size_t i = 0; i < s.inputs.size(); ++i)
     if (!s.input_set[i])
-      return Status(ErrorCode::kInvalidArgument, "input '" + g.tensors[static_cast<size_t>(s.inputs[i])].name +
-                                                     "' was not set before run()");
+      return Status(ErrorCode::kInvalidArgument,
+                    "input '" + g.tensors[static_cast<size_t>(s.inputs[i])].name +
+                        "' was not set before run()");
   return Status::ok();
 }
 
@@ -178,10 +189,11 @@ Status Plan::run_names(const Names& tasks) {
     if (!bit) {
       std::vector<std::string> names;
       for (int t : state_->plan->tasks()) names.push_back(g.tasks[static_cast<size_t>(t)].name);
-      return Status(g.find_task(std::string(name)) < 0 ? ErrorCode::kNotFound : ErrorCode::kInvalidArgument,
-                    (g.find_task(std::string(name)) < 0 ? "unknown task '" : "task '") + std::string(name) +
-                        (g.find_task(std::string(name)) < 0 ? "'" : "' was not prepared in this plan") +
-                        "; the plan holds " + join_names(names));
+      return Status(
+          g.find_task(std::string(name)) < 0 ? ErrorCode::kNotFound : ErrorCode::kInvalidArgument,
+          (g.find_task(std::string(name)) < 0 ? "unknown task '" : "task '") + std::string(name) +
+              (g.find_task(std::string(name)) < 0 ? "'" : "' was not prepared in this plan") +
+              "; the plan holds " + join_names(names));
     }
     mask |= bit;
   }
@@ -192,8 +204,12 @@ Status Plan::run_names(const Names& tasks) {
   return state_->plan->run(mask, state_->engine->threads.get());
 }
 
-Status Plan::run(const std::vector<std::string>& tasks) { return run_names(tasks); }
-Status Plan::run(std::initializer_list<std::string_view> tasks) { return run_names(tasks); }
+Status Plan::run(const std::vector<std::string>& tasks) {
+  return run_names(tasks);
+}
+Status Plan::run(std::initializer_list<std::string_view> tasks) {
+  return run_names(tasks);
+}
 
 Result<TensorView> Plan::output(std::string_view task, std::string_view output) const {
   const runtime::Graph& g = state_->engine->model.data().graph;
@@ -201,7 +217,8 @@ Result<TensorView> Plan::output(std::string_view task, std::string_view output) 
     const runtime::TaskInfo& info = g.tasks[static_cast<size_t>(t)];
     if (info.name != task) continue;
     if (!(state_->plan->last_run_mask() & state_->plan->mask_of(t)))
-      return Status(ErrorCode::kInvalidArgument, "task '" + info.name + "' did not run in the last run() of this plan");
+      return Status(ErrorCode::kInvalidArgument,
+                    "task '" + info.name + "' did not run in the last run() of this plan");
     std::vector<std::string> names;
     for (const runtime::TaskOutputInfo& o : info.outputs) {
       if (o.name == output) {
@@ -214,12 +231,13 @@ Result<TensorView> Plan::output(std::string_view task, std::string_view output) 
       }
       names.push_back(o.name);
     }
-    return Status(ErrorCode::kNotFound, "task '" + info.name + "' has no output '" + std::string(output) +
-                                            "'; it has " + join_names(names));
+    return Status(ErrorCode::kNotFound, "task '" + info.name + "' has no output '" +
+                                            std::string(output) + "'; it has " + join_names(names));
   }
   std::vector<std::string> names;
   for (int t : state_->plan->tasks()) names.push_back(g.tasks[static_cast<size_t>(t)].name);
-  return Status(ErrorCode::kNotFound, "task '" + std::string(task) + "' is not in this plan; it holds " + join_names(names));
+  return Status(ErrorCode::kNotFound, "task '" + std::string(task) +
+                                          "' is not in this plan; it holds " + join_names(names));
 }
 
 PlanInfo Plan::info() const {
@@ -233,7 +251,9 @@ PlanInfo Plan::info() const {
   return info;
 }
 
-size_t Plan::last_run_nodes() const { return state_->plan->last_run_steps(); }
+size_t Plan::last_run_nodes() const {
+  return state_->plan->last_run_steps();
+}
 
 Result<std::vector<std::string>> Plan::node_names(const std::vector<std::string>& tasks) const {
   const runtime::Graph& g = state_->engine->model.data().graph;
@@ -248,7 +268,8 @@ Result<std::vector<std::string>> Plan::node_names(const std::vector<std::string>
   std::vector<int> ids;
   for (size_t i = 0; i < state_->plan->tasks().size(); ++i)
     if (mask & (runtime::TaskMask{1} << i)) ids.push_back(state_->plan->tasks()[i]);
-  for (int n : runtime::nodes_for_tasks(g, ids)) names.push_back(g.nodes[static_cast<size_t>(n)].name);
+  for (int n : runtime::nodes_for_tasks(g, ids))
+    names.push_back(g.nodes[static_cast<size_t>(n)].name);
   return names;
 }
 

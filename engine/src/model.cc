@@ -23,7 +23,8 @@ ModelData::~ModelData() {
 
 Result<Model> Model::load_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status(ErrorCode::kIoError, "cannot open '" + path + "': " + std::strerror(errno));
+  if (fd < 0)
+    return Status(ErrorCode::kIoError, "cannot open '" + path + "': " + std::strerror(errno));
   struct stat st {};
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
@@ -55,7 +56,8 @@ Result<Model> Model::from_buffer(const void* bytes, size_t size) {
     return Status(ErrorCode::kInvalidArgument,
                   "model buffer must start at a 64-byte aligned address so weights can be read in "
                   "place; it starts at offset " +
-                      std::to_string(reinterpret_cast<uintptr_t>(bytes) % 64) + " of a 64-byte line");
+                      std::to_string(reinterpret_cast<uintptr_t>(bytes) % 64) +
+                      " of a 64-byte line");
   auto data = std::make_shared<detail::ModelData>();
   data->bytes = static_cast<const uint8_t*>(bytes);
   data->size = size;
@@ -67,7 +69,9 @@ Result<Model> Model::from_bytes(const std::vector<uint8_t>& bytes) {
   auto data = std::make_shared<detail::ModelData>();
   const size_t capacity = (std::max<size_t>(bytes.size(), 1) + 63) / 64 * 64;
   data->owned = std::aligned_alloc(64, capacity);
-  if (!data->owned) return Status(ErrorCode::kOutOfMemory, "cannot allocate " + std::to_string(capacity) + " bytes");
+  if (!data->owned)
+    return Status(ErrorCode::kOutOfMemory,
+                  "cannot allocate " + std::to_string(capacity) + " bytes");
   if (!bytes.empty()) std::memcpy(data->owned, bytes.data(), bytes.size());
   data->bytes = static_cast<const uint8_t*>(data->owned);
   data->size = bytes.size();
@@ -75,10 +79,18 @@ Result<Model> Model::from_bytes(const std::vector<uint8_t>& bytes) {
   return Model(std::move(data));
 }
 
-const std::vector<InputInfo>& Model::inputs() const { return data_->inputs; }
-const std::vector<TaskInfo>& Model::tasks() const { return data_->tasks; }
-uint32_t Model::format_version_major() const { return data_->root->format_version_major(); }
-uint32_t Model::format_version_minor() const { return data_->root->format_version_minor(); }
+const std::vector<InputInfo>& Model::inputs() const {
+  return data_->inputs;
+}
+const std::vector<TaskInfo>& Model::tasks() const {
+  return data_->tasks;
+}
+uint32_t Model::format_version_major() const {
+  return data_->root->format_version_major();
+}
+uint32_t Model::format_version_minor() const {
+  return data_->root->format_version_minor();
+}
 std::string Model::producer() const {
   return data_->root->producer() ? data_->root->producer()->str() : std::string();
 }
@@ -91,7 +103,11 @@ std::string Model::metadata(const std::string& key) const {
       if (entry->key()->str() == key) return entry->value() ? entry->value()->str() : std::string();
   return {};
 }
-size_t Model::file_bytes() const { return data_->size; }
-const uint8_t* Model::bytes() const { return data_->bytes; }
+size_t Model::file_bytes() const {
+  return data_->size;
+}
+const uint8_t* Model::bytes() const {
+  return data_->bytes;
+}
 
 }  // namespace polyhead

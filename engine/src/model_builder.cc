@@ -16,7 +16,9 @@ using schema::OpKind;
 namespace {
 using OptionsWriter = std::function<fb::Offset<void>(fb::FlatBufferBuilder&)>;
 
-schema::Activation to_schema(const Activation& a) { return schema::Activation(a.min, a.max); }
+schema::Activation to_schema(const Activation& a) {
+  return schema::Activation(a.min, a.max);
+}
 }  // namespace
 
 struct ModelBuilder::State {
@@ -60,11 +62,12 @@ struct ModelBuilder::State {
     return Status::ok();
   }
 
-  Result<int> add_node(const std::string& name, OpKind op, schema::OpOptions type, OptionsWriter options,
-                       const std::vector<int>& in) {
+  Result<int> add_node(const std::string& name, OpKind op, schema::OpOptions type,
+                       OptionsWriter options, const std::vector<int>& in) {
     if (name.empty()) return Status(ErrorCode::kInvalidArgument, "a node needs a name");
     for (const NodeRec& n : nodes)
-      if (n.name == name) return Status(ErrorCode::kInvalidArgument, "node '" + name + "' is added twice");
+      if (n.name == name)
+        return Status(ErrorCode::kInvalidArgument, "node '" + name + "' is added twice");
     std::vector<kernels::InputShape> shapes;
     for (int t : in) {
       if (t == -1) {
@@ -72,26 +75,30 @@ struct ModelBuilder::State {
         continue;
       }
       PH_RETURN_IF_ERROR(check_tensor(t, name));
-      shapes.push_back({true, tensors[static_cast<size_t>(t)].shape, tensors[static_cast<size_t>(t)].constant >= 0});
+      shapes.push_back({true, tensors[static_cast<size_t>(t)].shape,
+                        tensors[static_cast<size_t>(t)].constant >= 0});
     }
     // Serialise the node alone so the shared operator rules (the same the loader uses) apply.
     fb::FlatBufferBuilder scratch;
     const auto opts = options ? options(scratch) : fb::Offset<void>();
-    const auto node = schema::CreateNode(scratch, scratch.CreateString(name), op, type, opts,
-                                         scratch.CreateVector(in), scratch.CreateVector(std::vector<int>{}));
+    const auto node =
+        schema::CreateNode(scratch, scratch.CreateString(name), op, type, opts,
+                           scratch.CreateVector(in), scratch.CreateVector(std::vector<int>{}));
     scratch.Finish(node);
     const auto* view = fb::GetRoot<schema::Node>(scratch.GetBufferPointer());
     auto out = kernels::infer_output_shapes(*view, shapes);
     if (!out.is_ok())
-      return Status(ErrorCode::kInvalidArgument,
-                    "node '" + name + "' (" + kernels::op_kind_name(op) + "): " + out.status().message());
+      return Status(
+          ErrorCode::kInvalidArgument,
+          "node '" + name + "' (" + kernels::op_kind_name(op) + "): " + out.status().message());
     const int output = static_cast<int>(tensors.size());
     tensors.push_back({name, (*out)[0], -1});
     nodes.push_back({name, op, type, std::move(options), in, output});
     return output;
   }
 
-  fb::Offset<schema::Model> build(fb::FlatBufferBuilder& b, const std::vector<uint64_t>& offsets) const {
+  fb::Offset<schema::Model> build(fb::FlatBufferBuilder& b,
+                                  const std::vector<uint64_t>& offsets) const {
     std::vector<fb::Offset<schema::Tensor>> t_off;
     std::vector<schema::BufferRef> buffers;
     for (const TensorRec& t : tensors) {
@@ -109,19 +116,20 @@ struct ModelBuilder::State {
     for (const NodeRec& n : nodes) {
       const auto opts = n.options ? n.options(b) : fb::Offset<void>();
       n_off.push_back(schema::CreateNode(b, b.CreateString(n.name), n.op, n.options_type, opts,
-                                         b.CreateVector(n.inputs), b.CreateVector(std::vector<int>{n.output})));
+                                         b.CreateVector(n.inputs),
+                                         b.CreateVector(std::vector<int>{n.output})));
     }
     std::vector<fb::Offset<schema::Input>> i_off;
     for (const InputRec& in : inputs) {
       const Preprocess& p = in.preprocess;
       const auto layout = p.layout == "NCHW" ? schema::Layout::NCHW : schema::Layout::NHWC;
-      const auto color = p.color == "BGR" ? schema::ColorOrder::BGR
+      const auto color = p.color == "BGR"    ? schema::ColorOrder::BGR
                          : p.color == "GRAY" ? schema::ColorOrder::GRAY
                          : p.color == "NONE" ? schema::ColorOrder::NONE
                                              : schema::ColorOrder::RGB;
-      const auto pre = schema::CreatePreprocess(b, p.width, p.height, layout, color,
-                                                p.mean.empty() ? 0 : b.CreateVector(p.mean),
-                                                p.std.empty() ? 0 : b.CreateVector(p.std), p.pixel_scale);
+      const auto pre = schema::CreatePreprocess(
+          b, p.width, p.height, layout, color, p.mean.empty() ? 0 : b.CreateVector(p.mean),
+          p.std.empty() ? 0 : b.CreateVector(p.std), p.pixel_scale);
       i_off.push_back(schema::CreateInput(b, in.tensor, pre));
     }
     std::vector<fb::Offset<schema::Task>> k_off;
@@ -134,57 +142,67 @@ struct ModelBuilder::State {
           b, static_cast<schema::OutputActivation>(p.activation),
           p.labels.empty() ? 0 : b.CreateVectorOfStrings(p.labels), p.score_threshold, p.nms_iou,
           p.max_detections, p.anchors.empty() ? 0 : b.CreateVector(p.anchors));
-      k_off.push_back(schema::CreateTask(b, b.CreateString(t.name), static_cast<schema::TaskKind>(t.kind),
+      k_off.push_back(schema::CreateTask(b, b.CreateString(t.name),
+                                         static_cast<schema::TaskKind>(t.kind),
                                          b.CreateVector(outs), post, t.priority, t.rate));
     }
     std::vector<fb::Offset<schema::Metadata>> m_off;
     for (const auto& [k, v] : metadata)
       m_off.push_back(schema::CreateMetadata(b, b.CreateString(k), b.CreateString(v)));
-    return schema::CreateModel(b, kFormatVersionMajor, kFormatVersionMinor, b.CreateString(producer),
-                               b.CreateString(description), b.CreateVector(t_off),
-                               b.CreateVectorOfStructs(buffers), b.CreateVector(n_off), b.CreateVector(i_off),
-                               b.CreateVector(k_off), b.CreateVector(m_off));
+    return schema::CreateModel(
+        b, kFormatVersionMajor, kFormatVersionMinor, b.CreateString(producer),
+        b.CreateString(description), b.CreateVector(t_off), b.CreateVectorOfStructs(buffers),
+        b.CreateVector(n_off), b.CreateVector(i_off), b.CreateVector(k_off), b.CreateVector(m_off));
   }
 };
 
 ModelBuilder::ModelBuilder() : s_(std::make_unique<State>()) {}
 ModelBuilder::~ModelBuilder() = default;
 
-int ModelBuilder::add_input(const std::string& name, const Shape& shape, const Preprocess& preprocess) {
+int ModelBuilder::add_input(const std::string& name, const Shape& shape,
+                            const Preprocess& preprocess) {
   const int t = static_cast<int>(s_->tensors.size());
   s_->tensors.push_back({name, shape, -1});
   s_->inputs.push_back({t, preprocess});
   return t;
 }
 
-int ModelBuilder::add_constant(const std::string& name, const Shape& shape, const std::vector<float>& values) {
+int ModelBuilder::add_constant(const std::string& name, const Shape& shape,
+                               const std::vector<float>& values) {
   const int t = static_cast<int>(s_->tensors.size());
   s_->tensors.push_back({name, shape, static_cast<int>(s_->constants.size())});
   s_->constants.push_back(values);
   return t;
 }
 
-Result<int> ModelBuilder::conv2d(const std::string& name, int input, int weights, int bias, const Conv2DParams& p) {
-  return s_->add_node(name, OpKind::CONV_2D, schema::OpOptions::Conv2DOptions, [p](fb::FlatBufferBuilder& b) {
-    const auto act = to_schema(p.activation);
-    return schema::CreateConv2DOptions(b, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_top, p.pad_left,
-                                       p.pad_bottom, p.pad_right, p.groups, &act).Union();
-  }, {input, weights, bias});
-}
-
-Result<int> ModelBuilder::transpose_conv2d(const std::string& name, int input, int weights, int bias,
-                                           const TransposeConv2DParams& p) {
-  return s_->add_node(name, OpKind::TRANSPOSE_CONV_2D, schema::OpOptions::TransposeConv2DOptions,
+Result<int> ModelBuilder::conv2d(const std::string& name, int input, int weights, int bias,
+                                 const Conv2DParams& p) {
+  return s_->add_node(name, OpKind::CONV_2D, schema::OpOptions::Conv2DOptions,
                       [p](fb::FlatBufferBuilder& b) {
                         const auto act = to_schema(p.activation);
-                        return schema::CreateTransposeConv2DOptions(b, p.stride_h, p.stride_w, p.pad_top, p.pad_left,
-                                                                    p.pad_bottom, p.pad_right, p.adjustment_h,
-                                                                    p.adjustment_w, &act).Union();
+                        return schema::CreateConv2DOptions(
+                                   b, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_top,
+                                   p.pad_left, p.pad_bottom, p.pad_right, p.groups, &act)
+                            .Union();
                       },
                       {input, weights, bias});
 }
 
-Result<int> ModelBuilder::fully_connected(const std::string& name, int input, int weights, int bias, Activation a) {
+Result<int> ModelBuilder::transpose_conv2d(const std::string& name, int input, int weights,
+                                           int bias, const TransposeConv2DParams& p) {
+  return s_->add_node(name, OpKind::TRANSPOSE_CONV_2D, schema::OpOptions::TransposeConv2DOptions,
+                      [p](fb::FlatBufferBuilder& b) {
+                        const auto act = to_schema(p.activation);
+                        return schema::CreateTransposeConv2DOptions(
+                                   b, p.stride_h, p.stride_w, p.pad_top, p.pad_left, p.pad_bottom,
+                                   p.pad_right, p.adjustment_h, p.adjustment_w, &act)
+                            .Union();
+                      },
+                      {input, weights, bias});
+}
+
+Result<int> ModelBuilder::fully_connected(const std::string& name, int input, int weights, int bias,
+                                          Activation a) {
   return s_->add_node(name, OpKind::FULLY_CONNECTED, schema::OpOptions::FullyConnectedOptions,
                       [a](fb::FlatBufferBuilder& b) {
                         const auto act = to_schema(a);
@@ -193,7 +211,8 @@ Result<int> ModelBuilder::fully_connected(const std::string& name, int input, in
                       {input, weights, bias});
 }
 
-Result<int> ModelBuilder::binary(const std::string& name, BinaryOp op, int a, int b_, Activation act_) {
+Result<int> ModelBuilder::binary(const std::string& name, BinaryOp op, int a, int b_,
+                                 Activation act_) {
   static const OpKind kinds[] = {OpKind::ADD, OpKind::SUB, OpKind::MUL, OpKind::DIV};
   return s_->add_node(name, kinds[static_cast<int>(op)], schema::OpOptions::BinaryOptions,
                       [act_](fb::FlatBufferBuilder& b) {
@@ -203,13 +222,15 @@ Result<int> ModelBuilder::binary(const std::string& name, BinaryOp op, int a, in
                       {a, b_});
 }
 
-Result<int> ModelBuilder::pool2d(const std::string& name, PoolOp op, int input, const Pool2DParams& p) {
+Result<int> ModelBuilder::pool2d(const std::string& name, PoolOp op, int input,
+                                 const Pool2DParams& p) {
   return s_->add_node(name, op == PoolOp::kMax ? OpKind::MAX_POOL_2D : OpKind::AVERAGE_POOL_2D,
                       schema::OpOptions::Pool2DOptions,
                       [p](fb::FlatBufferBuilder& b) {
                         const auto act = to_schema(p.activation);
-                        return schema::CreatePool2DOptions(b, p.filter_h, p.filter_w, p.stride_h, p.stride_w,
-                                                           p.pad_top, p.pad_left, p.pad_bottom, p.pad_right, &act)
+                        return schema::CreatePool2DOptions(b, p.filter_h, p.filter_w, p.stride_h,
+                                                           p.stride_w, p.pad_top, p.pad_left,
+                                                           p.pad_bottom, p.pad_right, &act)
                             .Union();
                       },
                       {input});
@@ -217,7 +238,9 @@ Result<int> ModelBuilder::pool2d(const std::string& name, PoolOp op, int input, 
 
 Result<int> ModelBuilder::mean(const std::string& name, int input, bool keep_dims) {
   return s_->add_node(name, OpKind::MEAN, schema::OpOptions::MeanOptions,
-                      [keep_dims](fb::FlatBufferBuilder& b) { return schema::CreateMeanOptions(b, keep_dims).Union(); },
+                      [keep_dims](fb::FlatBufferBuilder& b) {
+                        return schema::CreateMeanOptions(b, keep_dims).Union();
+                      },
                       {input});
 }
 
@@ -225,31 +248,37 @@ Result<int> ModelBuilder::pad(const std::string& name, int input, const std::vec
                               const std::vector<int>& after, float value) {
   return s_->add_node(name, OpKind::PAD, schema::OpOptions::PadOptions,
                       [before, after, value](fb::FlatBufferBuilder& b) {
-                        return schema::CreatePadOptions(b, b.CreateVector(before), b.CreateVector(after), value).Union();
+                        return schema::CreatePadOptions(b, b.CreateVector(before),
+                                                        b.CreateVector(after), value)
+                            .Union();
                       },
                       {input});
 }
 
-Result<int> ModelBuilder::resize(const std::string& name, int input, int height, int width, ResizeMode mode,
-                                 ResizeCoordinates coordinates) {
+Result<int> ModelBuilder::resize(const std::string& name, int input, int height, int width,
+                                 ResizeMode mode, ResizeCoordinates coordinates) {
   return s_->add_node(name, OpKind::RESIZE, schema::OpOptions::ResizeOptions,
                       [=](fb::FlatBufferBuilder& b) {
-                        return schema::CreateResizeOptions(b, height, width, static_cast<schema::ResizeMode>(mode),
-                                                           static_cast<schema::CoordinateMode>(coordinates))
+                        return schema::CreateResizeOptions(
+                                   b, height, width, static_cast<schema::ResizeMode>(mode),
+                                   static_cast<schema::CoordinateMode>(coordinates))
                             .Union();
                       },
                       {input});
 }
 
 Result<int> ModelBuilder::softmax(const std::string& name, int input, float beta) {
-  return s_->add_node(name, OpKind::SOFTMAX, schema::OpOptions::SoftmaxOptions,
-                      [beta](fb::FlatBufferBuilder& b) { return schema::CreateSoftmaxOptions(b, beta).Union(); },
-                      {input});
+  return s_->add_node(
+      name, OpKind::SOFTMAX, schema::OpOptions::SoftmaxOptions,
+      [beta](fb::FlatBufferBuilder& b) { return schema::CreateSoftmaxOptions(b, beta).Union(); },
+      {input});
 }
 
 Result<int> ModelBuilder::clamp(const std::string& name, int input, float min, float max) {
   return s_->add_node(name, OpKind::CLAMP, schema::OpOptions::ClampOptions,
-                      [min, max](fb::FlatBufferBuilder& b) { return schema::CreateClampOptions(b, min, max).Union(); },
+                      [min, max](fb::FlatBufferBuilder& b) {
+                        return schema::CreateClampOptions(b, min, max).Union();
+                      },
                       {input});
 }
 
@@ -260,7 +289,9 @@ Result<int> ModelBuilder::unary(const std::string& name, UnaryOp op, int input) 
 
 Result<int> ModelBuilder::leaky_relu(const std::string& name, int input, float slope) {
   return s_->add_node(name, OpKind::LEAKY_RELU, schema::OpOptions::LeakyReluOptions,
-                      [slope](fb::FlatBufferBuilder& b) { return schema::CreateLeakyReluOptions(b, slope).Union(); },
+                      [slope](fb::FlatBufferBuilder& b) {
+                        return schema::CreateLeakyReluOptions(b, slope).Union();
+                      },
                       {input});
 }
 
@@ -270,7 +301,9 @@ Result<int> ModelBuilder::prelu(const std::string& name, int input, int slope) {
 
 Result<int> ModelBuilder::depth_to_space(const std::string& name, int input, int block) {
   return s_->add_node(name, OpKind::DEPTH_TO_SPACE, schema::OpOptions::DepthToSpaceOptions,
-                      [block](fb::FlatBufferBuilder& b) { return schema::CreateDepthToSpaceOptions(b, block).Union(); },
+                      [block](fb::FlatBufferBuilder& b) {
+                        return schema::CreateDepthToSpaceOptions(b, block).Union();
+                      },
                       {input});
 }
 
@@ -278,52 +311,71 @@ Result<int> ModelBuilder::reshape(const std::string& name, int input, const Shap
   std::vector<int> dims;
   for (int64_t d : shape) dims.push_back(static_cast<int>(d));
   return s_->add_node(name, OpKind::RESHAPE, schema::OpOptions::ReshapeOptions,
-                      [dims](fb::FlatBufferBuilder& b) { return schema::CreateReshapeOptions(b, b.CreateVector(dims)).Union(); },
-                      {input});
-}
-
-Result<int> ModelBuilder::concatenation(const std::string& name, const std::vector<int>& inputs, int axis,
-                                        Activation a) {
-  return s_->add_node(name, OpKind::CONCATENATION, schema::OpOptions::ConcatenationOptions,
-                      [axis, a](fb::FlatBufferBuilder& b) {
-                        const auto act = to_schema(a);
-                        return schema::CreateConcatenationOptions(b, axis, &act).Union();
+                      [dims](fb::FlatBufferBuilder& b) {
+                        return schema::CreateReshapeOptions(b, b.CreateVector(dims)).Union();
                       },
-                      inputs);
-}
-
-Result<int> ModelBuilder::transpose(const std::string& name, int input, const std::vector<int>& perm) {
-  return s_->add_node(name, OpKind::TRANSPOSE, schema::OpOptions::TransposeOptions,
-                      [perm](fb::FlatBufferBuilder& b) { return schema::CreateTransposeOptions(b, b.CreateVector(perm)).Union(); },
                       {input});
 }
 
-Status ModelBuilder::add_task(const std::string& name, TaskKind kind, const std::vector<TaskOutputRef>& outputs,
+Result<int> ModelBuilder::concatenation(const std::string& name, const std::vector<int>& inputs,
+                                        int axis, Activation a) {
+  return s_->add_node(
+      name, OpKind::CONCATENATION, schema::OpOptions::ConcatenationOptions,
+      [axis, a](fb::FlatBufferBuilder& b) {
+        const auto act = to_schema(a);
+        return schema::CreateConcatenationOptions(b, axis, &act).Union();
+      },
+      inputs);
+}
+
+Result<int> ModelBuilder::transpose(const std::string& name, int input,
+                                    const std::vector<int>& perm) {
+  return s_->add_node(name, OpKind::TRANSPOSE, schema::OpOptions::TransposeOptions,
+                      [perm](fb::FlatBufferBuilder& b) {
+                        return schema::CreateTransposeOptions(b, b.CreateVector(perm)).Union();
+                      },
+                      {input});
+}
+
+Status ModelBuilder::add_task(const std::string& name, TaskKind kind,
+                              const std::vector<TaskOutputRef>& outputs,
                               const PostProcessParams& post, int priority, int rate) {
-  for (const TaskOutputRef& o : outputs) PH_RETURN_IF_ERROR(s_->check_tensor(o.tensor, "task " + name));
+  for (const TaskOutputRef& o : outputs)
+    PH_RETURN_IF_ERROR(s_->check_tensor(o.tensor, "task " + name));
   for (const auto& t : s_->tasks)
-    if (t.name == name) return Status(ErrorCode::kInvalidArgument, "task '" + name + "' is added twice");
+    if (t.name == name)
+      return Status(ErrorCode::kInvalidArgument, "task '" + name + "' is added twice");
   s_->tasks.push_back({name, kind, outputs, post, priority, rate});
   return Status::ok();
 }
 
-void ModelBuilder::set_producer(const std::string& producer) { s_->producer = producer; }
-void ModelBuilder::set_description(const std::string& d) { s_->description = d; }
-void ModelBuilder::add_metadata(const std::string& k, const std::string& v) { s_->metadata.emplace_back(k, v); }
+void ModelBuilder::set_producer(const std::string& producer) {
+  s_->producer = producer;
+}
+void ModelBuilder::set_description(const std::string& d) {
+  s_->description = d;
+}
+void ModelBuilder::add_metadata(const std::string& k, const std::string& v) {
+  s_->metadata.emplace_back(k, v);
+}
 
 Shape ModelBuilder::shape(int tensor) const {
   if (tensor < 0 || static_cast<size_t>(tensor) >= s_->tensors.size()) return {};
   return s_->tensors[static_cast<size_t>(tensor)].shape;
 }
 
-size_t ModelBuilder::tensor_count() const { return s_->tensors.size(); }
+size_t ModelBuilder::tensor_count() const {
+  return s_->tensors.size();
+}
 
 Result<std::vector<uint8_t>> ModelBuilder::finish() const {
   for (size_t i = 0; i < s_->constants.size(); ++i) {
     for (const auto& t : s_->tensors)
-      if (t.constant == static_cast<int>(i) && static_cast<int64_t>(s_->constants[i].size()) != t.shape.elements())
-        return Status(ErrorCode::kInvalidArgument, "constant '" + t.name + "' of shape " + t.shape.to_string() +
-                                                       " has " + std::to_string(s_->constants[i].size()) + " values");
+      if (t.constant == static_cast<int>(i) &&
+          static_cast<int64_t>(s_->constants[i].size()) != t.shape.elements())
+        return Status(ErrorCode::kInvalidArgument,
+                      "constant '" + t.name + "' of shape " + t.shape.to_string() + " has " +
+                          std::to_string(s_->constants[i].size()) + " values");
   }
   auto align = [](uint64_t v) { return (v + 63) / 64 * 64; };
   // Pass 1 sizes the FlatBuffer; constant offsets are fixed-size struct fields, so pass 2 with the
@@ -344,7 +396,8 @@ Result<std::vector<uint8_t>> ModelBuilder::finish() const {
   std::memcpy(bytes.data(), b.GetBufferPointer(), b.GetSize());
   for (size_t i = 0; i < offsets.size(); ++i)
     if (!s_->constants[i].empty())
-      std::memcpy(bytes.data() + offsets[i], s_->constants[i].data(), s_->constants[i].size() * sizeof(float));
+      std::memcpy(bytes.data() + offsets[i], s_->constants[i].data(),
+                  s_->constants[i].size() * sizeof(float));
   return bytes;
 }
 
@@ -352,7 +405,8 @@ Status ModelBuilder::write(const std::string& path) const {
   PH_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, finish());
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) return Status(ErrorCode::kIoError, "cannot write '" + path + "'");
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
   if (!out) return Status(ErrorCode::kIoError, "failed writing '" + path + "'");
   return Status::ok();
 }

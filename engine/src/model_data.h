@@ -23,7 +23,7 @@ struct ModelData {
   size_t size = 0;
   void* mapping = nullptr;  // munmap'ed on destruction when the file was mapped
   size_t mapping_size = 0;
-  void* owned = nullptr;    // freed on destruction when the Model copied the bytes
+  void* owned = nullptr;  // freed on destruction when the Model copied the bytes
 
   const schema::Model* root = nullptr;
   runtime::Graph graph;

@@ -25,9 +25,15 @@ constexpr int64_t kMaxDim = int64_t{1} << 24;
 constexpr uint64_t kMaxTensorBytes = sizeof(size_t) >= 8 ? uint64_t{1} << 34 : uint64_t{1} << 30;
 constexpr uint64_t kMaxActivationBytes = kMaxTensorBytes;
 
-Status invalid(std::string m) { return Status(ErrorCode::kInvalidModel, std::move(m)); }
-std::string str(int64_t v) { return std::to_string(v); }
-std::string quoted(const flatbuffers::String* s) { return "'" + (s ? s->str() : std::string()) + "'"; }
+Status invalid(std::string m) {
+  return Status(ErrorCode::kInvalidModel, std::move(m));
+}
+std::string str(int64_t v) {
+  return std::to_string(v);
+}
+std::string quoted(const flatbuffers::String* s) {
+  return "'" + (s ? s->str() : std::string()) + "'";
+}
 
 std::string printable(const uint8_t* p, size_t n) {
   std::string s;
@@ -49,26 +55,42 @@ std::string printable(const uint8_t* p, size_t n) {
 OpOptions expected_options(OpKind op) {
   switch (op) {
     case OpKind::CONV_2D:
-    case OpKind::DEPTHWISE_CONV_2D: return OpOptions::Conv2DOptions;
-    case OpKind::TRANSPOSE_CONV_2D: return OpOptions::TransposeConv2DOptions;
-    case OpKind::FULLY_CONNECTED: return OpOptions::FullyConnectedOptions;
+    case OpKind::DEPTHWISE_CONV_2D:
+      return OpOptions::Conv2DOptions;
+    case OpKind::TRANSPOSE_CONV_2D:
+      return OpOptions::TransposeConv2DOptions;
+    case OpKind::FULLY_CONNECTED:
+      return OpOptions::FullyConnectedOptions;
     case OpKind::ADD:
     case OpKind::SUB:
     case OpKind::MUL:
-    case OpKind::DIV: return OpOptions::BinaryOptions;
+    case OpKind::DIV:
+      return OpOptions::BinaryOptions;
     case OpKind::MAX_POOL_2D:
-    case OpKind::AVERAGE_POOL_2D: return OpOptions::Pool2DOptions;
-    case OpKind::MEAN: return OpOptions::MeanOptions;
-    case OpKind::PAD: return OpOptions::PadOptions;
-    case OpKind::RESIZE: return OpOptions::ResizeOptions;
-    case OpKind::SOFTMAX: return OpOptions::SoftmaxOptions;
-    case OpKind::CLAMP: return OpOptions::ClampOptions;
-    case OpKind::LEAKY_RELU: return OpOptions::LeakyReluOptions;
-    case OpKind::DEPTH_TO_SPACE: return OpOptions::DepthToSpaceOptions;
-    case OpKind::RESHAPE: return OpOptions::ReshapeOptions;
-    case OpKind::CONCATENATION: return OpOptions::ConcatenationOptions;
-    case OpKind::TRANSPOSE: return OpOptions::TransposeOptions;
-    default: return OpOptions::NONE;
+    case OpKind::AVERAGE_POOL_2D:
+      return OpOptions::Pool2DOptions;
+    case OpKind::MEAN:
+      return OpOptions::MeanOptions;
+    case OpKind::PAD:
+      return OpOptions::PadOptions;
+    case OpKind::RESIZE:
+      return OpOptions::ResizeOptions;
+    case OpKind::SOFTMAX:
+      return OpOptions::SoftmaxOptions;
+    case OpKind::CLAMP:
+      return OpOptions::ClampOptions;
+    case OpKind::LEAKY_RELU:
+      return OpOptions::LeakyReluOptions;
+    case OpKind::DEPTH_TO_SPACE:
+      return OpOptions::DepthToSpaceOptions;
+    case OpKind::RESHAPE:
+      return OpOptions::ReshapeOptions;
+    case OpKind::CONCATENATION:
+      return OpOptions::ConcatenationOptions;
+    case OpKind::TRANSPOSE:
+      return OpOptions::TransposeOptions;
+    default:
+      return OpOptions::NONE;
   }
 }
 
@@ -83,22 +105,33 @@ bool options_optional(OpKind op) {
     case OpKind::MEAN:
     case OpKind::SOFTMAX:
     case OpKind::CLAMP:
-    case OpKind::LEAKY_RELU: return true;
-    default: return false;
+    case OpKind::LEAKY_RELU:
+      return true;
+    default:
+      return false;
   }
 }
 
-ElementType to_element_type(schema::ElementType t) { return static_cast<ElementType>(t); }
+ElementType to_element_type(schema::ElementType t) {
+  return static_cast<ElementType>(t);
+}
 
 const char* task_kind_name(schema::TaskKind k) {
   switch (k) {
-    case schema::TaskKind::CLASSIFICATION: return "classification";
-    case schema::TaskKind::DETECTION: return "detection";
-    case schema::TaskKind::SEGMENTATION: return "segmentation";
-    case schema::TaskKind::LANDMARKS: return "landmarks";
-    case schema::TaskKind::REGRESSION: return "regression";
-    case schema::TaskKind::EMBEDDING: return "embedding";
-    default: return "other";
+    case schema::TaskKind::CLASSIFICATION:
+      return "classification";
+    case schema::TaskKind::DETECTION:
+      return "detection";
+    case schema::TaskKind::SEGMENTATION:
+      return "segmentation";
+    case schema::TaskKind::LANDMARKS:
+      return "landmarks";
+    case schema::TaskKind::REGRESSION:
+      return "regression";
+    case schema::TaskKind::EMBEDDING:
+      return "embedding";
+    default:
+      return "other";
   }
 }
 
@@ -108,21 +141,28 @@ Status check_quantization(const schema::Tensor& t, const Shape& shape, const std
   if (!q->scale() || q->scale()->size() == 0) return invalid(where + ": quantization has no scale");
   for (float s : *q->scale())
     if (!std::isfinite(s) || s <= 0.f)
-      return invalid(where + ": quantization scale must be finite and positive, found " + std::to_string(s));
+      return invalid(where + ": quantization scale must be finite and positive, found " +
+                     std::to_string(s));
   const size_t n = q->scale()->size();
   // The verifier only checks 4-byte alignment of vectors; 64-bit elements need 8.
-  if (q->zero_point() && q->zero_point()->size() > 0 && reinterpret_cast<uintptr_t>(q->zero_point()->Data()) % alignof(int64_t) != 0)
-    return invalid(where + ": quantization zero points are not 8-byte aligned (the file is corrupted)");
+  if (q->zero_point() && q->zero_point()->size() > 0 &&
+      reinterpret_cast<uintptr_t>(q->zero_point()->Data()) % alignof(int64_t) != 0)
+    return invalid(where +
+                   ": quantization zero points are not 8-byte aligned (the file is corrupted)");
   if (q->zero_point() && q->zero_point()->size() != n)
-    return invalid(where + ": " + str(q->zero_point()->size()) + " zero points for " + str(n) + " scales");
+    return invalid(where + ": " + str(q->zero_point()->size()) + " zero points for " + str(n) +
+                   " scales");
   if (q->axis() == -1) {
-    if (n != 1) return invalid(where + ": per-tensor quantization (axis -1) with " + str(n) + " scales");
+    if (n != 1)
+      return invalid(where + ": per-tensor quantization (axis -1) with " + str(n) + " scales");
   } else {
     if (q->axis() < 0 || static_cast<size_t>(q->axis()) >= shape.rank())
-      return invalid(where + ": quantization axis " + str(q->axis()) + " is out of range for shape " + shape.to_string());
+      return invalid(where + ": quantization axis " + str(q->axis()) +
+                     " is out of range for shape " + shape.to_string());
     if (static_cast<int64_t>(n) != shape[static_cast<size_t>(q->axis())])
-      return invalid(where + ": " + str(n) + " scales for " + str(shape[static_cast<size_t>(q->axis())]) +
-                     " channels along axis " + str(q->axis()));
+      return invalid(where + ": " + str(n) + " scales for " +
+                     str(shape[static_cast<size_t>(q->axis())]) + " channels along axis " +
+                     str(q->axis()));
   }
   if (q->zero_point()) {
     int64_t lo = INT64_MIN, hi = INT64_MAX;
@@ -138,11 +178,13 @@ Status check_quantization(const schema::Tensor& t, const Shape& shape, const std
 
 Status check_tensors(ModelData& d) {
   const schema::Model& m = *d.root;
-  if (m.tensors()->size() > kMaxTensors) return invalid("too many tensors: " + str(m.tensors()->size()));
+  if (m.tensors()->size() > kMaxTensors)
+    return invalid("too many tensors: " + str(m.tensors()->size()));
   const size_t buffers = m.buffers() ? m.buffers()->size() : 0;
   // The verifier only checks 4-byte alignment of vectors; BufferRef holds 64-bit fields. (An
   // empty vector is never read, and FlatBuffers does not align those.)
-  if (buffers > 0 && reinterpret_cast<uintptr_t>(m.buffers()->Data()) % alignof(schema::BufferRef) != 0)
+  if (buffers > 0 &&
+      reinterpret_cast<uintptr_t>(m.buffers()->Data()) % alignof(schema::BufferRef) != 0)
     return invalid("the buffer list at file offset " + str(m.buffers()->Data() - d.bytes) +
                    " is not 8-byte aligned (the file is corrupted)");
   d.graph.tensors.resize(m.tensors()->size());
@@ -156,7 +198,8 @@ Status check_tensors(ModelData& d) {
       return invalid(where + ": unknown element type " + str(static_cast<int>(t.type())));
     info.type = to_element_type(t.type());
     if (t.shape()->size() > Shape::kMaxDims)
-      return invalid(where + ": rank " + str(t.shape()->size()) + " exceeds " + str(Shape::kMaxDims));
+      return invalid(where + ": rank " + str(t.shape()->size()) + " exceeds " +
+                     str(Shape::kMaxDims));
     uint64_t elements = 1;
     for (int dim : *t.shape()) {
       if (dim <= 0 || dim > kMaxDim)
@@ -167,35 +210,41 @@ Status check_tensors(ModelData& d) {
     }
     const uint64_t bytes = elements * element_size(info.type);
     if (bytes > kMaxTensorBytes)
-      return invalid(where + ": " + str(static_cast<int64_t>(bytes)) + " bytes is too large (the limit is " +
+      return invalid(where + ": " + str(static_cast<int64_t>(bytes)) +
+                     " bytes is too large (the limit is " +
                      str(static_cast<int64_t>(kMaxTensorBytes)) + ")");
     info.bytes = static_cast<size_t>(bytes);
     PH_RETURN_IF_ERROR(check_quantization(t, info.shape, where));
     if (t.buffer() != 0) {
       if (t.buffer() > buffers)
-        return invalid(where + ": buffer " + str(t.buffer()) + " is out of range (" + str(buffers) + " buffers)");
+        return invalid(where + ": buffer " + str(t.buffer()) + " is out of range (" + str(buffers) +
+                       " buffers)");
       const schema::BufferRef& b = *m.buffers()->Get(t.buffer() - 1);
       if (b.offset() % 64 != 0)
         return invalid(where + ": constant data offset " + str(static_cast<int64_t>(b.offset())) +
                        " is not 64-byte aligned");
       if (b.offset() > d.size || b.size() > d.size - b.offset())
         return invalid(where + ": constant data [" + str(static_cast<int64_t>(b.offset())) + ", +" +
-                       str(static_cast<int64_t>(b.size())) + ") lies outside the file of " + str(d.size) + " bytes");
+                       str(static_cast<int64_t>(b.size())) + ") lies outside the file of " +
+                       str(d.size) + " bytes");
       if (b.size() != bytes)
-        return invalid(where + ": constant data has " + str(static_cast<int64_t>(b.size())) + " bytes, shape " +
-                       info.shape.to_string() + " needs " + str(static_cast<int64_t>(bytes)));
+        return invalid(where + ": constant data has " + str(static_cast<int64_t>(b.size())) +
+                       " bytes, shape " + info.shape.to_string() + " needs " +
+                       str(static_cast<int64_t>(bytes)));
       info.constant = d.bytes + b.offset();
       if (info.type == ElementType::kF32) {
         const auto* v = static_cast<const float*>(info.constant);
         for (uint64_t k = 0; k < elements; ++k)
           if (!std::isfinite(v[k]))
-            return invalid(where + ": constant value " + str(static_cast<int64_t>(k)) + " is not finite");
+            return invalid(where + ": constant value " + str(static_cast<int64_t>(k)) +
+                           " is not finite");
       }
     } else {
       activation_bytes += bytes;
       if (activation_bytes > kMaxActivationBytes)
         return invalid(where + ": the activations (non-constant tensors) up to this one take " +
-                       str(static_cast<int64_t>(activation_bytes)) + " bytes, more than the limit of " +
+                       str(static_cast<int64_t>(activation_bytes)) +
+                       " bytes, more than the limit of " +
                        str(static_cast<int64_t>(kMaxActivationBytes)));
     }
   }
@@ -225,21 +274,27 @@ Status check_nodes(ModelData& d) {
     const bool absent_ok = n.options_type() == OpOptions::NONE && options_optional(n.op());
     if (n.options_type() != want && !absent_ok)
       return invalid(where + " (" + kernels::op_kind_name(n.op()) + "): options are " +
-                     schema::EnumNameOpOptions(n.options_type()) + ", expected " + schema::EnumNameOpOptions(want));
+                     schema::EnumNameOpOptions(n.options_type()) + ", expected " +
+                     schema::EnumNameOpOptions(want));
     if (n.outputs()->size() != 1)
-      return invalid(where + ": operators have exactly one output, found " + str(n.outputs()->size()));
+      return invalid(where + ": operators have exactly one output, found " +
+                     str(n.outputs()->size()));
     for (int t : *n.inputs()) {
       if (t < -1 || t >= tensor_count)
-        return invalid(where + ": input tensor index " + str(t) + " is out of range (" + str(tensor_count) + " tensors)");
+        return invalid(where + ": input tensor index " + str(t) + " is out of range (" +
+                       str(tensor_count) + " tensors)");
       info.inputs.push_back(t);
     }
     for (int t : *n.outputs()) {
       if (t < 0 || t >= tensor_count)
-        return invalid(where + ": output tensor index " + str(t) + " is out of range (" + str(tensor_count) + " tensors)");
+        return invalid(where + ": output tensor index " + str(t) + " is out of range (" +
+                       str(tensor_count) + " tensors)");
       runtime::TensorInfo& out = d.graph.tensors[static_cast<size_t>(t)];
-      if (out.constant) return invalid(where + ": writes constant tensor " + str(t) + " '" + out.name + "'");
+      if (out.constant)
+        return invalid(where + ": writes constant tensor " + str(t) + " '" + out.name + "'");
       if (out.producer >= 0)
-        return invalid(where + ": tensor " + str(t) + " '" + out.name + "' is already written by node '" +
+        return invalid(where + ": tensor " + str(t) + " '" + out.name +
+                       "' is already written by node '" +
                        d.graph.nodes[static_cast<size_t>(out.producer)].name + "'");
       out.producer = static_cast<int>(i);
       info.outputs.push_back(t);
@@ -256,14 +311,18 @@ Status check_inputs(ModelData& d) {
     const schema::Input& in = *m.inputs()->Get(static_cast<flatbuffers::uoffset_t>(i));
     const std::string where = "input " + str(i);
     if (in.tensor() < 0 || in.tensor() >= tensor_count)
-      return invalid(where + ": tensor index " + str(in.tensor()) + " is out of range (" + str(tensor_count) + " tensors)");
+      return invalid(where + ": tensor index " + str(in.tensor()) + " is out of range (" +
+                     str(tensor_count) + " tensors)");
     runtime::TensorInfo& t = d.graph.tensors[static_cast<size_t>(in.tensor())];
     if (t.constant) return invalid(where + ": tensor '" + t.name + "' is constant");
     if (t.producer >= 0)
       return invalid(where + ": tensor '" + t.name + "' is written by node '" +
                      d.graph.nodes[static_cast<size_t>(t.producer)].name + "'");
-    if (t.name.empty()) return invalid(where + ": tensor " + str(in.tensor()) + " has an empty name; inputs are set by name");
-    if (!names.insert(t.name).second) return invalid(where + ": duplicate input name '" + t.name + "'");
+    if (t.name.empty())
+      return invalid(where + ": tensor " + str(in.tensor()) +
+                     " has an empty name; inputs are set by name");
+    if (!names.insert(t.name).second)
+      return invalid(where + ": duplicate input name '" + t.name + "'");
     t.is_model_input = true;
     d.graph.inputs.push_back(in.tensor());
 
@@ -273,23 +332,28 @@ Status check_inputs(ModelData& d) {
     info.type = t.type;
     if (const schema::Preprocess* p = in.preprocess()) {
       if (p->layout() < schema::Layout::MIN || p->layout() > schema::Layout::MAX)
-        return invalid(where + " '" + t.name + "': unknown layout " + str(static_cast<int>(p->layout())));
+        return invalid(where + " '" + t.name + "': unknown layout " +
+                       str(static_cast<int>(p->layout())));
       if (p->color() < schema::ColorOrder::MIN || p->color() > schema::ColorOrder::MAX)
-        return invalid(where + " '" + t.name + "': unknown colour order " + str(static_cast<int>(p->color())));
-      const int64_t channels = t.shape.rank() == 4 ? t.shape[p->layout() == schema::Layout::NHWC ? 3 : 1] : 0;
+        return invalid(where + " '" + t.name + "': unknown colour order " +
+                       str(static_cast<int>(p->color())));
+      const int64_t channels =
+          t.shape.rank() == 4 ? t.shape[p->layout() == schema::Layout::NHWC ? 3 : 1] : 0;
       for (const auto* v : {p->mean(), p->std()}) {
         if (!v) continue;
         if (v->size() != 1 && static_cast<int64_t>(v->size()) != channels)
           return invalid(where + " '" + t.name + "': pre-processing has " + str(v->size()) +
                          " mean/std values for " + str(channels) + " channels");
         for (float x : *v)
-          if (!std::isfinite(x)) return invalid(where + " '" + t.name + "': pre-processing value is not finite");
+          if (!std::isfinite(x))
+            return invalid(where + " '" + t.name + "': pre-processing value is not finite");
       }
       if (p->std())
         for (float x : *p->std())
           if (x == 0.f) return invalid(where + " '" + t.name + "': pre-processing std is 0");
       if (!std::isfinite(p->pixel_scale()) || p->pixel_scale() <= 0.f)
-        return invalid(where + " '" + t.name + "': pixel_scale must be positive, found " + std::to_string(p->pixel_scale()));
+        return invalid(where + " '" + t.name + "': pixel_scale must be positive, found " +
+                       std::to_string(p->pixel_scale()));
       if (p->width() < 0 || p->height() < 0)
         return invalid(where + " '" + t.name + "': negative pre-processing size");
       info.preprocess.width = p->width();
@@ -318,8 +382,9 @@ Status order_nodes(ModelData& d) {
       const runtime::TensorInfo& ti = g.tensors[static_cast<size_t>(t)];
       if (ti.producer < 0) {
         if (!ti.constant && !ti.is_model_input)
-          return invalid("node " + str(static_cast<int64_t>(i)) + " '" + g.nodes[i].name + "' reads tensor " +
-                         str(t) + " '" + ti.name + "', which is neither constant, a model input, nor written by a node");
+          return invalid("node " + str(static_cast<int64_t>(i)) + " '" + g.nodes[i].name +
+                         "' reads tensor " + str(t) + " '" + ti.name +
+                         "', which is neither constant, a model input, nor written by a node");
         continue;
       }
       ++pending[i];
@@ -337,7 +402,9 @@ Status order_nodes(ModelData& d) {
   }
   if (g.topological_order.size() != n) {
     for (size_t i = 0; i < n; ++i)
-      if (pending[i] > 0) return invalid("the graph has a cycle through node " + str(static_cast<int64_t>(i)) + " '" + g.nodes[i].name + "'");
+      if (pending[i] > 0)
+        return invalid("the graph has a cycle through node " + str(static_cast<int64_t>(i)) + " '" +
+                       g.nodes[i].name + "'");
   }
   return Status::ok();
 }
@@ -346,7 +413,8 @@ Status check_shapes(ModelData& d) {
   runtime::Graph& g = d.graph;
   for (int index : g.topological_order) {
     runtime::NodeInfo& node = g.nodes[static_cast<size_t>(index)];
-    const std::string where = "node " + str(index) + " '" + node.name + "' (" + kernels::op_kind_name(node.node->op()) + ")";
+    const std::string where = "node " + str(index) + " '" + node.name + "' (" +
+                              kernels::op_kind_name(node.node->op()) + ")";
     std::vector<kernels::InputShape> in;
     for (int t : node.inputs) {
       kernels::InputShape s;
@@ -357,12 +425,14 @@ Status check_shapes(ModelData& d) {
       in.push_back(s);
     }
     auto shapes = kernels::infer_output_shapes(*node.node, in);
-    if (!shapes.is_ok()) return Status(shapes.status().code(), where + ": " + shapes.status().message());
+    if (!shapes.is_ok())
+      return Status(shapes.status().code(), where + ": " + shapes.status().message());
     for (size_t k = 0; k < node.outputs.size(); ++k) {
       const runtime::TensorInfo& out = g.tensors[static_cast<size_t>(node.outputs[k])];
       if (k >= shapes->size() || out.shape != (*shapes)[k])
         return invalid(where + ": output '" + out.name + "' is declared " + out.shape.to_string() +
-                       " but the operator produces " + (k < shapes->size() ? (*shapes)[k].to_string() : "nothing"));
+                       " but the operator produces " +
+                       (k < shapes->size() ? (*shapes)[k].to_string() : "nothing"));
     }
     node.macs = kernels::count_macs(*node.node, in, *shapes);
   }
@@ -387,12 +457,16 @@ Status check_tasks(ModelData& d) {
     if (t.rate() < 1) return invalid(where + ": rate must be at least 1, found " + str(t.rate()));
     if (t.outputs()->size() == 0) return invalid(where + ": no outputs");
     if (const schema::PostProcess* p = t.postprocess()) {
-      if (p->activation() < schema::OutputActivation::MIN || p->activation() > schema::OutputActivation::MAX)
-        return invalid(where + ": unknown output activation " + str(static_cast<int>(p->activation())));
+      if (p->activation() < schema::OutputActivation::MIN ||
+          p->activation() > schema::OutputActivation::MAX)
+        return invalid(where + ": unknown output activation " +
+                       str(static_cast<int>(p->activation())));
       for (float v : {p->score_threshold(), p->nms_iou()})
-        if (!(v >= 0.f && v <= 1.f)) return invalid(where + ": threshold " + std::to_string(v) + " is not in [0, 1]");
+        if (!(v >= 0.f && v <= 1.f))
+          return invalid(where + ": threshold " + std::to_string(v) + " is not in [0, 1]");
       if (p->anchors() && p->anchors()->size() % 4 != 0)
-        return invalid(where + ": anchors hold " + str(p->anchors()->size()) + " floats, not a multiple of 4");
+        return invalid(where + ": anchors hold " + str(p->anchors()->size()) +
+                       " floats, not a multiple of 4");
       if (p->max_detections() < 0) return invalid(where + ": negative max_detections");
     }
     runtime::TaskInfo info;
@@ -408,7 +482,8 @@ Status check_tasks(ModelData& d) {
       static const char* kActivations[] = {"none", "sigmoid", "softmax"};
       pub.postprocess.activation = kActivations[static_cast<int>(p->activation())];
       if (p->labels())
-        for (const auto* label : *p->labels()) pub.postprocess.labels.push_back(label ? label->str() : "");
+        for (const auto* label : *p->labels())
+          pub.postprocess.labels.push_back(label ? label->str() : "");
       pub.postprocess.score_threshold = p->score_threshold();
       pub.postprocess.nms_iou = p->nms_iou();
       pub.postprocess.max_detections = p->max_detections();
@@ -420,7 +495,8 @@ Status check_tasks(ModelData& d) {
       if (o->name()->size() == 0) return invalid(ow + ": empty output name");
       if (!outs.insert(o->name()->str()).second) return invalid(ow + ": duplicate output name");
       if (o->tensor() < 0 || o->tensor() >= tensor_count)
-        return invalid(ow + ": tensor index " + str(o->tensor()) + " is out of range (" + str(tensor_count) + " tensors)");
+        return invalid(ow + ": tensor index " + str(o->tensor()) + " is out of range (" +
+                       str(tensor_count) + " tensors)");
       const runtime::TensorInfo& ti = g.tensors[static_cast<size_t>(o->tensor())];
       if (ti.producer < 0)
         return invalid(ow + ": tensor '" + ti.name + "' is not produced by any node");

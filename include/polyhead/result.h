@@ -12,8 +12,8 @@ namespace polyhead {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}                 // NOLINT: implicit by design
-  Result(Status status) : status_(std::move(status)) {          // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
+  Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     assert(!status_.is_ok() && "a Result built from a Status must carry an error");
     if (status_.is_ok()) status_ = Status(ErrorCode::kInternal, "Result built from an ok Status");
   }
@@ -38,7 +38,8 @@ class [[nodiscard]] Result {
 #define PH_CONCAT_INNER(a, b) a##b
 #define PH_CONCAT(a, b) PH_CONCAT_INNER(a, b)
 // Declares `lhs` from a Result-returning `expr`, or returns its Status on failure.
-#define PH_ASSIGN_OR_RETURN(lhs, expr) PH_ASSIGN_OR_RETURN_IMPL(PH_CONCAT(ph_result_, __LINE__), lhs, expr)
+#define PH_ASSIGN_OR_RETURN(lhs, expr) \
+  PH_ASSIGN_OR_RETURN_IMPL(PH_CONCAT(ph_result_, __LINE__), lhs, expr)
 // NOLINTBEGIN(bugprone-macro-parentheses): `lhs` is a declaration and cannot be parenthesised.
 #define PH_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                             \

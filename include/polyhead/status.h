@@ -8,13 +8,13 @@ namespace polyhead {
 
 enum class ErrorCode {
   kOk = 0,
-  kInvalidArgument,   // a caller passed a bad option, name, shape or size
-  kInvalidModel,      // the model file failed verification or validation
-  kUnsupported,       // valid, but this build cannot run it (operator, type)
-  kNotFound,          // a named task, input or output does not exist
-  kIoError,           // a file could not be opened, mapped or written
+  kInvalidArgument,  // a caller passed a bad option, name, shape or size
+  kInvalidModel,     // the model file failed verification or validation
+  kUnsupported,      // valid, but this build cannot run it (operator, type)
+  kNotFound,         // a named task, input or output does not exist
+  kIoError,          // a file could not be opened, mapped or written
   kOutOfMemory,
-  kInternal,          // a bug in Polyhead or a dependency failed unexpectedly
+  kInternal,  // a bug in Polyhead or a dependency failed unexpectedly
 };
 
 const char* error_code_name(ErrorCode code);
@@ -40,23 +40,31 @@ class [[nodiscard]] Status {
 
 inline const char* error_code_name(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kOk: return "ok";
-    case ErrorCode::kInvalidArgument: return "invalid argument";
-    case ErrorCode::kInvalidModel: return "invalid model";
-    case ErrorCode::kUnsupported: return "unsupported";
-    case ErrorCode::kNotFound: return "not found";
-    case ErrorCode::kIoError: return "i/o error";
-    case ErrorCode::kOutOfMemory: return "out of memory";
-    case ErrorCode::kInternal: return "internal error";
+    case ErrorCode::kOk:
+      return "ok";
+    case ErrorCode::kInvalidArgument:
+      return "invalid argument";
+    case ErrorCode::kInvalidModel:
+      return "invalid model";
+    case ErrorCode::kUnsupported:
+      return "unsupported";
+    case ErrorCode::kNotFound:
+      return "not found";
+    case ErrorCode::kIoError:
+      return "i/o error";
+    case ErrorCode::kOutOfMemory:
+      return "out of memory";
+    case ErrorCode::kInternal:
+      return "internal error";
   }
   return "unknown error";
 }
 
 // Returns early from the enclosing function when `expr` yields a failed Status.
-#define PH_RETURN_IF_ERROR(expr)                     \
-  do {                                               \
-    ::polyhead::Status ph_status_ = (expr);          \
-    if (!ph_status_.is_ok()) return ph_status_;      \
+#define PH_RETURN_IF_ERROR(expr)                \
+  do {                                          \
+    ::polyhead::Status ph_status_ = (expr);     \
+    if (!ph_status_.is_ok()) return ph_status_; \
   } while (0)
 
 }  // namespace polyhead

@@ -13,21 +13,29 @@ enum class ElementType : uint8_t { kF32 = 0, kF16 = 1, kI8 = 2, kU8 = 3, kI32 = 
 inline size_t element_size(ElementType type) {
   switch (type) {
     case ElementType::kF32:
-    case ElementType::kI32: return 4;
-    case ElementType::kF16: return 2;
+    case ElementType::kI32:
+      return 4;
+    case ElementType::kF16:
+      return 2;
     case ElementType::kI8:
-    case ElementType::kU8: return 1;
+    case ElementType::kU8:
+      return 1;
   }
   return 0;
 }
 
 inline const char* element_type_name(ElementType type) {
   switch (type) {
-    case ElementType::kF32: return "f32";
-    case ElementType::kF16: return "f16";
-    case ElementType::kI8: return "i8";
-    case ElementType::kU8: return "u8";
-    case ElementType::kI32: return "i32";
+    case ElementType::kF32:
+      return "f32";
+    case ElementType::kF16:
+      return "f16";
+    case ElementType::kI8:
+      return "i8";
+    case ElementType::kU8:
+      return "u8";
+    case ElementType::kI32:
+      return "i32";
   }
   return "?";
 }
@@ -87,7 +95,9 @@ struct TensorView {
   ElementType type = ElementType::kF32;
 
   size_t bytes() const { return static_cast<size_t>(shape.elements()) * element_size(type); }
-  const float* f32() const { return type == ElementType::kF32 ? static_cast<const float*>(data) : nullptr; }
+  const float* f32() const {
+    return type == ElementType::kF32 ? static_cast<const float*>(data) : nullptr;
+  }
 };
 
 }  // namespace polyhead

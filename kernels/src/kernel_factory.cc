@@ -14,9 +14,9 @@ Status initialize_backend() {
   static xnn_status status = xnn_status_uninitialized;
   std::call_once(once, [] { status = xnn_initialize(nullptr); });
   if (status != xnn_status_success)
-    return Status(ErrorCode::kUnsupported,
-                  "XNNPACK could not initialise (status " + std::to_string(status) +
-                      "): this CPU may lack the instructions it needs");
+    return Status(ErrorCode::kUnsupported, "XNNPACK could not initialise (status " +
+                                               std::to_string(status) +
+                                               "): this CPU may lack the instructions it needs");
   return Status::ok();
 }
 
@@ -28,9 +28,10 @@ Result<std::unique_ptr<Kernel>> create_kernel(const NodeDesc& d) {
   for (const auto* list : {&d.inputs, &d.outputs})
     for (const OperandDesc& op : *list)
       if (op.present && op.type != ElementType::kF32)
-        return Status(ErrorCode::kUnsupported,
-                      where + " has a " + element_type_name(op.type) +
-                          " tensor; this build runs float32 models only (int8 support is separate)");
+        return Status(
+            ErrorCode::kUnsupported,
+            where + " has a " + element_type_name(op.type) +
+                " tensor; this build runs float32 models only (int8 support is separate)");
   PH_RETURN_IF_ERROR(initialize_backend());
   PH_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> own, create_polyhead_kernel(d));
   if (own) return own;

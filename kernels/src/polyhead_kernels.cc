@@ -47,7 +47,8 @@ class Tanh final : public OwnKernel {
 
 class Copy final : public OwnKernel {
  public:
-  explicit Copy(const NodeDesc& d) : bytes_(static_cast<size_t>(d.inputs[0].shape.elements()) * sizeof(float)) {}
+  explicit Copy(const NodeDesc& d)
+      : bytes_(static_cast<size_t>(d.inputs[0].shape.elements()) * sizeof(float)) {}
   Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
     in_ = in[0];
     out_ = out[0];
@@ -82,7 +83,8 @@ class Concatenation final : public OwnKernel {
   Status run(pthreadpool_t) override {
     reference::concatenation(inputs_.size(), inputs_.data(), shapes_.data(), axis_, out_);
     if (std::isfinite(act_.min) || std::isfinite(act_.max))
-      for (size_t i = 0; i < out_elements_; ++i) out_[i] = std::min(std::max(out_[i], act_.min), act_.max);
+      for (size_t i = 0; i < out_elements_; ++i)
+        out_[i] = std::min(std::max(out_[i], act_.min), act_.max);
     return Status::ok();
   }
 
@@ -120,9 +122,12 @@ class Transpose final : public OwnKernel {
 
 reference::Coordinates coordinates_of(schema::CoordinateMode m) {
   switch (m) {
-    case schema::CoordinateMode::ALIGN_CORNERS: return reference::Coordinates::kAlignCorners;
-    case schema::CoordinateMode::ASYMMETRIC: return reference::Coordinates::kAsymmetric;
-    default: return reference::Coordinates::kHalfPixel;
+    case schema::CoordinateMode::ALIGN_CORNERS:
+      return reference::Coordinates::kAlignCorners;
+    case schema::CoordinateMode::ASYMMETRIC:
+      return reference::Coordinates::kAsymmetric;
+    default:
+      return reference::Coordinates::kHalfPixel;
   }
 }
 
@@ -215,10 +220,14 @@ class Subsample final : public OwnKernel {
 
 Result<std::unique_ptr<Kernel>> create_polyhead_kernel(const NodeDesc& d) {
   switch (d.node->op()) {
-    case OpKind::TANH: return std::unique_ptr<Kernel>(new Tanh(d));
-    case OpKind::RESHAPE: return std::unique_ptr<Kernel>(new Copy(d));
-    case OpKind::CONCATENATION: return std::unique_ptr<Kernel>(new Concatenation(d));
-    case OpKind::TRANSPOSE: return std::unique_ptr<Kernel>(new Transpose(d));
+    case OpKind::TANH:
+      return std::unique_ptr<Kernel>(new Tanh(d));
+    case OpKind::RESHAPE:
+      return std::unique_ptr<Kernel>(new Copy(d));
+    case OpKind::CONCATENATION:
+      return std::unique_ptr<Kernel>(new Concatenation(d));
+    case OpKind::TRANSPOSE:
+      return std::unique_ptr<Kernel>(new Transpose(d));
     case OpKind::RESIZE:
       if (d.node->options_as_ResizeOptions()->mode() == schema::ResizeMode::NEAREST)
         return std::unique_ptr<Kernel>(new ResizeNearest(d));
@@ -231,10 +240,12 @@ Result<std::unique_ptr<Kernel>> create_polyhead_kernel(const NodeDesc& d) {
     case OpKind::MAX_POOL_2D:
     case OpKind::AVERAGE_POOL_2D: {
       const auto* o = d.node->options_as_Pool2DOptions();
-      if (o->filter_h() == 1 && o->filter_w() == 1) return std::unique_ptr<Kernel>(new Subsample(d));
+      if (o->filter_h() == 1 && o->filter_w() == 1)
+        return std::unique_ptr<Kernel>(new Subsample(d));
       return std::unique_ptr<Kernel>();
     }
-    default: return std::unique_ptr<Kernel>();
+    default:
+      return std::unique_ptr<Kernel>();
   }
 }
 

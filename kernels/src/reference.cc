@@ -77,9 +77,11 @@ void softmax(const float* input, size_t rows, size_t channels, float beta, float
 float resize_source_coordinate(int64_t dst, int64_t in, int64_t out, Coordinates mode) {
   switch (mode) {
     case Coordinates::kHalfPixel:
-      return (static_cast<float>(dst) + 0.5f) * static_cast<float>(in) / static_cast<float>(out) - 0.5f;
+      return (static_cast<float>(dst) + 0.5f) * static_cast<float>(in) / static_cast<float>(out) -
+             0.5f;
     case Coordinates::kAlignCorners:
-      return out > 1 ? static_cast<float>(dst) * static_cast<float>(in - 1) / static_cast<float>(out - 1)
+      return out > 1 ? static_cast<float>(dst) * static_cast<float>(in - 1) /
+                           static_cast<float>(out - 1)
                      : 0.f;
     case Coordinates::kAsymmetric:
       return static_cast<float>(dst) * static_cast<float>(in) / static_cast<float>(out);
@@ -88,7 +90,9 @@ float resize_source_coordinate(int64_t dst, int64_t in, int64_t out, Coordinates
 }
 
 namespace {
-int64_t clamp_index(int64_t v, int64_t n) { return std::min(std::max<int64_t>(v, 0), n - 1); }
+int64_t clamp_index(int64_t v, int64_t n) {
+  return std::min(std::max<int64_t>(v, 0), n - 1);
+}
 }  // namespace
 
 void resize_nearest(const float* input, const Shape& s, int64_t out_h, int64_t out_w,
@@ -96,9 +100,12 @@ void resize_nearest(const float* input, const Shape& s, int64_t out_h, int64_t o
   const int64_t n = s[0], h = s[1], w = s[2], c = s[3];
   for (int64_t b = 0; b < n; ++b)
     for (int64_t y = 0; y < out_h; ++y) {
-      const int64_t sy = clamp_index(static_cast<int64_t>(std::floor(resize_source_coordinate(y, h, out_h, mode) + 0.5f)), h);
+      const int64_t sy = clamp_index(
+          static_cast<int64_t>(std::floor(resize_source_coordinate(y, h, out_h, mode) + 0.5f)), h);
       for (int64_t x = 0; x < out_w; ++x) {
-        const int64_t sx = clamp_index(static_cast<int64_t>(std::floor(resize_source_coordinate(x, w, out_w, mode) + 0.5f)), w);
+        const int64_t sx = clamp_index(
+            static_cast<int64_t>(std::floor(resize_source_coordinate(x, w, out_w, mode) + 0.5f)),
+            w);
         std::memcpy(output + ((b * out_h + y) * out_w + x) * c, input + ((b * h + sy) * w + sx) * c,
                     static_cast<size_t>(c) * sizeof(float));
       }
@@ -110,12 +117,14 @@ void resize_bilinear(const float* input, const Shape& s, int64_t out_h, int64_t 
   const int64_t n = s[0], h = s[1], w = s[2], c = s[3];
   for (int64_t b = 0; b < n; ++b)
     for (int64_t y = 0; y < out_h; ++y) {
-      const float fy = std::clamp(resize_source_coordinate(y, h, out_h, mode), 0.f, static_cast<float>(h - 1));
+      const float fy =
+          std::clamp(resize_source_coordinate(y, h, out_h, mode), 0.f, static_cast<float>(h - 1));
       const int64_t y0 = static_cast<int64_t>(fy);
       const int64_t y1 = std::min(y0 + 1, h - 1);
       const float ly = fy - static_cast<float>(y0);
       for (int64_t x = 0; x < out_w; ++x) {
-        const float fx = std::clamp(resize_source_coordinate(x, w, out_w, mode), 0.f, static_cast<float>(w - 1));
+        const float fx =
+            std::clamp(resize_source_coordinate(x, w, out_w, mode), 0.f, static_cast<float>(w - 1));
         const int64_t x0 = static_cast<int64_t>(fx);
         const int64_t x1 = std::min(x0 + 1, w - 1);
         const float lx = fx - static_cast<float>(x0);

@@ -9,9 +9,13 @@ namespace {
 
 using schema::OpKind;
 
-Status fail(std::string message) { return Status(ErrorCode::kInvalidModel, std::move(message)); }
+Status fail(std::string message) {
+  return Status(ErrorCode::kInvalidModel, std::move(message));
+}
 
-std::string str(int64_t v) { return std::to_string(v); }
+std::string str(int64_t v) {
+  return std::to_string(v);
+}
 
 // Limits every shape this file accepts or produces, the same the loader applies to declared
 // tensors, so that no shape arithmetic here or downstream (element counts, byte sizes, arena
@@ -29,8 +33,8 @@ Status check_shape(const Shape& s, const std::string& what) {
   int64_t elements = 1;
   for (size_t i = 0; i < s.rank(); ++i) {
     if (s[i] < 1 || s[i] > kMaxDim)
-      return fail(what + " dimension " + str(static_cast<int64_t>(i)) + " is " + str(s[i]) + ", must be in [1, " +
-                  str(kMaxDim) + "] (shape " + s.to_string() + ")");
+      return fail(what + " dimension " + str(static_cast<int64_t>(i)) + " is " + str(s[i]) +
+                  ", must be in [1, " + str(kMaxDim) + "] (shape " + s.to_string() + ")");
     elements *= s[i];  // <= 2^34 * 2^24 before the check below: no overflow
     if (elements > kMaxElements)
       return fail(what + " shape " + s.to_string() + " has more than 2^34 elements");
@@ -43,8 +47,8 @@ Status check_window_positions(int64_t out_h, int64_t out_w, int64_t window_h, in
   const int64_t positions = out_h * out_w;
   if (positions > kMaxWindowPositions || window_h > kMaxWindowPositions / positions ||
       window_w > kMaxWindowPositions / (positions * window_h))
-    return fail("the " + str(window_h) + "x" + str(window_w) + " window over a " + str(out_h) + "x" + str(out_w) +
-                " output visits more than 2^31 input positions");
+    return fail("the " + str(window_h) + "x" + str(window_w) + " window over a " + str(out_h) +
+                "x" + str(out_w) + " output visits more than 2^31 input positions");
   return Status::ok();
 }
 
@@ -84,7 +88,8 @@ Status check_bias(const std::vector<InputShape>& in, size_t index, int64_t chann
 // (or NaN) would clamp everything to infinity, which XNNPACK refuses at prepare.
 bool valid_range(float min, float max) {
   return !std::isnan(min) && !std::isnan(max) && min <= max &&
-         min < std::numeric_limits<float>::infinity() && max > -std::numeric_limits<float>::infinity();
+         min < std::numeric_limits<float>::infinity() &&
+         max > -std::numeric_limits<float>::infinity();
 }
 
 Status check_activation(const schema::Activation* act) {
@@ -117,7 +122,8 @@ Result<int64_t> window_output(int64_t in, int pad_a, int pad_b, int64_t extent, 
 
 template <typename T>
 Result<const T*> options_of(const schema::Node& node, const T* opts, const char* type) {
-  if (!opts) return fail(std::string("options must be ") + type + " for " + op_kind_name(node.op()));
+  if (!opts)
+    return fail(std::string("options must be ") + type + " for " + op_kind_name(node.op()));
   return opts;
 }
 
@@ -150,8 +156,10 @@ Result<std::vector<Shape>> conv2d(const schema::Node& node, const std::vector<In
   PH_RETURN_IF_ERROR(check_bias(in, 2, w[0]));
   const int64_t kh = (w[1] - 1) * o->dilation_h() + 1;
   const int64_t kw = (w[2] - 1) * o->dilation_w() + 1;
-  PH_ASSIGN_OR_RETURN(int64_t oh, window_output(x[1], o->pad_top(), o->pad_bottom(), kh, o->stride_h(), "height"));
-  PH_ASSIGN_OR_RETURN(int64_t ow, window_output(x[2], o->pad_left(), o->pad_right(), kw, o->stride_w(), "width"));
+  PH_ASSIGN_OR_RETURN(
+      int64_t oh, window_output(x[1], o->pad_top(), o->pad_bottom(), kh, o->stride_h(), "height"));
+  PH_ASSIGN_OR_RETURN(
+      int64_t ow, window_output(x[2], o->pad_left(), o->pad_right(), kw, o->stride_w(), "width"));
   PH_RETURN_IF_ERROR(check_shape(Shape{x[0], oh, ow, w[0]}, "output"));
   PH_RETURN_IF_ERROR(check_window_positions(oh, ow, w[1], w[2]));
   return std::vector<Shape>{Shape{x[0], oh, ow, w[0]}};
@@ -181,11 +189,13 @@ Result<std::vector<Shape>> transpose_conv2d(const schema::Node& node,
   const Shape& x = in[0].shape;
   const Shape& w = in[1].shape;
   if (w[3] != x[3])
-    return fail("weights " + w.to_string() + " expect " + str(w[3]) + " input channels, input has " +
-                str(x[3]));
+    return fail("weights " + w.to_string() + " expect " + str(w[3]) +
+                " input channels, input has " + str(x[3]));
   PH_RETURN_IF_ERROR(check_bias(in, 2, w[0]));
-  const int64_t oh = o->stride_h() * (x[1] - 1) + w[1] + o->adjustment_h() - o->pad_top() - o->pad_bottom();
-  const int64_t ow = o->stride_w() * (x[2] - 1) + w[2] + o->adjustment_w() - o->pad_left() - o->pad_right();
+  const int64_t oh =
+      o->stride_h() * (x[1] - 1) + w[1] + o->adjustment_h() - o->pad_top() - o->pad_bottom();
+  const int64_t ow =
+      o->stride_w() * (x[2] - 1) + w[2] + o->adjustment_w() - o->pad_left() - o->pad_right();
   if (oh <= 0 || ow <= 0)
     return fail("padding leaves an empty output (" + str(oh) + "x" + str(ow) + ")");
   PH_RETURN_IF_ERROR(check_shape(Shape{x[0], oh, ow, w[0]}, "output"));
@@ -196,15 +206,16 @@ Result<std::vector<Shape>> transpose_conv2d(const schema::Node& node,
 Result<std::vector<Shape>> fully_connected(const schema::Node& node,
                                            const std::vector<InputShape>& in) {
   PH_RETURN_IF_ERROR(check_arity(in, 2, 3, 2));
-  if (auto* o = node.options_as_FullyConnectedOptions()) PH_RETURN_IF_ERROR(check_activation(o->activation()));
+  if (auto* o = node.options_as_FullyConnectedOptions())
+    PH_RETURN_IF_ERROR(check_activation(o->activation()));
   PH_RETURN_IF_ERROR(check_rank(in[1], 2, "weights"));
   PH_RETURN_IF_ERROR(check_constant(in[1], "weights"));
   const Shape& x = in[0].shape;
   const Shape& w = in[1].shape;
   if (x.rank() < 1) return fail("input must have rank >= 1, found a scalar");
   if (x[x.rank() - 1] != w[1])
-    return fail("weights " + w.to_string() + " expect " + str(w[1]) +
-                " input features, input " + x.to_string() + " has " + str(x[x.rank() - 1]));
+    return fail("weights " + w.to_string() + " expect " + str(w[1]) + " input features, input " +
+                x.to_string() + " has " + str(x[x.rank() - 1]));
   PH_RETURN_IF_ERROR(check_bias(in, 2, w[0]));
   Shape out = x;
   out[out.rank() - 1] = w[0];
@@ -213,7 +224,8 @@ Result<std::vector<Shape>> fully_connected(const schema::Node& node,
 
 Result<std::vector<Shape>> binary(const schema::Node& node, const std::vector<InputShape>& in) {
   PH_RETURN_IF_ERROR(check_arity(in, 2, 2, 2));
-  if (auto* o = node.options_as_BinaryOptions()) PH_RETURN_IF_ERROR(check_activation(o->activation()));
+  if (auto* o = node.options_as_BinaryOptions())
+    PH_RETURN_IF_ERROR(check_activation(o->activation()));
   const Shape& a = in[0].shape;
   const Shape& b = in[1].shape;
   const size_t rank = std::max(a.rank(), b.rank());
@@ -247,8 +259,10 @@ Result<std::vector<Shape>> pool2d(const schema::Node& node, const std::vector<In
       o->pad_left() >= o->filter_w() || o->pad_right() >= o->filter_w())
     return fail("padding must be smaller than the pooling window");
   const Shape& x = in[0].shape;
-  PH_ASSIGN_OR_RETURN(int64_t oh, window_output(x[1], o->pad_top(), o->pad_bottom(), o->filter_h(), o->stride_h(), "height"));
-  PH_ASSIGN_OR_RETURN(int64_t ow, window_output(x[2], o->pad_left(), o->pad_right(), o->filter_w(), o->stride_w(), "width"));
+  PH_ASSIGN_OR_RETURN(int64_t oh, window_output(x[1], o->pad_top(), o->pad_bottom(), o->filter_h(),
+                                                o->stride_h(), "height"));
+  PH_ASSIGN_OR_RETURN(int64_t ow, window_output(x[2], o->pad_left(), o->pad_right(), o->filter_w(),
+                                                o->stride_w(), "width"));
   PH_RETURN_IF_ERROR(check_shape(Shape{x[0], oh, ow, x[3]}, "output"));
   PH_RETURN_IF_ERROR(check_window_positions(oh, ow, o->filter_h(), o->filter_w()));
   return std::vector<Shape>{Shape{x[0], oh, ow, x[3]}};
@@ -291,7 +305,8 @@ Result<std::vector<Shape>> resize(const schema::Node& node, const std::vector<In
   if (o->height() > (1 << 16) || o->width() > (1 << 16))
     return fail("output size " + str(o->height()) + "x" + str(o->width()) + " exceeds 65536");
   if (o->mode() < schema::ResizeMode::MIN || o->mode() > schema::ResizeMode::MAX ||
-      o->coordinates() < schema::CoordinateMode::MIN || o->coordinates() > schema::CoordinateMode::MAX)
+      o->coordinates() < schema::CoordinateMode::MIN ||
+      o->coordinates() > schema::CoordinateMode::MAX)
     return fail("unknown resize mode " + str(static_cast<int>(o->mode())) + " or coordinates " +
                 str(static_cast<int>(o->coordinates())));
   const Shape& x = in[0].shape;
@@ -319,7 +334,8 @@ Result<std::vector<Shape>> prelu(const std::vector<InputShape>& in) {
 Result<std::vector<Shape>> depth_to_space(const schema::Node& node,
                                           const std::vector<InputShape>& in) {
   PH_RETURN_IF_ERROR(check_arity(in, 1, 1, 1));
-  PH_ASSIGN_OR_RETURN(auto* o, options_of(node, node.options_as_DepthToSpaceOptions(), "DepthToSpaceOptions"));
+  PH_ASSIGN_OR_RETURN(
+      auto* o, options_of(node, node.options_as_DepthToSpaceOptions(), "DepthToSpaceOptions"));
   PH_RETURN_IF_ERROR(check_rank(in[0], 4, "input"));
   const int b = o->block_size();
   if (b < 2 || b > 64) return fail("block_size must be in [2, 64], found " + str(b));
@@ -331,7 +347,8 @@ Result<std::vector<Shape>> depth_to_space(const schema::Node& node,
 
 Result<std::vector<Shape>> reshape(const schema::Node& node, const std::vector<InputShape>& in) {
   PH_RETURN_IF_ERROR(check_arity(in, 1, 1, 1));
-  PH_ASSIGN_OR_RETURN(auto* o, options_of(node, node.options_as_ReshapeOptions(), "ReshapeOptions"));
+  PH_ASSIGN_OR_RETURN(auto* o,
+                      options_of(node, node.options_as_ReshapeOptions(), "ReshapeOptions"));
   if (o->shape()->size() > Shape::kMaxDims)
     return fail("target rank " + str(o->shape()->size()) + " exceeds " + str(Shape::kMaxDims));
   Shape out;
@@ -352,7 +369,8 @@ Result<std::vector<Shape>> concatenation(const schema::Node& node,
   if (in.empty()) return fail("expects at least 1 input, found 0");
   for (size_t i = 0; i < in.size(); ++i)
     if (!in[i].present) return fail("input " + str(i) + " is absent (-1)");
-  PH_ASSIGN_OR_RETURN(auto* o, options_of(node, node.options_as_ConcatenationOptions(), "ConcatenationOptions"));
+  PH_ASSIGN_OR_RETURN(
+      auto* o, options_of(node, node.options_as_ConcatenationOptions(), "ConcatenationOptions"));
   PH_RETURN_IF_ERROR(check_activation(o->activation()));
   const size_t rank = in[0].shape.rank();
   const int axis = o->axis() < 0 ? o->axis() + static_cast<int>(rank) : o->axis();
@@ -374,15 +392,18 @@ Result<std::vector<Shape>> concatenation(const schema::Node& node,
 
 Result<std::vector<Shape>> transpose(const schema::Node& node, const std::vector<InputShape>& in) {
   PH_RETURN_IF_ERROR(check_arity(in, 1, 1, 1));
-  PH_ASSIGN_OR_RETURN(auto* o, options_of(node, node.options_as_TransposeOptions(), "TransposeOptions"));
+  PH_ASSIGN_OR_RETURN(auto* o,
+                      options_of(node, node.options_as_TransposeOptions(), "TransposeOptions"));
   const Shape& x = in[0].shape;
   if (o->perm()->size() != x.rank())
-    return fail("perm has " + str(o->perm()->size()) + " entries for an input of rank " + str(x.rank()));
+    return fail("perm has " + str(o->perm()->size()) + " entries for an input of rank " +
+                str(x.rank()));
   bool seen[Shape::kMaxDims] = {};
   Shape out;
   for (int p : *o->perm()) {
     if (p < 0 || p >= static_cast<int>(x.rank()) || seen[p])
-      return fail("perm is not a permutation of 0.." + str(x.rank() - 1) + " (found " + str(p) + ")");
+      return fail("perm is not a permutation of 0.." + str(x.rank() - 1) + " (found " + str(p) +
+                  ")");
     seen[p] = true;
     out.push_back(x[p]);
   }
@@ -406,7 +427,8 @@ Result<std::vector<Shape>> infer_output_shapes(const schema::Node& node,
   // Inputs may come from an unvalidated builder: bound them first so the rules below can do
   // their arithmetic in int64 without overflow.
   for (size_t i = 0; i < in.size(); ++i)
-    if (in[i].present) PH_RETURN_IF_ERROR(check_shape(in[i].shape, "input " + str(static_cast<int64_t>(i))));
+    if (in[i].present)
+      PH_RETURN_IF_ERROR(check_shape(in[i].shape, "input " + str(static_cast<int64_t>(i))));
   PH_ASSIGN_OR_RETURN(std::vector<Shape> out, infer(node, in));
   for (const Shape& s : out) PH_RETURN_IF_ERROR(check_shape(s, "output"));
   return out;
@@ -416,18 +438,26 @@ namespace {
 Result<std::vector<Shape>> infer(const schema::Node& node, const std::vector<InputShape>& in) {
   switch (node.op()) {
     case OpKind::CONV_2D:
-    case OpKind::DEPTHWISE_CONV_2D: return conv2d(node, in);
-    case OpKind::TRANSPOSE_CONV_2D: return transpose_conv2d(node, in);
-    case OpKind::FULLY_CONNECTED: return fully_connected(node, in);
+    case OpKind::DEPTHWISE_CONV_2D:
+      return conv2d(node, in);
+    case OpKind::TRANSPOSE_CONV_2D:
+      return transpose_conv2d(node, in);
+    case OpKind::FULLY_CONNECTED:
+      return fully_connected(node, in);
     case OpKind::ADD:
     case OpKind::SUB:
     case OpKind::MUL:
-    case OpKind::DIV: return binary(node, in);
+    case OpKind::DIV:
+      return binary(node, in);
     case OpKind::MAX_POOL_2D:
-    case OpKind::AVERAGE_POOL_2D: return pool2d(node, in);
-    case OpKind::MEAN: return mean(node, in);
-    case OpKind::PAD: return pad(node, in);
-    case OpKind::RESIZE: return resize(node, in);
+    case OpKind::AVERAGE_POOL_2D:
+      return pool2d(node, in);
+    case OpKind::MEAN:
+      return mean(node, in);
+    case OpKind::PAD:
+      return pad(node, in);
+    case OpKind::RESIZE:
+      return resize(node, in);
     case OpKind::SOFTMAX: {
       if (auto* o = node.options_as_SoftmaxOptions())
         if (!(o->beta() > 0) || !std::isfinite(o->beta()))
@@ -444,17 +474,24 @@ Result<std::vector<Shape>> infer(const schema::Node& node, const std::vector<Inp
     case OpKind::LEAKY_RELU: {
       if (auto* o = node.options_as_LeakyReluOptions())
         if (!std::isfinite(o->negative_slope()))
-          return fail("negative_slope must be finite, found " + std::to_string(o->negative_slope()));
+          return fail("negative_slope must be finite, found " +
+                      std::to_string(o->negative_slope()));
       return elementwise(in);
     }
     case OpKind::HARD_SWISH:
     case OpKind::SIGMOID:
-    case OpKind::TANH: return elementwise(in);
-    case OpKind::PRELU: return prelu(in);
-    case OpKind::DEPTH_TO_SPACE: return depth_to_space(node, in);
-    case OpKind::RESHAPE: return reshape(node, in);
-    case OpKind::CONCATENATION: return concatenation(node, in);
-    case OpKind::TRANSPOSE: return transpose(node, in);
+    case OpKind::TANH:
+      return elementwise(in);
+    case OpKind::PRELU:
+      return prelu(in);
+    case OpKind::DEPTH_TO_SPACE:
+      return depth_to_space(node, in);
+    case OpKind::RESHAPE:
+      return reshape(node, in);
+    case OpKind::CONCATENATION:
+      return concatenation(node, in);
+    case OpKind::TRANSPOSE:
+      return transpose(node, in);
   }
   return Status(ErrorCode::kUnsupported, "unknown operator kind " + op_kind_name(node.op()));
 }
@@ -472,31 +509,51 @@ uint64_t count_macs(const schema::Node& node, const std::vector<InputShape>& in,
     }
     case OpKind::TRANSPOSE_CONV_2D: {
       const Shape& w = in[1].shape;
-      return static_cast<uint64_t>(in[0].shape.elements()) * static_cast<uint64_t>(w[0] * w[1] * w[2]);
+      return static_cast<uint64_t>(in[0].shape.elements()) *
+             static_cast<uint64_t>(w[0] * w[1] * w[2]);
     }
-    case OpKind::FULLY_CONNECTED: return out_elems * static_cast<uint64_t>(in[1].shape[1]);
+    case OpKind::FULLY_CONNECTED:
+      return out_elems * static_cast<uint64_t>(in[1].shape[1]);
     case OpKind::MAX_POOL_2D:
     case OpKind::AVERAGE_POOL_2D: {
       const auto* o = node.options_as_Pool2DOptions();
-      return o ? out_elems * static_cast<uint64_t>(o->filter_h()) * static_cast<uint64_t>(o->filter_w()) : out_elems;
+      return o ? out_elems * static_cast<uint64_t>(o->filter_h()) *
+                     static_cast<uint64_t>(o->filter_w())
+               : out_elems;
     }
-    case OpKind::MEAN: return static_cast<uint64_t>(in[0].shape.elements());
-    default: return out_elems;
+    case OpKind::MEAN:
+      return static_cast<uint64_t>(in[0].shape.elements());
+    default:
+      return out_elems;
   }
 }
 
 ActivationRange fused_activation(const schema::Node& node) {
   const schema::Activation* act = nullptr;
   switch (node.options_type()) {
-    case schema::OpOptions::Conv2DOptions: act = node.options_as_Conv2DOptions()->activation(); break;
-    case schema::OpOptions::TransposeConv2DOptions: act = node.options_as_TransposeConv2DOptions()->activation(); break;
-    case schema::OpOptions::FullyConnectedOptions: act = node.options_as_FullyConnectedOptions()->activation(); break;
-    case schema::OpOptions::BinaryOptions: act = node.options_as_BinaryOptions()->activation(); break;
-    case schema::OpOptions::Pool2DOptions: act = node.options_as_Pool2DOptions()->activation(); break;
-    case schema::OpOptions::ConcatenationOptions: act = node.options_as_ConcatenationOptions()->activation(); break;
-    default: break;
+    case schema::OpOptions::Conv2DOptions:
+      act = node.options_as_Conv2DOptions()->activation();
+      break;
+    case schema::OpOptions::TransposeConv2DOptions:
+      act = node.options_as_TransposeConv2DOptions()->activation();
+      break;
+    case schema::OpOptions::FullyConnectedOptions:
+      act = node.options_as_FullyConnectedOptions()->activation();
+      break;
+    case schema::OpOptions::BinaryOptions:
+      act = node.options_as_BinaryOptions()->activation();
+      break;
+    case schema::OpOptions::Pool2DOptions:
+      act = node.options_as_Pool2DOptions()->activation();
+      break;
+    case schema::OpOptions::ConcatenationOptions:
+      act = node.options_as_ConcatenationOptions()->activation();
+      break;
+    default:
+      break;
   }
-  if (!act) return {-std::numeric_limits<float>::infinity(), std::numeric_limits<float>::infinity()};
+  if (!act)
+    return {-std::numeric_limits<float>::infinity(), std::numeric_limits<float>::infinity()};
   return {act->min(), act->max()};
 }
 

@@ -16,23 +16,31 @@ using schema::OpKind;
 
 const char* xnn_status_name(xnn_status s) {
   switch (s) {
-    case xnn_status_success: return "success";
-    case xnn_status_uninitialized: return "uninitialized";
-    case xnn_status_invalid_parameter: return "invalid parameter";
-    case xnn_status_invalid_state: return "invalid state";
-    case xnn_status_unsupported_parameter: return "unsupported parameter";
-    case xnn_status_unsupported_hardware: return "unsupported hardware";
-    case xnn_status_out_of_memory: return "out of memory";
+    case xnn_status_success:
+      return "success";
+    case xnn_status_uninitialized:
+      return "uninitialized";
+    case xnn_status_invalid_parameter:
+      return "invalid parameter";
+    case xnn_status_invalid_state:
+      return "invalid state";
+    case xnn_status_unsupported_parameter:
+      return "unsupported parameter";
+    case xnn_status_unsupported_hardware:
+      return "unsupported hardware";
+    case xnn_status_out_of_memory:
+      return "out of memory";
   }
   return "unknown status";
 }
 
 Status check(xnn_status s, const schema::Node& node, const char* stage) {
   if (s == xnn_status_success) return Status::ok();
-  const ErrorCode code = s == xnn_status_out_of_memory ? ErrorCode::kOutOfMemory
-                         : s == xnn_status_invalid_parameter || s == xnn_status_unsupported_parameter
-                             ? ErrorCode::kUnsupported
-                             : ErrorCode::kInternal;
+  const ErrorCode code =
+      s == xnn_status_out_of_memory ? ErrorCode::kOutOfMemory
+      : s == xnn_status_invalid_parameter || s == xnn_status_unsupported_parameter
+          ? ErrorCode::kUnsupported
+          : ErrorCode::kInternal;
   return Status(code, std::string("XNNPACK ") + stage + " of " + op_kind_name(node.op()) +
                           " node '" + node.name()->str() + "' failed: " + xnn_status_name(s));
 }
@@ -40,7 +48,8 @@ Status check(xnn_status s, const schema::Node& node, const char* stage) {
 // XNNPACK rejects an output range with min == max, which the format allows (a constant output):
 // widen it by one ulp, the nearest range XNNPACK accepts.
 ActivationRange xnn_range(float lo, float hi) {
-  if (lo == hi && std::isfinite(hi)) hi = std::nextafter(hi, std::numeric_limits<float>::infinity());
+  if (lo == hi && std::isfinite(hi))
+    hi = std::nextafter(hi, std::numeric_limits<float>::infinity());
   return {lo, hi};
 }
 
@@ -49,18 +58,27 @@ ActivationRange xnn_activation(const schema::Node& node) {
   return xnn_range(a.min, a.max);
 }
 
-size_t dim(const Shape& s, size_t i) { return static_cast<size_t>(s[i]); }
-size_t last_dim(const Shape& s) { return s.rank() ? dim(s, s.rank() - 1) : 1; }
-size_t elements(const Shape& s) { return static_cast<size_t>(s.elements()); }
+size_t dim(const Shape& s, size_t i) {
+  return static_cast<size_t>(s[i]);
+}
+size_t last_dim(const Shape& s) {
+  return s.rank() ? dim(s, s.rank() - 1) : 1;
+}
+size_t elements(const Shape& s) {
+  return static_cast<size_t>(s.elements());
+}
 
 // Owns one XNNPACK operator; subclasses create it and describe how to set it up.
 class XnnKernel : public Kernel {
  public:
-  explicit XnnKernel(const NodeDesc& d) : node_(*d.node), in_(d.inputs[0].shape), out_(d.outputs[0].shape) {}
+  explicit XnnKernel(const NodeDesc& d)
+      : node_(*d.node), in_(d.inputs[0].shape), out_(d.outputs[0].shape) {}
   ~XnnKernel() override {
     if (op_) xnn_delete_operator(op_);
   }
-  Status run(pthreadpool_t pool) override { return check(xnn_run_operator(op_, pool), node_, "run"); }
+  Status run(pthreadpool_t pool) override {
+    return check(xnn_run_operator(op_, pool), node_, "run");
+  }
   const char* backend() const override { return "xnnpack"; }
   size_t packed_weight_bytes() const override { return packed_bytes_; }
 
@@ -77,7 +95,8 @@ class XnnKernel : public Kernel {
 size_t constant_bytes(const NodeDesc& d, size_t first) {
   size_t bytes = 0;
   for (size_t i = first; i < d.inputs.size(); ++i)
-    if (d.inputs[i].present && d.inputs[i].constant) bytes += elements(d.inputs[i].shape) * sizeof(float);
+    if (d.inputs[i].present && d.inputs[i].constant)
+      bytes += elements(d.inputs[i].shape) * sizeof(float);
   return bytes;
 }
 
@@ -90,13 +109,14 @@ class Conv2D final : public XnnKernel {
     const Shape& w = d.inputs[1].shape;
     const auto groups = static_cast<uint32_t>(o->groups());
     const float* bias = d.inputs.size() > 2 && d.inputs[2].present
-                            ? static_cast<const float*>(d.inputs[2].constant) : nullptr;
+                            ? static_cast<const float*>(d.inputs[2].constant)
+                            : nullptr;
     packed_bytes_ = constant_bytes(d, 1);
     return created(xnn_create_convolution2d_nhwc_f32(
         o->pad_top(), o->pad_right(), o->pad_bottom(), o->pad_left(), dim(w, 1), dim(w, 2),
         o->stride_h(), o->stride_w(), o->dilation_h(), o->dilation_w(), groups, dim(w, 3),
-        dim(w, 0) / groups, dim(in_, 3), dim(out_, 3), static_cast<const float*>(d.inputs[1].constant),
-        bias, act.min, act.max, 0, &op_));
+        dim(w, 0) / groups, dim(in_, 3), dim(out_, 3),
+        static_cast<const float*>(d.inputs[1].constant), bias, act.min, act.max, 0, &op_));
   }
   Status setup(const void* const* in, void* const* out, pthreadpool_t pool) override {
     return set_up(xnn_setup_convolution2d_nhwc_f32(op_, dim(in_, 0), dim(in_, 1), dim(in_, 2),
@@ -113,7 +133,8 @@ class TransposeConv2D final : public XnnKernel {
     const ActivationRange act = xnn_activation(*d.node);
     const Shape& w = d.inputs[1].shape;
     const float* bias = d.inputs.size() > 2 && d.inputs[2].present
-                            ? static_cast<const float*>(d.inputs[2].constant) : nullptr;
+                            ? static_cast<const float*>(d.inputs[2].constant)
+                            : nullptr;
     packed_bytes_ = constant_bytes(d, 1);
     return created(xnn_create_deconvolution2d_nhwc_f32(
         o_->pad_top(), o_->pad_right(), o_->pad_bottom(), o_->pad_left(), dim(w, 1), dim(w, 2),
@@ -137,11 +158,12 @@ class FullyConnected final : public XnnKernel {
     const ActivationRange act = xnn_activation(*d.node);
     const Shape& w = d.inputs[1].shape;
     const float* bias = d.inputs.size() > 2 && d.inputs[2].present
-                            ? static_cast<const float*>(d.inputs[2].constant) : nullptr;
+                            ? static_cast<const float*>(d.inputs[2].constant)
+                            : nullptr;
     packed_bytes_ = constant_bytes(d, 1);
-    return created(xnn_create_fully_connected_nc_f32(dim(w, 1), dim(w, 0), dim(w, 1), dim(w, 0),
-                                                     static_cast<const float*>(d.inputs[1].constant),
-                                                     bias, act.min, act.max, 0, &op_));
+    return created(xnn_create_fully_connected_nc_f32(
+        dim(w, 1), dim(w, 0), dim(w, 1), dim(w, 0), static_cast<const float*>(d.inputs[1].constant),
+        bias, act.min, act.max, 0, &op_));
   }
   Status setup(const void* const* in, void* const* out, pthreadpool_t pool) override {
     return set_up(xnn_setup_fully_connected_nc_f32(op_, elements(in_) / last_dim(in_),
@@ -198,8 +220,8 @@ class Pool2D final : public XnnKernel {
     max_ = d.node->op() == OpKind::MAX_POOL_2D;
     if (max_)
       return created(xnn_create_max_pooling2d_nhwc_f32(
-          o->pad_top(), o->pad_right(), o->pad_bottom(), o->pad_left(), o->filter_h(), o->filter_w(),
-          o->stride_h(), o->stride_w(), 1, 1, c, c, c, act.min, act.max, 0, &op_));
+          o->pad_top(), o->pad_right(), o->pad_bottom(), o->pad_left(), o->filter_h(),
+          o->filter_w(), o->stride_h(), o->stride_w(), 1, 1, c, c, c, act.min, act.max, 0, &op_));
     return created(xnn_create_average_pooling2d_nhwc_f32(
         o->pad_top(), o->pad_right(), o->pad_bottom(), o->pad_left(), o->filter_h(), o->filter_w(),
         o->stride_h(), o->stride_w(), c, c, c, act.min, act.max, 0, &op_));
@@ -208,8 +230,10 @@ class Pool2D final : public XnnKernel {
     const auto* x = static_cast<const float*>(in[0]);
     auto* y = static_cast<float*>(out[0]);
     if (max_)
-      return set_up(xnn_setup_max_pooling2d_nhwc_f32(op_, dim(in_, 0), dim(in_, 1), dim(in_, 2), x, y, pool));
-    return set_up(xnn_setup_average_pooling2d_nhwc_f32(op_, dim(in_, 0), dim(in_, 1), dim(in_, 2), x, y, pool));
+      return set_up(
+          xnn_setup_max_pooling2d_nhwc_f32(op_, dim(in_, 0), dim(in_, 1), dim(in_, 2), x, y, pool));
+    return set_up(xnn_setup_average_pooling2d_nhwc_f32(op_, dim(in_, 0), dim(in_, 1), dim(in_, 2),
+                                                       x, y, pool));
   }
 
  private:
@@ -221,13 +245,14 @@ class Mean final : public XnnKernel {
   using XnnKernel::XnnKernel;
   Status create(const NodeDesc&) {
     const size_t c = dim(in_, 3);
-    return created(xnn_create_global_average_pooling_nwc_f32(
-        c, c, c, -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::infinity(), 0, &op_));
+    return created(
+        xnn_create_global_average_pooling_nwc_f32(c, c, c, -std::numeric_limits<float>::infinity(),
+                                                  std::numeric_limits<float>::infinity(), 0, &op_));
   }
   Status setup(const void* const* in, void* const* out, pthreadpool_t pool) override {
-    return set_up(xnn_setup_global_average_pooling_nwc_f32(op_, dim(in_, 0), dim(in_, 1) * dim(in_, 2),
-                                                           static_cast<const float*>(in[0]),
-                                                           static_cast<float*>(out[0]), pool));
+    return set_up(xnn_setup_global_average_pooling_nwc_f32(
+        op_, dim(in_, 0), dim(in_, 1) * dim(in_, 2), static_cast<const float*>(in[0]),
+        static_cast<float*>(out[0]), pool));
   }
 };
 
@@ -259,10 +284,10 @@ class ResizeBilinear final : public XnnKernel {
   using XnnKernel::XnnKernel;
   Status create(const NodeDesc& d) {
     const auto* o = d.node->options_as_ResizeOptions();
-    const uint32_t flags = o->coordinates() == schema::CoordinateMode::ALIGN_CORNERS ? XNN_FLAG_ALIGN_CORNERS
-                           : o->coordinates() == schema::CoordinateMode::ASYMMETRIC
-                               ? XNN_FLAG_TENSORFLOW_LEGACY_MODE
-                               : 0;
+    const uint32_t flags =
+        o->coordinates() == schema::CoordinateMode::ALIGN_CORNERS ? XNN_FLAG_ALIGN_CORNERS
+        : o->coordinates() == schema::CoordinateMode::ASYMMETRIC  ? XNN_FLAG_TENSORFLOW_LEGACY_MODE
+                                                                  : 0;
     const size_t c = dim(in_, 3);
     return created(xnn_create_resize_bilinear2d_nhwc_f32(c, c, c, flags, &op_));
   }
@@ -297,12 +322,14 @@ class Unary final : public XnnKernel {
       case OpKind::LEAKY_RELU: {
         const auto* o = d.node->options_as_LeakyReluOptions();
         setup_fn_ = xnn_setup_leaky_relu_nc_f32;
-        return created(xnn_create_leaky_relu_nc_f32(c, c, c, o ? o->negative_slope() : 0.01f, 0, &op_));
+        return created(
+            xnn_create_leaky_relu_nc_f32(c, c, c, o ? o->negative_slope() : 0.01f, 0, &op_));
       }
       case OpKind::PRELU:
         setup_fn_ = xnn_setup_prelu_nc_f32;
         packed_bytes_ = c * sizeof(float);
-        return created(xnn_create_prelu_nc_f32(c, c, c, static_cast<const float*>(d.inputs[1].constant), 0, &op_));
+        return created(xnn_create_prelu_nc_f32(
+            c, c, c, static_cast<const float*>(d.inputs[1].constant), 0, &op_));
       default:  // SOFTMAX with beta 1
         setup_fn_ = xnn_setup_softmax_nc_f32;
         return created(xnn_create_softmax_nc_f32(c, c, c, 0, &op_));
@@ -321,11 +348,14 @@ class DepthToSpace final : public XnnKernel {
  public:
   using XnnKernel::XnnKernel;
   Status create(const NodeDesc& d) {
-    const auto block = static_cast<uint32_t>(d.node->options_as_DepthToSpaceOptions()->block_size());
-    return created(xnn_create_depth_to_space_nhwc_x32(dim(out_, 3), dim(in_, 3), dim(out_, 3), block, 0, &op_));
+    const auto block =
+        static_cast<uint32_t>(d.node->options_as_DepthToSpaceOptions()->block_size());
+    return created(xnn_create_depth_to_space_nhwc_x32(dim(out_, 3), dim(in_, 3), dim(out_, 3),
+                                                      block, 0, &op_));
   }
   Status setup(const void* const* in, void* const* out, pthreadpool_t pool) override {
-    return set_up(xnn_setup_depth_to_space_nhwc_x32(op_, dim(in_, 0), dim(in_, 1), dim(in_, 2), in[0], out[0], pool));
+    return set_up(xnn_setup_depth_to_space_nhwc_x32(op_, dim(in_, 0), dim(in_, 1), dim(in_, 2),
+                                                    in[0], out[0], pool));
   }
 };
 
@@ -341,25 +371,35 @@ Result<std::unique_ptr<Kernel>> make(const NodeDesc& d) {
 Result<std::unique_ptr<Kernel>> create_xnnpack_kernel(const NodeDesc& d) {
   switch (d.node->op()) {
     case OpKind::CONV_2D:
-    case OpKind::DEPTHWISE_CONV_2D: return make<Conv2D>(d);
-    case OpKind::TRANSPOSE_CONV_2D: return make<TransposeConv2D>(d);
-    case OpKind::FULLY_CONNECTED: return make<FullyConnected>(d);
+    case OpKind::DEPTHWISE_CONV_2D:
+      return make<Conv2D>(d);
+    case OpKind::TRANSPOSE_CONV_2D:
+      return make<TransposeConv2D>(d);
+    case OpKind::FULLY_CONNECTED:
+      return make<FullyConnected>(d);
     case OpKind::ADD:
     case OpKind::SUB:
     case OpKind::MUL:
-    case OpKind::DIV: return make<Binary>(d);
+    case OpKind::DIV:
+      return make<Binary>(d);
     case OpKind::MAX_POOL_2D:
-    case OpKind::AVERAGE_POOL_2D: return make<Pool2D>(d);
-    case OpKind::MEAN: return make<Mean>(d);
-    case OpKind::PAD: return make<Pad>(d);
-    case OpKind::RESIZE: return make<ResizeBilinear>(d);
+    case OpKind::AVERAGE_POOL_2D:
+      return make<Pool2D>(d);
+    case OpKind::MEAN:
+      return make<Mean>(d);
+    case OpKind::PAD:
+      return make<Pad>(d);
+    case OpKind::RESIZE:
+      return make<ResizeBilinear>(d);
     case OpKind::CLAMP:
     case OpKind::HARD_SWISH:
     case OpKind::SIGMOID:
     case OpKind::LEAKY_RELU:
     case OpKind::PRELU:
-    case OpKind::SOFTMAX: return make<Unary>(d);
-    case OpKind::DEPTH_TO_SPACE: return make<DepthToSpace>(d);
+    case OpKind::SOFTMAX:
+      return make<Unary>(d);
+    case OpKind::DEPTH_TO_SPACE:
+      return make<DepthToSpace>(d);
     default:
       return Status(ErrorCode::kInternal, "no XNNPACK kernel for " + op_kind_name(d.node->op()));
   }

@@ -6,14 +6,17 @@
 namespace polyhead::runtime {
 namespace {
 
-size_t align_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
+size_t align_up(size_t v, size_t a) {
+  return (v + a - 1) / a * a;
+}
 
 bool overlaps(const TensorLifetime& a, const TensorLifetime& b) {
   return a.first_step <= b.last_step && b.first_step <= a.last_step;
 }
 
 // Places tensors in `order`, each at the lowest-waste gap among placed tensors live with it.
-ArenaPlan place(const std::vector<TensorLifetime>& t, const std::vector<size_t>& order, size_t alignment) {
+ArenaPlan place(const std::vector<TensorLifetime>& t, const std::vector<size_t>& order,
+                size_t alignment) {
   ArenaPlan plan;
   plan.offsets.assign(t.size(), 0);
   std::vector<size_t> placed;  // kept sorted by offset
@@ -36,9 +39,10 @@ ArenaPlan place(const std::vector<TensorLifetime>& t, const std::vector<size_t>&
     if (best == SIZE_MAX) best = cursor;
     plan.offsets[id] = best;
     plan.arena_bytes = std::max(plan.arena_bytes, best + need);
-    placed.insert(std::upper_bound(placed.begin(), placed.end(), id,
-                                   [&](size_t a, size_t b) { return plan.offsets[a] < plan.offsets[b]; }),
-                  id);
+    placed.insert(
+        std::upper_bound(placed.begin(), placed.end(), id,
+                         [&](size_t a, size_t b) { return plan.offsets[a] < plan.offsets[b]; }),
+        id);
   }
   return plan;
 }
@@ -90,9 +94,11 @@ ArenaPlan plan_arena(const std::vector<TensorLifetime>& t, size_t alignment) {
       {"greedy-by-breadth", by_breadth},
       // Long-lived tensors (inputs, outputs) first, so they sit below the churn.
       {"greedy-by-lifetime", sorted([&](size_t a, size_t b) { return length(a) > length(b); })},
-      {"greedy-by-area", sorted([&](size_t a, size_t b) { return t[a].bytes * length(a) > t[b].bytes * length(b); })},
+      {"greedy-by-area",
+       sorted([&](size_t a, size_t b) { return t[a].bytes * length(a) > t[b].bytes * length(b); })},
       // Allocation order, like a stack allocator that reuses freed space.
-      {"greedy-by-time", sorted([&](size_t a, size_t b) { return t[a].first_step < t[b].first_step; })},
+      {"greedy-by-time",
+       sorted([&](size_t a, size_t b) { return t[a].first_step < t[b].first_step; })},
   };
   ArenaPlan best;
   for (const auto& [name, order] : orders) {

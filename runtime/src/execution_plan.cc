@@ -11,17 +11,19 @@ Result<std::unique_ptr<ExecutionPlan>> ExecutionPlan::create(const Graph& graph,
                                                              pthreadpool_t threads) {
   if (tasks.empty()) return Status(ErrorCode::kInvalidArgument, "a plan needs at least one task");
   if (tasks.size() > kMaxTasksPerPlan)
-    return Status(ErrorCode::kInvalidArgument, "a plan holds at most 64 tasks, asked for " +
-                                                   std::to_string(tasks.size()));
+    return Status(ErrorCode::kInvalidArgument,
+                  "a plan holds at most 64 tasks, asked for " + std::to_string(tasks.size()));
   std::unique_ptr<ExecutionPlan> plan(new ExecutionPlan(graph, kernels));
   plan->tasks_ = std::move(tasks);
-  plan->all_mask_ = plan->tasks_.size() == 64 ? ~TaskMask{0} : (TaskMask{1} << plan->tasks_.size()) - 1;
+  plan->all_mask_ =
+      plan->tasks_.size() == 64 ? ~TaskMask{0} : (TaskMask{1} << plan->tasks_.size()) - 1;
   plan->nodes_ = nodes_for_tasks(graph, plan->tasks_);
 
   // Which plan tasks need each node: walk back from each task separately.
   std::vector<TaskMask> node_mask(graph.nodes.size(), 0);
   for (size_t i = 0; i < plan->tasks_.size(); ++i)
-    for (int n : nodes_for_tasks(graph, {plan->tasks_[i]})) node_mask[static_cast<size_t>(n)] |= TaskMask{1} << i;
+    for (int n : nodes_for_tasks(graph, {plan->tasks_[i]}))
+      node_mask[static_cast<size_t>(n)] |= TaskMask{1} << i;
 
   // Lifetimes: model inputs and task outputs live for the whole plan (callers write inputs before
   // run and read outputs after it); other activations from their producer to their last reader.
@@ -54,14 +56,16 @@ Result<std::unique_ptr<ExecutionPlan>> ExecutionPlan::create(const Graph& graph,
     if (first[t] < 0) continue;
     // Outputs nobody reads still need memory for the step that writes them.
     const long last_step = std::max(last[t], first[t]);
-    lifetimes.push_back({graph.tensors[t].bytes, static_cast<size_t>(first[t]), static_cast<size_t>(last_step)});
+    lifetimes.push_back(
+        {graph.tensors[t].bytes, static_cast<size_t>(first[t]), static_cast<size_t>(last_step)});
     planned.push_back(static_cast<int>(t));
   }
   plan->arena_plan_ = plan_arena(lifetimes);
   plan->arena_ = pool.acquire(plan->arena_plan_.arena_bytes);
   if (!plan->arena_.data())
     return Status(ErrorCode::kOutOfMemory, "could not allocate an arena of " +
-                                               std::to_string(plan->arena_plan_.arena_bytes) + " bytes");
+                                               std::to_string(plan->arena_plan_.arena_bytes) +
+                                               " bytes");
   plan->tensor_offset_.assign(graph.tensors.size(), SIZE_MAX);
   for (size_t i = 0; i < planned.size(); ++i)
     plan->tensor_offset_[static_cast<size_t>(planned[i])] = plan->arena_plan_.offsets[i];
@@ -70,8 +74,12 @@ Result<std::unique_ptr<ExecutionPlan>> ExecutionPlan::create(const Graph& graph,
   for (int n : plan->nodes_) {
     const NodeInfo& node = graph.nodes[static_cast<size_t>(n)];
     PH_ASSIGN_OR_RETURN(kernels::Kernel * kernel, kernels.get_or_create(n));
-    Step step{n, kernel, node_mask[static_cast<size_t>(n)], static_cast<uint32_t>(plan->io_.size()),
-              static_cast<uint32_t>(node.inputs.size()), static_cast<uint32_t>(node.outputs.size())};
+    Step step{n,
+              kernel,
+              node_mask[static_cast<size_t>(n)],
+              static_cast<uint32_t>(plan->io_.size()),
+              static_cast<uint32_t>(node.inputs.size()),
+              static_cast<uint32_t>(node.outputs.size())};
     for (int t : node.inputs) {
       if (t < 0) {
         plan->io_.push_back(nullptr);
@@ -92,7 +100,9 @@ Result<std::unique_ptr<ExecutionPlan>> ExecutionPlan::create(const Graph& graph,
   return plan;
 }
 
-ExecutionPlan::~ExecutionPlan() { kernels_.forget_plan(this); }
+ExecutionPlan::~ExecutionPlan() {
+  kernels_.forget_plan(this);
+}
 
 TaskMask ExecutionPlan::mask_of(int task) const {
   for (size_t i = 0; i < tasks_.size(); ++i)

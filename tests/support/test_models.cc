@@ -15,12 +15,15 @@ std::vector<float> random_values(size_t count, uint32_t seed, float scale) {
   return v;
 }
 
-int random_constant(ModelBuilder& b, const std::string& name, const Shape& shape, uint32_t seed, float scale) {
-  return b.add_constant(name, shape, random_values(static_cast<size_t>(shape.elements()), seed, scale));
+int random_constant(ModelBuilder& b, const std::string& name, const Shape& shape, uint32_t seed,
+                    float scale) {
+  return b.add_constant(name, shape,
+                        random_values(static_cast<size_t>(shape.elements()), seed, scale));
 }
 
 AlignedBytes::AlignedBytes(const std::vector<uint8_t>& bytes)
-    : data(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes.size() + 64) / 64 * 64)), &std::free),
+    : data(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes.size() + 64) / 64 * 64)),
+           &std::free),
       size(bytes.size()) {
   if (!data) throw std::bad_alloc();
   if (!bytes.empty()) std::memcpy(data.get(), bytes.data(), bytes.size());
@@ -29,7 +32,8 @@ AlignedBytes::AlignedBytes(const std::vector<uint8_t>& bytes)
 std::string write_temp_file(const std::vector<uint8_t>& bytes, const std::string& name) {
   const std::string path = (std::filesystem::temp_directory_path() / name).string();
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
   if (!out) throw std::runtime_error("cannot write " + path);
   return path;
 }

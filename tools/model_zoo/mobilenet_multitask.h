@@ -14,11 +14,11 @@
 namespace polyhead::zoo {
 
 struct MobileNetMultitaskOptions {
-  int input_size = 224;     // square input, a multiple of 32
-  float width = 1.0f;       // MobileNetV2 width multiplier (channels rounded to multiples of 8)
-  int classes = 1000;       // classification logits
-  int seg_classes = 21;     // segmentation channels
-  int det_classes = 91;     // detection classes per anchor (background included)
+  int input_size = 224;  // square input, a multiple of 32
+  float width = 1.0f;    // MobileNetV2 width multiplier (channels rounded to multiples of 8)
+  int classes = 1000;    // classification logits
+  int seg_classes = 21;  // segmentation channels
+  int det_classes = 91;  // detection classes per anchor (background included)
   int anchors_per_cell = 3;
   uint32_t seed = 1;
 };
@@ -28,6 +28,7 @@ struct MobileNetMultitaskOptions {
 //   "segment":  "mask"   [1, input_size/4, input_size/4, seg_classes]
 //   "detect":   "boxes"  [1, A, 4] and "scores" [1, A, det_classes], A = anchors over both levels
 // The input is "image" [1, input_size, input_size, 3], NHWC, RGB, ImageNet mean/std.
-Result<std::vector<uint8_t>> build_mobilenet_multitask(const MobileNetMultitaskOptions& options = {});
+Result<std::vector<uint8_t>> build_mobilenet_multitask(
+    const MobileNetMultitaskOptions& options = {});
 
 }  // namespace polyhead::zoo

@@ -27,7 +27,7 @@ namespace polyhead {
 namespace detail {
 struct EngineState;
 struct PlanState;
-}
+}  // namespace detail
 
 struct EngineOptions {
   size_t threads = 1;              // 0 = one per logical processor

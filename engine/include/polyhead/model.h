@@ -53,7 +53,8 @@ struct PostProcessInfo {
 
 struct TaskInfo {
   std::string name;
-  std::string kind;  // classification, detection, segmentation, landmarks, regression, embedding, other
+  std::string
+      kind;  // classification, detection, segmentation, landmarks, regression, embedding, other
   std::vector<TaskOutputInfo> outputs;
   int priority = 0;
   int rate = 1;

@@ -50,7 +50,15 @@ enum class PoolOp { kMax, kAverage };
 enum class UnaryOp { kHardSwish, kSigmoid, kTanh };
 enum class ResizeMode { kBilinear, kNearest };
 enum class ResizeCoordinates { kHalfPixel, kAlignCorners, kAsymmetric };
-enum class TaskKind { kClassification, kDetection, kSegmentation, kLandmarks, kRegression, kEmbedding, kOther };
+enum class TaskKind {
+  kClassification,
+  kDetection,
+  kSegmentation,
+  kLandmarks,
+  kRegression,
+  kEmbedding,
+  kOther
+};
 enum class OutputActivation { kNone, kSigmoid, kSoftmax };
 
 struct PostProcessParams {
@@ -80,12 +88,14 @@ class ModelBuilder {
 
   // Operators: each returns its output tensor (named after the node) or why it is invalid.
   // `bias` may be -1 for none.
-  Result<int> conv2d(const std::string& name, int input, int weights, int bias, const Conv2DParams& p);
+  Result<int> conv2d(const std::string& name, int input, int weights, int bias,
+                     const Conv2DParams& p);
   Result<int> transpose_conv2d(const std::string& name, int input, int weights, int bias,
                                const TransposeConv2DParams& p);
   Result<int> fully_connected(const std::string& name, int input, int weights, int bias,
                               Activation activation = {});
-  Result<int> binary(const std::string& name, BinaryOp op, int a, int b, Activation activation = {});
+  Result<int> binary(const std::string& name, BinaryOp op, int a, int b,
+                     Activation activation = {});
   Result<int> pool2d(const std::string& name, PoolOp op, int input, const Pool2DParams& p);
   Result<int> mean(const std::string& name, int input, bool keep_dims = true);
   Result<int> pad(const std::string& name, int input, const std::vector<int>& before,

@@ -18,10 +18,10 @@ namespace polyhead::kernels {
 
 // One input or output of a node as the kernel factory sees it.
 struct OperandDesc {
-  bool present = false;             // false for an absent optional input (index -1)
+  bool present = false;  // false for an absent optional input (index -1)
   Shape shape;
   ElementType type = ElementType::kF32;
-  const void* constant = nullptr;   // constant data (read in place from the model), or null
+  const void* constant = nullptr;  // constant data (read in place from the model), or null
 };
 
 struct NodeDesc {

@@ -28,6 +28,7 @@ constexpr size_t kArenaAlignment = 64;
 // Places each tensor, in decreasing size (and, as a second try, by the order of the busiest step),
 // into the best-fitting gap among already placed tensors that are live at the same time; keeps the
 // better of the two placements.
-ArenaPlan plan_arena(const std::vector<TensorLifetime>& tensors, size_t alignment = kArenaAlignment);
+ArenaPlan plan_arena(const std::vector<TensorLifetime>& tensors,
+                     size_t alignment = kArenaAlignment);
 
 }  // namespace polyhead::runtime

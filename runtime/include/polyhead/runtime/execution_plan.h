@@ -54,9 +54,9 @@ class ExecutionPlan {
   struct Step {
     int node;
     kernels::Kernel* kernel;
-    TaskMask tasks;        // which of the plan's tasks need this step
-    uint32_t io_begin;     // first pointer of this step in io_
-    uint32_t inputs;       // input pointers, then outputs
+    TaskMask tasks;     // which of the plan's tasks need this step
+    uint32_t io_begin;  // first pointer of this step in io_
+    uint32_t inputs;    // input pointers, then outputs
     uint32_t outputs;
   };
 

@@ -27,7 +27,8 @@ class PlanCache {
 
  private:
   size_t capacity_;
-  std::list<std::pair<std::vector<int>, std::shared_ptr<ExecutionPlan>>> entries_;  // most recent first
+  std::list<std::pair<std::vector<int>, std::shared_ptr<ExecutionPlan>>>
+      entries_;  // most recent first
   size_t hits_ = 0, misses_ = 0;
 };
 
