@@ -171,3 +171,35 @@ TEST_CASE("run() allocates nothing, also when plans sharing kernels alternate") 
 #endif
   std::remove(path.c_str());
 }
+
+TEST_CASE("run() allocates nothing for any operator kind, across three alternating plans") {
+  const auto threads = GENERATE(size_t{1}, size_t{2});
+  auto model = Model::from_bytes(testing::every_operator_model());
+  REQUIRE(model.is_ok());
+  auto engine = Engine::create(*model, {threads, 8});
+  REQUIRE(engine.is_ok());
+  std::vector<Plan> plans;
+  for (const std::vector<std::string>& tasks :
+       {std::vector<std::string>{}, {"dense"}, {"pooled", "classes"}}) {
+    auto plan = engine->prepare(tasks);
+    REQUIRE(plan.is_ok());
+    for (const std::string& name : plan->input_names()) {
+      auto buffer = plan->input_buffer(name);
+      REQUIRE(buffer.is_ok());
+      const auto& inputs = model->inputs();
+      for (const InputInfo& in : inputs)
+        if (in.name == name)
+          for (int64_t i = 0; i < in.shape.elements(); ++i)
+            (*buffer)[i] = 0.01f * static_cast<float>(i % 97);
+    }
+    plans.push_back(*plan);
+  }
+  bool ok = true;
+  const long allocations = count_allocations([&] {
+    for (int round = 0; round < 3; ++round)
+      for (Plan& plan : plans) ok = ok && plan.run().is_ok();
+    ok = ok && plans[0].run({"pooled"}).is_ok();
+  });
+  REQUIRE(ok);
+  CHECK(allocations == 0);
+}

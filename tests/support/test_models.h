@@ -32,4 +32,8 @@ std::string write_temp_file(const std::vector<uint8_t>& bytes, const std::string
 // A tiny two-task model: input [1,8,8,3] -> conv (shared) -> {classify: mean+fc, segment: conv}.
 std::vector<uint8_t> tiny_two_task_model();
 
+// Every operator kind the builder writes, over three tasks ("classes", "dense", "pooled") and two
+// inputs ("image" [1,8,8,4], "aux" [1,4]).
+std::vector<uint8_t> every_operator_model();
+
 }  // namespace polyhead::testing
