@@ -445,6 +445,14 @@ TEST_CASE("loader: tensor indices out of range") {
     spec.node("pool").outputs = {-1};
     expect_invalid(spec, {"node 2 'pool'", "output tensor index -1"});
   }
+  SECTION("duplicate node name") {
+    spec.node("pool").name = "relu";
+    expect_invalid(spec, {"node 2 'relu'", "duplicate node name"});
+  }
+  SECTION("empty node name") {
+    spec.node("pool").name = "";
+    expect_invalid(spec, {"node 2 ''", "empty node name"});
+  }
   SECTION("node with two outputs") {
     spec.node("pool").outputs = {5, 4};
     expect_invalid(spec, {"node 2 'pool'", "exactly one output, found 2"});
