@@ -210,6 +210,24 @@ Status Plan::run(const std::vector<std::string>& tasks) {
 Status Plan::run(std::initializer_list<std::string_view> tasks) {
   return run_names(tasks);
 }
+Status Plan::run(const char* const* tasks, size_t count) {
+  if (count == 0) return run();
+  if (!tasks)
+    return Status(ErrorCode::kInvalidArgument,
+                  "task list is null but count is " + std::to_string(count));
+  for (size_t i = 0; i < count; ++i)
+    if (!tasks[i])
+      return Status(ErrorCode::kInvalidArgument,
+                    "task name " + std::to_string(i) + " of " + std::to_string(count) + " is null");
+  // A view of the C array, iterated by run_names like any container of names.
+  struct Names {
+    const char* const* first;
+    const char* const* last;
+    const char* const* begin() const { return first; }
+    const char* const* end() const { return last; }
+  };
+  return run_names(Names{tasks, tasks + count});
+}
 
 Result<TensorView> Plan::output(std::string_view task, std::string_view output) const {
   const runtime::Graph& g = state_->engine->model.data().graph;

@@ -56,6 +56,9 @@ class Plan {
   // Runs only `tasks` (a subset of the plan's tasks): the shared nodes they need and their heads.
   Status run(const std::vector<std::string>& tasks);
   Status run(std::initializer_list<std::string_view> tasks);
+  // Runs only the `count` NUL-terminated names in `tasks` (count 0 = every task); does not
+  // allocate on success (for the C API and other callers holding plain C strings).
+  Status run(const char* const* tasks, size_t count);
 
   // The output `output` of task `task` from the last run that included the task. The view stays
   // valid until the next run of this plan or until the plan is destroyed.

@@ -1,0 +1,216 @@
+/* Polyhead C API: a stable C99 interface over the C++ engine, for C programs and for bindings
+ * (JNI/Kotlin, Swift, Python ctypes, ...). See docs/c_api.md for a complete example.
+ *
+ *   ph_model* model = NULL;
+ *   ph_engine* engine = NULL;
+ *   ph_plan* plan = NULL;
+ *   if (ph_model_load_file("model.phm", &model) != PH_OK) { puts(ph_last_error()); ... }
+ *   ph_engine_create(model, NULL, &engine);            // NULL options = defaults
+ *   ph_plan_prepare(engine, NULL, 0, &plan);           // 0 tasks = every task of the model
+ *   ph_plan_set_input(plan, "image", pixels, count);
+ *   ph_plan_run(plan);                                 // no heap allocation
+ *   ph_tensor logits;
+ *   ph_plan_output(plan, "classify", "logits", &logits);
+ *   ph_plan_free(plan); ph_engine_free(engine); ph_model_free(model);   // any order
+ *
+ * Errors: every function that can fail returns a ph_status; on failure it also records a message
+ * that names the offending argument, task, input or value, readable with ph_last_error() on the
+ * same thread. Accessors that return a value directly (counts, names) return 0 or NULL when given
+ * a bad argument and record the reason the same way. Nothing throws across this boundary.
+ *
+ * Lifetimes: a plan keeps its engine's internals alive and an engine keeps its model alive, so
+ * handles may be freed in any order. Freeing NULL is a no-op. Strings and tensors handed out
+ * point into the handle that produced them (see each function for how long they stay valid).
+ *
+ * Threading: a model may be shared by threads; an engine and its plans are used by one thread at
+ * a time (make one engine per thread to run in parallel, they can share one model).
+ *
+ * ABI: handles are opaque; enums keep their numeric values; structs passed in or out start with
+ * `struct_size` where they may grow, and the library reads or writes only the bytes it is told.
+ */
+#ifndef POLYHEAD_POLYHEAD_C_H_
+#define POLYHEAD_POLYHEAD_C_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Versioning ---------------------------------------------------------------------------- */
+
+#define PH_VERSION_MAJOR 0
+#define PH_VERSION_MINOR 1
+#define PH_VERSION_PATCH 0
+#define PH_VERSION_STRING "0.1.0"
+/* major * 10000 + minor * 100 + patch: compare with ph_api_version() to detect a header/library
+ * mismatch at run time. */
+#define PH_API_VERSION (PH_VERSION_MAJOR * 10000 + PH_VERSION_MINOR * 100 + PH_VERSION_PATCH)
+
+/* The library's version, "major.minor.patch" (a static string). */
+const char* ph_version(void);
+/* PH_API_VERSION of the library that is linked (not of the header the caller compiled with). */
+uint32_t ph_api_version(void);
+
+/* ---- Status and errors --------------------------------------------------------------------- */
+
+/* Mirrors polyhead::ErrorCode; the numeric values are part of the ABI. */
+typedef enum ph_status {
+  PH_OK = 0,
+  PH_INVALID_ARGUMENT = 1, /* a caller passed a bad pointer, option, name, shape or size */
+  PH_INVALID_MODEL = 2,    /* the model file failed verification or validation */
+  PH_UNSUPPORTED = 3,      /* valid, but this build cannot run it (operator, type, option) */
+  PH_NOT_FOUND = 4,        /* a named task, input or output does not exist */
+  PH_IO_ERROR = 5,         /* a file could not be opened or mapped */
+  PH_OUT_OF_MEMORY = 6,
+  PH_INTERNAL = 7 /* a bug in Polyhead or a dependency failed unexpectedly */
+} ph_status;
+
+/* The message of the last failing call on this thread ("" if none failed yet). Valid until the
+ * next failing call on this thread; successful calls leave it unchanged. Messages longer than
+ * the thread's buffer (4 KiB) are truncated. */
+const char* ph_last_error(void);
+/* A static name for a status: "ok", "invalid argument", ... ("unknown status" otherwise). */
+const char* ph_status_name(ph_status status);
+
+/* ---- Element types and tensors ------------------------------------------------------------- */
+
+/* Mirrors polyhead::ElementType; the numeric values are part of the ABI. */
+typedef enum ph_element_type {
+  PH_F32 = 0,
+  PH_F16 = 1,
+  PH_I8 = 2,
+  PH_U8 = 3,
+  PH_I32 = 4
+} ph_element_type;
+
+#define PH_MAX_DIMS 6
+
+/* A read-only view of a tensor owned by a plan. Its layout is frozen (later versions add
+ * functions, not fields). */
+typedef struct ph_tensor {
+  const void* data;
+  int64_t dims[PH_MAX_DIMS]; /* dims[0..rank) are the shape; the rest are 0 */
+  size_t rank;
+  ph_element_type type;
+} ph_tensor;
+
+/* Bytes of one element of `type` (0 for an unknown type). */
+size_t ph_element_size(ph_element_type type);
+
+/* ---- Opaque handles ------------------------------------------------------------------------ */
+
+typedef struct ph_model ph_model;   /* a verified model; immutable, shareable by threads */
+typedef struct ph_engine ph_engine; /* packed kernels, plan cache, thread pool for one model */
+typedef struct ph_plan ph_plan;     /* a prepared task set: arena, inputs, outputs */
+
+/* ---- Models -------------------------------------------------------------------------------- */
+
+/* Maps the .phm file read-only, verifies and validates it. PH_IO_ERROR if it cannot be opened,
+ * PH_INVALID_MODEL if it is not a valid model. */
+ph_status ph_model_load_file(const char* path, ph_model** out);
+/* Reads a caller-owned buffer IN PLACE (zero copy). `data` must start at a 64-byte aligned
+ * address and stay valid and unchanged until the model and every engine and plan made from it
+ * are freed. */
+ph_status ph_model_from_buffer(const void* data, size_t size, ph_model** out);
+/* Copies `size` bytes into aligned memory the model owns; `data` can be freed on return. */
+ph_status ph_model_from_bytes(const void* data, size_t size, ph_model** out);
+/* Releases the caller's handle. Engines and plans made from it stay usable. NULL is a no-op. */
+void ph_model_free(ph_model* model);
+
+/* Introspection. Returned strings live as long as the model's data, i.e. until the model and
+ * every engine and plan made from it are freed. Out-of-range indices return NULL or fail with
+ * PH_INVALID_ARGUMENT. */
+size_t ph_model_input_count(const ph_model* model);
+const char* ph_model_input_name(const ph_model* model, size_t input);
+ph_status ph_model_input_type(const ph_model* model, size_t input, ph_element_type* type);
+/* Writes the shape into dims[0..rank) and its rank into *rank. With dims NULL and capacity 0
+ * only *rank is written (a size query); a capacity below the rank fails with
+ * PH_INVALID_ARGUMENT (and still writes *rank). PH_MAX_DIMS is always enough. */
+ph_status ph_model_input_shape(const ph_model* model, size_t input, int64_t* dims, size_t capacity,
+                               size_t* rank);
+
+size_t ph_model_task_count(const ph_model* model);
+const char* ph_model_task_name(const ph_model* model, size_t task);
+/* "classification", "detection", "segmentation", "landmarks", "regression", "embedding" or
+ * "other". */
+const char* ph_model_task_kind(const ph_model* model, size_t task);
+size_t ph_model_task_output_count(const ph_model* model, size_t task);
+const char* ph_model_task_output_name(const ph_model* model, size_t task, size_t output);
+ph_status ph_model_task_output_type(const ph_model* model, size_t task, size_t output,
+                                    ph_element_type* type);
+/* Same contract as ph_model_input_shape. */
+ph_status ph_model_task_output_shape(const ph_model* model, size_t task, size_t output,
+                                     int64_t* dims, size_t capacity, size_t* rank);
+
+/* ---- Engines ------------------------------------------------------------------------------- */
+
+/* Options for ph_engine_create. Start from ph_engine_options_default(), which sets struct_size,
+ * then change fields. The library reads only the first struct_size bytes (fields past them keep
+ * their defaults), so programs built against an older header keep working; bytes past the fields
+ * this library knows must be zero, or creation fails with PH_UNSUPPORTED. */
+typedef struct ph_engine_options {
+  size_t struct_size;         /* sizeof(ph_engine_options) of the caller's header */
+  size_t threads;             /* intra-operator threads; 0 = one per logical processor (def. 1) */
+  size_t plan_cache_capacity; /* prepared task sets kept for reuse, at least 1 (default 8) */
+} ph_engine_options;
+
+ph_engine_options ph_engine_options_default(void);
+
+/* Creates an engine for `model`; `options` may be NULL for the defaults. The engine keeps the
+ * model's data alive: the model handle may be freed right after. */
+ph_status ph_engine_create(const ph_model* model, const ph_engine_options* options,
+                           ph_engine** out);
+/* Releases the caller's handle; plans prepared from it stay usable. NULL is a no-op. */
+void ph_engine_free(ph_engine* engine);
+
+/* ---- Plans --------------------------------------------------------------------------------- */
+
+/* Prepares (or fetches from the engine's cache) the plan for `count` task names; count 0 means
+ * every task of the model (`tasks` may then be NULL). Unknown task: PH_NOT_FOUND. Preparing the
+ * same task set twice on one engine yields plans that share their arena (inputs and outputs). */
+ph_status ph_plan_prepare(ph_engine* engine, const char* const* tasks, size_t count, ph_plan** out);
+/* Releases the plan (its arena returns to the engine's pool when no plan uses it). NULL is a
+ * no-op. */
+void ph_plan_free(ph_plan* plan);
+
+/* Copies `count` floats into input `name`; `count` must equal the input's element count. */
+ph_status ph_plan_set_input(ph_plan* plan, const char* name, const float* data, size_t count);
+/* Where to write input `name` directly (zero copy); marks the input as set. The pointer stays
+ * valid while the plan lives. */
+ph_status ph_plan_input_buffer(ph_plan* plan, const char* name, float** out);
+
+/* Runs every task of the plan. All inputs must have been set. No heap allocation, no lock. */
+ph_status ph_plan_run(ph_plan* plan);
+/* Runs only `count` of the plan's tasks (the shared nodes they need and their heads); count 0
+ * runs every task. No heap allocation on success. */
+ph_status ph_plan_run_tasks(ph_plan* plan, const char* const* tasks, size_t count);
+
+/* Output `output` of task `task` from the last run that included the task. The view stays valid
+ * until the next run of this plan (or of a plan sharing its arena) or until the plan is freed.
+ * Does not allocate on success. */
+ph_status ph_plan_output(const ph_plan* plan, const char* task, const char* output, ph_tensor* out);
+
+/* Figures of a prepared plan. Set struct_size = sizeof(ph_plan_info) before the call; the
+ * library writes only the fields that fit in struct_size bytes. */
+typedef struct ph_plan_info {
+  size_t struct_size;
+  size_t nodes;                   /* nodes a full run executes (shared ones once) */
+  size_t arena_bytes;             /* activation memory of the plan */
+  size_t arena_lower_bound_bytes; /* largest bytes live at any one step */
+  size_t task_count;              /* tasks of the plan, see ph_plan_task_name */
+} ph_plan_info;
+
+ph_status ph_plan_get_info(const ph_plan* plan, ph_plan_info* info);
+/* Name of the plan's task `task` (in model order), valid while the plan lives; NULL if out of
+ * range. */
+const char* ph_plan_task_name(const ph_plan* plan, size_t task);
+/* Nodes executed by the last run of this plan (0 before the first run or for a NULL plan). */
+size_t ph_plan_last_run_nodes(const ph_plan* plan);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* POLYHEAD_POLYHEAD_C_H_ */

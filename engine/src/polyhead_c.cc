@@ -1,0 +1,494 @@
+// The C API (polyhead/polyhead_c.h) over the C++ engine. Every entry point catches every exception
+// (none may cross into C), maps polyhead::Status to ph_status and records failure messages in a
+// fixed thread-local buffer, so reporting an error never allocates and never throws.
+#include "polyhead/polyhead_c.h"
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "polyhead/engine.h"
+#include "polyhead/model.h"
+
+struct ph_model {
+  polyhead::Model model;
+};
+
+struct ph_engine {
+  polyhead::Engine engine;
+};
+
+struct ph_plan {
+  polyhead::Plan plan;
+  polyhead::PlanInfo info;  // fixed once prepared; kept so accessors never allocate
+};
+
+namespace {
+
+static_assert(static_cast<int>(polyhead::ErrorCode::kOk) == PH_OK, "status values drifted");
+static_assert(static_cast<int>(polyhead::ErrorCode::kInvalidArgument) == PH_INVALID_ARGUMENT, "");
+static_assert(static_cast<int>(polyhead::ErrorCode::kInvalidModel) == PH_INVALID_MODEL, "");
+static_assert(static_cast<int>(polyhead::ErrorCode::kUnsupported) == PH_UNSUPPORTED, "");
+static_assert(static_cast<int>(polyhead::ErrorCode::kNotFound) == PH_NOT_FOUND, "");
+static_assert(static_cast<int>(polyhead::ErrorCode::kIoError) == PH_IO_ERROR, "");
+static_assert(static_cast<int>(polyhead::ErrorCode::kOutOfMemory) == PH_OUT_OF_MEMORY, "");
+static_assert(static_cast<int>(polyhead::ErrorCode::kInternal) == PH_INTERNAL, "");
+static_assert(static_cast<int>(polyhead::ElementType::kF32) == PH_F32, "type values drifted");
+static_assert(static_cast<int>(polyhead::ElementType::kF16) == PH_F16, "");
+static_assert(static_cast<int>(polyhead::ElementType::kI8) == PH_I8, "");
+static_assert(static_cast<int>(polyhead::ElementType::kU8) == PH_U8, "");
+static_assert(static_cast<int>(polyhead::ElementType::kI32) == PH_I32, "");
+static_assert(polyhead::Shape::kMaxDims == PH_MAX_DIMS, "PH_MAX_DIMS must match Shape::kMaxDims");
+
+// Trivially destructible, so threads (and dlclose) need no TLS destructor.
+constexpr size_t kErrorCapacity = 4096;
+thread_local char t_last_error[kErrorCapacity] = "";
+
+void set_error(const char* text, size_t length) {
+  if (length >= kErrorCapacity) {
+    length = kErrorCapacity - 1;
+    std::memcpy(t_last_error + length - 3, "...", 3);
+    std::memcpy(t_last_error, text, length - 3);
+  } else {
+    std::memcpy(t_last_error, text, length);
+  }
+  t_last_error[length] = '\0';
+}
+
+ph_status fail(ph_status status, const char* text) {
+  set_error(text, std::strlen(text));
+  return status;
+}
+
+ph_status fail(const polyhead::Status& status) {
+  set_error(status.message().data(), status.message().size());
+  return static_cast<ph_status>(status.code());
+}
+
+// "<function>: argument '<name>' is NULL"; formatted without allocating.
+ph_status null_argument(const char* function, const char* argument) {
+  char text[256];
+  std::snprintf(text, sizeof text, "%s: argument '%s' is NULL", function, argument);
+  return fail(PH_INVALID_ARGUMENT, text);
+}
+
+// Runs `body(function)` (which returns ph_status) and turns any exception into a status and
+// message.
+template <typename Body>
+ph_status guarded(const char* function, Body&& body) noexcept {
+  try {
+    return body(function);
+  } catch (const std::bad_alloc&) {
+    char text[256];
+    std::snprintf(text, sizeof text, "%s: out of memory", function);
+    return fail(PH_OUT_OF_MEMORY, text);
+  } catch (const std::exception& e) {
+    char text[512];
+    std::snprintf(text, sizeof text, "%s: unexpected exception: %s", function, e.what());
+    return fail(PH_INTERNAL, text);
+  } catch (...) {
+    char text[256];
+    std::snprintf(text, sizeof text, "%s: unexpected exception of unknown type", function);
+    return fail(PH_INTERNAL, text);
+  }
+}
+
+ph_status index_error(const char* function, const char* what, size_t index, size_t count) {
+  char text[256];
+  std::snprintf(text, sizeof text, "%s: %s index %zu is out of range; there are %zu", function,
+                what, index, count);
+  return fail(PH_INVALID_ARGUMENT, text);
+}
+
+ph_status write_shape(const char* function, const polyhead::Shape& shape, int64_t* dims,
+                      size_t capacity, size_t* rank) {
+  *rank = shape.rank();
+  if (!dims && capacity == 0) return PH_OK;  // a size query
+  if (!dims) return null_argument(function, "dims");
+  if (capacity < shape.rank()) {
+    char text[256];
+    std::snprintf(text, sizeof text,
+                  "%s: dims has room for %zu dimensions but the shape %s has %zu", function,
+                  capacity, shape.to_string().c_str(), shape.rank());
+    return fail(PH_INVALID_ARGUMENT, text);
+  }
+  for (size_t i = 0; i < shape.rank(); ++i) dims[i] = shape[i];
+  return PH_OK;
+}
+
+// The task `task` of `model`, or nullptr after recording why.
+const polyhead::TaskInfo* task_at(const char* function, const ph_model* model, size_t task) {
+  if (!model) {
+    null_argument(function, "model");
+    return nullptr;
+  }
+  const auto& tasks = model->model.tasks();
+  if (task >= tasks.size()) {
+    index_error(function, "task", task, tasks.size());
+    return nullptr;
+  }
+  return &tasks[task];
+}
+
+const polyhead::TaskOutputInfo* output_at(const char* function, const ph_model* model, size_t task,
+                                          size_t output) {
+  const polyhead::TaskInfo* info = task_at(function, model, task);
+  if (!info) return nullptr;
+  if (output >= info->outputs.size()) {
+    index_error(function, "output", output, info->outputs.size());
+    return nullptr;
+  }
+  return &info->outputs[output];
+}
+
+const polyhead::InputInfo* input_at(const char* function, const ph_model* model, size_t input) {
+  if (!model) {
+    null_argument(function, "model");
+    return nullptr;
+  }
+  const auto& inputs = model->model.inputs();
+  if (input >= inputs.size()) {
+    index_error(function, "input", input, inputs.size());
+    return nullptr;
+  }
+  return &inputs[input];
+}
+
+ph_status make_model(polyhead::Result<polyhead::Model> result, ph_model** out) {
+  if (!result.is_ok()) return fail(result.status());
+  *out = new ph_model{std::move(result).value()};
+  return PH_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* ph_version(void) {
+  return PH_VERSION_STRING;
+}
+
+uint32_t ph_api_version(void) {
+  return PH_API_VERSION;
+}
+
+const char* ph_last_error(void) {
+  return t_last_error;
+}
+
+const char* ph_status_name(ph_status status) {
+  if (status < PH_OK || status > PH_INTERNAL) return "unknown status";
+  return polyhead::error_code_name(static_cast<polyhead::ErrorCode>(status));
+}
+
+size_t ph_element_size(ph_element_type type) {
+  if (type < PH_F32 || type > PH_I32) return 0;
+  return polyhead::element_size(static_cast<polyhead::ElementType>(type));
+}
+
+// ---- Models ----------------------------------------------------------------------------------
+
+ph_status ph_model_load_file(const char* path, ph_model** out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!out) return null_argument(fn, "out");
+    *out = nullptr;
+    if (!path) return null_argument(fn, "path");
+    return make_model(polyhead::Model::load_file(path), out);
+  });
+}
+
+ph_status ph_model_from_buffer(const void* data, size_t size, ph_model** out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!out) return null_argument(fn, "out");
+    *out = nullptr;
+    if (!data) return null_argument(fn, "data");
+    return make_model(polyhead::Model::from_buffer(data, size), out);
+  });
+}
+
+ph_status ph_model_from_bytes(const void* data, size_t size, ph_model** out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!out) return null_argument(fn, "out");
+    *out = nullptr;
+    if (!data && size) return null_argument(fn, "data");
+    const auto* bytes = static_cast<const uint8_t*>(data);
+    return make_model(polyhead::Model::from_bytes(std::vector<uint8_t>(bytes, bytes + size)), out);
+  });
+}
+
+void ph_model_free(ph_model* model) {
+  delete model;
+}
+
+size_t ph_model_input_count(const ph_model* model) {
+  if (!model) {
+    null_argument(__func__, "model");
+    return 0;
+  }
+  return model->model.inputs().size();
+}
+
+const char* ph_model_input_name(const ph_model* model, size_t input) {
+  const polyhead::InputInfo* info = input_at(__func__, model, input);
+  return info ? info->name.c_str() : nullptr;
+}
+
+ph_status ph_model_input_type(const ph_model* model, size_t input, ph_element_type* type) {
+  if (!type) return null_argument(__func__, "type");
+  const polyhead::InputInfo* info = input_at(__func__, model, input);
+  if (!info) return PH_INVALID_ARGUMENT;
+  *type = static_cast<ph_element_type>(info->type);
+  return PH_OK;
+}
+
+ph_status ph_model_input_shape(const ph_model* model, size_t input, int64_t* dims, size_t capacity,
+                               size_t* rank) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!rank) return null_argument(fn, "rank");
+    const polyhead::InputInfo* info = input_at(fn, model, input);
+    if (!info) return PH_INVALID_ARGUMENT;
+    return write_shape(fn, info->shape, dims, capacity, rank);
+  });
+}
+
+size_t ph_model_task_count(const ph_model* model) {
+  if (!model) {
+    null_argument(__func__, "model");
+    return 0;
+  }
+  return model->model.tasks().size();
+}
+
+const char* ph_model_task_name(const ph_model* model, size_t task) {
+  const polyhead::TaskInfo* info = task_at(__func__, model, task);
+  return info ? info->name.c_str() : nullptr;
+}
+
+const char* ph_model_task_kind(const ph_model* model, size_t task) {
+  const polyhead::TaskInfo* info = task_at(__func__, model, task);
+  return info ? info->kind.c_str() : nullptr;
+}
+
+size_t ph_model_task_output_count(const ph_model* model, size_t task) {
+  const polyhead::TaskInfo* info = task_at(__func__, model, task);
+  return info ? info->outputs.size() : 0;
+}
+
+const char* ph_model_task_output_name(const ph_model* model, size_t task, size_t output) {
+  const polyhead::TaskOutputInfo* info = output_at(__func__, model, task, output);
+  return info ? info->name.c_str() : nullptr;
+}
+
+ph_status ph_model_task_output_type(const ph_model* model, size_t task, size_t output,
+                                    ph_element_type* type) {
+  if (!type) return null_argument(__func__, "type");
+  const polyhead::TaskOutputInfo* info = output_at(__func__, model, task, output);
+  if (!info) return PH_INVALID_ARGUMENT;
+  *type = static_cast<ph_element_type>(info->type);
+  return PH_OK;
+}
+
+ph_status ph_model_task_output_shape(const ph_model* model, size_t task, size_t output,
+                                     int64_t* dims, size_t capacity, size_t* rank) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!rank) return null_argument(fn, "rank");
+    const polyhead::TaskOutputInfo* info = output_at(fn, model, task, output);
+    if (!info) return PH_INVALID_ARGUMENT;
+    return write_shape(fn, info->shape, dims, capacity, rank);
+  });
+}
+
+// ---- Engines ---------------------------------------------------------------------------------
+
+ph_engine_options ph_engine_options_default(void) {
+  const polyhead::EngineOptions defaults;
+  ph_engine_options options;
+  options.struct_size = sizeof(ph_engine_options);
+  options.threads = defaults.threads;
+  options.plan_cache_capacity = defaults.plan_cache_capacity;
+  return options;
+}
+
+ph_status ph_engine_create(const ph_model* model, const ph_engine_options* options,
+                           ph_engine** out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!out) return null_argument(fn, "out");
+    *out = nullptr;
+    if (!model) return null_argument(fn, "model");
+    polyhead::EngineOptions cpp;
+    if (options) {
+      const size_t size = options->struct_size;
+      if (size < sizeof(size_t)) {
+        char text[256];
+        std::snprintf(text, sizeof text,
+                      "%s: options->struct_size is %zu; set it to sizeof(ph_engine_options) "
+                      "(start from ph_engine_options_default())",
+                      fn, size);
+        return fail(PH_INVALID_ARGUMENT, text);
+      }
+      // Fields the caller's (possibly older) header has; the others keep their defaults.
+      if (size >= offsetof(ph_engine_options, threads) + sizeof(options->threads))
+        cpp.threads = options->threads;
+      if (size >=
+          offsetof(ph_engine_options, plan_cache_capacity) + sizeof(options->plan_cache_capacity))
+        cpp.plan_cache_capacity = options->plan_cache_capacity;
+      // A newer header's fields must be left at zero: this library cannot honour them.
+      const auto* bytes = reinterpret_cast<const unsigned char*>(options);
+      for (size_t i = sizeof(ph_engine_options); i < size; ++i) {
+        if (bytes[i] != 0) {
+          char text[256];
+          std::snprintf(text, sizeof text,
+                        "%s: options->struct_size is %zu but this library (%s) knows %zu bytes of "
+                        "options, and byte %zu is set",
+                        fn, size, PH_VERSION_STRING, sizeof(ph_engine_options), i);
+          return fail(PH_UNSUPPORTED, text);
+        }
+      }
+    }
+    auto engine = polyhead::Engine::create(model->model, cpp);
+    if (!engine.is_ok()) return fail(engine.status());
+    *out = new ph_engine{std::move(engine).value()};
+    return PH_OK;
+  });
+}
+
+void ph_engine_free(ph_engine* engine) {
+  delete engine;
+}
+
+// ---- Plans -----------------------------------------------------------------------------------
+
+ph_status ph_plan_prepare(ph_engine* engine, const char* const* tasks, size_t count,
+                          ph_plan** out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!out) return null_argument(fn, "out");
+    *out = nullptr;
+    if (!engine) return null_argument(fn, "engine");
+    if (count && !tasks) return null_argument(fn, "tasks");
+    std::vector<std::string> names;
+    names.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      if (!tasks[i]) {
+        char text[256];
+        std::snprintf(text, sizeof text, "%s: argument 'tasks[%zu]' is NULL", fn, i);
+        return fail(PH_INVALID_ARGUMENT, text);
+      }
+      names.emplace_back(tasks[i]);
+    }
+    auto plan = engine->engine.prepare(names);
+    if (!plan.is_ok()) return fail(plan.status());
+    polyhead::PlanInfo info = plan->info();
+    *out = new ph_plan{std::move(plan).value(), std::move(info)};
+    return PH_OK;
+  });
+}
+
+void ph_plan_free(ph_plan* plan) {
+  delete plan;
+}
+
+ph_status ph_plan_set_input(ph_plan* plan, const char* name, const float* data, size_t count) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!plan) return null_argument(fn, "plan");
+    if (!name) return null_argument(fn, "name");
+    if (!data) return null_argument(fn, "data");
+    const polyhead::Status status = plan->plan.set_input(name, data, count);
+    return status.is_ok() ? PH_OK : fail(status);
+  });
+}
+
+ph_status ph_plan_input_buffer(ph_plan* plan, const char* name, float** out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!out) return null_argument(fn, "out");
+    *out = nullptr;
+    if (!plan) return null_argument(fn, "plan");
+    if (!name) return null_argument(fn, "name");
+    auto buffer = plan->plan.input_buffer(name);
+    if (!buffer.is_ok()) return fail(buffer.status());
+    *out = *buffer;
+    return PH_OK;
+  });
+}
+
+ph_status ph_plan_run(ph_plan* plan) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!plan) return null_argument(fn, "plan");
+    const polyhead::Status status = plan->plan.run();
+    return status.is_ok() ? PH_OK : fail(status);
+  });
+}
+
+ph_status ph_plan_run_tasks(ph_plan* plan, const char* const* tasks, size_t count) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!plan) return null_argument(fn, "plan");
+    if (count && !tasks) return null_argument(fn, "tasks");
+    const polyhead::Status status = plan->plan.run(tasks, count);
+    return status.is_ok() ? PH_OK : fail(status);
+  });
+}
+
+ph_status ph_plan_output(const ph_plan* plan, const char* task, const char* output,
+                         ph_tensor* out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!out) return null_argument(fn, "out");
+    std::memset(out, 0, sizeof *out);
+    if (!plan) return null_argument(fn, "plan");
+    if (!task) return null_argument(fn, "task");
+    if (!output) return null_argument(fn, "output");
+    auto view = plan->plan.output(task, output);
+    if (!view.is_ok()) return fail(view.status());
+    out->data = view->data;
+    out->rank = view->shape.rank();
+    for (size_t i = 0; i < out->rank; ++i) out->dims[i] = view->shape[i];
+    out->type = static_cast<ph_element_type>(view->type);
+    return PH_OK;
+  });
+}
+
+ph_status ph_plan_get_info(const ph_plan* plan, ph_plan_info* info) {
+  if (!plan) return null_argument(__func__, "plan");
+  if (!info) return null_argument(__func__, "info");
+  const size_t size = info->struct_size;
+  if (size < sizeof(size_t)) {
+    char text[256];
+    std::snprintf(text, sizeof text,
+                  "%s: info->struct_size is %zu; set it to sizeof(ph_plan_info) before the call",
+                  __func__, size);
+    return fail(PH_INVALID_ARGUMENT, text);
+  }
+  ph_plan_info full;
+  full.struct_size = size < sizeof full ? size : sizeof full;
+  full.nodes = plan->info.nodes;
+  full.arena_bytes = plan->info.arena_bytes;
+  full.arena_lower_bound_bytes = plan->info.arena_lower_bound_bytes;
+  full.task_count = plan->info.tasks.size();
+  // Write only what the caller's struct holds; leave bytes past our struct untouched.
+  std::memcpy(info, &full, full.struct_size);
+  return PH_OK;
+}
+
+const char* ph_plan_task_name(const ph_plan* plan, size_t task) {
+  if (!plan) {
+    null_argument(__func__, "plan");
+    return nullptr;
+  }
+  if (task >= plan->info.tasks.size()) {
+    index_error(__func__, "task", task, plan->info.tasks.size());
+    return nullptr;
+  }
+  return plan->info.tasks[task].c_str();
+}
+
+size_t ph_plan_last_run_nodes(const ph_plan* plan) {
+  if (!plan) {
+    null_argument(__func__, "plan");
+    return 0;
+  }
+  return plan->plan.last_run_nodes();
+}
+
+}  // extern "C"

@@ -1,0 +1,706 @@
+/* Scenarios of the C API written in C11 and compiled as C, so that polyhead/polyhead_c.h is proven
+ * to be a C header and the API is used exactly as a C caller would. tests/test_c_api.cc runs them
+ * from Catch2 (it declares the same prototypes). Every scenario returns 1 when it passes and 0
+ * otherwise, with the failed check, its line and ph_last_error() written into msg; handles are
+ * freed on every path so the sanitizer build also checks for leaks. */
+#include "support/c_api_scenarios.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "polyhead/polyhead_c.h"
+
+/* The tiny two-task model of tests/support/test_models.cc: image [1,8,8,3] -> stem conv (shared)
+ * -> classify (mean + fully connected: logits [1,5]) and segment (1x1 conv: mask [1,8,8,2]). */
+enum { kImageCount = 1 * 8 * 8 * 3, kLogitsCount = 5, kMaskCount = 1 * 8 * 8 * 2 };
+
+static void report(char* msg, size_t size, int line, const char* format, ...) {
+  char what[512];
+  va_list args;
+  va_start(args, format);
+  vsnprintf(what, sizeof what, format, args);
+  va_end(args);
+  snprintf(msg, size, "c_api_scenarios.c:%d: %s (ph_last_error: \"%s\")", line, what,
+           ph_last_error());
+}
+
+/* Checks `cond`; on failure records it and jumps to the scenario's cleanup. */
+#define CHECK(cond)                                           \
+  do {                                                        \
+    if (!(cond)) {                                            \
+      report(msg, size, __LINE__, "check failed: %s", #cond); \
+      goto done;                                              \
+    }                                                         \
+  } while (0)
+
+/* Checks that `call` succeeds. */
+#define CHECK_OK(call)                                                                  \
+  do {                                                                                  \
+    ph_status ok_status_ = (call);                                                      \
+    if (ok_status_ != PH_OK) {                                                          \
+      report(msg, size, __LINE__, "%s returned %s", #call, ph_status_name(ok_status_)); \
+      goto done;                                                                        \
+    }                                                                                   \
+  } while (0)
+
+/* Checks that `call` fails with `code` and a message containing `needle` (NULL: any message). */
+#define CHECK_ERROR(call, code, needle)                                                 \
+  do {                                                                                  \
+    if (!expect_error((call), (code), (needle), #call, __LINE__, msg, size)) goto done; \
+  } while (0)
+
+static int expect_error(ph_status status, ph_status code, const char* needle, const char* call,
+                        int line, char* msg, size_t size) {
+  if (status != code) {
+    report(msg, size, line, "%s returned %s, expected %s", call, ph_status_name(status),
+           ph_status_name(code));
+    return 0;
+  }
+  if (needle && !strstr(ph_last_error(), needle)) {
+    report(msg, size, line, "%s: message lacks \"%s\"", call, needle);
+    return 0;
+  }
+  return 1;
+}
+
+static int contains(const char* text, const char* needle) {
+  return text && strstr(text, needle) != NULL;
+}
+
+static int shape_is(const int64_t* dims, size_t rank, const int64_t* expected, size_t n) {
+  if (rank != n) return 0;
+  for (size_t i = 0; i < n; ++i)
+    if (dims[i] != expected[i]) return 0;
+  return 1;
+}
+
+int phs_version(char* msg, size_t size) {
+  int ok = 0;
+  CHECK(strcmp(ph_version(), "0.1.0") == 0);
+  CHECK(strcmp(ph_version(), PH_VERSION_STRING) == 0);
+  CHECK(ph_api_version() == PH_API_VERSION);
+  CHECK(PH_API_VERSION == 100);
+  CHECK(strcmp(ph_status_name(PH_OK), "ok") == 0);
+  CHECK(strcmp(ph_status_name(PH_NOT_FOUND), "not found") == 0);
+  CHECK(strcmp(ph_status_name(PH_INTERNAL), "internal error") == 0);
+  CHECK(ph_element_size(PH_F32) == 4 && ph_element_size(PH_F16) == 2);
+  CHECK(ph_element_size(PH_I8) == 1 && ph_element_size(PH_U8) == 1 && ph_element_size(PH_I32) == 4);
+  ok = 1;
+done:
+  return ok;
+}
+
+int phs_introspection(const char* path, char* msg, size_t size) {
+  int ok = 0;
+  ph_model* model = NULL;
+  int64_t dims[PH_MAX_DIMS];
+  size_t rank = 0;
+  ph_element_type type = PH_I32;
+  static const int64_t image_shape[] = {1, 8, 8, 3};
+  static const int64_t logits_shape[] = {1, 5};
+  static const int64_t mask_shape[] = {1, 8, 8, 2};
+
+  CHECK_OK(ph_model_load_file(path, &model));
+  CHECK(model != NULL);
+
+  CHECK(ph_model_input_count(model) == 1);
+  CHECK(strcmp(ph_model_input_name(model, 0), "image") == 0);
+  CHECK_OK(ph_model_input_type(model, 0, &type));
+  CHECK(type == PH_F32);
+  CHECK_OK(ph_model_input_shape(model, 0, NULL, 0, &rank)); /* size query */
+  CHECK(rank == 4);
+  rank = 0;
+  CHECK_OK(ph_model_input_shape(model, 0, dims, PH_MAX_DIMS, &rank));
+  CHECK(shape_is(dims, rank, image_shape, 4));
+  CHECK_ERROR(ph_model_input_shape(model, 0, dims, 2, &rank), PH_INVALID_ARGUMENT, "room for 2");
+  CHECK(rank == 4); /* still reported, so the caller can retry */
+  CHECK(ph_model_input_name(model, 1) == NULL);
+  CHECK(contains(ph_last_error(), "input index 1 is out of range"));
+  CHECK_ERROR(ph_model_input_shape(model, 3, dims, PH_MAX_DIMS, &rank), PH_INVALID_ARGUMENT,
+              "input index 3");
+
+  CHECK(ph_model_task_count(model) == 2);
+  CHECK(strcmp(ph_model_task_name(model, 0), "classify") == 0);
+  CHECK(strcmp(ph_model_task_name(model, 1), "segment") == 0);
+  CHECK(strcmp(ph_model_task_kind(model, 0), "classification") == 0);
+  CHECK(strcmp(ph_model_task_kind(model, 1), "segmentation") == 0);
+  CHECK(ph_model_task_name(model, 2) == NULL);
+  CHECK(contains(ph_last_error(), "task index 2 is out of range; there are 2"));
+  CHECK(ph_model_task_output_count(model, 0) == 1);
+  CHECK(ph_model_task_output_count(model, 1) == 1);
+  CHECK(ph_model_task_output_count(model, 7) == 0);
+  CHECK(strcmp(ph_model_task_output_name(model, 0, 0), "logits") == 0);
+  CHECK(strcmp(ph_model_task_output_name(model, 1, 0), "mask") == 0);
+  CHECK(ph_model_task_output_name(model, 0, 1) == NULL);
+  CHECK(contains(ph_last_error(), "output index 1"));
+  CHECK_OK(ph_model_task_output_shape(model, 0, 0, dims, PH_MAX_DIMS, &rank));
+  CHECK(shape_is(dims, rank, logits_shape, 2));
+  CHECK_OK(ph_model_task_output_shape(model, 1, 0, dims, PH_MAX_DIMS, &rank));
+  CHECK(shape_is(dims, rank, mask_shape, 4));
+  type = PH_I32;
+  CHECK_OK(ph_model_task_output_type(model, 1, 0, &type));
+  CHECK(type == PH_F32);
+  ok = 1;
+done:
+  ph_model_free(model);
+  return ok;
+}
+
+/* Prepares every task, runs, checks the outputs' views and copies them for comparison with the
+ * C++ API. */
+int phs_run_all_tasks(const char* path, const float* input, size_t input_count, float* logits,
+                      float* mask, char* msg, size_t size) {
+  int ok = 0;
+  ph_model* model = NULL;
+  ph_engine* engine = NULL;
+  ph_plan* plan = NULL;
+  ph_tensor t;
+  ph_plan_info info;
+  static const int64_t logits_shape[] = {1, 5};
+  static const int64_t mask_shape[] = {1, 8, 8, 2};
+
+  CHECK_OK(ph_model_load_file(path, &model));
+  CHECK_OK(ph_engine_create(model, NULL, &engine));
+  CHECK_OK(ph_plan_prepare(engine, NULL, 0, &plan)); /* count 0: every task */
+  CHECK(ph_plan_last_run_nodes(plan) == 0);
+
+  memset(&info, 0xff, sizeof info);
+  info.struct_size = sizeof info;
+  CHECK_OK(ph_plan_get_info(plan, &info));
+  CHECK(info.struct_size == sizeof info);
+  CHECK(info.nodes == 4);
+  CHECK(info.task_count == 2);
+  CHECK(info.arena_lower_bound_bytes > 0);
+  CHECK(info.arena_bytes >= info.arena_lower_bound_bytes);
+  CHECK(strcmp(ph_plan_task_name(plan, 0), "classify") == 0);
+  CHECK(strcmp(ph_plan_task_name(plan, 1), "segment") == 0);
+  CHECK(ph_plan_task_name(plan, 2) == NULL);
+
+  CHECK_OK(ph_plan_set_input(plan, "image", input, input_count));
+  CHECK_OK(ph_plan_run(plan));
+  CHECK(ph_plan_last_run_nodes(plan) == 4);
+
+  CHECK_OK(ph_plan_output(plan, "classify", "logits", &t));
+  CHECK(t.data != NULL);
+  CHECK(t.type == PH_F32);
+  CHECK(shape_is(t.dims, t.rank, logits_shape, 2));
+  CHECK(t.dims[2] == 0 && t.dims[5] == 0);
+  memcpy(logits, t.data, kLogitsCount * sizeof(float));
+
+  CHECK_OK(ph_plan_output(plan, "segment", "mask", &t));
+  CHECK(t.data != NULL);
+  CHECK(t.type == PH_F32);
+  CHECK(shape_is(t.dims, t.rank, mask_shape, 4));
+  memcpy(mask, t.data, kMaskCount * sizeof(float));
+  ok = 1;
+done:
+  ph_plan_free(plan);
+  ph_engine_free(engine);
+  ph_model_free(model);
+  return ok;
+}
+
+/* A subset run executes fewer nodes; a one-task plan is smaller; results agree with a full run. */
+int phs_run_subset(const char* path, const float* input, size_t input_count, char* msg,
+                   size_t size) {
+  int ok = 0;
+  ph_model* model = NULL;
+  ph_engine* engine = NULL;
+  ph_plan* all = NULL;
+  ph_plan* one = NULL;
+  ph_tensor t;
+  ph_plan_info all_info, one_info;
+  float mask_full[kMaskCount];
+  float logits_full[kLogitsCount];
+  const char* segment_only[] = {"segment"};
+  const char* classify_only[] = {"classify"};
+  const char* both[] = {"segment", "classify"};
+  size_t full_nodes;
+
+  CHECK_OK(ph_model_load_file(path, &model));
+  CHECK_OK(ph_engine_create(model, NULL, &engine));
+  CHECK_OK(ph_plan_prepare(engine, NULL, 0, &all));
+  CHECK_OK(ph_plan_set_input(all, "image", input, input_count));
+  CHECK_OK(ph_plan_run(all));
+  full_nodes = ph_plan_last_run_nodes(all);
+  CHECK_OK(ph_plan_output(all, "segment", "mask", &t));
+  memcpy(mask_full, t.data, sizeof mask_full);
+  CHECK_OK(ph_plan_output(all, "classify", "logits", &t));
+  memcpy(logits_full, t.data, sizeof logits_full);
+
+  CHECK_OK(ph_plan_run_tasks(all, segment_only, 1));
+  CHECK(ph_plan_last_run_nodes(all) < full_nodes);
+  CHECK(ph_plan_last_run_nodes(all) == 2);
+  CHECK_OK(ph_plan_output(all, "segment", "mask", &t));
+  CHECK(memcmp(t.data, mask_full, sizeof mask_full) == 0);
+  /* classify did not run in the last run */
+  CHECK_ERROR(ph_plan_output(all, "classify", "logits", &t), PH_INVALID_ARGUMENT,
+              "'classify' did not run");
+  CHECK(t.data == NULL);
+
+  CHECK_OK(ph_plan_run_tasks(all, both, 2));
+  CHECK(ph_plan_last_run_nodes(all) == full_nodes);
+  CHECK_OK(ph_plan_run_tasks(all, NULL, 0)); /* count 0: every task */
+  CHECK(ph_plan_last_run_nodes(all) == full_nodes);
+
+  CHECK_OK(ph_plan_prepare(engine, classify_only, 1, &one));
+  all_info.struct_size = sizeof all_info;
+  one_info.struct_size = sizeof one_info;
+  CHECK_OK(ph_plan_get_info(all, &all_info));
+  CHECK_OK(ph_plan_get_info(one, &one_info));
+  CHECK(one_info.task_count == 1);
+  CHECK(strcmp(ph_plan_task_name(one, 0), "classify") == 0);
+  CHECK(one_info.nodes == 3);
+  CHECK(one_info.nodes < all_info.nodes);
+  CHECK(one_info.arena_lower_bound_bytes > 0);
+  CHECK(one_info.arena_bytes >= one_info.arena_lower_bound_bytes);
+  CHECK_OK(ph_plan_set_input(one, "image", input, input_count));
+  CHECK_OK(ph_plan_run(one));
+  CHECK(ph_plan_last_run_nodes(one) == 3);
+  CHECK_OK(ph_plan_output(one, "classify", "logits", &t));
+  CHECK(memcmp(t.data, logits_full, sizeof logits_full) == 0);
+  /* segment is not in this plan */
+  CHECK_ERROR(ph_plan_run_tasks(one, segment_only, 1), PH_INVALID_ARGUMENT,
+              "'segment' was not prepared");
+  CHECK_ERROR(ph_plan_output(one, "segment", "mask", &t), PH_NOT_FOUND, "'segment'");
+
+  /* An older caller's smaller ph_plan_info gets only the fields it has. */
+  memset(&one_info, 0xab, sizeof one_info);
+  one_info.struct_size = offsetof(ph_plan_info, arena_bytes);
+  CHECK_OK(ph_plan_get_info(one, &one_info));
+  CHECK(one_info.struct_size == offsetof(ph_plan_info, arena_bytes));
+  CHECK(one_info.nodes == 3);
+  {
+    ph_plan_info untouched;
+    memset(&untouched, 0xab, sizeof untouched);
+    CHECK(one_info.arena_bytes == untouched.arena_bytes);
+  }
+  ok = 1;
+done:
+  ph_plan_free(one);
+  ph_plan_free(all);
+  ph_engine_free(engine);
+  ph_model_free(model);
+  return ok;
+}
+
+/* Writing the input in place gives the same outputs as ph_plan_set_input. */
+int phs_input_buffer(const char* path, const float* input, size_t input_count, char* msg,
+                     size_t size) {
+  int ok = 0;
+  ph_model* model = NULL;
+  ph_engine* engine = NULL;
+  ph_plan* plan = NULL;
+  float* buffer = NULL;
+  float* again = NULL;
+  ph_tensor t;
+  float logits[kLogitsCount];
+
+  CHECK(input_count == kImageCount);
+  CHECK_OK(ph_model_load_file(path, &model));
+  CHECK_OK(ph_engine_create(model, NULL, &engine));
+  CHECK_OK(ph_plan_prepare(engine, NULL, 0, &plan));
+  CHECK_OK(ph_plan_set_input(plan, "image", input, input_count));
+  CHECK_OK(ph_plan_run(plan));
+  CHECK_OK(ph_plan_output(plan, "classify", "logits", &t));
+  memcpy(logits, t.data, sizeof logits);
+
+  CHECK_OK(ph_plan_input_buffer(plan, "image", &buffer));
+  CHECK(buffer != NULL);
+  CHECK(((uintptr_t)buffer % sizeof(float)) == 0);
+  for (size_t i = 0; i < input_count; ++i) buffer[i] = 0.f;
+  CHECK_OK(ph_plan_run(plan));
+  CHECK_OK(ph_plan_output(plan, "classify", "logits", &t));
+  CHECK(memcmp(t.data, logits, sizeof logits) != 0); /* the zero image differs */
+
+  CHECK_OK(ph_plan_input_buffer(plan, "image", &again));
+  CHECK(again == buffer);
+  memcpy(buffer, input, input_count * sizeof(float));
+  CHECK_OK(ph_plan_run(plan));
+  CHECK_OK(ph_plan_output(plan, "classify", "logits", &t));
+  CHECK(memcmp(t.data, logits, sizeof logits) == 0);
+
+  CHECK_ERROR(ph_plan_input_buffer(plan, "pixels", &buffer), PH_NOT_FOUND, "'pixels'");
+  CHECK(buffer == NULL);
+  ok = 1;
+done:
+  ph_plan_free(plan);
+  ph_engine_free(engine);
+  ph_model_free(model);
+  return ok;
+}
+
+/* Borrowed (64-byte aligned) and copied in-memory models. `aligned` is 64-byte aligned and holds
+ * the `bytes` model bytes followed by at least 64 spare bytes. */
+int phs_from_memory(unsigned char* aligned, size_t bytes, char* msg, size_t size) {
+  int ok = 0;
+  ph_model* borrowed = NULL;
+  ph_model* copied = NULL;
+  ph_model* bad = NULL;
+  ph_engine* engine = NULL;
+  ph_plan* plan = NULL;
+  unsigned char* copy = NULL;
+  ph_tensor t;
+  float zeros[kImageCount];
+  float logits[kLogitsCount];
+
+  memset(zeros, 0, sizeof zeros);
+  CHECK(((uintptr_t)aligned % 64) == 0);
+  CHECK_OK(ph_model_from_buffer(aligned, bytes, &borrowed));
+  CHECK(ph_model_task_count(borrowed) == 2);
+  CHECK_OK(ph_engine_create(borrowed, NULL, &engine));
+  CHECK_OK(ph_plan_prepare(engine, NULL, 0, &plan));
+  CHECK_OK(ph_plan_set_input(plan, "image", zeros, kImageCount));
+  CHECK_OK(ph_plan_run(plan));
+  CHECK_OK(ph_plan_output(plan, "classify", "logits", &t));
+  memcpy(logits, t.data, sizeof logits);
+  ph_plan_free(plan);
+  plan = NULL;
+  ph_engine_free(engine);
+  engine = NULL;
+
+  /* from_bytes copies: the source may be unaligned and is overwritten and freed right away. */
+  copy = (unsigned char*)malloc(bytes + 1);
+  CHECK(copy != NULL);
+  memcpy(copy + 1, aligned, bytes);
+  CHECK_OK(ph_model_from_bytes(copy + 1, bytes, &copied));
+  memset(copy, 0, bytes + 1);
+  free(copy);
+  copy = NULL;
+  CHECK(strcmp(ph_model_task_name(copied, 1), "segment") == 0);
+  CHECK_OK(ph_engine_create(copied, NULL, &engine));
+  CHECK_OK(ph_plan_prepare(engine, NULL, 0, &plan));
+  CHECK_OK(ph_plan_set_input(plan, "image", zeros, kImageCount));
+  CHECK_OK(ph_plan_run(plan));
+  CHECK_OK(ph_plan_output(plan, "classify", "logits", &t));
+  CHECK(memcmp(t.data, logits, sizeof logits) == 0);
+
+  /* A borrowed buffer must be 64-byte aligned (the borrowing model is gone before we move it). */
+  ph_model_free(borrowed);
+  borrowed = NULL;
+  memmove(aligned + 8, aligned, bytes);
+  CHECK_ERROR(ph_model_from_buffer(aligned + 8, bytes, &bad), PH_INVALID_ARGUMENT,
+              "64-byte aligned");
+  CHECK(bad == NULL);
+  memmove(aligned, aligned + 8, bytes);
+
+  /* Truncated or empty bytes are not a model. */
+  CHECK_ERROR(ph_model_from_bytes(aligned, bytes / 2, &bad), PH_INVALID_MODEL, NULL);
+  CHECK_ERROR(ph_model_from_bytes(aligned, 0, &bad), PH_INVALID_MODEL, NULL);
+  CHECK_ERROR(ph_model_from_buffer(aligned, bytes / 2, &bad), PH_INVALID_MODEL, NULL);
+  CHECK(bad == NULL);
+  ok = 1;
+done:
+  free(copy);
+  ph_plan_free(plan);
+  ph_engine_free(engine);
+  ph_model_free(bad);
+  ph_model_free(copied);
+  ph_model_free(borrowed);
+  return ok;
+}
+
+/* Every required pointer: PH_INVALID_ARGUMENT naming the argument; freeing NULL is a no-op. */
+int phs_null_arguments(const char* path, char* msg, size_t size) {
+  int ok = 0;
+  ph_model* model = NULL;
+  ph_model* no_model = (ph_model*)&ok; /* must be reset to NULL by failing constructors */
+  ph_engine* engine = NULL;
+  ph_engine* no_engine = (ph_engine*)&ok;
+  ph_plan* plan = NULL;
+  ph_plan* no_plan = (ph_plan*)&ok;
+  float* buffer = (float*)&ok;
+  int64_t dims[PH_MAX_DIMS];
+  size_t rank = 0;
+  ph_element_type type;
+  ph_tensor t;
+  ph_plan_info info;
+  float image[kImageCount];
+  const char* with_null[] = {"classify", NULL};
+  static const unsigned char bytes[16];
+
+  memset(image, 0, sizeof image);
+  ph_model_free(NULL);
+  ph_engine_free(NULL);
+  ph_plan_free(NULL);
+
+  CHECK_ERROR(ph_model_load_file(NULL, &no_model), PH_INVALID_ARGUMENT,
+              "ph_model_load_file: argument 'path' is NULL");
+  CHECK(no_model == NULL);
+  CHECK_ERROR(ph_model_load_file(path, NULL), PH_INVALID_ARGUMENT, "'out'");
+  CHECK_ERROR(ph_model_from_buffer(NULL, 64, &no_model), PH_INVALID_ARGUMENT, "'data'");
+  CHECK_ERROR(ph_model_from_buffer(bytes, sizeof bytes, NULL), PH_INVALID_ARGUMENT, "'out'");
+  CHECK_ERROR(ph_model_from_bytes(NULL, 64, &no_model), PH_INVALID_ARGUMENT, "'data'");
+  CHECK_ERROR(ph_model_from_bytes(bytes, sizeof bytes, NULL), PH_INVALID_ARGUMENT, "'out'");
+
+  CHECK(ph_model_input_count(NULL) == 0);
+  CHECK(contains(ph_last_error(), "ph_model_input_count: argument 'model' is NULL"));
+  CHECK(ph_model_input_name(NULL, 0) == NULL);
+  CHECK(contains(ph_last_error(), "'model'"));
+  CHECK(ph_model_task_count(NULL) == 0);
+  CHECK(contains(ph_last_error(), "ph_model_task_count"));
+  CHECK(ph_model_task_name(NULL, 0) == NULL);
+  CHECK(ph_model_task_kind(NULL, 0) == NULL);
+  CHECK(ph_model_task_output_count(NULL, 0) == 0);
+  CHECK(ph_model_task_output_name(NULL, 0, 0) == NULL);
+  CHECK(contains(ph_last_error(), "ph_model_task_output_name: argument 'model'"));
+  CHECK_ERROR(ph_model_input_shape(NULL, 0, dims, PH_MAX_DIMS, &rank), PH_INVALID_ARGUMENT,
+              "'model'");
+  CHECK_ERROR(ph_model_input_type(NULL, 0, &type), PH_INVALID_ARGUMENT, "'model'");
+  CHECK_ERROR(ph_model_task_output_shape(NULL, 0, 0, dims, PH_MAX_DIMS, &rank), PH_INVALID_ARGUMENT,
+              "'model'");
+  CHECK_ERROR(ph_model_task_output_type(NULL, 0, 0, &type), PH_INVALID_ARGUMENT, "'model'");
+
+  CHECK_OK(ph_model_load_file(path, &model));
+  CHECK_ERROR(ph_model_input_shape(model, 0, dims, PH_MAX_DIMS, NULL), PH_INVALID_ARGUMENT,
+              "'rank'");
+  CHECK_ERROR(ph_model_input_shape(model, 0, NULL, 4, &rank), PH_INVALID_ARGUMENT, "'dims'");
+  CHECK_ERROR(ph_model_input_type(model, 0, NULL), PH_INVALID_ARGUMENT, "'type'");
+  CHECK_ERROR(ph_model_task_output_shape(model, 0, 0, dims, PH_MAX_DIMS, NULL), PH_INVALID_ARGUMENT,
+              "'rank'");
+  CHECK_ERROR(ph_model_task_output_type(model, 0, 0, NULL), PH_INVALID_ARGUMENT, "'type'");
+
+  CHECK_ERROR(ph_engine_create(NULL, NULL, &no_engine), PH_INVALID_ARGUMENT,
+              "ph_engine_create: argument 'model' is NULL");
+  CHECK(no_engine == NULL);
+  CHECK_ERROR(ph_engine_create(model, NULL, NULL), PH_INVALID_ARGUMENT, "'out'");
+  CHECK_OK(ph_engine_create(model, NULL, &engine));
+
+  CHECK_ERROR(ph_plan_prepare(NULL, NULL, 0, &no_plan), PH_INVALID_ARGUMENT, "'engine'");
+  CHECK(no_plan == NULL);
+  no_plan = (ph_plan*)&ok;
+  CHECK_ERROR(ph_plan_prepare(engine, NULL, 2, &no_plan), PH_INVALID_ARGUMENT, "'tasks'");
+  CHECK(no_plan == NULL);
+  CHECK_ERROR(ph_plan_prepare(engine, with_null, 2, &no_plan), PH_INVALID_ARGUMENT, "'tasks[1]'");
+  CHECK_ERROR(ph_plan_prepare(engine, NULL, 0, NULL), PH_INVALID_ARGUMENT, "'out'");
+  CHECK_OK(ph_plan_prepare(engine, NULL, 0, &plan));
+
+  CHECK_ERROR(ph_plan_set_input(NULL, "image", image, kImageCount), PH_INVALID_ARGUMENT, "'plan'");
+  CHECK_ERROR(ph_plan_set_input(plan, NULL, image, kImageCount), PH_INVALID_ARGUMENT, "'name'");
+  CHECK_ERROR(ph_plan_set_input(plan, "image", NULL, kImageCount), PH_INVALID_ARGUMENT, "'data'");
+  CHECK_ERROR(ph_plan_input_buffer(NULL, "image", &buffer), PH_INVALID_ARGUMENT, "'plan'");
+  CHECK(buffer == NULL);
+  CHECK_ERROR(ph_plan_input_buffer(plan, NULL, &buffer), PH_INVALID_ARGUMENT, "'name'");
+  CHECK_ERROR(ph_plan_input_buffer(plan, "image", NULL), PH_INVALID_ARGUMENT, "'out'");
+  CHECK_ERROR(ph_plan_run(NULL), PH_INVALID_ARGUMENT, "ph_plan_run: argument 'plan' is NULL");
+  CHECK_ERROR(ph_plan_run_tasks(NULL, NULL, 0), PH_INVALID_ARGUMENT, "'plan'");
+  CHECK_ERROR(ph_plan_run_tasks(plan, NULL, 1), PH_INVALID_ARGUMENT, "'tasks'");
+
+  CHECK_OK(ph_plan_set_input(plan, "image", image, kImageCount));
+  CHECK_ERROR(ph_plan_run_tasks(plan, with_null, 2), PH_INVALID_ARGUMENT, "task name 1 of 2");
+  CHECK_OK(ph_plan_run(plan));
+  CHECK_ERROR(ph_plan_output(NULL, "classify", "logits", &t), PH_INVALID_ARGUMENT, "'plan'");
+  CHECK(t.data == NULL && t.rank == 0);
+  CHECK_ERROR(ph_plan_output(plan, NULL, "logits", &t), PH_INVALID_ARGUMENT, "'task'");
+  CHECK_ERROR(ph_plan_output(plan, "classify", NULL, &t), PH_INVALID_ARGUMENT, "'output'");
+  CHECK_ERROR(ph_plan_output(plan, "classify", "logits", NULL), PH_INVALID_ARGUMENT, "'out'");
+  info.struct_size = sizeof info;
+  CHECK_ERROR(ph_plan_get_info(NULL, &info), PH_INVALID_ARGUMENT, "'plan'");
+  CHECK_ERROR(ph_plan_get_info(plan, NULL), PH_INVALID_ARGUMENT, "'info'");
+  info.struct_size = 0;
+  CHECK_ERROR(ph_plan_get_info(plan, &info), PH_INVALID_ARGUMENT, "struct_size is 0");
+  CHECK(ph_plan_task_name(NULL, 0) == NULL);
+  CHECK(contains(ph_last_error(), "'plan'"));
+  CHECK(ph_plan_last_run_nodes(NULL) == 0);
+  CHECK(contains(ph_last_error(), "ph_plan_last_run_nodes: argument 'plan' is NULL"));
+  ok = 1;
+done:
+  ph_plan_free(plan);
+  ph_engine_free(engine);
+  ph_model_free(model);
+  return ok;
+}
+
+/* ph_engine_options: defaults, bad values, struct_size from older and newer headers. */
+int phs_engine_options(const char* path, char* msg, size_t size) {
+  int ok = 0;
+  ph_model* model = NULL;
+  ph_engine* engine = NULL;
+  ph_plan* plan = NULL;
+  ph_engine_options options = ph_engine_options_default();
+  struct {
+    ph_engine_options known;
+    size_t from_the_future;
+  } newer;
+  float image[kImageCount];
+
+  memset(image, 0, sizeof image);
+  CHECK(options.struct_size == sizeof(ph_engine_options));
+  CHECK(options.threads == 1);
+  CHECK(options.plan_cache_capacity == 8);
+  CHECK_OK(ph_model_load_file(path, &model));
+
+  options.struct_size = 0;
+  CHECK_ERROR(ph_engine_create(model, &options, &engine), PH_INVALID_ARGUMENT, "struct_size is 0");
+  CHECK(engine == NULL);
+  options = ph_engine_options_default();
+  options.threads = 5000;
+  CHECK_ERROR(ph_engine_create(model, &options, &engine), PH_INVALID_ARGUMENT, "threads");
+  options = ph_engine_options_default();
+  options.plan_cache_capacity = 0;
+  CHECK_ERROR(ph_engine_create(model, &options, &engine), PH_INVALID_ARGUMENT,
+              "plan_cache_capacity");
+
+  /* An older header without plan_cache_capacity: the field is not read (0 would be rejected). */
+  options.struct_size = offsetof(ph_engine_options, plan_cache_capacity);
+  CHECK_OK(ph_engine_create(model, &options, &engine));
+  ph_engine_free(engine);
+  engine = NULL;
+
+  /* A newer header: unknown fields left at zero are fine, set ones are refused. */
+  memset(&newer, 0, sizeof newer);
+  newer.known = ph_engine_options_default();
+  newer.known.struct_size = sizeof newer;
+  CHECK_OK(ph_engine_create(model, &newer.known, &engine));
+  ph_engine_free(engine);
+  engine = NULL;
+  newer.from_the_future = 1;
+  CHECK_ERROR(ph_engine_create(model, &newer.known, &engine), PH_UNSUPPORTED, "byte");
+  CHECK(engine == NULL);
+
+  /* Two threads compute the same thing. */
+  options = ph_engine_options_default();
+  options.threads = 2;
+  CHECK_OK(ph_engine_create(model, &options, &engine));
+  CHECK_OK(ph_plan_prepare(engine, NULL, 0, &plan));
+  CHECK_OK(ph_plan_set_input(plan, "image", image, kImageCount));
+  CHECK_OK(ph_plan_run(plan));
+  ok = 1;
+done:
+  ph_plan_free(plan);
+  ph_engine_free(engine);
+  ph_model_free(model);
+  return ok;
+}
+
+/* The mistakes callers make, each with its code and a message naming what is wrong. */
+int phs_caller_errors(const char* path, const float* input, size_t input_count, char* msg,
+                      size_t size) {
+  int ok = 0;
+  ph_model* model = NULL;
+  ph_engine* engine = NULL;
+  ph_plan* plan = NULL;
+  ph_plan* no_plan = NULL;
+  ph_tensor t;
+  const char* unknown[] = {"classify", "detect"};
+  const char* twice[] = {"segment", "segment"};
+  const char* detect[] = {"detect"};
+
+  CHECK_OK(ph_model_load_file(path, &model));
+  CHECK_OK(ph_engine_create(model, NULL, &engine));
+
+  CHECK_ERROR(ph_plan_prepare(engine, unknown, 2, &no_plan), PH_NOT_FOUND, "unknown task 'detect'");
+  CHECK(contains(ph_last_error(), "'classify', 'segment'")); /* and lists the model's tasks */
+  CHECK(no_plan == NULL);
+  CHECK_ERROR(ph_plan_prepare(engine, twice, 2, &no_plan), PH_INVALID_ARGUMENT,
+              "'segment' is listed twice");
+
+  CHECK_OK(ph_plan_prepare(engine, NULL, 0, &plan));
+  /* run before set_input */
+  CHECK_ERROR(ph_plan_run(plan), PH_INVALID_ARGUMENT, "input 'image' was not set");
+  CHECK_ERROR(ph_plan_run_tasks(plan, unknown, 1), PH_INVALID_ARGUMENT,
+              "input 'image' was not set");
+  CHECK(ph_plan_last_run_nodes(plan) == 0);
+  /* wrong element count: names the input, its shape and both counts */
+  CHECK_ERROR(ph_plan_set_input(plan, "image", input, input_count - 1), PH_INVALID_ARGUMENT,
+              "input 'image'");
+  CHECK(contains(ph_last_error(), "[1,8,8,3]"));
+  CHECK(contains(ph_last_error(), "takes 192 floats, got 191"));
+  CHECK_ERROR(ph_plan_run(plan), PH_INVALID_ARGUMENT, "not set");
+  CHECK_ERROR(ph_plan_set_input(plan, "pixels", input, input_count), PH_NOT_FOUND,
+              "unknown input 'pixels'");
+
+  CHECK_OK(ph_plan_set_input(plan, "image", input, input_count));
+  /* output before any run */
+  CHECK_ERROR(ph_plan_output(plan, "classify", "logits", &t), PH_INVALID_ARGUMENT, "did not run");
+  CHECK_OK(ph_plan_run(plan));
+  CHECK_ERROR(ph_plan_output(plan, "detect", "boxes", &t), PH_NOT_FOUND,
+              "task 'detect' is not in this plan");
+  CHECK(t.data == NULL);
+  CHECK_ERROR(ph_plan_output(plan, "classify", "boxes", &t), PH_NOT_FOUND, "no output 'boxes'");
+  CHECK(contains(ph_last_error(), "'logits'"));
+  CHECK_ERROR(ph_plan_run_tasks(plan, detect, 1), PH_NOT_FOUND, "unknown task 'detect'");
+  /* a failed run keeps the plan usable */
+  CHECK_OK(ph_plan_run(plan));
+  CHECK_OK(ph_plan_output(plan, "classify", "logits", &t));
+  CHECK(t.data != NULL);
+  ok = 1;
+done:
+  ph_plan_free(no_plan);
+  ph_plan_free(plan);
+  ph_engine_free(engine);
+  ph_model_free(model);
+  return ok;
+}
+
+int phs_load_errors(const char* missing_path, const char* not_a_model_path, char* msg,
+                    size_t size) {
+  int ok = 0;
+  ph_model* model = NULL;
+
+  CHECK_ERROR(ph_model_load_file(missing_path, &model), PH_IO_ERROR, missing_path);
+  CHECK(contains(ph_last_error(), "cannot open"));
+  CHECK(model == NULL);
+  CHECK_ERROR(ph_model_load_file(not_a_model_path, &model), PH_INVALID_MODEL, NULL);
+  CHECK(model == NULL);
+  CHECK(strlen(ph_last_error()) > 0);
+  ok = 1;
+done:
+  ph_model_free(model);
+  return ok;
+}
+
+/* Handles may be freed in any order: a plan outlives its engine and model, an engine its model.
+ * Copies the logits of the last run into `logits`. */
+int phs_free_orders(const char* path, const float* input, size_t input_count, float* logits,
+                    char* msg, size_t size) {
+  int ok = 0;
+  ph_model* model = NULL;
+  ph_engine* engine = NULL;
+  ph_plan* plan = NULL;
+  ph_plan* second = NULL;
+  ph_tensor t;
+  const char* classify_only[] = {"classify"};
+
+  /* model first, then engine, then plan */
+  CHECK_OK(ph_model_load_file(path, &model));
+  CHECK_OK(ph_engine_create(model, NULL, &engine));
+  ph_model_free(model);
+  model = NULL;
+  CHECK_OK(ph_plan_prepare(engine, classify_only, 1, &plan)); /* engine alone keeps the model */
+  ph_engine_free(engine);
+  engine = NULL;
+  CHECK_OK(ph_plan_set_input(plan, "image", input, input_count)); /* plan alone keeps both */
+  CHECK_OK(ph_plan_run(plan));
+  CHECK_OK(ph_plan_output(plan, "classify", "logits", &t));
+  memcpy(logits, t.data, kLogitsCount * sizeof(float));
+  CHECK(strcmp(ph_plan_task_name(plan, 0), "classify") == 0);
+  ph_plan_free(plan);
+  plan = NULL;
+
+  /* plans freed before their engine, the second plan after the model */
+  CHECK_OK(ph_model_load_file(path, &model));
+  CHECK_OK(ph_engine_create(model, NULL, &engine));
+  CHECK_OK(ph_plan_prepare(engine, NULL, 0, &plan));
+  CHECK_OK(ph_plan_prepare(engine, classify_only, 1, &second));
+  ph_plan_free(plan);
+  plan = NULL;
+  ph_model_free(model);
+  model = NULL;
+  ph_engine_free(engine);
+  engine = NULL;
+  CHECK_OK(ph_plan_set_input(second, "image", input, input_count));
+  CHECK_OK(ph_plan_run(second));
+  CHECK_OK(ph_plan_output(second, "classify", "logits", &t));
+  CHECK(memcmp(t.data, logits, kLogitsCount * sizeof(float)) == 0);
+  ok = 1;
+done:
+  ph_model_free(model);
+  ph_plan_free(second);
+  ph_plan_free(plan);
+  ph_engine_free(engine);
+  return ok;
+}

@@ -1,0 +1,360 @@
+// The C API (polyhead/polyhead_c.h). The scenarios are written in C and compiled as C
+// (tests/support/c_api_scenarios.c); this file prepares their inputs (model files, images, the C++
+// API's results for comparison), runs them and checks what C cannot easily check: that no
+// exception crosses the boundary, that run allocates nothing and that errors are per thread.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <unistd.h>
+
+#include "polyhead/engine.h"
+#include "polyhead/polyhead_c.h"
+#include "support/c_api_scenarios.h"
+#include "support/test_models.h"
+
+// Every operator new of this program is counted while g_counting is set, and throws bad_alloc
+// while g_fail is set (to check that the C boundary turns exceptions into status codes).
+namespace {
+std::atomic<bool> g_counting{false};
+std::atomic<bool> g_fail{false};
+std::atomic<long> g_allocations{0};
+void* counted_malloc(size_t n) {
+  if (g_counting.load(std::memory_order_relaxed))
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (g_fail.load(std::memory_order_relaxed)) throw std::bad_alloc();
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* counted_aligned(size_t n, size_t align) {
+  if (g_counting.load(std::memory_order_relaxed))
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (g_fail.load(std::memory_order_relaxed)) throw std::bad_alloc();
+  if (void* p = std::aligned_alloc(align, (n + align - 1) / align * align)) return p;
+  throw std::bad_alloc();
+}
+}  // namespace
+
+void* operator new(size_t n) {
+  return counted_malloc(n);
+}
+void* operator new[](size_t n) {
+  return counted_malloc(n);
+}
+void* operator new(size_t n, const std::nothrow_t&) noexcept {
+  try {
+    return counted_malloc(n);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void* operator new[](size_t n, const std::nothrow_t& t) noexcept {
+  return operator new(n, t);
+}
+void* operator new(size_t n, std::align_val_t a) {
+  return counted_aligned(n, static_cast<size_t>(a));
+}
+void* operator new[](size_t n, std::align_val_t a) {
+  return counted_aligned(n, static_cast<size_t>(a));
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, size_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, size_t, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, size_t, std::align_val_t) noexcept {
+  std::free(p);
+}
+
+// The scenarios of tests/support/c_api_scenarios.c (C linkage; keep in step with that file).
+namespace {
+
+// The tiny two-task model in a temp file named after this process (CTest may run test cases of
+// this program in parallel processes), removed at exit.
+struct TempModel {
+  TempModel()
+      : path(polyhead::testing::write_temp_file(
+            polyhead::testing::tiny_two_task_model(),
+            "polyhead_test_c_api_" + std::to_string(::getpid()) + ".phm")) {}
+  ~TempModel() { std::remove(path.c_str()); }
+  std::string path;
+};
+
+const std::string& model_path() {
+  static const TempModel model;
+  return model.path;
+}
+
+const std::vector<float>& image() {
+  static const std::vector<float> values = polyhead::testing::random_values(8 * 8 * 3, 11);
+  return values;
+}
+
+struct CppOutputs {
+  std::vector<float> logits;
+  std::vector<float> mask;
+};
+
+// The same model and input through the C++ API.
+CppOutputs cpp_outputs() {
+  auto model = polyhead::Model::load_file(model_path());
+  REQUIRE(model.is_ok());
+  auto engine = polyhead::Engine::create(*model);
+  REQUIRE(engine.is_ok());
+  auto plan = engine->prepare();
+  REQUIRE(plan.is_ok());
+  REQUIRE(plan->set_input("image", image().data(), image().size()).is_ok());
+  REQUIRE(plan->run().is_ok());
+  auto logits = plan->output("classify", "logits");
+  auto mask = plan->output("segment", "mask");
+  REQUIRE(logits.is_ok());
+  REQUIRE(mask.is_ok());
+  CppOutputs out;
+  out.logits.assign(logits->f32(), logits->f32() + logits->shape.elements());
+  out.mask.assign(mask->f32(), mask->f32() + mask->shape.elements());
+  return out;
+}
+
+struct Message {
+  char text[2048] = "";
+};
+
+}  // namespace
+
+TEST_CASE("c_api: version and status names") {
+  Message m;
+  INFO(m.text);
+  CHECK(phs_version(m.text, sizeof m.text) == 1);
+}
+
+TEST_CASE("c_api: model introspection") {
+  Message m;
+  const int ok = phs_introspection(model_path().c_str(), m.text, sizeof m.text);
+  INFO(m.text);
+  CHECK(ok == 1);
+}
+
+TEST_CASE("c_api: outputs equal the C++ API's for the same input") {
+  Message m;
+  std::vector<float> logits(5, -1.f);
+  std::vector<float> mask(8 * 8 * 2, -1.f);
+  const int ok = phs_run_all_tasks(model_path().c_str(), image().data(), image().size(),
+                                   logits.data(), mask.data(), m.text, sizeof m.text);
+  INFO(m.text);
+  REQUIRE(ok == 1);
+  const CppOutputs expected = cpp_outputs();
+  CHECK(logits == expected.logits);
+  CHECK(mask == expected.mask);
+}
+
+TEST_CASE("c_api: subset runs and one-task plans") {
+  Message m;
+  const int ok =
+      phs_run_subset(model_path().c_str(), image().data(), image().size(), m.text, sizeof m.text);
+  INFO(m.text);
+  CHECK(ok == 1);
+}
+
+TEST_CASE("c_api: writing inputs in place") {
+  Message m;
+  const int ok =
+      phs_input_buffer(model_path().c_str(), image().data(), image().size(), m.text, sizeof m.text);
+  INFO(m.text);
+  CHECK(ok == 1);
+}
+
+TEST_CASE("c_api: models from borrowed and copied memory") {
+  const std::vector<uint8_t> bytes = polyhead::testing::tiny_two_task_model();
+  const size_t capacity = (bytes.size() + 128) / 64 * 64;
+  std::unique_ptr<unsigned char, decltype(&std::free)> aligned(
+      static_cast<unsigned char*>(std::aligned_alloc(64, capacity)), &std::free);
+  REQUIRE(aligned);
+  std::memcpy(aligned.get(), bytes.data(), bytes.size());
+  Message m;
+  const int ok = phs_from_memory(aligned.get(), bytes.size(), m.text, sizeof m.text);
+  INFO(m.text);
+  CHECK(ok == 1);
+}
+
+TEST_CASE("c_api: null arguments are named, freeing NULL is a no-op") {
+  Message m;
+  const int ok = phs_null_arguments(model_path().c_str(), m.text, sizeof m.text);
+  INFO(m.text);
+  CHECK(ok == 1);
+}
+
+TEST_CASE("c_api: engine options and struct_size") {
+  Message m;
+  const int ok = phs_engine_options(model_path().c_str(), m.text, sizeof m.text);
+  INFO(m.text);
+  CHECK(ok == 1);
+}
+
+TEST_CASE("c_api: caller errors carry a code and a message naming the culprit") {
+  Message m;
+  const int ok = phs_caller_errors(model_path().c_str(), image().data(), image().size(), m.text,
+                                   sizeof m.text);
+  INFO(m.text);
+  CHECK(ok == 1);
+}
+
+TEST_CASE("c_api: loading a missing file or a file that is not a model") {
+  const std::string missing = model_path() + ".does-not-exist";
+  const std::string text = "this is not a polyhead model, just some text long enough to parse\n";
+  const std::string not_a_model = polyhead::testing::write_temp_file(
+      std::vector<uint8_t>(text.begin(), text.end()),
+      "polyhead_test_c_api_not_a_model_" + std::to_string(::getpid()) + ".phm");
+  Message m;
+  const int ok = phs_load_errors(missing.c_str(), not_a_model.c_str(), m.text, sizeof m.text);
+  INFO(m.text);
+  CHECK(ok == 1);
+  std::remove(not_a_model.c_str());
+}
+
+TEST_CASE("c_api: handles can be freed in any order") {
+  Message m;
+  std::vector<float> logits(5, -1.f);
+  const int ok = phs_free_orders(model_path().c_str(), image().data(), image().size(),
+                                 logits.data(), m.text, sizeof m.text);
+  INFO(m.text);
+  REQUIRE(ok == 1);
+  CHECK(logits == cpp_outputs().logits);
+}
+
+// The header also compiles as C++; from here on the API is called directly.
+TEST_CASE("c_api: run, run_tasks and output allocate nothing") {
+  ph_model* model = nullptr;
+  ph_engine* engine = nullptr;
+  ph_plan* all = nullptr;
+  ph_plan* one = nullptr;
+  REQUIRE(ph_model_load_file(model_path().c_str(), &model) == PH_OK);
+  REQUIRE(ph_engine_create(model, nullptr, &engine) == PH_OK);
+  const char* segment[] = {"segment"};
+  const char* classify[] = {"classify"};
+  const char* both[] = {"classify", "segment"};
+  REQUIRE(ph_plan_prepare(engine, nullptr, 0, &all) == PH_OK);
+  REQUIRE(ph_plan_prepare(engine, segment, 1, &one) == PH_OK);
+  REQUIRE(ph_plan_set_input(all, "image", image().data(), image().size()) == PH_OK);
+  REQUIRE(ph_plan_set_input(one, "image", image().data(), image().size()) == PH_OK);
+  // The counter works.
+  g_allocations = 0;
+  g_counting = true;
+  delete new int(1);
+  g_counting = false;
+  CHECK(g_allocations.load() >= 1);
+
+  bool ok = true;
+  ph_tensor t;
+  ph_plan_info info;
+  info.struct_size = sizeof info;
+  g_allocations = 0;
+  g_counting = true;
+  for (int i = 0; i < 5; ++i) {
+    ok = ok && ph_plan_run(all) == PH_OK;
+    ok = ok && ph_plan_run(one) == PH_OK;  // the shared stem is set up against another arena
+    ok = ok && ph_plan_run_tasks(all, classify, 1) == PH_OK;
+    ok = ok && ph_plan_output(all, "classify", "logits", &t) == PH_OK;
+    ok = ok && ph_plan_run_tasks(all, both, 2) == PH_OK;
+    ok = ok && ph_plan_output(all, "segment", "mask", &t) == PH_OK;
+    ok = ok && ph_plan_get_info(all, &info) == PH_OK;
+    ok = ok && ph_plan_last_run_nodes(all) == 4;
+  }
+  g_counting = false;
+  CHECK(ok);
+  CHECK(g_allocations.load() == 0);
+  ph_plan_free(one);
+  ph_plan_free(all);
+  ph_engine_free(engine);
+  ph_model_free(model);
+}
+
+TEST_CASE("c_api: exceptions become status codes at the boundary") {
+  ph_model* model = nullptr;
+  ph_engine* engine = nullptr;
+  ph_plan* plan = nullptr;
+  REQUIRE(ph_model_load_file(model_path().c_str(), &model) == PH_OK);
+  REQUIRE(ph_engine_create(model, nullptr, &engine) == PH_OK);
+
+  ph_model* no_model = nullptr;
+  ph_engine* no_engine = nullptr;
+  ph_plan* no_plan = nullptr;
+  const char* classify[] = {"classify"};
+  g_fail = true;
+  const ph_status load = ph_model_load_file(model_path().c_str(), &no_model);
+  const ph_status create = ph_engine_create(model, nullptr, &no_engine);
+  const ph_status prepare = ph_plan_prepare(engine, classify, 1, &no_plan);
+  g_fail = false;
+  CHECK(load == PH_OUT_OF_MEMORY);
+  CHECK(create == PH_OUT_OF_MEMORY);
+  CHECK(prepare == PH_OUT_OF_MEMORY);
+  CHECK(std::string(ph_last_error()) == "ph_plan_prepare: out of memory");
+  CHECK(no_model == nullptr);
+  CHECK(no_engine == nullptr);
+  CHECK(no_plan == nullptr);
+
+  // Everything still works once memory is back.
+  REQUIRE(ph_plan_prepare(engine, classify, 1, &plan) == PH_OK);
+  REQUIRE(ph_plan_set_input(plan, "image", image().data(), image().size()) == PH_OK);
+  CHECK(ph_plan_run(plan) == PH_OK);
+  ph_plan_free(plan);
+  ph_engine_free(engine);
+  ph_model_free(model);
+}
+
+TEST_CASE("c_api: the last error is per thread and kept by successful calls") {
+  CHECK(ph_plan_run(nullptr) == PH_INVALID_ARGUMENT);
+  const std::string mine = ph_last_error();
+  CHECK(mine == "ph_plan_run: argument 'plan' is NULL");
+  std::string theirs;
+  std::string theirs_before;
+  std::thread other([&] {
+    theirs_before = ph_last_error();
+    ph_model* model = nullptr;
+    (void)ph_model_load_file("/nonexistent/polyhead.phm", &model);
+    theirs = ph_last_error();
+  });
+  other.join();
+  CHECK(theirs_before.empty());
+  CHECK(theirs.find("/nonexistent/polyhead.phm") != std::string::npos);
+  CHECK(std::string(ph_last_error()) == mine);
+  CHECK(std::strcmp(ph_version(), "0.1.0") == 0);  // a successful call
+  CHECK(std::string(ph_last_error()) == mine);
+
+  // Long messages are truncated, never overflow.
+  const std::string long_name(10000, 'x');
+  ph_model* model = nullptr;
+  CHECK(ph_model_load_file(long_name.c_str(), &model) == PH_IO_ERROR);
+  const std::string truncated = ph_last_error();
+  CHECK(truncated.size() == 4095);
+  CHECK(truncated.substr(truncated.size() - 3) == "...");
+}
