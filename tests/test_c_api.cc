@@ -18,83 +18,9 @@
 
 #include "polyhead/engine.h"
 #include "polyhead/polyhead_c.h"
+#include "support/allocation_counter.h"
 #include "support/c_api_scenarios.h"
 #include "support/test_models.h"
-
-// Every operator new of this program is counted while g_counting is set, and throws bad_alloc
-// while g_fail is set (to check that the C boundary turns exceptions into status codes).
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<bool> g_fail{false};
-std::atomic<long> g_allocations{0};
-void* counted_malloc(size_t n) {
-  if (g_counting.load(std::memory_order_relaxed))
-    g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (g_fail.load(std::memory_order_relaxed)) throw std::bad_alloc();
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* counted_aligned(size_t n, size_t align) {
-  if (g_counting.load(std::memory_order_relaxed))
-    g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (g_fail.load(std::memory_order_relaxed)) throw std::bad_alloc();
-  if (void* p = std::aligned_alloc(align, (n + align - 1) / align * align)) return p;
-  throw std::bad_alloc();
-}
-}  // namespace
-
-void* operator new(size_t n) {
-  return counted_malloc(n);
-}
-void* operator new[](size_t n) {
-  return counted_malloc(n);
-}
-void* operator new(size_t n, const std::nothrow_t&) noexcept {
-  try {
-    return counted_malloc(n);
-  } catch (...) {
-    return nullptr;
-  }
-}
-void* operator new[](size_t n, const std::nothrow_t& t) noexcept {
-  return operator new(n, t);
-}
-void* operator new(size_t n, std::align_val_t a) {
-  return counted_aligned(n, static_cast<size_t>(a));
-}
-void* operator new[](size_t n, std::align_val_t a) {
-  return counted_aligned(n, static_cast<size_t>(a));
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, size_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, size_t) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::align_val_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, std::align_val_t) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, size_t, std::align_val_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, size_t, std::align_val_t) noexcept {
-  std::free(p);
-}
 
 // The scenarios of tests/support/c_api_scenarios.c (C linkage; keep in step with that file).
 namespace {
@@ -267,31 +193,29 @@ TEST_CASE("c_api: run, run_tasks and output allocate nothing") {
   REQUIRE(ph_plan_set_input(all, "image", image().data(), image().size()) == PH_OK);
   REQUIRE(ph_plan_set_input(one, "image", image().data(), image().size()) == PH_OK);
   // The counter works.
-  g_allocations = 0;
-  g_counting = true;
-  delete new int(1);
-  g_counting = false;
-  CHECK(g_allocations.load() >= 1);
+  CHECK(polyhead::testing::count_allocations([] {
+          int* volatile p = new int(1);  // volatile: the compiler may not elide the pair
+          delete p;
+        }) >= 1);
 
   bool ok = true;
   ph_tensor t;
   ph_plan_info info;
   info.struct_size = sizeof info;
-  g_allocations = 0;
-  g_counting = true;
-  for (int i = 0; i < 5; ++i) {
-    ok = ok && ph_plan_run(all) == PH_OK;
-    ok = ok && ph_plan_run(one) == PH_OK;  // the shared stem is set up against another arena
-    ok = ok && ph_plan_run_tasks(all, classify, 1) == PH_OK;
-    ok = ok && ph_plan_output(all, "classify", "logits", &t) == PH_OK;
-    ok = ok && ph_plan_run_tasks(all, both, 2) == PH_OK;
-    ok = ok && ph_plan_output(all, "segment", "mask", &t) == PH_OK;
-    ok = ok && ph_plan_get_info(all, &info) == PH_OK;
-    ok = ok && ph_plan_last_run_nodes(all) == 4;
-  }
-  g_counting = false;
+  const long allocations = polyhead::testing::count_allocations([&] {
+    for (int i = 0; i < 5; ++i) {
+      ok = ok && ph_plan_run(all) == PH_OK;
+      ok = ok && ph_plan_run(one) == PH_OK;  // the shared stem is set up against another arena
+      ok = ok && ph_plan_run_tasks(all, classify, 1) == PH_OK;
+      ok = ok && ph_plan_output(all, "classify", "logits", &t) == PH_OK;
+      ok = ok && ph_plan_run_tasks(all, both, 2) == PH_OK;
+      ok = ok && ph_plan_output(all, "segment", "mask", &t) == PH_OK;
+      ok = ok && ph_plan_get_info(all, &info) == PH_OK;
+      ok = ok && ph_plan_last_run_nodes(all) == 4;
+    }
+  });
   CHECK(ok);
-  CHECK(g_allocations.load() == 0);
+  CHECK(allocations == 0);
   ph_plan_free(one);
   ph_plan_free(all);
   ph_engine_free(engine);
@@ -309,11 +233,11 @@ TEST_CASE("c_api: exceptions become status codes at the boundary") {
   ph_engine* no_engine = nullptr;
   ph_plan* no_plan = nullptr;
   const char* classify[] = {"classify"};
-  g_fail = true;
+  polyhead::testing::fail_allocations(true);
   const ph_status load = ph_model_load_file(model_path().c_str(), &no_model);
   const ph_status create = ph_engine_create(model, nullptr, &no_engine);
   const ph_status prepare = ph_plan_prepare(engine, classify, 1, &no_plan);
-  g_fail = false;
+  polyhead::testing::fail_allocations(false);
   CHECK(load == PH_OUT_OF_MEMORY);
   CHECK(create == PH_OUT_OF_MEMORY);
   CHECK(prepare == PH_OUT_OF_MEMORY);
