@@ -1,12 +1,8 @@
-// MemoryPool and PlanCache: arenas are reused after release; plans are cached by task set.
+// MemoryPool: arenas are reused after release, the smallest fitting block first.
 #include <catch2/catch.hpp>
 
-#include "polyhead/engine.h"
 #include "polyhead/runtime/memory_pool.h"
-#include "polyhead/runtime/plan_cache.h"
-#include "support/test_models.h"
 
-using namespace polyhead;
 using polyhead::runtime::Arena;
 using polyhead::runtime::MemoryPool;
 
@@ -50,30 +46,4 @@ TEST_CASE("an arena outlives a dropped pool handle") {
   }
   REQUIRE(a.data());
   a.data()[0] = std::byte{1};  // the arena keeps its pool alive
-}
-
-TEST_CASE("plans are cached by task set regardless of order") {
-  const std::string path =
-      testing::write_temp_file(testing::tiny_two_task_model(), "polyhead_test_memory_pool.phm");
-  auto model = Model::load_file(path);
-  REQUIRE(model.is_ok());
-  auto engine = Engine::create(*model, {1, 2});
-  REQUIRE(engine.is_ok());
-  auto ab = engine->prepare({"classify", "segment"});
-  auto ba = engine->prepare({"segment", "classify"});
-  REQUIRE(ab.is_ok());
-  REQUIRE(ba.is_ok());
-  CHECK(engine->stats().cached_plans == 1);
-  auto a = engine->prepare({"classify"});
-  auto b = engine->prepare({"segment"});
-  REQUIRE(a.is_ok());
-  REQUIRE(b.is_ok());
-  CHECK(engine->stats().cached_plans == 2);  // capacity 2: the oldest was dropped
-  // Weights were packed once per node, however many plans use them.
-  CHECK(engine->stats().packed_weight_bytes > 0);
-  const size_t packed = engine->stats().packed_weight_bytes;
-  auto again = engine->prepare({"classify", "segment"});
-  REQUIRE(again.is_ok());
-  CHECK(engine->stats().packed_weight_bytes == packed);
-  std::remove(path.c_str());
 }

@@ -96,6 +96,7 @@ Result<Plan> Engine::prepare(const std::vector<std::string>& tasks) {
   state->engine = state_;
   state->plan = state_->cache.find(ids);
   if (!state->plan) {
+    state_->cache.make_room();
     PH_ASSIGN_OR_RETURN(auto plan, runtime::ExecutionPlan::create(g, state_->kernels, *state_->pool,
                                                                   ids, state_->threads.get()));
     state->plan = std::move(plan);

@@ -13,6 +13,10 @@ std::shared_ptr<ExecutionPlan> PlanCache::find(const std::vector<int>& tasks) {
   return nullptr;
 }
 
+void PlanCache::make_room() {
+  while (!entries_.empty() && entries_.size() >= capacity_) entries_.pop_back();
+}
+
 void PlanCache::insert(const std::vector<int>& tasks, std::shared_ptr<ExecutionPlan> plan) {
   entries_.emplace_front(tasks, std::move(plan));
   while (entries_.size() > capacity_) entries_.pop_back();

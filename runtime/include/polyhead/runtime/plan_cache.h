@@ -20,6 +20,9 @@ class PlanCache {
   // `tasks` must be sorted.
   std::shared_ptr<ExecutionPlan> find(const std::vector<int>& tasks);
   void insert(const std::vector<int>& tasks, std::shared_ptr<ExecutionPlan> plan);
+  // Drops the least recently prepared plan if the cache is full, so that a plan about to be
+  // created can reuse its arena instead of growing the pool.
+  void make_room();
   void clear() { entries_.clear(); }
   size_t size() const { return entries_.size(); }
   size_t hits() const { return hits_; }
