@@ -70,6 +70,7 @@ Status read_input(const InputInfo& in, const std::string& path, float* dst) {
 
 std::string quoted_names(const std::vector<InputInfo>& inputs) {
   std::vector<std::string> names;
+  names.reserve(inputs.size());
   for (const InputInfo& in : inputs) names.push_back("'" + in.name + "'");
   return join(names, ", ");
 }

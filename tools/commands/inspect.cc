@@ -203,6 +203,7 @@ std::string preprocess_text(const Preprocess& p) {
     s += " " + std::to_string(p.width) + "x" + std::to_string(p.height);
   auto list = [](const std::vector<float>& v) {
     std::vector<std::string> items;
+    items.reserve(v.size());
     for (float x : v) items.push_back(format_float(x));
     return "[" + join(items, ",") + "]";
   };
