@@ -1,12 +1,15 @@
-// After prepare, Plan::run() performs no heap allocation: every allocation entry point of the
-// process (operator new, malloc and friends, which XNNPACK and pthreadpool use too) is counted
-// while run() executes, switching between plans that share kernels.
+// After prepare, Plan::run() performs no heap allocation and, single-threaded, takes no lock: every
+// allocation entry point of the process (operator new, malloc and friends, which XNNPACK and
+// pthreadpool use too) and every pthread mutex lock is counted while run() executes, switching
+// between plans that share kernels.
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <mutex>
 
 #include "polyhead/engine.h"
 #include "support/allocation_counter.h"
+#include "support/lock_counter.h"
 #include "support/test_models.h"
 
 using namespace polyhead;
@@ -86,4 +89,34 @@ TEST_CASE("run() allocates nothing for any operator kind, across three alternati
   });
   REQUIRE(ok);
   CHECK(allocations == 0);
+}
+
+TEST_CASE("single-threaded run() takes no lock") {
+  auto model = Model::from_bytes(testing::every_operator_model());
+  REQUIRE(model.is_ok());
+  auto engine = Engine::create(*model, {1, 8});
+  REQUIRE(engine.is_ok());
+  auto all = engine->prepare();
+  auto dense = engine->prepare({"dense"});
+  REQUIRE(all.is_ok());
+  REQUIRE(dense.is_ok());
+  std::vector<float> image(8 * 8 * 4, 0.25f), aux(4, 0.5f);
+  for (Plan* plan : {&*all, &*dense})
+    for (const std::string& name : plan->input_names())
+      REQUIRE(plan->set_input(name, name == "aux" ? aux.data() : image.data(),
+                              name == "aux" ? aux.size() : image.size())
+                  .is_ok());
+  // The counter works.
+  std::mutex m;
+  CHECK(testing::count_locks([&] { std::lock_guard<std::mutex> lock(m); }) == 1);
+  bool ok = true;
+  const long locks = testing::count_locks([&] {
+    for (int i = 0; i < 3; ++i) {
+      ok = ok && all->run().is_ok();
+      ok = ok && dense->run().is_ok();
+      ok = ok && all->run({"pooled"}).is_ok();
+    }
+  });
+  REQUIRE(ok);
+  CHECK(locks == 0);
 }
