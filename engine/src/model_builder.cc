@@ -127,9 +127,12 @@ struct ModelBuilder::State {
                          : p.color == "GRAY" ? schema::ColorOrder::GRAY
                          : p.color == "NONE" ? schema::ColorOrder::NONE
                                              : schema::ColorOrder::RGB;
+      const auto fit = p.fit == "LETTERBOX" ? schema::ImageFit::LETTERBOX
+                       : p.fit == "CROP"    ? schema::ImageFit::CROP
+                                            : schema::ImageFit::STRETCH;
       const auto pre = schema::CreatePreprocess(
           b, p.width, p.height, layout, color, p.mean.empty() ? 0 : b.CreateVector(p.mean),
-          p.std.empty() ? 0 : b.CreateVector(p.std), p.pixel_scale);
+          p.std.empty() ? 0 : b.CreateVector(p.std), p.pixel_scale, fit);
       i_off.push_back(schema::CreateInput(b, in.tensor, pre));
     }
     std::vector<fb::Offset<schema::Task>> k_off;

@@ -363,6 +363,9 @@ Status check_inputs(ModelData& d) {
       if (p->mean()) info.preprocess.mean.assign(p->mean()->begin(), p->mean()->end());
       if (p->std()) info.preprocess.std.assign(p->std()->begin(), p->std()->end());
       info.preprocess.pixel_scale = p->pixel_scale();
+      if (p->fit() < schema::ImageFit::MIN || p->fit() > schema::ImageFit::MAX)
+        return invalid(where + " '" + t.name + "': unknown image fit " + str(static_cast<int>(p->fit())));
+      info.preprocess.fit = schema::EnumNameImageFit(p->fit());
     }
     d.inputs.push_back(std::move(info));
   }

@@ -25,6 +25,7 @@ struct Preprocess {
   std::vector<float> mean;
   std::vector<float> std;
   float pixel_scale = 255.f;
+  std::string fit = "STRETCH";  // STRETCH, LETTERBOX or CROP: how other image sizes are fitted
 };
 
 struct InputInfo {
