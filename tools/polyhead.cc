@@ -3,6 +3,7 @@
 //   polyhead demo                        write the default model and image, run all tasks
 //   polyhead inspect MODEL [--json]      inputs, tasks, shared/head nodes, MACs, memory
 //   polyhead run MODEL --input NAME=FILE run tasks on raw float32 inputs
+//   polyhead convert MODEL.tflite -o OUT convert a TensorFlow Lite model
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -34,6 +35,8 @@ const Command kCommands[] = {
     {"inspect", "show inputs, tasks, shared and per-task nodes, MACs, parameters and memory",
      kInspectUsage, inspect_main},
     {"run", "run tasks of a model on raw float32 input files", kRunUsage, run_main},
+    {"convert", "convert a float32 TensorFlow Lite model (.tflite) into a .phm model",
+     kConvertUsage, convert_main},
 };
 
 const Command* find_command(const std::string& name) {

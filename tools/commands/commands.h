@@ -17,10 +17,12 @@ struct Command {
 int inspect_main(const std::vector<std::string>& args);
 int run_main(const std::vector<std::string>& args);
 int demo_main(const std::vector<std::string>& args);
+int convert_main(const std::vector<std::string>& args);
 
 extern const char kInspectUsage[];
 extern const char kRunUsage[];
 extern const char kDemoUsage[];
+extern const char kConvertUsage[];
 
 // Prints "polyhead CMD: message" to stderr and returns `code`.
 int report_error(const char* command, const std::string& message, int code);
