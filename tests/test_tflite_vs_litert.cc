@@ -1,7 +1,8 @@
 // Agreement with the official runtime: each real MediaPipe model (build/data, from
 // scripts/fetch_data.sh) is converted from .tflite with the converter's preset, run by Polyhead and
 // by LiteRT (scripts/litert_reference.sh: @litertjs/core, WebAssembly, CPU) on the same inputs —
-// two seeded random inputs in the model's input range and one smooth synthetic image — and every
+// two seeded random inputs in the model's input range, one smooth synthetic image and (with OpenCV)
+// one real photo pre-processed as the model declares — and every
 // output must agree within
 //   max(1e-4 x max(1, max|reference|), 4 x LiteRT's own spread),
 // where LiteRT's own spread is how far LiteRT's output moves when every input value is moved by one
@@ -38,6 +39,9 @@
 
 #include "importers/tflite/tflite_converter.h"
 #include "polyhead/engine.h"
+#ifdef POLYHEAD_HAVE_VISION
+#include "polyhead/vision/preprocess.h"
+#endif
 #include "polyhead/model.h"
 #include "support/reference_interpreter.h"
 
@@ -152,17 +156,28 @@ class JsonParser {
         if (i_ >= s_.size()) return false;
         const char e = s_[i_++];
         switch (e) {
-          case 'n': c = '\n'; break;
-          case 't': c = '\t'; break;
-          case 'r': c = '\r'; break;
-          case 'b': c = '\b'; break;
-          case 'f': c = '\f'; break;
+          case 'n':
+            c = '\n';
+            break;
+          case 't':
+            c = '\t';
+            break;
+          case 'r':
+            c = '\r';
+            break;
+          case 'b':
+            c = '\b';
+            break;
+          case 'f':
+            c = '\f';
+            break;
           case 'u':  // names here are ASCII; keep a placeholder for anything else
             if (i_ + 4 > s_.size()) return false;
             i_ += 4;
             c = '?';
             break;
-          default: c = e;
+          default:
+            c = e;
         }
       }
       out += c;
@@ -194,8 +209,14 @@ class JsonParser {
           if (!value(v)) return false;
           out.object.emplace_back(std::move(key), std::move(v));
           space();
-          if (i_ < s_.size() && s_[i_] == ',') { ++i_; continue; }
-          if (i_ < s_.size() && s_[i_] == '}') { ++i_; break; }
+          if (i_ < s_.size() && s_[i_] == ',') {
+            ++i_;
+            continue;
+          }
+          if (i_ < s_.size() && s_[i_] == '}') {
+            ++i_;
+            break;
+          }
           return false;
         }
       }
@@ -211,8 +232,14 @@ class JsonParser {
           if (!value(v)) return false;
           out.array.push_back(std::move(v));
           space();
-          if (i_ < s_.size() && s_[i_] == ',') { ++i_; continue; }
-          if (i_ < s_.size() && s_[i_] == ']') { ++i_; break; }
+          if (i_ < s_.size() && s_[i_] == ',') {
+            ++i_;
+            continue;
+          }
+          if (i_ < s_.size() && s_[i_] == ']') {
+            ++i_;
+            break;
+          }
           return false;
         }
       }
@@ -347,9 +374,9 @@ std::vector<float> synthetic_image(int h, int w, int c, float lo, float hi) {
       const float fx = (x + 0.5f) / static_cast<float>(w);
       const float dx = fx - 0.5f, dy = fy - 0.42f;
       const float r = std::sqrt(dx * dx + dy * dy);
-      const float disc = 1.f / (1.f + std::exp((r - 0.22f) * 60.f));        // head-sized blob
-      const bool body = fx > 0.3f && fx < 0.7f && fy > 0.62f;              // a torso
-      const float ring = std::exp(-std::pow((r - 0.33f) * 25.f, 2.f));     // soft ring
+      const float disc = 1.f / (1.f + std::exp((r - 0.22f) * 60.f));    // head-sized blob
+      const bool body = fx > 0.3f && fx < 0.7f && fy > 0.62f;           // a torso
+      const float ring = std::exp(-std::pow((r - 0.33f) * 25.f, 2.f));  // soft ring
       for (int ch = 0; ch < c; ++ch) {
         float t = 0.25f * fx + 0.2f * fy + 0.1f * static_cast<float>(ch);  // background gradient
         t += 0.1f * std::sin(6.28f * (fx * 3.f + fy * 2.f + 0.3f * static_cast<float>(ch)));
@@ -381,7 +408,9 @@ std::vector<float> one_ulp_apart(const std::vector<float>& v, uint32_t seed) {
 
 // ---- comparison --------------------------------------------------------------------------------
 
-std::vector<int64_t> dims_of(const polyhead::Shape& s) { return {s.begin(), s.end()}; }
+std::vector<int64_t> dims_of(const polyhead::Shape& s) {
+  return {s.begin(), s.end()};
+}
 
 // NCHW [n,c,h,w] holding NHWC [n,h,w,c]'s values.
 bool is_nchw_of(const std::vector<int64_t>& ours, const std::vector<int64_t>& ref) {
@@ -423,8 +452,23 @@ std::vector<float> to_reference_order(const float* data, const std::vector<int64
 struct ModelCase {
   const char* file;
   const char* preset;
-  float lo, hi;  // the model's input range (MediaPipe's graphs)
+  float lo, hi;       // the model's input range (MediaPipe's graphs)
+  const char* photo;  // a real photo, pre-processed as the model declares (needs OpenCV)
 };
+
+#ifdef POLYHEAD_HAVE_VISION
+// The photo (a file of the data dir, or of Debian's scikit-image data) as the model's input.
+std::vector<float> photo_input(const std::string& name, const polyhead::InputInfo& input) {
+  fs::path path = fs::path(data_dir()) / name;
+  if (!fs::exists(path)) path = fs::path("/usr/lib/python3/dist-packages/skimage/data") / name;
+  auto image = polyhead::vision::load_image(path.string());
+  if (!image) FAIL(image.status().to_string() << " (scripts/fetch_data.sh, python3-skimage)");
+  std::vector<float> values(static_cast<size_t>(input.shape.elements()));
+  auto transform = polyhead::vision::preprocess(*image, input, values.data());
+  if (!transform) FAIL(transform.status().to_string());
+  return values;
+}
+#endif
 
 struct Agreement {
   std::string label;  // task.output <- tflite name
@@ -432,7 +476,7 @@ struct Agreement {
   double max_reference = 0;
   double litert_spread = 0;  // LiteRT against itself, inputs one ulp apart
   double tolerance = 0;
-  double worst_ratio = 0;    // max over samples of error / tolerance
+  double worst_ratio = 0;  // max over samples of error / tolerance
 };
 
 void check_model(const ModelCase& mc) {
@@ -440,9 +484,10 @@ void check_model(const ModelCase& mc) {
   const fs::path tflite = fs::path(data_dir()) / mc.file;
   INFO("model " << tflite.string() << ", preset " << mc.preset);
   if (!fs::exists(tflite)) {
-    FAIL("missing " << tflite.string()
-                    << ": run scripts/fetch_data.sh (or set POLYHEAD_DATA_DIR to the folder holding "
-                       "the real models)");
+    FAIL(
+        "missing " << tflite.string()
+                   << ": run scripts/fetch_data.sh (or set POLYHEAD_DATA_DIR to the folder holding "
+                      "the real models)");
   }
 
   polyhead::tflite::ConvertOptions options;
@@ -487,6 +532,9 @@ void check_model(const ModelCase& mc) {
       {"random seed 2", random_input(count, mc.lo, mc.hi, 2)},
       {"synthetic image", synthetic_image(h, w, c, mc.lo, mc.hi)},
   };
+#ifdef POLYHEAD_HAVE_VISION
+  if (!nchw) samples.push_back({std::string("photo ") + mc.photo, photo_input(mc.photo, input)});
+#endif
 
   TempDir tmp;
   REQUIRE(!tmp.path.empty());
@@ -560,8 +608,8 @@ void check_model(const ModelCase& mc) {
         const std::vector<float> ours =
             to_reference_order(view->f32(), dims_of(view->shape), r.shape);
         if (ours.empty()) {
-          FAIL("shape " << view->shape.to_string() << " does not correspond to LiteRT's "
-                        << r.name << " " << dims_text(r.shape));
+          FAIL("shape " << view->shape.to_string() << " does not correspond to LiteRT's " << r.name
+                        << " " << dims_text(r.shape));
         }
         const RefOutput& n = nudged[static_cast<size_t>(found)];
         REQUIRE(n.values.size() == r.values.size());
@@ -581,9 +629,8 @@ void check_model(const ModelCase& mc) {
         const double tol = std::max(1e-4 * std::max(1.0, max_ref), 4.0 * spread);
         INFO("vs LiteRT " << r.name << " " << dims_text(r.shape) << ": max |error| " << max_err
                           << " at element " << worst_at << " (polyhead " << ours[worst_at]
-                          << ", litert " << r.values[worst_at] << "), max |reference| "
-                          << max_ref << ", LiteRT's own spread at 1 ulp " << spread
-                          << ", tolerance " << tol);
+                          << ", litert " << r.values[worst_at] << "), max |reference| " << max_ref
+                          << ", LiteRT's own spread at 1 ulp " << spread << ", tolerance " << tol);
         CHECK(finite);
         CHECK(max_err <= tol);
         Agreement& a = worst[label];
@@ -617,15 +664,18 @@ void check_model(const ModelCase& mc) {
 }  // namespace
 
 TEST_CASE("face detection (short range) agrees with LiteRT", "[tflite][litert]") {
-  check_model({"face_detection_short_range.tflite", "mediapipe-face-detection-short", -1.f, 1.f});
+  check_model({"face_detection_short_range.tflite", "mediapipe-face-detection-short", -1.f, 1.f,
+               "sample1.jpg"});
 }
 
 TEST_CASE("selfie segmentation agrees with LiteRT", "[tflite][litert]") {
-  check_model({"selfie_segmentation.tflite", "mediapipe-selfie-segmentation", 0.f, 1.f});
+  check_model(
+      {"selfie_segmentation.tflite", "mediapipe-selfie-segmentation", 0.f, 1.f, "astronaut.png"});
 }
 
 TEST_CASE("pose landmarks (lite) agree with LiteRT", "[tflite][litert]") {
-  check_model({"pose_landmark_lite.tflite", "mediapipe-pose-landmark-lite", 0.f, 1.f});
+  check_model(
+      {"pose_landmark_lite.tflite", "mediapipe-pose-landmark-lite", 0.f, 1.f, "astronaut.png"});
 }
 
 // Diagnosis, not run by default (`test_tflite_vs_litert "[.diagnose]"`): the pose model on random

@@ -4,7 +4,9 @@
 // against. Test-only: nothing here ships with Polyhead.
 //
 //   node run.mjs MODEL.tflite --input FILE.f32 [--input FILE2.f32 ...] --out DIR [--wasm compat|default]
-//                [--verbose]
+//                [--verbose] [--repeat N]
+//   --repeat N times N more runs after the first and prints their median latency (for reference
+//   only: WebAssembly is not a fair speed peer of native code).
 //   node run.mjs MODEL.tflite --input A.f32 --out DIR1 --input B.f32 --out DIR2 ...
 //
 // The second form runs the model once per --out (each with the --input files given since the
@@ -33,7 +35,7 @@ function usage(message) {
 }
 
 function parseArgs(argv) {
-  const args = {model: null, inputs: [], runs: [], wasm: 'compat', verbose: false};
+  const args = {model: null, inputs: [], runs: [], wasm: 'compat', verbose: false, repeat: 0};
   for (let i = 0; i < argv.length; ++i) {
     const a = argv[i];
     const value = () => {
@@ -47,6 +49,10 @@ function parseArgs(argv) {
     }
     else if (a === '--wasm') args.wasm = value();
     else if (a === '--verbose') args.verbose = true;
+    else if (a === '--repeat') {
+      args.repeat = Number(value());
+      if (!Number.isInteger(args.repeat) || args.repeat < 1) usage('--repeat must be a positive integer');
+    }
     else if (a === '-h' || a === '--help') usage();
     else if (a.startsWith('--')) usage(`unknown option ${a}`);
     else if (args.model === null) args.model = a;
@@ -150,6 +156,21 @@ async function runOnce(litert, model, run, glue, args, coreDir) {
   });
 
   const outputs = await model.run(inputs);
+  let latencyMs = null;
+  if (args.repeat) {
+    const times = [];
+    for (let r = 0; r < args.repeat; ++r) {
+      const start = process.hrtime.bigint();
+      const again = await model.run(inputs);
+      for (const t of again) await t.data();  // include reading the results back
+      times.push(Number(process.hrtime.bigint() - start) / 1e6);
+      for (const t of again) t.delete();
+    }
+    times.sort((a, b) => a - b);
+    latencyMs = times[Math.floor(times.length / 2)];
+    process.stdout.write(`latency median ${latencyMs.toFixed(3)} ms over ${args.repeat} runs ` +
+                         `(min ${times[0].toFixed(3)} ms): ${path.basename(args.model)}\n`);
+  }
   fs.mkdirSync(run.out, {recursive: true});
   const described = [];
   for (let i = 0; i < outputs.length; ++i) {
@@ -169,6 +190,7 @@ async function runOnce(litert, model, run, glue, args, coreDir) {
     model: path.resolve(args.model),
     inputs: inputDetails.map(details),
     outputs: described,
+    latency_ms_median: latencyMs,
   };
   fs.writeFileSync(path.join(run.out, 'outputs.json'), JSON.stringify(report, null, 2) + '\n');
 }
