@@ -413,3 +413,42 @@ TEST_CASE("cli: help is available for the program and every command") {
     CHECK(contains(o.output, "usage: polyhead"));
   }
 }
+
+TEST_CASE("cli: convert turns a .tflite into a model that inspect and run accept") {
+  const char* env = std::getenv("POLYHEAD_DATA_DIR");
+  const std::string tflite =
+      std::string(env ? env : POLYHEAD_DATA_DIR) + "/face_detection_short_range.tflite";
+  if (!fs::exists(tflite)) FAIL("missing " << tflite << ": run scripts/fetch_data.sh");
+  TempDir dir;
+  const std::string out = dir / "faces.phm";
+  Outcome o =
+      polyhead({"convert", tflite, "--preset", "mediapipe-face-detection-short", "-o", out});
+  INFO(o.output);
+  REQUIRE(o.exit_code == 0);
+  o = polyhead({"inspect", out, "--json"});
+  REQUIRE(o.exit_code == 0);
+  const Json report = parse_json(o.output);
+  REQUIRE(report.has("tasks"));
+  CHECK(contains(o.output, "\"faces\""));
+
+  struct Case {
+    const char* what;
+    std::vector<std::string> args;
+    int exit_code;
+    std::vector<std::string> mentions;
+  };
+  { std::ofstream(dir / "notes.txt") << "not a model\n"; }
+  const std::vector<Case> cases = {
+      {"unknown preset", {"convert", tflite, "--preset", "nope", "-o", out}, 2, {"nope"}},
+      {"text file", {"convert", dir / "notes.txt", "-o", out}, 1, {"notes.txt"}},
+      {"a .phm is no .tflite", {"convert", out, "-o", dir / "again.phm"}, 1, {"TFL3"}},
+      {"absent file", {"convert", dir / "absent.tflite", "-o", out}, 1, {"absent.tflite"}},
+      {"unknown output", {"convert", tflite, "--task", "x=nope", "-o", out}, 2, {"nope"}},
+  };
+  for (const Case& c : cases) {
+    const Outcome r = polyhead(c.args);
+    INFO(c.what << "\n" << r.output);
+    CHECK(r.exit_code == c.exit_code);
+    for (const std::string& m : c.mentions) CHECK(contains(r.output, m));
+  }
+}
