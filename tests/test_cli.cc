@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "support/json_reader.h"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -32,7 +34,7 @@ std::string quote(const std::string& s) {
 }
 
 // Runs `polyhead ARGS` (each argument quoted) and collects its output and exit code.
-Outcome polyhead(const std::vector<std::string>& args) {
+Outcome run_cli(const std::vector<std::string>& args) {
   std::string cmd = quote(POLYHEAD_CLI);
   for (const std::string& a : args) cmd += " " + quote(a);
   cmd += " 2>&1";
@@ -64,127 +66,17 @@ struct TempDir {
 
 // A small demo model (96x96, width 0.5) and its image, written into `dir`.
 void write_demo(const TempDir& dir) {
-  const Outcome o = polyhead({"demo", "--out", dir.path, "--size", "96", "--width", "0.5"});
+  const Outcome o = run_cli({"demo", "--out", dir.path, "--size", "96", "--width", "0.5"});
   INFO(o.output);
   REQUIRE(o.exit_code == 0);
 }
 
-// Just enough JSON to read the tool's output: objects, arrays, strings, numbers, literals.
-struct Json {
-  enum Kind { kNull, kBool, kNumber, kString, kArray, kObject } kind = kNull;
-  double number = 0;
-  bool boolean = false;
-  std::string string;
-  std::vector<Json> array;
-  std::map<std::string, Json> object;
-
-  const Json& operator[](const std::string& key) const {
-    static const Json kMissing;
-    auto it = object.find(key);
-    return it == object.end() ? kMissing : it->second;
-  }
-  bool has(const std::string& key) const { return object.count(key) != 0; }
-};
-
-class JsonParser {
- public:
-  explicit JsonParser(const std::string& text) : s_(text) {}
-  bool parse(Json& out) {
-    if (!value(out)) return false;
-    skip();
-    return i_ == s_.size();
-  }
-
- private:
-  void skip() {
-    while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
-  }
-  bool literal(const char* word) {
-    const std::string w(word);
-    if (s_.compare(i_, w.size(), w) != 0) return false;
-    i_ += w.size();
-    return true;
-  }
-  bool string(std::string& out) {
-    if (s_[i_] != '"') return false;
-    for (++i_; i_ < s_.size(); ++i_) {
-      char c = s_[i_];
-      if (c == '"') {
-        ++i_;
-        return true;
-      }
-      if (c == '\\') {
-        if (++i_ >= s_.size()) return false;
-        c = s_[i_];
-        if (c == 'n') c = '\n';
-        if (c == 't') c = '\t';
-        if (c == 'u') {  // the tool only escapes control characters this way
-          i_ += 4;
-          c = '?';
-        }
-      }
-      out += c;
-    }
-    return false;
-  }
-  bool value(Json& out) {
-    skip();
-    if (i_ >= s_.size()) return false;
-    const char c = s_[i_];
-    if (c == '{') {
-      out.kind = Json::kObject;
-      ++i_;
-      skip();
-      if (i_ < s_.size() && s_[i_] == '}') return ++i_, true;
-      while (true) {
-        skip();
-        std::string key;
-        if (i_ >= s_.size() || !string(key)) return false;
-        skip();
-        if (i_ >= s_.size() || s_[i_++] != ':') return false;
-        if (!value(out.object[key])) return false;
-        skip();
-        if (i_ >= s_.size()) return false;
-        if (s_[i_] == '}') return ++i_, true;
-        if (s_[i_++] != ',') return false;
-      }
-    }
-    if (c == '[') {
-      out.kind = Json::kArray;
-      ++i_;
-      skip();
-      if (i_ < s_.size() && s_[i_] == ']') return ++i_, true;
-      while (true) {
-        out.array.emplace_back();
-        if (!value(out.array.back())) return false;
-        skip();
-        if (i_ >= s_.size()) return false;
-        if (s_[i_] == ']') return ++i_, true;
-        if (s_[i_++] != ',') return false;
-      }
-    }
-    if (c == '"') {
-      out.kind = Json::kString;
-      return string(out.string);
-    }
-    if (literal("true")) return out.kind = Json::kBool, out.boolean = true, true;
-    if (literal("false")) return out.kind = Json::kBool, true;
-    if (literal("null")) return true;
-    char* end = nullptr;
-    out.number = std::strtod(s_.c_str() + i_, &end);
-    if (end == s_.c_str() + i_) return false;
-    out.kind = Json::kNumber;
-    i_ = static_cast<size_t>(end - s_.c_str());
-    return true;
-  }
-  const std::string& s_;
-  size_t i_ = 0;
-};
+using polyhead::testing::Json;
 
 Json parse_json(const std::string& text) {
   Json j;
   INFO(text);
-  REQUIRE(JsonParser(text).parse(j));
+  REQUIRE(polyhead::testing::parse_json(text, j));
   return j;
 }
 
@@ -202,7 +94,7 @@ bool contains(const std::string& haystack, const std::string& needle) {
 TEST_CASE("cli: demo writes the default model and image and runs every task") {
   TempDir dir;
   REQUIRE_FALSE(dir.path.empty());
-  const Outcome o = polyhead({"demo", "--out", dir.path, "--size", "96", "--width", "0.5"});
+  const Outcome o = run_cli({"demo", "--out", dir.path, "--size", "96", "--width", "0.5"});
   INFO(o.output);
   REQUIRE(o.exit_code == 0);
   CHECK(fs::is_regular_file(dir / "mobilenet_multitask.phm"));
@@ -227,7 +119,7 @@ TEST_CASE("cli: inspect --json splits shared and head nodes and plans near the m
                                             "classify,segment,detect"};
   for (const std::string& tasks : subsets) {
     INFO("tasks " << tasks);
-    const Outcome o = polyhead({"inspect", model, "--tasks", tasks, "--json"});
+    const Outcome o = run_cli({"inspect", model, "--tasks", tasks, "--json"});
     Json j;
     {
       INFO(o.output);
@@ -276,7 +168,7 @@ TEST_CASE("cli: inspect --json splits shared and head nodes and plans near the m
 TEST_CASE("cli: inspect prints a table by default") {
   TempDir dir;
   write_demo(dir);
-  const Outcome o = polyhead({"inspect", dir / "mobilenet_multitask.phm"});
+  const Outcome o = run_cli({"inspect", dir / "mobilenet_multitask.phm"});
   INFO(o.output);
   REQUIRE(o.exit_code == 0);
   for (const char* text :
@@ -288,8 +180,8 @@ TEST_CASE("cli: run --dump writes every output with the size outputs.json declar
   TempDir dir;
   write_demo(dir);
   const std::string out = dir / "out";
-  const Outcome o = polyhead({"run", dir / "mobilenet_multitask.phm", "--input",
-                              "image=" + (dir / "image.f32"), "--threads", "2", "--dump", out});
+  const Outcome o = run_cli({"run", dir / "mobilenet_multitask.phm", "--input",
+                             "image=" + (dir / "image.f32"), "--threads", "2", "--dump", out});
   INFO(o.output);
   REQUIRE(o.exit_code == 0);
   const Json index = parse_json(read_text(out + "/outputs.json"));
@@ -320,8 +212,8 @@ TEST_CASE("cli: run --dump writes every output with the size outputs.json declar
 TEST_CASE("cli: run of one task prints only that task") {
   TempDir dir;
   write_demo(dir);
-  const Outcome o = polyhead({"run", dir / "mobilenet_multitask.phm", "--input",
-                              "image=" + (dir / "image.f32"), "--tasks", "segment"});
+  const Outcome o = run_cli({"run", dir / "mobilenet_multitask.phm", "--input",
+                             "image=" + (dir / "image.f32"), "--tasks", "segment"});
   INFO(o.output);
   REQUIRE(o.exit_code == 0);
   CHECK(contains(o.output, "mask"));
@@ -360,7 +252,7 @@ TEST_CASE("cli: bad models, inputs and tasks fail with a message naming them") {
       {"absent model", {"inspect", dir / "absent.phm"}, {"absent.phm"}},
   };
   for (const Case& c : cases) {
-    const Outcome o = polyhead(c.args);
+    const Outcome o = run_cli(c.args);
     INFO(c.what << "\n" << o.output);
     CHECK(o.exit_code == 1);
     for (const std::string& m : c.mentions) CHECK(contains(o.output, m));
@@ -390,7 +282,7 @@ TEST_CASE("cli: command-line mistakes exit with 2 and name the option and value"
       {{"help", "nope"}, {"nope"}},
   };
   for (const Case& c : cases) {
-    const Outcome o = polyhead(c.args);
+    const Outcome o = run_cli(c.args);
     INFO(o.output);
     CHECK(o.exit_code == 2);
     // One line, naming what was wrong.
@@ -407,7 +299,7 @@ TEST_CASE("cli: help is available for the program and every command") {
                                              {"inspect", "--help"},
                                              {"run", "-h"},
                                              {"demo", "--help"}}) {
-    const Outcome o = polyhead(args);
+    const Outcome o = run_cli(args);
     INFO(o.output);
     CHECK(o.exit_code == 0);
     CHECK(contains(o.output, "usage: polyhead"));
@@ -421,11 +313,10 @@ TEST_CASE("cli: convert turns a .tflite into a model that inspect and run accept
   if (!fs::exists(tflite)) FAIL("missing " << tflite << ": run scripts/fetch_data.sh");
   TempDir dir;
   const std::string out = dir / "faces.phm";
-  Outcome o =
-      polyhead({"convert", tflite, "--preset", "mediapipe-face-detection-short", "-o", out});
+  Outcome o = run_cli({"convert", tflite, "--preset", "mediapipe-face-detection-short", "-o", out});
   INFO(o.output);
   REQUIRE(o.exit_code == 0);
-  o = polyhead({"inspect", out, "--json"});
+  o = run_cli({"inspect", out, "--json"});
   REQUIRE(o.exit_code == 0);
   const Json report = parse_json(o.output);
   REQUIRE(report.has("tasks"));
@@ -446,7 +337,7 @@ TEST_CASE("cli: convert turns a .tflite into a model that inspect and run accept
       {"unknown output", {"convert", tflite, "--task", "x=nope", "-o", out}, 2, {"nope"}},
   };
   for (const Case& c : cases) {
-    const Outcome r = polyhead(c.args);
+    const Outcome r = run_cli(c.args);
     INFO(c.what << "\n" << r.output);
     CHECK(r.exit_code == c.exit_code);
     for (const std::string& m : c.mentions) CHECK(contains(r.output, m));

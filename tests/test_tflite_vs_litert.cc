@@ -39,6 +39,7 @@
 
 #include "importers/tflite/tflite_converter.h"
 #include "polyhead/engine.h"
+#include "support/json_reader.h"
 #ifdef POLYHEAD_HAVE_VISION
 #include "polyhead/vision/preprocess.h"
 #endif
@@ -111,164 +112,7 @@ bool read_f32(const fs::path& file, std::vector<float>& values) {
   return true;
 }
 
-// ---- a small JSON reader for outputs.json ------------------------------------------------------
-
-struct Json {
-  enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject } kind = Kind::kNull;
-  double number = 0;
-  bool boolean = false;
-  std::string string;
-  std::vector<Json> array;
-  std::vector<std::pair<std::string, Json>> object;
-
-  const Json* get(const std::string& key) const {
-    for (const auto& [k, v] : object)
-      if (k == key) return &v;
-    return nullptr;
-  }
-};
-
-class JsonParser {
- public:
-  explicit JsonParser(const std::string& text) : s_(text) {}
-  bool parse(Json& out) {
-    if (!value(out)) return false;
-    space();
-    return i_ == s_.size();
-  }
-
- private:
-  void space() {
-    while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
-  }
-  bool literal(const char* word) {
-    const size_t n = std::strlen(word);
-    if (s_.compare(i_, n, word) != 0) return false;
-    i_ += n;
-    return true;
-  }
-  bool string(std::string& out) {
-    if (i_ >= s_.size() || s_[i_] != '"') return false;
-    ++i_;
-    while (i_ < s_.size() && s_[i_] != '"') {
-      char c = s_[i_++];
-      if (c == '\\') {
-        if (i_ >= s_.size()) return false;
-        const char e = s_[i_++];
-        switch (e) {
-          case 'n':
-            c = '\n';
-            break;
-          case 't':
-            c = '\t';
-            break;
-          case 'r':
-            c = '\r';
-            break;
-          case 'b':
-            c = '\b';
-            break;
-          case 'f':
-            c = '\f';
-            break;
-          case 'u':  // names here are ASCII; keep a placeholder for anything else
-            if (i_ + 4 > s_.size()) return false;
-            i_ += 4;
-            c = '?';
-            break;
-          default:
-            c = e;
-        }
-      }
-      out += c;
-    }
-    if (i_ >= s_.size()) return false;
-    ++i_;
-    return true;
-  }
-  bool value(Json& out) {
-    if (++depth_ > 64) return false;
-    space();
-    if (i_ >= s_.size()) return false;
-    bool ok = true;
-    const char c = s_[i_];
-    if (c == '{') {
-      out.kind = Json::Kind::kObject;
-      ++i_;
-      space();
-      if (i_ < s_.size() && s_[i_] == '}') {
-        ++i_;
-      } else {
-        for (;;) {
-          std::string key;
-          space();
-          Json v;
-          if (!string(key)) return false;
-          space();
-          if (i_ >= s_.size() || s_[i_++] != ':') return false;
-          if (!value(v)) return false;
-          out.object.emplace_back(std::move(key), std::move(v));
-          space();
-          if (i_ < s_.size() && s_[i_] == ',') {
-            ++i_;
-            continue;
-          }
-          if (i_ < s_.size() && s_[i_] == '}') {
-            ++i_;
-            break;
-          }
-          return false;
-        }
-      }
-    } else if (c == '[') {
-      out.kind = Json::Kind::kArray;
-      ++i_;
-      space();
-      if (i_ < s_.size() && s_[i_] == ']') {
-        ++i_;
-      } else {
-        for (;;) {
-          Json v;
-          if (!value(v)) return false;
-          out.array.push_back(std::move(v));
-          space();
-          if (i_ < s_.size() && s_[i_] == ',') {
-            ++i_;
-            continue;
-          }
-          if (i_ < s_.size() && s_[i_] == ']') {
-            ++i_;
-            break;
-          }
-          return false;
-        }
-      }
-    } else if (c == '"') {
-      out.kind = Json::Kind::kString;
-      ok = string(out.string);
-    } else if (literal("true")) {
-      out.kind = Json::Kind::kBool;
-      out.boolean = true;
-    } else if (literal("false")) {
-      out.kind = Json::Kind::kBool;
-    } else if (literal("null")) {
-      out.kind = Json::Kind::kNull;
-    } else {
-      const char* begin = s_.c_str() + i_;
-      char* end = nullptr;
-      out.kind = Json::Kind::kNumber;
-      out.number = std::strtod(begin, &end);
-      if (end == begin) return false;
-      i_ += static_cast<size_t>(end - begin);
-    }
-    --depth_;
-    return ok;
-  }
-
-  const std::string& s_;
-  size_t i_ = 0;
-  int depth_ = 0;
-};
+using polyhead::testing::Json;
 
 // ---- the reference -----------------------------------------------------------------------------
 
@@ -321,8 +165,8 @@ std::vector<RefOutput> read_litert_outputs(const fs::path& out_dir, std::string&
   std::ifstream in(out_dir / "outputs.json");
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   Json root;
-  if (!JsonParser(text).parse(root) || !root.get("outputs") ||
-      root.get("outputs")->kind != Json::Kind::kArray) {
+  if (!polyhead::testing::parse_json(text, root) || !root.get("outputs") ||
+      root.get("outputs")->kind != Json::kArray) {
     error = "cannot read " + (out_dir / "outputs.json").string() + ":\n" + text;
     return {};
   }
