@@ -12,7 +12,9 @@
 
 namespace polyhead::vision::detail {
 
-inline std::string task_key(const TaskInfo& task, const char* key) { return task.name + "." + key; }
+inline std::string task_key(const TaskInfo& task, const char* key) {
+  return task.name + "." + key;
+}
 
 inline Status bad_metadata(const TaskInfo& task, const char* key, const std::string& value,
                            const std::string& expected) {
@@ -34,7 +36,8 @@ inline bool parse_floats(const std::string& text, std::vector<float>& out) {
     errno = 0;
     const double v = std::strtod(item.c_str(), &end);
     while (end && *end == ' ') ++end;
-    if (errno != 0 || end == item.c_str() || *end != '\0' || !std::isfinite(v)) return false;
+    if (errno != 0 || !end || end == item.c_str() || *end != '\0' || !std::isfinite(v))
+      return false;
     out.push_back(static_cast<float>(v));
     if (comma == std::string::npos) break;
     pos = comma + 1;
@@ -54,6 +57,8 @@ inline Result<float> metadata_float(const Model& model, const TaskInfo& task, co
   return v[0];
 }
 
-inline float sigmoid(float x) { return 1.f / (1.f + std::exp(-x)); }
+inline float sigmoid(float x) {
+  return 1.f / (1.f + std::exp(-x));
+}
 
 }  // namespace polyhead::vision::detail

@@ -31,8 +31,8 @@ Result<Geometry> geometry(const InputInfo& in) {
     return bad_input(in, std::string("element type ") + element_type_name(in.type) +
                              " is not supported by image pre-processing (f32 only)");
   if (in.shape.rank() != 4 || in.shape[0] != 1)
-    return bad_input(in, "shape " + in.shape.to_string() + " is not a single image [1,H,W,C] / " +
-                             "[1,C,H,W]");
+    return bad_input(
+        in, "shape " + in.shape.to_string() + " is not a single image [1,H,W,C] / " + "[1,C,H,W]");
   Geometry g;
   g.nchw = p.layout == "NCHW";
   const int64_t h = g.nchw ? in.shape[2] : in.shape[1];
@@ -82,11 +82,14 @@ Result<ImageTransform> transform_for(int iw, int ih, const InputInfo& in, const 
   t.scale_x = static_cast<float>(rw) / static_cast<float>(iw);
   t.scale_y = static_cast<float>(rh) / static_cast<float>(ih);
   // Padding (letterbox, >= 0) or the cut (crop, <= 0), split equally; the odd pixel goes last.
-  t.offset_x = static_cast<float>((g.width - rw) / 2);
-  t.offset_y = static_cast<float>((g.height - rh) / 2);
+  // Whole pixels on purpose: the image is placed on the pixel grid.
+  const int pad_x = (g.width - rw) / 2, pad_y = (g.height - rh) / 2;
+  const int cut_x = (rw - g.width) / 2, cut_y = (rh - g.height) / 2;
+  t.offset_x = static_cast<float>(pad_x);
+  t.offset_y = static_cast<float>(pad_y);
   if (fit == "CROP") {
-    t.offset_x = -static_cast<float>((rw - g.width) / 2);
-    t.offset_y = -static_cast<float>((rh - g.height) / 2);
+    t.offset_x = -static_cast<float>(cut_x);
+    t.offset_y = -static_cast<float>(cut_y);
   }
   return t;
 }
@@ -136,17 +139,23 @@ Result<ImageTransform> preprocess(const cv::Mat& image, const InputInfo& in, flo
   }
   cv::Mat colour;
   const int ch = img.channels();
-  if (ch != 1 && ch != 3 && ch != 4) return bad_input(in, "image has " + std::to_string(ch) +
-                                                              " channels (1, 3 or 4 expected)");
+  if (ch != 1 && ch != 3 && ch != 4)
+    return bad_input(in, "image has " + std::to_string(ch) + " channels (1, 3 or 4 expected)");
   if (p.color == "GRAY") {
-    if (ch == 1) colour = img;
-    else cv::cvtColor(img, colour, ch == 3 ? cv::COLOR_BGR2GRAY : cv::COLOR_BGRA2GRAY);
+    if (ch == 1)
+      colour = img;
+    else
+      cv::cvtColor(img, colour, ch == 3 ? cv::COLOR_BGR2GRAY : cv::COLOR_BGRA2GRAY);
   } else if (p.color == "RGB") {
-    cv::cvtColor(img, colour, ch == 1 ? cv::COLOR_GRAY2RGB
-                              : ch == 3 ? cv::COLOR_BGR2RGB : cv::COLOR_BGRA2RGB);
+    cv::cvtColor(img, colour,
+                 ch == 1   ? cv::COLOR_GRAY2RGB
+                 : ch == 3 ? cv::COLOR_BGR2RGB
+                           : cv::COLOR_BGRA2RGB);
   } else {
-    if (ch == 3) colour = img;
-    else cv::cvtColor(img, colour, ch == 1 ? cv::COLOR_GRAY2BGR : cv::COLOR_BGRA2BGR);
+    if (ch == 3)
+      colour = img;
+    else
+      cv::cvtColor(img, colour, ch == 1 ? cv::COLOR_GRAY2BGR : cv::COLOR_BGRA2BGR);
   }
 
   // Resize, then pad (letterbox) or cut (crop) to the model size.
@@ -157,8 +166,7 @@ Result<ImageTransform> preprocess(const cv::Mat& image, const InputInfo& in, flo
     resized = colour;
   } else {
     const bool shrink = rw <= colour.cols && rh <= colour.rows;
-    cv::resize(colour, resized, cv::Size(rw, rh), 0, 0,
-               shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
+    cv::resize(colour, resized, cv::Size(rw, rh), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
   }
   cv::Mat fitted(g.height, g.width, resized.type(), cv::Scalar::all(0));
   const int ox = static_cast<int>(t.offset_x), oy = static_cast<int>(t.offset_y);

@@ -21,6 +21,12 @@ class Table {
 
   // Scalars: the field's value, or `fallback` when absent or out of bounds.
   int8_t i8(int field, int8_t fallback = 0) const { return scalar<int8_t>(field, fallback); }
+  // A byte-typed enum field (TFLite's enums are signed bytes), widened for comparisons.
+  int byte_enum(int field, int fallback = 0) const {
+    return i8(field,
+              static_cast<int8_t>(
+                  fallback));  // NOLINT(bugprone-signed-char-misuse): a number, not a character
+  }
   uint8_t u8(int field, uint8_t fallback = 0) const { return scalar<uint8_t>(field, fallback); }
   int32_t i32(int field, int32_t fallback = 0) const { return scalar<int32_t>(field, fallback); }
   uint32_t u32(int field, uint32_t fallback = 0) const { return scalar<uint32_t>(field, fallback); }

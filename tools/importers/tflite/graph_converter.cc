@@ -332,7 +332,7 @@ Status GraphConverter::convert(size_t index, const TfOperator& op) {
     Conv2DParams p;
     p.stride_w = o.i32(1);
     p.stride_h = o.i32(2);
-    const int act = dw ? o.i8(4) : o.i8(3);
+    const int act = dw ? o.byte_enum(4) : o.byte_enum(3);
     p.dilation_w = dw ? o.i32(5, 1) : o.i32(4, 1);
     p.dilation_h = dw ? o.i32(6, 1) : o.i32(5, 1);
     if (!valid_stride(p.stride_w) || !valid_stride(p.stride_h) || !valid_stride(p.dilation_w) ||
@@ -360,7 +360,7 @@ Status GraphConverter::convert(size_t index, const TfOperator& op) {
                        " are not a multiple of the weights' " + std::to_string(ws[3]));
       p.groups = static_cast<int>(xs[3] / ws[3]);
     }
-    if (o.i8(0) == kPadSame) {
+    if (o.byte_enum(0) == kPadSame) {
       same_pads(xs[1], kh, p.stride_h, p.dilation_h, &p.pad_top, &p.pad_bottom);
       same_pads(xs[2], kw, p.stride_w, p.dilation_w, &p.pad_left, &p.pad_right);
     }
@@ -388,8 +388,8 @@ Status GraphConverter::convert(size_t index, const TfOperator& op) {
     } else {
       PH_RETURN_IF_ERROR(need_inputs(3, 4));
       x_t = in(2), w_t = in(1), b_t = in(3);
-      padding_same = o.i8(0) == kPadSame;
-      sw = o.i32(1), sh = o.i32(2), act = o.i8(3);
+      padding_same = o.byte_enum(0) == kPadSame;
+      sw = o.i32(1), sh = o.i32(2), act = o.byte_enum(3);
     }
     if (!valid_stride(sw) || !valid_stride(sh)) return invalid("bad stride");
     PH_ASSIGN_OR_RETURN(int x, value(x_t));
@@ -439,7 +439,7 @@ Status GraphConverter::convert(size_t index, const TfOperator& op) {
     PH_ASSIGN_OR_RETURN(int x, value(in(0)));
     PH_ASSIGN_OR_RETURN(Shape ws, tf_shape(in(1)));
     if (ws.rank() != 2) return invalid("weights must be 2-D");
-    const int act = o.i8(0);
+    const int act = o.byte_enum(0);
     const bool keep_dims = o.boolean(2);
     Shape xs = b_.shape(x);
     if (!keep_dims && (xs.rank() != 2 || xs[1] != ws[1])) {
@@ -464,7 +464,7 @@ Status GraphConverter::convert(size_t index, const TfOperator& op) {
     PH_RETURN_IF_ERROR(need_inputs(2, 2));
     PH_ASSIGN_OR_RETURN(int a, value(in(0)));
     PH_ASSIGN_OR_RETURN(int bb, value(in(1)));
-    const int act = o.i8(0);
+    const int act = o.byte_enum(0);
     PH_ASSIGN_OR_RETURN(Activation fa, fused_activation(act));
     const BinaryOp bop = code == kAdd   ? BinaryOp::kAdd
                          : code == kSub ? BinaryOp::kSub
@@ -497,12 +497,12 @@ Status GraphConverter::convert(size_t index, const TfOperator& op) {
     Pool2DParams p;
     p.stride_w = o.i32(1), p.stride_h = o.i32(2);
     p.filter_w = o.i32(3), p.filter_h = o.i32(4);
-    const int act = o.i8(5);
+    const int act = o.byte_enum(5);
     if (!valid_stride(p.stride_w) || !valid_stride(p.stride_h) || p.filter_w < 1 ||
         p.filter_h < 1 || p.filter_w > 65536 || p.filter_h > 65536)
       return invalid("bad filter or stride");
     PH_ASSIGN_OR_RETURN(p.activation, fused_activation(act));
-    if (o.i8(0) == kPadSame) {
+    if (o.byte_enum(0) == kPadSame) {
       same_pads(xs[1], p.filter_h, p.stride_h, 1, &p.pad_top, &p.pad_bottom);
       same_pads(xs[2], p.filter_w, p.stride_w, 1, &p.pad_left, &p.pad_right);
     }
@@ -595,7 +595,7 @@ Status GraphConverter::convert(size_t index, const TfOperator& op) {
       PH_ASSIGN_OR_RETURN(int v, value(t));
       xs.push_back(v);
     }
-    const int act = o.i8(1);
+    const int act = o.byte_enum(1);
     PH_ASSIGN_OR_RETURN(Activation a, fused_activation(act));
     PH_ASSIGN_OR_RETURN(result, b_.concatenation(name, xs, o.i32(0), a));
     count("CONCATENATION");

@@ -82,7 +82,7 @@ Result<TfModel> read_tflite(const uint8_t* data, size_t size) {
     const Table c = root.table_at(model_f::kOperatorCodes, i);
     if (!c.valid()) return invalid("operator code " + std::to_string(i) + " is out of bounds");
     TfOperatorCode code;
-    const int32_t deprecated = c.i8(opcode_f::kDeprecatedBuiltinCode);
+    const int32_t deprecated = c.byte_enum(opcode_f::kDeprecatedBuiltinCode);
     const int32_t builtin = c.i32(opcode_f::kBuiltinCode);
     code.builtin = std::max(deprecated, builtin);
     code.custom = c.string(opcode_f::kCustomCode);
@@ -124,7 +124,7 @@ Result<TfModel> read_tflite(const uint8_t* data, size_t size) {
     TfTensor tensor;
     tensor.name = t.string(tensor_f::kName);
     read_ints(t, tensor_f::kShape, &tensor.shape);
-    tensor.type = t.i8(tensor_f::kType);
+    tensor.type = t.byte_enum(tensor_f::kType);
     t.field_position(tensor_f::kType, &tensor.type_position);
     tensor.buffer = t.u32(tensor_f::kBuffer);
     if (tensor.buffer >= m.buffers.size() && tensor.buffer != 0)
