@@ -17,66 +17,38 @@
 #include <vector>
 
 #include "support/json_reader.h"
+#include "support/test_files.h"
 
 namespace fs = std::filesystem;
+namespace testing = polyhead::testing;
 
 namespace {
 
-struct Outcome {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+using testing::ShellResult;
+using testing::TempDir;
+using Outcome = ShellResult;
 
 // Runs `polyhead ARGS` (each argument quoted) and collects its output and exit code.
 Outcome run_cli(const std::vector<std::string>& args) {
-  std::string cmd = quote(POLYHEAD_CLI);
-  for (const std::string& a : args) cmd += " " + quote(a);
-  cmd += " 2>&1";
-  Outcome o;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return o;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) o.output.append(buf, n);
-  const int status = pclose(pipe);
-  o.exit_code =
-      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-  return o;
+  std::string cmd = testing::shell_quote(POLYHEAD_CLI);
+  for (const std::string& a : args) cmd += " " + testing::shell_quote(a);
+  return testing::run_shell(cmd);
 }
-
-// A fresh directory per test case, removed afterwards.
-struct TempDir {
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "polyhead_cli_XXXXXX").string();
-    if (mkdtemp(pattern.data())) path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path.empty()) fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (fs::path(path) / name).string(); }
-  std::string path;
-};
 
 // A small demo model (96x96, width 0.5) and its image, written into `dir`.
 void write_demo(const TempDir& dir) {
-  const Outcome o = run_cli({"demo", "--out", dir.path, "--size", "96", "--width", "0.5"});
+  const Outcome o =
+      run_cli({"demo", "--out", dir.path().string(), "--size", "96", "--width", "0.5"});
   INFO(o.output);
   REQUIRE(o.exit_code == 0);
 }
 
-using polyhead::testing::Json;
+using testing::Json;
 
 Json parse_json(const std::string& text) {
   Json j;
   INFO(text);
-  REQUIRE(polyhead::testing::parse_json(text, j));
+  REQUIRE(testing::parse_json(text, j));
   return j;
 }
 
@@ -93,8 +65,9 @@ bool contains(const std::string& haystack, const std::string& needle) {
 
 TEST_CASE("cli: demo writes the default model and image and runs every task") {
   TempDir dir;
-  REQUIRE_FALSE(dir.path.empty());
-  const Outcome o = run_cli({"demo", "--out", dir.path, "--size", "96", "--width", "0.5"});
+  REQUIRE_FALSE(dir.path().string().empty());
+  const Outcome o =
+      run_cli({"demo", "--out", dir.path().string(), "--size", "96", "--width", "0.5"});
   INFO(o.output);
   REQUIRE(o.exit_code == 0);
   CHECK(fs::is_regular_file(dir / "mobilenet_multitask.phm"));
@@ -307,9 +280,7 @@ TEST_CASE("cli: help is available for the program and every command") {
 }
 
 TEST_CASE("cli: convert turns a .tflite into a model that inspect and run accept") {
-  const char* env = std::getenv("POLYHEAD_DATA_DIR");
-  const std::string tflite =
-      std::string(env ? env : POLYHEAD_DATA_DIR) + "/face_detection_short_range.tflite";
+  const std::string tflite = testing::data_dir() + "/face_detection_short_range.tflite";
   if (!fs::exists(tflite)) FAIL("missing " << tflite << ": run scripts/fetch_data.sh");
   TempDir dir;
   const std::string out = dir / "faces.phm";

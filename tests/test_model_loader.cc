@@ -272,29 +272,8 @@ struct AlignedBytes {
   size_t size;
 };
 
-// A scratch directory removed (with its files) at the end of the test.
-struct TempDir {
-  TempDir() {
-    std::string pattern = "/tmp/polyhead_loader_XXXXXX";
-    if (!mkdtemp(pattern.data())) FAIL("mkdtemp failed");
-    path = pattern;
-  }
-  ~TempDir() {
-    for (const std::string& f : files) ::unlink(f.c_str());
-    ::rmdir(path.c_str());
-  }
-  std::string write(const std::string& name, const std::vector<uint8_t>& bytes) {
-    const std::string file = path + "/" + name;
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()),
-              static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    files.push_back(file);
-    return file;
-  }
-  std::string path;
-  std::vector<std::string> files;
-};
+using testing::TempDir;
+using testing::write_file;
 
 std::vector<uint8_t> bytes_of(const std::string& s) {
   return std::vector<uint8_t>(s.begin(), s.end());
@@ -353,24 +332,24 @@ TEST_CASE("loader: the baseline spec is a valid model") {
 TEST_CASE("loader: files that are not .phm models") {
   TempDir dir;
   SECTION("empty file") {
-    auto m = Model::load_file(dir.write("empty.phm", {}));
+    auto m = Model::load_file(write_file(dir / "empty.phm", {}));
     expect_status(m.status(), ErrorCode::kInvalidModel, {"empty.phm", "0 bytes is too short"});
   }
   SECTION("4-byte file") {
-    auto m = Model::load_file(dir.write("four.phm", {'P', 'H', 'M', '1'}));
+    auto m = Model::load_file(write_file(dir / "four.phm", {'P', 'H', 'M', '1'}));
     expect_status(m.status(), ErrorCode::kInvalidModel, {"four.phm", "4 bytes is too short"});
   }
   SECTION("a PNG header") {
     std::vector<uint8_t> png = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a,
                                 0,    0,   0,   13,  'I',  'H',  'D',  'R'};
-    auto m = Model::load_file(dir.write("image.png", png));
+    auto m = Model::load_file(write_file(dir / "image.png", png));
     expect_status(
         m.status(), ErrorCode::kInvalidModel,
         {"image.png", "not a Polyhead model", "file identifier is '\\x0d\\x0a\\x1a\\x0a'", "PHM1"});
   }
   SECTION("a text file") {
-    auto m =
-        Model::load_file(dir.write("notes.txt", bytes_of("hello world, this is not a model\n")));
+    auto m = Model::load_file(
+        write_file(dir / "notes.txt", bytes_of("hello world, this is not a model\n")));
     expect_status(m.status(), ErrorCode::kInvalidModel,
                   {"not a Polyhead model", "'o wo'", "expected 'PHM1'"});
   }
@@ -383,7 +362,7 @@ TEST_CASE("loader: files that are not .phm models") {
   SECTION("a file truncated inside the FlatBuffer") {
     auto bytes = ModelSpec::baseline().serialize();
     bytes.resize(64);
-    auto m = Model::load_file(dir.write("truncated.phm", bytes));
+    auto m = Model::load_file(write_file(dir / "truncated.phm", bytes));
     expect_status(m.status(), ErrorCode::kInvalidModel,
                   {"truncated.phm", "truncated or corrupted"});
   }
@@ -396,13 +375,13 @@ TEST_CASE("loader: files that are not .phm models") {
                    "lies outside the file of " + std::to_string(bytes.size()) + " bytes"});
   }
   SECTION("a nonexistent path") {
-    const std::string path = dir.path + "/does_not_exist.phm";
+    const std::string path = dir / "does_not_exist.phm";
     auto m = Model::load_file(path);
     expect_status(m.status(), ErrorCode::kIoError, {"cannot open", path, "No such file"});
   }
   SECTION("a directory") {
-    auto m = Model::load_file(dir.path);
-    expect_status(m.status(), ErrorCode::kIoError, {dir.path, "is not a regular file"});
+    auto m = Model::load_file(dir.path().string());
+    expect_status(m.status(), ErrorCode::kIoError, {dir.path().string(), "is not a regular file"});
   }
 }
 
@@ -853,8 +832,7 @@ TEST_CASE("loader: a valid model round-trips through a file") {
   b.add_metadata("source", "unit test");
 
   TempDir dir;
-  const std::string path = dir.path + "/roundtrip.phm";
-  dir.files.push_back(path);
+  const std::string path = dir / "roundtrip.phm";
   REQUIRE(b.write(path).is_ok());
   auto model = Model::load_file(path);
   REQUIRE(model.is_ok());

@@ -17,6 +17,7 @@
 #include "importers/tflite/tflite_ops.h"
 #include "polyhead/engine.h"
 #include "polyhead/model.h"
+#include "support/test_files.h"
 
 namespace {
 
@@ -28,10 +29,7 @@ const char* const kFace = "face_detection_short_range.tflite";
 const char* const kSelfie = "selfie_segmentation.tflite";
 const char* const kPose = "pose_landmark_lite.tflite";
 
-std::string data_dir() {
-  const char* env = std::getenv("POLYHEAD_DATA_DIR");
-  return env && *env ? env : POLYHEAD_DATA_DIR;
-}
+using polyhead::testing::data_dir;
 
 // The model's bytes; fails the test (not skips) when the data was not fetched.
 std::vector<uint8_t> load(const char* name) {

@@ -40,6 +40,7 @@
 #include "importers/tflite/tflite_converter.h"
 #include "polyhead/engine.h"
 #include "support/json_reader.h"
+#include "support/test_files.h"
 #ifdef POLYHEAD_HAVE_VISION
 #include "polyhead/vision/preprocess.h"
 #endif
@@ -52,48 +53,9 @@ namespace {
 
 // ---- files and processes -----------------------------------------------------------------------
 
-std::string data_dir() {
-  const char* env = std::getenv("POLYHEAD_DATA_DIR");
-  return env && *env ? std::string(env) : std::string(POLYHEAD_DATA_DIR);
-}
-
-struct TempDir {
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "polyhead_litert_XXXXXX").string();
-    if (mkdtemp(pattern.data())) path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path.empty()) fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  fs::path path;
-};
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-struct Outcome {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Outcome shell(const std::string& cmd) {
-  Outcome o;
-  FILE* pipe = popen((cmd + " 2>&1").c_str(), "r");
-  if (!pipe) return o;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) o.output.append(buf, n);
-  const int status = pclose(pipe);
-  o.exit_code =
-      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-  return o;
-}
+using polyhead::testing::data_dir;
+using polyhead::testing::shell_quote;
+using polyhead::testing::TempDir;
 
 void write_f32(const fs::path& file, const std::vector<float>& values) {
   std::ofstream out(file, std::ios::binary);
@@ -140,12 +102,12 @@ std::vector<RefOutput> read_litert_outputs(const fs::path& out_dir, std::string&
 std::vector<std::vector<RefOutput>> run_litert(const std::string& model,
                                                const std::vector<LiteRtRun>& runs,
                                                std::string& error) {
-  std::string cmd = quote(POLYHEAD_LITERT_REFERENCE) + " " + quote(model);
+  std::string cmd = shell_quote(POLYHEAD_LITERT_REFERENCE) + " " + shell_quote(model);
   for (const LiteRtRun& run : runs) {
-    for (const fs::path& f : run.inputs) cmd += " --input " + quote(f.string());
-    cmd += " --out " + quote(run.out_dir.string());
+    for (const fs::path& f : run.inputs) cmd += " --input " + shell_quote(f.string());
+    cmd += " --out " + shell_quote(run.out_dir.string());
   }
-  const Outcome o = shell(cmd);
+  const polyhead::testing::ShellResult o = polyhead::testing::run_shell(cmd);
   if (o.exit_code != 0) {
     error = "the LiteRT reference failed (exit " + std::to_string(o.exit_code) + "): " + cmd +
             "\n" + o.output +
@@ -304,7 +266,7 @@ struct ModelCase {
 // The photo (a file of the data dir, or of Debian's scikit-image data) as the model's input.
 std::vector<float> photo_input(const std::string& name, const polyhead::InputInfo& input) {
   fs::path path = fs::path(data_dir()) / name;
-  if (!fs::exists(path)) path = fs::path("/usr/lib/python3/dist-packages/skimage/data") / name;
+  if (!fs::exists(path)) path = fs::path(polyhead::testing::skimage_dir()) / name;
   auto image = polyhead::vision::load_image(path.string());
   if (!image) FAIL(image.status().to_string() << " (scripts/fetch_data.sh, python3-skimage)");
   std::vector<float> values(static_cast<size_t>(input.shape.elements()));
@@ -381,16 +343,17 @@ void check_model(const ModelCase& mc) {
 #endif
 
   TempDir tmp;
-  REQUIRE(!tmp.path.empty());
+  REQUIRE(!tmp.path().empty());
   // LiteRT on every sample and on every sample one ulp apart, in one process.
   std::vector<LiteRtRun> runs;
   for (size_t s = 0; s < samples.size(); ++s) {
     const std::string id = std::to_string(s);
-    write_f32(tmp.path / ("input" + id + ".f32"), samples[s].nhwc);
-    write_f32(tmp.path / ("input" + id + "_ulp.f32"),
+    write_f32(tmp.path() / ("input" + id + ".f32"), samples[s].nhwc);
+    write_f32(tmp.path() / ("input" + id + "_ulp.f32"),
               one_ulp_apart(samples[s].nhwc, 100 + static_cast<uint32_t>(s)));
-    runs.push_back({{tmp.path / ("input" + id + ".f32")}, tmp.path / ("litert" + id)});
-    runs.push_back({{tmp.path / ("input" + id + "_ulp.f32")}, tmp.path / ("litert" + id + "_ulp")});
+    runs.push_back({{tmp.path() / ("input" + id + ".f32")}, tmp.path() / ("litert" + id)});
+    runs.push_back(
+        {{tmp.path() / ("input" + id + "_ulp.f32")}, tmp.path() / ("litert" + id + "_ulp")});
   }
   std::string error;
   const std::vector<std::vector<RefOutput>> litert = run_litert(tflite.string(), runs, error);
@@ -544,9 +507,10 @@ TEST_CASE("pose segmentation: Polyhead and LiteRT against double accumulation", 
   REQUIRE(plan->set_input(in_name, x.data(), x.size()).is_ok());
   REQUIRE(plan->run().is_ok());
   TempDir tmp;
-  write_f32(tmp.path / "x.f32", x);
+  write_f32(tmp.path() / "x.f32", x);
   std::string error;
-  const auto runs = run_litert(tflite.string(), {{{tmp.path / "x.f32"}, tmp.path / "out"}}, error);
+  const auto runs =
+      run_litert(tflite.string(), {{{tmp.path() / "x.f32"}, tmp.path() / "out"}}, error);
   if (runs.empty()) FAIL(error);
   const std::vector<RefOutput>& ref = runs[0];
   const auto naive = polyhead::testing::reference_run(*phm, {{in_name, x}});

@@ -13,6 +13,7 @@
 #include "polyhead/vision/landmarks.h"
 #include "polyhead/vision/preprocess.h"
 #include "polyhead/vision/segmentation.h"
+#include "support/test_files.h"
 
 using namespace polyhead;
 using namespace polyhead::vision;
@@ -20,14 +21,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::string(v) : fallback;
-}
-
 // build/data, or $POLYHEAD_DATA_DIR.
 std::string data_file(const std::string& name) {
-  const std::string dir = env_or("POLYHEAD_DATA_DIR", POLYHEAD_DATA_DIR);
+  const std::string dir = polyhead::testing::data_dir();
   const std::string path = (fs::path(dir) / name).string();
   if (!fs::exists(path)) FAIL("missing " << path << ": run scripts/fetch_data.sh");
   return path;
@@ -35,8 +31,7 @@ std::string data_file(const std::string& name) {
 
 // scikit-image's sample photos, or $POLYHEAD_SKIMAGE_DATA.
 std::string skimage_file(const std::string& name) {
-  const std::string dir =
-      env_or("POLYHEAD_SKIMAGE_DATA", "/usr/lib/python3/dist-packages/skimage/data");
+  const std::string dir = polyhead::testing::skimage_dir();
   const std::string path = (fs::path(dir) / name).string();
   if (!fs::exists(path))
     FAIL("missing " << path << ": install python3-skimage (scripts/install_deps.sh)");
@@ -47,7 +42,8 @@ Model convert(const std::string& tflite, const std::string& preset) {
   polyhead::tflite::ConvertOptions options;
   options.preset = preset;
   auto bytes = polyhead::tflite::convert_file(data_file(tflite), options);
-  if (!bytes.is_ok()) FAIL(tflite << " with preset " << preset << ": " << bytes.status().to_string());
+  if (!bytes.is_ok())
+    FAIL(tflite << " with preset " << preset << ": " << bytes.status().to_string());
   auto model = Model::from_bytes(*bytes);
   if (!model.is_ok()) FAIL(model.status().to_string());
   return *model;
@@ -108,7 +104,8 @@ Mask mask_of(const Run& r, const std::string& task) {
 }  // namespace
 
 TEST_CASE("face detector: every sample photo has faces of plausible size, the coffee none") {
-  const Model model = convert("face_detection_short_range.tflite", "mediapipe-face-detection-short");
+  const Model model =
+      convert("face_detection_short_range.tflite", "mediapipe-face-detection-short");
   for (int i = 1; i <= 6; ++i) {
     const std::string path = data_file("sample" + std::to_string(i) + ".jpg");
     INFO(path);

@@ -1,8 +1,6 @@
 #include "support/test_models.h"
 
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <stdexcept>
 
 namespace polyhead::testing {
@@ -27,15 +25,6 @@ AlignedBytes::AlignedBytes(const std::vector<uint8_t>& bytes)
       size(bytes.size()) {
   if (!data) throw std::bad_alloc();
   if (!bytes.empty()) std::memcpy(data.get(), bytes.data(), bytes.size());
-}
-
-std::string write_temp_file(const std::vector<uint8_t>& bytes, const std::string& name) {
-  const std::string path = (std::filesystem::temp_directory_path() / name).string();
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
-  if (!out) throw std::runtime_error("cannot write " + path);
-  return path;
 }
 
 namespace {

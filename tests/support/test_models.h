@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "polyhead/model_builder.h"
+#include "support/test_files.h"
 
 namespace polyhead::testing {
 
@@ -25,9 +26,6 @@ struct AlignedBytes {
   std::unique_ptr<uint8_t, decltype(&std::free)> data;
   size_t size;
 };
-
-// Writes `bytes` to a file under the system temp dir and returns its path.
-std::string write_temp_file(const std::vector<uint8_t>& bytes, const std::string& name);
 
 // A tiny two-task model: input [1,8,8,3] -> conv (shared) -> {classify: mean+fc, segment: conv}.
 std::vector<uint8_t> tiny_two_task_model();
