@@ -148,33 +148,20 @@ Result<Preset> pose_landmark(const TfModel& m) {
   auto sigmoid_unless_done = [&](int t) {
     return is_sigmoid_output(m, t) ? OutputActivation::kNone : OutputActivation::kSigmoid;
   };
-  PresetTask t;
-  t.name = "landmarks";
-  t.kind = TaskKind::kLandmarks;
-  t.outputs = {{"landmarks", landmarks}};
-  p.tasks.push_back(t);
-  t = {};
-  t.name = "presence";
-  t.kind = TaskKind::kClassification;
-  t.outputs = {{"score", presence}};
-  t.post.activation = sigmoid_unless_done(presence);
-  p.tasks.push_back(t);
-  t = {};
-  t.name = "segmentation";
-  t.kind = TaskKind::kSegmentation;
-  t.outputs = {{"mask", mask}};
-  t.post.activation = sigmoid_unless_done(mask);
-  p.tasks.push_back(t);
-  t = {};
-  t.name = "heatmap";
-  t.kind = TaskKind::kOther;
-  t.outputs = {{"heatmap", heatmap}};
-  p.tasks.push_back(t);
-  t = {};
-  t.name = "world_landmarks";
-  t.kind = TaskKind::kRegression;
-  t.outputs = {{"world_landmarks", world}};
-  p.tasks.push_back(t);
+  // One task per output; sigmoid only where the graph does not already end in one.
+  auto task = [&](const char* name, TaskKind kind, const char* output, int tensor, bool activate) {
+    PresetTask t;
+    t.name = name;
+    t.kind = kind;
+    t.outputs = {{output, tensor}};
+    if (activate) t.post.activation = sigmoid_unless_done(tensor);
+    p.tasks.push_back(std::move(t));
+  };
+  task("landmarks", TaskKind::kLandmarks, "landmarks", landmarks, false);
+  task("presence", TaskKind::kClassification, "score", presence, true);
+  task("segmentation", TaskKind::kSegmentation, "mask", mask, true);
+  task("heatmap", TaskKind::kOther, "heatmap", heatmap, false);
+  task("world_landmarks", TaskKind::kRegression, "world_landmarks", world, false);
   p.metadata = {
       {"landmarks.format", "xyzvp"}, {"landmarks.count", "39"}, {"landmarks.scale", "256,256"}};
   return p;
