@@ -108,20 +108,21 @@ Result<Plan> Engine::prepare(const std::vector<std::string>& tasks) {
   return Plan(std::move(state));
 }
 
-Result<float*> Plan::input_buffer(std::string_view name) {
-  const runtime::Graph& g = state_->engine->model.data().graph;
-  for (size_t i = 0; i < state_->inputs.size(); ++i) {
-    const runtime::TensorInfo& t = g.tensors[static_cast<size_t>(state_->inputs[i])];
-    if (t.name == name) {
-      if (t.type != ElementType::kF32)
-        return Status(ErrorCode::kUnsupported,
-                      "input '" + t.name + "' has element type " + element_type_name(t.type));
-      state_->input_set[i] = 1;
-      return reinterpret_cast<float*>(state_->plan->tensor_data(state_->inputs[i]));
-    }
+namespace {
+
+// Index of input `name` among the inputs the plan reads, or why there is none.
+Result<size_t> find_plan_input(const detail::PlanState& s, std::string_view name) {
+  const runtime::Graph& g = s.engine->model.data().graph;
+  for (size_t i = 0; i < s.inputs.size(); ++i) {
+    const runtime::TensorInfo& t = g.tensors[static_cast<size_t>(s.inputs[i])];
+    if (t.name != name) continue;
+    if (t.type != ElementType::kF32)
+      return Status(ErrorCode::kUnsupported,
+                    "input '" + t.name + "' has element type " + element_type_name(t.type));
+    return i;
   }
   std::vector<std::string> names;
-  for (int t : state_->inputs) names.push_back(g.tensors[static_cast<size_t>(t)].name);
+  for (int t : s.inputs) names.push_back(g.tensors[static_cast<size_t>(t)].name);
   for (int t : g.inputs)
     if (g.tensors[static_cast<size_t>(t)].name == name)
       return Status(ErrorCode::kNotFound, "input '" + std::string(name) +
@@ -129,6 +130,14 @@ Result<float*> Plan::input_buffer(std::string_view name) {
                                               join_names(names));
   return Status(ErrorCode::kNotFound,
                 "unknown input '" + std::string(name) + "'; the plan reads " + join_names(names));
+}
+
+}  // namespace
+
+Result<float*> Plan::input_buffer(std::string_view name) {
+  PH_ASSIGN_OR_RETURN(const size_t index, find_plan_input(*state_, name));
+  state_->input_set[index] = 1;
+  return reinterpret_cast<float*>(state_->plan->tensor_data(state_->inputs[index]));
 }
 
 std::vector<std::string> Plan::input_names() const {
@@ -139,23 +148,18 @@ std::vector<std::string> Plan::input_names() const {
 }
 
 Status Plan::set_input(std::string_view name, const float* data, size_t count) {
-  PH_ASSIGN_OR_RETURN(float* dst, input_buffer(name));
-  const runtime::Graph& g = state_->engine->model.data().graph;
-  size_t index = 0;
-  while (g.tensors[static_cast<size_t>(state_->inputs[index])].name != name) ++index;
-  const runtime::TensorInfo& t = g.tensors[static_cast<size_t>(state_->inputs[index])];
+  PH_ASSIGN_OR_RETURN(const size_t index, find_plan_input(*state_, name));
+  const runtime::TensorInfo& t =
+      state_->engine->model.data().graph.tensors[static_cast<size_t>(state_->inputs[index])];
   const auto expected = static_cast<size_t>(t.shape.elements());
-  if (count != expected) {
-    state_->input_set[index] = 0;
+  // A rejected call leaves the input as it was (set or not).
+  if (count != expected)
     return Status(ErrorCode::kInvalidArgument,
                   "input '" + t.name + "' of shape " + t.shape.to_string() + " takes " +
                       std::to_string(expected) + " floats, got " + std::to_string(count));
-  }
-  if (!data) {
-    state_->input_set[index] = 0;
-    return Status(ErrorCode::kInvalidArgument, "input '" + t.name + "': data is null");
-  }
-  std::memcpy(dst, data, count * sizeof(float));
+  if (!data) return Status(ErrorCode::kInvalidArgument, "input '" + t.name + "': data is null");
+  std::memcpy(state_->plan->tensor_data(state_->inputs[index]), data, count * sizeof(float));
+  state_->input_set[index] = 1;
   return Status::ok();
 }
 
@@ -190,11 +194,12 @@ Status Plan::run_names(const Names& tasks) {
     if (!bit) {
       std::vector<std::string> names;
       for (int t : state_->plan->tasks()) names.push_back(g.tasks[static_cast<size_t>(t)].name);
-      return Status(
-          g.find_task(std::string(name)) < 0 ? ErrorCode::kNotFound : ErrorCode::kInvalidArgument,
-          (g.find_task(std::string(name)) < 0 ? "unknown task '" : "task '") + std::string(name) +
-              (g.find_task(std::string(name)) < 0 ? "'" : "' was not prepared in this plan") +
-              "; the plan holds " + join_names(names));
+      const std::string task(name);
+      const bool known = g.find_task(task) >= 0;
+      return Status(known ? ErrorCode::kInvalidArgument : ErrorCode::kNotFound,
+                    (known ? "task '" + task + "' was not prepared in this plan"
+                           : "unknown task '" + task + "'") +
+                        "; the plan holds " + join_names(names));
     }
     mask |= bit;
   }
