@@ -6,7 +6,7 @@ packages=(
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev
   libflatbuffers-dev flatbuffers-compiler
   catch2 libbenchmark-dev
-  libopencv-dev python3-skimage
+  libopencv-dev python3-skimage python3-torch python3-torchvision python3-onnx libonnx-dev
 )
 missing=()
 for p in "${packages[@]}"; do

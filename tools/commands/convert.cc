@@ -6,26 +6,36 @@
 #include "commands/args.h"
 #include "commands/commands.h"
 #include "commands/format.h"
+#include "importers/common/import_options.h"
 #include "importers/tflite/tflite_converter.h"
+#if POLYHEAD_HAVE_ONNX
+#include "importers/onnx/onnx_converter.h"
+#endif
 
 namespace polyhead::cli {
 
 const char kConvertUsage[] =
-    "usage: polyhead convert MODEL.tflite -o OUT.phm [--task NAME=OUTPUT[,OUTPUT...]]...\n"
-    "                        [--mean a,b,c] [--std a,b,c] [--rgb|--bgr] [--preset NAME]\n"
+    "usage: polyhead convert MODEL.tflite|MODEL.onnx -o OUT.phm [--task "
+    "NAME=OUTPUT[,OUTPUT...]]...\n"
+    "                        [--kind NAME=KIND]... [--mean a,b,c] [--std a,b,c] [--rgb|--bgr]\n"
+    "                        [--preset NAME] [--input-shape NAME=d,d,...]...\n"
     "\n"
-    "Converts a float32 TensorFlow Lite model (fp16 weights are widened to float32). Without\n"
-    "--task or --preset each model output becomes a task named after it.\n"
+    "Converts a float32 TensorFlow Lite model (fp16 weights are widened to float32) or an ONNX\n"
+    "model (opsets 11-17; run NHWC inside, fed and read in its own NCHW layout). Without --task\n"
+    "or --preset each model output becomes a task named after it.\n"
     "\n"
     "options:\n"
     "  -o, --output FILE   the .phm file to write (required)\n"
     "  --task NAME=OUTS    a task made of the named model outputs (comma separated); repeatable\n"
+    "  --kind NAME=KIND    the kind of task NAME: classification, detection, segmentation,\n"
+    "                      landmarks, regression, embedding or other (default)\n"
     "  --mean a,b,c        per-channel mean in pixel units (0..255), 1 or 3 values\n"
     "  --std a,b,c         per-channel standard deviation in pixel units, 1 or 3 values\n"
     "  --rgb, --bgr        the colour order the model expects (default RGB)\n"
-    "  --preset NAME       tasks, pre- and post-processing of a known model:\n"
+    "  --preset NAME       (TFLite) tasks, pre- and post-processing of a known model:\n"
     "                      mediapipe-face-detection-short, mediapipe-selfie-segmentation,\n"
-    "                      mediapipe-pose-landmark-lite\n";
+    "                      mediapipe-pose-landmark-lite\n"
+    "  --input-shape N=S   (ONNX) the shape of input N when the file leaves it symbolic\n";
 
 namespace {
 
@@ -49,6 +59,120 @@ Result<std::vector<float>> parse_floats(const std::string& option, const std::st
   return out;
 }
 
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The options both importers share: tasks with kinds, and pre-processing overrides.
+struct CommonOptions {
+  std::vector<importers::TaskSpec> tasks;
+  importers::PreprocessOverrides preprocess;
+};
+
+Result<CommonOptions> read_common(const ParsedArgs& parsed) {
+  CommonOptions o;
+  for (const std::string& spec : parsed.all("--task")) {
+    PH_ASSIGN_OR_RETURN(auto kv, parse_assignment("--task", spec));
+    if (kv.first.find(',') != std::string::npos)
+      return Status(ErrorCode::kInvalidArgument,
+                    "--task name '" + kv.first + "' must not contain ','");
+    PH_ASSIGN_OR_RETURN(auto outs, parse_list("--task", kv.second));
+    for (const auto& t : o.tasks)
+      if (t.name == kv.first)
+        return Status(ErrorCode::kInvalidArgument, "task '" + kv.first + "' is given twice");
+    o.tasks.push_back({kv.first, outs, TaskKind::kOther});
+  }
+  for (const std::string& spec : parsed.all("--kind")) {
+    PH_ASSIGN_OR_RETURN(auto kv, parse_assignment("--kind", spec));
+    PH_ASSIGN_OR_RETURN(TaskKind kind, importers::parse_task_kind(kv.second));
+    bool found = false;
+    for (auto& t : o.tasks)
+      if (t.name == kv.first) {
+        t.kind = kind;
+        found = true;
+      }
+    if (!found)
+      return Status(ErrorCode::kInvalidArgument,
+                    "--kind names task '" + kv.first + "', which no --task defines");
+  }
+  if (parsed.has("--mean")) {
+    PH_ASSIGN_OR_RETURN(o.preprocess.mean, parse_floats("--mean", parsed.get("--mean")));
+  }
+  if (parsed.has("--std")) {
+    PH_ASSIGN_OR_RETURN(o.preprocess.std, parse_floats("--std", parsed.get("--std")));
+    for (float v : o.preprocess.std)
+      if (v <= 0.f) return Status(ErrorCode::kInvalidArgument, "--std values must be > 0");
+  }
+  if (parsed.has("--rgb")) o.preprocess.color = "RGB";
+  if (parsed.has("--bgr")) o.preprocess.color = "BGR";
+  return o;
+}
+
+int write_phm(const char* cmd, const Result<std::vector<uint8_t>>& phm, const std::string& out) {
+  if (!phm.is_ok()) {
+    const ErrorCode code = phm.status().code();
+    return report_error(cmd, phm.status().message(),
+                        code == ErrorCode::kInvalidArgument || code == ErrorCode::kNotFound
+                            ? kExitUsage
+                            : kExitRuntime);
+  }
+  std::ofstream f(out, std::ios::binary | std::ios::trunc);
+  f.write(reinterpret_cast<const char*>(phm->data()), static_cast<std::streamsize>(phm->size()));
+  f.close();
+  if (!f) return report_error(cmd, "cannot write '" + out + "'", kExitRuntime);
+  return kExitOk;
+}
+
+std::string file_size_text(const std::string& path) {
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  return format_bytes(static_cast<uint64_t>(f.tellg()));
+}
+
+int sum(const std::map<std::string, int>& counts) {
+  int n = 0;
+  for (const auto& kv : counts) n += kv.second;
+  return n;
+}
+
+#if POLYHEAD_HAVE_ONNX
+int convert_onnx(const char* cmd, const ParsedArgs& parsed, CommonOptions common) {
+  onnx_import::ConvertOptions options;
+  options.tasks = std::move(common.tasks);
+  options.preprocess = std::move(common.preprocess);
+  for (const std::string& spec : parsed.all("--input-shape")) {
+    auto kv = parse_assignment("--input-shape", spec);
+    if (!kv.is_ok()) return report_usage_error(cmd, kv.status().message());
+    std::vector<int64_t> dims;
+    std::string item;
+    for (size_t i = 0; i <= kv->second.size(); ++i) {
+      if (i < kv->second.size() && kv->second[i] != ',') {
+        item += kv->second[i];
+        continue;
+      }
+      auto d = parse_int("--input-shape", item, 1, 1 << 24);
+      if (!d.is_ok()) return report_usage_error(cmd, d.status().message());
+      dims.push_back(*d);
+      item.clear();
+    }
+    options.input_shapes[kv->first] = dims;
+  }
+  const std::string out = parsed.get("--output");
+  onnx_import::ConvertReport report;
+  const int rc =
+      write_phm(cmd, onnx_import::convert_file(parsed.positional[0], options, &report), out);
+  if (rc != kExitOk) return rc;
+  std::string folded;
+  for (const auto& kv : report.folded)
+    folded += (folded.empty() ? "" : ", ") + kv.first + " x" + std::to_string(kv.second);
+  std::printf("%s: %d ONNX nodes (opset %d) -> %d nodes, tasks: %s (%s)\n", out.c_str(),
+              sum(report.source_ops), report.opset, sum(report.nodes),
+              join(report.tasks, ", ").c_str(), file_size_text(out).c_str());
+  if (!folded.empty()) std::printf("  folded: %s\n", folded.c_str());
+  return kExitOk;
+}
+#endif
+
 }  // namespace
 
 int convert_main(const std::vector<std::string>& raw) {
@@ -58,11 +182,13 @@ int convert_main(const std::vector<std::string>& raw) {
   for (size_t i = 0; i < raw.size(); ++i) args.push_back(raw[i] == "-o" ? "--output" : raw[i]);
   auto parsed = parse_args(args, {{"--output", true, false},
                                   {"--task", true, true},
+                                  {"--kind", true, true},
                                   {"--mean", true, false},
                                   {"--std", true, false},
                                   {"--rgb", false, false},
                                   {"--bgr", false, false},
-                                  {"--preset", true, false}});
+                                  {"--preset", true, false},
+                                  {"--input-shape", true, true}});
   if (!parsed.is_ok()) return report_usage_error(cmd, parsed.status().message());
   if (parsed->help) {
     std::fputs(kConvertUsage, stdout);
@@ -71,11 +197,27 @@ int convert_main(const std::vector<std::string>& raw) {
   if (parsed->positional.size() != 1)
     return report_usage_error(
         cmd, parsed->positional.empty()
-                 ? "missing the input MODEL.tflite"
+                 ? "missing the input MODEL.tflite or MODEL.onnx"
                  : "expected one model, got " + std::to_string(parsed->positional.size()));
   if (!parsed->has("--output")) return report_usage_error(cmd, "missing -o OUT.phm");
   if (parsed->has("--rgb") && parsed->has("--bgr"))
     return report_usage_error(cmd, "--rgb and --bgr exclude each other");
+  auto common = read_common(*parsed);
+  if (!common.is_ok()) return report_usage_error(cmd, common.status().message());
+
+  const std::string& in = parsed->positional[0];
+  if (ends_with(in, ".onnx")) {
+    if (parsed->has("--preset"))
+      return report_usage_error(cmd, "--preset applies to TFLite models only");
+#if POLYHEAD_HAVE_ONNX
+    return convert_onnx(cmd, *parsed, std::move(*common));
+#else
+    return report_error(cmd, "this build has no ONNX importer (install libonnx-dev and rebuild)",
+                        kExitRuntime);
+#endif
+  }
+  if (parsed->has("--input-shape"))
+    return report_usage_error(cmd, "--input-shape applies to ONNX models only");
 
   tflite::ConvertOptions options;
   options.preset = parsed->get("--preset");
@@ -88,56 +230,17 @@ int convert_main(const std::vector<std::string>& raw) {
     if (parsed->has("--task"))
       return report_usage_error(cmd, "--task and --preset exclude each other");
   }
-  if (parsed->has("--task")) {
-    for (const std::string& spec : parsed->all("--task")) {
-      auto kv = parse_assignment("--task", spec);
-      if (!kv.is_ok()) return report_usage_error(cmd, kv.status().message());
-      if (kv->first.find(',') != std::string::npos)
-        return report_usage_error(cmd, "--task name '" + kv->first + "' must not contain ','");
-      auto outs = parse_list("--task", kv->second);
-      if (!outs.is_ok()) return report_usage_error(cmd, outs.status().message());
-      for (const auto& t : options.tasks)
-        if (t.name == kv->first)
-          return report_usage_error(cmd, "task '" + kv->first + "' is given twice");
-      options.tasks.push_back({kv->first, *outs});
-    }
-  }
-  if (parsed->has("--mean")) {
-    auto v = parse_floats("--mean", parsed->get("--mean"));
-    if (!v.is_ok()) return report_usage_error(cmd, v.status().message());
-    options.mean = *v;
-  }
-  if (parsed->has("--std")) {
-    auto v = parse_floats("--std", parsed->get("--std"));
-    if (!v.is_ok()) return report_usage_error(cmd, v.status().message());
-    for (float s : *v)
-      if (s <= 0.f) return report_usage_error(cmd, "--std values must be > 0");
-    options.std = *v;
-  }
-  if (parsed->has("--rgb")) options.color = "RGB";
-  if (parsed->has("--bgr")) options.color = "BGR";
-
-  const std::string& in = parsed->positional[0];
+  options.tasks = std::move(common->tasks);
+  options.mean = common->preprocess.mean;
+  options.std = common->preprocess.std;
+  options.color = common->preprocess.color;
   const std::string out = parsed->get("--output");
   tflite::ConvertReport report;
-  auto phm = tflite::convert_file(in, options, &report);
-  if (!phm.is_ok()) {
-    const ErrorCode code = phm.status().code();
-    return report_error(cmd, phm.status().message(),
-                        code == ErrorCode::kInvalidArgument || code == ErrorCode::kNotFound
-                            ? kExitUsage
-                            : kExitRuntime);
-  }
-  std::ofstream f(out, std::ios::binary | std::ios::trunc);
-  f.write(reinterpret_cast<const char*>(phm->data()), static_cast<std::streamsize>(phm->size()));
-  f.close();
-  if (!f) return report_error(cmd, "cannot write '" + out + "'", kExitRuntime);
-
-  int ops = 0, nodes = 0;
-  for (const auto& kv : report.source_ops) ops += kv.second;
-  for (const auto& kv : report.nodes) nodes += kv.second;
-  std::printf("%s: %d TFLite operators -> %d nodes, tasks: %s (%s)\n", out.c_str(), ops, nodes,
-              join(report.tasks, ", ").c_str(), format_bytes(phm->size()).c_str());
+  const int rc = write_phm(cmd, tflite::convert_file(in, options, &report), out);
+  if (rc != kExitOk) return rc;
+  std::printf("%s: %d TFLite operators -> %d nodes, tasks: %s (%s)\n", out.c_str(),
+              sum(report.source_ops), sum(report.nodes), join(report.tasks, ", ").c_str(),
+              file_size_text(out).c_str());
   return kExitOk;
 }
 

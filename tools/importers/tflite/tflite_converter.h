@@ -10,16 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "importers/common/import_options.h"
 #include "polyhead/result.h"
 
 namespace polyhead::tflite {
 
 // One task made of model outputs (TFLite tensor names), e.g. --task
 // faces=regressors,classificators.
-struct TaskSpec {
-  std::string name;
-  std::vector<std::string> outputs;
-};
+using importers::TaskSpec;
 
 struct ConvertOptions {
   // Empty: every model output becomes a task named after the output (sanitised).

@@ -1,0 +1,57 @@
+// What every importer (TFLite, ONNX) shares: how model outputs are grouped into tasks, the
+// pre-processing a user can override, reading a model file, and writing the tasks.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "polyhead/model.h"
+#include "polyhead/model_builder.h"
+#include "polyhead/result.h"
+
+namespace polyhead::importers {
+
+// One task made of model outputs (source tensor names), e.g. --task faces=boxes,scores.
+struct TaskSpec {
+  std::string name;
+  std::vector<std::string> outputs;
+  TaskKind kind = TaskKind::kOther;
+};
+
+// The pre-processing overrides of `polyhead convert` (--mean, --std, --rgb/--bgr): empty leaves
+// the importer's default.
+struct PreprocessOverrides {
+  std::vector<float> mean;
+  std::vector<float> std;
+  std::string color;  // "RGB", "BGR" or empty
+};
+
+// Checks `o` (1 or 3 values, std not 0, known colour order) and applies it to `p`.
+Status apply_overrides(const PreprocessOverrides& o, Preprocess* p);
+
+// Task and output names may not contain ',' (tools take comma-separated lists).
+std::string sanitise(const std::string& name);
+
+// "classification" -> kClassification; the names TaskInfo::kind uses.
+Result<TaskKind> parse_task_kind(const std::string& name);
+
+// A model output the importer produced: its source name and our tensor (-1: not computed).
+struct ImportedOutput {
+  std::string name;
+  int tensor = -1;
+};
+
+// Adds the tasks: each spec's outputs looked up by source name, or, with no specs, one task per
+// output named after it. Returns the task names written.
+Result<std::vector<std::string>> add_tasks(ModelBuilder& b, const std::vector<TaskSpec>& specs,
+                                           const std::vector<ImportedOutput>& outputs);
+
+// Reads a whole model file (at most 2 GiB).
+Result<std::vector<uint8_t>> read_model_file(const std::string& path);
+
+// Serialises `b` and loads the result: anything the loader rejects is reported at conversion.
+Result<std::vector<uint8_t>> finish_and_validate(const ModelBuilder& b);
+
+}  // namespace polyhead::importers
