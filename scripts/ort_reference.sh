@@ -4,6 +4,7 @@
 # (the ORT column of the benchmarks). Installs the pinned package
 # (tools/ort_reference/package-lock.json) with `npm ci` the first time.
 #   scripts/ort_reference.sh MODEL.onnx [--input NAME=FILE.f32 ...] --out DIR [--threads N] [--rss]
+#   scripts/ort_reference.sh --install
 #   scripts/ort_reference.sh --bench --models A.onnx,B.onnx,... [--group ...] [--runs R] [--rounds K]
 # See tools/ort_reference/README.md.
 set -euo pipefail
@@ -22,4 +23,6 @@ if [[ ! -f "$dir/node_modules/onnxruntime-node/package.json" ]]; then
   fi
   exec 9>&-
 fi
+# `--install` only installs (scripts/test.sh, benchmarks/peers.sh).
+[[ "${1:-}" == "--install" ]] && exit 0
 exec node "$dir/run.mjs" "$@"
