@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: install what is missing, then build and run the whole suite twice, optimised
-# (release) and under AddressSanitizer + UndefinedBehaviorSanitizer (asan).
+# (release) and under AddressSanitizer + UndefinedBehaviorSanitizer (asan), then cross-built for
+# ARM under qemu-user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install_deps.sh
@@ -8,6 +9,11 @@ scripts/install_deps.sh
 scripts/fetch_data.sh >/dev/null
 [[ -d tools/litert_reference/node_modules/@litertjs/core ]] ||
   (cd tools/litert_reference && npm ci --silent --no-audit --no-fund >/dev/null)
+# The ONNX test models (build/onnx_models, exported with Debian's torch; cached by a stamp) and the
+# ONNX Runtime reference (npm onnxruntime-node) for the ONNX importer's agreement tests. The tests
+# would make them on first use too; doing it here keeps the parallel ctest run from waiting on it.
+scripts/make_onnx_models.sh build/onnx_models >/dev/null
+scripts/ort_reference.sh --install
 jobs="$(nproc)"
 for preset in release asan; do
   echo "== $preset =="
@@ -15,3 +21,5 @@ for preset in release asan; do
   cmake --build --preset "$preset" -j"$jobs"
   ctest --preset "$preset" -j"$jobs"
 done
+# The same suite cross-built for aarch64 and armhf, run under qemu-user (scripts/test_arm.sh).
+scripts/test_arm.sh

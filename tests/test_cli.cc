@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "polyhead/kernels/isa.h"
 #include "support/json_reader.h"
 #include "support/test_files.h"
 
@@ -31,6 +32,9 @@ using Outcome = ShellResult;
 // Runs `polyhead ARGS` (each argument quoted) and collects its output and exit code.
 Outcome run_cli(const std::vector<std::string>& args) {
   std::string cmd = testing::shell_quote(POLYHEAD_CLI);
+#ifdef POLYHEAD_CLI_EMULATOR
+  cmd = POLYHEAD_CLI_EMULATOR " " + cmd;  // a cross build: the CLI runs under qemu-user too
+#endif
   for (const std::string& a : args) cmd += " " + testing::shell_quote(a);
   return testing::run_shell(cmd);
 }
@@ -193,6 +197,22 @@ TEST_CASE("cli: run of one task prints only that task") {
   CHECK_FALSE(contains(o.output, "logits"));
 }
 
+TEST_CASE("cli: run --precision f16 runs in half precision where the CPU has fp16 arithmetic") {
+  TempDir dir;
+  write_demo(dir);
+  const Outcome o = run_cli({"run", dir / "mobilenet_multitask.phm", "--input",
+                             "image=" + (dir / "image.f32"), "--precision", "f16"});
+  INFO(o.output);
+  if (polyhead::kernels::cpu_has_fp16_arithmetic()) {
+    REQUIRE(o.exit_code == 0);
+    CHECK(contains(o.output, "f16"));
+    CHECK(contains(o.output, "logits"));
+  } else {
+    CHECK(o.exit_code == 1);  // a runtime error, not a usage error
+    CHECK(contains(o.output, "precision f16 needs a CPU with half-precision arithmetic"));
+  }
+}
+
 TEST_CASE("cli: bad models, inputs and tasks fail with a message naming them") {
   TempDir dir;
   write_demo(dir);
@@ -248,6 +268,7 @@ TEST_CASE("cli: command-line mistakes exit with 2 and name the option and value"
       {{"run", model, "--input", image, "--threads"}, {"--threads"}},
       {{"run", model, "--input", "image"}, {"--input", "'image'"}},
       {{"run", model, "--input", image, "--fast"}, {"--fast"}},
+      {{"run", model, "--input", image, "--precision", "f8"}, {"--precision", "'f8'"}},
       {{"inspect"}, {"MODEL"}},
       {{"inspect", model, "--tasks", "a,,b"}, {"--tasks"}},
       {{"demo", "--size", "100"}, {"--size", "100"}},

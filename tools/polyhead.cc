@@ -3,7 +3,10 @@
 //   polyhead demo                        write the default model and image, run all tasks
 //   polyhead inspect MODEL [--json]      inputs, tasks, shared/head nodes, MACs, memory
 //   polyhead run MODEL --input NAME=FILE run tasks on raw float32 inputs
+//   polyhead bench MODEL [--profile]     latency, per-operator profile, memory, thread sweep
 //   polyhead convert MODEL.tflite -o OUT convert a TensorFlow Lite model
+//   polyhead merge A B -o OUT            merge models sharing a backbone (backbone once)
+//   polyhead compare T S --images DIR    a student against its teacher on the same photos
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -35,8 +38,14 @@ const Command kCommands[] = {
     {"inspect", "show inputs, tasks, shared and per-task nodes, MACs, parameters and memory",
      kInspectUsage, inspect_main},
     {"run", "run tasks of a model on raw float32 input files", kRunUsage, run_main},
+    {"bench", "time tasks: latency percentiles, per-operator profile, memory, thread sweep",
+     kBenchUsage, bench_main},
     {"convert", "convert a float32 TensorFlow Lite model (.tflite) into a .phm model",
      kConvertUsage, convert_main},
+    {"merge", "merge models sharing a backbone into one model that computes it once",
+     kMergeUsage, merge_main},
+    {"compare", "compare a student model with its teacher: agreement, IoU, KL, size, latency",
+     kCompareUsage, compare_main},
 };
 
 const Command* find_command(const std::string& name) {

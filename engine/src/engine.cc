@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "model_data.h"
+#include "polyhead/kernels/isa.h"
 #include "polyhead/runtime/execution_plan.h"
 #include "polyhead/runtime/memory_pool.h"
 #include "polyhead/runtime/model_kernels.h"
@@ -17,7 +18,7 @@ struct EngineState {
   EngineState(const Model& m, const EngineOptions& o)
       : model(m),
         options(o),
-        kernels(m.data().graph),
+        kernels(m.data().graph, o.precision),
         threads(o.threads),
         cache(o.plan_cache_capacity) {}
   Model model;
@@ -33,6 +34,8 @@ struct PlanState {
   std::shared_ptr<runtime::ExecutionPlan> plan;
   std::vector<int> inputs;      // model input tensors the plan reads
   std::vector<char> input_set;  // per entry of `inputs`
+  bool profiling = false;
+  std::vector<uint64_t> node_times_ns;  // one per plan step while profiling
 };
 
 }  // namespace detail
@@ -59,6 +62,10 @@ Result<Engine> Engine::create(const Model& model, const EngineOptions& options) 
                   "threads must be at most 1024, found " + std::to_string(options.threads));
   if (options.plan_cache_capacity == 0)
     return Status(ErrorCode::kInvalidArgument, "plan_cache_capacity must be at least 1, found 0");
+  if (options.precision == Precision::kF16 && !kernels::cpu_has_fp16_arithmetic())
+    return Status(ErrorCode::kUnsupported,
+                  "precision f16 needs a CPU with half-precision arithmetic (ARMv8.2-A FP16, e.g. "
+                  "Cortex-A55/A76/A78, Apple M1); this CPU has none: use precision f32");
   return Engine(std::make_shared<detail::EngineState>(model, options));
 }
 
@@ -180,7 +187,8 @@ Status missing_input(const detail::PlanState& s) {
 Status Plan::run() {
   for (char set : state_->input_set)
     if (!set) return missing_input(*state_);
-  return state_->plan->run(state_->plan->all_tasks_mask(), state_->engine->threads.get());
+  return state_->plan->run(state_->plan->all_tasks_mask(), state_->engine->threads.get(),
+                           state_->profiling ? state_->node_times_ns.data() : nullptr);
 }
 
 template <typename Names>
@@ -207,7 +215,8 @@ Status Plan::run_names(const Names& tasks) {
   // Every head reads the model inputs through the shared backbone, so all must be set.
   for (char set : state_->input_set)
     if (!set) return missing_input(*state_);
-  return state_->plan->run(mask, state_->engine->threads.get());
+  return state_->plan->run(mask, state_->engine->threads.get(),
+                           state_->profiling ? state_->node_times_ns.data() : nullptr);
 }
 
 Status Plan::run(const std::vector<std::string>& tasks) {
@@ -273,6 +282,22 @@ PlanInfo Plan::info() const {
   info.arena_lower_bound_bytes = state_->plan->arena_plan().lower_bound_bytes;
   info.arena_strategy = state_->plan->arena_plan().strategy;
   return info;
+}
+
+void Plan::set_profiling(bool enabled) {
+  state_->profiling = enabled;
+  if (enabled)
+    state_->node_times_ns.assign(state_->plan->nodes().size(), 0);
+  else
+    state_->node_times_ns.clear();
+}
+
+bool Plan::profiling() const {
+  return state_->profiling;
+}
+
+const std::vector<uint64_t>& Plan::node_times_ns() const {
+  return state_->node_times_ns;
 }
 
 size_t Plan::last_run_nodes() const {

@@ -5,6 +5,7 @@
 #include "polyhead/kernels/kernel.h"
 #include "polyhead/kernels/shape_inference.h"
 #include "polyhead_kernels.h"
+#include "xnnpack_f16_kernels.h"
 #include "xnnpack_kernels.h"
 
 namespace polyhead::kernels {
@@ -35,6 +36,12 @@ Result<std::unique_ptr<Kernel>> create_kernel(const NodeDesc& d) {
   PH_RETURN_IF_ERROR(initialize_backend());
   PH_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> own, create_polyhead_kernel(d));
   if (own) return own;
+  if (d.precision == Precision::kF16) {
+    // A node XNNPACK cannot run in f16 (no operator, or options it rejects there) runs in f32.
+    Result<std::unique_ptr<Kernel>> half = create_xnnpack_f16_kernel(d);
+    if (half.is_ok() && *half) return std::move(*half);
+    if (!half.is_ok() && half.status().code() != ErrorCode::kUnsupported) return half.status();
+  }
   return create_xnnpack_kernel(d);
 }
 

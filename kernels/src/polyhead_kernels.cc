@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "polyhead/kernels/kernel_variant.h"
 #include "polyhead/kernels/reference.h"
 #include "polyhead/kernels/shape_inference.h"
 
@@ -12,9 +13,14 @@ namespace {
 
 using schema::OpKind;
 
+// Every kernel runs the functions of the instruction-set variant chosen when it was created.
 class OwnKernel : public Kernel {
  public:
+  explicit OwnKernel(const KernelVariant& v) : v_(v) {}
   const char* backend() const override { return "polyhead"; }
+
+ protected:
+  const KernelVariant& v_;
 };
 
 // Elementwise work is split into blocks of this many values across the thread pool.
@@ -22,7 +28,8 @@ constexpr size_t kBlock = 4096;
 
 class Tanh final : public OwnKernel {
  public:
-  explicit Tanh(const NodeDesc& d) : count_(static_cast<size_t>(d.inputs[0].shape.elements())) {}
+  Tanh(const NodeDesc& d, const KernelVariant& v)
+      : OwnKernel(v), count_(static_cast<size_t>(d.inputs[0].shape.elements())) {}
   Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
     in_ = static_cast<const float*>(in[0]);
     out_ = static_cast<float*>(out[0]);
@@ -33,7 +40,7 @@ class Tanh final : public OwnKernel {
         pool,
         [](void* ctx, size_t start, size_t tile) {
           auto* self = static_cast<Tanh*>(ctx);
-          reference::tanh(self->in_ + start, tile, self->out_ + start);
+          self->v_.tanh(self->in_ + start, tile, self->out_ + start);
         },
         this, count_, kBlock, 0);
     return Status::ok();
@@ -47,15 +54,15 @@ class Tanh final : public OwnKernel {
 
 class Copy final : public OwnKernel {
  public:
-  explicit Copy(const NodeDesc& d)
-      : bytes_(static_cast<size_t>(d.inputs[0].shape.elements()) * sizeof(float)) {}
+  Copy(const NodeDesc& d, const KernelVariant& v)
+      : OwnKernel(v), bytes_(static_cast<size_t>(d.inputs[0].shape.elements()) * sizeof(float)) {}
   Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
     in_ = in[0];
     out_ = out[0];
     return Status::ok();
   }
   Status run(pthreadpool_t) override {
-    if (in_ != out_) std::memmove(out_, in_, bytes_);
+    v_.copy(in_, bytes_, out_);
     return Status::ok();
   }
 
@@ -67,7 +74,8 @@ class Copy final : public OwnKernel {
 
 class Concatenation final : public OwnKernel {
  public:
-  explicit Concatenation(const NodeDesc& d) : act_(fused_activation(*d.node)) {
+  Concatenation(const NodeDesc& d, const KernelVariant& v)
+      : OwnKernel(v), act_(fused_activation(*d.node)) {
     const int rank = static_cast<int>(d.outputs[0].shape.rank());
     const int axis = d.node->options_as_ConcatenationOptions()->axis();
     axis_ = static_cast<size_t>(axis < 0 ? axis + rank : axis);
@@ -81,7 +89,7 @@ class Concatenation final : public OwnKernel {
     return Status::ok();
   }
   Status run(pthreadpool_t) override {
-    reference::concatenation(inputs_.size(), inputs_.data(), shapes_.data(), axis_, out_);
+    v_.concatenation(inputs_.size(), inputs_.data(), shapes_.data(), axis_, out_);
     if (std::isfinite(act_.min) || std::isfinite(act_.max))
       for (size_t i = 0; i < out_elements_; ++i)
         out_[i] = std::min(std::max(out_[i], act_.min), act_.max);
@@ -99,7 +107,7 @@ class Concatenation final : public OwnKernel {
 
 class Transpose final : public OwnKernel {
  public:
-  explicit Transpose(const NodeDesc& d) : shape_(d.inputs[0].shape) {
+  Transpose(const NodeDesc& d, const KernelVariant& v) : OwnKernel(v), shape_(d.inputs[0].shape) {
     const auto* perm = d.node->options_as_TransposeOptions()->perm();
     for (size_t i = 0; i < perm->size(); ++i) perm_[i] = perm->Get(i);
   }
@@ -109,7 +117,7 @@ class Transpose final : public OwnKernel {
     return Status::ok();
   }
   Status run(pthreadpool_t) override {
-    reference::transpose(in_, shape_, perm_, out_);
+    v_.transpose(in_, shape_, perm_, out_);
     return Status::ok();
   }
 
@@ -133,8 +141,9 @@ reference::Coordinates coordinates_of(schema::CoordinateMode m) {
 
 class ResizeNearest final : public OwnKernel {
  public:
-  explicit ResizeNearest(const NodeDesc& d)
-      : shape_(d.inputs[0].shape),
+  ResizeNearest(const NodeDesc& d, const KernelVariant& v)
+      : OwnKernel(v),
+        shape_(d.inputs[0].shape),
         out_h_(d.outputs[0].shape[1]),
         out_w_(d.outputs[0].shape[2]),
         mode_(coordinates_of(d.node->options_as_ResizeOptions()->coordinates())) {}
@@ -144,7 +153,7 @@ class ResizeNearest final : public OwnKernel {
     return Status::ok();
   }
   Status run(pthreadpool_t) override {
-    reference::resize_nearest(in_, shape_, out_h_, out_w_, mode_, out_);
+    v_.resize_nearest(in_, shape_, out_h_, out_w_, mode_, out_);
     return Status::ok();
   }
 
@@ -158,7 +167,8 @@ class ResizeNearest final : public OwnKernel {
 
 class Softmax final : public OwnKernel {
  public:
-  explicit Softmax(const NodeDesc& d) : beta_(d.node->options_as_SoftmaxOptions()->beta()) {
+  Softmax(const NodeDesc& d, const KernelVariant& v)
+      : OwnKernel(v), beta_(d.node->options_as_SoftmaxOptions()->beta()) {
     const Shape& s = d.inputs[0].shape;
     channels_ = static_cast<size_t>(s[s.rank() - 1]);
     rows_ = static_cast<size_t>(s.elements()) / channels_;
@@ -168,8 +178,17 @@ class Softmax final : public OwnKernel {
     out_ = static_cast<float*>(out[0]);
     return Status::ok();
   }
-  Status run(pthreadpool_t) override {
-    reference::softmax(in_, rows_, channels_, beta_, out_);
+  Status run(pthreadpool_t pool) override {
+    // Rows are independent: about kBlock values per task.
+    pthreadpool_parallelize_1d_tile_1d(
+        pool,
+        [](void* ctx, size_t start, size_t tile) {
+          auto* self = static_cast<Softmax*>(ctx);
+          const size_t offset = start * self->channels_;
+          self->v_.softmax(self->in_ + offset, tile, self->channels_, self->beta_,
+                           self->out_ + offset);
+        },
+        this, rows_, std::max<size_t>(1, kBlock / channels_), 0);
     return Status::ok();
   }
 
@@ -185,8 +204,11 @@ class Softmax final : public OwnKernel {
 // is zero here: the format requires it to be smaller than the window.
 class Subsample final : public OwnKernel {
  public:
-  explicit Subsample(const NodeDesc& d)
-      : in_(d.inputs[0].shape), out_(d.outputs[0].shape), act_(fused_activation(*d.node)) {
+  Subsample(const NodeDesc& d, const KernelVariant& v)
+      : OwnKernel(v),
+        in_(d.inputs[0].shape),
+        out_(d.outputs[0].shape),
+        act_(fused_activation(*d.node)) {
     const auto* o = d.node->options_as_Pool2DOptions();
     stride_h_ = o->stride_h();
     stride_w_ = o->stride_w();
@@ -197,14 +219,7 @@ class Subsample final : public OwnKernel {
     return Status::ok();
   }
   Status run(pthreadpool_t) override {
-    const int64_t h = in_[1], w = in_[2], c = in_[3];
-    float* dst = y_;
-    for (int64_t n = 0; n < out_[0]; ++n)
-      for (int64_t oy = 0; oy < out_[1]; ++oy)
-        for (int64_t ox = 0; ox < out_[2]; ++ox) {
-          const float* src = x_ + ((n * h + oy * stride_h_) * w + ox * stride_w_) * c;
-          for (int64_t k = 0; k < c; ++k) *dst++ = std::min(std::max(src[k], act_.min), act_.max);
-        }
+    v_.subsample(x_, in_, out_, stride_h_, stride_w_, act_.min, act_.max, y_);
     return Status::ok();
   }
 
@@ -219,29 +234,31 @@ class Subsample final : public OwnKernel {
 }  // namespace
 
 Result<std::unique_ptr<Kernel>> create_polyhead_kernel(const NodeDesc& d) {
+  PH_ASSIGN_OR_RETURN(const Isa isa, selected_isa());
+  const KernelVariant& v = *kernel_variant(isa);
   switch (d.node->op()) {
     case OpKind::TANH:
-      return std::unique_ptr<Kernel>(new Tanh(d));
+      return std::unique_ptr<Kernel>(new Tanh(d, v));
     case OpKind::RESHAPE:
-      return std::unique_ptr<Kernel>(new Copy(d));
+      return std::unique_ptr<Kernel>(new Copy(d, v));
     case OpKind::CONCATENATION:
-      return std::unique_ptr<Kernel>(new Concatenation(d));
+      return std::unique_ptr<Kernel>(new Concatenation(d, v));
     case OpKind::TRANSPOSE:
-      return std::unique_ptr<Kernel>(new Transpose(d));
+      return std::unique_ptr<Kernel>(new Transpose(d, v));
     case OpKind::RESIZE:
       if (d.node->options_as_ResizeOptions()->mode() == schema::ResizeMode::NEAREST)
-        return std::unique_ptr<Kernel>(new ResizeNearest(d));
+        return std::unique_ptr<Kernel>(new ResizeNearest(d, v));
       return std::unique_ptr<Kernel>();
     case OpKind::SOFTMAX: {
       const auto* o = d.node->options_as_SoftmaxOptions();
-      if (o && o->beta() != 1.f) return std::unique_ptr<Kernel>(new Softmax(d));
+      if (o && o->beta() != 1.f) return std::unique_ptr<Kernel>(new Softmax(d, v));
       return std::unique_ptr<Kernel>();
     }
     case OpKind::MAX_POOL_2D:
     case OpKind::AVERAGE_POOL_2D: {
       const auto* o = d.node->options_as_Pool2DOptions();
       if (o->filter_h() == 1 && o->filter_w() == 1)
-        return std::unique_ptr<Kernel>(new Subsample(d));
+        return std::unique_ptr<Kernel>(new Subsample(d, v));
       return std::unique_ptr<Kernel>();
     }
     default:

@@ -40,12 +40,18 @@ void transpose(const float* input, const Shape& in_shape, const int32_t* perm, f
     src_strides[d] = in_strides[perm[d]];
   }
   const int64_t total = in_shape.elements();
+  if (total == 0 || rank == 0) {
+    if (rank == 0) output[0] = input[0];
+    return;
+  }
+  // The innermost output dimension is copied by a tight strided loop (NCHW -> NHWC of an image
+  // input is 3 channels at a time); the odometer walks the outer dimensions only.
+  const int64_t inner = out_dims[rank - 1], inner_stride = src_strides[rank - 1];
   int64_t index[Shape::kMaxDims] = {};
   int64_t src = 0;
-  for (int64_t i = 0; i < total; ++i) {
-    output[i] = input[src];
-    // Odometer increment over the output index, tracking the source offset.
-    for (size_t d = rank; d-- > 0;) {
+  for (int64_t i = 0; i < total; i += inner) {
+    for (int64_t k = 0; k < inner; ++k) output[i + k] = input[src + k * inner_stride];
+    for (size_t d = rank - 1; d-- > 0;) {
       src += src_strides[d];
       if (++index[d] < out_dims[d]) break;
       src -= src_strides[d] * out_dims[d];
@@ -110,6 +116,22 @@ void resize_nearest(const float* input, const Shape& s, int64_t out_h, int64_t o
                     static_cast<size_t>(c) * sizeof(float));
       }
     }
+}
+
+void subsample(const float* input, const Shape& in, const Shape& out, int64_t stride_h,
+               int64_t stride_w, float min, float max, float* output) {
+  const int64_t h = in[1], w = in[2], c = in[3];
+  float* dst = output;
+  for (int64_t n = 0; n < out[0]; ++n)
+    for (int64_t oy = 0; oy < out[1]; ++oy)
+      for (int64_t ox = 0; ox < out[2]; ++ox) {
+        const float* src = input + ((n * h + oy * stride_h) * w + ox * stride_w) * c;
+        for (int64_t k = 0; k < c; ++k) *dst++ = std::min(std::max(src[k], min), max);
+      }
+}
+
+void copy(const void* input, size_t bytes, void* output) {
+  if (input != output) std::memmove(output, input, bytes);
 }
 
 void resize_bilinear(const float* input, const Shape& s, int64_t out_h, int64_t out_w,

@@ -1,6 +1,7 @@
 #include "polyhead/runtime/execution_plan.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace polyhead::runtime {
 
@@ -122,19 +123,37 @@ std::byte* ExecutionPlan::tensor_data(int tensor) const {
   return offset == SIZE_MAX ? nullptr : arena_.data() + offset;
 }
 
-Status ExecutionPlan::run(TaskMask mask, pthreadpool_t pool) {
+Status ExecutionPlan::run_step(const Step& s, pthreadpool_t pool) {
+  if (kernels_.bound_plan(s.node) != this) {
+    // Another plan used this kernel since: point it at this plan's memory. Shapes are
+    // unchanged, so the backend does not allocate here.
+    void* const* io = io_.data() + s.io_begin;
+    PH_RETURN_IF_ERROR(s.kernel->setup(io, io + s.inputs, pool));
+    kernels_.set_bound_plan(s.node, this);
+  }
+  return s.kernel->run(pool);
+}
+
+Status ExecutionPlan::run(TaskMask mask, pthreadpool_t pool, uint64_t* step_times_ns) {
   size_t executed = 0;
-  for (const Step& s : steps_) {
-    if (!(s.tasks & mask)) continue;
-    if (kernels_.bound_plan(s.node) != this) {
-      // Another plan used this kernel since: point it at this plan's memory. Shapes are
-      // unchanged, so the backend does not allocate here.
-      void* const* io = io_.data() + s.io_begin;
-      PH_RETURN_IF_ERROR(s.kernel->setup(io, io + s.inputs, pool));
-      kernels_.set_bound_plan(s.node, this);
+  if (step_times_ns) {
+    // Profiled: the clock is read around each step only here, so plain runs never pay for it.
+    for (size_t i = 0; i < steps_.size(); ++i) {
+      step_times_ns[i] = 0;
+      if (!(steps_[i].tasks & mask)) continue;
+      const auto start = std::chrono::steady_clock::now();
+      PH_RETURN_IF_ERROR(run_step(steps_[i], pool));
+      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::steady_clock::now() - start);
+      step_times_ns[i] = static_cast<uint64_t>(ns.count());
+      ++executed;
     }
-    PH_RETURN_IF_ERROR(s.kernel->run(pool));
-    ++executed;
+  } else {
+    for (const Step& s : steps_) {
+      if (!(s.tasks & mask)) continue;
+      PH_RETURN_IF_ERROR(run_step(s, pool));
+      ++executed;
+    }
   }
   last_run_steps_ = executed;
   last_run_mask_ = mask;

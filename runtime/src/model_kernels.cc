@@ -2,8 +2,11 @@
 
 namespace polyhead::runtime {
 
-ModelKernels::ModelKernels(const Graph& graph)
-    : graph_(graph), kernels_(graph.nodes.size()), bound_(graph.nodes.size(), nullptr) {}
+ModelKernels::ModelKernels(const Graph& graph, Precision precision)
+    : graph_(graph),
+      precision_(precision),
+      kernels_(graph.nodes.size()),
+      bound_(graph.nodes.size(), nullptr) {}
 
 Result<kernels::Kernel*> ModelKernels::get_or_create(int node) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -12,6 +15,7 @@ Result<kernels::Kernel*> ModelKernels::get_or_create(int node) {
   const NodeInfo& n = graph_.nodes[static_cast<size_t>(node)];
   kernels::NodeDesc desc;
   desc.node = n.node;
+  desc.precision = precision_;
   for (int t : n.inputs) {
     kernels::OperandDesc op;
     if (t >= 0) {

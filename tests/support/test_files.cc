@@ -21,6 +21,10 @@ std::string data_dir() {
   return env_or("POLYHEAD_DATA_DIR", POLYHEAD_DATA_DIR);
 }
 
+std::string onnx_models_dir() {
+  return env_or("POLYHEAD_ONNX_MODELS_DIR", POLYHEAD_ONNX_MODELS_DIR);
+}
+
 std::string skimage_dir() {
   return env_or("POLYHEAD_SKIMAGE_DATA", "/usr/lib/python3/dist-packages/skimage/data");
 }

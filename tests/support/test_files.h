@@ -11,6 +11,9 @@ namespace polyhead::testing {
 
 // The folder scripts/fetch_data.sh fills: $POLYHEAD_DATA_DIR, else build/data of the source tree.
 std::string data_dir();
+// The ONNX test models scripts/make_onnx_models.sh generates: $POLYHEAD_ONNX_MODELS_DIR, else
+// build/onnx_models of the source tree.
+std::string onnx_models_dir();
 // Debian's scikit-image sample photos (python3-skimage): $POLYHEAD_SKIMAGE_DATA, else its folder.
 std::string skimage_dir();
 

@@ -18,11 +18,17 @@ int inspect_main(const std::vector<std::string>& args);
 int run_main(const std::vector<std::string>& args);
 int demo_main(const std::vector<std::string>& args);
 int convert_main(const std::vector<std::string>& args);
+int bench_main(const std::vector<std::string>& args);
+int merge_main(const std::vector<std::string>& args);
+int compare_main(const std::vector<std::string>& args);
 
 extern const char kInspectUsage[];
 extern const char kRunUsage[];
 extern const char kDemoUsage[];
 extern const char kConvertUsage[];
+extern const char kBenchUsage[];
+extern const char kMergeUsage[];
+extern const char kCompareUsage[];
 
 // Prints "polyhead CMD: message" to stderr and returns `code`.
 int report_error(const char* command, const std::string& message, int code);

@@ -252,6 +252,7 @@ Status dump_outputs(const Model& model, const Plan& plan, const ExecuteOptions& 
 Status execute_and_report(const Model& model, const ExecuteOptions& o) {
   EngineOptions eo;
   eo.threads = o.threads;
+  eo.precision = o.precision;
   PH_ASSIGN_OR_RETURN(Engine engine, Engine::create(model, eo));
   PH_ASSIGN_OR_RETURN(Plan plan, engine.prepare(o.tasks));
   PH_RETURN_IF_ERROR(load_inputs(model, plan, o.inputs));
@@ -267,8 +268,9 @@ Status execute_and_report(const Model& model, const ExecuteOptions& o) {
   }
   const PlanInfo info = plan.info();
   std::printf("model    %s\n", o.model_path.c_str());
-  std::printf("tasks    %s (one pass, %zu nodes, %zu thread%s)\n", join(info.tasks, ", ").c_str(),
-              info.nodes, engine.stats().threads, engine.stats().threads == 1 ? "" : "s");
+  std::printf("tasks    %s (one pass, %zu nodes, %zu thread%s, %s)\n",
+              join(info.tasks, ", ").c_str(), info.nodes, engine.stats().threads,
+              engine.stats().threads == 1 ? "" : "s", precision_name(o.precision));
   std::printf("latency  %.3f ms (first run)", ms[0]);
   if (ms.size() > 1) {
     std::vector<double> rest(ms.begin() + 1, ms.end());

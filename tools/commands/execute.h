@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "polyhead/model.h"
+#include "polyhead/precision.h"
 #include "polyhead/result.h"
 
 namespace polyhead::cli {
@@ -23,6 +24,7 @@ struct ExecuteOptions {
   size_t threads = 1;
   int repeat = 1;        // timed runs; the first one is also reported alone
   std::string dump_dir;  // empty = no dump
+  Precision precision = Precision::kF32;
 };
 
 // Checks every input file against the model (name, size), runs the tasks, prints one summary per

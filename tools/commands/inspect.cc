@@ -1,7 +1,6 @@
 // `polyhead inspect`: what a model holds and what a task set costs: inputs, tasks, which nodes
 // each task owns and which are shared, parameters, MACs and the planned activation memory.
 #include <cstdio>
-#include <map>
 
 #include "commands/args.h"
 #include "commands/commands.h"
@@ -48,24 +47,6 @@ struct Report {
   PlanInfo plan;
 };
 
-// Maps the plan's node names back to file indices; a repeated name maps to its k-th occurrence,
-// in the same order the plan lists them.
-Result<std::vector<size_t>> resolve_nodes(const std::vector<std::string>& names,
-                                          const std::multimap<std::string, size_t>& index) {
-  std::map<std::string, size_t> seen;
-  std::vector<size_t> out;
-  for (const std::string& name : names) {
-    auto range = index.equal_range(name);
-    size_t k = seen[name]++;
-    auto it = range.first;
-    while (it != range.second && k > 0) ++it, --k;
-    if (it == range.second)
-      return Status(ErrorCode::kInternal, "the plan names node '" + name + "' that the file lacks");
-    out.push_back(it->second);
-  }
-  return out;
-}
-
 Result<Report> analyse(const std::string& path, const Model& model,
                        const std::vector<std::string>& tasks) {
   Report r;
@@ -75,8 +56,6 @@ Result<Report> analyse(const std::string& path, const Model& model,
   PH_ASSIGN_OR_RETURN(Plan plan, engine.prepare(tasks));
   r.plan = plan.info();
   PH_ASSIGN_OR_RETURN(GraphCosts costs, read_graph_costs(model));
-  std::multimap<std::string, size_t> index;
-  for (size_t i = 0; i < costs.nodes.size(); ++i) index.emplace(costs.nodes[i].name, i);
 
   // How many of the chosen tasks need each node, and each constant.
   std::vector<int> node_users(costs.nodes.size(), 0), node_owner(costs.nodes.size(), -1);
@@ -89,7 +68,7 @@ Result<Report> analyse(const std::string& path, const Model& model,
     if (!tc.info)
       return Status(ErrorCode::kInternal, "plan task '" + name + "' is not in the model");
     PH_ASSIGN_OR_RETURN(std::vector<std::string> names, plan.node_names({name}));
-    PH_ASSIGN_OR_RETURN(tc.nodes, resolve_nodes(names, index));
+    PH_ASSIGN_OR_RETURN(tc.nodes, resolve_nodes(names, costs));
     const int id = static_cast<int>(r.tasks.size());
     std::vector<char> counted(costs.constant_bytes.size(), 0);
     for (size_t n : tc.nodes) {

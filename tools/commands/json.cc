@@ -159,4 +159,19 @@ JsonWriter& JsonWriter::value(const std::vector<float>& v) {
   return *this;
 }
 
+JsonWriter& JsonWriter::value(const std::vector<double>& v) {
+  before_value();
+  out_ += '[';
+  for (size_t i = 0; i < v.size(); ++i) {
+    char buf[32];
+    if (std::isfinite(v[i]))
+      std::snprintf(buf, sizeof(buf), "%.9g", v[i]);
+    else
+      std::snprintf(buf, sizeof(buf), "null");
+    out_ += (i ? ", " : "") + std::string(buf);
+  }
+  out_ += ']';
+  return *this;
+}
+
 }  // namespace polyhead::cli

@@ -29,6 +29,7 @@ class JsonWriter {
   JsonWriter& value(const Shape& shape);
   JsonWriter& value(const std::vector<std::string>& v);
   JsonWriter& value(const std::vector<float>& v);
+  JsonWriter& value(const std::vector<double>& v);
 
   template <typename T>
   JsonWriter& field(const std::string& k, const T& v) {

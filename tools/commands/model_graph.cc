@@ -1,5 +1,7 @@
 #include "commands/model_graph.h"
 
+#include <map>
+
 #include "polyhead/kernels/shape_inference.h"
 #include "polyhead/schema/phm_generated.h"
 
@@ -39,9 +41,29 @@ Result<GraphCosts> read_graph_costs(const Model& loaded) {
       return Status(ErrorCode::kInvalidModel,
                     "node '" + cost.name + "': " + out.status().message());
     cost.macs = kernels::count_macs(*node, in, *out);
+    for (const kernels::InputShape& i : in) cost.input_shapes.push_back(i.shape);
+    cost.output_shapes = *out;
     costs.nodes.push_back(std::move(cost));
   }
   return costs;
+}
+
+Result<std::vector<size_t>> resolve_nodes(const std::vector<std::string>& names,
+                                          const GraphCosts& costs) {
+  std::multimap<std::string, size_t> index;
+  for (size_t i = 0; i < costs.nodes.size(); ++i) index.emplace(costs.nodes[i].name, i);
+  std::map<std::string, size_t> seen;
+  std::vector<size_t> out;
+  for (const std::string& name : names) {
+    auto range = index.equal_range(name);
+    size_t k = seen[name]++;
+    auto it = range.first;
+    while (it != range.second && k > 0) ++it, --k;
+    if (it == range.second)
+      return Status(ErrorCode::kInternal, "the plan names node '" + name + "' that the file lacks");
+    out.push_back(it->second);
+  }
+  return out;
 }
 
 }  // namespace polyhead::cli

@@ -1,5 +1,6 @@
 // Per-node costs read from a loaded model's FlatBuffer (the public API does not expose the graph):
-// the multiply-accumulates of each node and the constant tensors it reads, for `polyhead inspect`.
+// the multiply-accumulates of each node, its shapes and the constant tensors it reads, for
+// `polyhead inspect` and `polyhead bench`.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +9,7 @@
 
 #include "polyhead/model.h"
 #include "polyhead/result.h"
+#include "polyhead/tensor.h"
 
 namespace polyhead::cli {
 
@@ -15,7 +17,9 @@ struct NodeCost {
   std::string name;
   std::string op;  // "CONV_2D"
   uint64_t macs = 0;
-  std::vector<int> constants;  // tensor indices of the constant inputs
+  std::vector<int> constants;        // tensor indices of the constant inputs
+  std::vector<Shape> input_shapes;   // per input, empty for an absent optional one
+  std::vector<Shape> output_shapes;  // per output
 };
 
 struct GraphCosts {
@@ -25,5 +29,10 @@ struct GraphCosts {
 
 // Costs every node of a loaded (so already validated) model with the kernels' shape rules.
 Result<GraphCosts> read_graph_costs(const Model& model);
+
+// Maps node names as Plan::node_names lists them to indices into GraphCosts::nodes; a repeated
+// name maps to its k-th occurrence, in the same order the plan lists them.
+Result<std::vector<size_t>> resolve_nodes(const std::vector<std::string>& names,
+                                          const GraphCosts& costs);
 
 }  // namespace polyhead::cli

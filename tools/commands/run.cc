@@ -12,7 +12,7 @@ namespace polyhead::cli {
 
 const char kRunUsage[] =
     "usage: polyhead run MODEL --input NAME=FILE.f32 [--input ...] [--tasks a,b] [--threads N]\n"
-    "                    [--repeat N] [--dump DIR]\n"
+    "                    [--repeat N] [--dump DIR] [--precision f32|f16]\n"
     "       polyhead run MODEL --image PHOTO [--tasks a,b] [--threads N] [--repeat N]\n"
     "                    [--out ANNOTATED.png] [--json]\n"
     "\n"
@@ -31,6 +31,8 @@ const char kRunUsage[] =
     "  --threads N        worker threads, 0 = one per logical processor (default 1)\n"
     "  --repeat N         run N times and also report the median latency (default 1)\n"
     "  --dump DIR         write DIR/<task>.<output>.f32 and DIR/outputs.json\n"
+    "  --precision P      f32 (default) or f16: half-precision operators, on CPUs with fp16\n"
+    "                     arithmetic (ARMv8.2-A FP16); see docs/arm.md\n"
     "  --image PHOTO      a PNG/JPEG/... photo for the model's image input (not with --input)\n"
     "  --out FILE.png     with --image: write the photo annotated with the results\n"
     "  --json             with --image: print the results as JSON instead of text\n";
@@ -41,6 +43,7 @@ int run_main(const std::vector<std::string>& args) {
                                   {"--threads", true},
                                   {"--repeat", true},
                                   {"--dump", true},
+                                  {"--precision", true},
                                   {"--image", true},
                                   {"--out", true},
                                   {"--json", false}});
@@ -86,6 +89,11 @@ int run_main(const std::vector<std::string>& args) {
   if (!repeat.is_ok()) return report_usage_error("run", repeat.status().message());
   options.repeat = static_cast<int>(*repeat);
   options.dump_dir = parsed->get("--dump");
+  const std::string precision = parsed->get("--precision", "f32");
+  if (!parse_precision(precision, &options.precision))
+    return report_usage_error("run", "--precision must be f32 or f16, found '" + precision + "'");
+  if (image_mode && options.precision != Precision::kF32)
+    return report_usage_error("run", "--precision works with --input only, not with --image");
 
   auto model = Model::load_file(options.model_path);
   if (!model.is_ok())

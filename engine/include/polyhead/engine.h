@@ -13,12 +13,14 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "polyhead/model.h"
+#include "polyhead/precision.h"
 #include "polyhead/result.h"
 #include "polyhead/tensor.h"
 
@@ -32,6 +34,9 @@ struct PlanState;
 struct EngineOptions {
   size_t threads = 1;              // 0 = one per logical processor
   size_t plan_cache_capacity = 8;  // prepared task sets kept for reuse
+  // kF16 runs XNNPACK's half-precision operators; it needs a CPU with fp16 arithmetic
+  // (ARMv8.2-A FP16) and create() fails on others rather than emulating it (docs/arm.md).
+  Precision precision = Precision::kF32;
 };
 
 struct PlanInfo {
@@ -69,6 +74,15 @@ class Plan {
   size_t last_run_nodes() const;
   // Names of the nodes a run of `tasks` would execute, in order (empty = all of the plan's tasks).
   Result<std::vector<std::string>> node_names(const std::vector<std::string>& tasks = {}) const;
+
+  // Per-node timing for profilers (`polyhead bench --profile`). Enabling sizes the buffer here, so
+  // profiled runs still allocate nothing; while disabled a run pays one branch. Kept per handle
+  // that prepare() returned (copies of a Plan share it).
+  void set_profiling(bool enabled);
+  bool profiling() const;
+  // Nanoseconds each node took in the last run() of this handle, in the order of node_names()
+  // (every task of the plan); 0 for the nodes that run skipped. Empty while profiling is off.
+  const std::vector<uint64_t>& node_times_ns() const;
 
  private:
   friend class Engine;

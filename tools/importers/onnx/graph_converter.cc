@@ -62,7 +62,9 @@ Status check_supported_operators(const onnx::GraphProto& graph) {
     }
     auto it = missing.find(op);
     if (it == missing.end()) {
-      missing[op] = {1, node.name()};
+      missing[op] = {1, node.name().empty() && node.output_size()
+                            ? node.op_type() + ":" + node.output(0)
+                            : node.name()};
       order.push_back(op);
     } else {
       ++it->second.first;
@@ -444,6 +446,8 @@ Status GraphConverter::convert(const onnx::NodeProto& node) {
   const std::string& op = node.op_type();
   NodeAttributes a(node);
   if (node.output_size() < 1) return Status(ErrorCode::kInvalidModel, "node has no output");
+  if (op != "Constant" && (node.input_size() < 1 || node.input(0).empty()))
+    return Status(ErrorCode::kInvalidModel, "the first input is missing");
   for (int k = 1; k < node.output_size(); ++k)
     if (!node.output(k).empty() && consumers(node.output(k)) > 0 &&
         !(op == "Dropout" || op == "BatchNormalization"))

@@ -7,7 +7,11 @@
 namespace polyhead::onnx_import {
 
 std::string NodeAttributes::where() const {
-  return "node '" + node_.name() + "' (" + node_.op_type() + ")";
+  // Unnamed nodes as GraphConverter::node_name() calls them: "Pad:<first output>".
+  const std::string name = node_.name().empty() && node_.output_size()
+                               ? node_.op_type() + ":" + node_.output(0)
+                               : node_.name();
+  return "node '" + name + "' (" + node_.op_type() + ")";
 }
 
 const onnx::AttributeProto* NodeAttributes::find(const char* name) const {

@@ -9,7 +9,7 @@ namespace polyhead::onnx_import {
 namespace {
 
 // Limits a hostile file cannot push past: 2^31 elements in one tensor.
-constexpr size_t kMaxElements = size_t{1} << 31;
+constexpr size_t kMaxElements = size_t{1} << 27;  // 512 MiB of floats: no edge model holds more
 
 float half_to_float(uint16_t h) {
   const int sign = (h >> 15) & 1, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
@@ -38,7 +38,8 @@ Result<size_t> element_count(const std::vector<int64_t>& dims, const std::string
     if (d < 0)
       return Status(ErrorCode::kInvalidModel,
                     what + " has a negative dimension in " + dims_text(dims));
-    if (d != 0 && n > kMaxElements / static_cast<size_t>(d))
+    // In 64 bits: on 32-bit targets a dimension such as 2^40 would truncate to 0 in size_t.
+    if (d != 0 && n > kMaxElements / static_cast<uint64_t>(d))
       return Status(ErrorCode::kInvalidModel, what + " is too large: " + dims_text(dims));
     n *= static_cast<size_t>(d);
   }

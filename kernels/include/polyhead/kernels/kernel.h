@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "polyhead/precision.h"
 #include "polyhead/result.h"
 #include "polyhead/schema/phm_generated.h"
 #include "polyhead/tensor.h"
@@ -28,6 +29,8 @@ struct NodeDesc {
   const schema::Node* node = nullptr;  // operator kind and options, already verified
   std::vector<OperandDesc> inputs;
   std::vector<OperandDesc> outputs;
+  // kF16: run in half precision when XNNPACK has an f16 operator for the node (f32 otherwise).
+  Precision precision = Precision::kF32;
 };
 
 class Kernel {

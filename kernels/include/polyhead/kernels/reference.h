@@ -31,6 +31,14 @@ float resize_source_coordinate(int64_t dst, int64_t in, int64_t out, Coordinates
 void resize_nearest(const float* input, const Shape& input_shape, int64_t out_h, int64_t out_w,
                     Coordinates mode, float* output);
 
+// Strided subsampling of an NHWC tensor (a 1x1 pooling window, no padding), each value clamped
+// to [min, max].
+void subsample(const float* input, const Shape& input_shape, const Shape& output_shape,
+               int64_t stride_h, int64_t stride_w, float min, float max, float* output);
+
+// Copies `bytes` bytes (reshape); input and output may be the same or overlap.
+void copy(const void* input, size_t bytes, void* output);
+
 // Bilinear resize of an NHWC tensor; coordinates are clamped to the input's extent.
 void resize_bilinear(const float* input, const Shape& input_shape, int64_t out_h, int64_t out_w,
                      Coordinates mode, float* output);

@@ -14,7 +14,7 @@ namespace polyhead::runtime {
 
 class ModelKernels {
  public:
-  explicit ModelKernels(const Graph& graph);
+  explicit ModelKernels(const Graph& graph, Precision precision = Precision::kF32);
 
   // Prepare-time only.
   Result<kernels::Kernel*> get_or_create(int node);
@@ -30,6 +30,7 @@ class ModelKernels {
 
  private:
   const Graph& graph_;
+  Precision precision_;
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<kernels::Kernel>> kernels_;
   std::vector<const void*> bound_;

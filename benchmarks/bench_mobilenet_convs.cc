@@ -1,0 +1,135 @@
+// Every distinct convolution of MobileNetV2 (224x224, width 1.0) as a one-node model, run through
+// the engine (so through the XNNPACK-backed kernel layer exactly as a full model runs it): the
+// stem, the 1x1 expansions and projections, the 3x3 depthwise layers at stride 1 and 2, and the
+// last 1x1. Reports time per run and FLOP/s (2 x MACs), at 1 and 2 threads.
+//
+//   bench_mobilenet_convs --benchmark_filter=dw    (only the depthwise layers)
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "polyhead/engine.h"
+#include "polyhead/model_builder.h"
+
+namespace {
+
+using polyhead::Shape;
+
+struct ConvShape {
+  std::string kind;  // "stem", "expand", "dw", "project", "last"
+  int size = 0;      // input height = width
+  int in = 0, out = 0;
+  int kernel = 1, stride = 1;
+  bool depthwise = false;
+
+  std::string name() const {
+    return kind + "_" + std::to_string(kernel) + "x" + std::to_string(kernel) + "_s" +
+           std::to_string(stride) + "/" + std::to_string(size) + "x" + std::to_string(size) + "x" +
+           std::to_string(in) + "->" + std::to_string(out);
+  }
+  uint64_t macs() const {
+    const uint64_t out_size = static_cast<uint64_t>((size + stride - 1) / stride);
+    const uint64_t per_output =
+        static_cast<uint64_t>(kernel * kernel) * static_cast<uint64_t>(depthwise ? 1 : in);
+    return out_size * out_size * static_cast<uint64_t>(out) * per_output;
+  }
+};
+
+// The convolutions of MobileNetV2's table (expansion t, channels c, repeats n, stride s), each
+// distinct shape once.
+std::vector<ConvShape> mobilenet_v2_convs() {
+  struct Stage {
+    int t, c, n, s;
+  };
+  const Stage stages[] = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 64, 4, 2},
+                          {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
+  std::vector<ConvShape> convs = {{"stem", 224, 3, 32, 3, 2, false}};
+  int size = 112, channels = 32;
+  for (const Stage& st : stages)
+    for (int r = 0; r < st.n; ++r) {
+      const int stride = r == 0 ? st.s : 1;
+      const int hidden = channels * st.t;
+      if (st.t != 1) convs.push_back({"expand", size, channels, hidden, 1, 1, false});
+      convs.push_back({"dw", size, hidden, hidden, 3, stride, true});
+      size = (size + stride - 1) / stride;
+      convs.push_back({"project", size, hidden, st.c, 1, 1, false});
+      channels = st.c;
+    }
+  convs.push_back({"last", size, channels, 1280, 1, 1, false});
+  std::vector<ConvShape> unique;
+  std::set<std::string> seen;
+  for (const ConvShape& c : convs)
+    if (seen.insert(c.name()).second) unique.push_back(c);
+  return unique;
+}
+
+// A one-node model: input -> conv (TF "SAME" padding, ReLU6 as in MobileNetV2) -> task output.
+polyhead::Result<std::vector<uint8_t>> conv_model(const ConvShape& c) {
+  polyhead::ModelBuilder b;
+  const int x = b.add_input("x", Shape{1, c.size, c.size, c.in});
+  const int per_group = c.depthwise ? 1 : c.in;
+  std::vector<float> w(static_cast<size_t>(c.out * c.kernel * c.kernel * per_group));
+  for (size_t i = 0; i < w.size(); ++i) w[i] = 0.01f * std::sin(static_cast<float>(i));
+  const int weights = b.add_constant("w", Shape{c.out, c.kernel, c.kernel, per_group}, w);
+  const int bias = b.add_constant("b", Shape{c.out}, std::vector<float>(c.out, 0.01f));
+  polyhead::Conv2DParams p;
+  p.stride_h = p.stride_w = c.stride;
+  const int out_size = (c.size + c.stride - 1) / c.stride;
+  const int pad = std::max((out_size - 1) * c.stride + c.kernel - c.size, 0);
+  p.pad_top = p.pad_left = pad / 2;
+  p.pad_bottom = p.pad_right = pad - pad / 2;
+  p.groups = c.depthwise ? c.in : 1;
+  p.activation = polyhead::Activation::relu6();
+  PH_ASSIGN_OR_RETURN(const int y, b.conv2d("conv", x, weights, bias, p));
+  PH_RETURN_IF_ERROR(b.add_task("out", polyhead::TaskKind::kOther, {{"y", y}}));
+  return b.finish();
+}
+
+void run_conv(benchmark::State& state, const ConvShape& c) {
+  auto bytes = conv_model(c);
+  if (!bytes.is_ok()) return state.SkipWithError(bytes.status().to_string().c_str());
+  auto model = polyhead::Model::from_bytes(*bytes);
+  if (!model.is_ok()) return state.SkipWithError(model.status().to_string().c_str());
+  polyhead::EngineOptions options;
+  options.threads = static_cast<size_t>(state.range(0));
+  auto engine = polyhead::Engine::create(*model, options);
+  if (!engine.is_ok()) return state.SkipWithError(engine.status().to_string().c_str());
+  auto plan = engine->prepare();
+  if (!plan.is_ok()) return state.SkipWithError(plan.status().to_string().c_str());
+  std::vector<float> input(static_cast<size_t>(c.size * c.size * c.in));
+  for (size_t i = 0; i < input.size(); ++i) input[i] = std::cos(0.01f * static_cast<float>(i));
+  const polyhead::Status set = plan->set_input("x", input.data(), input.size());
+  if (!set.is_ok()) return state.SkipWithError(set.to_string().c_str());
+  for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): the library's idiom
+    const polyhead::Status s = plan->run();
+    if (!s.is_ok()) return state.SkipWithError(s.to_string().c_str());
+  }
+  state.counters["FLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(c.macs()),
+                                                benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["MACs"] = static_cast<double>(c.macs());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Wall time, also for the FLOP/s rate: with threads, the calling thread's CPU time misleads.
+  for (const ConvShape& c : mobilenet_v2_convs())
+    // The library keeps the registered benchmarks until exit (the analyzer sees a leak).
+    benchmark::RegisterBenchmark(c.name().c_str(), run_conv, c)  // NOLINT
+        ->ArgName("threads")
+        ->Arg(1)
+        ->Arg(2)
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,33 @@
+// One instruction-set variant of every kernel Polyhead implements itself: a table of functions
+// with the signatures of reference.h. Kernels take the table of selected_isa() at creation.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "polyhead/kernels/isa.h"
+#include "polyhead/kernels/reference.h"
+#include "polyhead/tensor.h"
+
+namespace polyhead::kernels {
+
+struct KernelVariant {
+  Isa isa;
+  void (*tanh)(const float* input, size_t count, float* output);
+  void (*softmax)(const float* input, size_t rows, size_t channels, float beta, float* output);
+  void (*transpose)(const float* input, const Shape& input_shape, const int32_t* perm,
+                    float* output);
+  void (*resize_nearest)(const float* input, const Shape& input_shape, int64_t out_h, int64_t out_w,
+                         reference::Coordinates mode, float* output);
+  void (*concatenation)(size_t count, const float* const* inputs, const Shape* shapes, size_t axis,
+                        float* output);
+  void (*subsample)(const float* input, const Shape& input_shape, const Shape& output_shape,
+                    int64_t stride_h, int64_t stride_w, float min, float max, float* output);
+  void (*copy)(const void* input, size_t bytes, void* output);
+};
+
+// The table of `isa`, or null when this build does not contain it (the CPU is not consulted:
+// see isa_available()).
+const KernelVariant* kernel_variant(Isa isa);
+
+}  // namespace polyhead::kernels

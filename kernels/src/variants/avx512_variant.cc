@@ -1,0 +1,52 @@
+// x86 AVX-512F variant; this file alone is compiled with -mavx512f -mfma. Only AVX-512F
+// instructions are used (no DQ/BW/VL), so every AVX-512 CPU runs it.
+#include <immintrin.h>
+
+#include "variants.h"
+#include "vector_math.h"
+
+namespace polyhead::kernels::variants {
+namespace {
+
+struct Avx512 {
+  using Reg = __m512;
+  using Mask = __mmask16;
+  static constexpr size_t kLanes = 16;
+  static Reg load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, Reg v) { _mm512_storeu_ps(p, v); }
+  static Reg set1(float v) { return _mm512_set1_ps(v); }
+  static Reg add(Reg a, Reg b) { return _mm512_add_ps(a, b); }
+  static Reg sub(Reg a, Reg b) { return _mm512_sub_ps(a, b); }
+  static Reg mul(Reg a, Reg b) { return _mm512_mul_ps(a, b); }
+  static Reg div(Reg a, Reg b) { return _mm512_div_ps(a, b); }
+  static Reg min(Reg a, Reg b) { return _mm512_min_ps(a, b); }
+  static Reg max(Reg a, Reg b) { return _mm512_max_ps(a, b); }
+  static Reg fma(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
+  static Reg round(Reg a) {
+    return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  }
+  static Reg pow2(Reg n) {
+    const __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
+  }
+  static Reg abs(Reg a) { return _mm512_abs_ps(a); }
+  static Reg or_sign(Reg magnitude, Reg sign) {
+    const __m512i s = _mm512_and_epi32(_mm512_castps_si512(sign), _mm512_set1_epi32(INT32_MIN));
+    return _mm512_castsi512_ps(_mm512_or_epi32(_mm512_castps_si512(magnitude), s));
+  }
+  static Mask less(Reg a, Reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+  static Mask greater(Reg a, Reg b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
+  static Reg select(Mask m, Reg a, Reg b) { return _mm512_mask_blend_ps(m, b, a); }
+  static float reduce_add(Reg v) { return _mm512_reduce_add_ps(v); }
+  static float reduce_max(Reg v) { return _mm512_reduce_max_ps(v); }
+};
+
+}  // namespace
+
+const KernelVariant kAvx512 = {
+    Isa::kAvx512, tanh_array<Avx512>, softmax_rows<Avx512>,
+    transpose,    resize_nearest,     reference::concatenation,
+    subsample,    reference::copy,
+};
+
+}  // namespace polyhead::kernels::variants

@@ -1,0 +1,148 @@
+// Portable data-movement kernels shared by the generic and SIMD tables (see variants.h).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "variants.h"
+
+namespace polyhead::kernels::variants {
+
+void transpose(const float* input, const Shape& in_shape, const int32_t* perm, float* output) {
+  const size_t rank = in_shape.rank();
+  const int64_t total = in_shape.elements();
+  if (total == 0) return;
+  int64_t in_strides[Shape::kMaxDims];
+  int64_t stride = 1;
+  for (size_t d = rank; d-- > 0;) {
+    in_strides[d] = stride;
+    stride *= in_shape[d];
+  }
+  // The output's dimensions with their input strides; size-1 dimensions dropped and neighbours
+  // merged when the permutation keeps them adjacent, so NHWC<->NCHW becomes a 2-D transpose and
+  // a permutation that keeps the last axis becomes whole-row copies.
+  int64_t dims[Shape::kMaxDims];
+  int64_t strides[Shape::kMaxDims];
+  size_t r = 0;
+  for (size_t d = 0; d < rank; ++d) {
+    const auto p = static_cast<size_t>(perm[d]);
+    const int64_t size = in_shape[p];
+    if (size == 1) continue;
+    if (r > 0 && strides[r - 1] == in_strides[p] * size) {
+      dims[r - 1] *= size;
+      strides[r - 1] = in_strides[p];
+    } else {
+      dims[r] = size;
+      strides[r] = in_strides[p];
+      ++r;
+    }
+  }
+  if (r == 0) {
+    output[0] = input[0];
+    return;
+  }
+  const int64_t inner = dims[r - 1];
+  const int64_t inner_stride = strides[r - 1];
+  if (r >= 2 && strides[r - 2] == 1 && inner_stride != 1) {
+    // The last two output dimensions are a 2-D transpose of the input's (NHWC <-> NCHW): go
+    // through it in square tiles so reads and writes both stay within a few cache lines.
+    constexpr int64_t kTile = 16;
+    const int64_t rows = dims[r - 2];
+    const int64_t matrices = total / (rows * inner);
+    int64_t index[Shape::kMaxDims] = {};
+    int64_t src = 0;
+    for (int64_t m = 0; m < matrices; ++m) {
+      float* dst = output + m * rows * inner;
+      for (int64_t i0 = 0; i0 < rows; i0 += kTile)
+        for (int64_t j0 = 0; j0 < inner; j0 += kTile) {
+          const int64_t i1 = std::min(i0 + kTile, rows), j1 = std::min(j0 + kTile, inner);
+          for (int64_t i = i0; i < i1; ++i)
+            for (int64_t j = j0; j < j1; ++j)
+              dst[i * inner + j] = input[src + i + j * inner_stride];
+        }
+      for (size_t d = r - 2; d-- > 0;) {
+        src += strides[d];
+        if (++index[d] < dims[d]) break;
+        src -= strides[d] * dims[d];
+        index[d] = 0;
+      }
+    }
+    return;
+  }
+  const int64_t outer = total / inner;
+  int64_t index[Shape::kMaxDims] = {};
+  int64_t src = 0;
+  float* dst = output;
+  for (int64_t o = 0; o < outer; ++o) {
+    const float* s = input + src;
+    if (inner_stride == 1) {
+      std::memcpy(dst, s, static_cast<size_t>(inner) * sizeof(float));
+    } else {
+      for (int64_t i = 0; i < inner; ++i) dst[i] = s[i * inner_stride];
+    }
+    dst += inner;
+    for (size_t d = r - 1; d-- > 0;) {
+      src += strides[d];
+      if (++index[d] < dims[d]) break;
+      src -= strides[d] * dims[d];
+      index[d] = 0;
+    }
+  }
+}
+
+namespace {
+// The reference's rule: floor(coordinate + 0.5), clamped to the input.
+int64_t nearest_source(int64_t dst, int64_t in, int64_t out, reference::Coordinates mode) {
+  const auto v = static_cast<int64_t>(
+      std::floor(reference::resize_source_coordinate(dst, in, out, mode) + 0.5f));
+  return std::min(std::max<int64_t>(v, 0), in - 1);
+}
+}  // namespace
+
+void resize_nearest(const float* input, const Shape& s, int64_t out_h, int64_t out_w,
+                    reference::Coordinates mode, float* output) {
+  const int64_t n = s[0], h = s[1], w = s[2], c = s[3];
+  const auto pixel_bytes = static_cast<size_t>(c) * sizeof(float);
+  const int64_t row = out_w * c;
+  for (int64_t b = 0; b < n; ++b) {
+    int64_t previous = -1;
+    for (int64_t y = 0; y < out_h; ++y) {
+      const int64_t sy = nearest_source(y, h, out_h, mode);
+      float* dst = output + (b * out_h + y) * row;
+      if (sy == previous) {
+        std::memcpy(dst, dst - row, static_cast<size_t>(row) * sizeof(float));
+        continue;
+      }
+      previous = sy;
+      const float* src_row = input + (b * h + sy) * w * c;
+      for (int64_t x = 0; x < out_w; ++x)
+        std::memcpy(dst + x * c, src_row + nearest_source(x, w, out_w, mode) * c, pixel_bytes);
+    }
+  }
+}
+
+void subsample(const float* input, const Shape& in, const Shape& out, int64_t stride_h,
+               int64_t stride_w, float min, float max, float* output) {
+  const bool unbounded = min == -std::numeric_limits<float>::infinity() &&
+                         max == std::numeric_limits<float>::infinity();
+  if (!unbounded) {
+    reference::subsample(input, in, out, stride_h, stride_w, min, max, output);
+    return;
+  }
+  const int64_t h = in[1], w = in[2], c = in[3];
+  const auto pixel_bytes = static_cast<size_t>(c) * sizeof(float);
+  float* dst = output;
+  for (int64_t b = 0; b < out[0]; ++b)
+    for (int64_t oy = 0; oy < out[1]; ++oy) {
+      const float* src = input + (b * h + oy * stride_h) * w * c;
+      if (stride_w == 1) {  // whole rows
+        std::memcpy(dst, src, pixel_bytes * static_cast<size_t>(out[2]));
+        dst += out[2] * c;
+        continue;
+      }
+      for (int64_t ox = 0; ox < out[2]; ++ox, dst += c)
+        std::memcpy(dst, src + ox * stride_w * c, pixel_bytes);
+    }
+}
+
+}  // namespace polyhead::kernels::variants

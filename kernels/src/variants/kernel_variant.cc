@@ -1,0 +1,35 @@
+#include "polyhead/kernels/kernel_variant.h"
+
+#include "variants.h"
+
+namespace polyhead::kernels {
+
+const KernelVariant* kernel_variant(Isa isa) {
+  switch (isa) {
+    case Isa::kReference:
+      return &variants::kReference;
+    case Isa::kGeneric:
+      return &variants::kGeneric;
+    case Isa::kNeon:
+#ifdef POLYHEAD_HAVE_NEON
+      return &variants::kNeon;
+#else
+      return nullptr;
+#endif
+    case Isa::kAvx2:
+#ifdef POLYHEAD_HAVE_AVX2
+      return &variants::kAvx2;
+#else
+      return nullptr;
+#endif
+    case Isa::kAvx512:
+#ifdef POLYHEAD_HAVE_AVX512
+      return &variants::kAvx512;
+#else
+      return nullptr;
+#endif
+  }
+  return nullptr;
+}
+
+}  // namespace polyhead::kernels

@@ -1,0 +1,85 @@
+// ARM NEON variant: the baseline on aarch64; on armv7 this file alone is compiled with
+// -mfpu=neon and runs only when the CPU reports NEON. ARMv7 NEON lacks fused multiply-add,
+// division, round-to-nearest and across-lane reductions: those have armv7 forms below.
+#include <arm_neon.h>
+
+#include "variants.h"
+#include "vector_math.h"
+
+namespace polyhead::kernels::variants {
+namespace {
+
+struct Neon {
+  using Reg = float32x4_t;
+  using Mask = uint32x4_t;
+  static constexpr size_t kLanes = 4;
+  static Reg load(const float* p) { return vld1q_f32(p); }
+  static void store(float* p, Reg v) { vst1q_f32(p, v); }
+  static Reg set1(float v) { return vdupq_n_f32(v); }
+  static Reg add(Reg a, Reg b) { return vaddq_f32(a, b); }
+  static Reg sub(Reg a, Reg b) { return vsubq_f32(a, b); }
+  static Reg mul(Reg a, Reg b) { return vmulq_f32(a, b); }
+  static Reg min(Reg a, Reg b) { return vminq_f32(a, b); }
+  static Reg max(Reg a, Reg b) { return vmaxq_f32(a, b); }
+  static Reg abs(Reg a) { return vabsq_f32(a); }
+  static Reg or_sign(Reg magnitude, Reg sign) {
+    return vbslq_f32(vdupq_n_u32(0x80000000u), sign, magnitude);
+  }
+  static Mask less(Reg a, Reg b) { return vcltq_f32(a, b); }
+  static Mask greater(Reg a, Reg b) { return vcgtq_f32(a, b); }
+  static Reg select(Mask m, Reg a, Reg b) { return vbslq_f32(m, a, b); }
+  static Reg pow2(Reg n) {
+    const int32x4_t e = vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127));
+    return vreinterpretq_f32_s32(vshlq_n_s32(e, 23));
+  }
+#if defined(__aarch64__)
+  static Reg fma(Reg a, Reg b, Reg c) {
+    return vfmaq_f32(c, a, b);
+  }
+  static Reg div(Reg a, Reg b) {
+    return vdivq_f32(a, b);
+  }
+  static Reg round(Reg a) {
+    return vrndnq_f32(a);
+  }
+  static float reduce_add(Reg v) {
+    return vaddvq_f32(v);
+  }
+  static float reduce_max(Reg v) {
+    return vmaxvq_f32(v);
+  }
+#else
+  static Reg fma(Reg a, Reg b, Reg c) {
+    return vmlaq_f32(c, a, b);
+  }
+  // Reciprocal estimate refined by two Newton-Raphson steps (about 1 ulp).
+  static Reg div(Reg a, Reg b) {
+    Reg r = vrecpeq_f32(b);
+    r = vmulq_f32(vrecpsq_f32(b, r), r);
+    r = vmulq_f32(vrecpsq_f32(b, r), r);
+    return vmulq_f32(a, r);
+  }
+  // Adding and removing 1.5 * 2^23 rounds to nearest for |a| < 2^22 (the exponents used here).
+  static Reg round(Reg a) {
+    const Reg magic = vdupq_n_f32(12582912.f);
+    return vsubq_f32(vaddq_f32(a, magic), magic);
+  }
+  static float reduce_add(Reg v) {
+    const float32x2_t s = vadd_f32(vget_low_f32(v), vget_high_f32(v));
+    return vget_lane_f32(vpadd_f32(s, s), 0);
+  }
+  static float reduce_max(Reg v) {
+    const float32x2_t m = vmax_f32(vget_low_f32(v), vget_high_f32(v));
+    return vget_lane_f32(vpmax_f32(m, m), 0);
+  }
+#endif
+};
+
+}  // namespace
+
+const KernelVariant kNeon = {
+    Isa::kNeon,     tanh_array<Neon>,         softmax_rows<Neon>, transpose,
+    resize_nearest, reference::concatenation, subsample,          reference::copy,
+};
+
+}  // namespace polyhead::kernels::variants

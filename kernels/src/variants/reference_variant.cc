@@ -1,0 +1,11 @@
+// The reference table: every kernel from reference.cc, the ground truth of test_kernel_variants.
+#include "variants.h"
+
+namespace polyhead::kernels::variants {
+
+const KernelVariant kReference = {
+    Isa::kReference,           reference::tanh,          reference::softmax,   reference::transpose,
+    reference::resize_nearest, reference::concatenation, reference::subsample, reference::copy,
+};
+
+}  // namespace polyhead::kernels::variants

@@ -1,0 +1,26 @@
+// The kernel tables each variant file defines, and the portable data-movement kernels that the
+// generic and SIMD tables share (moving bytes gains nothing from wider registers once the inner
+// loops are contiguous copies).
+#pragma once
+
+#include "polyhead/kernels/kernel_variant.h"
+
+namespace polyhead::kernels::variants {
+
+extern const KernelVariant kReference;
+extern const KernelVariant kGeneric;
+extern const KernelVariant kNeon;    // only with POLYHEAD_HAVE_NEON
+extern const KernelVariant kAvx2;    // only with POLYHEAD_HAVE_AVX2
+extern const KernelVariant kAvx512;  // only with POLYHEAD_HAVE_AVX512
+
+// Transpose with dimensions merged where the permutation keeps them adjacent, contiguous runs
+// copied whole and the innermost loop a strided gather.
+void transpose(const float* input, const Shape& input_shape, const int32_t* perm, float* output);
+// Nearest resize that copies a whole output row when it repeats the previous one (upsampling).
+void resize_nearest(const float* input, const Shape& input_shape, int64_t out_h, int64_t out_w,
+                    reference::Coordinates mode, float* output);
+// Subsample that copies pixels whole when the clamp range is unbounded.
+void subsample(const float* input, const Shape& input_shape, const Shape& output_shape,
+               int64_t stride_h, int64_t stride_w, float min, float max, float* output);
+
+}  // namespace polyhead::kernels::variants

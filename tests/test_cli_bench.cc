@@ -1,0 +1,282 @@
+// `polyhead bench` end to end: runs the built binary on a small demo model and checks its JSON for
+// the documented fields and their consistency, its HTML report for being self-contained, and its
+// errors for naming the option and the value. No test looks at how fast anything ran.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "support/json_reader.h"
+#include "support/test_files.h"
+
+namespace fs = std::filesystem;
+namespace testing = polyhead::testing;
+using testing::Json;
+
+namespace {
+
+testing::ShellResult run_cli(const std::vector<std::string>& args) {
+  std::string cmd = testing::shell_quote(POLYHEAD_CLI);
+#ifdef POLYHEAD_CLI_EMULATOR
+  cmd = POLYHEAD_CLI_EMULATOR " " + cmd;  // a cross build: the CLI runs under qemu-user too
+#endif
+  for (const std::string& a : args) cmd += " " + testing::shell_quote(a);
+  return testing::run_shell(cmd);
+}
+
+// One small demo model (96x96, width 0.5, three tasks) for every test of this program.
+const testing::TempDir& demo_dir() {
+  static const testing::TempDir dir;
+  static const bool written = [] {
+    const auto o =
+        run_cli({"demo", "--out", dir.path().string(), "--size", "96", "--width", "0.5"});
+    INFO(o.output);
+    REQUIRE(o.exit_code == 0);
+    return true;
+  }();
+  (void)written;
+  return dir;
+}
+
+std::string demo_model() {
+  return demo_dir() / "mobilenet_multitask.phm";
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+Json parse(const std::string& text) {
+  Json j;
+  INFO(text);
+  REQUIRE(testing::parse_json(text, j));
+  return j;
+}
+
+// The ordering every latency summary must satisfy, and its sample count.
+void check_latency(const Json& l, size_t runs) {
+  for (const char* key : {"count", "min", "median", "p90", "p99", "max", "mean", "stddev"}) {
+    INFO(key);
+    REQUIRE(l[key].kind == Json::kNumber);
+  }
+  CHECK(l["count"].number == static_cast<double>(runs));
+  CHECK(l["samples"].array.size() == runs);
+  CHECK(l["min"].number > 0);
+  CHECK(l["min"].number <= l["median"].number);
+  CHECK(l["median"].number <= l["p90"].number);
+  CHECK(l["p90"].number <= l["p99"].number);
+  CHECK(l["p99"].number <= l["max"].number);
+  CHECK(l["min"].number <= l["mean"].number);
+  CHECK(l["mean"].number <= l["max"].number);
+  CHECK(l["stddev"].number >= 0);
+}
+
+}  // namespace
+
+TEST_CASE("cli bench: --json holds latency, memory, profile, separate and sweep") {
+  testing::TempDir out;
+  const std::string json_path = out / "bench.json", html_path = out / "bench.html";
+  const auto o =
+      run_cli({"bench", demo_model(), "--runs", "4", "--warmup", "1", "--profile", "--separate",
+               "--sweep-threads", "1,2", "--json", json_path, "--html", html_path});
+  INFO(o.output);
+  REQUIRE(o.exit_code == 0);
+  for (const char* text : {"latency", "median", "p99", "prepare", "arena", "VmHWM", "profile",
+                           "backbone.stem", "shared", "one pass", "classify alone", "speed-up"})
+    CHECK(contains(o.output, text));
+
+  const Json j = parse(read_text(json_path));
+  CHECK(j["schema"].string == "polyhead-bench/1");
+  CHECK(j["model_format"].string == "phm");
+  REQUIRE(j["tasks"].array.size() == 3);
+  CHECK(j["config"]["runs"].number == 4);
+  CHECK(j["plan"]["nodes"].number > 0);
+  CHECK(j["plan"]["macs"].number > 0);
+  CHECK(j["load_ms"].number > 0);
+  CHECK(j["prepare_ms"].number > 0);
+  check_latency(j["latency_ms"], 4);
+
+  const Json& m = j["memory"];
+  CHECK(m["model_bytes"].number == static_cast<double>(fs::file_size(demo_model())));
+  CHECK(m["packed_weight_bytes"].number > 0);
+  CHECK(m["packed_weight_bytes"].number <= m["model_bytes"].number);
+  CHECK(m["arena_bytes"].number >= m["arena_lower_bound_bytes"].number);
+  CHECK(m["arena_lower_bound_bytes"].number > 0);
+  CHECK(m.has("prepare_rss_delta_bytes"));
+  // Linux reports VmHWM; the process held at least the arena.
+  CHECK(m["peak_rss_bytes"].number >= m["arena_bytes"].number);
+
+  // Profile: one entry per plan node, shares summing to one, parts adding up to the whole.
+  const Json& p = j["profile"];
+  CHECK(p["runs"].number == 4);
+  REQUIRE(p["nodes"].array.size() == static_cast<size_t>(j["plan"]["nodes"].number));
+  double share = 0, macs = 0, previous = INFINITY;
+  std::set<std::string> parts;
+  for (const Json& n : p["nodes"].array) {
+    INFO(n["name"].string);
+    CHECK_FALSE(n["op"].string.empty());
+    CHECK_FALSE(n["output_shapes"].array.empty());
+    CHECK(n["median_us"].number <= previous);  // slowest first
+    previous = n["median_us"].number;
+    CHECK(n["share"].number >= 0);
+    CHECK(n["gflops"].number >= 0);
+    share += n["share"].number;
+    macs += n["macs"].number;
+    parts.insert(n["part"].string);
+  }
+  CHECK(share == Approx(1.0).margin(1e-6));
+  CHECK(macs == j["plan"]["macs"].number);
+  CHECK(parts == std::set<std::string>{"shared", "classify", "segment", "detect"});
+  REQUIRE(p["parts"].array.size() == 4);
+  CHECK(p["parts"].array[0]["part"].string == "shared");
+  double part_share = 0, part_nodes = 0;
+  for (const Json& part : p["parts"].array) {
+    part_share += part["share"].number;
+    part_nodes += part["nodes"].number;
+  }
+  CHECK(part_share == Approx(1.0).margin(1e-6));
+  CHECK(part_nodes == j["plan"]["nodes"].number);
+
+  // Separate: one entry per task, in plan order, and the sum and saving they imply.
+  const Json& s = j["separate"];
+  REQUIRE(s["tasks"].array.size() == 3);
+  double sum = 0;
+  for (size_t i = 0; i < 3; ++i) {
+    const Json& t = s["tasks"].array[i];
+    CHECK(t["task"].string == j["tasks"].array[i].string);
+    check_latency(t["latency_ms"], 4);
+    sum += t["latency_ms"]["median"].number;
+  }
+  CHECK(s["sum_median_ms"].number == Approx(sum));
+  CHECK(s["one_pass_median_ms"].number == Approx(j["latency_ms"]["median"].number));
+  CHECK(s["saving"].number ==
+        Approx(1.0 - s["one_pass_median_ms"].number / s["sum_median_ms"].number));
+
+  // Sweep: one entry per thread count, speed-up against the first.
+  const Json& sweep = j["sweep"];
+  REQUIRE(sweep.array.size() == 2);
+  CHECK(sweep.array[0]["threads"].number == 1);
+  CHECK(sweep.array[1]["threads"].number == 2);
+  CHECK(sweep.array[1]["resolved_threads"].number == 2);
+  CHECK(sweep.array[0]["speedup"].number == Approx(1.0));
+  for (const Json& point : sweep.array) {
+    check_latency(point["latency_ms"], 4);
+    CHECK(point["speedup"].number == Approx(sweep.array[0]["latency_ms"]["median"].number /
+                                            point["latency_ms"]["median"].number));
+    CHECK(point["separate"]["tasks"].array.size() == 3);
+  }
+
+  // The HTML report: one file, charts inline, nothing fetched from the network.
+  const std::string html = read_text(html_path);
+  CHECK(contains(html, "<!DOCTYPE html>"));
+  CHECK(contains(html, "<svg"));
+  CHECK(contains(html, "backbone.stem"));
+  CHECK(contains(html, "Thread scaling"));
+  CHECK_FALSE(contains(html, "http://"));
+  CHECK_FALSE(contains(html, "https://"));
+  CHECK_FALSE(contains(html, "<script"));
+  CHECK_FALSE(contains(html, "@import"));
+}
+
+TEST_CASE("cli bench: sections not asked for are left out and --json - prints JSON only") {
+  const auto o = run_cli(
+      {"bench", demo_model(), "--runs", "2", "--warmup", "0", "--tasks", "segment", "--json", "-"});
+  INFO(o.output);
+  REQUIRE(o.exit_code == 0);
+  const Json j = parse(o.output);
+  REQUIRE(j["tasks"].array.size() == 1);
+  CHECK(j["tasks"].array[0].string == "segment");
+  check_latency(j["latency_ms"], 2);
+  CHECK_FALSE(j.has("profile"));
+  CHECK_FALSE(j.has("separate"));
+  CHECK(j["sweep"].array.empty());
+}
+
+TEST_CASE("cli bench: --min-time keeps running past --runs") {
+  testing::TempDir out;
+  const auto o = run_cli({"bench", demo_model(), "--runs", "1", "--warmup", "0", "--min-time",
+                          "0.2", "--json", out / "b.json"});
+  INFO(o.output);
+  REQUIRE(o.exit_code == 0);
+  const Json j = parse(read_text(out / "b.json"));
+  const Json& l = j["latency_ms"];
+  // The timed runs add up to at least the minimum time.
+  double total = 0;
+  for (const Json& s : l["samples"].array) total += s.number;
+  CHECK(total >= 200.0);
+  CHECK(l["count"].number == static_cast<double>(l["samples"].array.size()));
+  // Past --runs 1 whenever the first run alone was shorter than --min-time (under a loaded
+  // emulator one run can take longer, and then it is enough).
+  if (!l["samples"].array.empty() && l["samples"].array[0].number < 200.0)
+    CHECK(l["count"].number > 1);
+}
+
+TEST_CASE("cli bench: bad options name the option and the value") {
+  const std::string model = demo_model();
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"bench", model, "--runs", "0"}, "invalid value '0' for --runs"},
+      {{"bench", model, "--threads", "-1"}, "invalid value '-1' for --threads"},
+      {{"bench", model, "--warmup", "x"}, "invalid value 'x' for --warmup"},
+      {{"bench", model, "--min-time", "-1"}, "invalid value '-1' for --min-time"},
+      {{"bench", model, "--sweep-threads", "1,x"}, "invalid value 'x' for --sweep-threads"},
+      {{"bench", model, "--sweep-threads", "1,,2"}, "for --sweep-threads: empty name"},
+      {{"bench", model, "--tasks", "classify,nope"}, "invalid value 'nope' for --tasks"},
+      {{"bench", model, "--html", "-"}, "invalid value '-' for --html"},
+      {{"bench", model, "--frobnicate"}, "--frobnicate"},
+      {{"bench"}, "missing MODEL"},
+  };
+  for (const Case& c : cases) {
+    const auto o = run_cli(c.args);
+    INFO(o.output);
+    CHECK(o.exit_code == 2);
+    CHECK(contains(o.output, c.message));
+  }
+  const auto unknown = run_cli({"bench", model, "--tasks", "nope"});
+  CHECK(contains(unknown.output, "classify, segment, detect"));  // lists the model's tasks
+}
+
+TEST_CASE("cli bench: a missing model or an unwritable output is a runtime error") {
+  testing::TempDir out;
+  const auto missing = run_cli({"bench", out / "no_such.phm", "--runs", "1"});
+  INFO(missing.output);
+  CHECK(missing.exit_code == 1);
+  CHECK(contains(missing.output, "no_such.phm"));
+  // A failed run leaves no empty report behind.
+  const auto failed = run_cli({"bench", demo_model(), "--runs", "1", "--tasks", "nope", "--json",
+                               out / "failed.json", "--html", out / "failed.html"});
+  CHECK(failed.exit_code == 2);
+  CHECK_FALSE(fs::exists(out / "failed.json"));
+  CHECK_FALSE(fs::exists(out / "failed.html"));
+  const auto unwritable =
+      run_cli({"bench", demo_model(), "--runs", "1", "--json", out / "no_dir/b.json"});
+  INFO(unwritable.output);
+  CHECK(unwritable.exit_code == 1);
+  CHECK(contains(unwritable.output, "--json"));
+  CHECK(contains(unwritable.output, "no_dir/b.json"));
+}
+
+TEST_CASE("cli bench: a .tflite model is converted in memory") {
+  const std::string path = testing::data_dir() + "/face_detection_short_range.tflite";
+  if (!fs::exists(path)) FAIL("missing " << path << ": run scripts/fetch_data.sh");
+  const auto o = run_cli({"bench", path, "--runs", "2", "--warmup", "0", "--json", "-"});
+  INFO(o.output);
+  REQUIRE(o.exit_code == 0);
+  const Json j = parse(o.output);
+  CHECK(j["model_format"].string == "tflite");
+  CHECK(j["plan"]["nodes"].number > 0);
+  check_latency(j["latency_ms"], 2);
+}

@@ -1,0 +1,315 @@
+// Every instruction-set variant of Polyhead's own kernels that the running CPU offers (reference,
+// generic, and NEON, AVX2 or AVX-512) against the portable reference, on odd sizes and tails; and
+// the rules for forcing a variant. Under qemu this covers NEON; on x86 AVX2 and AVX-512.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "polyhead/engine.h"
+#include "polyhead/kernels/isa.h"
+#include "polyhead/kernels/kernel_variant.h"
+#include "polyhead/model_builder.h"
+#include "support/test_models.h"
+
+using namespace polyhead;
+using kernels::Isa;
+using kernels::KernelVariant;
+using testing::random_values;
+
+namespace {
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+const KernelVariant& reference_table() {
+  return *kernels::kernel_variant(Isa::kReference);
+}
+
+std::vector<float> scaled(size_t count, uint32_t seed, float scale) {
+  return random_values(count, seed, scale);
+}
+
+// Largest |a - b| / (abs_tol + rel_tol * |b|); <= 1 means agreement. NaN counts as disagreement.
+double worst_ratio(const std::vector<float>& a, const std::vector<float>& b, double abs_tol,
+                   double rel_tol, size_t* where) {
+  double worst = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double err = std::fabs(static_cast<double>(a[i]) - b[i]);
+    const double ratio = err / (abs_tol + rel_tol * std::fabs(static_cast<double>(b[i])));
+    if (!(ratio <= worst)) {
+      worst = std::isnan(ratio) ? kInf : ratio;
+      *where = i;
+    }
+  }
+  return worst;
+}
+
+void require_close(const std::vector<float>& got, const std::vector<float>& want, double abs_tol,
+                   double rel_tol) {
+  REQUIRE(got.size() == want.size());
+  size_t at = 0;
+  const double r = worst_ratio(got, want, abs_tol, rel_tol, &at);
+  INFO("worst at " << at << ": got " << (got.empty() ? 0.f : got[at]) << ", reference "
+                   << (want.empty() ? 0.f : want[at]));
+  CHECK(r <= 1.0);
+}
+
+void require_equal(const std::vector<float>& got, const std::vector<float>& want) {
+  REQUIRE(got.size() == want.size());
+  const bool same = std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0;
+  CHECK(same);
+}
+
+// The variants to check: all that this build on this CPU offers.
+std::vector<Isa> variants() {
+  std::vector<Isa> v = kernels::available_isas();
+  REQUIRE(std::find(v.begin(), v.end(), Isa::kReference) != v.end());
+  REQUIRE(std::find(v.begin(), v.end(), Isa::kGeneric) != v.end());
+  return v;
+}
+
+// Sizes around every vector width (4, 8, 16 lanes) and a long run with a tail.
+const std::vector<size_t>& odd_counts() {
+  static const std::vector<size_t> counts = {0,  1,  2,  3,  4,  5,  7,  8,   9,   15,
+                                             16, 17, 31, 32, 33, 63, 65, 100, 1037};
+  return counts;
+}
+
+Shape nhwc(int64_t n, int64_t h, int64_t w, int64_t c) {
+  return Shape{n, h, w, c};
+}
+
+}  // namespace
+
+TEST_CASE("the reference and generic variants are always available", "[variants]") {
+  const std::vector<Isa> v = variants();
+  INFO("available: " << kernels::available_isa_names());
+#if defined(__x86_64__)
+  // What this x86 CPU reports decides which SIMD variants must be there.
+  CHECK(std::find(v.begin(), v.end(), Isa::kNeon) == v.end());
+#elif defined(__aarch64__)
+  CHECK(std::find(v.begin(), v.end(), Isa::kNeon) != v.end());  // NEON is baseline on aarch64
+#endif
+  const Result<Isa> selected = kernels::selected_isa();
+  REQUIRE(selected.is_ok());
+  CHECK(*selected == v.back());  // the most specialised one runs by default
+}
+
+TEST_CASE("tanh variants agree with the reference on odd sizes and tails", "[variants][tanh]") {
+  for (Isa isa : variants()) {
+    const KernelVariant& k = *kernels::kernel_variant(isa);
+    INFO("variant " << kernels::isa_name(isa));
+    for (size_t count : odd_counts()) {
+      INFO("count " << count);
+      std::vector<float> x = scaled(count, 7 + static_cast<uint32_t>(count), 6.f);
+      // Points where the approximations switch or saturate, and the signed zeros.
+      const float special[] = {0.f,   -0.f,   0.625f, -0.625f, 0.6249f, 1e-6f, -1e-6f,
+                               9.99f, -10.5f, 20.f,   -40.f,   88.f,    -1e30f};
+      for (size_t i = 0; i < count && i < std::size(special); ++i) x[i * 3 % count] = special[i];
+      std::vector<float> want(count), got(count, -7.f);
+      reference_table().tanh(x.data(), count, want.data());
+      k.tanh(x.data(), count, got.data());
+      require_close(got, want, 5e-7, 2e-6);
+      for (size_t i = 0; i < count; ++i)
+        if (x[i] == 0.f) CHECK(std::signbit(got[i]) == std::signbit(x[i]));
+    }
+  }
+}
+
+TEST_CASE("softmax variants agree with the reference for several betas", "[variants][softmax]") {
+  const size_t channel_counts[] = {1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 100, 1001};
+  for (Isa isa : variants()) {
+    const KernelVariant& k = *kernels::kernel_variant(isa);
+    INFO("variant " << kernels::isa_name(isa));
+    for (float beta : {0.5f, 2.f, 0.f, -1.f, 1e-3f})
+      for (size_t channels : channel_counts)
+        for (size_t rows : {size_t{1}, size_t{3}}) {
+          INFO("beta " << beta << ", rows " << rows << ", channels " << channels);
+          const std::vector<float> x =
+              scaled(rows * channels, 31 + static_cast<uint32_t>(channels), 8.f);
+          std::vector<float> want(x.size()), got(x.size(), -7.f);
+          reference_table().softmax(x.data(), rows, channels, beta, want.data());
+          k.softmax(x.data(), rows, channels, beta, got.data());
+          require_close(got, want, 1e-7, 1e-5);
+        }
+  }
+}
+
+TEST_CASE("softmax variants keep -inf logits at zero", "[variants][softmax]") {
+  std::vector<float> x = {-kInf, 1.f, 2.f, -kInf, 0.5f, -3.f, 4.f, -kInf, 1.f};
+  for (Isa isa : variants()) {
+    INFO("variant " << kernels::isa_name(isa));
+    std::vector<float> want(x.size()), got(x.size());
+    reference_table().softmax(x.data(), 1, x.size(), 0.5f, want.data());
+    kernels::kernel_variant(isa)->softmax(x.data(), 1, x.size(), 0.5f, got.data());
+    require_close(got, want, 1e-7, 1e-5);
+  }
+}
+
+TEST_CASE("transpose variants agree with the reference for every permutation",
+          "[variants][transpose]") {
+  // Permutations that keep the last axis, swap it, merge neighbours, and size-1 and empty axes.
+  const std::vector<Shape> shapes = {
+      Shape{7},          Shape{3, 5},       Shape{1, 9},        Shape{2, 3, 5},    Shape{4, 1, 7},
+      Shape{2, 3, 5, 7}, Shape{1, 6, 5, 3}, Shape{3, 1, 1, 17}, Shape{1, 1, 1, 1}, Shape{2, 0, 3}};
+  for (Isa isa : variants()) {
+    const KernelVariant& k = *kernels::kernel_variant(isa);
+    INFO("variant " << kernels::isa_name(isa));
+    for (const Shape& s : shapes) {
+      std::vector<int32_t> perm(s.rank());
+      std::iota(perm.begin(), perm.end(), 0);
+      do {
+        INFO("shape " << s.to_string() << " perm " << ::Catch::Detail::stringify(perm));
+        const auto n = static_cast<size_t>(s.elements());
+        const std::vector<float> x = scaled(n, 5, 1.f);
+        std::vector<float> want(n), got(n, -7.f);
+        reference_table().transpose(x.data(), s, perm.data(), want.data());
+        k.transpose(x.data(), s, perm.data(), got.data());
+        require_equal(got, want);
+      } while (std::next_permutation(perm.begin(), perm.end()));
+    }
+  }
+}
+
+TEST_CASE("nearest resize variants agree with the reference in every coordinate mode",
+          "[variants][resize]") {
+  struct Case {
+    Shape in;
+    int64_t h, w;
+  };
+  const Case cases[] = {{nhwc(1, 5, 7, 3), 10, 14}, {nhwc(2, 3, 3, 1), 7, 5},
+                        {nhwc(1, 9, 11, 5), 4, 3},  {nhwc(1, 1, 1, 2), 3, 3},
+                        {nhwc(1, 4, 6, 17), 4, 6},  {nhwc(1, 6, 4, 2), 1, 1}};
+  using kernels::reference::Coordinates;
+  for (Isa isa : variants()) {
+    const KernelVariant& k = *kernels::kernel_variant(isa);
+    INFO("variant " << kernels::isa_name(isa));
+    for (const Case& c : cases)
+      for (Coordinates mode :
+           {Coordinates::kHalfPixel, Coordinates::kAlignCorners, Coordinates::kAsymmetric}) {
+        INFO(c.in.to_string() << " -> " << c.h << "x" << c.w << " mode " << static_cast<int>(mode));
+        const std::vector<float> x = scaled(static_cast<size_t>(c.in.elements()), 11, 1.f);
+        const auto n = static_cast<size_t>(c.in[0] * c.h * c.w * c.in[3]);
+        std::vector<float> want(n), got(n, -7.f);
+        reference_table().resize_nearest(x.data(), c.in, c.h, c.w, mode, want.data());
+        k.resize_nearest(x.data(), c.in, c.h, c.w, mode, got.data());
+        require_equal(got, want);
+      }
+  }
+}
+
+TEST_CASE("subsample, concatenation and copy variants agree with the reference",
+          "[variants][movement]") {
+  for (Isa isa : variants()) {
+    const KernelVariant& k = *kernels::kernel_variant(isa);
+    INFO("variant " << kernels::isa_name(isa));
+    for (int64_t stride_h : {1, 2, 3})
+      for (int64_t stride_w : {1, 2, 3})
+        for (const auto& [lo, hi] : {std::pair{-kInf, kInf}, std::pair{0.f, 6.f}}) {
+          const Shape in = nhwc(2, 7, 9, 5);
+          const Shape out = nhwc(2, (7 - 1) / stride_h + 1, (9 - 1) / stride_w + 1, 5);
+          INFO("strides " << stride_h << "x" << stride_w << " range [" << lo << ", " << hi << "]");
+          const std::vector<float> x = scaled(static_cast<size_t>(in.elements()), 13, 8.f);
+          std::vector<float> want(static_cast<size_t>(out.elements())), got(want.size(), -7.f);
+          reference_table().subsample(x.data(), in, out, stride_h, stride_w, lo, hi, want.data());
+          k.subsample(x.data(), in, out, stride_h, stride_w, lo, hi, got.data());
+          require_equal(got, want);
+        }
+    for (size_t axis = 0; axis < 3; ++axis) {
+      INFO("concatenation axis " << axis);
+      // Inputs 1, 2 and 3 wide along the axis.
+      std::vector<Shape> shapes(3, Shape{2, 3, 5});
+      for (size_t i = 0; i < shapes.size(); ++i) shapes[i][axis] = static_cast<int64_t>(i + 1);
+      std::vector<std::vector<float>> inputs;
+      std::vector<const float*> pointers;
+      inputs.reserve(shapes.size());
+      pointers.reserve(shapes.size());
+      int64_t total = 0;
+      for (size_t i = 0; i < shapes.size(); ++i) {
+        inputs.push_back(
+            scaled(static_cast<size_t>(shapes[i].elements()), 17 + static_cast<uint32_t>(i), 1.f));
+        total += shapes[i].elements();
+      }
+      for (const auto& v : inputs) pointers.push_back(v.data());
+      std::vector<float> want(static_cast<size_t>(total)), got(want.size(), -7.f);
+      reference_table().concatenation(3, pointers.data(), shapes.data(), axis, want.data());
+      k.concatenation(3, pointers.data(), shapes.data(), axis, got.data());
+      require_equal(got, want);
+    }
+    for (size_t count : odd_counts()) {
+      const std::vector<float> x = scaled(count, 19, 1.f);
+      std::vector<float> got(count, -7.f);
+      k.copy(x.data(), count * sizeof(float), got.data());
+      require_equal(got, x);
+    }
+  }
+}
+
+TEST_CASE("forcing an instruction set", "[variants][isa]") {
+  for (Isa isa : kernels::kAllIsas) {
+    INFO("variant " << kernels::isa_name(isa));
+    const Status s = kernels::force_isa(isa);
+    if (kernels::isa_available(isa)) {
+      CHECK(s.is_ok());
+      const Result<Isa> selected = kernels::selected_isa();
+      REQUIRE(selected.is_ok());
+      CHECK(*selected == isa);
+    } else {
+      // An unavailable variant is an error naming it and what is on offer, never a fallback.
+      CHECK(s.code() == ErrorCode::kUnsupported);
+      CHECK(s.message().find(kernels::isa_name(isa)) != std::string::npos);
+      CHECK(s.message().find("reference") != std::string::npos);
+    }
+  }
+  kernels::clear_forced_isa();
+  const Result<Isa> parsed = kernels::parse_isa("sse9");
+  REQUIRE_FALSE(parsed.is_ok());
+  CHECK(parsed.status().message().find("'sse9'") != std::string::npos);
+  for (Isa isa : kernels::kAllIsas) CHECK(*kernels::parse_isa(kernels::isa_name(isa)) == isa);
+}
+
+TEST_CASE("every variant gives the reference's results through the engine", "[variants][engine]") {
+  // One model with every own kernel: tanh, softmax with beta 0.5, transpose, nearest resize,
+  // concatenation, 1x1 subsampling and a reshape.
+  ModelBuilder b;
+  const int x = b.add_input("x", Shape{1, 6, 10, 5});
+  const int t = *b.unary("tanh", UnaryOp::kTanh, x);
+  Pool2DParams sub;
+  sub.stride_h = 2;
+  sub.stride_w = 2;
+  const int s = *b.pool2d("subsample", PoolOp::kMax, t, sub);
+  const int r = *b.resize("resize", s, 6, 10, ResizeMode::kNearest, ResizeCoordinates::kHalfPixel);
+  const int c = *b.concatenation("concat", {t, r}, 3);
+  const int p = *b.transpose("transpose", c, {0, 3, 1, 2});
+  const int flat = *b.reshape("reshape", p, Shape{1, 10, 60});
+  const int sm = *b.softmax("softmax", flat, 0.5f);
+  REQUIRE(b.add_task("all", TaskKind::kOther, {{"out", sm}}).is_ok());
+  const auto bytes = b.finish();
+  REQUIRE(bytes.is_ok());
+  const auto model = Model::from_bytes(*bytes);
+  REQUIRE(model.is_ok());
+  const std::vector<float> input = scaled(300, 3, 3.f);
+
+  auto run_with = [&](Isa isa) {
+    REQUIRE(kernels::force_isa(isa).is_ok());
+    auto engine = Engine::create(*model);
+    REQUIRE(engine.is_ok());
+    auto plan = engine->prepare();
+    REQUIRE(plan.is_ok());
+    REQUIRE(plan->set_input("x", input.data(), input.size()).is_ok());
+    REQUIRE(plan->run().is_ok());
+    const TensorView out = *plan->output("all", "out");
+    return std::vector<float>(out.f32(), out.f32() + out.shape.elements());
+  };
+  const std::vector<float> want = run_with(Isa::kReference);
+  for (Isa isa : variants()) {
+    INFO("variant " << kernels::isa_name(isa));
+    require_close(run_with(isa), want, 1e-7, 1e-5);
+  }
+  kernels::clear_forced_isa();
+}
