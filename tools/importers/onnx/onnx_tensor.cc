@@ -8,7 +8,7 @@
 namespace polyhead::onnx_import {
 namespace {
 
-// Limits a hostile file cannot push past: 2^31 elements in one tensor.
+// A limit a hostile file cannot push past (a 160-byte ConstantOfShape could ask for gigabytes).
 constexpr size_t kMaxElements = size_t{1} << 27;  // 512 MiB of floats: no edge model holds more
 
 float half_to_float(uint16_t h) {
