@@ -237,6 +237,15 @@ Status GraphConverter::add_inputs(const Preprocess& image_preprocess,
     bind_constant(init.name(), std::move(t));
     initializers.insert(init.name());
   }
+  // A misspelt --input-shape name is reported as such, not as the symbolic dimension it missed.
+  for (const auto& kv : shapes) {
+    bool known = false;
+    for (const auto& in : graph_.input())
+      known = known || (in.name() == kv.first && !initializers.count(kv.first));
+    if (!known)
+      return Status(ErrorCode::kNotFound,
+                    "--input-shape names '" + kv.first + "', which is not an input of the model");
+  }
   int inputs = 0;
   for (const auto& in : graph_.input()) {
     if (initializers.count(in.name())) continue;
@@ -282,10 +291,6 @@ Status GraphConverter::add_inputs(const Preprocess& image_preprocess,
     PH_RETURN_IF_ERROR(bind(in.name(), t, false));
   }
   if (inputs == 0) return Status(ErrorCode::kInvalidModel, "the graph has no runtime input");
-  for (const auto& kv : shapes)
-    if (!values_.count(kv.first) || initializers.count(kv.first))
-      return Status(ErrorCode::kNotFound,
-                    "--input-shape names '" + kv.first + "', which is not an input of the model");
   return Status::ok();
 }
 
