@@ -108,7 +108,8 @@ TEST_CASE("compare e2e: face detection boxes against itself and a copy with anot
 
   const Model student =
       convert("face_detection_short_range.tflite", "mediapipe-face-detection-short", {115.f});
-  const DetectionSummary& o = task_of(run_pair(teacher, student, photos()), "faces").detection;
+  const CompareReport other = run_pair(teacher, student, photos());
+  const DetectionSummary& o = task_of(other, "faces").detection;
   INFO("recall " << o.recall() << " IoU " << o.iou_mean() << " score error "
                  << o.score_error_mean());
   CHECK(o.recall() > 0.5);

@@ -105,6 +105,7 @@ class GraphConverter {
                        Epilogue* e);
   // The values of `t` per channel when it broadcasts against a rank-`rank` tensor along
   // dimension 1 only; false otherwise.
+  static void scale_rows(const Epilogue& e, std::vector<float>* weights, std::vector<float>* bias);
   bool per_channel(const ConstTensor& t, int64_t channels, size_t rank,
                    std::vector<float>* values) const;
   // The value's tensor in NHWC when it has one (or is 4-D), else in its own layout.

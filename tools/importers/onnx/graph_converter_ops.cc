@@ -119,6 +119,16 @@ int64_t our_nearest(int64_t d, int64_t in, int64_t out, ResizeCoordinates mode) 
 
 }  // namespace
 
+// Folds an affine epilogue into weights laid out one row per output channel, and their bias.
+void GraphConverter::scale_rows(const Epilogue& e, std::vector<float>* weights,
+                                std::vector<float>* bias) {
+  const size_t rows = bias->size(), per_row = rows ? weights->size() / rows : 0;
+  for (size_t o = 0; o < rows; ++o) {
+    for (size_t k = 0; k < per_row; ++k) (*weights)[o * per_row + k] *= e.scale[o];
+    (*bias)[o] = (*bias)[o] * e.scale[o] + e.shift[o];
+  }
+}
+
 Status GraphConverter::convert_conv(const onnx::NodeProto& node, const NodeAttributes& a) {
   PH_RETURN_IF_ERROR(a.only({"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"}));
   std::string src = node.input(0);
@@ -155,12 +165,7 @@ Status GraphConverter::convert_conv(const onnx::NodeProto& node, const NodeAttri
   Epilogue e;
   PH_RETURN_IF_ERROR(plan_epilogue(node.output(0), out_c, 4, true, &e));
   ConstTensor weights = transpose_tensor(*w, kOihwToOhwi);
-  const size_t per_out = weights.f.size() / static_cast<size_t>(out_c);
-  if (e.affine)
-    for (size_t o = 0; o < static_cast<size_t>(out_c); ++o) {
-      for (size_t k = 0; k < per_out; ++k) weights.f[o * per_out + k] *= e.scale[o];
-      bias[o] = bias[o] * e.scale[o] + e.shift[o];
-    }
+  if (e.affine) scale_rows(e, &weights.f, &bias);
   Conv2DParams p;
   p.stride_h = static_cast<int>(win.strides[0]);
   p.stride_w = static_cast<int>(win.strides[1]);
@@ -224,12 +229,7 @@ Status GraphConverter::convert_conv_transpose(const onnx::NodeProto& node,
   PH_RETURN_IF_ERROR(plan_epilogue(node.output(0), out_c, 4, true, &e));
   // ONNX [C_in, C_out, KH, KW] -> ours [C_out, KH, KW, C_in].
   ConstTensor weights = transpose_tensor(*w, {1, 2, 3, 0});
-  const size_t per_out = weights.f.size() / static_cast<size_t>(out_c);
-  if (e.affine)
-    for (size_t o = 0; o < static_cast<size_t>(out_c); ++o) {
-      for (size_t k = 0; k < per_out; ++k) weights.f[o * per_out + k] *= e.scale[o];
-      bias[o] = bias[o] * e.scale[o] + e.shift[o];
-    }
+  if (e.affine) scale_rows(e, &weights.f, &bias);
   TransposeConv2DParams p;
   p.stride_h = static_cast<int>(win.strides[0]);
   p.stride_w = static_cast<int>(win.strides[1]);
@@ -304,12 +304,7 @@ Status GraphConverter::convert_gemm(const onnx::NodeProto& node, const NodeAttri
       PH_RETURN_IF_ERROR(plan_epilogue(e.output, out_n, xs.size(), false, &e));
     }
   }
-  if (e.affine)
-    for (size_t o = 0; o < static_cast<size_t>(out_n); ++o) {
-      for (size_t k = 0; k < static_cast<size_t>(in_k); ++k)
-        weights.f[o * static_cast<size_t>(in_k) + k] *= e.scale[o];
-      bias[o] = bias[o] * e.scale[o] + e.shift[o];
-    }
+  if (e.affine) scale_rows(e, &weights.f, &bias);
   PH_ASSIGN_OR_RETURN(int in, as_plain(node.input(0)));
   const std::string name = unique(node_name(node));
   const int wt = b_.add_constant(name + "/weights", to_shape(weights.dims), weights.f);
