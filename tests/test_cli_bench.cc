@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "support/cli_runner.h"
 #include "support/json_reader.h"
 #include "support/test_files.h"
 
@@ -20,14 +21,7 @@ using testing::Json;
 
 namespace {
 
-testing::ShellResult run_cli(const std::vector<std::string>& args) {
-  std::string cmd = testing::shell_quote(POLYHEAD_CLI);
-#ifdef POLYHEAD_CLI_EMULATOR
-  cmd = POLYHEAD_CLI_EMULATOR " " + cmd;  // a cross build: the CLI runs under qemu-user too
-#endif
-  for (const std::string& a : args) cmd += " " + testing::shell_quote(a);
-  return testing::run_shell(cmd);
-}
+using testing::run_cli;
 
 // One small demo model (96x96, width 0.5, three tasks) for every test of this program.
 const testing::TempDir& demo_dir() {

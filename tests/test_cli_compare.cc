@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "support/cli_runner.h"
 #include "support/json_reader.h"
 #include "support/test_files.h"
 
@@ -20,14 +21,7 @@ using testing::Json;
 using testing::ShellResult;
 using testing::TempDir;
 
-ShellResult run_cli(const std::vector<std::string>& args) {
-  std::string cmd = testing::shell_quote(POLYHEAD_CLI);
-#ifdef POLYHEAD_CLI_EMULATOR
-  cmd = POLYHEAD_CLI_EMULATOR " " + cmd;
-#endif
-  for (const std::string& a : args) cmd += " " + testing::shell_quote(a);
-  return testing::run_shell(cmd);
-}
+using testing::run_cli;
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;

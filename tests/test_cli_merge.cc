@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "support/backbone_models.h"
+#include "support/cli_runner.h"
 #include "support/json_reader.h"
 #include "support/test_files.h"
 
@@ -16,14 +17,7 @@ namespace testing = polyhead::testing;
 
 namespace {
 
-testing::ShellResult run_cli(const std::vector<std::string>& args) {
-  std::string cmd = testing::shell_quote(POLYHEAD_CLI);
-#ifdef POLYHEAD_CLI_EMULATOR
-  cmd = POLYHEAD_CLI_EMULATOR " " + cmd;  // a cross build: the CLI runs under qemu-user too
-#endif
-  for (const std::string& a : args) cmd += " " + testing::shell_quote(a);
-  return testing::run_shell(cmd);
-}
+using testing::run_cli;
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "support/cli_runner.h"
 #include "support/json_reader.h"
 #include "support/onnx_builder.h"
 #include "support/test_files.h"
@@ -26,14 +27,7 @@ using testing::OnnxModel;
 using testing::ShellResult;
 using testing::TempDir;
 
-ShellResult run_cli(const std::vector<std::string>& args) {
-  std::string cmd = testing::shell_quote(POLYHEAD_CLI);
-#ifdef POLYHEAD_CLI_EMULATOR
-  cmd = POLYHEAD_CLI_EMULATOR " " + cmd;
-#endif
-  for (const std::string& a : args) cmd += " " + testing::shell_quote(a);
-  return testing::run_shell(cmd);
-}
+using testing::run_cli;
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
