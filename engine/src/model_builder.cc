@@ -26,6 +26,12 @@ struct ModelBuilder::State {
     std::string name;
     Shape shape;
     int constant = -1;  // index into constants
+    ElementType type = ElementType::kF32;
+    Quantization quantization;
+  };
+  struct ConstantRec {
+    std::vector<uint8_t> bytes;
+    size_t count = 0;  // values
   };
   struct NodeRec {
     std::string name;
@@ -47,13 +53,30 @@ struct ModelBuilder::State {
     int priority, rate;
   };
   std::vector<TensorRec> tensors;
-  std::vector<std::vector<float>> constants;
+  std::vector<ConstantRec> constants;
   std::vector<NodeRec> nodes;
   std::vector<InputRec> inputs;
   std::vector<TaskRec> tasks;
   std::string producer = "polyhead ModelBuilder";
   std::string description;
   std::vector<std::pair<std::string, std::string>> metadata;
+
+  template <typename T>
+  static ConstantRec raw(const std::vector<T>& values) {
+    ConstantRec c;
+    c.count = values.size();
+    c.bytes.resize(values.size() * sizeof(T));
+    if (!values.empty()) std::memcpy(c.bytes.data(), values.data(), c.bytes.size());
+    return c;
+  }
+
+  int add_typed_constant(const std::string& name, const Shape& shape, ConstantRec values,
+                         ElementType type, const Quantization& q) {
+    const int t = static_cast<int>(tensors.size());
+    tensors.push_back({name, shape, static_cast<int>(constants.size()), type, q});
+    constants.push_back(std::move(values));
+    return t;
+  }
 
   Status check_tensor(int t, const std::string& node) const {
     if (t < 0 || static_cast<size_t>(t) >= tensors.size())
@@ -106,11 +129,18 @@ struct ModelBuilder::State {
       uint32_t buffer = 0;
       if (t.constant >= 0) {
         buffers.emplace_back(offsets[static_cast<size_t>(t.constant)],
-                             constants[static_cast<size_t>(t.constant)].size() * sizeof(float));
+                             constants[static_cast<size_t>(t.constant)].bytes.size());
         buffer = static_cast<uint32_t>(buffers.size());
       }
+      fb::Offset<schema::Quantization> q;
+      if (!t.quantization.empty()) {
+        const std::vector<int64_t> zero(t.quantization.zero_point.begin(),
+                                        t.quantization.zero_point.end());
+        q = schema::CreateQuantization(b, b.CreateVector(t.quantization.scale),
+                                       b.CreateVector(zero), t.quantization.axis);
+      }
       t_off.push_back(schema::CreateTensor(b, b.CreateString(t.name), b.CreateVector(dims),
-                                           schema::ElementType::F32, 0, buffer));
+                                           static_cast<schema::ElementType>(t.type), q, buffer));
     }
     std::vector<fb::Offset<schema::Node>> n_off;
     for (const NodeRec& n : nodes) {
@@ -170,11 +200,47 @@ int ModelBuilder::add_input(const std::string& name, const Shape& shape,
   return t;
 }
 
+int ModelBuilder::add_constant_i8(const std::string& name, const Shape& shape,
+                                  const std::vector<int8_t>& values, const Quantization& q) {
+  return s_->add_typed_constant(name, shape, State::raw(values), ElementType::kI8, q);
+}
+
+int ModelBuilder::add_constant_i32(const std::string& name, const Shape& shape,
+                                   const std::vector<int32_t>& values, const Quantization& q) {
+  return s_->add_typed_constant(name, shape, State::raw(values), ElementType::kI32, q);
+}
+
+Status ModelBuilder::set_quantization(int tensor, const Quantization& q) {
+  PH_RETURN_IF_ERROR(s_->check_tensor(tensor, "set_quantization"));
+  State::TensorRec& t = s_->tensors[static_cast<size_t>(tensor)];
+  if (t.constant >= 0)
+    return Status(ErrorCode::kInvalidArgument,
+                  "set_quantization: '" + t.name + "' is a constant; use add_constant_i8");
+  if (q.scale.size() != 1 || q.zero_point.size() != 1 || q.axis != -1)
+    return Status(ErrorCode::kInvalidArgument,
+                  "set_quantization: activation '" + t.name +
+                      "' needs per-tensor parameters (one scale, one zero point, axis -1)");
+  t.type = ElementType::kI8;
+  t.quantization = q;
+  return Status::ok();
+}
+
+Result<int> ModelBuilder::quantize(const std::string& name, int input, const Quantization& q) {
+  PH_ASSIGN_OR_RETURN(const int out, s_->add_node(name, OpKind::QUANTIZE, schema::OpOptions::NONE,
+                                                  nullptr, {input}));
+  PH_RETURN_IF_ERROR(set_quantization(out, q));
+  return out;
+}
+
+Result<int> ModelBuilder::dequantize(const std::string& name, int input) {
+  return s_->add_node(name, OpKind::DEQUANTIZE, schema::OpOptions::NONE, nullptr, {input});
+}
+
 int ModelBuilder::add_constant(const std::string& name, const Shape& shape,
                                const std::vector<float>& values) {
   const int t = static_cast<int>(s_->tensors.size());
   s_->tensors.push_back({name, shape, static_cast<int>(s_->constants.size())});
-  s_->constants.push_back(values);
+  s_->constants.push_back(State::raw(values));
   return t;
 }
 
@@ -375,10 +441,10 @@ Result<std::vector<uint8_t>> ModelBuilder::finish() const {
   for (size_t i = 0; i < s_->constants.size(); ++i) {
     for (const auto& t : s_->tensors)
       if (t.constant == static_cast<int>(i) &&
-          static_cast<int64_t>(s_->constants[i].size()) != t.shape.elements())
+          static_cast<int64_t>(s_->constants[i].count) != t.shape.elements())
         return Status(ErrorCode::kInvalidArgument,
                       "constant '" + t.name + "' of shape " + t.shape.to_string() + " has " +
-                          std::to_string(s_->constants[i].size()) + " values");
+                          std::to_string(s_->constants[i].count) + " values");
   }
   auto align = [](uint64_t v) { return (v + 63) / 64 * 64; };
   // Pass 1 sizes the FlatBuffer; constant offsets are fixed-size struct fields, so pass 2 with the
@@ -389,7 +455,7 @@ Result<std::vector<uint8_t>> ModelBuilder::finish() const {
   uint64_t cursor = align(sizing.GetSize());
   for (size_t i = 0; i < offsets.size(); ++i) {
     offsets[i] = cursor;
-    cursor = align(cursor + s_->constants[i].size() * sizeof(float));
+    cursor = align(cursor + s_->constants[i].bytes.size());
   }
   fb::FlatBufferBuilder b;
   b.Finish(s_->build(b, offsets), kFileIdentifier);
@@ -398,9 +464,9 @@ Result<std::vector<uint8_t>> ModelBuilder::finish() const {
   std::vector<uint8_t> bytes(cursor, 0);
   std::memcpy(bytes.data(), b.GetBufferPointer(), b.GetSize());
   for (size_t i = 0; i < offsets.size(); ++i)
-    if (!s_->constants[i].empty())
-      std::memcpy(bytes.data() + offsets[i], s_->constants[i].data(),
-                  s_->constants[i].size() * sizeof(float));
+    if (!s_->constants[i].bytes.empty())
+      std::memcpy(bytes.data() + offsets[i], s_->constants[i].bytes.data(),
+                  s_->constants[i].bytes.size());
   return bytes;
 }
 

@@ -165,7 +165,7 @@ Status check_quantization(const schema::Tensor& t, const Shape& shape, const std
                      str(q->axis()));
   }
   if (q->zero_point()) {
-    int64_t lo = INT64_MIN, hi = INT64_MAX;
+    int64_t lo = INT32_MIN, hi = INT32_MAX;  // what the runtime's int32 zero points hold
     if (t.type() == schema::ElementType::I8) lo = -128, hi = 127;
     if (t.type() == schema::ElementType::U8) lo = 0, hi = 255;
     for (int64_t z : *q->zero_point())
@@ -215,6 +215,15 @@ Status check_tensors(ModelData& d) {
                      str(static_cast<int64_t>(kMaxTensorBytes)) + ")");
     info.bytes = static_cast<size_t>(bytes);
     PH_RETURN_IF_ERROR(check_quantization(t, info.shape, where));
+    if (const schema::Quantization* q = t.quantization()) {
+      info.quantization.scale.assign(q->scale()->begin(), q->scale()->end());
+      info.quantization.zero_point.assign(q->scale()->size(), 0);
+      if (q->zero_point())
+        for (size_t k = 0; k < q->zero_point()->size(); ++k)
+          info.quantization.zero_point[k] =
+              static_cast<int32_t>(q->zero_point()->Get(static_cast<flatbuffers::uoffset_t>(k)));
+      info.quantization.axis = q->axis();
+    }
     if (t.buffer() != 0) {
       if (t.buffer() > buffers)
         return invalid(where + ": buffer " + str(t.buffer()) + " is out of range (" + str(buffers) +
@@ -364,7 +373,8 @@ Status check_inputs(ModelData& d) {
       if (p->std()) info.preprocess.std.assign(p->std()->begin(), p->std()->end());
       info.preprocess.pixel_scale = p->pixel_scale();
       if (p->fit() < schema::ImageFit::MIN || p->fit() > schema::ImageFit::MAX)
-        return invalid(where + " '" + t.name + "': unknown image fit " + str(static_cast<int>(p->fit())));
+        return invalid(where + " '" + t.name + "': unknown image fit " +
+                       str(static_cast<int>(p->fit())));
       info.preprocess.fit = schema::EnumNameImageFit(p->fit());
     }
     d.inputs.push_back(std::move(info));

@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "int8_kernels.h"
 #include "polyhead/kernels/kernel.h"
 #include "polyhead/kernels/shape_inference.h"
 #include "polyhead_kernels.h"
@@ -26,14 +27,14 @@ Result<std::unique_ptr<Kernel>> create_kernel(const NodeDesc& d) {
   const std::string where = op_kind_name(d.node->op()) + " node '" + d.node->name()->str() + "'";
   if (d.inputs.empty() || !d.inputs[0].present || d.outputs.size() != 1)
     return Status(ErrorCode::kInternal, where + ": kernels take a first input and one output");
+  PH_RETURN_IF_ERROR(initialize_backend());
+  if (is_int8_node(d)) return create_int8_kernel(d);
   for (const auto* list : {&d.inputs, &d.outputs})
     for (const OperandDesc& op : *list)
       if (op.present && op.type != ElementType::kF32)
-        return Status(
-            ErrorCode::kUnsupported,
-            where + " has a " + element_type_name(op.type) +
-                " tensor; this build runs float32 models only (int8 support is separate)");
-  PH_RETURN_IF_ERROR(initialize_backend());
+        return Status(ErrorCode::kUnsupported,
+                      where + " has a " + element_type_name(op.type) +
+                          " tensor; float operators read and write f32, int8 ones i8 (i32 bias)");
   PH_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> own, create_polyhead_kernel(d));
   if (own) return own;
   if (d.precision == Precision::kF16) {

@@ -134,6 +134,18 @@ void copy(const void* input, size_t bytes, void* output) {
   if (input != output) std::memmove(output, input, bytes);
 }
 
+void requantize_s8(const int8_t* input, size_t count, const Requantization& r, int8_t* output) {
+  for (size_t i = 0; i < count; ++i) {
+    const float scaled = static_cast<float>(input[i] - r.input_zero_point) * r.multiplier;
+    const auto q = static_cast<int32_t>(std::nearbyint(scaled)) + r.output_zero_point;
+    output[i] = static_cast<int8_t>(std::min(std::max(q, r.min), r.max));
+  }
+}
+
+void lookup_s8(const int8_t* input, size_t count, const int8_t* table, int8_t* output) {
+  for (size_t i = 0; i < count; ++i) output[i] = table[static_cast<uint8_t>(input[i])];
+}
+
 void resize_bilinear(const float* input, const Shape& s, int64_t out_h, int64_t out_w,
                      Coordinates mode, float* output) {
   const int64_t n = s[0], h = s[1], w = s[2], c = s[3];

@@ -481,6 +481,8 @@ Result<std::vector<Shape>> infer(const schema::Node& node, const std::vector<Inp
     case OpKind::HARD_SWISH:
     case OpKind::SIGMOID:
     case OpKind::TANH:
+    case OpKind::QUANTIZE:
+    case OpKind::DEQUANTIZE:
       return elementwise(in);
     case OpKind::PRELU:
       return prelu(in);

@@ -8,11 +8,10 @@
 #include <string>
 
 #include "polyhead/kernels/shape_inference.h"
+#include "xnnpack_operator.h"
 
 namespace polyhead::kernels {
 namespace {
-
-using schema::OpKind;
 
 const char* xnn_status_name(xnn_status s) {
   switch (s) {
@@ -34,16 +33,22 @@ const char* xnn_status_name(xnn_status s) {
   return "unknown status";
 }
 
-Status check(xnn_status s, const schema::Node& node, const char* stage) {
+}  // namespace
+
+Status xnn_check(xnn_status s, const schema::Node& node, const char* stage, const char* variant) {
   if (s == xnn_status_success) return Status::ok();
   const ErrorCode code =
       s == xnn_status_out_of_memory ? ErrorCode::kOutOfMemory
       : s == xnn_status_invalid_parameter || s == xnn_status_unsupported_parameter
           ? ErrorCode::kUnsupported
           : ErrorCode::kInternal;
-  return Status(code, std::string("XNNPACK ") + stage + " of " + op_kind_name(node.op()) +
+  return Status(code, std::string("XNNPACK ") + variant + stage + " of " + op_kind_name(node.op()) +
                           " node '" + node.name()->str() + "' failed: " + xnn_status_name(s));
 }
+
+namespace {
+
+using schema::OpKind;
 
 // XNNPACK rejects an output range with min == max, which the format allows (a constant output):
 // widen it by one ulp, the nearest range XNNPACK accepts.
@@ -57,40 +62,6 @@ ActivationRange xnn_activation(const schema::Node& node) {
   const ActivationRange a = fused_activation(node);
   return xnn_range(a.min, a.max);
 }
-
-size_t dim(const Shape& s, size_t i) {
-  return static_cast<size_t>(s[i]);
-}
-size_t last_dim(const Shape& s) {
-  return s.rank() ? dim(s, s.rank() - 1) : 1;
-}
-size_t elements(const Shape& s) {
-  return static_cast<size_t>(s.elements());
-}
-
-// Owns one XNNPACK operator; subclasses create it and describe how to set it up.
-class XnnKernel : public Kernel {
- public:
-  explicit XnnKernel(const NodeDesc& d)
-      : node_(*d.node), in_(d.inputs[0].shape), out_(d.outputs[0].shape) {}
-  ~XnnKernel() override {
-    if (op_) xnn_delete_operator(op_);
-  }
-  Status run(pthreadpool_t pool) override {
-    return check(xnn_run_operator(op_, pool), node_, "run");
-  }
-  const char* backend() const override { return "xnnpack"; }
-  size_t packed_weight_bytes() const override { return packed_bytes_; }
-
- protected:
-  Status created(xnn_status s) { return check(s, node_, "create"); }
-  Status set_up(xnn_status s) { return check(s, node_, "setup"); }
-
-  const schema::Node& node_;
-  Shape in_, out_;
-  xnn_operator_t op_ = nullptr;
-  size_t packed_bytes_ = 0;
-};
 
 size_t constant_bytes(const NodeDesc& d, size_t first) {
   size_t bytes = 0;

@@ -20,13 +20,13 @@ Result<kernels::Kernel*> ModelKernels::get_or_create(int node) {
     kernels::OperandDesc op;
     if (t >= 0) {
       const TensorInfo& info = graph_.tensors[static_cast<size_t>(t)];
-      op = {true, info.shape, info.type, info.constant};
+      op = {true, info.shape, info.type, info.constant, info.quantization};
     }
     desc.inputs.push_back(op);
   }
   for (int t : n.outputs) {
     const TensorInfo& info = graph_.tensors[static_cast<size_t>(t)];
-    desc.outputs.push_back({true, info.shape, info.type, nullptr});
+    desc.outputs.push_back({true, info.shape, info.type, nullptr, info.quantization});
   }
   PH_ASSIGN_OR_RETURN(slot, kernels::create_kernel(desc));
   return slot.get();

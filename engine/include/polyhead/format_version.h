@@ -7,7 +7,7 @@
 namespace polyhead {
 
 constexpr uint32_t kFormatVersionMajor = 1;
-constexpr uint32_t kFormatVersionMinor = 1;
+constexpr uint32_t kFormatVersionMinor = 2;
 constexpr const char kFileIdentifier[] = "PHM1";
 
 }  // namespace polyhead

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "polyhead/model.h"
+#include "polyhead/quantization.h"
 #include "polyhead/result.h"
 #include "polyhead/tensor.h"
 
@@ -85,6 +86,16 @@ class ModelBuilder {
   // Tensors. Each returns the new tensor's index.
   int add_input(const std::string& name, const Shape& shape, const Preprocess& preprocess = {});
   int add_constant(const std::string& name, const Shape& shape, const std::vector<float>& values);
+  // int8 models (docs/int8.md): I8 weights and operands, I32 biases.
+  int add_constant_i8(const std::string& name, const Shape& shape,
+                      const std::vector<int8_t>& values, const Quantization& quantization);
+  int add_constant_i32(const std::string& name, const Shape& shape,
+                       const std::vector<int32_t>& values, const Quantization& quantization);
+  // Makes an operator's output an I8 activation with these per-tensor parameters.
+  Status set_quantization(int tensor, const Quantization& quantization);
+  // F32 -> I8 with `quantization`, and I8 -> F32.
+  Result<int> quantize(const std::string& name, int input, const Quantization& quantization);
+  Result<int> dequantize(const std::string& name, int input);
 
   // Operators: each returns its output tensor (named after the node) or why it is invalid.
   // `bias` may be -1 for none.

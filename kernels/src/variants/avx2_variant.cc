@@ -47,11 +47,34 @@ struct Avx2 {
   }
 };
 
+// Eight values per step: widen to int32, multiply in float32, convert with the default
+// round-half-to-even mode (as std::nearbyint), clamp, narrow with saturation.
+void requantize_s8(const int8_t* in, size_t count, const reference::Requantization& r,
+                   int8_t* out) {
+  const __m256 m = _mm256_set1_ps(r.multiplier);
+  const __m256i zin = _mm256_set1_epi32(r.input_zero_point);
+  const __m256i zout = _mm256_set1_epi32(r.output_zero_point);
+  const __m256i lo = _mm256_set1_epi32(r.min), hi = _mm256_set1_epi32(r.max);
+  size_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    const __m256i x =
+        _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(in + i)));
+    const __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(x, zin)), m);
+    __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(f), zout);
+    q = _mm256_min_epi32(_mm256_max_epi32(q, lo), hi);
+    const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out + i), _mm_packs_epi16(w, w));
+  }
+  reference::requantize_s8(in + i, count - i, r, out + i);
+}
+
 }  // namespace
 
 const KernelVariant kAvx2 = {
-    Isa::kAvx2,     tanh_array<Avx2>,         softmax_rows<Avx2>, transpose,
-    resize_nearest, reference::concatenation, subsample,          reference::copy,
+    Isa::kAvx2,    tanh_array<Avx2>, softmax_rows<Avx2>,
+    transpose,     resize_nearest,   reference::concatenation,
+    subsample,     reference::copy,  lookup_s8,
+    requantize_s8,
 };
 
 }  // namespace polyhead::kernels::variants

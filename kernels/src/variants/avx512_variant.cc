@@ -41,12 +41,32 @@ struct Avx512 {
   static float reduce_max(Reg v) { return _mm512_reduce_max_ps(v); }
 };
 
+// Sixteen values per step, as the AVX2 form (AVX-512F only: VPMOVSXBD and VPMOVDB).
+void requantize_s8(const int8_t* in, size_t count, const reference::Requantization& r,
+                   int8_t* out) {
+  const __m512 m = _mm512_set1_ps(r.multiplier);
+  const __m512i zin = _mm512_set1_epi32(r.input_zero_point);
+  const __m512i zout = _mm512_set1_epi32(r.output_zero_point);
+  const __m512i lo = _mm512_set1_epi32(r.min), hi = _mm512_set1_epi32(r.max);
+  size_t i = 0;
+  for (; i + 16 <= count; i += 16) {
+    const __m512i x =
+        _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i)));
+    const __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(x, zin)), m);
+    __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), zout);
+    q = _mm512_min_epi32(_mm512_max_epi32(q, lo), hi);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm512_cvtepi32_epi8(q));
+  }
+  reference::requantize_s8(in + i, count - i, r, out + i);
+}
+
 }  // namespace
 
 const KernelVariant kAvx512 = {
-    Isa::kAvx512, tanh_array<Avx512>, softmax_rows<Avx512>,
-    transpose,    resize_nearest,     reference::concatenation,
-    subsample,    reference::copy,
+    Isa::kAvx512,  tanh_array<Avx512>, softmax_rows<Avx512>,
+    transpose,     resize_nearest,     reference::concatenation,
+    subsample,     reference::copy,    lookup_s8,
+    requantize_s8,
 };
 
 }  // namespace polyhead::kernels::variants

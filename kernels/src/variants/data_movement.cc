@@ -8,6 +8,16 @@
 
 namespace polyhead::kernels::variants {
 
+void lookup_s8(const int8_t* input, size_t count, const int8_t* table, int8_t* output) {
+  size_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    int8_t v[8];
+    for (size_t k = 0; k < 8; ++k) v[k] = table[static_cast<uint8_t>(input[i + k])];
+    std::memcpy(output + i, v, 8);
+  }
+  for (; i < count; ++i) output[i] = table[static_cast<uint8_t>(input[i])];
+}
+
 void transpose(const float* input, const Shape& in_shape, const int32_t* perm, float* output) {
   const size_t rank = in_shape.rank();
   const int64_t total = in_shape.elements();

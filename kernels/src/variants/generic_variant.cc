@@ -7,6 +7,7 @@ namespace polyhead::kernels::variants {
 const KernelVariant kGeneric = {
     Isa::kGeneric,  reference::tanh,          reference::softmax, transpose,
     resize_nearest, reference::concatenation, subsample,          reference::copy,
+    lookup_s8,      reference::requantize_s8,
 };
 
 }  // namespace polyhead::kernels::variants

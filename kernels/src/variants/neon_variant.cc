@@ -75,11 +75,42 @@ struct Neon {
 #endif
 };
 
+// Round half to even, then to int32. armv7 lacks VCVTN: adding and removing 1.5 * 2^23 rounds
+// to nearest even for |a| < 2^22, which the kernels guarantee (multiplier <= 2^14, |in| <= 255).
+int32x4_t round_to_int(float32x4_t a) {
+#if defined(__aarch64__)
+  return vcvtnq_s32_f32(a);
+#else
+  const float32x4_t magic = vdupq_n_f32(12582912.f);
+  return vcvtq_s32_f32(vsubq_f32(vaddq_f32(a, magic), magic));
+#endif
+}
+
+void requantize_s8(const int8_t* in, size_t count, const reference::Requantization& r,
+                   int8_t* out) {
+  const float32x4_t m = vdupq_n_f32(r.multiplier);
+  const int32x4_t zin = vdupq_n_s32(r.input_zero_point), zout = vdupq_n_s32(r.output_zero_point);
+  const int32x4_t lo = vdupq_n_s32(r.min), hi = vdupq_n_s32(r.max);
+  size_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    const int16x8_t h = vmovl_s8(vld1_s8(in + i));
+    int32x4_t q[2] = {vmovl_s16(vget_low_s16(h)), vmovl_s16(vget_high_s16(h))};
+    for (int32x4_t& v : q) {
+      v = round_to_int(vmulq_f32(vcvtq_f32_s32(vsubq_s32(v, zin)), m));
+      v = vminq_s32(vmaxq_s32(vaddq_s32(v, zout), lo), hi);
+    }
+    vst1_s8(out + i, vqmovn_s16(vcombine_s16(vqmovn_s32(q[0]), vqmovn_s32(q[1]))));
+  }
+  reference::requantize_s8(in + i, count - i, r, out + i);
+}
+
 }  // namespace
 
 const KernelVariant kNeon = {
-    Isa::kNeon,     tanh_array<Neon>,         softmax_rows<Neon>, transpose,
-    resize_nearest, reference::concatenation, subsample,          reference::copy,
+    Isa::kNeon,    tanh_array<Neon>, softmax_rows<Neon>,
+    transpose,     resize_nearest,   reference::concatenation,
+    subsample,     reference::copy,  lookup_s8,
+    requantize_s8,
 };
 
 }  // namespace polyhead::kernels::variants

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "polyhead/precision.h"
+#include "polyhead/quantization.h"
 #include "polyhead/result.h"
 #include "polyhead/schema/phm_generated.h"
 #include "polyhead/tensor.h"
@@ -23,6 +24,7 @@ struct OperandDesc {
   Shape shape;
   ElementType type = ElementType::kF32;
   const void* constant = nullptr;  // constant data (read in place from the model), or null
+  Quantization quantization;       // of I8 and I32 operands (docs/int8.md); empty otherwise
 };
 
 struct NodeDesc {

@@ -24,6 +24,10 @@ struct KernelVariant {
   void (*subsample)(const float* input, const Shape& input_shape, const Shape& output_shape,
                     int64_t stride_h, int64_t stride_w, float min, float max, float* output);
   void (*copy)(const void* input, size_t bytes, void* output);
+  // int8 (docs/int8.md): a 256-entry table indexed by the input byte, and requantization.
+  void (*lookup_s8)(const int8_t* input, size_t count, const int8_t* table, int8_t* output);
+  void (*requantize_s8)(const int8_t* input, size_t count, const reference::Requantization& r,
+                        int8_t* output);
 };
 
 // The table of `isa`, or null when this build does not contain it (the CPU is not consulted:

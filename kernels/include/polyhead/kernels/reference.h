@@ -39,6 +39,22 @@ void subsample(const float* input, const Shape& input_shape, const Shape& output
 // Copies `bytes` bytes (reshape); input and output may be the same or overlap.
 void copy(const void* input, size_t bytes, void* output);
 
+// int8 -> int8 with new quantization parameters:
+//   out = clamp(nearbyint(float(in - input_zero_point) * multiplier) + output_zero_point, min, max)
+// in float32 with one rounding of the product (round half to even), so SIMD variants that multiply
+// in float32 and convert with the default rounding mode match it bit for bit.
+struct Requantization {
+  float multiplier = 1.f;  // input scale / output scale
+  int32_t input_zero_point = 0;
+  int32_t output_zero_point = 0;
+  int32_t min = -128;
+  int32_t max = 127;
+};
+void requantize_s8(const int8_t* input, size_t count, const Requantization& r, int8_t* output);
+
+// output[i] = table[uint8(input[i])]: any unary int8 function, tabulated once per node.
+void lookup_s8(const int8_t* input, size_t count, const int8_t* table, int8_t* output);
+
 // Bilinear resize of an NHWC tensor; coordinates are clamped to the input's extent.
 void resize_bilinear(const float* input, const Shape& input_shape, int64_t out_h, int64_t out_w,
                      Coordinates mode, float* output);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "polyhead/quantization.h"
 #include "polyhead/schema/phm_generated.h"
 #include "polyhead/tensor.h"
 
@@ -17,6 +18,7 @@ struct TensorInfo {
   ElementType type = ElementType::kF32;
   size_t bytes = 0;
   const void* constant = nullptr;  // in-place constant data, or null for activations
+  Quantization quantization;       // empty for float tensors
   int producer = -1;               // node index, or -1 (constants, model inputs)
   bool is_model_input = false;
 };

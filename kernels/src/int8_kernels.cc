@@ -1,0 +1,68 @@
+#include "int8_kernels.h"
+
+#include "polyhead/kernels/shape_inference.h"
+
+namespace polyhead::kernels {
+namespace {
+
+using schema::OpKind;
+
+bool float_only(OpKind op) {
+  switch (op) {
+    case OpKind::SOFTMAX:
+    case OpKind::DIV:
+    case OpKind::PRELU:
+    case OpKind::TRANSPOSE_CONV_2D:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Inputs whose type the operator itself defines (weights and bias), checked by the kernel.
+size_t activation_inputs(OpKind op, size_t inputs) {
+  switch (op) {
+    case OpKind::CONV_2D:
+    case OpKind::DEPTHWISE_CONV_2D:
+    case OpKind::FULLY_CONNECTED:
+      return 1;
+    default:
+      return inputs;
+  }
+}
+
+}  // namespace
+
+bool is_int8_node(const NodeDesc& d) {
+  const OpKind op = d.node->op();
+  if (op == OpKind::QUANTIZE || op == OpKind::DEQUANTIZE) return true;
+  for (const auto* list : {&d.inputs, &d.outputs})
+    for (const OperandDesc& o : *list)
+      if (o.present && o.type == ElementType::kI8) return true;
+  return false;
+}
+
+Result<std::unique_ptr<Kernel>> create_int8_kernel(const NodeDesc& d) {
+  const schema::Node& node = *d.node;
+  const OpKind op = node.op();
+  if (op == OpKind::QUANTIZE || op == OpKind::DEQUANTIZE) return create_xnnpack_convert_kernel(d);
+  if (float_only(op))
+    return Status(ErrorCode::kUnsupported,
+                  node_label(node) + " has an i8 tensor, but " + op_kind_name(op) +
+                      " runs in float only: put DEQUANTIZE before it and QUANTIZE after it "
+                      "(docs/int8.md)");
+  PH_ASSIGN_OR_RETURN(const QParams in, activation_params(node, d.inputs[0], "input 0"));
+  PH_ASSIGN_OR_RETURN(const QParams out, activation_params(node, d.outputs[0], "output"));
+  for (size_t i = 1; i < activation_inputs(op, d.inputs.size()); ++i)
+    if (d.inputs[i].present)
+      PH_RETURN_IF_ERROR(
+          activation_params(node, d.inputs[i], "input " + std::to_string(i)).status());
+  PH_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> k, create_xnnpack_int8_kernel(d, in, out));
+  if (k) return k;
+  PH_ASSIGN_OR_RETURN(k, create_polyhead_int8_kernel(d, in, out));
+  if (k) return k;
+  return Status(ErrorCode::kUnsupported,
+                node_label(node) + ": " + op_kind_name(op) + " has no int8 kernel in this build");
+}
+
+}  // namespace polyhead::kernels

@@ -1,0 +1,347 @@
+// Polyhead's own int8 kernels, for what the XNNPACK snapshot lacks (docs/int8.md): unary functions
+// as 256-entry tables, concatenation that requantizes its inputs, average pooling with a window,
+// and the operators that only move bytes.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "int8_kernels.h"
+#include "polyhead/kernels/kernel_variant.h"
+
+namespace polyhead::kernels {
+namespace {
+
+using schema::OpKind;
+
+constexpr size_t kBlock = 16384;  // bytes per thread-pool task for elementwise work
+
+class OwnInt8Kernel : public Kernel {
+ public:
+  explicit OwnInt8Kernel(const KernelVariant& v) : v_(v) {}
+  const char* backend() const override { return "polyhead"; }
+  Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
+    in_ = static_cast<const int8_t*>(in[0]);
+    out_ = static_cast<int8_t*>(out[0]);
+    return Status::ok();
+  }
+
+ protected:
+  const KernelVariant& v_;
+  const int8_t* in_ = nullptr;
+  int8_t* out_ = nullptr;
+};
+
+float unary(OpKind op, const schema::Node& node, float x) {
+  switch (op) {
+    case OpKind::HARD_SWISH:
+      return x * std::min(std::max(x + 3.f, 0.f), 6.f) / 6.f;
+    case OpKind::SIGMOID:
+      return 1.f / (1.f + std::exp(-x));
+    case OpKind::TANH:
+      return std::tanh(x);
+    case OpKind::LEAKY_RELU: {
+      const auto* o = node.options_as_LeakyReluOptions();
+      return x >= 0.f ? x : x * (o ? o->negative_slope() : 0.01f);
+    }
+    default: {  // CLAMP
+      const auto* o = node.options_as_ClampOptions();
+      return o ? std::min(std::max(x, o->min()), o->max()) : x;
+    }
+  }
+}
+
+// Any unary function of one int8 value is a table of 256 results, computed once in float.
+class Lookup final : public OwnInt8Kernel {
+ public:
+  Lookup(const NodeDesc& d, const KernelVariant& v, const QParams& in, const QParams& out)
+      : OwnInt8Kernel(v), count_(static_cast<size_t>(d.inputs[0].shape.elements())) {
+    for (int q = -128; q <= 127; ++q)
+      table_[static_cast<uint8_t>(q)] =
+          quantize_s8(unary(d.node->op(), *d.node, dequantize_s8(static_cast<int8_t>(q), in)), out);
+  }
+  Status run(pthreadpool_t pool) override {
+    pthreadpool_parallelize_1d_tile_1d(
+        pool,
+        [](void* ctx, size_t start, size_t tile) {
+          auto* k = static_cast<Lookup*>(ctx);
+          k->v_.lookup_s8(k->in_ + start, tile, k->table_.data(), k->out_ + start);
+        },
+        this, count_, kBlock, 0);
+    return Status::ok();
+  }
+
+ private:
+  size_t count_;
+  std::array<int8_t, 256> table_{};
+};
+
+// Each input's slice of every outer row is copied, or requantized when its parameters (or the
+// fused activation) differ from the output's.
+class Concatenation final : public OwnInt8Kernel {
+ public:
+  Concatenation(const KernelVariant& v) : OwnInt8Kernel(v) {}
+  Status create(const NodeDesc& d, const QParams& out) {
+    const Shape& os = d.outputs[0].shape;
+    const int rank = static_cast<int>(os.rank());
+    const int a = d.node->options_as_ConcatenationOptions()->axis();
+    const auto axis = static_cast<size_t>(a < 0 ? a + rank : a);
+    int64_t outer = 1, inner = 1;
+    for (size_t i = 0; i < axis; ++i) outer *= os[i];
+    for (size_t i = axis + 1; i < os.rank(); ++i) inner *= os[i];
+    outer_ = static_cast<size_t>(outer);
+    out_row_ = static_cast<size_t>(os[axis] * inner);
+    const Int8Bounds b = int8_bounds(fused_activation(*d.node), out);
+    for (size_t i = 0; i < d.inputs.size(); ++i) {
+      PH_ASSIGN_OR_RETURN(const QParams q,
+                          activation_params(*d.node, d.inputs[i], "input " + std::to_string(i)));
+      Part p;
+      p.row = static_cast<size_t>(d.inputs[i].shape[axis] * inner);
+      p.copy = q == out && b.min == -128 && b.max == 127;
+      PH_ASSIGN_OR_RETURN(p.requant, requantization(*d.node, q, out, b));
+      parts_.push_back(p);
+    }
+    inputs_.resize(parts_.size());
+    return Status::ok();
+  }
+  Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
+    for (size_t i = 0; i < inputs_.size(); ++i) inputs_[i] = static_cast<const int8_t*>(in[i]);
+    out_ = static_cast<int8_t*>(out[0]);
+    return Status::ok();
+  }
+  Status run(pthreadpool_t) override {
+    for (size_t o = 0; o < outer_; ++o) {
+      int8_t* dst = out_ + o * out_row_;
+      for (size_t i = 0; i < parts_.size(); ++i) {
+        const Part& p = parts_[i];
+        const int8_t* src = inputs_[i] + o * p.row;
+        if (p.copy)
+          std::memcpy(dst, src, p.row);
+        else
+          v_.requantize_s8(src, p.row, p.requant, dst);
+        dst += p.row;
+      }
+    }
+    return Status::ok();
+  }
+
+ private:
+  struct Part {
+    size_t row = 0;
+    bool copy = true;
+    reference::Requantization requant;
+  };
+  std::vector<Part> parts_;
+  std::vector<const int8_t*> inputs_;  // sized at create; setup only writes into it
+  size_t outer_ = 1, out_row_ = 0;
+};
+
+// AVERAGE_POOL_2D with a window (the global case runs in XNNPACK) and 1x1 windows of either
+// kind. Padding is excluded from the average, as in the float kernels.
+class Pool2D final : public OwnInt8Kernel {
+ public:
+  Pool2D(const NodeDesc& d, const KernelVariant& v, const QParams& in, const QParams& out)
+      : OwnInt8Kernel(v),
+        in_shape_(d.inputs[0].shape),
+        out_shape_(d.outputs[0].shape),
+        in_q_(in),
+        out_q_(out),
+        bounds_(int8_bounds(fused_activation(*d.node), out)),
+        o_(d.node->options_as_Pool2DOptions()),
+        sums_(static_cast<size_t>(d.inputs[0].shape[3])) {}
+  Status run(pthreadpool_t) override {
+    const int64_t h = in_shape_[1], w = in_shape_[2], c = in_shape_[3];
+    const float ratio = in_q_.scale / out_q_.scale;
+    int8_t* dst = out_;
+    for (int64_t n = 0; n < out_shape_[0]; ++n)
+      for (int64_t oy = 0; oy < out_shape_[1]; ++oy)
+        for (int64_t ox = 0; ox < out_shape_[2]; ++ox) {
+          const int64_t y0 = std::max<int64_t>(0, oy * o_->stride_h() - o_->pad_top());
+          const int64_t x0 = std::max<int64_t>(0, ox * o_->stride_w() - o_->pad_left());
+          const int64_t y1 =
+              std::min<int64_t>(h, oy * o_->stride_h() - o_->pad_top() + o_->filter_h());
+          const int64_t x1 =
+              std::min<int64_t>(w, ox * o_->stride_w() - o_->pad_left() + o_->filter_w());
+          std::fill(sums_.begin(), sums_.end(), 0);
+          for (int64_t y = y0; y < y1; ++y)
+            for (int64_t x = x0; x < x1; ++x) {
+              const int8_t* src = in_ + ((n * h + y) * w + x) * c;
+              for (int64_t k = 0; k < c; ++k) sums_[static_cast<size_t>(k)] += src[k];
+            }
+          const auto count = static_cast<int32_t>(std::max<int64_t>(1, (y1 - y0) * (x1 - x0)));
+          const float m = ratio / static_cast<float>(count);
+          for (int64_t k = 0; k < c; ++k) {
+            const int32_t centred = sums_[static_cast<size_t>(k)] - count * in_q_.zero_point;
+            const int32_t q =
+                static_cast<int32_t>(std::nearbyint(static_cast<float>(centred) * m)) +
+                out_q_.zero_point;
+            *dst++ = static_cast<int8_t>(
+                std::min<int32_t>(std::max<int32_t>(q, bounds_.min), bounds_.max));
+          }
+        }
+    return Status::ok();
+  }
+
+ private:
+  Shape in_shape_, out_shape_;
+  QParams in_q_, out_q_;
+  Int8Bounds bounds_;
+  const schema::Pool2DOptions* o_;
+  std::vector<int32_t> sums_;  // one per channel, sized at create
+};
+
+// RESHAPE: the bytes do not change.
+class Copy final : public OwnInt8Kernel {
+ public:
+  Copy(const NodeDesc& d, const KernelVariant& v)
+      : OwnInt8Kernel(v), bytes_(static_cast<size_t>(d.inputs[0].shape.elements())) {}
+  Status run(pthreadpool_t) override {
+    v_.copy(in_, bytes_, out_);
+    return Status::ok();
+  }
+
+ private:
+  size_t bytes_;
+};
+
+// TRANSPOSE, DEPTH_TO_SPACE and nearest RESIZE: each output byte comes from one input byte, whose
+// offset is tabulated at create (the tensors are small enough in the models this serves; the
+// table costs 4 bytes per output value).
+class Gather final : public OwnInt8Kernel {
+ public:
+  Gather(const KernelVariant& v, std::vector<uint32_t> source)
+      : OwnInt8Kernel(v), source_(std::move(source)) {}
+  Status run(pthreadpool_t) override {
+    for (size_t i = 0; i < source_.size(); ++i) out_[i] = in_[source_[i]];
+    return Status::ok();
+  }
+
+ private:
+  std::vector<uint32_t> source_;
+};
+
+// Row-major strides of a shape.
+std::array<int64_t, Shape::kMaxDims> strides_of(const Shape& s) {
+  std::array<int64_t, Shape::kMaxDims> st{};
+  int64_t stride = 1;
+  for (size_t d = s.rank(); d-- > 0;) {
+    st[d] = stride;
+    stride *= s[d];
+  }
+  return st;
+}
+
+std::vector<uint32_t> transpose_sources(const NodeDesc& d) {
+  const Shape& in = d.inputs[0].shape;
+  const Shape& out = d.outputs[0].shape;
+  const auto* perm = d.node->options_as_TransposeOptions()->perm();
+  const auto in_st = strides_of(in);
+  std::vector<uint32_t> src(static_cast<size_t>(out.elements()));
+  std::array<int64_t, Shape::kMaxDims> idx{};
+  for (size_t i = 0; i < src.size(); ++i) {
+    int64_t offset = 0;
+    for (size_t k = 0; k < out.rank(); ++k)
+      offset +=
+          idx[k] * in_st[static_cast<size_t>(perm->Get(static_cast<flatbuffers::uoffset_t>(k)))];
+    src[i] = static_cast<uint32_t>(offset);
+    for (size_t k = out.rank(); k-- > 0;) {
+      if (++idx[k] < out[k]) break;
+      idx[k] = 0;
+    }
+  }
+  return src;
+}
+
+// DCR order, as the float kernel (XNNPACK): output (y*b+i, x*b+j, c) reads channel (i*b+j)*C+c.
+std::vector<uint32_t> depth_to_space_sources(const NodeDesc& d) {
+  const Shape& in = d.inputs[0].shape;
+  const Shape& out = d.outputs[0].shape;
+  const int64_t b = d.node->options_as_DepthToSpaceOptions()->block_size();
+  std::vector<uint32_t> src;
+  src.reserve(static_cast<size_t>(out.elements()));
+  for (int64_t n = 0; n < out[0]; ++n)
+    for (int64_t y = 0; y < out[1]; ++y)
+      for (int64_t x = 0; x < out[2]; ++x)
+        for (int64_t c = 0; c < out[3]; ++c) {
+          const int64_t channel = ((y % b) * b + (x % b)) * out[3] + c;
+          src.push_back(
+              static_cast<uint32_t>(((n * in[1] + y / b) * in[2] + x / b) * in[3] + channel));
+        }
+  return src;
+}
+
+reference::Coordinates coordinates(schema::CoordinateMode m) {
+  return m == schema::CoordinateMode::ALIGN_CORNERS ? reference::Coordinates::kAlignCorners
+         : m == schema::CoordinateMode::ASYMMETRIC  ? reference::Coordinates::kAsymmetric
+                                                    : reference::Coordinates::kHalfPixel;
+}
+
+// The same source pixel as the float kernel: floor(coordinate + 0.5), clamped.
+std::vector<uint32_t> resize_nearest_sources(const NodeDesc& d) {
+  const Shape& in = d.inputs[0].shape;
+  const Shape& out = d.outputs[0].shape;
+  const auto mode = coordinates(d.node->options_as_ResizeOptions()->coordinates());
+  auto source = [mode](int64_t dst, int64_t size_in, int64_t size_out) {
+    const auto s = static_cast<int64_t>(
+        std::floor(reference::resize_source_coordinate(dst, size_in, size_out, mode) + 0.5f));
+    return std::min(std::max<int64_t>(s, 0), size_in - 1);
+  };
+  std::vector<uint32_t> src;
+  src.reserve(static_cast<size_t>(out.elements()));
+  for (int64_t n = 0; n < out[0]; ++n)
+    for (int64_t y = 0; y < out[1]; ++y)
+      for (int64_t x = 0; x < out[2]; ++x)
+        for (int64_t c = 0; c < out[3]; ++c)
+          src.push_back(static_cast<uint32_t>(
+              ((n * in[1] + source(y, in[1], out[1])) * in[2] + source(x, in[2], out[2])) * in[3] +
+              c));
+  return src;
+}
+
+Result<std::unique_ptr<Kernel>> gather(const NodeDesc& d, const KernelVariant& v, const QParams& in,
+                                       const QParams& out,
+                                       std::vector<uint32_t> (*sources)(const NodeDesc&)) {
+  PH_RETURN_IF_ERROR(require_same(*d.node, in, out));
+  if (d.inputs[0].shape.elements() > int64_t{1} << 32)
+    return Status(ErrorCode::kUnsupported, node_label(*d.node) + ": tensor too large for int8");
+  return std::unique_ptr<Kernel>(new Gather(v, sources(d)));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Kernel>> create_polyhead_int8_kernel(const NodeDesc& d, const QParams& in,
+                                                            const QParams& out) {
+  PH_ASSIGN_OR_RETURN(const Isa isa, selected_isa());
+  const KernelVariant& v = *kernel_variant(isa);
+  switch (d.node->op()) {
+    case OpKind::CLAMP:
+    case OpKind::HARD_SWISH:
+    case OpKind::SIGMOID:
+    case OpKind::TANH:
+    case OpKind::LEAKY_RELU:
+      return std::unique_ptr<Kernel>(new Lookup(d, v, in, out));
+    case OpKind::CONCATENATION: {
+      auto k = std::make_unique<Concatenation>(v);
+      PH_RETURN_IF_ERROR(k->create(d, out));
+      return std::unique_ptr<Kernel>(std::move(k));
+    }
+    case OpKind::AVERAGE_POOL_2D:
+    case OpKind::MAX_POOL_2D:  // 1x1 windows only reach here; max and average agree on them
+      if (d.node->op() == OpKind::MAX_POOL_2D) PH_RETURN_IF_ERROR(require_same(*d.node, in, out));
+      return std::unique_ptr<Kernel>(new Pool2D(d, v, in, out));
+    case OpKind::RESHAPE:
+      PH_RETURN_IF_ERROR(require_same(*d.node, in, out));
+      return std::unique_ptr<Kernel>(new Copy(d, v));
+    case OpKind::TRANSPOSE:
+      return gather(d, v, in, out, transpose_sources);
+    case OpKind::DEPTH_TO_SPACE:
+      return gather(d, v, in, out, depth_to_space_sources);
+    case OpKind::RESIZE:
+      return gather(d, v, in, out, resize_nearest_sources);
+    default:
+      return std::unique_ptr<Kernel>();
+  }
+}
+
+}  // namespace polyhead::kernels
