@@ -1,9 +1,13 @@
 // Every distinct convolution of MobileNetV2 (224x224, width 1.0) as a one-node model, run through
 // the engine (so through the XNNPACK-backed kernel layer exactly as a full model runs it): the
 // stem, the 1x1 expansions and projections, the 3x3 depthwise layers at stride 1 and 2, and the
-// last 1x1. Reports time per run and FLOP/s (2 x MACs), at 1 and 2 threads.
+// last 1x1. Reports time per run and FLOP/s (2 x MACs), at 1 and 2 threads, in fp32 and in int8
+// (docs/int8.md: per-channel qc8 weights, XNNPACK's quantized convolution). The time is the
+// convolution node's own (Plan profiling), so the int8 model's QUANTIZE of its float input is not
+// counted and fp32 and int8 compare kernel against kernel.
 //
 //   bench_mobilenet_convs --benchmark_filter=dw    (only the depthwise layers)
+//   bench_mobilenet_convs --benchmark_filter=int8  (only int8)
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -69,15 +73,34 @@ std::vector<ConvShape> mobilenet_v2_convs() {
   return unique;
 }
 
-// A one-node model: input -> conv (TF "SAME" padding, ReLU6 as in MobileNetV2) -> task output.
-polyhead::Result<std::vector<uint8_t>> conv_model(const ConvShape& c) {
+// A one-node model: input -> conv (TF "SAME" padding, ReLU6 as in MobileNetV2) -> task output;
+// in int8 the input is quantized first and the output stays int8.
+polyhead::Result<std::vector<uint8_t>> conv_model(const ConvShape& c, bool int8) {
   polyhead::ModelBuilder b;
-  const int x = b.add_input("x", Shape{1, c.size, c.size, c.in});
+  int x = b.add_input("x", Shape{1, c.size, c.size, c.in});
   const int per_group = c.depthwise ? 1 : c.in;
-  std::vector<float> w(static_cast<size_t>(c.out * c.kernel * c.kernel * per_group));
-  for (size_t i = 0; i < w.size(); ++i) w[i] = 0.01f * std::sin(static_cast<float>(i));
-  const int weights = b.add_constant("w", Shape{c.out, c.kernel, c.kernel, per_group}, w);
-  const int bias = b.add_constant("b", Shape{c.out}, std::vector<float>(c.out, 0.01f));
+  const Shape wshape{c.out, c.kernel, c.kernel, per_group};
+  const auto count = static_cast<size_t>(wshape.elements());
+  int weights = -1, bias = -1;
+  if (int8) {
+    const float in_scale = 2.f / 255.f, w_scale = 0.01f / 127.f;
+    PH_ASSIGN_OR_RETURN(x,
+                        b.quantize("quantize", x, polyhead::Quantization::per_tensor(in_scale, 0)));
+    std::vector<int8_t> w(count);
+    for (size_t i = 0; i < count; ++i)
+      w[i] = static_cast<int8_t>(std::lround(127.f * std::sin(static_cast<float>(i))));
+    const auto out = static_cast<size_t>(c.out);
+    weights = b.add_constant_i8(
+        "w", wshape, w, {std::vector<float>(out, w_scale), std::vector<int32_t>(out, 0), 0});
+    bias = b.add_constant_i32(
+        "b", Shape{c.out}, std::vector<int32_t>(out, 100),
+        {std::vector<float>(out, in_scale * w_scale), std::vector<int32_t>(out, 0), 0});
+  } else {
+    std::vector<float> w(count);
+    for (size_t i = 0; i < count; ++i) w[i] = 0.01f * std::sin(static_cast<float>(i));
+    weights = b.add_constant("w", wshape, w);
+    bias = b.add_constant("b", Shape{c.out}, std::vector<float>(c.out, 0.01f));
+  }
   polyhead::Conv2DParams p;
   p.stride_h = p.stride_w = c.stride;
   const int out_size = (c.size + c.stride - 1) / c.stride;
@@ -87,12 +110,15 @@ polyhead::Result<std::vector<uint8_t>> conv_model(const ConvShape& c) {
   p.groups = c.depthwise ? c.in : 1;
   p.activation = polyhead::Activation::relu6();
   PH_ASSIGN_OR_RETURN(const int y, b.conv2d("conv", x, weights, bias, p));
+  if (int8)
+    PH_RETURN_IF_ERROR(
+        b.set_quantization(y, polyhead::Quantization::per_tensor(6.f / 255.f, -128)));
   PH_RETURN_IF_ERROR(b.add_task("out", polyhead::TaskKind::kOther, {{"y", y}}));
   return b.finish();
 }
 
-void run_conv(benchmark::State& state, const ConvShape& c) {
-  auto bytes = conv_model(c);
+void run_conv(benchmark::State& state, const ConvShape& c, bool int8) {
+  auto bytes = conv_model(c, int8);
   if (!bytes.is_ok()) return state.SkipWithError(bytes.status().to_string().c_str());
   auto model = polyhead::Model::from_bytes(*bytes);
   if (!model.is_ok()) return state.SkipWithError(model.status().to_string().c_str());
@@ -106,9 +132,12 @@ void run_conv(benchmark::State& state, const ConvShape& c) {
   for (size_t i = 0; i < input.size(); ++i) input[i] = std::cos(0.01f * static_cast<float>(i));
   const polyhead::Status set = plan->set_input("x", input.data(), input.size());
   if (!set.is_ok()) return state.SkipWithError(set.to_string().c_str());
+  plan->set_profiling(true);
+  const size_t conv = plan->node_times_ns().size() - 1;  // the last node of the model
   for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): the library's idiom
     const polyhead::Status s = plan->run();
     if (!s.is_ok()) return state.SkipWithError(s.to_string().c_str());
+    state.SetIterationTime(static_cast<double>(plan->node_times_ns()[conv]) * 1e-9);
   }
   state.counters["FLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(c.macs()),
                                                 benchmark::Counter::kIsIterationInvariantRate);
@@ -118,15 +147,18 @@ void run_conv(benchmark::State& state, const ConvShape& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Wall time, also for the FLOP/s rate: with threads, the calling thread's CPU time misleads.
+  // The convolution node's wall time (manual time), also for the FLOP/s rate: with threads, the
+  // calling thread's CPU time misleads.
   for (const ConvShape& c : mobilenet_v2_convs())
-    // The library keeps the registered benchmarks until exit (the analyzer sees a leak).
-    benchmark::RegisterBenchmark(c.name().c_str(), run_conv, c)  // NOLINT
-        ->ArgName("threads")
-        ->Arg(1)
-        ->Arg(2)
-        ->Unit(benchmark::kMicrosecond)
-        ->UseRealTime();
+    for (const bool int8 : {false, true})
+      // The library keeps the registered benchmarks until exit (the analyzer sees a leak).
+      benchmark::RegisterBenchmark((c.name() + (int8 ? "/int8" : "/fp32")).c_str(),  // NOLINT
+                                   run_conv, c, int8)
+          ->ArgName("threads")
+          ->Arg(1)
+          ->Arg(2)
+          ->Unit(benchmark::kMicrosecond)
+          ->UseManualTime();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

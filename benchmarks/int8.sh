@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# int8 against fp32 on the same machine, in the same run (docs/quantize.md): converts each model,
+# quantizes it with `polyhead quantize` on calibration photos, then `polyhead compare` runs both on
+# evaluation photos (accuracy per task kind, file size, arena and latency ratios from interleaved
+# rounds, medians) and the table is written to build/int8/int8.md.
+#   benchmarks/int8.sh [--rounds N] [--runs N] [--threads N] [--method M]
+# Calibration and evaluation photos are disjoint: calibration uses @vladmandic/face-api's
+# sample1-3 and python3-skimage photos, evaluation sample4-6 and astronaut.png.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=5 runs=30 threads=1 method=minmax
+while (($#)); do
+  case "$1" in
+    --rounds) rounds="$2"; shift 2 ;;
+    --runs) runs="$2"; shift 2 ;;
+    --threads) threads="$2"; shift 2 ;;
+    --method) method="$2"; shift 2 ;;
+    *) echo "int8.sh: unknown option '$1'" >&2; exit 2 ;;
+  esac
+done
+build=build/release
+bin="$build/bin/polyhead"
+work=build/int8
+data=build/data
+onnx=build/onnx_models
+skimage=/usr/lib/python3/dist-packages/skimage/data
+mkdir -p "$work"
+scripts/fetch_data.sh >/dev/null
+scripts/make_onnx_models.sh "$onnx" >&2
+cmake --preset release >/dev/null
+cmake --build --preset release -j"$(nproc)" --target polyhead >&2
+
+calib=("$data"/sample1.jpg "$data"/sample2.jpg "$data"/sample3.jpg "$skimage"/chelsea.png
+  "$skimage"/coffee.png "$skimage"/rocket.jpg "$skimage"/motorcycle_left.png "$skimage"/hubble_deep_field.jpg)
+eval_args=(--images "$data"/sample4.jpg --images "$data"/sample5.jpg --images "$data"/sample6.jpg
+  --images "$skimage"/astronaut.png)
+
+# name | source | extra quantize options
+cases=(
+  "mobilenet_v2|$onnx/mobilenet_v2.onnx|"
+  "mobilenet_v3_small|$onnx/mobilenet_v3_small.onnx|"
+  "multitask|$onnx/multitask.onnx|"
+  "selfie_segmentation|$data/selfie_segmentation.tflite|--auto --max-drop 0.03"
+  "face_detection|$data/face_detection_short_range.tflite|--auto --max-drop 0.1"
+  "pose_landmarks|$data/pose_landmark_lite.tflite|--auto --max-drop 0.01"
+)
+reports=()
+for c in "${cases[@]}"; do
+  IFS='|' read -r name src extra <<<"$c"
+  echo "== $name" >&2
+  "$bin" convert "$src" -o "$work/$name.phm" >/dev/null
+  # shellcheck disable=SC2086
+  "$bin" quantize "$work/$name.phm" --calib "${calib[@]}" -o "$work/$name.int8.phm" \
+    --method "$method" $extra --json "$work/$name.quantize.json" >&2
+  "$bin" compare "$work/$name.phm" "$work/$name.int8.phm" "${eval_args[@]}" --rounds "$rounds" \
+    --runs "$runs" --threads "$threads" --json "$work/$name.compare.json" >&2
+  reports+=("$name")
+done
+python3 benchmarks/int8_report.py "$work" "${reports[@]}" | tee "$work/int8.md"
