@@ -57,7 +57,9 @@ Result<std::unique_ptr<Kernel>> create_int8_kernel(const NodeDesc& d) {
     if (d.inputs[i].present)
       PH_RETURN_IF_ERROR(
           activation_params(node, d.inputs[i], "input " + std::to_string(i)).status());
-  PH_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> k, create_xnnpack_int8_kernel(d, in, out));
+  PH_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> k, create_polyhead_int8_gemm_kernel(d, in, out));
+  if (k) return k;
+  PH_ASSIGN_OR_RETURN(k, create_xnnpack_int8_kernel(d, in, out));
   if (k) return k;
   PH_ASSIGN_OR_RETURN(k, create_polyhead_int8_kernel(d, in, out));
   if (k) return k;

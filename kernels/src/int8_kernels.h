@@ -20,6 +20,12 @@ Result<std::unique_ptr<Kernel>> create_xnnpack_int8_kernel(const NodeDesc& desc,
                                                            const QParams& out);
 Result<std::unique_ptr<Kernel>> create_xnnpack_convert_kernel(const NodeDesc& desc);
 
+// The variant's int8 GEMM for 1x1 convolutions and fully connected layers; null when the selected
+// variant has none or the node is not such a layer.
+Result<std::unique_ptr<Kernel>> create_polyhead_int8_gemm_kernel(const NodeDesc& desc,
+                                                                 const QParams& in,
+                                                                 const QParams& out);
+
 // Polyhead's own int8 kernels; null when the node is not one of theirs.
 Result<std::unique_ptr<Kernel>> create_polyhead_int8_kernel(const NodeDesc& desc, const QParams& in,
                                                             const QParams& out);

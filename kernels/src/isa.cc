@@ -24,6 +24,9 @@ bool cpu_supports(Isa isa) {
       return cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3();
     case Isa::kAvx512:
       return cpuinfo_has_x86_avx512f();
+    case Isa::kAvx512Vnni:
+      return cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() &&
+             cpuinfo_has_x86_avx512vl() && cpuinfo_has_x86_avx512vnni();
   }
   return false;
 }
@@ -72,6 +75,8 @@ const char* isa_name(Isa isa) {
       return "avx2";
     case Isa::kAvx512:
       return "avx512";
+    case Isa::kAvx512Vnni:
+      return "avx512vnni";
   }
   return "unknown";
 }
@@ -81,8 +86,8 @@ Result<Isa> parse_isa(std::string_view name) {
     if (name == isa_name(isa)) return isa;
   return Status(ErrorCode::kInvalidArgument,
                 "'" + std::string(name) +
-                    "' is not an instruction set (expected reference, generic, neon, avx2 or "
-                    "avx512)");
+                    "' is not an instruction set (expected reference, generic, neon, avx2, "
+                    "avx512 or avx512vnni)");
 }
 
 bool isa_available(Isa isa) {

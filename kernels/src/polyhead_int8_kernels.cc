@@ -191,6 +191,62 @@ class Pool2D final : public OwnInt8Kernel {
   std::vector<int32_t> sums_;  // one per channel, sized at create
 };
 
+// 1x1 convolutions (stride 1, no padding, one group) and fully connected layers as one GEMM over
+// the pixels (rows), with the variant's packed weights; only variants with a Qc8Gemm (AVX-512
+// VNNI) take these nodes, the others leave them to XNNPACK.
+class PointwiseGemm final : public OwnInt8Kernel {
+ public:
+  PointwiseGemm(const KernelVariant& v) : OwnInt8Kernel(v), gemm_(*v.qc8_gemm) {}
+  Status create(const NodeDesc& d, const QParams& in, const QParams& out) {
+    const Shape& w = d.inputs[1].shape;
+    n_ = static_cast<size_t>(w[0]);
+    k_ = static_cast<size_t>(w[w.rank() - 1]);
+    m_ = static_cast<size_t>(d.inputs[0].shape.elements()) / k_;
+    PH_ASSIGN_OR_RETURN(std::vector<float> scales, weight_scales(*d.node, d.inputs[1], n_));
+    const int32_t* bias = nullptr;
+    if (d.inputs.size() > 2 && d.inputs[2].present) {
+      PH_RETURN_IF_ERROR(check_bias(*d.node, d.inputs[2], in.scale, scales));
+      bias = static_cast<const int32_t*>(d.inputs[2].constant);
+    }
+    for (float& s : scales) s = in.scale * s / out.scale;
+    bounds_ = int8_bounds(fused_activation(*d.node), out);
+    zero_ = out.zero_point;
+    packed_.resize(gemm_.packed_bytes(n_, k_));
+    gemm_.pack(static_cast<const int8_t*>(d.inputs[1].constant), n_, k_, bias, in.zero_point,
+               scales.data(), packed_.data());
+    return Status::ok();
+  }
+  size_t packed_weight_bytes() const override { return packed_.size(); }
+  Status run(pthreadpool_t pool) override {
+    pthreadpool_parallelize_1d_tile_1d(
+        pool,
+        [](void* ctx, size_t start, size_t rows) {
+          auto* k = static_cast<PointwiseGemm*>(ctx);
+          k->gemm_.run(rows, k->n_, k->k_, k->in_ + start * k->k_, k->k_, k->packed_.data(),
+                       k->zero_, k->bounds_.min, k->bounds_.max, k->out_ + start * k->n_, k->n_);
+        },
+        this, m_, kGemmRows, 0);
+    return Status::ok();
+  }
+
+ private:
+  static constexpr size_t kGemmRows = 64;  // rows per thread-pool task
+  const Qc8Gemm& gemm_;
+  size_t m_ = 0, n_ = 0, k_ = 0;
+  Int8Bounds bounds_;
+  int32_t zero_ = 0;
+  std::vector<uint8_t> packed_;
+};
+
+bool is_pointwise(const NodeDesc& d) {
+  if (d.node->op() == OpKind::FULLY_CONNECTED) return true;
+  if (d.node->op() != OpKind::CONV_2D) return false;
+  const auto* o = d.node->options_as_Conv2DOptions();
+  const Shape& w = d.inputs[1].shape;
+  return w[1] == 1 && w[2] == 1 && o->groups() == 1 && o->stride_h() == 1 && o->stride_w() == 1 &&
+         o->pad_top() == 0 && o->pad_left() == 0 && o->pad_bottom() == 0 && o->pad_right() == 0;
+}
+
 // RESHAPE: the bytes do not change.
 class Copy final : public OwnInt8Kernel {
  public:
@@ -309,6 +365,17 @@ Result<std::unique_ptr<Kernel>> gather(const NodeDesc& d, const KernelVariant& v
 }
 
 }  // namespace
+
+Result<std::unique_ptr<Kernel>> create_polyhead_int8_gemm_kernel(const NodeDesc& d,
+                                                                 const QParams& in,
+                                                                 const QParams& out) {
+  PH_ASSIGN_OR_RETURN(const Isa isa, selected_isa());
+  const KernelVariant& v = *kernel_variant(isa);
+  if (!v.qc8_gemm || !is_pointwise(d)) return std::unique_ptr<Kernel>();
+  auto k = std::make_unique<PointwiseGemm>(v);
+  PH_RETURN_IF_ERROR(k->create(d, in, out));
+  return std::unique_ptr<Kernel>(std::move(k));
+}
 
 Result<std::unique_ptr<Kernel>> create_polyhead_int8_kernel(const NodeDesc& d, const QParams& in,
                                                             const QParams& out) {

@@ -142,6 +142,23 @@ void requantize_s8(const int8_t* input, size_t count, const Requantization& r, i
   }
 }
 
+void qc8_gemm(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, int32_t a_zero_point,
+              const int8_t* w, const int32_t* bias, const Qc8Output& out, int8_t* c,
+              size_t c_stride) {
+  const auto lo = static_cast<float>(out.min - out.zero_point);
+  const auto hi = static_cast<float>(out.max - out.zero_point);
+  for (size_t i = 0; i < m; ++i)
+    for (size_t j = 0; j < n; ++j) {
+      int32_t acc = bias ? bias[j] : 0;
+      for (size_t t = 0; t < k; ++t)
+        acc += (static_cast<int32_t>(a[i * a_stride + t]) - a_zero_point) *
+               static_cast<int32_t>(w[j * k + t]);
+      const float v = std::min(std::max(static_cast<float>(acc) * out.scale[j], lo), hi);
+      c[i * c_stride + j] =
+          static_cast<int8_t>(static_cast<int32_t>(std::nearbyint(v)) + out.zero_point);
+    }
+}
+
 void lookup_s8(const int8_t* input, size_t count, const int8_t* table, int8_t* output) {
   for (size_t i = 0; i < count; ++i) output[i] = table[static_cast<uint8_t>(input[i])];
 }

@@ -28,6 +28,20 @@ const KernelVariant* kernel_variant(Isa isa) {
 #else
       return nullptr;
 #endif
+    case Isa::kAvx512Vnni: {
+#ifdef POLYHEAD_HAVE_AVX512
+      // The AVX-512 table plus the VNNI GEMM; built on first use, after every table exists.
+      static const KernelVariant vnni = [] {
+        KernelVariant v = variants::kAvx512;
+        v.isa = Isa::kAvx512Vnni;
+        v.qc8_gemm = &variants::kVnniQc8Gemm;
+        return v;
+      }();
+      return &vnni;
+#else
+      return nullptr;
+#endif
+    }
   }
   return nullptr;
 }

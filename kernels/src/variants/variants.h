@@ -12,6 +12,7 @@ extern const KernelVariant kGeneric;
 extern const KernelVariant kNeon;    // only with POLYHEAD_HAVE_NEON
 extern const KernelVariant kAvx2;    // only with POLYHEAD_HAVE_AVX2
 extern const KernelVariant kAvx512;  // only with POLYHEAD_HAVE_AVX512
+extern const Qc8Gemm kVnniQc8Gemm;   // only with POLYHEAD_HAVE_AVX512 (AVX-512 VNNI)
 
 // Transpose with dimensions merged where the permutation keeps them adjacent, contiguous runs
 // copied whole and the innermost loop a strided gather.

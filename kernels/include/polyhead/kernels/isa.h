@@ -1,8 +1,8 @@
 // Instruction-set variants of Polyhead's own kernels and which one runs.
 //
 // The variant is chosen once, the first time a kernel asks: $POLYHEAD_ISA if set (reference,
-// generic, neon, avx2, avx512), otherwise the best one this build contains and the CPU supports
-// (cpuinfo). force_isa() overrides it for kernels created afterwards (tests, benchmarks).
+// generic, neon, avx2, avx512, avx512vnni), otherwise the best one this build contains and the CPU
+// supports (cpuinfo). force_isa() overrides it for kernels created afterwards (tests, benchmarks).
 #pragma once
 
 #include <string>
@@ -14,16 +14,17 @@
 namespace polyhead::kernels {
 
 enum class Isa {
-  kReference,  // the portable reference of reference.h: the ground truth
-  kGeneric,    // portable C++ with faster data movement; scalar math
-  kNeon,       // ARM Advanced SIMD (aarch64 always, armv7 when the CPU reports NEON)
-  kAvx2,       // x86 AVX2 + FMA
-  kAvx512,     // x86 AVX-512F
+  kReference,   // the portable reference of reference.h: the ground truth
+  kGeneric,     // portable C++ with faster data movement; scalar math
+  kNeon,        // ARM Advanced SIMD (aarch64 always, armv7 when the CPU reports NEON)
+  kAvx2,        // x86 AVX2 + FMA
+  kAvx512,      // x86 AVX-512F
+  kAvx512Vnni,  // x86 AVX-512F/BW/VL + VNNI: adds an int8 GEMM (VPDPBUSD) for 1x1 convolutions
 };
 
 // In order from the most portable to the most specialised.
-inline constexpr Isa kAllIsas[] = {Isa::kReference, Isa::kGeneric, Isa::kNeon, Isa::kAvx2,
-                                   Isa::kAvx512};
+inline constexpr Isa kAllIsas[] = {Isa::kReference, Isa::kGeneric, Isa::kNeon,
+                                   Isa::kAvx2,      Isa::kAvx512,  Isa::kAvx512Vnni};
 
 const char* isa_name(Isa isa);
 // Parses a POLYHEAD_ISA value; the error lists the accepted names.

@@ -11,6 +11,20 @@
 
 namespace polyhead::kernels {
 
+// An int8 GEMM with its own weight layout (1x1 convolutions and fully connected layers); the same
+// results as reference::qc8_gemm, bit for bit.
+struct Qc8Gemm {
+  // Bytes of the packed form of n x k weights.
+  size_t (*packed_bytes)(size_t n, size_t k);
+  // Packs w [n][k] with the bias (may be null), the input zero point and the per-channel output
+  // scales into `packed` (packed_bytes(n, k) bytes, any alignment).
+  void (*pack)(const int8_t* w, size_t n, size_t k, const int32_t* bias, int32_t a_zero_point,
+               const float* scale, void* packed);
+  // Rows [0, m) of c from rows of a.
+  void (*run)(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, const void* packed,
+              int32_t c_zero_point, int32_t c_min, int32_t c_max, int8_t* c, size_t c_stride);
+};
+
 struct KernelVariant {
   Isa isa;
   void (*tanh)(const float* input, size_t count, float* output);
@@ -28,6 +42,8 @@ struct KernelVariant {
   void (*lookup_s8)(const int8_t* input, size_t count, const int8_t* table, int8_t* output);
   void (*requantize_s8)(const int8_t* input, size_t count, const reference::Requantization& r,
                         int8_t* output);
+  // Null where the variant has none (XNNPACK's qc8 convolution runs those layers instead).
+  const Qc8Gemm* qc8_gemm = nullptr;
 };
 
 // The table of `isa`, or null when this build does not contain it (the CPU is not consulted:

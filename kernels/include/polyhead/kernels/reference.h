@@ -52,6 +52,22 @@ struct Requantization {
 };
 void requantize_s8(const int8_t* input, size_t count, const Requantization& r, int8_t* output);
 
+// int8 GEMM of a 1x1 convolution or a fully connected layer with per-channel weights
+// (docs/int8.md). For rows i < m and output channels j < n:
+//   acc = bias[j] + sum_k (a[i][k] - a_zero_point) * w[j][k]          (int32; bias may be null)
+//   c[i][j] = nearbyint(clamp(float(acc) * scale[j], c_min - c_zero, c_max - c_zero)) + c_zero
+// The clamp comes before the rounding so no float ever overflows int32; the result equals
+// clamping after rounding.
+struct Qc8Output {
+  const float* scale = nullptr;  // n values: input scale * weight scale[j] / output scale
+  int32_t zero_point = 0;
+  int32_t min = -128;
+  int32_t max = 127;
+};
+void qc8_gemm(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, int32_t a_zero_point,
+              const int8_t* w, const int32_t* bias, const Qc8Output& out, int8_t* c,
+              size_t c_stride);
+
 // output[i] = table[uint8(input[i])]: any unary int8 function, tabulated once per node.
 void lookup_s8(const int8_t* input, size_t count, const int8_t* table, int8_t* output);
 

@@ -1,0 +1,133 @@
+// int8 GEMM with AVX-512 VNNI (VPDPBUSD: four u8 x s8 products summed into each int32 lane), for
+// the 1x1 convolutions and fully connected layers of int8 models. Debian's XNNPACK snapshot
+// predates its VNNI kernels, and without VNNI an int8 multiply-accumulate costs about what a
+// float one does. This file alone is compiled with the AVX-512 BW/VL/VNNI flags; it runs only
+// when cpuinfo reports them (isa.cc).
+//
+// Packed weights, per block of 16 output channels: 16 int32 biases (with the input zero point
+// and the u8 offset folded in), 16 float scales, then ceil(k/4) groups of 64 bytes, where lane j
+// holds w[j][4g..4g+3] (zeros past n and k).
+//
+// VPDPBUSD multiplies unsigned by signed bytes: activations are flipped to u8 (a + 128, an XOR
+// with 0x80), and sum_k (a + 128) w = sum_k a w + 128 sum_k w, so the bias absorbs
+// -(128 + a_zero_point) * sum_k w[j][k].
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "variants.h"
+
+namespace polyhead::kernels::variants {
+namespace {
+
+constexpr size_t kNr = 16;  // output channels per block (one register of int32)
+constexpr size_t kMr = 8;   // rows per tile: 8 rows x 2 blocks = 16 accumulators
+
+size_t groups(size_t k) {
+  return (k + 3) / 4;
+}
+size_t block_bytes(size_t k) {
+  return 2 * 64 + groups(k) * 64;
+}
+
+size_t packed_bytes(size_t n, size_t k) {
+  return (n + kNr - 1) / kNr * block_bytes(k);
+}
+
+void pack(const int8_t* w, size_t n, size_t k, const int32_t* bias, int32_t a_zero_point,
+          const float* scale, void* packed) {
+  auto* out = static_cast<uint8_t*>(packed);
+  for (size_t b = 0; b < (n + kNr - 1) / kNr; ++b) {
+    uint8_t* block = out + b * block_bytes(k);
+    std::memset(block, 0, block_bytes(k));
+    for (size_t j = 0; j < kNr && b * kNr + j < n; ++j) {
+      const size_t col = b * kNr + j;
+      int32_t sum = 0;
+      for (size_t t = 0; t < k; ++t) {
+        sum += w[col * k + t];
+        block[128 + (t / 4) * 64 + j * 4 + t % 4] = static_cast<uint8_t>(w[col * k + t]);
+      }
+      const int32_t folded = (bias ? bias[col] : 0) - (128 + a_zero_point) * sum;
+      std::memcpy(block + j * 4, &folded, 4);
+      std::memcpy(block + 64 + j * 4, &scale[col], 4);
+    }
+  }
+}
+
+inline __m512i broadcast_u8(const int8_t* p, size_t bytes) {
+  uint32_t v = 0;  // bytes past `bytes` stay 0: they meet zero weights
+  std::memcpy(&v, p, bytes);
+  return _mm512_xor_si512(_mm512_set1_epi32(static_cast<int32_t>(v)),
+                          _mm512_set1_epi32(static_cast<int32_t>(0x80808080u)));
+}
+
+// One tile: `rows` (<= kMr) rows x NB blocks. Rows past `rows` repeat the last one (computed,
+// not stored), so the inner loop has no branches.
+template <size_t NB>
+void tile(size_t rows, size_t k, const int8_t* a, size_t a_stride, const uint8_t* blocks,
+          size_t cols, int32_t zero, int32_t lo, int32_t hi, int8_t* c, size_t c_stride) {
+  const size_t bb = block_bytes(k);
+  const int8_t* ar[kMr];
+  for (size_t i = 0; i < kMr; ++i) ar[i] = a + std::min(i, rows - 1) * a_stride;
+  __m512i acc[kMr][NB];
+  for (size_t b = 0; b < NB; ++b) {
+    const __m512i bias = _mm512_loadu_si512(blocks + b * bb);
+    for (size_t i = 0; i < kMr; ++i) acc[i][b] = bias;
+  }
+  const size_t full = k / 4;
+  const uint8_t* wp = blocks + 128;
+  for (size_t g = 0; g < full; ++g) {
+    __m512i wv[NB];
+    for (size_t b = 0; b < NB; ++b) wv[b] = _mm512_loadu_si512(wp + b * bb + g * 64);
+    for (size_t i = 0; i < kMr; ++i) {
+      const __m512i av = broadcast_u8(ar[i] + 4 * g, 4);
+      for (size_t b = 0; b < NB; ++b) acc[i][b] = _mm512_dpbusd_epi32(acc[i][b], av, wv[b]);
+    }
+  }
+  if (k % 4) {
+    __m512i wv[NB];
+    for (size_t b = 0; b < NB; ++b) wv[b] = _mm512_loadu_si512(wp + b * bb + full * 64);
+    for (size_t i = 0; i < kMr; ++i) {
+      const __m512i av = broadcast_u8(ar[i] + 4 * full, k % 4);
+      for (size_t b = 0; b < NB; ++b) acc[i][b] = _mm512_dpbusd_epi32(acc[i][b], av, wv[b]);
+    }
+  }
+  const __m512 flo = _mm512_set1_ps(static_cast<float>(lo - zero));
+  const __m512 fhi = _mm512_set1_ps(static_cast<float>(hi - zero));
+  const __m512i vzero = _mm512_set1_epi32(zero);
+  for (size_t b = 0; b < NB; ++b) {
+    const __m512 scale = _mm512_loadu_ps(reinterpret_cast<const float*>(blocks + b * bb + 64));
+    const size_t n = std::min(kNr, cols - b * kNr);
+    const auto mask = static_cast<__mmask16>((1u << n) - 1);
+    for (size_t i = 0; i < rows; ++i) {
+      __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[i][b]), scale);
+      f = _mm512_min_ps(_mm512_max_ps(f, flo), fhi);
+      const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), vzero);
+      _mm_mask_storeu_epi8(c + i * c_stride + b * kNr, mask, _mm512_cvtepi32_epi8(q));
+    }
+  }
+}
+
+void run(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, const void* packed,
+         int32_t zero, int32_t lo, int32_t hi, int8_t* c, size_t c_stride) {
+  const auto* blocks = static_cast<const uint8_t*>(packed);
+  const size_t nblocks = (n + kNr - 1) / kNr;
+  const size_t bb = block_bytes(k);
+  for (size_t r = 0; r < m; r += kMr) {
+    const size_t rows = std::min(kMr, m - r);
+    size_t b = 0;
+    for (; b + 2 <= nblocks; b += 2)
+      tile<2>(rows, k, a + r * a_stride, a_stride, blocks + b * bb, n - b * kNr, zero, lo, hi,
+              c + r * c_stride + b * kNr, c_stride);
+    if (b < nblocks)
+      tile<1>(rows, k, a + r * a_stride, a_stride, blocks + b * bb, n - b * kNr, zero, lo, hi,
+              c + r * c_stride + b * kNr, c_stride);
+  }
+}
+
+}  // namespace
+
+const Qc8Gemm kVnniQc8Gemm = {packed_bytes, pack, run};
+
+}  // namespace polyhead::kernels::variants
