@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 #include <numeric>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -252,6 +253,104 @@ TEST_CASE("subsample, concatenation and copy variants agree with the reference",
   }
 }
 
+namespace {
+
+std::vector<int8_t> random_bytes(size_t count, std::mt19937& rng) {
+  std::uniform_int_distribution<int> byte(-128, 127);
+  std::vector<int8_t> v(count);
+  for (int8_t& x : v) x = static_cast<int8_t>(byte(rng));
+  return v;
+}
+
+void require_equal_bytes(const std::vector<int8_t>& got, const std::vector<int8_t>& want) {
+  REQUIRE(got.size() == want.size());
+  size_t first = got.size();
+  for (size_t i = 0; i < got.size() && first == got.size(); ++i)
+    if (got[i] != want[i]) first = i;
+  INFO("first difference at " << first << " of " << got.size());
+  CHECK(first == got.size());
+}
+
+}  // namespace
+
+TEST_CASE("the reference int8 requantization rounds half to even and clamps", "[variants][int8]") {
+  using kernels::reference::Requantization;
+  const std::vector<int8_t> in = {-128, -3, -1, 0, 1, 3, 5, 127};
+  std::vector<int8_t> out(in.size());
+  kernels::reference::requantize_s8(in.data(), in.size(), Requantization{0.5f, 0, 0, -128, 127},
+                                    out.data());
+  CHECK(out == std::vector<int8_t>{-64, -2, 0, 0, 0, 2, 2, 64});
+  kernels::reference::requantize_s8(in.data(), in.size(), Requantization{16384.f, 1, 3, -100, 90},
+                                    out.data());
+  CHECK(out == std::vector<int8_t>{-100, -100, -100, -100, 3, 90, 90, 90});
+}
+
+TEST_CASE("requantize_s8 variants agree with the reference bit for bit", "[variants][int8]") {
+  std::mt19937 rng(2024);
+  std::uniform_real_distribution<float> log_multiplier(std::log(1e-4f), std::log(16384.f));
+  std::uniform_int_distribution<int32_t> zero_point(-128, 127);
+  std::vector<size_t> counts(71);
+  std::iota(counts.begin(), counts.end(), size_t{0});
+  counts.push_back(1037);
+  for (Isa isa : variants()) {
+    const KernelVariant& k = *kernels::kernel_variant(isa);
+    INFO("variant " << kernels::isa_name(isa));
+    bool saturated_low = false, saturated_high = false;
+    for (size_t count : counts)
+      for (int trial = 0; trial < 4; ++trial) {
+        kernels::reference::Requantization r;
+        // Random multipliers over the whole supported range (0, 16384], its end, and values
+        // whose products land on exact halves.
+        r.multiplier = trial == 0 ? 16384.f : trial == 1 ? 0.5f : std::exp(log_multiplier(rng));
+        r.input_zero_point = zero_point(rng);
+        r.output_zero_point = zero_point(rng);
+        if (trial == 3) {  // a fused activation's narrower bounds
+          r.min = std::uniform_int_distribution<int32_t>(-128, 0)(rng);
+          r.max = std::uniform_int_distribution<int32_t>(r.min, 127)(rng);
+        }
+        INFO("count " << count << ", multiplier " << r.multiplier << ", zero points "
+                      << r.input_zero_point << "/" << r.output_zero_point << ", bounds [" << r.min
+                      << ", " << r.max << "]");
+        std::vector<int8_t> x = random_bytes(count, rng);
+        if (count > 2) x[0] = -128, x[count - 1] = 127;
+        std::vector<int8_t> want(count), got(count, 55);
+        reference_table().requantize_s8(x.data(), count, r, want.data());
+        k.requantize_s8(x.data(), count, r, got.data());
+        require_equal_bytes(got, want);
+        for (int8_t v : want) {
+          saturated_low = saturated_low || v == -128;
+          saturated_high = saturated_high || v == 127;
+        }
+      }
+    CHECK(saturated_low);  // the clamps were exercised
+    CHECK(saturated_high);
+  }
+}
+
+TEST_CASE("lookup_s8 variants agree with the reference", "[variants][int8]") {
+  std::mt19937 rng(77);
+  const std::vector<int8_t> table = random_bytes(256, rng);
+  for (Isa isa : variants()) {
+    const KernelVariant& k = *kernels::kernel_variant(isa);
+    INFO("variant " << kernels::isa_name(isa));
+    for (size_t count = 0; count <= 70; ++count) {
+      INFO("count " << count);
+      const std::vector<int8_t> x = random_bytes(count, rng);
+      std::vector<int8_t> want(count), got(count, 55);
+      reference_table().lookup_s8(x.data(), count, table.data(), want.data());
+      k.lookup_s8(x.data(), count, table.data(), got.data());
+      require_equal_bytes(got, want);
+      for (size_t i = 0; i < count; ++i)  // and the reference is the table
+        CHECK(want[i] == table[static_cast<uint8_t>(x[i])]);
+    }
+    std::vector<int8_t> every;
+    for (int v = -128; v <= 127; ++v) every.push_back(static_cast<int8_t>(v));
+    std::vector<int8_t> got(256);
+    k.lookup_s8(every.data(), every.size(), table.data(), got.data());
+    for (size_t i = 0; i < 256; ++i) CHECK(got[i] == table[static_cast<uint8_t>(every[i])]);
+  }
+}
+
 TEST_CASE("forcing an instruction set", "[variants][isa]") {
   for (Isa isa : kernels::kAllIsas) {
     INFO("variant " << kernels::isa_name(isa));
@@ -314,4 +413,42 @@ TEST_CASE("every variant gives the reference's results through the engine", "[va
     require_close(run_with(isa), want, 1e-7, 1e-5);
   }
   kernels::clear_forced_isa();
+}
+
+TEST_CASE("qc8 GEMM variants agree with the reference bit for bit", "[variants][int8][gemm]") {
+  std::mt19937 rng(11);
+  auto byte = [&rng](int lo, int hi) {
+    return static_cast<int8_t>(std::uniform_int_distribution<int>(lo, hi)(rng));
+  };
+  size_t variants_with_gemm = 0;
+  for (Isa isa : kernels::available_isas()) {
+    const KernelVariant* v = kernels::kernel_variant(isa);
+    if (!v->qc8_gemm) continue;
+    ++variants_with_gemm;
+    // Rows around the 8-row tile, channels around the 16-channel blocks, depths around the
+    // 4-byte groups (tails read with partial loads).
+    for (size_t m : {1, 7, 8, 9, 33})
+      for (size_t n : {1, 5, 16, 17, 33, 64})
+        for (size_t k : {1, 3, 4, 5, 27, 97}) {
+          CAPTURE(kernels::isa_name(isa), m, n, k);
+          std::vector<int8_t> a(m * k), w(n * k), expected(m * n), actual(m * n, 0);
+          std::vector<int32_t> bias(n);
+          std::vector<float> scale(n);
+          for (auto& x : a) x = byte(-128, 127);
+          for (auto& x : w) x = byte(-127, 127);
+          for (auto& x : bias) x = std::uniform_int_distribution<int32_t>(-5000, 5000)(rng);
+          for (auto& x : scale) x = std::uniform_real_distribution<float>(1e-4f, 2e-2f)(rng);
+          const int32_t a_zero = byte(-128, 127), c_zero = byte(-128, 127);
+          const kernels::reference::Qc8Output out{scale.data(), c_zero, -100, 120};
+          kernels::reference::qc8_gemm(m, n, k, a.data(), k, a_zero, w.data(), bias.data(), out,
+                                       expected.data(), n);
+          std::vector<uint8_t> packed(v->qc8_gemm->packed_bytes(n, k));
+          v->qc8_gemm->pack(w.data(), n, k, bias.data(), a_zero, scale.data(), packed.data());
+          v->qc8_gemm->run(m, n, k, a.data(), k, packed.data(), c_zero, -100, 120, actual.data(),
+                           n);
+          REQUIRE(actual == expected);
+        }
+  }
+  // The VNNI variant has one; a CPU without it runs these layers in XNNPACK instead.
+  if (kernels::isa_available(Isa::kAvx512Vnni)) CHECK(variants_with_gemm >= 1);
 }

@@ -115,7 +115,7 @@ struct ModelBuilder::State {
           ErrorCode::kInvalidArgument,
           "node '" + name + "' (" + kernels::op_kind_name(op) + "): " + out.status().message());
     const int output = static_cast<int>(tensors.size());
-    tensors.push_back({name, (*out)[0], -1});
+    tensors.push_back({name, (*out)[0], -1, ElementType::kF32, {}});
     nodes.push_back({name, op, type, std::move(options), in, output});
     return output;
   }
@@ -195,7 +195,7 @@ ModelBuilder::~ModelBuilder() = default;
 int ModelBuilder::add_input(const std::string& name, const Shape& shape,
                             const Preprocess& preprocess) {
   const int t = static_cast<int>(s_->tensors.size());
-  s_->tensors.push_back({name, shape, -1});
+  s_->tensors.push_back({name, shape, -1, ElementType::kF32, {}});
   s_->inputs.push_back({t, preprocess});
   return t;
 }
@@ -239,7 +239,8 @@ Result<int> ModelBuilder::dequantize(const std::string& name, int input) {
 int ModelBuilder::add_constant(const std::string& name, const Shape& shape,
                                const std::vector<float>& values) {
   const int t = static_cast<int>(s_->tensors.size());
-  s_->tensors.push_back({name, shape, static_cast<int>(s_->constants.size())});
+  s_->tensors.push_back(
+      {name, shape, static_cast<int>(s_->constants.size()), ElementType::kF32, {}});
   s_->constants.push_back(State::raw(values));
   return t;
 }

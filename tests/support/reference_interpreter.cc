@@ -7,6 +7,7 @@
 #include <limits>
 #include <set>
 #include <stdexcept>
+#include <utility>
 
 #include "polyhead/schema/phm_generated.h"
 
@@ -591,6 +592,11 @@ ReferenceTensor evaluate_node(const fbs::Node& node, const Inputs& in) {
       return concatenation(node, in);
     case OpKind::TRANSPOSE:
       return transpose(node, in);
+    case OpKind::QUANTIZE:
+    case OpKind::DEQUANTIZE:
+      // I8 tensors hold their dequantized values: the caller rounds what a node writes to an I8
+      // tensor onto its grid, so both conversions pass values through.
+      return need(node, in, 0);
   }
   fail("unknown operator kind " + std::to_string(static_cast<int>(node.op())));
 }
@@ -645,6 +651,27 @@ std::vector<char> needed_mask(const fbs::Model& m, const std::vector<std::string
   return needed;
 }
 
+// Scale and zero point of element `i` of a quantized tensor of shape `s` (per tensor or along
+// the quantization axis).
+std::pair<double, double> quantization_of(const fbs::Tensor& t, const Shape& s, size_t i) {
+  const fbs::Quantization* q = t.quantization();
+  expect(q && q->scale() && q->scale()->size() > 0,
+         "tensor '" + t.name()->str() + "' is quantized without parameters");
+  size_t c = 0;
+  if (q->axis() >= 0) {
+    int64_t coords[Shape::kMaxDims];
+    unravel(static_cast<int64_t>(i), s, coords);
+    c = static_cast<size_t>(coords[q->axis()]);
+  }
+  expect(c < q->scale()->size(), "tensor '" + t.name()->str() + "': too few scales");
+  const auto k = static_cast<flatbuffers::uoffset_t>(c);
+  const double zero = q->zero_point() && k < q->zero_point()->size()
+                          ? static_cast<double>(q->zero_point()->Get(k))
+                          : 0.0;
+  return {q->scale()->Get(k), zero};
+}
+
+// F32 constants as they are; I8 and I32 constants dequantized.
 ReferenceTensor load_constant(const fbs::Model& m, const std::vector<uint8_t>& bytes,
                               const fbs::Tensor& t) {
   const uint32_t b = t.buffer();
@@ -653,12 +680,57 @@ ReferenceTensor load_constant(const fbs::Model& m, const std::vector<uint8_t>& b
   const fbs::BufferRef* ref = m.buffers()->Get(b - 1);
   ReferenceTensor out{declared_shape(t), {}};
   out.values.resize(count(out.shape));
-  const uint64_t size = out.values.size() * sizeof(float);
+  const size_t element = t.type() == fbs::ElementType::I8 ? 1 : 4;
+  const uint64_t size = out.values.size() * element;
   expect(
       ref->size() == size && ref->offset() <= bytes.size() && size <= bytes.size() - ref->offset(),
       "tensor '" + t.name()->str() + "': buffer does not fit the file or the shape");
-  if (size) std::memcpy(out.values.data(), bytes.data() + ref->offset(), size);
+  const uint8_t* data = bytes.data() + ref->offset();
+  if (t.type() == fbs::ElementType::F32) {
+    if (size) std::memcpy(out.values.data(), data, size);
+    return out;
+  }
+  for (size_t i = 0; i < out.values.size(); ++i) {
+    double q = 0.0;
+    if (t.type() == fbs::ElementType::I8) {
+      q = static_cast<int8_t>(data[i]);
+    } else {
+      int32_t v;
+      std::memcpy(&v, data + i * 4, 4);
+      q = v;
+    }
+    const auto [scale, zero] = quantization_of(t, out.shape, i);
+    out.values[i] = static_cast<float>(scale * (q - zero));
+  }
   return out;
+}
+
+// Fake quantization: what a node writes to an I8 tensor, rounded (half to even) onto that
+// tensor's grid and clamped to int8, then held dequantized again.
+void fake_quantize(const fbs::Tensor& t, ReferenceTensor& r) {
+  for (size_t i = 0; i < r.values.size(); ++i) {
+    const auto [scale, zero] = quantization_of(t, r.shape, i);
+    const double q = std::min(127.0, std::max(-128.0, std::nearbyint(r.values[i] / scale) + zero));
+    r.values[i] = static_cast<float>(scale * (q - zero));
+  }
+}
+
+// F32 everywhere, I8 with quantization parameters, and I32 constants (int8 biases).
+void check_type(const fbs::Tensor& t) {
+  const std::string where = "tensor '" + t.name()->str() + "'";
+  switch (t.type()) {
+    case fbs::ElementType::F32:
+      return;
+    case fbs::ElementType::I8:
+      expect(t.quantization() != nullptr, where + " is i8 without quantization parameters");
+      return;
+    case fbs::ElementType::I32:
+      expect(t.buffer() != 0 && t.quantization() != nullptr,
+             where + " is i32 but not a quantized constant (an int8 bias)");
+      return;
+    default:
+      fail(where + " has an element type this interpreter does not evaluate");
+  }
 }
 
 }  // namespace
@@ -672,8 +744,7 @@ std::map<std::string, ReferenceTensor> reference_evaluate(
       tasks.empty() ? std::vector<char>(m.nodes()->size(), 1) : needed_mask(m, tasks);
   std::vector<ReferenceTensor> values(tensor_count);
   std::vector<char> ready(tensor_count, 0);
-  for (const fbs::Tensor* t : *m.tensors())
-    expect(t->type() == fbs::ElementType::F32, "tensor '" + t->name()->str() + "' is not f32");
+  for (const fbs::Tensor* t : *m.tensors()) check_type(*t);
 
   for (const fbs::Input* input : *m.inputs()) {
     const size_t t = static_cast<size_t>(input->tensor());
@@ -721,10 +792,11 @@ std::map<std::string, ReferenceTensor> reference_evaluate(
       const size_t out = static_cast<size_t>(node.outputs()->Get(0));
       expect(out < tensor_count, node_label(node) + ": output index out of range");
       ReferenceTensor r = evaluate_node(node, in);
-      const Shape declared =
-          declared_shape(*m.tensors()->Get(static_cast<flatbuffers::uoffset_t>(out)));
+      const fbs::Tensor& out_info = *m.tensors()->Get(static_cast<flatbuffers::uoffset_t>(out));
+      const Shape declared = declared_shape(out_info);
       expect(r.shape == declared, node_label(node) + ": computed shape " + r.shape.to_string() +
                                       " but the file declares " + declared.to_string());
+      if (out_info.type() == fbs::ElementType::I8) fake_quantize(out_info, r);
       values[out] = std::move(r);
       ready[out] = 1;
       done[n] = 1;

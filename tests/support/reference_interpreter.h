@@ -3,6 +3,11 @@
 // (double accumulation for sums), sharing no code with the runtime or the kernels: a bug there
 // cannot hide by being repeated here. Errors (malformed model, unknown operator, wrong input
 // size) throw std::runtime_error, which Catch2 reports with the message.
+//
+// int8 models (docs/int8.md) are simulated in float ("fake quantization"): I8 and I32 constants
+// are dequantized when loaded, every I8 tensor holds its dequantized values, and what a node
+// writes to an I8 tensor is rounded (half to even) onto that tensor's grid and clamped to int8.
+// QUANTIZE and DEQUANTIZE therefore pass values through (the rounding is the I8 output's).
 #pragma once
 
 #include <cstdint>
