@@ -272,8 +272,16 @@ class GemmConv final : public OwnInt8Kernel {
         if (++oy == g.oh) oy = 0, ++n;
       }
       int8_t* dst = scratch_.data() + r * k_;
+      const int64_t x0 = ox * g.sw - g.pl;
       for (int64_t ky = 0; ky < g.kh; ++ky) {
         const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+        // Without dilation a kernel row inside the image is one contiguous run of pixels.
+        if (g.dw == 1 && iy >= 0 && iy < g.h && x0 >= 0 && x0 + g.kw <= g.w) {
+          const size_t run = static_cast<size_t>(g.kw) * c;
+          std::memcpy(dst, in_ + ((n * g.h + iy) * g.w + x0) * g.c, run);
+          dst += run;
+          continue;
+        }
         for (int64_t kx = 0; kx < g.kw; ++kx, dst += c) {
           const int64_t ix = ox * g.sw - g.pl + kx * g.dw;
           const bool inside = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
@@ -310,7 +318,7 @@ bool is_pointwise(const schema::Conv2DOptions& o, const Shape& w) {
 // Bytes of im2col scratch beyond which a convolution stays in XNNPACK (its indirection buffer
 // needs no copy of the input).
 constexpr size_t kMaxScratchBytes = size_t{16} << 20;
-constexpr int64_t kMinIm2colChannels = 16;
+constexpr int64_t kMinIm2colChannels = 1;
 
 // RESHAPE: the bytes do not change.
 class Copy final : public OwnInt8Kernel {

@@ -57,30 +57,35 @@ void pack(const int8_t* w, size_t n, size_t k, const int32_t* bias, int32_t a_ze
 
 inline __m512i broadcast_u8(const int8_t* p, size_t bytes) {
   uint32_t v = 0;  // bytes past `bytes` stay 0: they meet zero weights
-  std::memcpy(&v, p, bytes);
+  if (bytes == 4) {
+    std::memcpy(&v, p, 4);
+  } else {  // the tail of a row: byte by byte, never past its end
+    for (size_t i = 0; i < bytes; ++i)
+      v |= static_cast<uint32_t>(static_cast<uint8_t>(p[i])) << (8 * i);
+  }
   return _mm512_xor_si512(_mm512_set1_epi32(static_cast<int32_t>(v)),
                           _mm512_set1_epi32(static_cast<int32_t>(0x80808080u)));
 }
 
-// One tile: `rows` (<= kMr) rows x NB blocks. Rows past `rows` repeat the last one (computed,
+// One tile: `rows` (<= MR) rows x NB blocks. Rows past `rows` repeat the last one (computed,
 // not stored), so the inner loop has no branches.
-template <size_t NB>
+template <size_t MR, size_t NB>
 void tile(size_t rows, size_t k, const int8_t* a, size_t a_stride, const uint8_t* blocks,
           size_t cols, int32_t zero, int32_t lo, int32_t hi, int8_t* c, size_t c_stride) {
   const size_t bb = block_bytes(k);
-  const int8_t* ar[kMr];
-  for (size_t i = 0; i < kMr; ++i) ar[i] = a + std::min(i, rows - 1) * a_stride;
-  __m512i acc[kMr][NB];
+  const int8_t* ar[MR];
+  for (size_t i = 0; i < MR; ++i) ar[i] = a + std::min(i, rows - 1) * a_stride;
+  __m512i acc[MR][NB];
   for (size_t b = 0; b < NB; ++b) {
     const __m512i bias = _mm512_loadu_si512(blocks + b * bb);
-    for (size_t i = 0; i < kMr; ++i) acc[i][b] = bias;
+    for (size_t i = 0; i < MR; ++i) acc[i][b] = bias;
   }
   const size_t full = k / 4;
   const uint8_t* wp = blocks + 128;
   for (size_t g = 0; g < full; ++g) {
     __m512i wv[NB];
     for (size_t b = 0; b < NB; ++b) wv[b] = _mm512_loadu_si512(wp + b * bb + g * 64);
-    for (size_t i = 0; i < kMr; ++i) {
+    for (size_t i = 0; i < MR; ++i) {
       const __m512i av = broadcast_u8(ar[i] + 4 * g, 4);
       for (size_t b = 0; b < NB; ++b) acc[i][b] = _mm512_dpbusd_epi32(acc[i][b], av, wv[b]);
     }
@@ -88,7 +93,7 @@ void tile(size_t rows, size_t k, const int8_t* a, size_t a_stride, const uint8_t
   if (k % 4) {
     __m512i wv[NB];
     for (size_t b = 0; b < NB; ++b) wv[b] = _mm512_loadu_si512(wp + b * bb + full * 64);
-    for (size_t i = 0; i < kMr; ++i) {
+    for (size_t i = 0; i < MR; ++i) {
       const __m512i av = broadcast_u8(ar[i] + 4 * full, k % 4);
       for (size_t b = 0; b < NB; ++b) acc[i][b] = _mm512_dpbusd_epi32(acc[i][b], av, wv[b]);
     }
@@ -109,20 +114,33 @@ void tile(size_t rows, size_t k, const int8_t* a, size_t a_stride, const uint8_t
   }
 }
 
+// Rows [0, rows) with tiles of MR rows: all column blocks, two at a time.
+template <size_t MR>
+void row_tile(size_t rows, size_t n, size_t k, const int8_t* a, size_t a_stride,
+              const uint8_t* blocks, int32_t zero, int32_t lo, int32_t hi, int8_t* c,
+              size_t c_stride) {
+  const size_t nblocks = (n + kNr - 1) / kNr;
+  const size_t bb = block_bytes(k);
+  size_t b = 0;
+  for (; b + 2 <= nblocks; b += 2)
+    tile<MR, 2>(rows, k, a, a_stride, blocks + b * bb, n - b * kNr, zero, lo, hi, c + b * kNr,
+                c_stride);
+  if (b < nblocks)
+    tile<MR, 1>(rows, k, a, a_stride, blocks + b * bb, n - b * kNr, zero, lo, hi, c + b * kNr,
+                c_stride);
+}
+
 void run(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, const void* packed,
          int32_t zero, int32_t lo, int32_t hi, int8_t* c, size_t c_stride) {
   const auto* blocks = static_cast<const uint8_t*>(packed);
-  const size_t nblocks = (n + kNr - 1) / kNr;
-  const size_t bb = block_bytes(k);
   for (size_t r = 0; r < m; r += kMr) {
     const size_t rows = std::min(kMr, m - r);
-    size_t b = 0;
-    for (; b + 2 <= nblocks; b += 2)
-      tile<2>(rows, k, a + r * a_stride, a_stride, blocks + b * bb, n - b * kNr, zero, lo, hi,
-              c + r * c_stride + b * kNr, c_stride);
-    if (b < nblocks)
-      tile<1>(rows, k, a + r * a_stride, a_stride, blocks + b * bb, n - b * kNr, zero, lo, hi,
-              c + r * c_stride + b * kNr, c_stride);
+    // A short last tile (a fully connected layer's single row) computes no wasted rows.
+    auto* f = rows > 4   ? row_tile<kMr>
+              : rows > 2 ? row_tile<4>
+              : rows > 1 ? row_tile<2>
+                         : row_tile<1>;
+    f(rows, n, k, a + r * a_stride, a_stride, blocks, zero, lo, hi, c + r * c_stride, c_stride);
   }
 }
 
