@@ -46,6 +46,7 @@
 #endif
 #include "polyhead/model.h"
 #include "support/reference_interpreter.h"
+#include "support/tflite_int8_net.h"
 
 namespace fs = std::filesystem;
 
@@ -483,6 +484,82 @@ TEST_CASE("selfie segmentation agrees with LiteRT", "[tflite][litert]") {
 TEST_CASE("pose landmarks (lite) agree with LiteRT", "[tflite][litert]") {
   check_model(
       {"pose_landmark_lite.tflite", "mediapipe-pose-landmark-lite", 0.f, 1.f, "astronaut.png"});
+}
+
+// A synthetic full-integer int8 model (tests/support/tflite_int8_net: QUANTIZE, per-channel
+// CONV_2D and DEPTHWISE_CONV_2D, ADD, both pools, CONCATENATION, MEAN, FULLY_CONNECTED, LOGISTIC,
+// SOFTMAX, DEQUANTIZE), every layer dequantized into a float model output, on seeded inputs:
+// each layer must agree with LiteRT to 1 quantization step (2 below the average pooling, whose
+// rounding may differ by one step and carries on), and nearly all values exactly.
+TEST_CASE("a synthetic int8 model agrees with LiteRT layer by layer", "[tflite][litert][int8]") {
+  using polyhead::testing::Int8Net;
+  const Int8Net net(/*dequantize_taps=*/true, /*same_concat_params=*/true);
+  TempDir dir;
+  REQUIRE(!dir.path().empty());
+  const std::string model_file = dir / "int8_net.tflite";
+  {
+    std::ofstream f(model_file, std::ios::binary);
+    f.write(reinterpret_cast<const char*>(net.tflite.data()),
+            static_cast<std::streamsize>(net.tflite.size()));
+  }
+  auto phm = polyhead::tflite::convert(net.tflite, polyhead::tflite::ConvertOptions{});
+  if (!phm) FAIL("conversion failed: " << phm.status().to_string());
+  auto model = polyhead::Model::from_bytes(*phm);
+  if (!model) FAIL(model.status().to_string());
+  auto engine = polyhead::Engine::create(*model, {/*threads=*/2});
+  if (!engine) FAIL(engine.status().to_string());
+  auto plan = engine->prepare();
+  if (!plan) FAIL(plan.status().to_string());
+
+  const size_t n_in = static_cast<size_t>(Int8Net::H * Int8Net::W * Int8Net::C);
+  std::vector<std::vector<float>> inputs;
+  std::vector<LiteRtRun> runs;
+  for (uint32_t seed = 1; seed <= 4; ++seed) {
+    inputs.push_back(random_input(n_in, -1.f, 1.f, seed));
+    const fs::path in = dir.path() / ("in" + std::to_string(seed) + ".f32");
+    write_f32(in, inputs.back());
+    runs.push_back({{in}, dir.path() / ("out" + std::to_string(seed))});
+    fs::create_directories(runs.back().out_dir);
+  }
+  std::string error;
+  const auto refs = run_litert(model_file, runs, error);
+  if (refs.empty()) FAIL(error);
+
+  const std::map<std::string, std::pair<float, int>> steps = {
+      {"probs", {Int8Net::kProbScale, 1}}, {"image_q", {Int8Net::kInScale, 1}},
+      {"conv", {Int8Net::kConvScale, 1}},  {"dw", {Int8Net::kDwScale, 1}},
+      {"sum", {Int8Net::kSumScale, 1}},    {"pool", {Int8Net::kSumScale, 1}},
+      {"avg", {net.avg_scale, 1}},         {"cat", {net.cat_scale, 1}},
+      {"gap", {Int8Net::kGapScale, 2}},    {"logits", {Int8Net::kFcScale, 2}},
+      {"gate", {Int8Net::kSigScale, 2}}};
+  size_t values = 0, exact = 0;
+  for (size_t r = 0; r < runs.size(); ++r) {
+    INFO("input seed " << r + 1);
+    REQUIRE(plan->set_input("image", inputs[r].data(), inputs[r].size()).is_ok());
+    REQUIRE(plan->run().is_ok());
+    REQUIRE(refs[r].size() == steps.size());
+    for (const RefOutput& ref : refs[r]) {
+      INFO("output " << ref.name);
+      REQUIRE(steps.count(ref.name));
+      const float step = steps.at(ref.name).first;
+      const int allowed = steps.at(ref.name).second;
+      auto view = plan->output(ref.name, ref.name);
+      REQUIRE(view.is_ok());
+      REQUIRE(static_cast<size_t>(view->shape.elements()) == ref.values.size());
+      const float* got = view->f32();
+      double worst = 0;
+      for (size_t i = 0; i < ref.values.size(); ++i) {
+        const double d = std::fabs(double(got[i]) - ref.values[i]) / step;
+        worst = std::max(worst, d);
+        exact += d < 0.5;
+        ++values;
+      }
+      INFO("worst difference " << worst << " steps");
+      CHECK(worst <= allowed + 1e-3);
+    }
+  }
+  INFO(exact << " of " << values << " values identical");
+  CHECK(exact >= values * 97 / 100);
 }
 
 // Diagnosis, not run by default (`test_tflite_vs_litert "[.diagnose]"`): the pose model on random

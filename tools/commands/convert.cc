@@ -1,5 +1,5 @@
-// `polyhead convert`: turns a float32 TensorFlow Lite model into a .phm model with named tasks and
-// the pre-processing it expects (tools/importers/tflite, docs/tflite_import.md).
+// `polyhead convert`: turns a float32 or int8 TensorFlow Lite model into a .phm model with named
+// tasks and the pre-processing it expects (tools/importers/tflite, docs/tflite_import.md).
 #include <cstdio>
 #include <fstream>
 
@@ -20,9 +20,10 @@ const char kConvertUsage[] =
     "                        [--kind NAME=KIND]... [--mean a,b,c] [--std a,b,c] [--rgb|--bgr]\n"
     "                        [--preset NAME] [--input-shape NAME=d,d,...]...\n"
     "\n"
-    "Converts a float32 TensorFlow Lite model (fp16 weights are widened to float32) or an ONNX\n"
-    "model (opsets 11-17; run NHWC inside, fed and read in its own NCHW layout). Without --task\n"
-    "or --preset each model output becomes a task named after it.\n"
+    "Converts a float32 TensorFlow Lite model (fp16 weights are widened to float32), a\n"
+    "full-integer int8 one (into an int8 model with float inputs and outputs), or an ONNX model\n"
+    "(opsets 11-17; run NHWC inside, fed and read in its own NCHW layout). Without --task or\n"
+    "--preset each model output becomes a task named after it.\n"
     "\n"
     "options:\n"
     "  -o, --output FILE   the .phm file to write (required)\n"

@@ -52,6 +52,7 @@ bool supported_builtin(int code) {
     case kResizeNearestNeighbor:
     case kLeakyRelu:
     case kHardSwish:
+    case kQuantize:
       return true;
     default:
       return false;
@@ -69,6 +70,41 @@ void same_pads(int64_t in, int64_t k, int64_t stride, int64_t dilation, int* bef
 
 bool valid_stride(int64_t s) {
   return s >= 1 && s <= 4096;
+}
+
+bool same_quantization(const Quantization& a, const Quantization& b) {
+  return a.scale == b.scale && a.zero_point == b.zero_point && a.axis == b.axis;
+}
+
+std::string str(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.7g", v);
+  return buf;
+}
+
+// Index along dimension `axis` of element `i` of a tensor of `shape` (row-major).
+size_t channel_of(size_t i, const Shape& shape, int axis) {
+  size_t inner = 1;
+  for (size_t d = static_cast<size_t>(axis) + 1; d < shape.rank(); ++d)
+    inner *= static_cast<size_t>(shape[d]);
+  return (i / inner) % static_cast<size_t>(shape[static_cast<size_t>(axis)]);
+}
+
+// [1, KH, KW, C*m] -> [C*m, KH, KW, 1]: TFLite's depthwise weights in our grouped layout.
+template <typename T>
+std::vector<T> depthwise_to_grouped(const std::vector<T>& w, int64_t kh, int64_t kw, int64_t oc) {
+  std::vector<T> t(w.size());
+  for (int64_t y = 0; y < kh; ++y)
+    for (int64_t x = 0; x < kw; ++x)
+      for (int64_t c = 0; c < oc; ++c)
+        t[static_cast<size_t>((c * kh + y) * kw + x)] =
+            w[static_cast<size_t>((y * kw + x) * oc + c)];
+  return t;
+}
+
+// Operators Polyhead runs in float only: in an int8 model they are wrapped in DEQUANTIZE/QUANTIZE.
+bool float_only(int code, bool custom) {
+  return custom || code == kSoftmax || code == kDiv || code == kPrelu || code == kTransposeConv;
 }
 
 }  // namespace
@@ -109,6 +145,8 @@ int GraphConverter::mapped(int tf_tensor) const {
 }
 
 Result<Shape> GraphConverter::tf_shape(int t) const {
+  if (t < 0 || static_cast<size_t>(t) >= m_.tensors.size())
+    return invalid("a required operator input is absent");
   const TfTensor& tensor = m_.tensors[static_cast<size_t>(t)];
   if (tensor.shape.size() > Shape::kMaxDims)
     return unsupported("tensor '" + tensor.name + "' has rank " +
@@ -129,6 +167,8 @@ bool GraphConverter::is_constant(int t) const {
 }
 
 Result<std::vector<float>> GraphConverter::const_floats(int t) const {
+  if (t < 0 || static_cast<size_t>(t) >= m_.tensors.size())
+    return invalid("a required operator input is absent");
   auto folded = folded_.find(t);
   if (folded != folded_.end()) return folded->second;
   const TfTensor& tensor = m_.tensors[static_cast<size_t>(t)];
@@ -159,6 +199,29 @@ Result<std::vector<float>> GraphConverter::const_floats(int t) const {
         v = std::ldexp(static_cast<float>(mantissa | 0x400), exponent - 25);
       values[i] = (h & 0x8000) ? -v : v;
     }
+  } else if (tensor.type == kTfInt8 || tensor.type == kTfInt32) {
+    // A quantized constant (int8 weights, int32 bias) read as floats: hybrid models, DEQUANTIZE
+    // of a constant, operators that run in float.
+    const size_t width = tensor.type == kTfInt8 ? 1 : 4;
+    if (buf.size != n * width)
+      return invalid("constant '" + tensor.name + "' holds " + std::to_string(buf.size) +
+                     " bytes, its shape " + shape.to_string() + " needs " +
+                     std::to_string(n * width));
+    if (!tensor.quantized)
+      return unsupported("constant '" + tensor.name + "' has type " +
+                         tensor_type_name(tensor.type) + " without quantization parameters");
+    PH_ASSIGN_OR_RETURN(Quantization q, quantization(t, false));
+    for (size_t i = 0; i < n; ++i) {
+      const size_t c = q.axis < 0 ? 0 : channel_of(i, shape, q.axis);
+      int32_t v;
+      if (width == 1) {
+        v = static_cast<int8_t>(buf.data[i]);
+      } else {
+        std::memcpy(&v, buf.data + 4 * i, 4);
+      }
+      values[i] = static_cast<float>(static_cast<double>(q.scale[c]) *
+                                     (static_cast<double>(v) - q.zero_point[c]));
+    }
   } else {
     return unsupported("constant '" + tensor.name + "' has type " + tensor_type_name(tensor.type) +
                        " (float32 or float16 expected)");
@@ -169,6 +232,8 @@ Result<std::vector<float>> GraphConverter::const_floats(int t) const {
 }
 
 Result<std::vector<int64_t>> GraphConverter::const_ints(int t) const {
+  if (t < 0 || static_cast<size_t>(t) >= m_.tensors.size())
+    return invalid("a required operator input is absent");
   const TfTensor& tensor = m_.tensors[static_cast<size_t>(t)];
   const TfBuffer buf = m_.constant(t);
   if (buf.size == 0) return unsupported("tensor '" + tensor.name + "' must be a constant");
@@ -197,13 +262,196 @@ Result<std::vector<int64_t>> GraphConverter::const_ints(int t) const {
   return values;
 }
 
+Result<Quantization> GraphConverter::quantization(int t, bool per_tensor) const {
+  if (t < 0 || static_cast<size_t>(t) >= m_.tensors.size())
+    return invalid("a required operator input is absent");
+  const TfTensor& tensor = m_.tensors[static_cast<size_t>(t)];
+  const TfQuantization& tq = tensor.quantization;
+  const std::string where = "tensor '" + tensor.name + "' (" + tensor_type_name(tensor.type) + ")";
+  if (tq.scale.empty()) return invalid(where + " has no quantization parameters");
+  if (tq.details_type != 0)
+    return unsupported(where + " uses custom quantization details (type " +
+                       std::to_string(tq.details_type) +
+                       "); only affine quantization is supported");
+  if (tq.zero_point.size() != tq.scale.size())
+    return invalid(where + " has " + std::to_string(tq.scale.size()) + " scales but " +
+                   std::to_string(tq.zero_point.size()) + " zero points");
+  if (per_tensor && tq.scale.size() != 1)
+    return unsupported(where + " is quantized per channel (" + std::to_string(tq.scale.size()) +
+                       " scales); int8 activations must be quantized per tensor");
+  Quantization q;
+  if (tq.scale.size() > 1) {
+    const int32_t dim = tq.quantized_dimension;
+    if (dim < 0 || static_cast<size_t>(dim) >= tensor.shape.size())
+      return invalid(where + " has quantized_dimension " + std::to_string(dim) + " outside its " +
+                     std::to_string(tensor.shape.size()) + " dimensions");
+    const int64_t channels = tensor.shape[static_cast<size_t>(dim)];
+    if (static_cast<int64_t>(tq.scale.size()) != channels)
+      return invalid(where + " has " + std::to_string(tq.scale.size()) + " scales for its " +
+                     std::to_string(channels) + " channels along dimension " + std::to_string(dim));
+    q.axis = dim;
+  }
+  const int64_t lo = tensor.type == kTfInt8 ? -128 : 0, hi = tensor.type == kTfInt8 ? 127 : 0;
+  for (size_t i = 0; i < tq.scale.size(); ++i) {
+    const float s = tq.scale[i];
+    if (!std::isfinite(s) || !(s > 0.f))
+      return invalid(where + " has quantization scale " + str(s) +
+                     (tq.scale.size() > 1 ? " at channel " + std::to_string(i) : std::string()) +
+                     " (must be finite and > 0)");
+    // Scales whose reciprocal overflows cannot be requantized.
+    if (s < 1e-30f || s > 1e30f)
+      return unsupported(where + " has quantization scale " + str(s) + " (outside [1e-30, 1e30])");
+    const int64_t zp = tq.zero_point[i];
+    if (zp < lo || zp > hi)
+      return invalid(where + " has zero point " + std::to_string(zp) +
+                     (tq.scale.size() > 1 ? " at channel " + std::to_string(i) : std::string()) +
+                     " (must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "])");
+    q.scale.push_back(s);
+    q.zero_point.push_back(static_cast<int32_t>(zp));
+  }
+  return q;
+}
+
+Result<int> GraphConverter::int8_constant(int t) {
+  const TfTensor& tensor = m_.tensors[static_cast<size_t>(t)];
+  PH_ASSIGN_OR_RETURN(Shape shape, tf_shape(t));
+  const TfBuffer buf = m_.constant(t);
+  const size_t n = static_cast<size_t>(shape.elements());
+  if (buf.size != n)
+    return invalid("constant '" + tensor.name + "' holds " + std::to_string(buf.size) +
+                   " bytes, its shape " + shape.to_string() + " needs " + std::to_string(n));
+  PH_ASSIGN_OR_RETURN(Quantization q, quantization(t, true));
+  std::vector<int8_t> values(n);
+  if (n) std::memcpy(values.data(), buf.data, n);
+  const int c =
+      b_.add_constant_i8(tensor.name.empty() ? "constant" : tensor.name, shape, values, q);
+  q8_[c] = q;
+  return c;
+}
+
+Result<int> GraphConverter::float_value(int t) {
+  if (t < 0) return invalid("a required operator input is absent");
+  const TfTensor& tensor = m_.tensors[static_cast<size_t>(t)];
+  if (mapped(t) < 0 && is_constant(t) && folded_.count(t) == 0 &&
+      (tensor.type == kTfInt8 || tensor.type == kTfInt32)) {
+    auto it = float_const_.find(t);
+    if (it != float_const_.end()) return it->second;
+    PH_ASSIGN_OR_RETURN(std::vector<float> values, const_floats(t));
+    PH_ASSIGN_OR_RETURN(Shape shape, tf_shape(t));
+    const int c = b_.add_constant(tensor.name.empty() ? "constant" : tensor.name, shape, values);
+    float_const_[t] = c;
+    return c;
+  }
+  PH_ASSIGN_OR_RETURN(int x, value_impl(t));
+  if (!is_int8(x)) return x;
+  auto it = float_of_.find(x);
+  if (it != float_of_.end()) return it->second;
+  PH_ASSIGN_OR_RETURN(
+      int f, b_.dequantize(
+                 unique_name((tensor.name.empty() ? "tensor" : tensor.name) + "/dequantize"), x));
+  count("DEQUANTIZE");
+  float_of_[x] = f;
+  return f;
+}
+
+Result<int> GraphConverter::output(int tf) {
+  auto it = outputs_.find(tf);
+  if (it != outputs_.end()) return it->second;
+  int ours = mapped(tf);
+  if (ours >= 0 && is_int8(ours)) {
+    auto f = float_of_.find(ours);
+    if (f != float_of_.end()) {
+      ours = f->second;
+    } else {
+      const std::string& n = m_.tensors[static_cast<size_t>(tf)].name;
+      PH_ASSIGN_OR_RETURN(
+          int d, b_.dequantize(unique_name((n.empty() ? "output" : n) + "/dequantize"), ours));
+      count("DEQUANTIZE");
+      float_of_[ours] = d;
+      ours = d;
+    }
+  }
+  outputs_[tf] = ours;
+  return ours;
+}
+
+Result<int> GraphConverter::requantize(const std::string& name, int x, const Quantization& q) {
+  PH_ASSIGN_OR_RETURN(int d, b_.dequantize(unique_name(name + "/dequantize"), x));
+  count("DEQUANTIZE");
+  PH_ASSIGN_OR_RETURN(int r, b_.quantize(unique_name(name + "/requantize"), d, q));
+  count("QUANTIZE");
+  q8_[r] = q;
+  return r;
+}
+
+Result<int> GraphConverter::int8_weights(int t, const Shape& our_shape,
+                                         const std::vector<int8_t>& values, const Quantization& q) {
+  const TfTensor& tensor = m_.tensors[static_cast<size_t>(t)];
+  for (size_t c = 0; c < q.zero_point.size(); ++c)
+    if (q.zero_point[c] != 0)
+      return unsupported(
+          "weights '" + tensor.name + "' have zero point " + std::to_string(q.zero_point[c]) +
+          (q.zero_point.size() > 1 ? " at channel " + std::to_string(c) : std::string()) +
+          " (int8 weights must be symmetric: zero point 0)");
+  const int w =
+      b_.add_constant_i8(tensor.name.empty() ? "weights" : tensor.name, our_shape, values, q);
+  q8_[w] = q;
+  return w;
+}
+
+Result<int> GraphConverter::int32_bias(int t, const Quantization& input_q,
+                                       const Quantization& weights_q, int64_t channels) {
+  const TfTensor& tensor = m_.tensors[static_cast<size_t>(t)];
+  if (tensor.type != kTfInt32)
+    return unsupported("bias '" + tensor.name + "' of an int8 operator has type " +
+                       tensor_type_name(tensor.type) + " (int32 expected)");
+  if (!is_constant(t)) return unsupported("bias '" + tensor.name + "' must be a constant");
+  PH_ASSIGN_OR_RETURN(Shape shape, tf_shape(t));
+  if (shape.elements() != channels)
+    return invalid("bias '" + tensor.name + "' has shape " + shape.to_string() + " for " +
+                   std::to_string(channels) + " output channels");
+  const TfBuffer buf = m_.constant(t);
+  if (buf.size != static_cast<size_t>(channels) * 4)
+    return invalid("bias '" + tensor.name + "' holds " + std::to_string(buf.size) +
+                   " bytes, its shape " + shape.to_string() + " needs " +
+                   std::to_string(channels * 4));
+  PH_ASSIGN_OR_RETURN(Quantization bq, quantization(t, false));
+  Quantization ours;
+  ours.axis = weights_q.per_channel() ? 0 : -1;
+  const size_t n = ours.axis == 0 ? static_cast<size_t>(channels) : 1;
+  for (size_t c = 0; c < static_cast<size_t>(channels); ++c) {
+    const double expected =
+        static_cast<double>(input_q.scale[0]) * weights_q.scale[weights_q.per_channel() ? c : 0];
+    const double found = bq.scale[bq.scale.size() == 1 ? 0 : c];
+    if (std::fabs(found - expected) > 1e-4 * expected)
+      return invalid("bias '" + tensor.name + "' has scale " + str(found) +
+                     (channels > 1 ? " at channel " + std::to_string(c) : std::string()) +
+                     ", but input scale x weight scale is " + str(expected) +
+                     " (TFLite requires them equal, to 1e-4 relative)");
+    if (c < n) {
+      ours.scale.push_back(static_cast<float>(expected));
+      ours.zero_point.push_back(0);
+    }
+  }
+  std::vector<int32_t> values(static_cast<size_t>(channels));
+  std::memcpy(values.data(), buf.data, buf.size);
+  return b_.add_constant_i32(tensor.name.empty() ? "bias" : tensor.name, Shape{channels}, values,
+                             ours);
+}
+
 Result<int> GraphConverter::value(int t) {
+  if (float_mode_) return float_value(t);
+  return value_impl(t);
+}
+
+Result<int> GraphConverter::value_impl(int t) {
   if (t < 0) return invalid("a required operator input is absent");
   const int ours = mapped(t);
   if (ours >= 0) return ours;
   const TfTensor& tensor = m_.tensors[static_cast<size_t>(t)];
   if (!is_constant(t))
     return invalid("tensor '" + tensor.name + "' is read before any operator writes it");
+  if (tensor.type == kTfInt8 && folded_.count(t) == 0) return int8_constant(t);
   PH_ASSIGN_OR_RETURN(std::vector<float> values, const_floats(t));
   PH_ASSIGN_OR_RETURN(Shape shape, tf_shape(t));
   const int c = b_.add_constant(tensor.name.empty() ? "constant" : tensor.name, shape, values);
@@ -219,6 +467,17 @@ std::string GraphConverter::unique_name(const std::string& base_in) {
   return name;
 }
 
+Result<int> GraphConverter::reshape(const std::string& name, int x, const Shape& shape) {
+  PH_ASSIGN_OR_RETURN(int r, b_.reshape(name, x, shape));
+  count("RESHAPE");
+  if (is_int8(x)) {
+    const Quantization q = q8(x);
+    PH_RETURN_IF_ERROR(b_.set_quantization(r, q));
+    q8_[r] = q;
+  }
+  return r;
+}
+
 Status GraphConverter::bind(const std::string& name, int out, int result) {
   PH_ASSIGN_OR_RETURN(Shape want, tf_shape(out));
   const Shape got = b_.shape(result);
@@ -226,8 +485,7 @@ Status GraphConverter::bind(const std::string& name, int out, int result) {
     if (got.elements() != want.elements())
       return invalid("operator '" + name + "' gives shape " + got.to_string() +
                      " but the model declares " + want.to_string());
-    PH_ASSIGN_OR_RETURN(result, b_.reshape(unique_name(name + "/reshape"), result, want));
-    count("RESHAPE");
+    PH_ASSIGN_OR_RETURN(result, reshape(unique_name(name + "/reshape"), result, want));
   }
   map_[out] = result;
   return Status::ok();
@@ -235,6 +493,7 @@ Status GraphConverter::bind(const std::string& name, int out, int result) {
 
 Result<int> GraphConverter::finish_activation(const std::string& name, int result, int code) {
   if (code != kActTanh) return result;
+  if (int8_mode_) return unsupported("a fused TANH on an int8 operator is not supported");
   count("TANH");
   return b_.unary(unique_name(name + "/tanh"), UnaryOp::kTanh, result);
 }
@@ -263,12 +522,21 @@ Status GraphConverter::add_inputs(const Preprocess& preprocess) {
   if (m_.inputs.empty()) return invalid("the model has no input");
   for (int32_t t : m_.inputs) {
     const TfTensor& tensor = m_.tensors[static_cast<size_t>(t)];
-    if (tensor.type != kTfFloat32)
+    if (tensor.type != kTfFloat32 && tensor.type != kTfInt8)
       return unsupported("input '" + tensor.name + "' has type " + tensor_type_name(tensor.type) +
-                         " (float32 expected)");
+                         " (float32 or int8 expected)");
     PH_ASSIGN_OR_RETURN(Shape shape, tf_shape(t));
     const std::string name = unique_name(tensor.name.empty() ? "input" : tensor.name);
-    map_[t] = b_.add_input(name, shape, preprocess);
+    const int x = b_.add_input(name, shape, preprocess);
+    map_[t] = x;
+    if (tensor.type == kTfInt8) {
+      // Inputs stay float: the caller feeds real values, a QUANTIZE node makes the int8 tensor.
+      PH_ASSIGN_OR_RETURN(Quantization q, quantization(t, true));
+      PH_ASSIGN_OR_RETURN(int qx, b_.quantize(unique_name(name + "/quantize"), x, q));
+      count("QUANTIZE");
+      q8_[qx] = q;
+      map_[t] = qx;
+    }
   }
   return Status::ok();
 }
@@ -303,23 +571,85 @@ Status GraphConverter::convert(size_t index, const TfOperator& op) {
     return Status::ok();
   };
 
+  const TfTensor& out_tensor = m_.tensors[static_cast<size_t>(out)];
+  const bool out_int8 = out_tensor.type == kTfInt8;
+  float_mode_ = int8_mode_ = false;
+
   if (code == kDequantize) {
     PH_RETURN_IF_ERROR(need_inputs(1, 1));
-    if (!is_constant(in(0)))
-      return unsupported(
-          "only constants can be dequantized (fp16 weights); this needs the int8 "
-          "support");
-    PH_ASSIGN_OR_RETURN(std::vector<float> values, const_floats(in(0)));
-    PH_ASSIGN_OR_RETURN(Shape shape, tf_shape(out));
-    if (static_cast<size_t>(shape.elements()) != values.size())
-      return invalid("output shape does not match its input");
-    folded_[out] = std::move(values);
-    return Status::ok();
+    if (out_tensor.type != kTfFloat32)
+      return unsupported("output '" + out_name + "' has type " + tensor_type_name(out_tensor.type) +
+                         " (float32 expected)");
+    if (is_constant(in(0))) {
+      // fp16 weights, or int8 weights of a model that computes in float: folded into floats.
+      PH_ASSIGN_OR_RETURN(std::vector<float> values, const_floats(in(0)));
+      PH_ASSIGN_OR_RETURN(Shape shape, tf_shape(out));
+      if (static_cast<size_t>(shape.elements()) != values.size())
+        return invalid("output shape does not match its input");
+      folded_[out] = std::move(values);
+      return Status::ok();
+    }
+    PH_ASSIGN_OR_RETURN(int x, value(in(0)));
+    if (!is_int8(x))
+      return unsupported("input '" + m_.tensors[static_cast<size_t>(in(0))].name + "' has type " +
+                         tensor_type_name(m_.tensors[static_cast<size_t>(in(0))].type) +
+                         " (int8 expected)");
+    const std::string name = unique_name(base);
+    PH_ASSIGN_OR_RETURN(int result, b_.dequantize(name, x));
+    count("DEQUANTIZE");
+    return bind(name, out, result);
   }
 
-  // Every other operator reads its first data input as a graph value.
+  if (code == kQuantize) {
+    // float -> int8 is our QUANTIZE; int8 -> int8 a requantization (nothing when the parameters
+    // are the same).
+    PH_RETURN_IF_ERROR(need_inputs(1, 1));
+    if (!out_int8)
+      return unsupported("output '" + out_name + "' has type " + tensor_type_name(out_tensor.type) +
+                         " (int8 expected)");
+    PH_ASSIGN_OR_RETURN(Quantization q, quantization(out, true));
+    PH_ASSIGN_OR_RETURN(int x, value(in(0)));
+    const std::string name = unique_name(base);
+    int result = x;
+    if (is_int8(x)) {
+      if (!same_quantization(q8(x), q)) {
+        PH_ASSIGN_OR_RETURN(result, requantize(name, x, q));
+      }
+    } else {
+      PH_ASSIGN_OR_RETURN(result, b_.quantize(name, x, q));
+      count("QUANTIZE");
+      q8_[result] = q;
+    }
+    return bind(name, out, result);
+  }
+
+  // Every other operator reads its first data input as a graph value. It runs in int8 when that
+  // input is int8; the operators Polyhead has in float only then run in float in between a
+  // DEQUANTIZE and a QUANTIZE.
+  const int first = code == kTransposeConv ? in(2) : in(0);
+  const bool in_int8 = first >= 0 && m_.tensors[static_cast<size_t>(first)].type == kTfInt8;
+  for (int32_t t : op.inputs) {
+    if (first < 0 || t < 0 || t == first || is_constant(t)) continue;
+    const int8_t type = m_.tensors[static_cast<size_t>(t)].type;
+    if ((type == kTfInt8 && !in_int8) || (type == kTfFloat32 && in_int8))
+      return unsupported(
+          "mixes int8 and float inputs ('" + m_.tensors[static_cast<size_t>(first)].name + "' is " +
+          tensor_type_name(m_.tensors[static_cast<size_t>(first)].type) + ", '" +
+          m_.tensors[static_cast<size_t>(t)].name + "' is " + tensor_type_name(type) + ")");
+  }
+  if (float_only(code, custom)) {
+    float_mode_ = in_int8 || out_int8;
+  } else {
+    int8_mode_ = in_int8;
+    if (first >= 0 && in_int8 != out_int8)
+      return unsupported("input '" + m_.tensors[static_cast<size_t>(first)].name + "' is " +
+                         tensor_type_name(m_.tensors[static_cast<size_t>(first)].type) +
+                         " but output '" + out_name + "' is " + tensor_type_name(out_tensor.type) +
+                         " (an int8 operator has int8 inputs and outputs)");
+  }
   const std::string name = unique_name(base);
   int result = -1;
+  int shares_from = -1;  // int8 operators whose output keeps this input's quantization
 
   if (code == kConv2D || code == kDepthwiseConv2D) {
     PH_RETURN_IF_ERROR(need_inputs(2, 3));
@@ -327,7 +657,9 @@ Status GraphConverter::convert(size_t index, const TfOperator& op) {
     const Shape xs = b_.shape(x);
     PH_ASSIGN_OR_RETURN(Shape ws, tf_shape(in(1)));
     if (xs.rank() != 4 || ws.rank() != 4) return invalid("input and weights must be 4-D");
-    PH_ASSIGN_OR_RETURN(std::vector<float> w, const_floats(in(1)));
+    if (!is_constant(in(1)))
+      return unsupported("weights '" + m_.tensors[static_cast<size_t>(in(1))].name +
+                         "' must be a constant");
     const bool dw = code == kDepthwiseConv2D;
     Conv2DParams p;
     p.stride_w = o.i32(1);
@@ -344,15 +676,7 @@ Status GraphConverter::convert(size_t index, const TfOperator& op) {
     if (dw) {
       // [1, KH, KW, C*m] -> [C*m, KH, KW, 1], groups = C.
       if (ws[0] != 1) return invalid("depthwise weights must have a leading 1");
-      const int64_t oc = ws[3];
-      std::vector<float> t(w.size());
-      for (int64_t y = 0; y < kh; ++y)
-        for (int64_t x2 = 0; x2 < kw; ++x2)
-          for (int64_t c = 0; c < oc; ++c)
-            t[static_cast<size_t>((c * kh + y) * kw + x2)] =
-                w[static_cast<size_t>((y * kw + x2) * oc + c)];
-      w.swap(t);
-      our_ws = Shape{oc, kh, kw, 1};
+      our_ws = Shape{ws[3], kh, kw, 1};
       p.groups = static_cast<int>(xs[3]);
     } else {
       if (ws[3] <= 0 || xs[3] % ws[3] != 0)
@@ -364,10 +688,43 @@ Status GraphConverter::convert(size_t index, const TfOperator& op) {
       same_pads(xs[1], kh, p.stride_h, p.dilation_h, &p.pad_top, &p.pad_bottom);
       same_pads(xs[2], kw, p.stride_w, p.dilation_w, &p.pad_left, &p.pad_right);
     }
-    const int wt = b_.add_constant(m_.tensors[static_cast<size_t>(in(1))].name, our_ws, w);
-    int bias = -1;
-    if (in(2) >= 0) {
-      PH_ASSIGN_OR_RETURN(bias, value(in(2)));
+    const int64_t oc = our_ws[0];
+    int wt = -1, bias = -1;
+    const TfTensor& wtensor = m_.tensors[static_cast<size_t>(in(1))];
+    if (int8_mode_) {
+      // Per-channel int8 weights: TFLite quantizes CONV_2D weights along dimension 0 and
+      // DEPTHWISE_CONV_2D weights [1, KH, KW, C*m] along dimension 3; both become our axis 0.
+      if (wtensor.type != kTfInt8)
+        return unsupported("weights '" + wtensor.name + "' of an int8 convolution have type " +
+                           tensor_type_name(wtensor.type) + " (int8 expected)");
+      PH_ASSIGN_OR_RETURN(Quantization wq, quantization(in(1), false));
+      const int axis = dw ? 3 : 0;
+      if (wq.per_channel() && wq.axis != axis)
+        return unsupported("weights '" + wtensor.name + "' are quantized along dimension " +
+                           std::to_string(wq.axis) + "; " + (dw ? "DEPTHWISE_CONV_2D" : "CONV_2D") +
+                           " weights are quantized per output channel, along dimension " +
+                           std::to_string(axis));
+      if (wq.per_channel()) wq.axis = 0;
+      const TfBuffer buf = m_.constant(in(1));
+      const size_t n = static_cast<size_t>(ws.elements());
+      if (buf.size != n)
+        return invalid("constant '" + wtensor.name + "' holds " + std::to_string(buf.size) +
+                       " bytes, its shape " + ws.to_string() + " needs " + std::to_string(n));
+      std::vector<int8_t> w(n);
+      if (n) std::memcpy(w.data(), buf.data, n);
+      if (dw) w = depthwise_to_grouped(w, kh, kw, oc);
+      PH_ASSIGN_OR_RETURN(wt, int8_weights(in(1), our_ws, w, wq));
+      if (in(2) >= 0) {
+        PH_ASSIGN_OR_RETURN(bias, int32_bias(in(2), q8(x), wq, oc));
+      }
+    } else {
+      // Float weights; int8 weights of a hybrid model (float activations) are dequantized.
+      PH_ASSIGN_OR_RETURN(std::vector<float> w, const_floats(in(1)));
+      if (dw) w = depthwise_to_grouped(w, kh, kw, oc);
+      wt = b_.add_constant(wtensor.name, our_ws, w);
+      if (in(2) >= 0) {
+        PH_ASSIGN_OR_RETURN(bias, float_value(in(2)));
+      }
     }
     PH_ASSIGN_OR_RETURN(result, b_.conv2d(name, x, wt, bias, p));
     count("CONV_2D");
@@ -448,13 +805,39 @@ Status GraphConverter::convert(size_t index, const TfOperator& op) {
         return invalid("input " + xs.to_string() + " does not divide into rows of " +
                        std::to_string(ws[1]));
       PH_ASSIGN_OR_RETURN(
-          x, b_.reshape(unique_name(name + "/flatten"), x, Shape{xs.elements() / ws[1], ws[1]}));
-      count("RESHAPE");
+          x, reshape(unique_name(name + "/flatten"), x, Shape{xs.elements() / ws[1], ws[1]}));
     }
-    PH_ASSIGN_OR_RETURN(int wt, value(in(1)));
-    int bias = -1;
-    if (in(2) >= 0) {
-      PH_ASSIGN_OR_RETURN(bias, value(in(2)));
+    int wt = -1, bias = -1;
+    if (int8_mode_) {
+      const TfTensor& wtensor = m_.tensors[static_cast<size_t>(in(1))];
+      if (wtensor.type != kTfInt8 || !is_constant(in(1)))
+        return unsupported("weights '" + wtensor.name +
+                           "' of an int8 FULLY_CONNECTED must be an "
+                           "int8 constant (found " +
+                           tensor_type_name(wtensor.type) +
+                           (is_constant(in(1)) ? ")" : ", not constant)"));
+      PH_ASSIGN_OR_RETURN(Quantization wq, quantization(in(1), false));
+      if (wq.per_channel() && wq.axis != 0)
+        return unsupported("weights '" + wtensor.name + "' are quantized along dimension " +
+                           std::to_string(wq.axis) +
+                           "; FULLY_CONNECTED weights are quantized per output channel, along "
+                           "dimension 0");
+      const TfBuffer buf = m_.constant(in(1));
+      const size_t n = static_cast<size_t>(ws.elements());
+      if (buf.size != n)
+        return invalid("constant '" + wtensor.name + "' holds " + std::to_string(buf.size) +
+                       " bytes, its shape " + ws.to_string() + " needs " + std::to_string(n));
+      std::vector<int8_t> w(n);
+      if (n) std::memcpy(w.data(), buf.data, n);
+      PH_ASSIGN_OR_RETURN(wt, int8_weights(in(1), ws, w, wq));
+      if (in(2) >= 0) {
+        PH_ASSIGN_OR_RETURN(bias, int32_bias(in(2), q8(x), wq, ws[0]));
+      }
+    } else {
+      PH_ASSIGN_OR_RETURN(wt, float_value(in(1)));
+      if (in(2) >= 0) {
+        PH_ASSIGN_OR_RETURN(bias, float_value(in(2)));
+      }
     }
     PH_ASSIGN_OR_RETURN(Activation a, fused_activation(act));
     PH_ASSIGN_OR_RETURN(result, b_.fully_connected(name, x, wt, bias, a));
@@ -489,6 +872,7 @@ Status GraphConverter::convert(size_t index, const TfOperator& op) {
     }
     PH_ASSIGN_OR_RETURN(result, b_.pad(name, x, before, after));
     count("PAD");
+    shares_from = x;
   } else if (code == kMaxPool2D || code == kAveragePool2D) {
     PH_RETURN_IF_ERROR(need_inputs(1, 1));
     PH_ASSIGN_OR_RETURN(int x, value(in(0)));
@@ -509,6 +893,7 @@ Status GraphConverter::convert(size_t index, const TfOperator& op) {
     const bool max = code == kMaxPool2D;
     PH_ASSIGN_OR_RETURN(result, b_.pool2d(name, max ? PoolOp::kMax : PoolOp::kAverage, x, p));
     count(max ? "MAX_POOL_2D" : "AVERAGE_POOL_2D");
+    if (max) shares_from = x;
     PH_ASSIGN_OR_RETURN(result, finish_activation(name, result, act));
   } else if (code == kRelu || code == kRelu6 || code == kReluN1To1) {
     PH_RETURN_IF_ERROR(need_inputs(1, 1));
@@ -588,6 +973,7 @@ Status GraphConverter::convert(size_t index, const TfOperator& op) {
                      std::to_string(total) + " elements");
     PH_ASSIGN_OR_RETURN(result, b_.reshape(name, x, s));
     count("RESHAPE");
+    shares_from = x;
   } else if (code == kConcatenation) {
     if (op.inputs.empty()) return invalid("has no inputs");
     std::vector<int> xs;
@@ -627,6 +1013,7 @@ Status GraphConverter::convert(size_t index, const TfOperator& op) {
                         b_.resize(name, x, static_cast<int>(size[0]), static_cast<int>(size[1]),
                                   bilinear ? ResizeMode::kBilinear : ResizeMode::kNearest, coords));
     count("RESIZE");
+    shares_from = x;
   } else if (code == kMean) {
     PH_RETURN_IF_ERROR(need_inputs(2, 2));
     PH_ASSIGN_OR_RETURN(int x, value(in(0)));
@@ -647,6 +1034,29 @@ Status GraphConverter::convert(size_t index, const TfOperator& op) {
   } else {
     return unsupported("is not supported");
   }
+  if (float_mode_ && out_int8) {
+    // Back to int8 after an operator that ran in float.
+    PH_ASSIGN_OR_RETURN(Quantization q, quantization(out, true));
+    PH_ASSIGN_OR_RETURN(result, b_.quantize(unique_name(name + "/quantize"), result, q));
+    count("QUANTIZE");
+    q8_[result] = q;
+  } else if (int8_mode_) {
+    PH_ASSIGN_OR_RETURN(Quantization q, quantization(out, true));
+    if (shares_from >= 0) {
+      // The output keeps the input's parameters; TFLite's converter gives both the same ones, a
+      // file that does not is requantized to the declared output parameters.
+      const Quantization in_q = q8(shares_from);
+      PH_RETURN_IF_ERROR(b_.set_quantization(result, in_q));
+      q8_[result] = in_q;
+      if (!same_quantization(in_q, q)) {
+        PH_ASSIGN_OR_RETURN(result, requantize(name, result, q));
+      }
+    } else {
+      PH_RETURN_IF_ERROR(b_.set_quantization(result, q));
+      q8_[result] = q;
+    }
+  }
+  float_mode_ = int8_mode_ = false;
   return bind(name, out, result);
 }
 

@@ -10,14 +10,20 @@
 namespace polyhead::tflite {
 namespace {
 
-Status check_float_model(const TfModel& m) {
+// Tensor types the converter rejects wherever they appear, naming the tensor. Other types are
+// checked where they are used.
+Status check_tensor_types(const TfModel& m) {
   for (const TfTensor& t : m.tensors) {
-    if (t.type == kTfInt8 || t.type == kTfUInt8 || t.type == kTfInt16 || t.quantized)
+    if (t.type == kTfUInt8)
       return Status(ErrorCode::kUnsupported,
-                    "tensor '" + t.name + "' is " + tensor_type_name(t.type) +
-                        (t.quantized ? " with quantization" : "") +
-                        ": this is a quantized model; converting it needs the int8 support, "
-                        "which this importer does not have yet (convert the float32 model)");
+                    "tensor '" + t.name +
+                        "' is UINT8: uint8 (asymmetric) models are not supported; re-export "
+                        "with int8");
+    if (t.type == kTfInt16)
+      return Status(ErrorCode::kUnsupported,
+                    "tensor '" + t.name +
+                        "' is INT16: int16 activations (16x8 quantization) are not supported; "
+                        "re-export with int8");
   }
   return Status::ok();
 }
@@ -38,7 +44,7 @@ Result<std::vector<uint8_t>> convert(const std::vector<uint8_t>& bytes,
   if (!options.preset.empty() && !options.tasks.empty())
     return Status(ErrorCode::kInvalidArgument, "a preset defines the tasks: drop --task");
   PH_ASSIGN_OR_RETURN(TfModel m, read_tflite(bytes.data(), bytes.size()));
-  PH_RETURN_IF_ERROR(check_float_model(m));
+  PH_RETURN_IF_ERROR(check_tensor_types(m));
   PH_RETURN_IF_ERROR(check_supported_operators(m));
 
   Preset preset;
@@ -70,7 +76,7 @@ Result<std::vector<uint8_t>> convert(const std::vector<uint8_t>& bytes,
   std::vector<std::string> task_names;
   if (!options.preset.empty()) {
     auto ours = [&](int tf) -> Result<int> {
-      const int t = g.mapped(tf);
+      PH_ASSIGN_OR_RETURN(const int t, g.output(tf));
       if (t < 0)
         return Status(ErrorCode::kUnsupported, "output '" +
                                                    m.tensors[static_cast<size_t>(tf)].name +
@@ -90,8 +96,11 @@ Result<std::vector<uint8_t>> convert(const std::vector<uint8_t>& bytes,
     b.add_metadata("preset", options.preset);
   } else {
     std::vector<importers::ImportedOutput> outputs;
-    for (int32_t tf : m.outputs)
-      outputs.push_back({m.tensors[static_cast<size_t>(tf)].name, g.mapped(tf)});
+    for (int32_t tf : m.outputs) {
+      // Task outputs stay float: an int8 model output is read through a DEQUANTIZE node.
+      PH_ASSIGN_OR_RETURN(int ours, g.output(tf));
+      outputs.push_back({m.tensors[static_cast<size_t>(tf)].name, ours});
+    }
     PH_ASSIGN_OR_RETURN(task_names, importers::add_tasks(b, options.tasks, outputs));
   }
   b.add_metadata("source_format", "tflite");

@@ -1,8 +1,9 @@
-// Converts a float32 TensorFlow Lite model (.tflite, FlatBuffers identifier "TFL3") into a .phm
-// model: operators map onto ModelBuilder calls, model outputs are grouped into named tasks and the
-// input's pre-processing is recorded. fp16 weights behind DEQUANTIZE are folded into f32
-// constants. The input is untrusted: every offset is bounds-checked and every failure is a Status.
-// See docs/tflite_import.md.
+// Converts a float32 or int8 (full-integer, per-channel) TensorFlow Lite model (.tflite,
+// FlatBuffers identifier "TFL3") into a .phm model: operators map onto ModelBuilder calls, model
+// outputs are grouped into named tasks and the input's pre-processing is recorded. fp16 weights
+// behind DEQUANTIZE are folded into f32 constants; int8 models become int8 .phm models whose
+// inputs and task outputs stay float32 (docs/int8.md). The input is untrusted: every offset is
+// bounds-checked and every failure is a Status. See docs/tflite_import.md.
 #pragma once
 
 #include <cstdint>

@@ -19,8 +19,9 @@ namespace tensor_f {
 constexpr int kShape = 0, kType = 1, kBuffer = 2, kName = 3, kQuantization = 4;
 }
 namespace quant_f {
-constexpr int kScale = 2;
-}
+// min = 0, max = 1, details (a union) = 4 and 5.
+constexpr int kScale = 2, kZeroPoint = 3, kDetailsType = 4, kQuantizedDimension = 6;
+}  // namespace quant_f
 namespace operator_f {
 constexpr int kOpcodeIndex = 0, kInputs = 1, kOutputs = 2, kOptionsType = 3, kOptions = 4,
               kCustomOptions = 5;
@@ -131,7 +132,35 @@ Result<TfModel> read_tflite(const uint8_t* data, size_t size) {
       return invalid(where + " ('" + tensor.name + "') refers to buffer " +
                      std::to_string(tensor.buffer) + " of " + std::to_string(m.buffers.size()));
     const Table q = t.table(tensor_f::kQuantization);
-    tensor.quantized = q.valid() && q.vector_size(quant_f::kScale) > 0;
+    if (size_t at = 0; !q.valid() && t.field_position(tensor_f::kQuantization, &at))
+      return invalid(where + " ('" + tensor.name + "'): its quantization table is out of bounds");
+    if (q.valid()) {
+      TfQuantization& tq = tensor.quantization;
+      const uint8_t* bytes = nullptr;
+      size_t count = 0;
+      // A vector that is present but out of bounds is an error, not "no quantization".
+      if (q.vector(quant_f::kScale, 4, &bytes, &count)) {
+        if (count > kMaxEntries)
+          return invalid(where + " ('" + tensor.name + "') has too many scales");
+        tq.scale.resize(count);
+        if (count) std::memcpy(tq.scale.data(), bytes, count * 4);
+      } else if (size_t at = 0; q.field_position(quant_f::kScale, &at)) {
+        return invalid(where + " ('" + tensor.name +
+                       "'): its quantization scales are out of bounds");
+      }
+      if (q.vector(quant_f::kZeroPoint, 8, &bytes, &count)) {
+        if (count > kMaxEntries)
+          return invalid(where + " ('" + tensor.name + "') has too many zero points");
+        tq.zero_point.resize(count);
+        if (count) std::memcpy(tq.zero_point.data(), bytes, count * 8);
+      } else if (size_t at = 0; q.field_position(quant_f::kZeroPoint, &at)) {
+        return invalid(where + " ('" + tensor.name +
+                       "'): its quantization zero points are out of bounds");
+      }
+      tq.quantized_dimension = q.i32(quant_f::kQuantizedDimension);
+      tq.details_type = q.u8(quant_f::kDetailsType);
+    }
+    tensor.quantized = !tensor.quantization.scale.empty();
     m.tensors.push_back(std::move(tensor));
   }
 

@@ -38,12 +38,23 @@ struct TfOperatorCode {
   size_t deprecated_code_position = 0;  // byte offset of deprecated_builtin_code (0: absent)
 };
 
+// QuantizationParameters of a tensor, as stored (checked for sense by the converter, which knows
+// the tensor's role): real = scale * (q - zero_point), per channel along `quantized_dimension`
+// when there is more than one scale.
+struct TfQuantization {
+  std::vector<float> scale;
+  std::vector<int64_t> zero_point;
+  int32_t quantized_dimension = 0;
+  uint8_t details_type = 0;  // QuantizationDetails union type (0: none; else e.g. custom/int4)
+};
+
 struct TfTensor {
   std::string name;
   std::vector<int32_t> shape;
   int8_t type = kTfFloat32;
   uint32_t buffer = 0;
-  bool quantized = false;    // has quantization scales
+  bool quantized = false;  // has quantization scales
+  TfQuantization quantization;
   size_t type_position = 0;  // byte offset of the type field in the file (0: absent)
 };
 

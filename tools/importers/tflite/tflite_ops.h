@@ -32,6 +32,7 @@ enum TfBuiltin : int {
   kTransposeConv = 67,
   kResizeNearestNeighbor = 97,
   kLeakyRelu = 98,
+  kQuantize = 114,
   kHardSwish = 117,
 };
 
