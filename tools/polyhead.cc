@@ -7,6 +7,7 @@
 //   polyhead convert MODEL.tflite -o OUT convert a TensorFlow Lite model
 //   polyhead merge A B -o OUT            merge models sharing a backbone (backbone once)
 //   polyhead compare T S --images DIR    a student against its teacher on the same photos
+//   polyhead quantize M --calib DIR -o O int8 quantization with calibration photos
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -40,12 +41,14 @@ const Command kCommands[] = {
     {"run", "run tasks of a model on raw float32 input files", kRunUsage, run_main},
     {"bench", "time tasks: latency percentiles, per-operator profile, memory, thread sweep",
      kBenchUsage, bench_main},
-    {"convert", "convert a float32 TensorFlow Lite model (.tflite) into a .phm model",
+    {"convert", "convert a float32 or int8 TensorFlow Lite model (.tflite) into a .phm model",
      kConvertUsage, convert_main},
-    {"merge", "merge models sharing a backbone into one model that computes it once",
-     kMergeUsage, merge_main},
+    {"merge", "merge models sharing a backbone into one model that computes it once", kMergeUsage,
+     merge_main},
     {"compare", "compare a student model with its teacher: agreement, IoU, KL, size, latency",
      kCompareUsage, compare_main},
+    {"quantize", "quantize a float model to int8 with calibration photos; per-node sensitivity",
+     kQuantizeUsage, quantize_main},
 };
 
 const Command* find_command(const std::string& name) {

@@ -21,6 +21,7 @@ int convert_main(const std::vector<std::string>& args);
 int bench_main(const std::vector<std::string>& args);
 int merge_main(const std::vector<std::string>& args);
 int compare_main(const std::vector<std::string>& args);
+int quantize_main(const std::vector<std::string>& args);
 
 extern const char kInspectUsage[];
 extern const char kRunUsage[];
@@ -29,6 +30,7 @@ extern const char kConvertUsage[];
 extern const char kBenchUsage[];
 extern const char kMergeUsage[];
 extern const char kCompareUsage[];
+extern const char kQuantizeUsage[];
 
 // Prints "polyhead CMD: message" to stderr and returns `code`.
 int report_error(const char* command, const std::string& message, int code);
