@@ -26,7 +26,8 @@ bool cpu_supports(Isa isa) {
       return cpuinfo_has_x86_avx512f();
     case Isa::kAvx512Vnni:
       return cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() &&
-             cpuinfo_has_x86_avx512vl() && cpuinfo_has_x86_avx512vnni();
+             cpuinfo_has_x86_avx512vl() && cpuinfo_has_x86_avx512vnni() &&
+             cpuinfo_has_x86_avx512vbmi();
   }
   return false;
 }

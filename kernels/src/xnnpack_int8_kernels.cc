@@ -166,6 +166,24 @@ class QResizeBilinear final : public QKernel {
   }
 };
 
+// CLAMP whose output has its input's parameters (the quantizer arranges it for ReLU and ReLU6):
+// a clamp of the int8 values, no table needed.
+class QClamp final : public QKernel {
+ public:
+  using QKernel::QKernel;
+  Status create(const NodeDesc&, const QParams&, const QParams& out) {
+    const auto* o = node_.options_as_ClampOptions();
+    const Int8Bounds b = o ? int8_bounds({o->min(), o->max()}, out) : Int8Bounds{};
+    const size_t c = last_dim(in_);
+    return created(xnn_create_clamp_nc_s8(c, c, c, b.min, b.max, 0, &op_));
+  }
+  Status setup(const void* const* in, void* const* out, pthreadpool_t pool) override {
+    return set_up(xnn_setup_clamp_nc_s8(op_, elements(in_) / last_dim(in_),
+                                        static_cast<const int8_t*>(in[0]),
+                                        static_cast<int8_t*>(out[0]), pool));
+  }
+};
+
 class QPad final : public QKernel {
  public:
   using QKernel::QKernel;
@@ -277,6 +295,9 @@ Result<std::unique_ptr<Kernel>> create_xnnpack_int8_kernel(const NodeDesc& d, co
       return std::unique_ptr<Kernel>();
     case OpKind::PAD:
       return make<QPad>(d, in, out);
+    case OpKind::CLAMP:
+      if (in == out) return make<QClamp>(d, in, out);
+      return std::unique_ptr<Kernel>();
     default:
       return std::unique_ptr<Kernel>();
   }

@@ -176,6 +176,31 @@ struct Rewriter {
       else
         params[out] = affine_params(output_range(g, static_cast<int>(out), range_of(out)));
     }
+    fold_clamps_into_producers();
+  }
+
+  // A CLAMP (ReLU, ReLU6) that is its int8 producer's only reader gives the producer its own
+  // output parameters: the producer's int8 output then saturates at the clamp's bounds, the
+  // clamp keeps the parameters it reads and runs as a plain int8 clamp instead of a requantizing
+  // table, and no code is spent on the negative values the clamp discards (TFLite fuses the
+  // activation into the convolution for the same reason).
+  void fold_clamps_into_producers() {
+    std::vector<int> readers(g.root->tensors()->size(), 0);
+    for (int n : g.order)
+      for (int t : *g.node(n).inputs())
+        if (t >= 0) ++readers[static_cast<size_t>(t)];
+    for (int n : g.order) {
+      const schema::Node& node = g.node(n);
+      if (node.op() != OpKind::CLAMP || !int8_node[static_cast<size_t>(n)]) continue;
+      const int in = node.inputs()->Get(0);
+      if (in < 0 || is_constant(in)) continue;
+      const auto t = static_cast<size_t>(in);
+      const int producer = g.producer[t];
+      if (producer < 0 || !int8_node[static_cast<size_t>(producer)] || readers[t] != 1 ||
+          needs_f32[t] || shares_input_quantization(g.node(producer).op()))
+        continue;
+      params[t] = params[static_cast<size_t>(node.outputs()->Get(0))];
+    }
   }
 
   void set_i8(EditTensor& t, const AffineParams& p) {

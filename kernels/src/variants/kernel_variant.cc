@@ -30,11 +30,13 @@ const KernelVariant* kernel_variant(Isa isa) {
 #endif
     case Isa::kAvx512Vnni: {
 #ifdef POLYHEAD_HAVE_AVX512
-      // The AVX-512 table plus the VNNI GEMM; built on first use, after every table exists.
+      // The AVX-512 table plus the VNNI GEMM and the VBMI lookup; built on first use, after
+      // every table exists.
       static const KernelVariant vnni = [] {
         KernelVariant v = variants::kAvx512;
         v.isa = Isa::kAvx512Vnni;
         v.qc8_gemm = &variants::kVnniQc8Gemm;
+        v.lookup_s8 = variants::lookup_s8_vbmi;
         return v;
       }();
       return &vnni;

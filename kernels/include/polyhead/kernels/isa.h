@@ -19,7 +19,8 @@ enum class Isa {
   kNeon,        // ARM Advanced SIMD (aarch64 always, armv7 when the CPU reports NEON)
   kAvx2,        // x86 AVX2 + FMA
   kAvx512,      // x86 AVX-512F
-  kAvx512Vnni,  // x86 AVX-512F/BW/VL + VNNI: adds an int8 GEMM (VPDPBUSD) for 1x1 convolutions
+  kAvx512Vnni,  // x86 AVX-512F/BW/VL + VNNI + VBMI (Ice Lake, Zen 4): adds an int8 GEMM
+                // (VPDPBUSD) for 1x1 convolutions and a 64-byte table lookup (VPERMI2B)
 };
 
 // In order from the most portable to the most specialised.

@@ -1,8 +1,11 @@
-// int8 GEMM with AVX-512 VNNI (VPDPBUSD: four u8 x s8 products summed into each int32 lane), for
-// the 1x1 convolutions and fully connected layers of int8 models. Debian's XNNPACK snapshot
-// predates its VNNI kernels, and without VNNI an int8 multiply-accumulate costs about what a
-// float one does. This file alone is compiled with the AVX-512 BW/VL/VNNI flags; it runs only
-// when cpuinfo reports them (isa.cc).
+// The int8 additions of the avx512vnni variant (Ice Lake, Zen 4 and later), compiled alone with
+// the AVX-512 BW/VL/VNNI/VBMI flags and run only when cpuinfo reports them (isa.cc):
+// - an int8 GEMM with VPDPBUSD (four u8 x s8 products summed into each int32 lane) for the 1x1
+//   convolutions and fully connected layers of int8 models. Debian's XNNPACK snapshot predates
+//   its VNNI kernels, and without VNNI an int8 multiply-accumulate costs about what a float one
+//   does;
+// - the 256-entry table lookup with VPERMI2B (two 128-byte halves, picked by the index's top
+//   bit), 64 values per step where the portable form does one.
 //
 // Packed weights, per block of 16 output channels: 16 int32 biases (with the input zero point
 // and the u8 offset folded in), 16 float scales, then ceil(k/4) groups of 64 bytes, where lane j
@@ -147,5 +150,22 @@ void run(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, const v
 }  // namespace
 
 const Qc8Gemm kVnniQc8Gemm = {packed_bytes, pack, run};
+
+void lookup_s8_vbmi(const int8_t* in, size_t count, const int8_t* table, int8_t* out) {
+  const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
+  const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
+  auto lookup = [&](__m512i x) {
+    // Indices 0-127 (as unsigned bytes) come from t0:t1, 128-255 from t2:t3.
+    const __m512i low = _mm512_permutex2var_epi8(t0, x, t1);
+    const __m512i high = _mm512_permutex2var_epi8(t2, x, t3);
+    return _mm512_mask_blend_epi8(_mm512_movepi8_mask(x), low, high);
+  };
+  size_t i = 0;
+  for (; i + 64 <= count; i += 64) _mm512_storeu_si512(out + i, lookup(_mm512_loadu_si512(in + i)));
+  if (i < count) {
+    const __mmask64 mask = (~uint64_t{0}) >> (64 - (count - i));
+    _mm512_mask_storeu_epi8(out + i, mask, lookup(_mm512_maskz_loadu_epi8(mask, in + i)));
+  }
+}
 
 }  // namespace polyhead::kernels::variants
