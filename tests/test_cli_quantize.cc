@@ -158,15 +158,16 @@ TEST_CASE("cli quantize: a small model, quantized and run against float") {
   const ShellResult o = run_ok({"quantize", fp32, "--calib", photos, "-o", int8, "--method",
                                 "percentile", "--json", dir / "q.json"});
   CHECK(contains(o.output, "quantized " + fp32 + " -> " + int8));
-  CHECK(contains(o.output, "6 int8, 1 float"));  // all but the softmax
+  CHECK(contains(o.output, "5 int8, 2 float"));  // all but the softmax and the stem
   CHECK(contains(o.output, "softmax (SOFTMAX, float-only operator)"));
+  CHECK(contains(o.output, "stem (CONV_2D, stem (--int8-stem quantizes it))"));
   CHECK(contains(o.output, "4 calibration image(s)"));
 
   const Json j = read_json(dir / "q.json");
   CHECK(j["method"].string == "percentile");
   CHECK(j["percentile"].number == Approx(99.99));
   CHECK(j["calibration_images"].number == 4);
-  CHECK(j["int8_nodes"].number == 6);
+  CHECK(j["int8_nodes"].number == 5);
   CHECK(j["output_bytes"].number == static_cast<double>(fs::file_size(int8)));
   CHECK(j["size_ratio"].number == Approx(j["output_bytes"].number / j["input_bytes"].number));
   REQUIRE(j["nodes"].array.size() == 7);
@@ -200,8 +201,9 @@ TEST_CASE("cli quantize: --keep-float, --sensitivity and --auto") {
   TempDir dir;
   const std::string fp32 = write_model(dir / "model.phm");
   const std::string photos = write_photos(dir, 3);
-  ShellResult o = run_ok({"quantize", fp32, "--calib", photos, "-o", dir / "k.phm", "--keep-float",
-                          "dw,proj", "--sensitivity", "--limit", "2", "--json", "-"});
+  ShellResult o =
+      run_ok({"quantize", fp32, "--calib", photos, "-o", dir / "k.phm", "--int8-stem",
+              "--keep-float", "dw,proj", "--sensitivity", "--limit", "2", "--json", "-"});
   Json j = parse(o.output);
   CHECK(j["int8_nodes"].number == 4);
   CHECK(j["evaluation_images"].number == 2);
@@ -225,7 +227,8 @@ TEST_CASE("cli quantize: --keep-float, --sensitivity and --auto") {
   CHECK(a["within_budget"].boolean);
   CHECK(a["final"]["worst_drop"].number <= 0);
   CHECK(a["steps"].array.size() >= 2);
-  CHECK(j["int8_nodes"].number + a["kept_float"].array.size() == 6);
+  CHECK(j["int8_nodes"].number + a["kept_float"].array.size() ==
+        5);  // all but the softmax and the stem
 
   // A generous budget keeps everything int8.
   o = run_ok(

@@ -502,8 +502,8 @@ TEST_CASE("quantize: quantize_model writes a loadable int8 model", "[quantize]")
   CHECK(q.metadata("quantization.method") == "entropy");
   CHECK(q.metadata("quantization.calibration_images") == "3");
   CHECK(q.metadata("license") == "test");
-  CHECK(r->report.stats.int8_nodes == 5);   // c1, pool, c2, add, mean
-  CHECK(r->report.stats.float_nodes == 2);  // softmax (float only), c3 (--keep-float)
+  CHECK(r->report.stats.int8_nodes == 4);   // pool, c2, add, mean
+  CHECK(r->report.stats.float_nodes == 3);  // softmax (float only), c3 (--keep-float), c1 (stem)
   CHECK(r->report.output_bytes == r->bytes.size());
   CHECK(r->report.input_bytes == fp32.size());
   std::map<std::string, std::string> reasons;
@@ -511,6 +511,13 @@ TEST_CASE("quantize: quantize_model writes a loadable int8 model", "[quantize]")
     if (!c.int8) reasons[c.node] = c.reason;
   CHECK(reasons["softmax"] == "float-only operator");
   CHECK(reasons["c3"] == "--keep-float");
+  CHECK(reasons["c1"] == "stem (--int8-stem quantizes it)");  // it reads the 3-channel image
+  // With --int8-stem the stem runs in int8 too.
+  o.int8_stem = true;
+  auto with_stem = quantize_model(m, photos, o);
+  REQUIRE(with_stem.is_ok());
+  CHECK(with_stem->report.stats.int8_nodes == 5);
+  CHECK(with_stem->report.stats.float_nodes == 2);
   // The same task names and outputs, so Plan::output and compare work on it unchanged.
   REQUIRE(q.tasks().size() == m.tasks().size());
   for (size_t i = 0; i < m.tasks().size(); ++i) {

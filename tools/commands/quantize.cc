@@ -22,7 +22,8 @@ namespace polyhead::cli {
 const char kQuantizeUsage[] =
     "usage: polyhead quantize IN.phm --calib DIR|PHOTO [--calib ...] -o OUT.phm\n"
     "                         [--method minmax|percentile|entropy] [--percentile P]\n"
-    "                         [--per-tensor] [--keep-float NODE,...] [--sensitivity]\n"
+    "                         [--per-tensor] [--int8-stem] [--keep-float NODE,...]\n"
+    "                         [--sensitivity]\n"
     "                         [--auto --max-drop X] [--limit N] [--threads N] [--json FILE]\n"
     "\n"
     "Quantizes a float32 model to int8 (docs/int8.md) after running it on calibration photos,\n"
@@ -43,6 +44,9 @@ const char kQuantizeUsage[] =
     "                     levels is smallest)\n"
     "  --percentile P     the percentile of --method percentile, in (0, 100] (default 99.99)\n"
     "  --per-tensor       one weight scale per tensor instead of one per output channel\n"
+    "  --int8-stem        also quantize the stem (a convolution reading a model input of at most\n"
+    "                     4 channels), which otherwise stays float: XNNPACK's float stem kernels\n"
+    "                     beat int8 there and the photo keeps its full precision\n"
     "  --keep-float A,B   keep these nodes in float (names as 'polyhead inspect' shows them)\n"
     "  --sensitivity      measure every int8-capable node alone in int8 against the float model\n"
     "                     and print them, most sensitive first\n"
@@ -90,6 +94,7 @@ Status read_options(const ParsedArgs& p, QuantizeOptions& o) {
     o.percentile = *v;
   }
   o.per_tensor_weights = p.has("--per-tensor");
+  o.int8_stem = p.has("--int8-stem");
   if (p.has("--keep-float")) {
     PH_ASSIGN_OR_RETURN(o.keep_float, parse_list("--keep-float", p.get("--keep-float")));
   }
@@ -267,6 +272,7 @@ int quantize_main(const std::vector<std::string>& raw) {
                                   {"--method", true},
                                   {"--percentile", true},
                                   {"--per-tensor", false},
+                                  {"--int8-stem", false},
                                   {"--keep-float", true},
                                   {"--sensitivity", false},
                                   {"--auto", false},

@@ -9,6 +9,19 @@
 #include "quantize/int8_support.h"
 
 namespace polyhead::quantize {
+namespace {
+
+// A convolution reading a model input with at most 4 channels.
+bool is_stem(const merge::SourceGraph& g, int n) {
+  const schema::Node& node = g.node(n);
+  if (node.op() != schema::OpKind::CONV_2D || node.inputs()->size() == 0) return false;
+  const int in = node.inputs()->Get(0);
+  if (in < 0 || g.input_position[static_cast<size_t>(in)] < 0) return false;
+  const auto* shape = g.tensor(in).shape();
+  return shape->size() == 4 && shape->Get(3) <= 4;
+}
+
+}  // namespace
 
 namespace {
 
@@ -139,10 +152,14 @@ Result<QuantizeResult> quantize_model(const Model& model, const std::vector<std:
   const size_t nodes = g.root->nodes()->size();
   q.candidate.assign(nodes, false);
   std::vector<std::pair<std::string, std::string>> candidates;  // name, op; in execution order
+  std::set<int> stems;
+  if (!o.int8_stem)
+    for (int n : g.order)
+      if (is_stem(g, n)) stems.insert(n);
   for (int n : g.order) {
     const std::string name = g.node_name(n);
     const bool capable = can_run_int8(g, n);
-    q.candidate[static_cast<size_t>(n)] = capable && !keep.count(name);
+    q.candidate[static_cast<size_t>(n)] = capable && !keep.count(name) && !stems.count(n);
     if (q.candidate[static_cast<size_t>(n)]) candidates.emplace_back(name, op_name(g.node(n).op()));
   }
 
@@ -192,6 +209,8 @@ Result<QuantizeResult> quantize_model(const Model& model, const std::vector<std:
         c.reason = has_int8_kernel(g.node(n).op()) ? "not quantizable here" : "float-only operator";
       else if (keep.count(c.node))
         c.reason = "--keep-float";
+      else if (stems.count(n))
+        c.reason = "stem (--int8-stem quantizes it)";
       else
         c.reason = "--auto";
     }

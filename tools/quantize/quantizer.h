@@ -28,6 +28,9 @@ struct QuantizeOptions {
   RangeMethod method = RangeMethod::kMinMax;
   double percentile = 99.99;  // kPercentile: in (0, 100]
   bool per_tensor_weights = false;
+  // A convolution reading a model input of at most 4 channels (the stem) stays float: XNNPACK's
+  // float stem kernels beat int8 on 3 channels and the photo keeps its full precision.
+  bool int8_stem = false;
   std::vector<std::string> keep_float;  // node names that stay float
   bool sensitivity = false;             // measure every candidate node alone
   bool auto_select = false;             // keep sensitive nodes float until within max_drop
