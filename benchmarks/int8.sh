@@ -8,7 +8,7 @@
 # sample1-3 and python3-skimage photos, evaluation sample4-6 and astronaut.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=5 runs=30 threads=1 method=minmax
+rounds=5 runs=30 threads=1 method=percentile
 while (($#)); do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
@@ -30,27 +30,30 @@ scripts/make_onnx_models.sh "$onnx" >&2
 cmake --preset release >/dev/null
 cmake --build --preset release -j"$(nproc)" --target polyhead >&2
 
-calib=("$data"/sample1.jpg "$data"/sample2.jpg "$data"/sample3.jpg "$skimage"/chelsea.png
-  "$skimage"/coffee.png "$skimage"/rocket.jpg "$skimage"/motorcycle_left.png "$skimage"/hubble_deep_field.jpg)
+calib=()
+for f in "$data"/sample1.jpg "$data"/sample2.jpg "$data"/sample3.jpg "$skimage"/chelsea.png \
+  "$skimage"/coffee.png "$skimage"/rocket.jpg "$skimage"/motorcycle_left.png; do
+  calib+=(--calib "$f")
+done
 eval_args=(--images "$data"/sample4.jpg --images "$data"/sample5.jpg --images "$data"/sample6.jpg
   --images "$skimage"/astronaut.png)
 
-# name | source | extra quantize options
+# name | source | convert options | extra quantize options
 cases=(
-  "mobilenet_v2|$onnx/mobilenet_v2.onnx|"
-  "mobilenet_v3_small|$onnx/mobilenet_v3_small.onnx|"
-  "multitask|$onnx/multitask.onnx|"
-  "selfie_segmentation|$data/selfie_segmentation.tflite|--auto --max-drop 0.03"
-  "face_detection|$data/face_detection_short_range.tflite|--auto --max-drop 0.1"
-  "pose_landmarks|$data/pose_landmark_lite.tflite|--auto --max-drop 0.01"
+  "mobilenet_v2|$onnx/mobilenet_v2.onnx||"
+  "mobilenet_v3_small|$onnx/mobilenet_v3_small.onnx||"
+  "selfie_segmentation|$data/selfie_segmentation.tflite|--preset mediapipe-selfie-segmentation|--auto --max-drop 0.03"
+  "face_detection|$data/face_detection_short_range.tflite|--preset mediapipe-face-detection-short|--auto --max-drop 0.1"
+  "pose_landmarks|$data/pose_landmark_lite.tflite|--preset mediapipe-pose-landmark-lite|--auto --max-drop 0.01"
 )
 reports=()
 for c in "${cases[@]}"; do
-  IFS='|' read -r name src extra <<<"$c"
+  IFS='|' read -r name src convert extra <<<"$c"
   echo "== $name" >&2
-  "$bin" convert "$src" -o "$work/$name.phm" >/dev/null
   # shellcheck disable=SC2086
-  "$bin" quantize "$work/$name.phm" --calib "${calib[@]}" -o "$work/$name.int8.phm" \
+  "$bin" convert "$src" $convert -o "$work/$name.phm" >/dev/null
+  # shellcheck disable=SC2086
+  "$bin" quantize "$work/$name.phm" "${calib[@]}" -o "$work/$name.int8.phm" \
     --method "$method" $extra --json "$work/$name.quantize.json" >&2
   "$bin" compare "$work/$name.phm" "$work/$name.int8.phm" "${eval_args[@]}" --rounds "$rounds" \
     --runs "$runs" --threads "$threads" --json "$work/$name.compare.json" >&2

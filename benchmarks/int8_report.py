@@ -24,10 +24,9 @@ def headline(t):
 
 
 def float_nodes(q):
-    for key in ("float_nodes", "kept_float"):
-        if isinstance(q.get(key), list):
-            return len(q[key])
-    return q.get("float_node_count", "?")
+    if "float_nodes" in q:
+        return f"{q['float_nodes']} of {q['float_nodes'] + q['int8_nodes']}"
+    return "?"
 
 
 def main():

@@ -320,6 +320,103 @@ bool is_pointwise(const schema::Conv2DOptions& o, const Shape& w) {
 constexpr size_t kMaxScratchBytes = size_t{16} << 20;
 constexpr int64_t kMinIm2colChannels = 1;
 
+// ADD, SUB and MUL with broadcasting, in float per element:
+//   ADD/SUB: out = (a - za) * (sa / so) +- (b - zb) * (sb / so) + zo
+//   MUL:     out = (a - za) * (b - zb) * (sa * sb / so) + zo
+// rounded half to even and clamped to the fused activation. The output is walked as rows of its
+// last dimension; each operand steps 1 or 0 (broadcast) along it.
+class Binary final : public OwnInt8Kernel {
+ public:
+  Binary(const NodeDesc& d, const KernelVariant& v, const QParams& a, const QParams& b,
+         const QParams& out)
+      : OwnInt8Kernel(v),
+        op_(d.node->op()),
+        za_(a.zero_point),
+        zb_(b.zero_point),
+        zo_(out.zero_point),
+        bounds_(int8_bounds(fused_activation(*d.node), out)) {
+    if (op_ == OpKind::MUL) {
+      ma_ = a.scale * b.scale / out.scale;
+    } else {
+      ma_ = a.scale / out.scale;
+      mb_ = (op_ == OpKind::SUB ? -b.scale : b.scale) / out.scale;
+    }
+    const Shape& o = d.outputs[0].shape;
+    rank_ = o.rank();
+    for (size_t k = 0; k < rank_; ++k) out_dims_[k] = o[k];
+    for (size_t i = 0; i < 2; ++i) {
+      const Shape& s = d.inputs[i].shape;
+      // Align to the right (numpy broadcasting); a dimension of 1 steps 0.
+      int64_t stride = 1;
+      for (size_t k = rank_; k-- > 0;) {
+        const size_t from_right = rank_ - 1 - k;
+        const int64_t dim = from_right < s.rank() ? s[s.rank() - 1 - from_right] : 1;
+        strides_[i][k] = dim == 1 ? 0 : stride;
+        stride *= dim;
+      }
+    }
+    if (rank_ == 0) {  // a scalar: one row of one value
+      rank_ = 1;
+      out_dims_[0] = 1;
+    }
+    inner_ = static_cast<size_t>(out_dims_[rank_ - 1]);
+    rows_ = static_cast<size_t>(o.elements()) / inner_;
+  }
+  Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
+    a_ = static_cast<const int8_t*>(in[0]);
+    b_ = static_cast<const int8_t*>(in[1]);
+    out_ = static_cast<int8_t*>(out[0]);
+    return Status::ok();
+  }
+  Status run(pthreadpool_t pool) override {
+    pthreadpool_parallelize_1d_tile_1d(
+        pool,
+        [](void* ctx, size_t start, size_t count) {
+          static_cast<Binary*>(ctx)->run_rows(start, count);
+        },
+        this, rows_, std::max<size_t>(1, kBlock / inner_), 0);
+    return Status::ok();
+  }
+
+ private:
+  void run_rows(size_t start, size_t count) {
+    const auto lo = static_cast<float>(bounds_.min - zo_);
+    const auto hi = static_cast<float>(bounds_.max - zo_);
+    const int64_t sa = strides_[0][rank_ - 1], sb = strides_[1][rank_ - 1];
+    for (size_t r = start; r < start + count; ++r) {
+      // Offsets of row r in each operand from its index over the outer dimensions.
+      int64_t oa = 0, ob = 0;
+      auto rest = static_cast<int64_t>(r);
+      for (size_t k = rank_ - 1; k-- > 0;) {
+        const int64_t idx = rest % out_dims_[k];
+        rest /= out_dims_[k];
+        oa += idx * strides_[0][k];
+        ob += idx * strides_[1][k];
+      }
+      const int8_t* a = a_ + oa;
+      const int8_t* b = b_ + ob;
+      int8_t* o = out_ + r * inner_;
+      for (size_t i = 0; i < inner_; ++i) {
+        const auto x = static_cast<float>(a[static_cast<int64_t>(i) * sa] - za_);
+        const auto y = static_cast<float>(b[static_cast<int64_t>(i) * sb] - zb_);
+        const float v = op_ == OpKind::MUL ? x * y * ma_ : x * ma_ + y * mb_;
+        o[i] = static_cast<int8_t>(
+            static_cast<int32_t>(std::nearbyint(std::min(std::max(v, lo), hi))) + zo_);
+      }
+    }
+  }
+
+  OpKind op_;
+  int32_t za_, zb_, zo_;
+  Int8Bounds bounds_;
+  float ma_ = 1.f, mb_ = 1.f;
+  size_t rank_ = 0, inner_ = 1, rows_ = 0;
+  int64_t out_dims_[Shape::kMaxDims] = {};
+  int64_t strides_[2][Shape::kMaxDims] = {};
+  const int8_t* a_ = nullptr;
+  const int8_t* b_ = nullptr;
+};
+
 // RESHAPE: the bytes do not change.
 class Copy final : public OwnInt8Kernel {
  public:
@@ -484,6 +581,12 @@ Result<std::unique_ptr<Kernel>> create_polyhead_int8_kernel(const NodeDesc& d, c
     case OpKind::MAX_POOL_2D:  // 1x1 windows only reach here; max and average agree on them
       if (d.node->op() == OpKind::MAX_POOL_2D) PH_RETURN_IF_ERROR(require_same(*d.node, in, out));
       return std::unique_ptr<Kernel>(new Pool2D(d, v, in, out));
+    case OpKind::ADD:
+    case OpKind::SUB:
+    case OpKind::MUL: {
+      PH_ASSIGN_OR_RETURN(const QParams b, activation_params(*d.node, d.inputs[1], "input 1"));
+      return std::unique_ptr<Kernel>(new Binary(d, v, in, b, out));
+    }
     case OpKind::RESHAPE:
       PH_RETURN_IF_ERROR(require_same(*d.node, in, out));
       return std::unique_ptr<Kernel>(new Copy(d, v));

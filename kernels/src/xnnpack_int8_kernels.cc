@@ -277,8 +277,15 @@ Result<std::unique_ptr<Kernel>> create_xnnpack_int8_kernel(const NodeDesc& d, co
       return make<QConv2D>(d, in, out);
     case OpKind::ADD:
     case OpKind::SUB:
-    case OpKind::MUL:
-      return make<QBinary>(d, in, out);
+    case OpKind::MUL: {
+      // XNNPACK's qs8 broadcasting path is slower than float and it refuses scale ratios outside
+      // its fixed-point range: those run in Polyhead's kernel instead.
+      if (d.inputs[0].shape != d.inputs[1].shape) return std::unique_ptr<Kernel>();
+      Result<std::unique_ptr<Kernel>> k = make<QBinary>(d, in, out);
+      if (!k.is_ok() && k.status().code() == ErrorCode::kUnsupported)
+        return std::unique_ptr<Kernel>();
+      return k;
+    }
     case OpKind::MEAN:
       return make<QGlobalAverage>(d, in, out);
     case OpKind::AVERAGE_POOL_2D:
