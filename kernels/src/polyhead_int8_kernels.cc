@@ -383,26 +383,66 @@ class Binary final : public OwnInt8Kernel {
     const auto lo = static_cast<float>(bounds_.min - zo_);
     const auto hi = static_cast<float>(bounds_.max - zo_);
     const int64_t sa = strides_[0][rank_ - 1], sb = strides_[1][rank_ - 1];
+    // Index of the first row over the outer dimensions (divisions once per block), then an
+    // odometer: the operands' offsets follow it without a division per row.
+    int64_t idx[Shape::kMaxDims] = {};
+    int64_t oa = 0, ob = 0;
+    auto rest = static_cast<int64_t>(start);
+    for (size_t k = rank_ - 1; k-- > 0;) {
+      idx[k] = rest % out_dims_[k];
+      rest /= out_dims_[k];
+      oa += idx[k] * strides_[0][k];
+      ob += idx[k] * strides_[1][k];
+    }
     for (size_t r = start; r < start + count; ++r) {
-      // Offsets of row r in each operand from its index over the outer dimensions.
-      int64_t oa = 0, ob = 0;
-      auto rest = static_cast<int64_t>(r);
-      for (size_t k = rank_ - 1; k-- > 0;) {
-        const int64_t idx = rest % out_dims_[k];
-        rest /= out_dims_[k];
-        oa += idx * strides_[0][k];
-        ob += idx * strides_[1][k];
-      }
+      if (r > start)
+        for (size_t k = rank_ - 1; k-- > 0;) {
+          oa += strides_[0][k];
+          ob += strides_[1][k];
+          if (++idx[k] < out_dims_[k]) break;
+          oa -= idx[k] * strides_[0][k];
+          ob -= idx[k] * strides_[1][k];
+          idx[k] = 0;
+        }
       const int8_t* a = a_ + oa;
       const int8_t* b = b_ + ob;
       int8_t* o = out_ + r * inner_;
-      for (size_t i = 0; i < inner_; ++i) {
-        const auto x = static_cast<float>(a[static_cast<int64_t>(i) * sa] - za_);
-        const auto y = static_cast<float>(b[static_cast<int64_t>(i) * sb] - zb_);
-        const float v = op_ == OpKind::MUL ? x * y * ma_ : x * ma_ + y * mb_;
-        o[i] = static_cast<int8_t>(
-            static_cast<int32_t>(std::nearbyint(std::min(std::max(v, lo), hi))) + zo_);
-      }
+      // One loop per stride pair and operator, so each inner loop is branch-free and vectorizes.
+      // Locals, not members: the int8 stores may alias anything reachable through `this`, which
+      // would make the compiler reload every member per value and keep the loop scalar.
+      const float ma = ma_, mb = mb_;
+      if (op_ == OpKind::MUL)
+        row(a, sa, b, sb, o, lo, hi, [ma](float x, float y) { return x * y * ma; });
+      else
+        row(a, sa, b, sb, o, lo, hi, [ma, mb](float x, float y) { return x * ma + y * mb; });
+    }
+  }
+
+  template <typename F>
+  void row(const int8_t* a, int64_t sa, const int8_t* b, int64_t sb, int8_t* o, float lo, float hi,
+           F f) const {
+    if (sa == 1 && sb == 1)
+      row_strided<1, 1>(a, b, o, lo, hi, f);
+    else if (sa == 1)
+      row_strided<1, 0>(a, b, o, lo, hi, f);
+    else if (sb == 1)
+      row_strided<0, 1>(a, b, o, lo, hi, f);
+    else
+      row_strided<0, 0>(a, b, o, lo, hi, f);
+  }
+
+  template <int SA, int SB, typename F>
+  void row_strided(const int8_t* a, const int8_t* b, int8_t* o, float lo, float hi, F f) const {
+    // Adding and removing 1.5 * 2^23 rounds half to even like std::nearbyint for |v| < 2^22
+    // (v is clamped to the int8 range first), without a library call per value.
+    constexpr float kMagic = 12582912.f;
+    const int32_t za = za_, zb = zb_, zo = zo_;
+    const size_t n = inner_;
+    for (size_t i = 0; i < n; ++i) {
+      const auto x = static_cast<float>(a[i * SA] - za);
+      const auto y = static_cast<float>(b[i * SB] - zb);
+      const float v = std::min(std::max(f(x, y), lo), hi);
+      o[i] = static_cast<int8_t>(static_cast<int32_t>((v + kMagic) - kMagic) + zo);
     }
   }
 
