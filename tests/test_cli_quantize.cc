@@ -217,6 +217,15 @@ TEST_CASE("cli quantize: --keep-float, --sensitivity and --auto") {
     CHECK(n["evaluation"]["tasks"].array.size() == 2);
     CHECK(n["evaluation"]["tasks"].array[0]["metric"].string == "1 - top-1 agreement");
   }
+  // --tasks: only the named task is judged.
+  o = run_ok({"quantize", fp32, "--calib", photos, "-o", dir / "t.phm", "--sensitivity", "--tasks",
+              "classify", "--limit", "1", "--json", "-"});
+  j = parse(o.output);
+  REQUIRE(!j["sensitivity"].array.empty());
+  for (const Json& n : j["sensitivity"].array) {
+    REQUIRE(n["evaluation"]["tasks"].array.size() == 1);
+    CHECK(n["evaluation"]["tasks"].array[0]["task"].string == "classify");
+  }
 
   // A budget of 0 on the "embed" task's raw values: nodes go back to float until it holds, and
   // the search ends (at worst with every node float).
@@ -287,6 +296,13 @@ TEST_CASE("cli quantize: errors") {
       {{"quantize", fp32, "--calib", photos, "-o", out, "--keep-float", "dw,nope"},
        1,
        "no node named 'nope'"},
+      {{"quantize", fp32, "--calib", photos, "-o", out, "--tasks", "embed"},
+       2,
+       "--tasks needs --sensitivity or --auto"},
+      {{"quantize", fp32, "--calib", photos, "-o", out, "--auto", "--max-drop", "0.1", "--tasks",
+        "embed,nope"},
+       1,
+       "--tasks: the model has no task 'nope'"},
   };
   for (const Case& c : cases) {
     const ShellResult o = run_cli(c.args);

@@ -23,7 +23,7 @@ const char kQuantizeUsage[] =
     "usage: polyhead quantize IN.phm --calib DIR|PHOTO [--calib ...] -o OUT.phm\n"
     "                         [--method minmax|percentile|entropy] [--percentile P]\n"
     "                         [--per-tensor] [--int8-stem] [--keep-float NODE,...]\n"
-    "                         [--sensitivity]\n"
+    "                         [--sensitivity] [--tasks A,B]\n"
     "                         [--auto --max-drop X] [--limit N] [--threads N] [--json FILE]\n"
     "\n"
     "Quantizes a float32 model to int8 (docs/int8.md) after running it on calibration photos,\n"
@@ -50,6 +50,8 @@ const char kQuantizeUsage[] =
     "  --keep-float A,B   keep these nodes in float (names as 'polyhead inspect' shows them)\n"
     "  --sensitivity      measure every int8-capable node alone in int8 against the float model\n"
     "                     and print them, most sensitive first\n"
+    "  --tasks A,B        only these tasks' drops count for --sensitivity and --auto (the others\n"
+    "                     are quantized all the same, only not judged)\n"
     "  --auto             keep the most sensitive nodes in float until the worst task's drop is\n"
     "                     at most --max-drop X (a fraction in [0, 1], required with --auto)\n"
     "  --limit N          use the first N calibration photos for --sensitivity and --auto\n"
@@ -99,6 +101,11 @@ Status read_options(const ParsedArgs& p, QuantizeOptions& o) {
     PH_ASSIGN_OR_RETURN(o.keep_float, parse_list("--keep-float", p.get("--keep-float")));
   }
   o.sensitivity = p.has("--sensitivity");
+  if (p.has("--tasks")) {
+    if (!p.has("--sensitivity") && !p.has("--auto"))
+      return Status(ErrorCode::kInvalidArgument, "--tasks needs --sensitivity or --auto");
+    PH_ASSIGN_OR_RETURN(o.tasks, parse_list("--tasks", p.get("--tasks")));
+  }
   o.auto_select = p.has("--auto");
   if (o.auto_select && !p.has("--max-drop"))
     return Status(ErrorCode::kInvalidArgument, "--auto needs --max-drop X");
@@ -275,6 +282,7 @@ int quantize_main(const std::vector<std::string>& raw) {
                                   {"--int8-stem", false},
                                   {"--keep-float", true},
                                   {"--sensitivity", false},
+                                  {"--tasks", true},
                                   {"--auto", false},
                                   {"--max-drop", true},
                                   {"--limit", true},

@@ -126,6 +126,18 @@ Result<QuantizeResult> quantize_model(const Model& model, const std::vector<std:
     }
   }
 
+  for (const std::string& t : o.tasks) {
+    bool found = false;
+    std::string names;
+    for (const TaskInfo& info : model.tasks()) {
+      found = found || info.name == t;
+      names += (names.empty() ? "" : ", ") + info.name;
+    }
+    if (!found)
+      return Status(ErrorCode::kInvalidArgument,
+                    "--tasks: the model has no task '" + t + "' (it has " + names + ")");
+  }
+
   CalibrationOptions co;
   co.threads = o.threads;
   if (o.progress) co.progress = [&](size_t d, size_t t) { o.progress("calibrating", d, t); };
@@ -166,6 +178,9 @@ Result<QuantizeResult> quantize_model(const Model& model, const std::vector<std:
   std::vector<std::string> eval_images = images;
   if (o.limit > 0 && eval_images.size() > o.limit) eval_images.resize(o.limit);
   std::set<std::string> auto_float;
+  EvaluationOptions eval_options;
+  eval_options.threads = o.threads;
+  eval_options.tasks = o.tasks;
   if (o.sensitivity || o.auto_select) {
     r.evaluation_images = eval_images.size();
     auto progress = [&](size_t d, size_t t) {
@@ -176,7 +191,7 @@ Result<QuantizeResult> quantize_model(const Model& model, const std::vector<std:
                                            [&](const std::string& node) {
                                              return q.build(q.only(node), nullptr, nullptr, 0);
                                            },
-                                           eval_images, o.threads, progress));
+                                           eval_images, eval_options, progress));
   }
   if (o.auto_select) {
     std::vector<std::string> ordered;
@@ -188,7 +203,7 @@ Result<QuantizeResult> quantize_model(const Model& model, const std::vector<std:
             ordered, o.max_drop, [&](const std::set<std::string>& kept) -> Result<Evaluation> {
               if (o.progress) o.progress("auto", ++step, 0);
               PH_ASSIGN_OR_RETURN(const Model m, q.build(q.all_but(kept), nullptr, nullptr, 0));
-              return evaluate(model, m, eval_images, o.threads);
+              return evaluate(model, m, eval_images, eval_options);
             }));
     r.has_auto = true;
     auto_float.insert(r.auto_result.kept_float.begin(), r.auto_result.kept_float.end());

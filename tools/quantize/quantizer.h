@@ -35,7 +35,10 @@ struct QuantizeOptions {
   bool sensitivity = false;             // measure every candidate node alone
   bool auto_select = false;             // keep sensitive nodes float until within max_drop
   double max_drop = 0.01;
-  size_t limit = 0;    // images for sensitivity and --auto (0: all calibration images)
+  size_t limit = 0;  // images for sensitivity and --auto (0: all calibration images)
+  // The tasks whose drop --sensitivity and --auto measure (empty: every task); the others are
+  // still quantized, only not judged. Unknown names are an error.
+  std::vector<std::string> tasks;
   size_t threads = 1;  // per engine
   // Progress of a stage ("calibrating", "sensitivity", "auto"): done of total; may be empty.
   std::function<void(const char* stage, size_t done, size_t total)> progress;

@@ -59,9 +59,11 @@ TaskDrop task_drop(const compare::TaskComparison& c) {
 }
 
 Result<Evaluation> evaluate(const Model& reference, const Model& quantized,
-                            const std::vector<std::string>& images, size_t threads) {
+                            const std::vector<std::string>& images,
+                            const EvaluationOptions& options) {
   compare::CompareOptions o;
-  o.threads = threads;
+  o.threads = options.threads;
+  o.tasks = options.tasks;
   o.latency.rounds = 1;
   o.latency.runs = 1;
   PH_ASSIGN_OR_RETURN(const compare::CompareReport report,
@@ -89,12 +91,12 @@ void sort_by_sensitivity(std::vector<NodeSensitivity>& nodes) {
 Result<std::vector<NodeSensitivity>> measure_sensitivity(
     const Model& reference, const std::vector<std::pair<std::string, std::string>>& nodes,
     const std::function<Result<Model>(const std::string& node)>& build,
-    const std::vector<std::string>& images, size_t threads,
+    const std::vector<std::string>& images, const EvaluationOptions& options,
     const std::function<void(size_t, size_t)>& progress) {
   std::vector<NodeSensitivity> out;
   for (size_t i = 0; i < nodes.size(); ++i) {
     PH_ASSIGN_OR_RETURN(const Model one, build(nodes[i].first));
-    auto e = evaluate(reference, one, images, threads);
+    auto e = evaluate(reference, one, images, options);
     if (!e.is_ok())
       return Status(e.status().code(),
                     "sensitivity of node '" + nodes[i].first + "': " + e.status().message());

@@ -40,9 +40,14 @@ struct Evaluation {
   double worst_score = 0;
 };
 
+struct EvaluationOptions {
+  size_t threads = 1;              // per engine
+  std::vector<std::string> tasks;  // the tasks whose drop counts; empty = every task
+};
+
 // Compares `quantized` with `reference` on `images` (compare::compare_models, one latency run).
 Result<Evaluation> evaluate(const Model& reference, const Model& quantized,
-                            const std::vector<std::string>& images, size_t threads);
+                            const std::vector<std::string>& images, const EvaluationOptions& o);
 
 struct NodeSensitivity {
   std::string node, op;
@@ -57,7 +62,7 @@ void sort_by_sensitivity(std::vector<NodeSensitivity>& nodes);
 Result<std::vector<NodeSensitivity>> measure_sensitivity(
     const Model& reference, const std::vector<std::pair<std::string, std::string>>& nodes,
     const std::function<Result<Model>(const std::string& node)>& build,
-    const std::vector<std::string>& images, size_t threads,
+    const std::vector<std::string>& images, const EvaluationOptions& options,
     const std::function<void(size_t, size_t)>& progress);
 
 }  // namespace polyhead::quantize
