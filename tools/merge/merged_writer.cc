@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "merge/phm_file_writer.h"
 #include "merge/schema_copy.h"
 #include "polyhead/format_version.h"
 
@@ -10,13 +11,6 @@ namespace polyhead::merge {
 namespace fb = flatbuffers;
 
 namespace {
-
-constexpr uint64_t kAlignment = 64;
-constexpr uint64_t kMaxFileBytes = uint64_t{1} << 31;  // the FlatBuffers limit
-
-uint64_t align(uint64_t v) {
-  return (v + kAlignment - 1) / kAlignment * kAlignment;
-}
 
 struct Writer {
   const MergedGraph& mg;
@@ -106,38 +100,11 @@ Result<std::vector<uint8_t>> write_merged_model(const MergedGraph& mg, const Mer
                                                 const MergedHeader& header) {
   Writer w{mg, names, graphs, pool, tasks, header, {}, {}};
   w.assign_buffers();
-  // Pass 1 sizes the FlatBuffer; the offsets are fixed-size struct fields, so pass 2 with the real
-  // offsets has the same size. Every default is written out so that no value is normalised away
-  // (a -0.0 option stays -0.0).
-  std::vector<uint64_t> offsets(w.buffer_class.size(), 0);
-  fb::FlatBufferBuilder sizing;
-  sizing.ForceDefaults(true);
-  PH_ASSIGN_OR_RETURN(auto sizing_root, w.build(sizing, offsets));
-  sizing.Finish(sizing_root, kFileIdentifier);
-  uint64_t cursor = align(sizing.GetSize());
-  for (size_t i = 0; i < offsets.size(); ++i) {
-    offsets[i] = cursor;
-    cursor = align(cursor + pool.bytes(w.buffer_class[i]));
-  }
-  if (cursor >= kMaxFileBytes)
-    return Status(ErrorCode::kInvalidArgument,
-                  "the merged model would take " + std::to_string(cursor) +
-                      " bytes; a .phm file must be smaller than 2 GiB");
-  fb::FlatBufferBuilder b;
-  b.ForceDefaults(true);
-  PH_ASSIGN_OR_RETURN(auto root, w.build(b, offsets));
-  b.Finish(root, kFileIdentifier);
-  if (b.GetSize() != sizing.GetSize())
-    return Status(ErrorCode::kInternal, "merged model size changed between writer passes");
-  std::vector<uint8_t> bytes(static_cast<size_t>(cursor), 0);
-  std::memcpy(bytes.data(), b.GetBufferPointer(), b.GetSize());
-  for (size_t i = 0; i < offsets.size(); ++i) {
-    const uint64_t size = pool.bytes(w.buffer_class[i]);
-    if (size > 0)
-      std::memcpy(bytes.data() + offsets[i], pool.data(w.buffer_class[i]),
-                  static_cast<size_t>(size));
-  }
-  return bytes;
+  std::vector<ConstantBytes> constants;
+  for (const int cls : w.buffer_class) constants.push_back({pool.data(cls), pool.bytes(cls)});
+  return write_phm_file([&w](fb::FlatBufferBuilder& b,
+                             const std::vector<uint64_t>& offsets) { return w.build(b, offsets); },
+                        constants, "the merged model");
 }
 
 }  // namespace polyhead::merge

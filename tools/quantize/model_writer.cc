@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "merge/phm_file_writer.h"
 #include "merge/schema_copy.h"
 #include "polyhead/format_version.h"
 
@@ -10,13 +11,6 @@ namespace polyhead::quantize {
 namespace fb = flatbuffers;
 
 namespace {
-
-constexpr uint64_t kAlignment = 64;
-constexpr uint64_t kMaxFileBytes = uint64_t{1} << 31;
-
-uint64_t align(uint64_t v) {
-  return (v + kAlignment - 1) / kAlignment * kAlignment;
-}
 
 struct Writer {
   const EditModel& m;
@@ -166,35 +160,16 @@ Result<std::vector<uint8_t>> write_model(const EditModel& m) {
   Writer w{m, {}};
   for (size_t t = 0; t < m.tensors.size(); ++t)
     if (m.tensors[t].data) w.constant_tensors.push_back(static_cast<int>(t));
-  // Pass 1 sizes the FlatBuffer; buffer offsets are fixed-size struct fields, so pass 2 with the
-  // real offsets has the same size. Defaults are written out so no option value is normalised.
-  std::vector<uint64_t> offsets(w.constant_tensors.size(), 0);
-  fb::FlatBufferBuilder sizing;
-  sizing.ForceDefaults(true);
-  PH_ASSIGN_OR_RETURN(auto sizing_root, w.build(sizing, offsets));
-  sizing.Finish(sizing_root, kFileIdentifier);
-  uint64_t cursor = align(sizing.GetSize());
-  for (size_t i = 0; i < offsets.size(); ++i) {
-    offsets[i] = cursor;
-    cursor = align(cursor + m.tensors[static_cast<size_t>(w.constant_tensors[i])].size);
+  std::vector<merge::ConstantBytes> constants;
+  for (const int t : w.constant_tensors) {
+    const EditTensor& et = m.tensors[static_cast<size_t>(t)];
+    constants.push_back({et.data, et.size});
   }
-  if (cursor >= kMaxFileBytes)
-    return Status(ErrorCode::kInvalidArgument,
-                  "the model would take " + std::to_string(cursor) +
-                      " bytes; a .phm file must be smaller than 2 GiB");
-  fb::FlatBufferBuilder b;
-  b.ForceDefaults(true);
-  PH_ASSIGN_OR_RETURN(auto root, w.build(b, offsets));
-  b.Finish(root, kFileIdentifier);
-  if (b.GetSize() != sizing.GetSize())
-    return Status(ErrorCode::kInternal, "model size changed between writer passes");
-  std::vector<uint8_t> bytes(static_cast<size_t>(cursor), 0);
-  std::memcpy(bytes.data(), b.GetBufferPointer(), b.GetSize());
-  for (size_t i = 0; i < offsets.size(); ++i) {
-    const EditTensor& t = m.tensors[static_cast<size_t>(w.constant_tensors[i])];
-    if (t.size > 0) std::memcpy(bytes.data() + offsets[i], t.data, t.size);
-  }
-  return bytes;
+  return merge::write_phm_file(
+      [&w](fb::FlatBufferBuilder& b, const std::vector<uint64_t>& offsets) {
+        return w.build(b, offsets);
+      },
+      constants, "the model");
 }
 
 }  // namespace polyhead::quantize
