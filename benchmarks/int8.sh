@@ -42,9 +42,9 @@ eval_args=(--images "$data"/sample4.jpg --images "$data"/sample5.jpg --images "$
 cases=(
   "mobilenet_v2|$onnx/mobilenet_v2.onnx||"
   "mobilenet_v3_small|$onnx/mobilenet_v3_small.onnx||"
-  "selfie_segmentation|$data/selfie_segmentation.tflite|--preset mediapipe-selfie-segmentation|--auto --max-drop 0.03"
-  "face_detection|$data/face_detection_short_range.tflite|--preset mediapipe-face-detection-short|--auto --max-drop 0.1"
-  "pose_landmarks|$data/pose_landmark_lite.tflite|--preset mediapipe-pose-landmark-lite|--auto --max-drop 0.01"
+  "selfie_segmentation|$data/selfie_segmentation.tflite|--preset mediapipe-selfie-segmentation|--auto --max-drop 0.02"
+  "face_detection|$data/face_detection_short_range.tflite|--preset mediapipe-face-detection-short|"
+  "pose_landmarks|$data/pose_landmark_lite.tflite|--preset mediapipe-pose-landmark-lite|--auto --max-drop 0.008 --tasks landmarks --limit 4"
 )
 reports=()
 for c in "${cases[@]}"; do
