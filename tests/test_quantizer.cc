@@ -623,6 +623,20 @@ TEST_CASE("quantize: --auto keeps the most sensitive nodes float until within bu
   CHECK(r->final.worst_drop == 0);
   CHECK(r->steps.front().worst_drop == Approx(0.2));
 
+  // The batches overshoot (0, 1, 2, then 4 float) when three nodes cost: the bisection finds 3.
+  auto three = [](const std::set<std::string>& kept) -> Result<Evaluation> {
+    Evaluation e;
+    for (const char* n : {"a", "b", "c"}) e.worst_drop += kept.count(n) ? 0 : 0.1;
+    return e;
+  };
+  r = auto_select(ordered, 0.05, three);
+  REQUIRE(r.is_ok());
+  CHECK(r->within_budget);
+  CHECK(r->kept_float == std::vector<std::string>{"a", "b", "c"});
+  REQUIRE(r->steps.size() == 5);
+  CHECK(r->steps[3].float_nodes == 4);
+  CHECK(r->steps[4].float_nodes == 3);
+
   // Already within budget: nothing is kept float.
   r = auto_select(ordered, 0.5, scripted);
   REQUIRE(r.is_ok());

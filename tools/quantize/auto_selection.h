@@ -1,7 +1,9 @@
 // `--auto --max-drop X`: start from every candidate node in int8; while the model's drop (its worst
 // task's, see sensitivity.h) exceeds X, move the most sensitive int8 nodes back to float, one at
-// first and then growing batches (1 + half of those already moved), until the drop is within X.
-// It always ends: with every candidate in float the model is the float model (drop 0).
+// first and then growing batches (1 + half of those already moved), until the drop is within X;
+// then bisect between the last count over budget and the first within it, so a batch that
+// overshot gives back what it did not need. It always ends: with every candidate in float the
+// model is the float model (drop 0).
 #pragma once
 
 #include <functional>
@@ -15,12 +17,12 @@
 namespace polyhead::quantize {
 
 struct AutoStep {
-  size_t float_nodes = 0;  // candidates kept in float at this step
+  size_t float_nodes = 0;  // candidates kept in float at this step (growing, then bisecting)
   double worst_drop = 0;
 };
 
 struct AutoResult {
-  std::vector<std::string> kept_float;  // in the order they were moved back (most sensitive first)
+  std::vector<std::string> kept_float;  // the most sensitive candidates, most sensitive first
   Evaluation final;
   std::vector<AutoStep> steps;
   bool within_budget = false;
