@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <set>
 
 namespace polyhead::cli {
@@ -130,6 +131,18 @@ Result<std::pair<std::string, std::string>> parse_assignment(const std::string& 
   if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
     return usage("invalid value '" + text + "' for " + option + ": expected NAME=FILE");
   return std::make_pair(text.substr(0, eq), text.substr(eq + 1));
+}
+
+std::vector<std::string> expand_output_flag(const std::vector<std::string>& raw) {
+  std::vector<std::string> args;
+  args.reserve(raw.size());
+  for (const std::string& a : raw) args.push_back(a == "-o" ? "--output" : a);
+  return args;
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  return std::filesystem::equivalent(a, b, ec) && !ec;
 }
 
 }  // namespace polyhead::cli

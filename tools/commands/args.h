@@ -51,4 +51,10 @@ Result<std::vector<std::string>> parse_list(const std::string& option, const std
 Result<std::pair<std::string, std::string>> parse_assignment(const std::string& option,
                                                              const std::string& text);
 
+// The arguments with "-o" spelt "--output" (the commands that write a file accept both).
+std::vector<std::string> expand_output_flag(const std::vector<std::string>& raw);
+
+// True when both paths name one existing file (so writing the output would destroy an input).
+bool same_file(const std::string& a, const std::string& b);
+
 }  // namespace polyhead::cli

@@ -178,9 +178,7 @@ int convert_onnx(const char* cmd, const ParsedArgs& parsed, CommonOptions common
 
 int convert_main(const std::vector<std::string>& raw) {
   const char* cmd = "convert";
-  // "-o" is accepted as a short form of "--output".
-  std::vector<std::string> args;
-  for (size_t i = 0; i < raw.size(); ++i) args.push_back(raw[i] == "-o" ? "--output" : raw[i]);
+  const std::vector<std::string> args = expand_output_flag(raw);
   auto parsed = parse_args(args, {{"--output", true, false},
                                   {"--task", true, true},
                                   {"--kind", true, true},

@@ -176,18 +176,11 @@ std::string to_json(const std::string& out, const std::string& split_at,
   return j.str();
 }
 
-bool same_file(const std::string& a, const std::string& b) {
-  std::error_code ec;
-  return std::filesystem::equivalent(a, b, ec) && !ec;
-}
-
 }  // namespace
 
 int merge_main(const std::vector<std::string>& raw) {
   const char* cmd = "merge";
-  std::vector<std::string> args;  // "-o" is short for "--output"
-  args.reserve(raw.size());
-  for (const std::string& a : raw) args.push_back(a == "-o" ? "--output" : a);
+  const std::vector<std::string> args = expand_output_flag(raw);
   auto parsed = parse_args(args, {{"--output", true, false},
                                   {"--names", true, false},
                                   {"--split-at", true, false},

@@ -262,18 +262,11 @@ std::string to_json(const std::string& in, const std::string& out, const Quantiz
   return j.str();
 }
 
-bool same_file(const std::string& a, const std::string& b) {
-  std::error_code ec;
-  return std::filesystem::equivalent(a, b, ec) && !ec;
-}
-
 }  // namespace
 
 int quantize_main(const std::vector<std::string>& raw) {
   const char* cmd = "quantize";
-  std::vector<std::string> args;  // "-o" is short for "--output"
-  args.reserve(raw.size());
-  for (const std::string& a : raw) args.push_back(a == "-o" ? "--output" : a);
+  const std::vector<std::string> args = expand_output_flag(raw);
   auto parsed = parse_args(args, {{"--calib", true, true},
                                   {"--output", true},
                                   {"--method", true},
