@@ -9,6 +9,7 @@
 
 #include "int8_kernels.h"
 #include "polyhead/kernels/kernel_variant.h"
+#include "polyhead_kernels.h"
 
 namespace polyhead::kernels {
 namespace {
@@ -537,17 +538,11 @@ std::vector<uint32_t> depth_to_space_sources(const NodeDesc& d) {
   return src;
 }
 
-reference::Coordinates coordinates(schema::CoordinateMode m) {
-  return m == schema::CoordinateMode::ALIGN_CORNERS ? reference::Coordinates::kAlignCorners
-         : m == schema::CoordinateMode::ASYMMETRIC  ? reference::Coordinates::kAsymmetric
-                                                    : reference::Coordinates::kHalfPixel;
-}
-
 // The same source pixel as the float kernel: floor(coordinate + 0.5), clamped.
 std::vector<uint32_t> resize_nearest_sources(const NodeDesc& d) {
   const Shape& in = d.inputs[0].shape;
   const Shape& out = d.outputs[0].shape;
-  const auto mode = coordinates(d.node->options_as_ResizeOptions()->coordinates());
+  const auto mode = coordinates_of(d.node->options_as_ResizeOptions()->coordinates());
   auto source = [mode](int64_t dst, int64_t size_in, int64_t size_out) {
     const auto s = static_cast<int64_t>(
         std::floor(reference::resize_source_coordinate(dst, size_in, size_out, mode) + 0.5f));

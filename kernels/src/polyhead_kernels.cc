@@ -128,17 +128,6 @@ class Transpose final : public OwnKernel {
   float* out_ = nullptr;
 };
 
-reference::Coordinates coordinates_of(schema::CoordinateMode m) {
-  switch (m) {
-    case schema::CoordinateMode::ALIGN_CORNERS:
-      return reference::Coordinates::kAlignCorners;
-    case schema::CoordinateMode::ASYMMETRIC:
-      return reference::Coordinates::kAsymmetric;
-    default:
-      return reference::Coordinates::kHalfPixel;
-  }
-}
-
 class ResizeNearest final : public OwnKernel {
  public:
   ResizeNearest(const NodeDesc& d, const KernelVariant& v)
@@ -232,6 +221,17 @@ class Subsample final : public OwnKernel {
 };
 
 }  // namespace
+
+reference::Coordinates coordinates_of(schema::CoordinateMode m) {
+  switch (m) {
+    case schema::CoordinateMode::ALIGN_CORNERS:
+      return reference::Coordinates::kAlignCorners;
+    case schema::CoordinateMode::ASYMMETRIC:
+      return reference::Coordinates::kAsymmetric;
+    default:
+      return reference::Coordinates::kHalfPixel;
+  }
+}
 
 Result<std::unique_ptr<Kernel>> create_polyhead_kernel(const NodeDesc& d) {
   PH_ASSIGN_OR_RETURN(const Isa isa, selected_isa());

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "polyhead/kernels/shape_inference.h"
+#include "xnnpack_operator.h"
 
 namespace polyhead::kernels {
 namespace {
@@ -22,16 +23,6 @@ Status check(xnn_status s, const schema::Node& node, const char* stage) {
   return Status(s == xnn_status_out_of_memory ? ErrorCode::kOutOfMemory : ErrorCode::kUnsupported,
                 std::string("XNNPACK f16 ") + stage + " of " + op_kind_name(node.op()) + " node '" +
                     node.name()->str() + "' failed (status " + std::to_string(s) + ")");
-}
-
-size_t dim(const Shape& s, size_t i) {
-  return static_cast<size_t>(s[i]);
-}
-size_t last_dim(const Shape& s) {
-  return s.rank() ? dim(s, s.rank() - 1) : 1;
-}
-size_t elements(const Shape& s) {
-  return static_cast<size_t>(s.elements());
 }
 
 // Converts constants once, at create time (allocation is fine here).

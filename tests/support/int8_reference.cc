@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "support/tensor_index.h"
+
 namespace polyhead::testing::int8 {
 namespace {
 
@@ -13,19 +15,6 @@ size_t count(const Shape& s) {
 
 void expect(bool ok, const char* message) {
   if (!ok) throw std::runtime_error(std::string("int8 reference: ") + message);
-}
-
-int64_t flat_index(const Shape& s, const int64_t* coords) {
-  int64_t i = 0;
-  for (size_t d = 0; d < s.rank(); ++d) i = i * s[d] + coords[d];
-  return i;
-}
-
-void unravel(int64_t i, const Shape& s, int64_t* coords) {
-  for (size_t d = s.rank(); d-- > 0;) {
-    coords[d] = i % s[d];
-    i /= s[d];
-  }
 }
 
 int32_t quantize_one(double real, const QParams& p) {

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "polyhead/schema/phm_generated.h"
+#include "support/tensor_index.h"
 
 namespace polyhead::testing {
 namespace {
@@ -46,21 +47,6 @@ Shape declared_shape(const fbs::Tensor& t) {
 
 size_t count(const Shape& s) {
   return static_cast<size_t>(s.elements());
-}
-
-// Index of element `coords` in a dense row-major tensor of shape `s`.
-int64_t flat_index(const Shape& s, const int64_t* coords) {
-  int64_t i = 0;
-  for (size_t d = 0; d < s.rank(); ++d) i = i * s[d] + coords[d];
-  return i;
-}
-
-// Coordinates of flat index `i` in shape `s`.
-void unravel(int64_t i, const Shape& s, int64_t* coords) {
-  for (size_t d = s.rank(); d-- > 0;) {
-    coords[d] = i % s[d];
-    i /= s[d];
-  }
 }
 
 struct Range {
