@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "importers/tflite/tflite_converter.h"
+#include "converters/tflite/tflite_converter.h"
 #include "polyhead/engine.h"
 
 namespace {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "model_zoo/mobilenet_multitask.h"
+#include "offline/model_zoo/mobilenet_multitask.h"
 #include "polyhead/engine.h"
 
 namespace {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The MediaPipe models under LiteRT.js (LiteRT compiled to WebAssembly, tools/litert_reference),
+# The MediaPipe models under LiteRT.js (LiteRT compiled to WebAssembly, tests/reference_runtimes/litert),
 # for reference next to bench_mediapipe. WebAssembly in Node is not a fair speed peer of native
 # code: read these as context, not as a competitor's best.
 #   scripts/fetch_data.sh && benchmarks/litert_js.sh [RUNS]

@@ -7,12 +7,13 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler
   catch2 libbenchmark-dev
   libopencv-dev python3-skimage python3-torch python3-torchvision python3-onnx libonnx-dev
+  libprotobuf-dev protobuf-compiler
 )
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# Node.js and npm fetch the test data and run the LiteRT reference (tools/litert_reference).
+# Node.js and npm fetch the test data and run the LiteRT reference (tests/reference_runtimes/litert).
 command -v npm >/dev/null || missing+=(nodejs npm)
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"

@@ -2,13 +2,13 @@
 # Runs .onnx models with the official ONNX Runtime (npm onnxruntime-node, native CPU execution
 # provider): writes their outputs (the reference for Polyhead's ONNX importer tests) or times them
 # (the ORT column of the benchmarks). Installs the pinned package
-# (tools/ort_reference/package-lock.json) with `npm ci` the first time.
+# (tests/reference_runtimes/ort/package-lock.json) with `npm ci` the first time.
 #   scripts/ort_reference.sh MODEL.onnx [--input NAME=FILE.f32 ...] --out DIR [--threads N] [--rss]
 #   scripts/ort_reference.sh --install
 #   scripts/ort_reference.sh --bench --models A.onnx,B.onnx,... [--group ...] [--runs R] [--rounds K]
-# See tools/ort_reference/README.md.
+# See tests/reference_runtimes/ort/README.md.
 set -euo pipefail
-dir="$(cd "$(dirname "$0")/../tools/ort_reference" && pwd)"
+dir="$(cd "$(dirname "$0")/../tests/reference_runtimes/ort" && pwd)"
 command -v node >/dev/null || { echo "ort_reference: node is required (apt-get install nodejs npm)" >&2; exit 1; }
 if [[ ! -f "$dir/node_modules/onnxruntime-node/package.json" ]]; then
   command -v npm >/dev/null || { echo "ort_reference: npm is required (apt-get install nodejs npm)" >&2; exit 1; }

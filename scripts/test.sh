@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 scripts/install_deps.sh
 # Real models and photos (build/data) and the LiteRT reference runtime for the agreement tests.
 scripts/fetch_data.sh >/dev/null
-[[ -d tools/litert_reference/node_modules/@litertjs/core ]] ||
-  (cd tools/litert_reference && npm ci --silent --no-audit --no-fund >/dev/null)
+[[ -d tests/reference_runtimes/litert/node_modules/@litertjs/core ]] ||
+  (cd tests/reference_runtimes/litert && npm ci --silent --no-audit --no-fund >/dev/null)
 # The ONNX test models (build/onnx_models, exported with Debian's torch; cached by a stamp) and the
 # ONNX Runtime reference (npm onnxruntime-node) for the ONNX importer's agreement tests. The tests
 # would make them on first use too; doing it here keeps the parallel ctest run from waiting on it.

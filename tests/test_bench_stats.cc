@@ -3,9 +3,9 @@
 
 #include <cmath>
 
-#include "commands/bench_html.h"
-#include "commands/bench_stats.h"
-#include "commands/bench_svg.h"
+#include "cli/bench_html.h"
+#include "cli/bench_stats.h"
+#include "cli/bench_svg.h"
 
 using namespace polyhead::cli;
 

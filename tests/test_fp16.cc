@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "model_zoo/mobilenet_multitask.h"
+#include "offline/model_zoo/mobilenet_multitask.h"
 #include "polyhead/engine.h"
 #include "polyhead/kernels/isa.h"
 #include "support/test_models.h"

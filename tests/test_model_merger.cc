@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "merge/model_merger.h"
+#include "offline/merge/model_merger.h"
 #include "polyhead/engine.h"
 #include "polyhead/format_version.h"
 #include "polyhead/schema/phm_generated.h"

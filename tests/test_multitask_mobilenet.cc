@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "model_zoo/mobilenet_multitask.h"
+#include "offline/model_zoo/mobilenet_multitask.h"
 #include "polyhead/engine.h"
 #include "support/reference_interpreter.h"
 #include "support/test_models.h"

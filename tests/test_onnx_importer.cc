@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "importers/onnx/onnx_converter.h"
+#include "converters/onnx/onnx_converter.h"
 #include "polyhead/engine.h"
 #include "polyhead/model.h"
 #include "polyhead/schema/phm_generated.h"

@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "importers/onnx/onnx_converter.h"
+#include "converters/onnx/onnx_converter.h"
 #include "polyhead/engine.h"
 #include "polyhead/model.h"
 #include "support/json_reader.h"

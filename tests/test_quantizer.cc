@@ -14,18 +14,18 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "merge/source_graph.h"
+#include "offline/graph/source_graph.h"
 #include "polyhead/engine.h"
 #include "polyhead/model_builder.h"
 #include "polyhead/schema/phm_generated.h"
-#include "quantize/activation_ranges.h"
-#include "quantize/auto_selection.h"
-#include "quantize/calibration.h"
-#include "quantize/int8_support.h"
-#include "quantize/quantized_writer.h"
-#include "quantize/quantizer.h"
-#include "quantize/sensitivity.h"
-#include "quantize/weight_quantizer.h"
+#include "offline/quantize/activation_ranges.h"
+#include "offline/quantize/auto_selection.h"
+#include "offline/quantize/calibration.h"
+#include "offline/quantize/int8_support.h"
+#include "offline/quantize/quantized_writer.h"
+#include "offline/quantize/quantizer.h"
+#include "offline/quantize/sensitivity.h"
+#include "offline/quantize/weight_quantizer.h"
 #include "support/test_files.h"
 #include "support/test_models.h"
 

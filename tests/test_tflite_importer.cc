@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "importers/tflite/tflite_converter.h"
-#include "importers/tflite/tflite_model.h"
-#include "importers/tflite/tflite_ops.h"
+#include "converters/tflite/tflite_converter.h"
+#include "converters/tflite/tflite_model.h"
+#include "converters/tflite/tflite_ops.h"
 #include "polyhead/engine.h"
 #include "polyhead/model.h"
 #include "support/test_files.h"

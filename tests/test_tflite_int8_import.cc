@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "importers/tflite/tflite_converter.h"
-#include "importers/tflite/tflite_ops.h"
+#include "converters/tflite/tflite_converter.h"
+#include "converters/tflite/tflite_ops.h"
 #include "polyhead/engine.h"
 #include "polyhead/model.h"
 #include "polyhead/schema/phm_generated.h"

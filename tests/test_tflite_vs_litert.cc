@@ -37,7 +37,7 @@
 #include <string>
 #include <vector>
 
-#include "importers/tflite/tflite_converter.h"
+#include "converters/tflite/tflite_converter.h"
 #include "polyhead/engine.h"
 #include "support/json_reader.h"
 #include "support/test_files.h"
@@ -113,7 +113,7 @@ std::vector<std::vector<RefOutput>> run_litert(const std::string& model,
     error = "the LiteRT reference failed (exit " + std::to_string(o.exit_code) + "): " + cmd +
             "\n" + o.output +
             "\n(it needs node and npm: scripts/install_deps.sh, then scripts/test.sh or "
-            "`npm ci` in tools/litert_reference)";
+            "`npm ci` in tests/reference_runtimes/litert)";
     return {};
   }
   std::vector<std::vector<RefOutput>> all;

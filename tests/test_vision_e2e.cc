@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <string>
 
-#include "importers/tflite/tflite_converter.h"
+#include "converters/tflite/tflite_converter.h"
 #include "polyhead/engine.h"
 #include "polyhead/vision/detection.h"
 #include "polyhead/vision/landmarks.h"

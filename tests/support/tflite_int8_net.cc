@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "importers/tflite/tflite_ops.h"
+#include "converters/tflite/tflite_ops.h"
 #include "support/tflite_builder.h"
 
 namespace polyhead::testing {

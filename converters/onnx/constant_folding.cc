@@ -1,0 +1,416 @@
+#include "converters/onnx/constant_folding.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+namespace polyhead::onnx_import {
+namespace {
+
+Status bad(const NodeAttributes& a, const std::string& why) {
+  return Status(ErrorCode::kInvalidModel, a.where() + ": " + why);
+}
+
+std::vector<size_t> strides_of(const std::vector<int64_t>& dims) {
+  std::vector<size_t> s(dims.size(), 1);
+  for (size_t k = dims.size(); k-- > 1;) s[k - 1] = s[k] * static_cast<size_t>(dims[k]);
+  return s;
+}
+
+// Flat index into a tensor of `dims` broadcast to `out` dims, for output position `idx`.
+size_t broadcast_index(const std::vector<int64_t>& dims, const std::vector<int64_t>& out,
+                       const std::vector<size_t>& out_strides, size_t idx) {
+  const size_t offset = out.size() - dims.size();
+  const std::vector<size_t> st = strides_of(dims);
+  size_t flat = 0;
+  for (size_t d = 0; d < out.size(); ++d) {
+    const size_t coord = (idx / out_strides[d]) % static_cast<size_t>(out[d]);
+    if (d >= offset && dims[d - offset] != 1) flat += coord * st[d - offset];
+  }
+  return flat;
+}
+
+Result<int64_t> normalise_axis(int64_t axis, size_t rank, const NodeAttributes& a) {
+  const int64_t r = static_cast<int64_t>(rank);
+  if (axis < -r || axis >= r)
+    return bad(
+        a, "axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
+  return axis < 0 ? axis + r : axis;
+}
+
+Result<std::vector<int64_t>> axes_input(const NodeAttributes& a, const ConstTensor* t, int opset,
+                                        const char* attr) {
+  if (opset >= 13) {
+    if (!t) return std::vector<int64_t>{};
+    return t->is_float ? std::vector<int64_t>{} : t->i;
+  }
+  return a.get_ints(attr, {});
+}
+
+ConstTensor binary(const ConstTensor& x, const ConstTensor& y, const std::vector<int64_t>& out,
+                   const std::function<double(double, double)>& fn, bool as_float) {
+  const size_t n = [&] {
+    size_t c = 1;
+    for (int64_t d : out) c *= static_cast<size_t>(d);
+    return c;
+  }();
+  const std::vector<size_t> st = strides_of(out);
+  ConstTensor r;
+  r.dims = out;
+  r.is_float = as_float;
+  (as_float ? r.f.resize(n) : r.i.resize(n));
+  for (size_t k = 0; k < n; ++k) {
+    const double v =
+        fn(x.at(broadcast_index(x.dims, out, st, k)), y.at(broadcast_index(y.dims, out, st, k)));
+    if (as_float)
+      r.f[k] = static_cast<float>(v);
+    else
+      r.i[k] = static_cast<int64_t>(v);
+  }
+  return r;
+}
+
+}  // namespace
+
+Result<std::vector<int64_t>> broadcast_dims(const std::vector<int64_t>& a,
+                                            const std::vector<int64_t>& b,
+                                            const std::string& where) {
+  const size_t rank = std::max(a.size(), b.size());
+  std::vector<int64_t> out(rank);
+  for (size_t k = 0; k < rank; ++k) {
+    const int64_t da = k < rank - a.size() ? 1 : a[k - (rank - a.size())];
+    const int64_t db = k < rank - b.size() ? 1 : b[k - (rank - b.size())];
+    if (da != db && da != 1 && db != 1)
+      return Status(ErrorCode::kInvalidModel, where + ": shapes " + dims_text(a) + " and " +
+                                                  dims_text(b) + " do not broadcast");
+    out[k] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+Result<std::vector<int64_t>> resolve_reshape(const std::vector<int64_t>& input,
+                                             const std::vector<int64_t>& target, bool allow_zero,
+                                             const std::string& where) {
+  PH_ASSIGN_OR_RETURN(size_t total, element_count(input, where));
+  std::vector<int64_t> out = target;
+  int infer = -1;
+  size_t known = 1;
+  for (size_t k = 0; k < out.size(); ++k) {
+    if (out[k] == 0 && !allow_zero) {
+      if (k >= input.size())
+        return Status(ErrorCode::kInvalidModel, where + ": reshape copies dimension " +
+                                                    std::to_string(k) + " the input lacks");
+      out[k] = input[k];
+    }
+    if (out[k] == -1) {
+      if (infer >= 0)
+        return Status(ErrorCode::kInvalidModel, where + ": reshape target has two -1");
+      infer = static_cast<int>(k);
+      continue;
+    }
+    if (out[k] < 0)
+      return Status(ErrorCode::kInvalidModel, where + ": bad reshape target " + dims_text(target));
+    known *= static_cast<size_t>(out[k]);
+  }
+  if (infer >= 0) {
+    if (known == 0 || total % known != 0)
+      return Status(ErrorCode::kInvalidModel,
+                    where + ": cannot reshape " + dims_text(input) + " to " + dims_text(target));
+    out[static_cast<size_t>(infer)] = static_cast<int64_t>(total / known);
+    known = total;
+  }
+  if (known != total)
+    return Status(ErrorCode::kInvalidModel,
+                  where + ": cannot reshape " + dims_text(input) + " to " + dims_text(target));
+  return out;
+}
+
+ConstTensor transpose_tensor(const ConstTensor& t, const std::vector<int>& perm) {
+  ConstTensor r;
+  r.is_float = t.is_float;
+  r.dims.resize(perm.size());
+  for (size_t d = 0; d < perm.size(); ++d) r.dims[d] = t.dims[static_cast<size_t>(perm[d])];
+  const std::vector<size_t> in_st = strides_of(t.dims), out_st = strides_of(r.dims);
+  const size_t n = t.size();
+  (t.is_float ? r.f.resize(n) : r.i.resize(n));
+  for (size_t k = 0; k < n; ++k) {
+    size_t src = 0;
+    for (size_t d = 0; d < perm.size(); ++d)
+      src +=
+          ((k / out_st[d]) % static_cast<size_t>(r.dims[d])) * in_st[static_cast<size_t>(perm[d])];
+    if (t.is_float)
+      r.f[k] = t.f[src];
+    else
+      r.i[k] = t.i[src];
+  }
+  return r;
+}
+
+bool is_foldable(const std::string& op) {
+  static const char* const kOps[] = {
+      "Identity", "Dropout", "Cast",  "Unsqueeze",       "Squeeze",   "Reshape", "Flatten",
+      "Concat",   "Gather",  "Slice", "ConstantOfShape", "Transpose", "Add",     "Sub",
+      "Mul",      "Div",     "Equal", "Where",           "Neg",       "Sqrt"};
+  for (const char* k : kOps)
+    if (op == k) return true;
+  return false;
+}
+
+Result<std::vector<ConstTensor>> fold(const std::string& op, const NodeAttributes& a,
+                                      const std::vector<const ConstTensor*>& in, int opset) {
+  auto input = [&](size_t k) -> Result<const ConstTensor*> {
+    if (k >= in.size() || !in[k]) return bad(a, "input " + std::to_string(k) + " is missing");
+    return in[k];
+  };
+  if (op == "Identity" || op == "Dropout") {
+    PH_ASSIGN_OR_RETURN(const ConstTensor* x, input(0));
+    return std::vector<ConstTensor>{*x};
+  }
+  if (op == "Cast") {
+    PH_ASSIGN_OR_RETURN(const ConstTensor* x, input(0));
+    PH_ASSIGN_OR_RETURN(int64_t to, a.get_int("to", 1));
+    ConstTensor r;
+    r.dims = x->dims;
+    r.is_float = to == 1 || to == 10 || to == 11;
+    for (size_t k = 0; k < x->size(); ++k) {
+      if (r.is_float)
+        r.f.push_back(static_cast<float>(x->at(k)));
+      else
+        r.i.push_back(to == 9 ? (x->at(k) != 0) : static_cast<int64_t>(x->at(k)));
+    }
+    return std::vector<ConstTensor>{r};
+  }
+  if (op == "Unsqueeze" || op == "Squeeze") {
+    PH_ASSIGN_OR_RETURN(const ConstTensor* x, input(0));
+    PH_ASSIGN_OR_RETURN(std::vector<int64_t> axes,
+                        axes_input(a, in.size() > 1 ? in[1] : nullptr, opset, "axes"));
+    ConstTensor r = *x;
+    if (op == "Unsqueeze") {
+      const size_t rank = x->dims.size() + axes.size();
+      std::vector<bool> inserted(rank, false);
+      for (int64_t ax : axes) {
+        PH_ASSIGN_OR_RETURN(int64_t n, normalise_axis(ax, rank, a));
+        inserted[static_cast<size_t>(n)] = true;
+      }
+      r.dims.clear();
+      size_t src = 0;
+      for (size_t d = 0; d < rank; ++d) r.dims.push_back(inserted[d] ? 1 : x->dims[src++]);
+    } else {
+      std::vector<bool> removed(x->dims.size(), axes.empty());
+      for (int64_t ax : axes) {
+        PH_ASSIGN_OR_RETURN(int64_t n, normalise_axis(ax, x->dims.size(), a));
+        removed[static_cast<size_t>(n)] = true;
+      }
+      r.dims.clear();
+      for (size_t d = 0; d < x->dims.size(); ++d)
+        if (!removed[d] || x->dims[d] != 1) r.dims.push_back(x->dims[d]);
+    }
+    return std::vector<ConstTensor>{r};
+  }
+  if (op == "Reshape" || op == "Flatten") {
+    PH_ASSIGN_OR_RETURN(const ConstTensor* x, input(0));
+    ConstTensor r = *x;
+    if (op == "Reshape") {
+      PH_ASSIGN_OR_RETURN(const ConstTensor* s, input(1));
+      PH_ASSIGN_OR_RETURN(int64_t allow_zero, a.get_int("allowzero", 0));
+      PH_ASSIGN_OR_RETURN(r.dims, resolve_reshape(x->dims, s->i, allow_zero != 0, a.where()));
+    } else {
+      PH_ASSIGN_OR_RETURN(int64_t axis, a.get_int("axis", 1));
+      if (axis < 0) axis += static_cast<int64_t>(x->dims.size());
+      int64_t outer = 1, inner = 1;
+      for (size_t d = 0; d < x->dims.size(); ++d)
+        (static_cast<int64_t>(d) < axis ? outer : inner) *= x->dims[d];
+      r.dims = {outer, inner};
+    }
+    return std::vector<ConstTensor>{r};
+  }
+  if (op == "Concat") {
+    PH_ASSIGN_OR_RETURN(int64_t axis, a.get_int("axis", 0));
+    PH_ASSIGN_OR_RETURN(const ConstTensor* first, input(0));
+    PH_ASSIGN_OR_RETURN(axis, normalise_axis(axis, first->dims.size(), a));
+    // Concatenation = for each outer index, the inner blocks of every input in turn.
+    ConstTensor r;
+    r.dims = first->dims;
+    r.is_float = first->is_float;
+    r.dims[static_cast<size_t>(axis)] = 0;
+    size_t outer = 1;
+    for (int64_t d = 0; d < axis; ++d)
+      outer *= static_cast<size_t>(first->dims[static_cast<size_t>(d)]);
+    for (size_t k = 0; k < in.size(); ++k) {
+      PH_ASSIGN_OR_RETURN(const ConstTensor* x, input(k));
+      if (x->dims.size() != first->dims.size() || x->is_float != first->is_float)
+        return bad(a, "inputs differ in rank or type");
+      r.dims[static_cast<size_t>(axis)] += x->dims[static_cast<size_t>(axis)];
+    }
+    for (size_t o = 0; o < outer; ++o)
+      for (const ConstTensor* x : in) {
+        const size_t block = outer ? x->size() / outer : 0;
+        for (size_t k = o * block; k < (o + 1) * block; ++k) {
+          if (r.is_float)
+            r.f.push_back(x->f[k]);
+          else
+            r.i.push_back(x->i[k]);
+        }
+      }
+    return std::vector<ConstTensor>{r};
+  }
+  if (op == "Gather") {
+    PH_ASSIGN_OR_RETURN(const ConstTensor* x, input(0));
+    PH_ASSIGN_OR_RETURN(const ConstTensor* idx, input(1));
+    PH_ASSIGN_OR_RETURN(int64_t axis, a.get_int("axis", 0));
+    PH_ASSIGN_OR_RETURN(axis, normalise_axis(axis, x->dims.size(), a));
+    const auto ax = static_cast<size_t>(axis);
+    size_t outer = 1, inner = 1;
+    for (size_t d = 0; d < x->dims.size(); ++d) {
+      if (d < ax) outer *= static_cast<size_t>(x->dims[d]);
+      if (d > ax) inner *= static_cast<size_t>(x->dims[d]);
+    }
+    ConstTensor r;
+    r.is_float = x->is_float;
+    r.dims.assign(x->dims.begin(), x->dims.begin() + axis);
+    r.dims.insert(r.dims.end(), idx->dims.begin(), idx->dims.end());
+    r.dims.insert(r.dims.end(), x->dims.begin() + axis + 1, x->dims.end());
+    for (size_t o = 0; o < outer; ++o)
+      for (size_t j = 0; j < idx->size(); ++j) {
+        int64_t i = static_cast<int64_t>(idx->at(j));
+        if (i < 0) i += x->dims[ax];
+        if (i < 0 || i >= x->dims[ax])
+          return bad(a, "index " + std::to_string(i) + " out of range");
+        for (size_t k = 0; k < inner; ++k) {
+          const size_t src =
+              (o * static_cast<size_t>(x->dims[ax]) + static_cast<size_t>(i)) * inner + k;
+          if (r.is_float)
+            r.f.push_back(x->f[src]);
+          else
+            r.i.push_back(x->i[src]);
+        }
+      }
+    return std::vector<ConstTensor>{r};
+  }
+  if (op == "Slice") {
+    PH_ASSIGN_OR_RETURN(const ConstTensor* x, input(0));
+    PH_ASSIGN_OR_RETURN(const ConstTensor* starts, input(1));
+    PH_ASSIGN_OR_RETURN(const ConstTensor* ends, input(2));
+    const size_t rank = x->dims.size();
+    std::vector<int64_t> begin(rank, 0), step(rank, 1), count(x->dims);
+    for (size_t j = 0; j < starts->size(); ++j) {
+      int64_t axis = static_cast<int64_t>(j);
+      if (in.size() > 3 && in[3]) axis = static_cast<int64_t>(in[3]->at(j));
+      PH_ASSIGN_OR_RETURN(axis, normalise_axis(axis, rank, a));
+      const auto d = static_cast<size_t>(axis);
+      const int64_t st = in.size() > 4 && in[4] ? static_cast<int64_t>(in[4]->at(j)) : 1;
+      if (st == 0) return bad(a, "slice step 0");
+      const int64_t n = x->dims[d];
+      auto clampi = [&](int64_t v, int64_t lo, int64_t hi) {
+        return std::min(std::max(v, lo), hi);
+      };
+      int64_t s = static_cast<int64_t>(starts->at(j)), e = static_cast<int64_t>(ends->at(j));
+      if (s < 0) s += n;
+      if (e < 0) e += n;
+      s = st > 0 ? clampi(s, 0, n) : clampi(s, 0, n - 1);
+      e = st > 0 ? clampi(e, 0, n) : clampi(e, -1, n - 1);
+      begin[d] = s;
+      step[d] = st;
+      count[d] = st > 0 ? std::max<int64_t>(0, (e - s + st - 1) / st)
+                        : std::max<int64_t>(0, (s - e - st - 1) / -st);
+    }
+    ConstTensor r;
+    r.is_float = x->is_float;
+    r.dims = count;
+    PH_ASSIGN_OR_RETURN(size_t n, element_count(count, a.where()));
+    const std::vector<size_t> out_st = strides_of(count), in_st = strides_of(x->dims);
+    for (size_t k = 0; k < n; ++k) {
+      size_t src = 0;
+      for (size_t d = 0; d < rank; ++d)
+        src += static_cast<size_t>(begin[d] + static_cast<int64_t>((k / out_st[d]) %
+                                                                   static_cast<size_t>(count[d])) *
+                                                  step[d]) *
+               in_st[d];
+      if (r.is_float)
+        r.f.push_back(x->f[src]);
+      else
+        r.i.push_back(x->i[src]);
+    }
+    return std::vector<ConstTensor>{r};
+  }
+  if (op == "ConstantOfShape") {
+    PH_ASSIGN_OR_RETURN(const ConstTensor* s, input(0));
+    ConstTensor value = float_tensor({1}, {0.f});
+    if (a.has("value")) {
+      PH_ASSIGN_OR_RETURN(value, a.get_tensor("value"));
+    }
+    if (value.size() != 1) return bad(a, "value must hold one element");
+    ConstTensor r;
+    r.dims = s->i;
+    r.is_float = value.is_float;
+    PH_ASSIGN_OR_RETURN(size_t n, element_count(r.dims, a.where()));
+    if (r.is_float)
+      r.f.assign(n, value.f[0]);
+    else
+      r.i.assign(n, value.i[0]);
+    return std::vector<ConstTensor>{r};
+  }
+  if (op == "Transpose") {
+    PH_ASSIGN_OR_RETURN(const ConstTensor* x, input(0));
+    std::vector<int64_t> def;
+    for (size_t d = x->dims.size(); d-- > 0;) def.push_back(static_cast<int64_t>(d));
+    PH_ASSIGN_OR_RETURN(std::vector<int64_t> perm, a.get_ints("perm", def));
+    if (perm.size() != x->dims.size()) return bad(a, "perm does not match the rank");
+    std::vector<int> p(perm.begin(), perm.end());
+    std::vector<int> sorted = p;
+    std::sort(sorted.begin(), sorted.end());
+    for (size_t d = 0; d < sorted.size(); ++d)
+      if (sorted[d] != static_cast<int>(d)) return bad(a, "perm is not a permutation");
+    return std::vector<ConstTensor>{transpose_tensor(*x, p)};
+  }
+  if (op == "Neg" || op == "Sqrt") {
+    PH_ASSIGN_OR_RETURN(const ConstTensor* x, input(0));
+    ConstTensor r = *x;
+    for (size_t k = 0; k < r.size(); ++k) {
+      if (r.is_float)
+        r.f[k] = op == "Neg" ? -r.f[k] : std::sqrt(r.f[k]);
+      else
+        r.i[k] =
+            op == "Neg" ? -r.i[k] : static_cast<int64_t>(std::sqrt(static_cast<double>(r.i[k])));
+    }
+    return std::vector<ConstTensor>{r};
+  }
+  if (op == "Where") {
+    PH_ASSIGN_OR_RETURN(const ConstTensor* c, input(0));
+    PH_ASSIGN_OR_RETURN(const ConstTensor* x, input(1));
+    PH_ASSIGN_OR_RETURN(const ConstTensor* y, input(2));
+    PH_ASSIGN_OR_RETURN(std::vector<int64_t> cx, broadcast_dims(c->dims, x->dims, a.where()));
+    PH_ASSIGN_OR_RETURN(std::vector<int64_t> out, broadcast_dims(cx, y->dims, a.where()));
+    const ConstTensor picked_x = binary(
+        *c, *x, out, [](double cc, double v) { return cc != 0 ? v : 0; }, x->is_float);
+    const ConstTensor mask = binary(
+        *c, *y, out, [](double cc, double v) { return cc != 0 ? 0 : v; }, y->is_float);
+    return std::vector<ConstTensor>{binary(
+        picked_x, mask, out, [](double p, double q) { return p + q; }, x->is_float)};
+  }
+  // Element-wise arithmetic and comparison with broadcasting.
+  PH_ASSIGN_OR_RETURN(const ConstTensor* x, input(0));
+  PH_ASSIGN_OR_RETURN(const ConstTensor* y, input(1));
+  PH_ASSIGN_OR_RETURN(std::vector<int64_t> out, broadcast_dims(x->dims, y->dims, a.where()));
+  const bool as_float = x->is_float || y->is_float;
+  std::function<double(double, double)> fn;
+  if (op == "Add") fn = [](double p, double q) { return p + q; };
+  if (op == "Sub") fn = [](double p, double q) { return p - q; };
+  if (op == "Mul") fn = [](double p, double q) { return p * q; };
+  if (op == "Div") {
+    if (!as_float)
+      for (size_t k = 0; k < y->size(); ++k)
+        if (y->i[k] == 0) return bad(a, "integer division by zero");
+    fn = as_float ? std::function<double(double, double)>([](double p, double q) { return p / q; })
+                  : [](double p, double q) { return std::trunc(p / q); };
+  }
+  if (op == "Equal") {
+    return std::vector<ConstTensor>{binary(
+        *x, *y, out, [](double p, double q) { return p == q ? 1 : 0; }, false)};
+  }
+  if (!fn)
+    return Status(ErrorCode::kUnsupported, a.where() + ": cannot be evaluated at conversion");
+  return std::vector<ConstTensor>{binary(*x, *y, out, fn, as_float)};
+}
+
+}  // namespace polyhead::onnx_import

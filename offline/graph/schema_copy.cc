@@ -1,0 +1,261 @@
+#include "offline/graph/schema_copy.h"
+
+#include <vector>
+
+namespace polyhead::merge {
+
+namespace fb = flatbuffers;
+using schema::OpOptions;
+
+namespace {
+
+// The slot of the last field this build's schema has, per options table (0: unknown type).
+fb::voffset_t last_options_field(OpOptions type) {
+  switch (type) {
+    case OpOptions::Conv2DOptions:
+      return schema::Conv2DOptions::VT_ACTIVATION;
+    case OpOptions::TransposeConv2DOptions:
+      return schema::TransposeConv2DOptions::VT_ACTIVATION;
+    case OpOptions::FullyConnectedOptions:
+      return schema::FullyConnectedOptions::VT_ACTIVATION;
+    case OpOptions::BinaryOptions:
+      return schema::BinaryOptions::VT_ACTIVATION;
+    case OpOptions::Pool2DOptions:
+      return schema::Pool2DOptions::VT_ACTIVATION;
+    case OpOptions::MeanOptions:
+      return schema::MeanOptions::VT_KEEP_DIMS;
+    case OpOptions::PadOptions:
+      return schema::PadOptions::VT_VALUE;
+    case OpOptions::ResizeOptions:
+      return schema::ResizeOptions::VT_COORDINATES;
+    case OpOptions::SoftmaxOptions:
+      return schema::SoftmaxOptions::VT_BETA;
+    case OpOptions::ClampOptions:
+      return schema::ClampOptions::VT_MAX;
+    case OpOptions::LeakyReluOptions:
+      return schema::LeakyReluOptions::VT_NEGATIVE_SLOPE;
+    case OpOptions::DepthToSpaceOptions:
+      return schema::DepthToSpaceOptions::VT_BLOCK_SIZE;
+    case OpOptions::ConcatenationOptions:
+      return schema::ConcatenationOptions::VT_ACTIVATION;
+    case OpOptions::TransposeOptions:
+      return schema::TransposeOptions::VT_PERM;
+    case OpOptions::ReshapeOptions:
+      return schema::ReshapeOptions::VT_SHAPE;
+    default:
+      return 0;
+  }
+}
+
+// True when the table stores a field in a vtable slot past `last_field` (all generated tables are
+// plain flatbuffers::Table objects, privately inherited, at the same address).
+bool has_unknown_fields(const void* table, fb::voffset_t last_field) {
+  if (!table) return false;
+  const uint8_t* vtable = static_cast<const fb::Table*>(table)->GetVTable();
+  const auto size = fb::ReadScalar<fb::voffset_t>(vtable);
+  for (size_t slot = last_field + sizeof(fb::voffset_t); slot + sizeof(fb::voffset_t) <= size;
+       slot += sizeof(fb::voffset_t))
+    if (fb::ReadScalar<fb::voffset_t>(vtable + slot) != 0) return true;
+  return false;
+}
+
+Status unknown_fields(const std::string& source, const std::string& where) {
+  return Status(ErrorCode::kUnsupported,
+                "'" + source + "': " + where +
+                    " has fields this build does not know (written by a newer producer?); merging "
+                    "would drop them");
+}
+
+const schema::Activation* activation_of(const schema::Node& n) {
+  switch (n.options_type()) {
+    case OpOptions::Conv2DOptions:
+      return n.options_as_Conv2DOptions()->activation();
+    case OpOptions::TransposeConv2DOptions:
+      return n.options_as_TransposeConv2DOptions()->activation();
+    case OpOptions::FullyConnectedOptions:
+      return n.options_as_FullyConnectedOptions()->activation();
+    case OpOptions::BinaryOptions:
+      return n.options_as_BinaryOptions()->activation();
+    case OpOptions::Pool2DOptions:
+      return n.options_as_Pool2DOptions()->activation();
+    case OpOptions::ConcatenationOptions:
+      return n.options_as_ConcatenationOptions()->activation();
+    default:
+      return nullptr;
+  }
+}
+
+template <typename T>
+fb::Offset<fb::Vector<T>> copy_vector(fb::FlatBufferBuilder& b, const fb::Vector<T>* v) {
+  if (!v) return 0;
+  return b.CreateVector(v->data(), v->size());
+}
+
+// Builds one table alone with every default written out and returns the finished bytes.
+template <typename Write>
+std::string canonical_bytes(Write write) {
+  fb::FlatBufferBuilder b;
+  b.ForceDefaults(true);
+  b.Finish(write(b));
+  return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
+}
+
+}  // namespace
+
+Status check_known_fields(const schema::Model& m, const std::string& source) {
+  if (has_unknown_fields(&m, schema::Model::VT_METADATA))
+    return unknown_fields(source, "the model");
+  for (fb::uoffset_t i = 0; i < m.tensors()->size(); ++i) {
+    const schema::Tensor* t = m.tensors()->Get(i);
+    if (has_unknown_fields(t, schema::Tensor::VT_BUFFER) ||
+        has_unknown_fields(t->quantization(), schema::Quantization::VT_AXIS))
+      return unknown_fields(source, "tensor '" + t->name()->str() + "'");
+  }
+  for (const schema::Node* n : *m.nodes()) {
+    const std::string where = "node '" + n->name()->str() + "'";
+    if (has_unknown_fields(n, schema::Node::VT_OUTPUTS)) return unknown_fields(source, where);
+    if (n->options() && has_unknown_fields(n->options(), last_options_field(n->options_type())))
+      return unknown_fields(source, where + " (its options)");
+  }
+  for (const schema::Input* in : *m.inputs())
+    if (has_unknown_fields(in, schema::Input::VT_PREPROCESS) ||
+        has_unknown_fields(in->preprocess(), schema::Preprocess::VT_FIT))
+      return unknown_fields(source, "input " + std::to_string(in->tensor()));
+  for (const schema::Task* t : *m.tasks()) {
+    bool unknown = has_unknown_fields(t, schema::Task::VT_RATE) ||
+                   has_unknown_fields(t->postprocess(), schema::PostProcess::VT_ANCHORS);
+    for (const schema::TaskOutput* o : *t->outputs())
+      unknown = unknown || has_unknown_fields(o, schema::TaskOutput::VT_TENSOR);
+    if (unknown) return unknown_fields(source, "task '" + t->name()->str() + "'");
+  }
+  if (m.metadata())
+    for (const schema::Metadata* e : *m.metadata())
+      if (has_unknown_fields(e, schema::Metadata::VT_VALUE))
+        return unknown_fields(source, "metadata '" + e->key()->str() + "'");
+  return Status::ok();
+}
+
+Result<fb::Offset<void>> copy_options(fb::FlatBufferBuilder& b, const schema::Node& n) {
+  if (n.options_type() == OpOptions::NONE || !n.options()) return fb::Offset<void>();
+  const schema::Activation* act = activation_of(n);
+  switch (n.options_type()) {
+    case OpOptions::Conv2DOptions: {
+      const auto* o = n.options_as_Conv2DOptions();
+      return schema::CreateConv2DOptions(b, o->stride_h(), o->stride_w(), o->dilation_h(),
+                                         o->dilation_w(), o->pad_top(), o->pad_left(),
+                                         o->pad_bottom(), o->pad_right(), o->groups(), act)
+          .Union();
+    }
+    case OpOptions::TransposeConv2DOptions: {
+      const auto* o = n.options_as_TransposeConv2DOptions();
+      return schema::CreateTransposeConv2DOptions(b, o->stride_h(), o->stride_w(), o->pad_top(),
+                                                  o->pad_left(), o->pad_bottom(), o->pad_right(),
+                                                  o->adjustment_h(), o->adjustment_w(), act)
+          .Union();
+    }
+    case OpOptions::FullyConnectedOptions:
+      return schema::CreateFullyConnectedOptions(b, act).Union();
+    case OpOptions::BinaryOptions:
+      return schema::CreateBinaryOptions(b, act).Union();
+    case OpOptions::Pool2DOptions: {
+      const auto* o = n.options_as_Pool2DOptions();
+      return schema::CreatePool2DOptions(b, o->filter_h(), o->filter_w(), o->stride_h(),
+                                         o->stride_w(), o->pad_top(), o->pad_left(),
+                                         o->pad_bottom(), o->pad_right(), act)
+          .Union();
+    }
+    case OpOptions::MeanOptions:
+      return schema::CreateMeanOptions(b, n.options_as_MeanOptions()->keep_dims()).Union();
+    case OpOptions::PadOptions: {
+      const auto* o = n.options_as_PadOptions();
+      return schema::CreatePadOptions(b, copy_vector(b, o->before()), copy_vector(b, o->after()),
+                                      o->value())
+          .Union();
+    }
+    case OpOptions::ResizeOptions: {
+      const auto* o = n.options_as_ResizeOptions();
+      return schema::CreateResizeOptions(b, o->height(), o->width(), o->mode(), o->coordinates())
+          .Union();
+    }
+    case OpOptions::SoftmaxOptions:
+      return schema::CreateSoftmaxOptions(b, n.options_as_SoftmaxOptions()->beta()).Union();
+    case OpOptions::ClampOptions: {
+      const auto* o = n.options_as_ClampOptions();
+      return schema::CreateClampOptions(b, o->min(), o->max()).Union();
+    }
+    case OpOptions::LeakyReluOptions:
+      return schema::CreateLeakyReluOptions(b, n.options_as_LeakyReluOptions()->negative_slope())
+          .Union();
+    case OpOptions::DepthToSpaceOptions:
+      return schema::CreateDepthToSpaceOptions(b, n.options_as_DepthToSpaceOptions()->block_size())
+          .Union();
+    case OpOptions::ConcatenationOptions:
+      return schema::CreateConcatenationOptions(b, n.options_as_ConcatenationOptions()->axis(), act)
+          .Union();
+    case OpOptions::TransposeOptions:
+      return schema::CreateTransposeOptions(b,
+                                            copy_vector(b, n.options_as_TransposeOptions()->perm()))
+          .Union();
+    case OpOptions::ReshapeOptions:
+      return schema::CreateReshapeOptions(b, copy_vector(b, n.options_as_ReshapeOptions()->shape()))
+          .Union();
+    default:
+      return Status(ErrorCode::kUnsupported,
+                    "node '" + n.name()->str() + "': options type " +
+                        std::to_string(static_cast<int>(n.options_type())) +
+                        " cannot be copied by this build");
+  }
+}
+
+fb::Offset<schema::Quantization> copy_quantization(fb::FlatBufferBuilder& b,
+                                                   const schema::Quantization* q) {
+  if (!q) return 0;
+  return schema::CreateQuantization(b, copy_vector(b, q->scale()), copy_vector(b, q->zero_point()),
+                                    q->axis());
+}
+
+fb::Offset<schema::Preprocess> copy_preprocess(fb::FlatBufferBuilder& b,
+                                               const schema::Preprocess* p) {
+  if (!p) return 0;
+  return schema::CreatePreprocess(b, p->width(), p->height(), p->layout(), p->color(),
+                                  copy_vector(b, p->mean()), copy_vector(b, p->std()),
+                                  p->pixel_scale(), p->fit());
+}
+
+fb::Offset<schema::PostProcess> copy_postprocess(fb::FlatBufferBuilder& b,
+                                                 const schema::PostProcess* p) {
+  if (!p) return 0;
+  fb::Offset<fb::Vector<fb::Offset<fb::String>>> labels = 0;
+  if (p->labels()) {
+    std::vector<fb::Offset<fb::String>> items;
+    items.reserve(p->labels()->size());
+    for (const fb::String* s : *p->labels()) items.push_back(b.CreateString(s ? s->str() : ""));
+    labels = b.CreateVector(items);
+  }
+  return schema::CreatePostProcess(b, p->activation(), labels, p->score_threshold(), p->nms_iou(),
+                                   p->max_detections(), copy_vector(b, p->anchors()));
+}
+
+Result<std::string> options_bytes(const schema::Node& node) {
+  if (node.options_type() == OpOptions::NONE || !node.options())
+    return std::to_string(static_cast<int>(node.options_type())) + ":";
+  Status failed;
+  std::string bytes = canonical_bytes([&](fb::FlatBufferBuilder& b) {
+    auto copied = copy_options(b, node);
+    if (!copied.is_ok()) {
+      failed = copied.status();
+      return fb::Offset<void>();
+    }
+    return *copied;
+  });
+  if (!failed.is_ok()) return failed;
+  // The type tells apart tables that happen to serialise alike (BinaryOptions, FCOptions).
+  return std::to_string(static_cast<int>(node.options_type())) + ":" + bytes;
+}
+
+std::string quantization_bytes(const schema::Quantization* q) {
+  if (!q) return std::string();
+  return canonical_bytes([&](fb::FlatBufferBuilder& b) { return copy_quantization(b, q); });
+}
+
+}  // namespace polyhead::merge

@@ -1,0 +1,69 @@
+#include "offline/graph/source_graph.h"
+
+#include <queue>
+
+#include "offline/graph/schema_copy.h"
+
+namespace polyhead::merge {
+
+const uint8_t* SourceGraph::constant_data(int t) const {
+  const uint32_t buffer = tensor(t).buffer();
+  if (buffer == 0) return nullptr;
+  return file + root->buffers()->Get(buffer - 1)->offset();
+}
+
+size_t SourceGraph::constant_size(int t) const {
+  const uint32_t buffer = tensor(t).buffer();
+  if (buffer == 0) return 0;
+  return static_cast<size_t>(root->buffers()->Get(buffer - 1)->size());
+}
+
+std::string shape_text(const schema::Tensor& t) {
+  std::string s = "[";
+  for (flatbuffers::uoffset_t i = 0; i < t.shape()->size(); ++i)
+    s += (i ? "," : "") + std::to_string(t.shape()->Get(i));
+  return s + "]";
+}
+
+Result<SourceGraph> read_source_graph(const Model& model, const std::string& source) {
+  SourceGraph g;
+  g.file = model.bytes();
+  g.root = schema::GetModel(g.file);
+  g.source = source;
+  PH_RETURN_IF_ERROR(check_known_fields(*g.root, source));
+  const size_t tensors = g.root->tensors()->size();
+  const size_t nodes = g.root->nodes()->size();
+  g.producer.assign(tensors, -1);
+  g.input_position.assign(tensors, -1);
+  for (flatbuffers::uoffset_t i = 0; i < g.root->inputs()->size(); ++i)
+    g.input_position[static_cast<size_t>(g.root->inputs()->Get(i)->tensor())] = static_cast<int>(i);
+  for (size_t n = 0; n < nodes; ++n)
+    for (int t : *g.node(static_cast<int>(n)).outputs())
+      g.producer[static_cast<size_t>(t)] = static_cast<int>(n);
+
+  // Kahn's algorithm, smallest file index first, so a file already in order keeps its order.
+  std::vector<int> waiting(nodes, 0);
+  std::vector<std::vector<int>> readers(nodes);
+  for (size_t n = 0; n < nodes; ++n)
+    for (int t : *g.node(static_cast<int>(n)).inputs()) {
+      if (t < 0 || g.producer[static_cast<size_t>(t)] < 0) continue;
+      ++waiting[n];
+      readers[static_cast<size_t>(g.producer[static_cast<size_t>(t)])].push_back(
+          static_cast<int>(n));
+    }
+  std::priority_queue<int, std::vector<int>, std::greater<int>> ready;
+  for (size_t n = 0; n < nodes; ++n)
+    if (waiting[n] == 0) ready.push(static_cast<int>(n));
+  while (!ready.empty()) {
+    const int n = ready.top();
+    ready.pop();
+    g.order.push_back(n);
+    for (int r : readers[static_cast<size_t>(n)])
+      if (--waiting[static_cast<size_t>(r)] == 0) ready.push(r);
+  }
+  if (g.order.size() != nodes)  // the loader rejects cycles, so only a bug gets here
+    return Status(ErrorCode::kInternal, "'" + source + "': the graph has a cycle");
+  return g;
+}
+
+}  // namespace polyhead::merge
