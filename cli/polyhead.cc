@@ -1,10 +1,10 @@
-// polyhead: the command-line tool. Dispatches to one subcommand per file in commands/.
+// polyhead: the command-line tool. Dispatches to one subcommand per file of cli/.
 //
 //   polyhead demo                        write the default model and image, run all tasks
 //   polyhead inspect MODEL [--json]      inputs, tasks, shared/head nodes, MACs, memory
 //   polyhead run MODEL --input NAME=FILE run tasks on raw float32 inputs
 //   polyhead bench MODEL [--profile]     latency, per-operator profile, memory, thread sweep
-//   polyhead convert MODEL.tflite -o OUT convert a TensorFlow Lite model
+//   polyhead convert MODEL -o OUT        convert a TensorFlow Lite (.tflite) or ONNX (.onnx) model
 //   polyhead merge A B -o OUT            merge models sharing a backbone (backbone once)
 //   polyhead compare T S --images DIR    a student against its teacher on the same photos
 //   polyhead quantize M --calib DIR -o O int8 quantization with calibration photos
@@ -41,7 +41,7 @@ const Command kCommands[] = {
     {"run", "run tasks of a model on raw float32 input files", kRunUsage, run_main},
     {"bench", "time tasks: latency percentiles, per-operator profile, memory, thread sweep",
      kBenchUsage, bench_main},
-    {"convert", "convert a float32 or int8 TensorFlow Lite model (.tflite) into a .phm model",
+    {"convert", "convert a TensorFlow Lite (.tflite, float32 or int8) or ONNX model into .phm",
      kConvertUsage, convert_main},
     {"merge", "merge models sharing a backbone into one model that computes it once", kMergeUsage,
      merge_main},

@@ -1,7 +1,7 @@
 // Engine and Plan: prepare a set of tasks once, then run them frame after frame.
 //
 //   auto model = polyhead::Model::load_file("model.phm");
-//   auto engine = polyhead::Engine::create(*model, {.threads = 2});
+//   auto engine = polyhead::Engine::create(*model, {/*threads=*/2});
 //   auto plan = engine->prepare({"detect", "segment"});
 //   plan->set_input("image", pixels, count);
 //   plan->run();                      // backbone once, both heads

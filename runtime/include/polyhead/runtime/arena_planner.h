@@ -20,14 +20,15 @@ struct ArenaPlan {
   size_t arena_bytes = 0;
   // The largest number of bytes live at any one step: no placement can use less.
   size_t lower_bound_bytes = 0;
-  std::string strategy;  // which ordering won ("greedy-by-size" or "greedy-by-breadth")
+  // Which ordering won: greedy-by-size, -by-breadth, -by-lifetime, -by-area or -by-time.
+  std::string strategy;
 };
 
 constexpr size_t kArenaAlignment = 64;
 
-// Places each tensor, in decreasing size (and, as a second try, by the order of the busiest step),
-// into the best-fitting gap among already placed tensors that are live at the same time; keeps the
-// better of the two placements.
+// Places each tensor, in one of five orders (decreasing size; busiest step first; longest lifetime;
+// largest bytes x lifetime; first use), into the best-fitting gap among already placed tensors
+// that are live at the same time; keeps the smallest arena, stopping early at the lower bound.
 ArenaPlan plan_arena(const std::vector<TensorLifetime>& tensors,
                      size_t alignment = kArenaAlignment);
 
