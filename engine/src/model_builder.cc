@@ -4,7 +4,7 @@
 #include <fstream>
 #include <functional>
 
-#include "polyhead/format_version.h"
+#include "polyhead/internal/phm_writer.h"
 #include "polyhead/kernels/shape_inference.h"
 #include "polyhead/schema/phm_generated.h"
 
@@ -31,7 +31,6 @@ struct ModelBuilder::State {
   };
   struct ConstantRec {
     std::vector<uint8_t> bytes;
-    size_t count = 0;  // values
   };
   struct NodeRec {
     std::string name;
@@ -64,7 +63,6 @@ struct ModelBuilder::State {
   template <typename T>
   static ConstantRec raw(const std::vector<T>& values) {
     ConstantRec c;
-    c.count = values.size();
     c.bytes.resize(values.size() * sizeof(T));
     if (!values.empty()) std::memcpy(c.bytes.data(), values.data(), c.bytes.size());
     return c;
@@ -120,72 +118,77 @@ struct ModelBuilder::State {
     return output;
   }
 
-  fb::Offset<schema::Model> build(fb::FlatBufferBuilder& b,
-                                  const std::vector<uint64_t>& offsets) const {
-    std::vector<fb::Offset<schema::Tensor>> t_off;
-    std::vector<schema::BufferRef> buffers;
+  // The model as the one .phm writer takes it; constants point into `constants`.
+  internal::PhmModel to_phm() const {
+    internal::PhmModel m;
+    m.producer = producer;
+    m.description = description;
     for (const TensorRec& t : tensors) {
-      std::vector<int> dims(t.shape.begin(), t.shape.end());
-      uint32_t buffer = 0;
-      if (t.constant >= 0) {
-        buffers.emplace_back(offsets[static_cast<size_t>(t.constant)],
-                             constants[static_cast<size_t>(t.constant)].bytes.size());
-        buffer = static_cast<uint32_t>(buffers.size());
-      }
-      fb::Offset<schema::Quantization> q;
-      if (!t.quantization.empty()) {
-        const std::vector<int64_t> zero(t.quantization.zero_point.begin(),
-                                        t.quantization.zero_point.end());
-        q = schema::CreateQuantization(b, b.CreateVector(t.quantization.scale),
-                                       b.CreateVector(zero), t.quantization.axis);
-      }
-      t_off.push_back(schema::CreateTensor(b, b.CreateString(t.name), b.CreateVector(dims),
-                                           static_cast<schema::ElementType>(t.type), q, buffer));
+      internal::PhmTensor pt;
+      pt.name = t.name;
+      pt.shape.assign(t.shape.begin(), t.shape.end());
+      pt.type = static_cast<schema::ElementType>(t.type);
+      if (!t.quantization.empty())
+        pt.quantization =
+            internal::PhmQuantization{t.quantization.scale,
+                                      std::vector<int64_t>(t.quantization.zero_point.begin(),
+                                                           t.quantization.zero_point.end()),
+                                      t.quantization.axis};
+      pt.constant = t.constant;
+      m.tensors.push_back(std::move(pt));
     }
-    std::vector<fb::Offset<schema::Node>> n_off;
+    for (const ConstantRec& c : constants) m.constants.push_back({c.bytes.data(), c.bytes.size()});
     for (const NodeRec& n : nodes) {
-      const auto opts = n.options ? n.options(b) : fb::Offset<void>();
-      n_off.push_back(schema::CreateNode(b, b.CreateString(n.name), n.op, n.options_type, opts,
-                                         b.CreateVector(n.inputs),
-                                         b.CreateVector(std::vector<int>{n.output})));
+      internal::PhmNode pn;
+      pn.name = n.name;
+      pn.op = n.op;
+      pn.options_type = n.options_type;
+      if (n.options)
+        pn.options = [&options = n.options](fb::FlatBufferBuilder& b) -> Result<fb::Offset<void>> {
+          return options(b);
+        };
+      pn.inputs = n.inputs;
+      pn.outputs = {n.output};
+      m.nodes.push_back(std::move(pn));
     }
-    std::vector<fb::Offset<schema::Input>> i_off;
     for (const InputRec& in : inputs) {
       const Preprocess& p = in.preprocess;
-      const auto layout = p.layout == "NCHW" ? schema::Layout::NCHW : schema::Layout::NHWC;
-      const auto color = p.color == "BGR"    ? schema::ColorOrder::BGR
-                         : p.color == "GRAY" ? schema::ColorOrder::GRAY
-                         : p.color == "NONE" ? schema::ColorOrder::NONE
-                                             : schema::ColorOrder::RGB;
-      const auto fit = p.fit == "LETTERBOX" ? schema::ImageFit::LETTERBOX
-                       : p.fit == "CROP"    ? schema::ImageFit::CROP
-                                            : schema::ImageFit::STRETCH;
-      const auto pre = schema::CreatePreprocess(
-          b, p.width, p.height, layout, color, p.mean.empty() ? 0 : b.CreateVector(p.mean),
-          p.std.empty() ? 0 : b.CreateVector(p.std), p.pixel_scale, fit);
-      i_off.push_back(schema::CreateInput(b, in.tensor, pre));
+      internal::PhmPreprocess pre;
+      pre.width = p.width;
+      pre.height = p.height;
+      pre.layout = p.layout == "NCHW" ? schema::Layout::NCHW : schema::Layout::NHWC;
+      pre.color = p.color == "BGR"    ? schema::ColorOrder::BGR
+                  : p.color == "GRAY" ? schema::ColorOrder::GRAY
+                  : p.color == "NONE" ? schema::ColorOrder::NONE
+                                      : schema::ColorOrder::RGB;
+      pre.fit = p.fit == "LETTERBOX" ? schema::ImageFit::LETTERBOX
+                : p.fit == "CROP"    ? schema::ImageFit::CROP
+                                     : schema::ImageFit::STRETCH;
+      if (!p.mean.empty()) pre.mean = p.mean;
+      if (!p.std.empty()) pre.std = p.std;
+      pre.pixel_scale = p.pixel_scale;
+      m.inputs.push_back({in.tensor, std::move(pre)});
     }
-    std::vector<fb::Offset<schema::Task>> k_off;
     for (const TaskRec& t : tasks) {
-      std::vector<fb::Offset<schema::TaskOutput>> outs;
-      for (const TaskOutputRef& o : t.outputs)
-        outs.push_back(schema::CreateTaskOutput(b, b.CreateString(o.name), o.tensor));
+      internal::PhmTask task;
+      task.name = t.name;
+      task.kind = static_cast<schema::TaskKind>(t.kind);
+      for (const TaskOutputRef& o : t.outputs) task.outputs.push_back({o.name, o.tensor});
       const PostProcessParams& p = t.post;
-      const auto post = schema::CreatePostProcess(
-          b, static_cast<schema::OutputActivation>(p.activation),
-          p.labels.empty() ? 0 : b.CreateVectorOfStrings(p.labels), p.score_threshold, p.nms_iou,
-          p.max_detections, p.anchors.empty() ? 0 : b.CreateVector(p.anchors));
-      k_off.push_back(schema::CreateTask(b, b.CreateString(t.name),
-                                         static_cast<schema::TaskKind>(t.kind),
-                                         b.CreateVector(outs), post, t.priority, t.rate));
+      internal::PhmPostProcess post;
+      post.activation = static_cast<schema::OutputActivation>(p.activation);
+      if (!p.labels.empty()) post.labels = p.labels;
+      post.score_threshold = p.score_threshold;
+      post.nms_iou = p.nms_iou;
+      post.max_detections = p.max_detections;
+      if (!p.anchors.empty()) post.anchors = p.anchors;
+      task.postprocess = std::move(post);
+      task.priority = t.priority;
+      task.rate = t.rate;
+      m.tasks.push_back(std::move(task));
     }
-    std::vector<fb::Offset<schema::Metadata>> m_off;
-    for (const auto& [k, v] : metadata)
-      m_off.push_back(schema::CreateMetadata(b, b.CreateString(k), b.CreateString(v)));
-    return schema::CreateModel(
-        b, kFormatVersionMajor, kFormatVersionMinor, b.CreateString(producer),
-        b.CreateString(description), b.CreateVector(t_off), b.CreateVectorOfStructs(buffers),
-        b.CreateVector(n_off), b.CreateVector(i_off), b.CreateVector(k_off), b.CreateVector(m_off));
+    m.metadata = metadata;
+    return m;
   }
 };
 
@@ -439,36 +442,7 @@ size_t ModelBuilder::tensor_count() const {
 }
 
 Result<std::vector<uint8_t>> ModelBuilder::finish() const {
-  for (size_t i = 0; i < s_->constants.size(); ++i) {
-    for (const auto& t : s_->tensors)
-      if (t.constant == static_cast<int>(i) &&
-          static_cast<int64_t>(s_->constants[i].count) != t.shape.elements())
-        return Status(ErrorCode::kInvalidArgument,
-                      "constant '" + t.name + "' of shape " + t.shape.to_string() + " has " +
-                          std::to_string(s_->constants[i].count) + " values");
-  }
-  auto align = [](uint64_t v) { return (v + 63) / 64 * 64; };
-  // Pass 1 sizes the FlatBuffer; constant offsets are fixed-size struct fields, so pass 2 with the
-  // real offsets has the same size.
-  std::vector<uint64_t> offsets(s_->constants.size(), 0);
-  fb::FlatBufferBuilder sizing;
-  sizing.Finish(s_->build(sizing, offsets), kFileIdentifier);
-  uint64_t cursor = align(sizing.GetSize());
-  for (size_t i = 0; i < offsets.size(); ++i) {
-    offsets[i] = cursor;
-    cursor = align(cursor + s_->constants[i].bytes.size());
-  }
-  fb::FlatBufferBuilder b;
-  b.Finish(s_->build(b, offsets), kFileIdentifier);
-  if (b.GetSize() != sizing.GetSize())
-    return Status(ErrorCode::kInternal, "model size changed between builder passes");
-  std::vector<uint8_t> bytes(cursor, 0);
-  std::memcpy(bytes.data(), b.GetBufferPointer(), b.GetSize());
-  for (size_t i = 0; i < offsets.size(); ++i)
-    if (!s_->constants[i].bytes.empty())
-      std::memcpy(bytes.data() + offsets[i], s_->constants[i].bytes.data(),
-                  s_->constants[i].bytes.size());
-  return bytes;
+  return internal::write_phm(s_->to_phm());
 }
 
 Status ModelBuilder::write(const std::string& path) const {

@@ -91,6 +91,13 @@ fb::Offset<fb::Vector<T>> copy_vector(fb::FlatBufferBuilder& b, const fb::Vector
   return b.CreateVector(v->data(), v->size());
 }
 
+// A stored vector's elements; nullopt when the vector is absent.
+template <typename T>
+std::optional<std::vector<T>> optional_vector(const fb::Vector<T>* v) {
+  if (!v) return std::nullopt;
+  return std::vector<T>(v->begin(), v->end());
+}
+
 // Builds one table alone with every default written out and returns the finished bytes.
 template <typename Write>
 std::string canonical_bytes(Write write) {
@@ -207,33 +214,45 @@ Result<fb::Offset<void>> copy_options(fb::FlatBufferBuilder& b, const schema::No
   }
 }
 
-fb::Offset<schema::Quantization> copy_quantization(fb::FlatBufferBuilder& b,
-                                                   const schema::Quantization* q) {
-  if (!q) return 0;
-  return schema::CreateQuantization(b, copy_vector(b, q->scale()), copy_vector(b, q->zero_point()),
-                                    q->axis());
+std::optional<internal::PhmQuantization> read_quantization(const schema::Quantization* q) {
+  if (!q) return std::nullopt;
+  internal::PhmQuantization out;
+  // Loaded models always store a scale (the validator requires one).
+  if (q->scale()) out.scale.assign(q->scale()->begin(), q->scale()->end());
+  out.zero_point = optional_vector(q->zero_point());
+  out.axis = q->axis();
+  return out;
 }
 
-fb::Offset<schema::Preprocess> copy_preprocess(fb::FlatBufferBuilder& b,
-                                               const schema::Preprocess* p) {
-  if (!p) return 0;
-  return schema::CreatePreprocess(b, p->width(), p->height(), p->layout(), p->color(),
-                                  copy_vector(b, p->mean()), copy_vector(b, p->std()),
-                                  p->pixel_scale(), p->fit());
+std::optional<internal::PhmPreprocess> read_preprocess(const schema::Preprocess* p) {
+  if (!p) return std::nullopt;
+  internal::PhmPreprocess out;
+  out.width = p->width();
+  out.height = p->height();
+  out.layout = p->layout();
+  out.color = p->color();
+  out.mean = optional_vector(p->mean());
+  out.std = optional_vector(p->std());
+  out.pixel_scale = p->pixel_scale();
+  out.fit = p->fit();
+  return out;
 }
 
-fb::Offset<schema::PostProcess> copy_postprocess(fb::FlatBufferBuilder& b,
-                                                 const schema::PostProcess* p) {
-  if (!p) return 0;
-  fb::Offset<fb::Vector<fb::Offset<fb::String>>> labels = 0;
+std::optional<internal::PhmPostProcess> read_postprocess(const schema::PostProcess* p) {
+  if (!p) return std::nullopt;
+  internal::PhmPostProcess out;
+  out.activation = p->activation();
   if (p->labels()) {
-    std::vector<fb::Offset<fb::String>> items;
-    items.reserve(p->labels()->size());
-    for (const fb::String* s : *p->labels()) items.push_back(b.CreateString(s ? s->str() : ""));
-    labels = b.CreateVector(items);
+    std::vector<std::string> labels;
+    labels.reserve(p->labels()->size());
+    for (const fb::String* s : *p->labels()) labels.push_back(s ? s->str() : "");
+    out.labels = std::move(labels);
   }
-  return schema::CreatePostProcess(b, p->activation(), labels, p->score_threshold(), p->nms_iou(),
-                                   p->max_detections(), copy_vector(b, p->anchors()));
+  out.score_threshold = p->score_threshold();
+  out.nms_iou = p->nms_iou();
+  out.max_detections = p->max_detections();
+  out.anchors = optional_vector(p->anchors());
+  return out;
 }
 
 Result<std::string> options_bytes(const schema::Node& node) {
@@ -255,7 +274,9 @@ Result<std::string> options_bytes(const schema::Node& node) {
 
 std::string quantization_bytes(const schema::Quantization* q) {
   if (!q) return std::string();
-  return canonical_bytes([&](fb::FlatBufferBuilder& b) { return copy_quantization(b, q); });
+  const internal::PhmQuantization read = read_quantization(q).value();
+  return canonical_bytes(
+      [&](fb::FlatBufferBuilder& b) { return internal::add_phm_quantization(b, read); });
 }
 
 }  // namespace polyhead::merge

@@ -1,10 +1,13 @@
-// Copies the parts of a .phm FlatBuffer that `polyhead merge` carries over unchanged (operator
-// options, quantization, pre- and post-processing) into a new builder, and refuses files whose
-// tables hold fields this build does not know, since copying them field by field would drop those.
+// Reads the parts of a .phm FlatBuffer that `polyhead merge` and `polyhead quantize` carry over
+// unchanged (operator options, quantization, pre- and post-processing) for the one .phm writer,
+// and refuses files whose tables hold fields this build does not know, since copying them field
+// by field would drop those.
 #pragma once
 
+#include <optional>
 #include <string>
 
+#include "polyhead/internal/phm_writer.h"
 #include "polyhead/result.h"
 #include "polyhead/schema/phm_generated.h"
 
@@ -19,13 +22,10 @@ Status check_known_fields(const schema::Model& model, const std::string& source)
 Result<flatbuffers::Offset<void>> copy_options(flatbuffers::FlatBufferBuilder& b,
                                                const schema::Node& node);
 
-// Null offsets in, null offsets out.
-flatbuffers::Offset<schema::Quantization> copy_quantization(flatbuffers::FlatBufferBuilder& b,
-                                                            const schema::Quantization* q);
-flatbuffers::Offset<schema::Preprocess> copy_preprocess(flatbuffers::FlatBufferBuilder& b,
-                                                        const schema::Preprocess* p);
-flatbuffers::Offset<schema::PostProcess> copy_postprocess(flatbuffers::FlatBufferBuilder& b,
-                                                          const schema::PostProcess* p);
+// The tables as the writer takes them; absent in, absent out. Every field is kept as stored.
+std::optional<internal::PhmQuantization> read_quantization(const schema::Quantization* q);
+std::optional<internal::PhmPreprocess> read_preprocess(const schema::Preprocess* p);
+std::optional<internal::PhmPostProcess> read_postprocess(const schema::PostProcess* p);
 
 // Canonical bytes of a node's options table and of a quantization table: every scalar is written
 // out (an absent field and one stored at its default give the same bytes, -0.0 and 0.0 do not), so

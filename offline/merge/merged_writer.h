@@ -1,6 +1,8 @@
-// Serialises a merged graph as a .phm file (docs/format.md): the FlatBuffer first, then each
-// distinct constant once, at 64-byte aligned offsets. Tensors, nodes, pre- and post-processing are
-// copied from the source models; inputs come from the first model.
+// Serialises a merged graph as a .phm file through the one .phm writer
+// (polyhead/internal/phm_writer.h). What is merge's own: tensors and nodes take their merged names,
+// each distinct constant is stored once however many tensors read it, tasks read the merged
+// tensors; operator options, quantization, pre- and post-processing are copied from the source
+// models, and the inputs come from the first model.
 #pragma once
 
 #include <cstdint>
@@ -8,10 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include "offline/graph/source_graph.h"
 #include "offline/merge/constant_pool.h"
 #include "offline/merge/merged_graph.h"
 #include "offline/merge/merged_names.h"
-#include "offline/graph/source_graph.h"
 #include "polyhead/result.h"
 
 namespace polyhead::merge {

@@ -1,82 +1,11 @@
 #include "offline/quantize/model_writer.h"
 
-#include <cstring>
-
-#include "offline/graph/phm_file_writer.h"
 #include "offline/graph/schema_copy.h"
-#include "polyhead/format_version.h"
+#include "polyhead/internal/phm_writer.h"
 
 namespace polyhead::quantize {
 
 namespace fb = flatbuffers;
-
-namespace {
-
-struct Writer {
-  const EditModel& m;
-  std::vector<int> constant_tensors;  // per buffer: the tensor it holds
-
-  Result<fb::Offset<schema::Model>> build(fb::FlatBufferBuilder& b,
-                                          const std::vector<uint64_t>& offsets) const {
-    std::vector<uint32_t> buffer_of(m.tensors.size(), 0);
-    for (size_t i = 0; i < constant_tensors.size(); ++i)
-      buffer_of[static_cast<size_t>(constant_tensors[i])] = static_cast<uint32_t>(i + 1);
-    std::vector<fb::Offset<schema::Tensor>> t_off;
-    for (size_t t = 0; t < m.tensors.size(); ++t) {
-      const EditTensor& et = m.tensors[t];
-      fb::Offset<schema::Quantization> q = 0;
-      if (!et.scales.empty()) {
-        // All-zero zero points (weights, biases) are left out: absent means all 0.
-        std::vector<int64_t> zp = et.zero_points;
-        zp.resize(et.scales.size(), 0);
-        bool all_zero = true;
-        for (int64_t z : zp) all_zero = all_zero && z == 0;
-        q = schema::CreateQuantization(b, b.CreateVector(et.scales),
-                                       all_zero ? 0 : b.CreateVector(zp), et.axis);
-      }
-      t_off.push_back(schema::CreateTensor(b, b.CreateString(et.name), b.CreateVector(et.shape),
-                                           et.type, q, buffer_of[t]));
-    }
-    std::vector<schema::BufferRef> buffers;
-    for (size_t i = 0; i < constant_tensors.size(); ++i)
-      buffers.emplace_back(offsets[i], m.tensors[static_cast<size_t>(constant_tensors[i])].size);
-    std::vector<fb::Offset<schema::Node>> n_off;
-    for (const EditNode& n : m.nodes) {
-      fb::Offset<void> options = 0;
-      schema::OpOptions type = schema::OpOptions::NONE;
-      if (n.options_from) {
-        PH_ASSIGN_OR_RETURN(options, merge::copy_options(b, *n.options_from));
-        if (!options.IsNull()) type = n.options_from->options_type();
-      }
-      n_off.push_back(schema::CreateNode(b, b.CreateString(n.name), n.op, type, options,
-                                         b.CreateVector(n.inputs), b.CreateVector(n.outputs)));
-    }
-    std::vector<fb::Offset<schema::Input>> i_off;
-    for (const auto& [tensor, from] : m.inputs)
-      i_off.push_back(schema::CreateInput(
-          b, tensor, merge::copy_preprocess(b, from ? from->preprocess() : nullptr)));
-    std::vector<fb::Offset<schema::Task>> k_off;
-    for (const EditTask& task : m.tasks) {
-      std::vector<fb::Offset<schema::TaskOutput>> outs;
-      for (const auto& [name, tensor] : task.outputs)
-        outs.push_back(schema::CreateTaskOutput(b, b.CreateString(name), tensor));
-      k_off.push_back(schema::CreateTask(
-          b, b.CreateString(task.name), task.kind, b.CreateVector(outs),
-          merge::copy_postprocess(b, task.from ? task.from->postprocess() : nullptr),
-          task.from ? task.from->priority() : 0, task.from ? task.from->rate() : 1));
-    }
-    std::vector<fb::Offset<schema::Metadata>> md_off;
-    for (const auto& [key, value] : m.metadata)
-      md_off.push_back(schema::CreateMetadata(b, b.CreateString(key), b.CreateString(value)));
-    return schema::CreateModel(b, kFormatVersionMajor, kFormatVersionMinor,
-                               b.CreateString(m.producer), b.CreateString(m.description),
-                               b.CreateVector(t_off), b.CreateVectorOfStructs(buffers),
-                               b.CreateVector(n_off), b.CreateVector(i_off), b.CreateVector(k_off),
-                               b.CreateVector(md_off));
-  }
-};
-
-}  // namespace
 
 EditModel edit_copy(const merge::SourceGraph& g) {
   EditModel m;
@@ -157,19 +86,67 @@ void drop_unused_constants(EditModel& m) {
 }
 
 Result<std::vector<uint8_t>> write_model(const EditModel& m) {
-  Writer w{m, {}};
-  for (size_t t = 0; t < m.tensors.size(); ++t)
-    if (m.tensors[t].data) w.constant_tensors.push_back(static_cast<int>(t));
-  std::vector<merge::ConstantBytes> constants;
-  for (const int t : w.constant_tensors) {
-    const EditTensor& et = m.tensors[static_cast<size_t>(t)];
-    constants.push_back({et.data, et.size});
+  internal::PhmModel out;
+  out.producer = m.producer;
+  out.description = m.description;
+  for (const EditTensor& et : m.tensors) {
+    internal::PhmTensor t;
+    t.name = et.name;
+    t.shape = et.shape;
+    t.type = et.type;
+    if (!et.scales.empty()) {
+      internal::PhmQuantization q;
+      q.scale = et.scales;
+      // All-zero zero points (weights, biases) are left out: absent means all 0.
+      std::vector<int64_t> zp = et.zero_points;
+      zp.resize(et.scales.size(), 0);
+      bool all_zero = true;
+      for (int64_t z : zp) all_zero = all_zero && z == 0;
+      if (!all_zero) q.zero_point = std::move(zp);
+      q.axis = et.axis;
+      t.quantization = std::move(q);
+    }
+    if (et.data) {
+      t.constant = static_cast<int>(out.constants.size());
+      out.constants.push_back({et.data, et.size});
+    }
+    out.tensors.push_back(std::move(t));
   }
-  return merge::write_phm_file(
-      [&w](fb::FlatBufferBuilder& b, const std::vector<uint64_t>& offsets) {
-        return w.build(b, offsets);
-      },
-      constants, "the model");
+  for (const EditNode& n : m.nodes) {
+    internal::PhmNode node;
+    node.name = n.name;
+    node.op = n.op;
+    // A node without an options table stores type NONE, whatever its source said.
+    const schema::Node* from = n.options_from;
+    if (from && from->options_type() != schema::OpOptions::NONE && from->options()) {
+      node.options_type = from->options_type();
+      node.options = [from](flatbuffers::FlatBufferBuilder& b) {
+        return merge::copy_options(b, *from);
+      };
+    }
+    node.inputs = n.inputs;
+    node.outputs = n.outputs;
+    out.nodes.push_back(std::move(node));
+  }
+  for (const auto& [tensor, from] : m.inputs)
+    out.inputs.push_back({tensor, merge::read_preprocess(from ? from->preprocess() : nullptr)});
+  for (const EditTask& et : m.tasks) {
+    internal::PhmTask task;
+    task.name = et.name;
+    task.kind = et.kind;
+    for (const auto& [name, tensor] : et.outputs) task.outputs.push_back({name, tensor});
+    if (et.from) {
+      task.postprocess = merge::read_postprocess(et.from->postprocess());
+      task.priority = et.from->priority();
+      task.rate = et.from->rate();
+    }
+    out.tasks.push_back(std::move(task));
+  }
+  out.metadata = m.metadata;
+
+  internal::PhmWriteOptions options;
+  options.keep_defaults = true;
+  return internal::write_phm(out, options);
 }
 
 }  // namespace polyhead::quantize

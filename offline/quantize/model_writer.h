@@ -1,7 +1,7 @@
 // A .phm model as plain, editable data (tensors, nodes, inputs, tasks, metadata) and its
-// serialisation (docs/format.md: the FlatBuffer first, then each constant at a 64-byte aligned
-// offset, format version 1.2). The quantizer starts from a faithful copy of the float model and
-// edits it: the calibration copy adds a task, the int8 rewrite swaps tensors and inserts nodes.
+// serialisation through the one .phm writer (polyhead/internal/phm_writer.h). The quantizer
+// starts from a faithful copy of the float model and edits it: the calibration copy adds a task,
+// the int8 rewrite swaps tensors and inserts nodes.
 #pragma once
 
 #include <cstddef>
@@ -77,8 +77,9 @@ EditModel edit_copy(const merge::SourceGraph& g);
 // Removes the constants no node reads (renumbering the tensors).
 void drop_unused_constants(EditModel& m);
 
-// The .phm bytes of `m`. Fails (kInvalidArgument) past the 2 GiB limit or on options it cannot
-// copy; the result still has to pass Model::from_bytes.
+// The .phm bytes of `m`; all-zero zero points are left out. Fails (kInvalidArgument) past the
+// 2 GiB limit or on a constant whose bytes do not fit its shape, and on options it cannot copy;
+// the result still has to pass Model::from_bytes.
 Result<std::vector<uint8_t>> write_model(const EditModel& m);
 
 }  // namespace polyhead::quantize

@@ -1,0 +1,222 @@
+#include "polyhead/internal/phm_writer.h"
+
+#include <cstring>
+#include <limits>
+
+#include "polyhead/format_version.h"
+#include "polyhead/tensor.h"
+
+namespace polyhead::internal {
+
+namespace fb = flatbuffers;
+
+namespace {
+
+uint64_t align(uint64_t v) {
+  return (v + kPhmAlignment - 1) / kPhmAlignment * kPhmAlignment;
+}
+
+std::string shape_text(const std::vector<int>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// Elements of `shape`, or nullopt when a dimension is negative or the product overflows.
+std::optional<uint64_t> element_count(const std::vector<int>& shape) {
+  uint64_t n = 1;
+  for (int d : shape) {
+    if (d < 0) return std::nullopt;
+    const auto dim = static_cast<uint64_t>(d);
+    if (dim != 0 && n > std::numeric_limits<uint64_t>::max() / dim) return std::nullopt;
+    n *= dim;
+  }
+  return n;
+}
+
+// docs/format.md, rule 3: a constant's data is exactly elements x element size bytes.
+Status check_constants(const PhmModel& m) {
+  for (const PhmTensor& t : m.tensors) {
+    if (t.constant < 0) continue;
+    const auto c = static_cast<size_t>(t.constant);
+    if (c >= m.constants.size())
+      return Status(ErrorCode::kInvalidArgument, "tensor '" + t.name + "' refers to constant " +
+                                                     std::to_string(c) + " of " +
+                                                     std::to_string(m.constants.size()));
+    const uint64_t bytes = m.constants[c].size;
+    const uint64_t size = element_size(static_cast<ElementType>(t.type));
+    const std::optional<uint64_t> elements = element_count(t.shape);
+    if (size != 0 && elements && bytes / size == *elements && bytes % size == 0) continue;
+    const std::string what = "constant '" + t.name + "' of shape " + shape_text(t.shape) + " has ";
+    if (size != 0 && bytes % size == 0)
+      return Status(ErrorCode::kInvalidArgument, what + std::to_string(bytes / size) + " values");
+    return Status(ErrorCode::kInvalidArgument,
+                  what + std::to_string(bytes) + " bytes, not a whole number of " +
+                      element_type_name(static_cast<ElementType>(t.type)) + " values");
+  }
+  return Status::ok();
+}
+
+// Sub-objects are created before the table that refers to them, the later fields' first. The
+// order fixes the file's bytes, so it is spelled out rather than left to argument evaluation.
+
+fb::Offset<schema::Preprocess> add_preprocess(fb::FlatBufferBuilder& b, const PhmPreprocess& p) {
+  const auto std_ = p.std ? b.CreateVector(*p.std) : 0;
+  const auto mean = p.mean ? b.CreateVector(*p.mean) : 0;
+  return schema::CreatePreprocess(b, p.width, p.height, p.layout, p.color, mean, std_,
+                                  p.pixel_scale, p.fit);
+}
+
+fb::Offset<schema::PostProcess> add_postprocess(fb::FlatBufferBuilder& b, const PhmPostProcess& p) {
+  const auto anchors = p.anchors ? b.CreateVector(*p.anchors) : 0;
+  const auto labels = p.labels ? b.CreateVectorOfStrings(*p.labels) : 0;
+  return schema::CreatePostProcess(b, p.activation, labels, p.score_threshold, p.nms_iou,
+                                   p.max_detections, anchors);
+}
+
+fb::Offset<schema::Tensor> add_tensor(fb::FlatBufferBuilder& b, const PhmTensor& t) {
+  const auto q = t.quantization ? add_phm_quantization(b, *t.quantization) : 0;
+  const auto shape = b.CreateVector(t.shape);
+  const auto name = b.CreateString(t.name);
+  const uint32_t buffer = t.constant < 0 ? 0 : static_cast<uint32_t>(t.constant) + 1;
+  return schema::CreateTensor(b, name, shape, t.type, q, buffer);
+}
+
+Result<fb::Offset<schema::Node>> add_node(fb::FlatBufferBuilder& b, const PhmNode& n) {
+  fb::Offset<void> options;
+  if (n.options) {
+    PH_ASSIGN_OR_RETURN(options, n.options(b));
+  }
+  const auto outputs = b.CreateVector(n.outputs);
+  const auto inputs = b.CreateVector(n.inputs);
+  const auto name = b.CreateString(n.name);
+  return schema::CreateNode(b, name, n.op, n.options_type, options, inputs, outputs);
+}
+
+fb::Offset<schema::Input> add_input(fb::FlatBufferBuilder& b, const PhmInput& in) {
+  const auto pre = in.preprocess ? add_preprocess(b, *in.preprocess) : 0;
+  return schema::CreateInput(b, in.tensor, pre);
+}
+
+fb::Offset<schema::Task> add_task(fb::FlatBufferBuilder& b, const PhmTask& t) {
+  std::vector<fb::Offset<schema::TaskOutput>> outs;
+  outs.reserve(t.outputs.size());
+  for (const PhmTaskOutput& o : t.outputs) {
+    const auto name = b.CreateString(o.name);
+    outs.push_back(schema::CreateTaskOutput(b, name, o.tensor));
+  }
+  const auto post = t.postprocess ? add_postprocess(b, *t.postprocess) : 0;
+  const auto outputs = b.CreateVector(outs);
+  const auto name = b.CreateString(t.name);
+  return schema::CreateTask(b, name, t.kind, outputs, post, t.priority, t.rate);
+}
+
+// The root table; `offsets` are the constants' file offsets (all 0 in the sizing pass).
+Result<fb::Offset<schema::Model>> add_model(fb::FlatBufferBuilder& b, const PhmModel& m,
+                                            const std::vector<uint64_t>& offsets) {
+  std::vector<fb::Offset<schema::Tensor>> tensors;
+  tensors.reserve(m.tensors.size());
+  for (const PhmTensor& t : m.tensors) tensors.push_back(add_tensor(b, t));
+  std::vector<schema::BufferRef> buffers;
+  buffers.reserve(m.constants.size());
+  for (size_t i = 0; i < m.constants.size(); ++i)
+    buffers.emplace_back(offsets[i], m.constants[i].size);
+  std::vector<fb::Offset<schema::Node>> nodes;
+  nodes.reserve(m.nodes.size());
+  for (const PhmNode& n : m.nodes) {
+    PH_ASSIGN_OR_RETURN(const auto node, add_node(b, n));
+    nodes.push_back(node);
+  }
+  std::vector<fb::Offset<schema::Input>> inputs;
+  inputs.reserve(m.inputs.size());
+  for (const PhmInput& in : m.inputs) inputs.push_back(add_input(b, in));
+  std::vector<fb::Offset<schema::Task>> tasks;
+  tasks.reserve(m.tasks.size());
+  for (const PhmTask& t : m.tasks) tasks.push_back(add_task(b, t));
+  std::vector<fb::Offset<schema::Metadata>> metadata;
+  metadata.reserve(m.metadata.size());
+  for (const auto& [key, value] : m.metadata) {
+    const auto v = b.CreateString(value);
+    const auto k = b.CreateString(key);
+    metadata.push_back(schema::CreateMetadata(b, k, v));
+  }
+  const auto metadata_vec = b.CreateVector(metadata);
+  const auto tasks_vec = b.CreateVector(tasks);
+  const auto inputs_vec = b.CreateVector(inputs);
+  const auto nodes_vec = b.CreateVector(nodes);
+  const auto buffers_vec = b.CreateVectorOfStructs(buffers);
+  const auto tensors_vec = b.CreateVector(tensors);
+  const auto description = b.CreateString(m.description);
+  const auto producer = b.CreateString(m.producer);
+  return schema::CreateModel(b, kFormatVersionMajor, kFormatVersionMinor, producer, description,
+                             tensors_vec, buffers_vec, nodes_vec, inputs_vec, tasks_vec,
+                             metadata_vec);
+}
+
+Status finish(fb::FlatBufferBuilder& b, const PhmModel& m, const std::vector<uint64_t>& offsets,
+              const PhmWriteOptions& options) {
+  b.ForceDefaults(options.keep_defaults);
+  PH_ASSIGN_OR_RETURN(const auto root, add_model(b, m, offsets));
+  b.Finish(root, kFileIdentifier);
+  return Status::ok();
+}
+
+}  // namespace
+
+fb::Offset<schema::Quantization> add_phm_quantization(fb::FlatBufferBuilder& b,
+                                                      const PhmQuantization& q) {
+  const auto zero_point = q.zero_point ? b.CreateVector(*q.zero_point) : 0;
+  const auto scale = b.CreateVector(q.scale);
+  return schema::CreateQuantization(b, scale, zero_point, q.axis);
+}
+
+Result<PhmLayout> plan_phm_layout(uint64_t flatbuffer_bytes,
+                                  const std::vector<uint64_t>& constant_bytes,
+                                  const std::string& what) {
+  // Sizes near 2^64 saturate the cursor instead of wrapping it, so they fail the limit below.
+  constexpr uint64_t kSaturated = std::numeric_limits<uint64_t>::max() / 2;
+  auto advance = [](uint64_t cursor, uint64_t size) {
+    if (cursor >= kSaturated || size >= kSaturated - cursor) return kSaturated;
+    return align(cursor + size);
+  };
+  PhmLayout layout;
+  layout.offsets.reserve(constant_bytes.size());
+  uint64_t cursor = advance(0, flatbuffer_bytes);
+  for (uint64_t size : constant_bytes) {
+    layout.offsets.push_back(cursor);
+    cursor = advance(cursor, size);
+  }
+  if (cursor >= kPhmMaxFileBytes)
+    return Status(ErrorCode::kInvalidArgument,
+                  what + " would take " + std::to_string(cursor) +
+                      " bytes; a .phm file must be smaller than 2 GiB");
+  layout.file_bytes = cursor;
+  return layout;
+}
+
+Result<std::vector<uint8_t>> write_phm(const PhmModel& model, const PhmWriteOptions& options) {
+  PH_RETURN_IF_ERROR(check_constants(model));
+  // Pass 1 sizes the FlatBuffer; the offsets are fixed-size struct fields, so pass 2 with the real
+  // offsets has the same size.
+  fb::FlatBufferBuilder sizing;
+  PH_RETURN_IF_ERROR(
+      finish(sizing, model, std::vector<uint64_t>(model.constants.size(), 0), options));
+  std::vector<uint64_t> sizes;
+  sizes.reserve(model.constants.size());
+  for (const PhmConstant& c : model.constants) sizes.push_back(c.size);
+  PH_ASSIGN_OR_RETURN(const PhmLayout layout,
+                      plan_phm_layout(sizing.GetSize(), sizes, options.what));
+  fb::FlatBufferBuilder b;
+  PH_RETURN_IF_ERROR(finish(b, model, layout.offsets, options));
+  if (b.GetSize() != sizing.GetSize())
+    return Status(ErrorCode::kInternal, options.what + ": size changed between writer passes");
+  std::vector<uint8_t> bytes(static_cast<size_t>(layout.file_bytes), 0);
+  std::memcpy(bytes.data(), b.GetBufferPointer(), b.GetSize());
+  for (size_t i = 0; i < model.constants.size(); ++i)
+    if (model.constants[i].size > 0)
+      std::memcpy(bytes.data() + layout.offsets[i], model.constants[i].data,
+                  static_cast<size_t>(model.constants[i].size));
+  return bytes;
+}
+
+}  // namespace polyhead::internal
