@@ -2,12 +2,12 @@
 
 #include <mutex>
 
-#include "int8_kernels.h"
+#include "int8_dispatch.h"
 #include "polyhead/kernels/kernel.h"
 #include "polyhead/kernels/shape_inference.h"
-#include "polyhead_kernels.h"
+#include "own_kernels.h"
 #include "xnnpack_f16_kernels.h"
-#include "xnnpack_kernels.h"
+#include "xnnpack_float_kernels.h"
 
 namespace polyhead::kernels {
 

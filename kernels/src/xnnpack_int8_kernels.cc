@@ -7,7 +7,7 @@
 #include <array>
 #include <limits>
 
-#include "int8_kernels.h"
+#include "int8_dispatch.h"
 #include "int8_params.h"
 #include "xnnpack_operator.h"
 

@@ -1,4 +1,4 @@
-#include "int8_kernels.h"
+#include "int8_dispatch.h"
 
 #include "polyhead/kernels/shape_inference.h"
 

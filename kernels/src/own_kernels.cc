@@ -1,4 +1,4 @@
-#include "polyhead_kernels.h"
+#include "own_kernels.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "xnnpack_kernels.h"
+#include "xnnpack_float_kernels.h"
 
 #include <xnnpack.h>
 

@@ -7,9 +7,9 @@
 #include <cstring>
 #include <vector>
 
-#include "int8_kernels.h"
+#include "int8_dispatch.h"
 #include "polyhead/kernels/kernel_variant.h"
-#include "polyhead_kernels.h"
+#include "own_kernels.h"
 
 namespace polyhead::kernels {
 namespace {
