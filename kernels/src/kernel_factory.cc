@@ -1,13 +1,17 @@
+// create_kernel(): asks the factories in turn, most specific first, as kernel_factory.h
+// describes: int8 nodes go to the int8 ones (int8_dispatch.cc); a float node goes to Polyhead's
+// own kernels, then in half precision to XNNPACK's f16 operators, then to its f32 ones.
 #include <xnnpack.h>
 
 #include <mutex>
 
-#include "int8_kernels.h"
+#include "int8_dispatch.h"
+#include "kernel_factory.h"
+#include "own_kernels.h"
 #include "polyhead/kernels/kernel.h"
 #include "polyhead/kernels/shape_inference.h"
-#include "polyhead_kernels.h"
-#include "xnnpack_f16_kernels.h"
-#include "xnnpack_kernels.h"
+#include "xnnpack_float_kernels.h"
+#include "xnnpack_operator.h"
 
 namespace polyhead::kernels {
 
@@ -16,9 +20,9 @@ Status initialize_backend() {
   static xnn_status status = xnn_status_uninitialized;
   std::call_once(once, [] { status = xnn_initialize(nullptr); });
   if (status != xnn_status_success)
-    return Status(ErrorCode::kUnsupported, "XNNPACK could not initialise (status " +
-                                               std::to_string(status) +
-                                               "): this CPU may lack the instructions it needs");
+    return Status(xnn_error_code(status), std::string("XNNPACK could not initialise (") +
+                                              xnn_status_name(status) +
+                                              "): this CPU may lack the instructions it needs");
   return Status::ok();
 }
 
@@ -35,15 +39,15 @@ Result<std::unique_ptr<Kernel>> create_kernel(const NodeDesc& d) {
         return Status(ErrorCode::kUnsupported,
                       where + " has a " + element_type_name(op.type) +
                           " tensor; float operators read and write f32, int8 ones i8 (i32 bias)");
-  PH_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> own, create_polyhead_kernel(d));
-  if (own) return own;
+  PH_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> k, create_own_kernel(d));
+  if (k) return k;
   if (d.precision == Precision::kF16) {
-    // A node XNNPACK cannot run in f16 (no operator, or options it rejects there) runs in f32.
-    Result<std::unique_ptr<Kernel>> half = create_xnnpack_f16_kernel(d);
-    if (half.is_ok() && *half) return std::move(*half);
-    if (!half.is_ok() && half.status().code() != ErrorCode::kUnsupported) return half.status();
+    PH_ASSIGN_OR_RETURN(k, create_xnnpack_f16_kernel(d));
+    if (k) return k;
   }
-  return create_xnnpack_kernel(d);
+  PH_ASSIGN_OR_RETURN(k, create_xnnpack_f32_kernel(d));
+  if (k) return k;
+  return Status(ErrorCode::kInternal, where + ": no float kernel handles it");
 }
 
 }  // namespace polyhead::kernels

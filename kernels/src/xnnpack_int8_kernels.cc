@@ -7,7 +7,7 @@
 #include <array>
 #include <limits>
 
-#include "int8_kernels.h"
+#include "int8_dispatch.h"
 #include "int8_params.h"
 #include "xnnpack_operator.h"
 
@@ -70,13 +70,19 @@ class QConv2D final : public QKernel {
   bool fully_connected_ = false;
 };
 
+// ADD, SUB, MUL: XNNPACK's qs8 functions share one signature.
+struct QBinaryFunctions {
+  xnn_status (*create)(int8_t a_zero_point, float a_scale, int8_t b_zero_point, float b_scale,
+                       int8_t out_zero_point, float out_scale, int8_t out_min, int8_t out_max,
+                       uint32_t flags, xnn_operator_t* op);
+  xnn_status (*setup)(xnn_operator_t op, size_t rank_a, const size_t* shape_a, size_t rank_b,
+                      const size_t* shape_b, const int8_t* a, const int8_t* b, int8_t* out,
+                      pthreadpool_t pool);
+};
+
 class QBinary final : public QKernel {
  public:
-  using QKernel::QKernel;
-  using Create = xnn_status (*)(int8_t, float, int8_t, float, int8_t, float, int8_t, int8_t,
-                                uint32_t, xnn_operator_t*);
-  using Setup = xnn_status (*)(xnn_operator_t, size_t, const size_t*, size_t, const size_t*,
-                               const int8_t*, const int8_t*, int8_t*, pthreadpool_t);
+  QBinary(const NodeDesc& d, QBinaryFunctions f) : QKernel(d), f_(f) {}
   Status create(const NodeDesc& d, const QParams& a, const QParams& out) {
     PH_ASSIGN_OR_RETURN(const QParams b, activation_params(node_, d.inputs[1], "input 1"));
     for (size_t i = 0; i < 2; ++i) {
@@ -84,27 +90,18 @@ class QBinary final : public QKernel {
       for (size_t k = 0; k < rank_[i]; ++k) shape_[i][k] = dim(d.inputs[i].shape, k);
     }
     const Int8Bounds r = int8_bounds(fused_activation(node_), out);
-    Create create_fn = xnn_create_add_nd_qs8;
-    setup_fn_ = xnn_setup_add_nd_qs8;
-    if (node_.op() == OpKind::SUB) {
-      create_fn = xnn_create_subtract_nd_qs8;
-      setup_fn_ = xnn_setup_subtract_nd_qs8;
-    } else if (node_.op() == OpKind::MUL) {
-      create_fn = xnn_create_multiply_nd_qs8;
-      setup_fn_ = xnn_setup_multiply_nd_qs8;
-    }
     return created(
-        create_fn(static_cast<int8_t>(a.zero_point), a.scale, static_cast<int8_t>(b.zero_point),
+        f_.create(static_cast<int8_t>(a.zero_point), a.scale, static_cast<int8_t>(b.zero_point),
                   b.scale, static_cast<int8_t>(out.zero_point), out.scale, r.min, r.max, 0, &op_));
   }
   Status setup(const void* const* in, void* const* out, pthreadpool_t pool) override {
-    return set_up(setup_fn_(op_, rank_[0], shape_[0].data(), rank_[1], shape_[1].data(),
-                            static_cast<const int8_t*>(in[0]), static_cast<const int8_t*>(in[1]),
-                            static_cast<int8_t*>(out[0]), pool));
+    return set_up(f_.setup(op_, rank_[0], shape_[0].data(), rank_[1], shape_[1].data(),
+                           static_cast<const int8_t*>(in[0]), static_cast<const int8_t*>(in[1]),
+                           static_cast<int8_t*>(out[0]), pool));
   }
 
  private:
-  Setup setup_fn_ = nullptr;
+  QBinaryFunctions f_;
   std::array<std::array<size_t, Shape::kMaxDims>, 2> shape_{};
   std::array<size_t, 2> rank_{};
 };
@@ -152,12 +149,9 @@ class QResizeBilinear final : public QKernel {
   Status create(const NodeDesc&, const QParams& in, const QParams& out) {
     PH_RETURN_IF_ERROR(require_same(node_, in, out));
     const auto* o = node_.options_as_ResizeOptions();
-    const uint32_t flags =
-        o->coordinates() == schema::CoordinateMode::ALIGN_CORNERS ? XNN_FLAG_ALIGN_CORNERS
-        : o->coordinates() == schema::CoordinateMode::ASYMMETRIC  ? XNN_FLAG_TENSORFLOW_LEGACY_MODE
-                                                                  : 0;
     const size_t c = dim(in_, 3);
-    return created(xnn_create_resize_bilinear2d_nhwc_s8(c, c, c, flags, &op_));
+    return created(
+        xnn_create_resize_bilinear2d_nhwc_s8(c, c, c, xnn_resize_flags(o->coordinates()), &op_));
   }
   Status setup(const void* const* in, void* const* out, pthreadpool_t pool) override {
     return set_up(xnn_setup_resize_bilinear2d_nhwc_s8(
@@ -245,9 +239,9 @@ class Convert final : public QKernel {
   bool quantize_ = true;
 };
 
-template <typename K>
-Result<std::unique_ptr<Kernel>> make(const NodeDesc& d, const QParams& in, const QParams& out) {
-  auto k = std::make_unique<K>(d);
+template <typename K, typename... Args>
+KernelResult make(const NodeDesc& d, const QParams& in, const QParams& out, Args... args) {
+  auto k = std::make_unique<K>(d, args...);
   PH_RETURN_IF_ERROR(k->create(d, in, out));
   return std::unique_ptr<Kernel>(std::move(k));
 }
@@ -260,54 +254,70 @@ bool is_global_average(const NodeDesc& d) {
          d.outputs[0].shape[1] == 1 && d.outputs[0].shape[2] == 1;
 }
 
+// XNNPACK's qs8 broadcasting path is slower than float and it refuses scale ratios outside its
+// fixed-point range: those run in Polyhead's kernel instead.
+KernelResult binary(const NodeDesc& d, const QParams& in, const QParams& out, QBinaryFunctions f) {
+  if (d.inputs[0].shape != d.inputs[1].shape) return not_handled();
+  return unsupported_as_not_handled(make<QBinary>(d, in, out, f));
+}
+
 }  // namespace
 
-Result<std::unique_ptr<Kernel>> create_xnnpack_convert_kernel(const NodeDesc& d) {
+KernelResult create_xnnpack_convert_kernel(const NodeDesc& d) {
   auto k = std::make_unique<Convert>(d);
   PH_RETURN_IF_ERROR(k->create(d));
   return std::unique_ptr<Kernel>(std::move(k));
 }
 
-Result<std::unique_ptr<Kernel>> create_xnnpack_int8_kernel(const NodeDesc& d, const QParams& in,
-                                                           const QParams& out) {
+KernelResult create_xnnpack_int8_kernel(const NodeDesc& d, const QParams& in, const QParams& out) {
   switch (d.node->op()) {
     case OpKind::CONV_2D:
     case OpKind::DEPTHWISE_CONV_2D:
     case OpKind::FULLY_CONNECTED:
       return make<QConv2D>(d, in, out);
     case OpKind::ADD:
+      return binary(d, in, out, {xnn_create_add_nd_qs8, xnn_setup_add_nd_qs8});
     case OpKind::SUB:
-    case OpKind::MUL: {
-      // XNNPACK's qs8 broadcasting path is slower than float and it refuses scale ratios outside
-      // its fixed-point range: those run in Polyhead's kernel instead.
-      if (d.inputs[0].shape != d.inputs[1].shape) return std::unique_ptr<Kernel>();
-      Result<std::unique_ptr<Kernel>> k = make<QBinary>(d, in, out);
-      if (!k.is_ok() && k.status().code() == ErrorCode::kUnsupported)
-        return std::unique_ptr<Kernel>();
-      return k;
-    }
+      return binary(d, in, out, {xnn_create_subtract_nd_qs8, xnn_setup_subtract_nd_qs8});
+    case OpKind::MUL:
+      return binary(d, in, out, {xnn_create_multiply_nd_qs8, xnn_setup_multiply_nd_qs8});
     case OpKind::MEAN:
       return make<QGlobalAverage>(d, in, out);
     case OpKind::AVERAGE_POOL_2D:
       if (is_global_average(d)) return make<QGlobalAverage>(d, in, out);
-      return std::unique_ptr<Kernel>();
+      return not_handled();
     case OpKind::MAX_POOL_2D: {
       const auto* o = d.node->options_as_Pool2DOptions();
-      if (o->filter_h() * o->filter_w() == 1) return std::unique_ptr<Kernel>();
+      if (o->filter_h() * o->filter_w() == 1) return not_handled();
       return make<QMaxPool>(d, in, out);
     }
     case OpKind::RESIZE:
       if (d.node->options_as_ResizeOptions()->mode() == schema::ResizeMode::BILINEAR)
         return make<QResizeBilinear>(d, in, out);
-      return std::unique_ptr<Kernel>();
+      return not_handled();
     case OpKind::PAD:
       return make<QPad>(d, in, out);
     case OpKind::CLAMP:
       if (in == out) return make<QClamp>(d, in, out);
-      return std::unique_ptr<Kernel>();
-    default:
-      return std::unique_ptr<Kernel>();
+      return not_handled();
+    // Polyhead's own int8 kernels, float-only operators, and the conversions (their own factory).
+    case OpKind::HARD_SWISH:
+    case OpKind::SIGMOID:
+    case OpKind::TANH:
+    case OpKind::LEAKY_RELU:
+    case OpKind::RESHAPE:
+    case OpKind::CONCATENATION:
+    case OpKind::TRANSPOSE:
+    case OpKind::DEPTH_TO_SPACE:
+    case OpKind::DIV:
+    case OpKind::SOFTMAX:
+    case OpKind::PRELU:
+    case OpKind::TRANSPOSE_CONV_2D:
+    case OpKind::QUANTIZE:
+    case OpKind::DEQUANTIZE:
+      return not_handled();
   }
+  return unlisted_operator(d, "XNNPACK int8");
 }
 
 }  // namespace polyhead::kernels

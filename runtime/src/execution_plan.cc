@@ -111,12 +111,6 @@ TaskMask ExecutionPlan::mask_of(int task) const {
   return 0;
 }
 
-size_t ExecutionPlan::steps_for(TaskMask mask) const {
-  size_t n = 0;
-  for (const Step& s : steps_) n += (s.tasks & mask) ? 1 : 0;
-  return n;
-}
-
 std::byte* ExecutionPlan::tensor_data(int tensor) const {
   if (tensor < 0 || static_cast<size_t>(tensor) >= tensor_offset_.size()) return nullptr;
   const size_t offset = tensor_offset_[static_cast<size_t>(tensor)];

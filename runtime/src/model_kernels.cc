@@ -45,11 +45,4 @@ size_t ModelKernels::packed_weight_bytes() const {
   return n;
 }
 
-size_t ModelKernels::created_kernels() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  size_t n = 0;
-  for (const auto& k : kernels_) n += k ? 1 : 0;
-  return n;
-}
-
 }  // namespace polyhead::runtime

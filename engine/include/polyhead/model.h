@@ -85,7 +85,6 @@ class Model {
   const uint8_t* bytes() const;
 
   const detail::ModelData& data() const { return *data_; }
-  std::shared_ptr<const detail::ModelData> shared_data() const { return data_; }
 
  private:
   explicit Model(std::shared_ptr<const detail::ModelData> data) : data_(std::move(data)) {}

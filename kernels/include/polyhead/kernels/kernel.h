@@ -50,8 +50,6 @@ class Kernel {
   virtual Status run(pthreadpool_t pool) = 0;
   // Bytes of weights this kernel packed for itself (0 when it reads them in place).
   virtual size_t packed_weight_bytes() const { return 0; }
-  // "xnnpack" or "polyhead": which implementation runs this node (for inspect and profiles).
-  virtual const char* backend() const = 0;
 };
 
 // Creates the kernel for a node. Errors name the operator and the problem (unsupported element

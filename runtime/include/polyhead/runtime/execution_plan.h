@@ -41,8 +41,6 @@ class ExecutionPlan {
   TaskMask mask_of(int task) const;
   // Graph node indices in execution order.
   const std::vector<int>& nodes() const { return nodes_; }
-  // Number of steps that a run with `mask` executes.
-  size_t steps_for(TaskMask mask) const;
   size_t last_run_steps() const { return last_run_steps_; }
   TaskMask last_run_mask() const { return last_run_mask_; }
 

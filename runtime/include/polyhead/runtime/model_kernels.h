@@ -26,7 +26,6 @@ class ModelKernels {
   void forget_plan(const void* plan);
 
   size_t packed_weight_bytes() const;
-  size_t created_kernels() const;
 
  private:
   const Graph& graph_;

@@ -1,4 +1,4 @@
-#include "int8_kernels.h"
+#include "int8_dispatch.h"
 
 #include "polyhead/kernels/shape_inference.h"
 
@@ -26,9 +26,32 @@ size_t activation_inputs(OpKind op, size_t inputs) {
     case OpKind::DEPTHWISE_CONV_2D:
     case OpKind::FULLY_CONNECTED:
       return 1;
-    default:
+    case OpKind::TRANSPOSE_CONV_2D:
+    case OpKind::ADD:
+    case OpKind::SUB:
+    case OpKind::MUL:
+    case OpKind::DIV:
+    case OpKind::MAX_POOL_2D:
+    case OpKind::AVERAGE_POOL_2D:
+    case OpKind::MEAN:
+    case OpKind::PAD:
+    case OpKind::RESIZE:
+    case OpKind::SOFTMAX:
+    case OpKind::CLAMP:
+    case OpKind::HARD_SWISH:
+    case OpKind::SIGMOID:
+    case OpKind::TANH:
+    case OpKind::LEAKY_RELU:
+    case OpKind::PRELU:
+    case OpKind::DEPTH_TO_SPACE:
+    case OpKind::RESHAPE:
+    case OpKind::CONCATENATION:
+    case OpKind::TRANSPOSE:
+    case OpKind::QUANTIZE:
+    case OpKind::DEQUANTIZE:
       return inputs;
   }
+  return inputs;  // an operator kind not listed: every input is checked as an activation
 }
 
 }  // namespace
@@ -57,11 +80,11 @@ Result<std::unique_ptr<Kernel>> create_int8_kernel(const NodeDesc& d) {
     if (d.inputs[i].present)
       PH_RETURN_IF_ERROR(
           activation_params(node, d.inputs[i], "input " + std::to_string(i)).status());
-  PH_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> k, create_polyhead_int8_gemm_kernel(d, in, out));
+  PH_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> k, create_own_int8_gemm_kernel(d, in, out));
   if (k) return k;
   PH_ASSIGN_OR_RETURN(k, create_xnnpack_int8_kernel(d, in, out));
   if (k) return k;
-  PH_ASSIGN_OR_RETURN(k, create_polyhead_int8_kernel(d, in, out));
+  PH_ASSIGN_OR_RETURN(k, create_own_int8_kernel(d, in, out));
   if (k) return k;
   return Status(ErrorCode::kUnsupported,
                 node_label(node) + ": " + op_kind_name(op) + " has no int8 kernel in this build");

@@ -7,9 +7,9 @@
 #include <cstring>
 #include <vector>
 
-#include "int8_kernels.h"
+#include "int8_dispatch.h"
+#include "own_kernels.h"
 #include "polyhead/kernels/kernel_variant.h"
-#include "polyhead_kernels.h"
 
 namespace polyhead::kernels {
 namespace {
@@ -21,7 +21,6 @@ constexpr size_t kBlock = 16384;  // bytes per thread-pool task for elementwise 
 class OwnInt8Kernel : public Kernel {
  public:
   explicit OwnInt8Kernel(const KernelVariant& v) : v_(v) {}
-  const char* backend() const override { return "polyhead"; }
   Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
     in_ = static_cast<const int8_t*>(in[0]);
     out_ = static_cast<int8_t*>(out[0]);
@@ -34,33 +33,39 @@ class OwnInt8Kernel : public Kernel {
   int8_t* out_ = nullptr;
 };
 
-float unary(OpKind op, const schema::Node& node, float x) {
-  switch (op) {
-    case OpKind::HARD_SWISH:
-      return x * std::min(std::max(x + 3.f, 0.f), 6.f) / 6.f;
-    case OpKind::SIGMOID:
-      return 1.f / (1.f + std::exp(-x));
-    case OpKind::TANH:
-      return std::tanh(x);
-    case OpKind::LEAKY_RELU: {
-      const auto* o = node.options_as_LeakyReluOptions();
-      return x >= 0.f ? x : x * (o ? o->negative_slope() : 0.01f);
-    }
-    default: {  // CLAMP
-      const auto* o = node.options_as_ClampOptions();
-      return o ? std::min(std::max(x, o->min()), o->max()) : x;
-    }
-  }
+// The float functions a Lookup tabulates.
+using UnaryFunction = float (*)(const schema::Node& node, float x);
+namespace unary {
+
+float hard_swish(const schema::Node&, float x) {
+  return x * std::min(std::max(x + 3.f, 0.f), 6.f) / 6.f;
 }
+float sigmoid(const schema::Node&, float x) {
+  return 1.f / (1.f + std::exp(-x));
+}
+float tanh(const schema::Node&, float x) {
+  return std::tanh(x);
+}
+float leaky_relu(const schema::Node& node, float x) {
+  const auto* o = node.options_as_LeakyReluOptions();
+  return x >= 0.f ? x : x * (o ? o->negative_slope() : 0.01f);
+}
+float clamp(const schema::Node& node, float x) {
+  const auto* o = node.options_as_ClampOptions();
+  return o ? std::min(std::max(x, o->min()), o->max()) : x;
+}
+
+}  // namespace unary
 
 // Any unary function of one int8 value is a table of 256 results, computed once in float.
 class Lookup final : public OwnInt8Kernel {
  public:
-  Lookup(const NodeDesc& d, const KernelVariant& v, const QParams& in, const QParams& out)
+  Lookup(const NodeDesc& d, const KernelVariant& v, UnaryFunction f, const QParams& in,
+         const QParams& out)
       : OwnInt8Kernel(v), count_(static_cast<size_t>(d.inputs[0].shape.elements())) {
     for (int q = -128; q <= 127; ++q)
       table_[static_cast<uint8_t>(q)] =
-          quantize_s8(unary(d.node->op(), *d.node, dequantize_s8(static_cast<int8_t>(q), in)), out);
+          quantize_s8(f(*d.node, dequantize_s8(static_cast<int8_t>(q), in)), out);
   }
   Status run(pthreadpool_t pool) override {
     pthreadpool_parallelize_1d_tile_1d(
@@ -571,42 +576,42 @@ Result<std::unique_ptr<Kernel>> gather(const NodeDesc& d, const KernelVariant& v
 
 }  // namespace
 
-Result<std::unique_ptr<Kernel>> create_polyhead_int8_gemm_kernel(const NodeDesc& d,
-                                                                 const QParams& in,
-                                                                 const QParams& out) {
+KernelResult create_own_int8_gemm_kernel(const NodeDesc& d, const QParams& in, const QParams& out) {
   PH_ASSIGN_OR_RETURN(const Isa isa, selected_isa());
   const KernelVariant& v = *kernel_variant(isa);
   const OpKind op = d.node->op();
-  if (!v.qc8_gemm || (op != OpKind::FULLY_CONNECTED && op != OpKind::CONV_2D))
-    return std::unique_ptr<Kernel>();
+  if (!v.qc8_gemm || (op != OpKind::FULLY_CONNECTED && op != OpKind::CONV_2D)) return not_handled();
   bool im2col = false;
   if (op == OpKind::CONV_2D) {
     const auto* o = d.node->options_as_Conv2DOptions();
-    if (o->groups() != 1) return std::unique_ptr<Kernel>();  // depthwise and grouped: XNNPACK
+    if (o->groups() != 1) return not_handled();  // depthwise and grouped: XNNPACK
     im2col = !is_pointwise(*o, d.inputs[1].shape);
     const auto scratch = static_cast<size_t>(d.outputs[0].shape.elements() / d.outputs[0].shape[3] *
                                              d.inputs[1].shape.elements() / d.inputs[1].shape[0]);
     // Copying a few channels per tap costs more than the GEMM saves (a 3-channel stem measured
     // about 2x slower than XNNPACK's convolution in bench_mobilenet_convs).
     if (im2col && (scratch > kMaxScratchBytes || d.inputs[0].shape[3] < kMinIm2colChannels))
-      return std::unique_ptr<Kernel>();
+      return not_handled();
   }
   auto k = std::make_unique<GemmConv>(v);
   PH_RETURN_IF_ERROR(k->create(d, in, out, im2col));
   return std::unique_ptr<Kernel>(std::move(k));
 }
 
-Result<std::unique_ptr<Kernel>> create_polyhead_int8_kernel(const NodeDesc& d, const QParams& in,
-                                                            const QParams& out) {
+KernelResult create_own_int8_kernel(const NodeDesc& d, const QParams& in, const QParams& out) {
   PH_ASSIGN_OR_RETURN(const Isa isa, selected_isa());
   const KernelVariant& v = *kernel_variant(isa);
   switch (d.node->op()) {
     case OpKind::CLAMP:
+      return std::unique_ptr<Kernel>(new Lookup(d, v, unary::clamp, in, out));
     case OpKind::HARD_SWISH:
+      return std::unique_ptr<Kernel>(new Lookup(d, v, unary::hard_swish, in, out));
     case OpKind::SIGMOID:
+      return std::unique_ptr<Kernel>(new Lookup(d, v, unary::sigmoid, in, out));
     case OpKind::TANH:
+      return std::unique_ptr<Kernel>(new Lookup(d, v, unary::tanh, in, out));
     case OpKind::LEAKY_RELU:
-      return std::unique_ptr<Kernel>(new Lookup(d, v, in, out));
+      return std::unique_ptr<Kernel>(new Lookup(d, v, unary::leaky_relu, in, out));
     case OpKind::CONCATENATION: {
       auto k = std::make_unique<Concatenation>(v);
       PH_RETURN_IF_ERROR(k->create(d, out));
@@ -629,11 +634,23 @@ Result<std::unique_ptr<Kernel>> create_polyhead_int8_kernel(const NodeDesc& d, c
       return gather(d, v, in, out, transpose_sources);
     case OpKind::DEPTH_TO_SPACE:
       return gather(d, v, in, out, depth_to_space_sources);
-    case OpKind::RESIZE:
+    case OpKind::RESIZE:  // nearest (XNNPACK takes bilinear)
       return gather(d, v, in, out, resize_nearest_sources);
-    default:
-      return std::unique_ptr<Kernel>();
+    // XNNPACK's operators, float-only operators, and the conversions.
+    case OpKind::CONV_2D:
+    case OpKind::DEPTHWISE_CONV_2D:
+    case OpKind::FULLY_CONNECTED:
+    case OpKind::MEAN:
+    case OpKind::PAD:
+    case OpKind::DIV:
+    case OpKind::SOFTMAX:
+    case OpKind::PRELU:
+    case OpKind::TRANSPOSE_CONV_2D:
+    case OpKind::QUANTIZE:
+    case OpKind::DEQUANTIZE:
+      return not_handled();
   }
+  return unlisted_operator(d, "Polyhead's own int8");
 }
 
 }  // namespace polyhead::kernels

@@ -1,4 +1,4 @@
-#include "polyhead_kernels.h"
+#include "own_kernels.h"
 
 #include <algorithm>
 #include <cmath>
@@ -17,7 +17,6 @@ using schema::OpKind;
 class OwnKernel : public Kernel {
  public:
   explicit OwnKernel(const KernelVariant& v) : v_(v) {}
-  const char* backend() const override { return "polyhead"; }
 
  protected:
   const KernelVariant& v_;
@@ -224,16 +223,17 @@ class Subsample final : public OwnKernel {
 
 reference::Coordinates coordinates_of(schema::CoordinateMode m) {
   switch (m) {
+    case schema::CoordinateMode::HALF_PIXEL:
+      return reference::Coordinates::kHalfPixel;
     case schema::CoordinateMode::ALIGN_CORNERS:
       return reference::Coordinates::kAlignCorners;
     case schema::CoordinateMode::ASYMMETRIC:
       return reference::Coordinates::kAsymmetric;
-    default:
-      return reference::Coordinates::kHalfPixel;
   }
+  return reference::Coordinates::kHalfPixel;  // unreachable: shape inference rejects other modes
 }
 
-Result<std::unique_ptr<Kernel>> create_polyhead_kernel(const NodeDesc& d) {
+KernelResult create_own_kernel(const NodeDesc& d) {
   PH_ASSIGN_OR_RETURN(const Isa isa, selected_isa());
   const KernelVariant& v = *kernel_variant(isa);
   switch (d.node->op()) {
@@ -248,22 +248,41 @@ Result<std::unique_ptr<Kernel>> create_polyhead_kernel(const NodeDesc& d) {
     case OpKind::RESIZE:
       if (d.node->options_as_ResizeOptions()->mode() == schema::ResizeMode::NEAREST)
         return std::unique_ptr<Kernel>(new ResizeNearest(d, v));
-      return std::unique_ptr<Kernel>();
+      return not_handled();  // bilinear: XNNPACK
     case OpKind::SOFTMAX: {
       const auto* o = d.node->options_as_SoftmaxOptions();
       if (o && o->beta() != 1.f) return std::unique_ptr<Kernel>(new Softmax(d, v));
-      return std::unique_ptr<Kernel>();
+      return not_handled();  // beta 1: XNNPACK
     }
     case OpKind::MAX_POOL_2D:
     case OpKind::AVERAGE_POOL_2D: {
       const auto* o = d.node->options_as_Pool2DOptions();
       if (o->filter_h() == 1 && o->filter_w() == 1)
         return std::unique_ptr<Kernel>(new Subsample(d, v));
-      return std::unique_ptr<Kernel>();
+      return not_handled();  // a real window: XNNPACK
     }
-    default:
-      return std::unique_ptr<Kernel>();
+    // XNNPACK's operators, and the int8 kernels.
+    case OpKind::CONV_2D:
+    case OpKind::DEPTHWISE_CONV_2D:
+    case OpKind::FULLY_CONNECTED:
+    case OpKind::ADD:
+    case OpKind::SUB:
+    case OpKind::MUL:
+    case OpKind::DIV:
+    case OpKind::MEAN:
+    case OpKind::PAD:
+    case OpKind::CLAMP:
+    case OpKind::HARD_SWISH:
+    case OpKind::SIGMOID:
+    case OpKind::LEAKY_RELU:
+    case OpKind::PRELU:
+    case OpKind::TRANSPOSE_CONV_2D:
+    case OpKind::DEPTH_TO_SPACE:
+    case OpKind::QUANTIZE:
+    case OpKind::DEQUANTIZE:
+      return not_handled();
   }
+  return unlisted_operator(d, "Polyhead's own float");
 }
 
 }  // namespace polyhead::kernels

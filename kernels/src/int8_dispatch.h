@@ -1,0 +1,30 @@
+// The int8 kernels (docs/int8.md): create_int8_kernel() checks the operands of a node that has an
+// I8 tensor (or is QUANTIZE / DEQUANTIZE) and asks the int8 factories below in turn; they answer
+// as kernel_factory.h describes.
+#pragma once
+
+#include "int8_params.h"
+#include "kernel_factory.h"
+
+namespace polyhead::kernels {
+
+// True when the node runs in int8: QUANTIZE, DEQUANTIZE, or any I8 operand.
+bool is_int8_node(const NodeDesc& desc);
+
+KernelResult create_int8_kernel(const NodeDesc& desc);
+
+// XNNPACK's quantized operators.
+KernelResult create_xnnpack_int8_kernel(const NodeDesc& desc, const QParams& in,
+                                        const QParams& out);
+// QUANTIZE and DEQUANTIZE (XNNPACK's conversions); never "not handled".
+KernelResult create_xnnpack_convert_kernel(const NodeDesc& desc);
+
+// The selected variant's int8 GEMM for convolutions with one group and fully connected layers;
+// not handled when the variant has none or the layer suits XNNPACK better.
+KernelResult create_own_int8_gemm_kernel(const NodeDesc& desc, const QParams& in,
+                                         const QParams& out);
+
+// Polyhead's own int8 kernels, for what XNNPACK lacks.
+KernelResult create_own_int8_kernel(const NodeDesc& desc, const QParams& in, const QParams& out);
+
+}  // namespace polyhead::kernels

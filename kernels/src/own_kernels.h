@@ -1,0 +1,15 @@
+// Factory of the float kernels Polyhead implements itself, for what the XNNPACK snapshot lacks;
+// it answers as kernel_factory.h describes. Also what these and the own int8 kernels share.
+#pragma once
+
+#include "kernel_factory.h"
+#include "polyhead/kernels/reference.h"
+
+namespace polyhead::kernels {
+
+// The reference kernels' coordinate mode for a node's RESIZE coordinates.
+reference::Coordinates coordinates_of(schema::CoordinateMode mode);
+
+KernelResult create_own_kernel(const NodeDesc& desc);
+
+}  // namespace polyhead::kernels
