@@ -1,10 +1,12 @@
 #include "polyhead/model_builder.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <functional>
 
 #include "polyhead/format_version.h"
+#include "polyhead/kernels/op_table.h"
 #include "polyhead/kernels/shape_inference.h"
 #include "polyhead/schema/phm_generated.h"
 
@@ -57,6 +59,7 @@ struct ModelBuilder::State {
   std::vector<NodeRec> nodes;
   std::vector<InputRec> inputs;
   std::vector<TaskRec> tasks;
+  uint32_t newest_minor = 0;  // the format version of the newest operator added
   std::string producer = "polyhead ModelBuilder";
   std::string description;
   std::vector<std::pair<std::string, std::string>> metadata;
@@ -114,6 +117,8 @@ struct ModelBuilder::State {
       return Status(
           ErrorCode::kInvalidArgument,
           "node '" + name + "' (" + kernels::op_kind_name(op) + "): " + out.status().message());
+    PH_ASSIGN_OR_RETURN(const kernels::OpInfo* info, kernels::op_info(op));
+    newest_minor = std::max(newest_minor, info->since_minor);
     const int output = static_cast<int>(tensors.size());
     tensors.push_back({name, (*out)[0], -1, ElementType::kF32, {}});
     nodes.push_back({name, op, type, std::move(options), in, output});
@@ -183,7 +188,7 @@ struct ModelBuilder::State {
     for (const auto& [k, v] : metadata)
       m_off.push_back(schema::CreateMetadata(b, b.CreateString(k), b.CreateString(v)));
     return schema::CreateModel(
-        b, kFormatVersionMajor, kFormatVersionMinor, b.CreateString(producer),
+        b, kFormatVersionMajor, format_minor_to_write(newest_minor), b.CreateString(producer),
         b.CreateString(description), b.CreateVector(t_off), b.CreateVectorOfStructs(buffers),
         b.CreateVector(n_off), b.CreateVector(i_off), b.CreateVector(k_off), b.CreateVector(m_off));
   }
@@ -355,6 +360,10 @@ Result<int> ModelBuilder::clamp(const std::string& name, int input, float min, f
 Result<int> ModelBuilder::unary(const std::string& name, UnaryOp op, int input) {
   static const OpKind kinds[] = {OpKind::HARD_SWISH, OpKind::SIGMOID, OpKind::TANH};
   return s_->add_node(name, kinds[static_cast<int>(op)], schema::OpOptions::NONE, nullptr, {input});
+}
+
+Result<int> ModelBuilder::abs(const std::string& name, int input) {
+  return s_->add_node(name, OpKind::ABS, schema::OpOptions::NONE, nullptr, {input});
 }
 
 Result<int> ModelBuilder::leaky_relu(const std::string& name, int input, float slope) {

@@ -42,6 +42,8 @@ float unary(OpKind op, const schema::Node& node, float x) {
       return 1.f / (1.f + std::exp(-x));
     case OpKind::TANH:
       return std::tanh(x);
+    case OpKind::ABS:
+      return std::fabs(x);
     case OpKind::LEAKY_RELU: {
       const auto* o = node.options_as_LeakyReluOptions();
       return x >= 0.f ? x : x * (o ? o->negative_slope() : 0.01f);
@@ -605,6 +607,7 @@ Result<std::unique_ptr<Kernel>> create_polyhead_int8_kernel(const NodeDesc& d, c
     case OpKind::HARD_SWISH:
     case OpKind::SIGMOID:
     case OpKind::TANH:
+    case OpKind::ABS:
     case OpKind::LEAKY_RELU:
       return std::unique_ptr<Kernel>(new Lookup(d, v, in, out));
     case OpKind::CONCATENATION: {

@@ -290,6 +290,9 @@ class Unary final : public XnnKernel {
       case OpKind::SIGMOID:
         setup_fn_ = xnn_setup_sigmoid_nc_f32;
         return created(xnn_create_sigmoid_nc_f32(c, c, c, 0, &op_));
+      case OpKind::ABS:
+        setup_fn_ = xnn_setup_abs_nc_f32;
+        return created(xnn_create_abs_nc_f32(c, c, c, 0, &op_));
       case OpKind::LEAKY_RELU: {
         const auto* o = d.node->options_as_LeakyReluOptions();
         setup_fn_ = xnn_setup_leaky_relu_nc_f32;
@@ -365,6 +368,7 @@ Result<std::unique_ptr<Kernel>> create_xnnpack_kernel(const NodeDesc& d) {
     case OpKind::CLAMP:
     case OpKind::HARD_SWISH:
     case OpKind::SIGMOID:
+    case OpKind::ABS:
     case OpKind::LEAKY_RELU:
     case OpKind::PRELU:
     case OpKind::SOFTMAX:

@@ -1,10 +1,12 @@
 #include "offline/merge/merged_writer.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "offline/graph/phm_file_writer.h"
 #include "offline/graph/schema_copy.h"
 #include "polyhead/format_version.h"
+#include "polyhead/kernels/op_table.h"
 
 namespace polyhead::merge {
 
@@ -52,9 +54,12 @@ struct Writer {
     for (size_t i = 0; i < buffer_class.size(); ++i)
       buffers.emplace_back(offsets[i], pool.bytes(buffer_class[i]));
     std::vector<fb::Offset<schema::Node>> n_off;
+    uint32_t newest_minor = 0;  // the newest operator's format version
     for (size_t n = 0; n < mg.nodes.size(); ++n) {
       const MergedNode& mn = mg.nodes[n];
       const schema::Node& src = graphs[mn.model].node(mn.source);
+      PH_ASSIGN_OR_RETURN(const kernels::OpInfo* op, kernels::op_info(src.op()));
+      newest_minor = std::max(newest_minor, op->since_minor);
       PH_ASSIGN_OR_RETURN(fb::Offset<void> options, copy_options(b, src));
       n_off.push_back(schema::CreateNode(b, b.CreateString(names.nodes[n]), src.op(),
                                          src.options_type(), options, b.CreateVector(mn.inputs),
@@ -84,10 +89,11 @@ struct Writer {
     std::vector<fb::Offset<schema::Metadata>> m_off;
     for (const auto& [key, value] : header.metadata)
       m_off.push_back(schema::CreateMetadata(b, b.CreateString(key), b.CreateString(value)));
-    return schema::CreateModel(
-        b, kFormatVersionMajor, kFormatVersionMinor, b.CreateString(header.producer),
-        b.CreateString(header.description), b.CreateVector(t_off), b.CreateVectorOfStructs(buffers),
-        b.CreateVector(n_off), b.CreateVector(i_off), b.CreateVector(k_off), b.CreateVector(m_off));
+    return schema::CreateModel(b, kFormatVersionMajor, format_minor_to_write(newest_minor),
+                               b.CreateString(header.producer), b.CreateString(header.description),
+                               b.CreateVector(t_off), b.CreateVectorOfStructs(buffers),
+                               b.CreateVector(n_off), b.CreateVector(i_off), b.CreateVector(k_off),
+                               b.CreateVector(m_off));
   }
 };
 

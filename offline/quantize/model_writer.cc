@@ -1,10 +1,12 @@
 #include "offline/quantize/model_writer.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "offline/graph/phm_file_writer.h"
 #include "offline/graph/schema_copy.h"
 #include "polyhead/format_version.h"
+#include "polyhead/kernels/op_table.h"
 
 namespace polyhead::quantize {
 
@@ -41,7 +43,10 @@ struct Writer {
     for (size_t i = 0; i < constant_tensors.size(); ++i)
       buffers.emplace_back(offsets[i], m.tensors[static_cast<size_t>(constant_tensors[i])].size);
     std::vector<fb::Offset<schema::Node>> n_off;
+    uint32_t newest_minor = 0;  // the newest operator's format version
     for (const EditNode& n : m.nodes) {
+      PH_ASSIGN_OR_RETURN(const kernels::OpInfo* op, kernels::op_info(n.op));
+      newest_minor = std::max(newest_minor, op->since_minor);
       fb::Offset<void> options = 0;
       schema::OpOptions type = schema::OpOptions::NONE;
       if (n.options_from) {
@@ -68,7 +73,7 @@ struct Writer {
     std::vector<fb::Offset<schema::Metadata>> md_off;
     for (const auto& [key, value] : m.metadata)
       md_off.push_back(schema::CreateMetadata(b, b.CreateString(key), b.CreateString(value)));
-    return schema::CreateModel(b, kFormatVersionMajor, kFormatVersionMinor,
+    return schema::CreateModel(b, kFormatVersionMajor, format_minor_to_write(newest_minor),
                                b.CreateString(m.producer), b.CreateString(m.description),
                                b.CreateVector(t_off), b.CreateVectorOfStructs(buffers),
                                b.CreateVector(n_off), b.CreateVector(i_off), b.CreateVector(k_off),
