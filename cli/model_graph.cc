@@ -40,7 +40,7 @@ Result<GraphCosts> read_graph_costs(const Model& loaded) {
     if (!out.is_ok())
       return Status(ErrorCode::kInvalidModel,
                     "node '" + cost.name + "': " + out.status().message());
-    cost.macs = kernels::count_macs(*node, in, *out);
+    PH_ASSIGN_OR_RETURN(cost.macs, kernels::count_macs(*node, in, *out));
     for (const kernels::InputShape& i : in) cost.input_shapes.push_back(i.shape);
     cost.output_shapes = *out;
     costs.nodes.push_back(std::move(cost));

@@ -626,6 +626,14 @@ TEST_CASE("int8 unary lookups match the reference on every input value", "[int8]
        ref::Unary::kLeakyRelu,
        0.1,
        0},
+      // 0.05 / 0.03 = 5/3: no input lands on a rounding tie.
+      {"abs",
+       {0.05f, -7},
+       {0.03f, -128},
+       [](ModelBuilder& b, int x) { return b.abs("f", x); },
+       ref::Unary::kAbs,
+       0,
+       0},
       // Slope 0.5 and equal scales: odd inputs land on exact ties of the real function; the table
       // is computed in float32, whose rounding of the dequantized input decides those.
       {"leaky relu 0.5",

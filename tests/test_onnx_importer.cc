@@ -906,6 +906,42 @@ TEST_CASE("onnx: activations: HardSigmoid, HardSwish, PRelu, LeakyRelu, Sigmoid,
   check_close(outs, "relu", map(v, [](double t) { return std::max(t, 0.0); }));
 }
 
+TEST_CASE("onnx: Abs becomes ABS (format 1.3) and folds on constants", "[onnx]") {
+  OnnxModel m(13);
+  m.input("x", {1, 3, 4, 5});
+  m.input("v", {2, 3});
+  m.initializer("k", {3, 1, 1}, {-0.5f, 2.f, -4.f});
+  m.node("Abs", {"x"}, {"abs"}, "abs");
+  m.node("Abs", {"v"}, {"abs2d"}, "abs2d");
+  m.node("Abs", {"k"}, {"k_abs"}, "k_abs");  // a constant: computed at conversion
+  m.node("Mul", {"abs", "k_abs"}, {"scaled"}, "scaled");
+  for (const char* o : {"abs", "abs2d", "scaled"}) m.output(o);
+  const Converted c = convert_ok(m);
+  CHECK(count(c.report.nodes, "ABS") == 2);
+  auto model = polyhead::Model::from_bytes(c.phm);
+  REQUIRE(model.is_ok());
+  CHECK(model->format_version_minor() == 3);
+  const Tensor x = random_tensor({1, 3, 4, 5}, 31, -3.f, 3.f);
+  const Tensor v = random_tensor({2, 3}, 32, -3.f, 3.f);
+  const auto outs = run(c.phm, {{"x", x}, {"v", v}});
+  const Tensor abs_x = map(x, [](double t) { return std::fabs(t); });
+  check_close(outs, "abs", abs_x);
+  check_close(outs, "abs2d", map(v, [](double t) { return std::fabs(t); }));
+  check_close(outs, "scaled",
+              broadcast(abs_x, Tensor{{3, 1, 1}, {0.5f, 2.f, 4.f}},
+                        [](double a, double b) { return a * b; }));
+
+  OnnxModel bad(13);
+  bad.input("x", {1, 3});
+  attr_float(bad.node("Abs", {"x"}, {"y"}, "abs"), "alpha", 1.f);
+  bad.output("y");
+  auto r = convert(bad.bytes(), {});
+  REQUIRE_FALSE(r.is_ok());
+  INFO(r.status().message());
+  CHECK(contains(r.status().message(), "abs"));
+  CHECK(contains(r.status().message(), "alpha"));
+}
+
 TEST_CASE("onnx: Add, Sub, Mul, Div with broadcasting, activations and constants", "[onnx]") {
   OnnxModel m(13);
   m.input("x", {1, 3, 4, 5});

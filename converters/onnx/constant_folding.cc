@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 
 namespace polyhead::onnx_import {
 namespace {
@@ -150,7 +151,7 @@ bool is_foldable(const std::string& op) {
   static const char* const kOps[] = {
       "Identity", "Dropout", "Cast",  "Unsqueeze",       "Squeeze",   "Reshape", "Flatten",
       "Concat",   "Gather",  "Slice", "ConstantOfShape", "Transpose", "Add",     "Sub",
-      "Mul",      "Div",     "Equal", "Where",           "Neg",       "Sqrt"};
+      "Mul",      "Div",     "Equal", "Where",           "Neg",       "Sqrt",    "Abs"};
   for (const char* k : kOps)
     if (op == k) return true;
   return false;
@@ -363,15 +364,18 @@ Result<std::vector<ConstTensor>> fold(const std::string& op, const NodeAttribute
       if (sorted[d] != static_cast<int>(d)) return bad(a, "perm is not a permutation");
     return std::vector<ConstTensor>{transpose_tensor(*x, p)};
   }
-  if (op == "Neg" || op == "Sqrt") {
+  if (op == "Neg" || op == "Sqrt" || op == "Abs") {
+    // |INT64_MIN| does not exist: it stays as it is (two's complement wrap, as NumPy).
+    constexpr int64_t kMinI64 = std::numeric_limits<int64_t>::min();
     PH_ASSIGN_OR_RETURN(const ConstTensor* x, input(0));
     ConstTensor r = *x;
     for (size_t k = 0; k < r.size(); ++k) {
       if (r.is_float)
-        r.f[k] = op == "Neg" ? -r.f[k] : std::sqrt(r.f[k]);
+        r.f[k] = op == "Neg" ? -r.f[k] : op == "Abs" ? std::fabs(r.f[k]) : std::sqrt(r.f[k]);
       else
-        r.i[k] =
-            op == "Neg" ? -r.i[k] : static_cast<int64_t>(std::sqrt(static_cast<double>(r.i[k])));
+        r.i[k] = op == "Neg"   ? -r.i[k]
+                 : op == "Abs" ? (r.i[k] < 0 && r.i[k] > kMinI64 ? -r.i[k] : r.i[k])
+                               : static_cast<int64_t>(std::sqrt(static_cast<double>(r.i[k])));
     }
     return std::vector<ConstTensor>{r};
   }

@@ -25,7 +25,7 @@ const char* const kMappedOps[] = {
     "ReduceMean", "Pad",           "Concat",      "Reshape",
     "Flatten",    "Transpose",     "Resize",      "Upsample",
     "Identity",   "Dropout",       "Constant",    "BatchNormalization",
-    "Squeeze",    "Unsqueeze",     "Shape"};
+    "Squeeze",    "Unsqueeze",     "Shape",       "Abs"};
 
 Shape to_shape(const std::vector<int64_t>& dims) {
   Shape s;
@@ -173,10 +173,10 @@ Result<int> GraphConverter::as_nhwc(const std::string& name) {
     // With one channel or a 1x1 image both layouts hold the same bytes: a reshape is cheaper.
     if (v.shape[1] == 1 || v.shape[2] * v.shape[3] == 1) {
       PH_ASSIGN_OR_RETURN(v.nhwc, b_.reshape(n, v.plain, to_shape(permute(v.shape, kToNhwc))));
-      count("RESHAPE");
+      count(OpKind::RESHAPE);
     } else {
       PH_ASSIGN_OR_RETURN(v.nhwc, b_.transpose(n, v.plain, kToNhwc));
-      count("TRANSPOSE");
+      count(OpKind::TRANSPOSE);
     }
   }
   return v.nhwc;
@@ -204,10 +204,10 @@ Result<int> GraphConverter::as_plain(const std::string& name) {
     const std::string n = unique(name + "/nchw");
     if (v.shape[1] == 1 || v.shape[2] * v.shape[3] == 1) {
       PH_ASSIGN_OR_RETURN(v.plain, b_.reshape(n, v.nhwc, to_shape(v.shape)));
-      count("RESHAPE");
+      count(OpKind::RESHAPE);
     } else {
       PH_ASSIGN_OR_RETURN(v.plain, b_.transpose(n, v.nhwc, kToNchw));
-      count("TRANSPOSE");
+      count(OpKind::TRANSPOSE);
     }
   }
   return v.plain;
@@ -527,7 +527,7 @@ Status GraphConverter::convert(const onnx::NodeProto& node) {
     return convert_reshape(node, a);
   if (op == "Transpose") return convert_transpose(node, a);
   if (op == "Relu" || op == "Clip" || op == "LeakyRelu" || op == "PRelu" || op == "Sigmoid" ||
-      op == "Tanh" || op == "HardSigmoid" || op == "HardSwish")
+      op == "Tanh" || op == "HardSigmoid" || op == "HardSwish" || op == "Abs")
     return convert_unary(node, a);
   return Status(ErrorCode::kUnsupported,
                 is_foldable(op) ? "is only supported on constant inputs (shape computations)"

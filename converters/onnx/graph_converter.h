@@ -13,8 +13,10 @@
 
 #include "converters/onnx/node_attributes.h"
 #include "converters/onnx/onnx_tensor.h"
+#include "polyhead/kernels/op_table.h"
 #include "polyhead/model_builder.h"
 #include "polyhead/result.h"
+#include "polyhead/schema/phm_generated.h"
 
 namespace onnx {
 class GraphProto;
@@ -47,6 +49,8 @@ class GraphConverter {
   const std::map<std::string, int>& folded_counts() const { return folded_; }
 
  private:
+  using OpKind = schema::OpKind;
+
   // A value of the ONNX graph: a constant, or a runtime tensor in one or both layouts.
   struct Value {
     bool is_constant = false;
@@ -113,7 +117,8 @@ class GraphConverter {
 
   std::string node_name(const onnx::NodeProto& node) const;
   std::string unique(const std::string& base);
-  void count(const char* kind) { ++nodes_[kind]; }
+  // Counts one node of ours for the report, under its operator table name.
+  void count(schema::OpKind kind) { ++nodes_[kernels::op_kind_name(kind)]; }
 
   const onnx::GraphProto& graph_;
   int opset_;

@@ -182,7 +182,7 @@ Status GraphConverter::convert_conv(const onnx::NodeProto& node, const NodeAttri
   const int wt = b_.add_constant(name + "/weights", to_shape(weights.dims), weights.f);
   const int bt = b_.add_constant(name + "/bias", Shape{out_c}, bias);
   PH_ASSIGN_OR_RETURN(int out, b_.conv2d(name, in, wt, bt, p));
-  count("CONV_2D");
+  count(OpKind::CONV_2D);
   return bind(e.output, out, true);
 }
 
@@ -245,7 +245,7 @@ Status GraphConverter::convert_conv_transpose(const onnx::NodeProto& node,
   const int wt = b_.add_constant(name + "/weights", to_shape(weights.dims), weights.f);
   const int bt = b_.add_constant(name + "/bias", Shape{out_c}, bias);
   PH_ASSIGN_OR_RETURN(int out, b_.transpose_conv2d(name, in, wt, bt, p));
-  count("TRANSPOSE_CONV_2D");
+  count(OpKind::TRANSPOSE_CONV_2D);
   return bind(e.output, out, true);
 }
 
@@ -310,7 +310,7 @@ Status GraphConverter::convert_gemm(const onnx::NodeProto& node, const NodeAttri
   const int wt = b_.add_constant(name + "/weights", to_shape(weights.dims), weights.f);
   const int bt = b_.add_constant(name + "/bias", Shape{out_n}, bias);
   PH_ASSIGN_OR_RETURN(int out, b_.fully_connected(name, in, wt, bt, e.activation));
-  count("FULLY_CONNECTED");
+  count(OpKind::FULLY_CONNECTED);
   return bind(e.output, out, false);
 }
 
@@ -344,7 +344,7 @@ Status GraphConverter::convert_pool(const onnx::NodeProto& node, const NodeAttri
         in, b_.pad(name + "/pad", in,
                    {0, static_cast<int>(win.pads[0]), static_cast<int>(win.pads[1]), 0},
                    {0, static_cast<int>(win.pads[2]), static_cast<int>(win.pads[3]), 0}));
-    count("PAD");
+    count(OpKind::PAD);
     xs[2] += win.pads[0] + win.pads[2];
     xs[3] += win.pads[1] + win.pads[3];
     win.pads = {0, 0, 0, 0};
@@ -373,7 +373,7 @@ Status GraphConverter::convert_pool(const onnx::NodeProto& node, const NodeAttri
   p.pad_right = static_cast<int>(win.pads[3]);
   p.activation = e.activation;
   PH_ASSIGN_OR_RETURN(int out, b_.pool2d(name, average ? PoolOp::kAverage : PoolOp::kMax, in, p));
-  count(average ? "AVERAGE_POOL_2D" : "MAX_POOL_2D");
+  count(average ? OpKind::AVERAGE_POOL_2D : OpKind::MAX_POOL_2D);
   return bind(e.output, out, true);
 }
 
@@ -397,7 +397,7 @@ Status GraphConverter::convert_mean(const onnx::NodeProto& node, const NodeAttri
   }
   PH_ASSIGN_OR_RETURN(int in, as_nhwc(node.input(0)));
   PH_ASSIGN_OR_RETURN(int out, b_.mean(unique(node_name(node)), in, keep));
-  count("MEAN");
+  count(OpKind::MEAN);
   // [N,1,1,C] is NHWC; without kept dimensions [N,C] is the same in both layouts.
   return bind(node.output(0), out, keep);
 }
@@ -498,7 +498,7 @@ Status GraphConverter::convert_resize(const onnx::NodeProto& node, const NodeAtt
   PH_ASSIGN_OR_RETURN(int in, as_nhwc(node.input(0)));
   PH_ASSIGN_OR_RETURN(int out, b_.resize(unique(node_name(node)), in, static_cast<int>(out_dims[2]),
                                          static_cast<int>(out_dims[3]), our_mode, our_coords));
-  count("RESIZE");
+  count(OpKind::RESIZE);
   return bind(node.output(0), out, true);
 }
 
@@ -537,7 +537,10 @@ Status GraphConverter::convert_binary(const onnx::NodeProto& node, const NodeAtt
   Epilogue e;
   PH_RETURN_IF_ERROR(plan_epilogue(node.output(0), 0, out_dims.size(), false, &e));
   PH_ASSIGN_OR_RETURN(int out, b_.binary(name, kind, operands[0], operands[1], e.activation));
-  count(op == "Add" ? "ADD" : op == "Sub" ? "SUB" : op == "Mul" ? "MUL" : "DIV");
+  count(op == "Add"   ? OpKind::ADD
+        : op == "Sub" ? OpKind::SUB
+        : op == "Mul" ? OpKind::MUL
+                      : OpKind::DIV);
   return bind(e.output, out, nhwc);
 }
 
@@ -563,12 +566,12 @@ Status GraphConverter::convert_unary(const onnx::NodeProto& node, const NodeAttr
       PH_RETURN_IF_ERROR(a.only({}));
     }
     PH_ASSIGN_OR_RETURN(out, b_.clamp(name, in.first, lo, hi));
-    count("CLAMP");
+    count(OpKind::CLAMP);
   } else if (op == "LeakyRelu") {
     PH_RETURN_IF_ERROR(a.only({"alpha"}));
     PH_ASSIGN_OR_RETURN(float alpha, a.get_float("alpha", 0.01f));
     PH_ASSIGN_OR_RETURN(out, b_.leaky_relu(name, in.first, alpha));
-    count("LEAKY_RELU");
+    count(OpKind::LEAKY_RELU);
   } else if (op == "PRelu") {
     PH_RETURN_IF_ERROR(a.only({}));
     PH_ASSIGN_OR_RETURN(const ConstTensor* slope, constant_input(node, 1, "slope"));
@@ -592,7 +595,7 @@ Status GraphConverter::convert_unary(const onnx::NodeProto& node, const NodeAttr
     }
     const int s = b_.add_constant(name + "/slope", Shape{channels}, v);
     PH_ASSIGN_OR_RETURN(out, b_.prelu(name, in.first, s));
-    count("PRELU");
+    count(OpKind::PRELU);
   } else if (op == "HardSigmoid") {
     // max(0, min(1, alpha*x + beta)) as a multiply and an add with a fused [0, 1] clamp.
     PH_RETURN_IF_ERROR(a.only({"alpha", "beta"}));
@@ -602,15 +605,19 @@ Status GraphConverter::convert_unary(const onnx::NodeProto& node, const NodeAttr
     const int kb = b_.add_constant(name + "/beta", Shape{1}, {beta});
     PH_ASSIGN_OR_RETURN(int scaled, b_.binary(name + "/scale", BinaryOp::kMul, in.first, ka));
     PH_ASSIGN_OR_RETURN(out, b_.binary(name, BinaryOp::kAdd, scaled, kb, Activation{0.f, 1.f}));
-    count("MUL");
-    count("ADD");
+    count(OpKind::MUL);
+    count(OpKind::ADD);
+  } else if (op == "Abs") {
+    PH_RETURN_IF_ERROR(a.only({}));
+    PH_ASSIGN_OR_RETURN(out, b_.abs(name, in.first));
+    count(OpKind::ABS);
   } else {
     PH_RETURN_IF_ERROR(a.only({}));
     const UnaryOp u = op == "Sigmoid" ? UnaryOp::kSigmoid
                       : op == "Tanh"  ? UnaryOp::kTanh
                                       : UnaryOp::kHardSwish;
     PH_ASSIGN_OR_RETURN(out, b_.unary(name, u, in.first));
-    count(op == "Sigmoid" ? "SIGMOID" : op == "Tanh" ? "TANH" : "HARD_SWISH");
+    count(op == "Sigmoid" ? OpKind::SIGMOID : op == "Tanh" ? OpKind::TANH : OpKind::HARD_SWISH);
   }
   return bind(node.output(0), out, in.second);
 }
@@ -651,8 +658,8 @@ Status GraphConverter::convert_batch_norm(const onnx::NodeProto& node, const Nod
   const int kb = b_.add_constant(name + "/shift", Shape{c}, shift);
   PH_ASSIGN_OR_RETURN(int scaled, b_.binary(name + "/scale", BinaryOp::kMul, in, ks));
   PH_ASSIGN_OR_RETURN(int out, b_.binary(name, BinaryOp::kAdd, scaled, kb, e.activation));
-  count("MUL");
-  count("ADD");
+  count(OpKind::MUL);
+  count(OpKind::ADD);
   return bind(e.output, out, xs.size() == 4);
 }
 
@@ -695,7 +702,7 @@ Status GraphConverter::convert_pad(const onnx::NodeProto& node, const NodeAttrib
     after.push_back(static_cast<int>(pads[src + rank]));
   }
   PH_ASSIGN_OR_RETURN(int out, b_.pad(unique(node_name(node)), in.first, before, after, fill));
-  count("PAD");
+  count(OpKind::PAD);
   return bind(node.output(0), out, in.second);
 }
 
@@ -727,7 +734,7 @@ Status GraphConverter::convert_concat(const onnx::NodeProto& node, const NodeAtt
   }
   const int our_axis = nhwc ? kToNhwcAxis[axis] : static_cast<int>(axis);
   PH_ASSIGN_OR_RETURN(int out, b_.concatenation(name, inputs, our_axis));
-  count("CONCATENATION");
+  count(OpKind::CONCATENATION);
   return bind(node.output(0), out, nhwc);
 }
 
@@ -764,15 +771,15 @@ Status GraphConverter::convert_softmax(const onnx::NodeProto& node, const NodeAt
     // Trailing ones: softmax over `axis` is softmax over the last non-one dimension.
     std::vector<int64_t> flat(xs.begin(), xs.begin() + axis + 1);
     PH_ASSIGN_OR_RETURN(in, b_.reshape(unique(node_name(node) + "/flat"), in, to_shape(flat)));
-    count("RESHAPE");
+    count(OpKind::RESHAPE);
     PH_ASSIGN_OR_RETURN(int s, b_.softmax(unique(node_name(node) + "/softmax"), in));
     PH_ASSIGN_OR_RETURN(int out, b_.reshape(unique(node_name(node)), s, to_shape(xs)));
-    count("SOFTMAX");
-    count("RESHAPE");
+    count(OpKind::SOFTMAX);
+    count(OpKind::RESHAPE);
     return bind(node.output(0), out, false);
   }
   PH_ASSIGN_OR_RETURN(int out, b_.softmax(unique(node_name(node)), in));
-  count("SOFTMAX");
+  count(OpKind::SOFTMAX);
   return bind(node.output(0), out, nhwc);
 }
 
@@ -812,7 +819,7 @@ Status GraphConverter::convert_reshape(const onnx::NodeProto& node, const NodeAt
     PH_ASSIGN_OR_RETURN(in, as_plain(node.input(0)));
   }
   PH_ASSIGN_OR_RETURN(int out, b_.reshape(unique(node_name(node)), in, to_shape(target)));
-  count("RESHAPE");
+  count(OpKind::RESHAPE);
   return bind(node.output(0), out, false);
 }
 
@@ -846,12 +853,12 @@ Status GraphConverter::convert_transpose(const onnx::NodeProto& node, const Node
       return Status::ok();
     }
     PH_ASSIGN_OR_RETURN(int out, b_.transpose(name, v->nhwc, stored));
-    count("TRANSPOSE");
+    count(OpKind::TRANSPOSE);
     return bind(node.output(0), out, false);
   }
   PH_ASSIGN_OR_RETURN(int in, as_plain(node.input(0)));
   PH_ASSIGN_OR_RETURN(int out, b_.transpose(name, in, perm));
-  count("TRANSPOSE");
+  count(OpKind::TRANSPOSE);
   return bind(node.output(0), out, false);
 }
 

@@ -1,5 +1,6 @@
 #include "polyhead/model_builder.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -358,6 +359,10 @@ Result<int> ModelBuilder::clamp(const std::string& name, int input, float min, f
 Result<int> ModelBuilder::unary(const std::string& name, UnaryOp op, int input) {
   static const OpKind kinds[] = {OpKind::HARD_SWISH, OpKind::SIGMOID, OpKind::TANH};
   return s_->add_node(name, kinds[static_cast<int>(op)], schema::OpOptions::NONE, nullptr, {input});
+}
+
+Result<int> ModelBuilder::abs(const std::string& name, int input) {
+  return s_->add_node(name, OpKind::ABS, schema::OpOptions::NONE, nullptr, {input});
 }
 
 Result<int> ModelBuilder::leaky_relu(const std::string& name, int input, float slope) {

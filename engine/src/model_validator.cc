@@ -9,12 +9,12 @@
 
 #include "model_data.h"
 #include "polyhead/format_version.h"
+#include "polyhead/kernels/op_table.h"
 #include "polyhead/kernels/shape_inference.h"
 
 namespace polyhead::detail {
 namespace {
 
-using schema::OpKind;
 using schema::OpOptions;
 
 constexpr size_t kMaxTensors = 1u << 20;
@@ -49,67 +49,6 @@ std::string printable(const uint8_t* p, size_t n) {
     }
   }
   return s;
-}
-
-// Which options table each operator takes (NONE: it takes none or all defaults are fine).
-OpOptions expected_options(OpKind op) {
-  switch (op) {
-    case OpKind::CONV_2D:
-    case OpKind::DEPTHWISE_CONV_2D:
-      return OpOptions::Conv2DOptions;
-    case OpKind::TRANSPOSE_CONV_2D:
-      return OpOptions::TransposeConv2DOptions;
-    case OpKind::FULLY_CONNECTED:
-      return OpOptions::FullyConnectedOptions;
-    case OpKind::ADD:
-    case OpKind::SUB:
-    case OpKind::MUL:
-    case OpKind::DIV:
-      return OpOptions::BinaryOptions;
-    case OpKind::MAX_POOL_2D:
-    case OpKind::AVERAGE_POOL_2D:
-      return OpOptions::Pool2DOptions;
-    case OpKind::MEAN:
-      return OpOptions::MeanOptions;
-    case OpKind::PAD:
-      return OpOptions::PadOptions;
-    case OpKind::RESIZE:
-      return OpOptions::ResizeOptions;
-    case OpKind::SOFTMAX:
-      return OpOptions::SoftmaxOptions;
-    case OpKind::CLAMP:
-      return OpOptions::ClampOptions;
-    case OpKind::LEAKY_RELU:
-      return OpOptions::LeakyReluOptions;
-    case OpKind::DEPTH_TO_SPACE:
-      return OpOptions::DepthToSpaceOptions;
-    case OpKind::RESHAPE:
-      return OpOptions::ReshapeOptions;
-    case OpKind::CONCATENATION:
-      return OpOptions::ConcatenationOptions;
-    case OpKind::TRANSPOSE:
-      return OpOptions::TransposeOptions;
-    default:
-      return OpOptions::NONE;
-  }
-}
-
-// Options tables with only optional fields may be omitted.
-bool options_optional(OpKind op) {
-  switch (op) {
-    case OpKind::FULLY_CONNECTED:
-    case OpKind::ADD:
-    case OpKind::SUB:
-    case OpKind::MUL:
-    case OpKind::DIV:
-    case OpKind::MEAN:
-    case OpKind::SOFTMAX:
-    case OpKind::CLAMP:
-    case OpKind::LEAKY_RELU:
-      return true;
-    default:
-      return false;
-  }
 }
 
 ElementType to_element_type(schema::ElementType t) {
@@ -274,15 +213,16 @@ Status check_nodes(ModelData& d) {
     info.node = &n;
     if (info.name.empty()) return invalid(where + ": empty node name");
     if (!node_names.insert(info.name).second) return invalid(where + ": duplicate node name");
-    if (n.op() < OpKind::MIN || n.op() > OpKind::MAX)
+    const Result<const kernels::OpInfo*> op = kernels::op_info(n.op());
+    if (!op.is_ok())
       return invalid(where + ": unknown operator kind " + str(static_cast<int>(n.op())) +
                      " (written by a newer producer?)");
     if (n.options_type() > OpOptions::MAX)
       return invalid(where + ": unknown options type " + str(static_cast<int>(n.options_type())));
-    const OpOptions want = expected_options(n.op());
-    const bool absent_ok = n.options_type() == OpOptions::NONE && options_optional(n.op());
+    const OpOptions want = (*op)->options;
+    const bool absent_ok = n.options_type() == OpOptions::NONE && (*op)->options_optional;
     if (n.options_type() != want && !absent_ok)
-      return invalid(where + " (" + kernels::op_kind_name(n.op()) + "): options are " +
+      return invalid(where + " (" + (*op)->name + "): options are " +
                      schema::EnumNameOpOptions(n.options_type()) + ", expected " +
                      schema::EnumNameOpOptions(want));
     if (n.outputs()->size() != 1)
@@ -447,7 +387,9 @@ Status check_shapes(ModelData& d) {
                        " but the operator produces " +
                        (k < shapes->size() ? (*shapes)[k].to_string() : "nothing"));
     }
-    node.macs = kernels::count_macs(*node.node, in, *shapes);
+    auto macs = kernels::count_macs(*node.node, in, *shapes);
+    if (!macs.is_ok()) return Status(macs.status().code(), where + ": " + macs.status().message());
+    node.macs = *macs;
   }
   return Status::ok();
 }

@@ -1,9 +1,11 @@
 #include "polyhead/internal/phm_writer.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
 #include "polyhead/format_version.h"
+#include "polyhead/kernels/op_table.h"
 #include "polyhead/tensor.h"
 
 namespace polyhead::internal {
@@ -123,7 +125,10 @@ Result<fb::Offset<schema::Model>> add_model(fb::FlatBufferBuilder& b, const PhmM
     buffers.emplace_back(offsets[i], m.constants[i].size);
   std::vector<fb::Offset<schema::Node>> nodes;
   nodes.reserve(m.nodes.size());
+  uint32_t newest_minor = 0;  // the format version of the newest operator the model uses
   for (const PhmNode& n : m.nodes) {
+    PH_ASSIGN_OR_RETURN(const kernels::OpInfo* info, kernels::op_info(n.op));
+    newest_minor = std::max(newest_minor, info->since_minor);
     PH_ASSIGN_OR_RETURN(const auto node, add_node(b, n));
     nodes.push_back(node);
   }
@@ -148,7 +153,8 @@ Result<fb::Offset<schema::Model>> add_model(fb::FlatBufferBuilder& b, const PhmM
   const auto tensors_vec = b.CreateVector(tensors);
   const auto description = b.CreateString(m.description);
   const auto producer = b.CreateString(m.producer);
-  return schema::CreateModel(b, kFormatVersionMajor, kFormatVersionMinor, producer, description,
+  return schema::CreateModel(b, kFormatVersionMajor, format_minor_to_write(newest_minor), producer,
+                             description,
                              tensors_vec, buffers_vec, nodes_vec, inputs_vec, tasks_vec,
                              metadata_vec);
 }

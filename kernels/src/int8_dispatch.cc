@@ -1,23 +1,11 @@
 #include "int8_dispatch.h"
 
-#include "polyhead/kernels/shape_inference.h"
+#include "polyhead/kernels/op_table.h"
 
 namespace polyhead::kernels {
 namespace {
 
 using schema::OpKind;
-
-bool float_only(OpKind op) {
-  switch (op) {
-    case OpKind::SOFTMAX:
-    case OpKind::DIV:
-    case OpKind::PRELU:
-    case OpKind::TRANSPOSE_CONV_2D:
-      return true;
-    default:
-      return false;
-  }
-}
 
 // Inputs whose type the operator itself defines (weights and bias), checked by the kernel.
 size_t activation_inputs(OpKind op, size_t inputs) {
@@ -41,6 +29,7 @@ size_t activation_inputs(OpKind op, size_t inputs) {
     case OpKind::HARD_SWISH:
     case OpKind::SIGMOID:
     case OpKind::TANH:
+    case OpKind::ABS:
     case OpKind::LEAKY_RELU:
     case OpKind::PRELU:
     case OpKind::DEPTH_TO_SPACE:
@@ -69,7 +58,8 @@ Result<std::unique_ptr<Kernel>> create_int8_kernel(const NodeDesc& d) {
   const schema::Node& node = *d.node;
   const OpKind op = node.op();
   if (op == OpKind::QUANTIZE || op == OpKind::DEQUANTIZE) return create_xnnpack_convert_kernel(d);
-  if (float_only(op))
+  PH_ASSIGN_OR_RETURN(const OpInfo* info, op_info(op));
+  if (info->float_only())
     return Status(ErrorCode::kUnsupported,
                   node_label(node) + " has an i8 tensor, but " + op_kind_name(op) +
                       " runs in float only: put DEQUANTIZE before it and QUANTIZE after it "

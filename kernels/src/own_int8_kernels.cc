@@ -40,6 +40,9 @@ namespace unary {
 float hard_swish(const schema::Node&, float x) {
   return x * std::min(std::max(x + 3.f, 0.f), 6.f) / 6.f;
 }
+float abs(const schema::Node&, float x) {
+  return std::fabs(x);
+}
 float sigmoid(const schema::Node&, float x) {
   return 1.f / (1.f + std::exp(-x));
 }
@@ -610,6 +613,8 @@ KernelResult create_own_int8_kernel(const NodeDesc& d, const QParams& in, const 
       return std::unique_ptr<Kernel>(new Lookup(d, v, unary::sigmoid, in, out));
     case OpKind::TANH:
       return std::unique_ptr<Kernel>(new Lookup(d, v, unary::tanh, in, out));
+    case OpKind::ABS:
+      return std::unique_ptr<Kernel>(new Lookup(d, v, unary::abs, in, out));
     case OpKind::LEAKY_RELU:
       return std::unique_ptr<Kernel>(new Lookup(d, v, unary::leaky_relu, in, out));
     case OpKind::CONCATENATION: {

@@ -275,6 +275,7 @@ KernelResult create_own_kernel(const NodeDesc& d) {
     case OpKind::HARD_SWISH:
     case OpKind::SIGMOID:
     case OpKind::LEAKY_RELU:
+    case OpKind::ABS:
     case OpKind::PRELU:
     case OpKind::TRANSPOSE_CONV_2D:
     case OpKind::DEPTH_TO_SPACE:

@@ -1,13 +1,15 @@
+// The shape and cost rules of every operator (declared in shape_rules.h, reached through the
+// operator table) and the entry points that look them up.
 #include "polyhead/kernels/shape_inference.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
+#include "shape_rules.h"
+
 namespace polyhead::kernels {
 namespace {
-
-using schema::OpKind;
 
 Status fail(std::string message) {
   return Status(ErrorCode::kInvalidModel, std::move(message));
@@ -126,6 +128,17 @@ Result<const T*> options_of(const schema::Node& node, const T* opts, const char*
     return fail(std::string("options must be ") + type + " for " + op_kind_name(node.op()));
   return opts;
 }
+
+// One input of rank >= 1; the output has its shape.
+Result<std::vector<Shape>> same_shape(const std::vector<InputShape>& in) {
+  PH_RETURN_IF_ERROR(check_arity(in, 1, 1, 1));
+  if (in[0].shape.rank() == 0) return fail("input must have rank >= 1");
+  return std::vector<Shape>{in[0].shape};
+}
+
+}  // namespace
+
+namespace shape_rules {
 
 Result<std::vector<Shape>> conv2d(const schema::Node& node, const std::vector<InputShape>& in) {
   PH_RETURN_IF_ERROR(check_arity(in, 2, 3, 2));
@@ -313,13 +326,33 @@ Result<std::vector<Shape>> resize(const schema::Node& node, const std::vector<In
   return std::vector<Shape>{Shape{x[0], o->height(), o->width(), x[3]}};
 }
 
-Result<std::vector<Shape>> elementwise(const std::vector<InputShape>& in) {
-  PH_RETURN_IF_ERROR(check_arity(in, 1, 1, 1));
-  if (in[0].shape.rank() == 0) return fail("input must have rank >= 1");
-  return std::vector<Shape>{in[0].shape};
+Result<std::vector<Shape>> softmax(const schema::Node& node, const std::vector<InputShape>& in) {
+  if (auto* o = node.options_as_SoftmaxOptions())
+    if (!(o->beta() > 0) || !std::isfinite(o->beta()))
+      return fail("beta must be positive and finite, found " + std::to_string(o->beta()));
+  return same_shape(in);
 }
 
-Result<std::vector<Shape>> prelu(const std::vector<InputShape>& in) {
+Result<std::vector<Shape>> clamp(const schema::Node& node, const std::vector<InputShape>& in) {
+  if (auto* o = node.options_as_ClampOptions())
+    if (!valid_range(o->min(), o->max()))
+      return fail("clamp range [" + std::to_string(o->min()) + ", " + std::to_string(o->max()) +
+                  "] is empty, NaN or infinite");
+  return same_shape(in);
+}
+
+Result<std::vector<Shape>> leaky_relu(const schema::Node& node, const std::vector<InputShape>& in) {
+  if (auto* o = node.options_as_LeakyReluOptions())
+    if (!std::isfinite(o->negative_slope()))
+      return fail("negative_slope must be finite, found " + std::to_string(o->negative_slope()));
+  return same_shape(in);
+}
+
+Result<std::vector<Shape>> elementwise(const schema::Node&, const std::vector<InputShape>& in) {
+  return same_shape(in);
+}
+
+Result<std::vector<Shape>> prelu(const schema::Node&, const std::vector<InputShape>& in) {
   PH_RETURN_IF_ERROR(check_arity(in, 2, 2, 2));
   PH_RETURN_IF_ERROR(check_constant(in[1], "slope"));
   const Shape& x = in[0].shape;
@@ -410,124 +443,61 @@ Result<std::vector<Shape>> transpose(const schema::Node& node, const std::vector
   return std::vector<Shape>{out};
 }
 
-}  // namespace
-
-std::string op_kind_name(schema::OpKind kind) {
-  if (kind >= schema::OpKind::MIN && kind <= schema::OpKind::MAX)
-    return schema::EnumNameOpKind(kind);
-  return "UNKNOWN(" + std::to_string(static_cast<int>(kind)) + ")";
+uint64_t conv2d_macs(const schema::Node&, const std::vector<InputShape>& in,
+                     const std::vector<Shape>& out) {
+  const Shape& w = in[1].shape;
+  return static_cast<uint64_t>(out[0].elements()) * static_cast<uint64_t>(w[1] * w[2] * w[3]);
 }
 
-namespace {
-Result<std::vector<Shape>> infer(const schema::Node& node, const std::vector<InputShape>& in);
-}  // namespace
+uint64_t transpose_conv2d_macs(const schema::Node&, const std::vector<InputShape>& in,
+                               const std::vector<Shape>&) {
+  const Shape& w = in[1].shape;
+  return static_cast<uint64_t>(in[0].shape.elements()) * static_cast<uint64_t>(w[0] * w[1] * w[2]);
+}
+
+uint64_t fully_connected_macs(const schema::Node&, const std::vector<InputShape>& in,
+                              const std::vector<Shape>& out) {
+  return static_cast<uint64_t>(out[0].elements()) * static_cast<uint64_t>(in[1].shape[1]);
+}
+
+uint64_t pool2d_macs(const schema::Node& node, const std::vector<InputShape>&,
+                     const std::vector<Shape>& out) {
+  const uint64_t out_elems = static_cast<uint64_t>(out[0].elements());
+  const auto* o = node.options_as_Pool2DOptions();
+  return o ? out_elems * static_cast<uint64_t>(o->filter_h()) * static_cast<uint64_t>(o->filter_w())
+           : out_elems;
+}
+
+uint64_t mean_macs(const schema::Node&, const std::vector<InputShape>& in,
+                   const std::vector<Shape>&) {
+  return static_cast<uint64_t>(in[0].shape.elements());
+}
+
+uint64_t per_output_element(const schema::Node&, const std::vector<InputShape>&,
+                            const std::vector<Shape>& out) {
+  return static_cast<uint64_t>(out[0].elements());
+}
+
+}  // namespace shape_rules
 
 Result<std::vector<Shape>> infer_output_shapes(const schema::Node& node,
                                                const std::vector<InputShape>& in) {
-  // Inputs may come from an unvalidated builder: bound them first so the rules below can do
-  // their arithmetic in int64 without overflow.
+  // Inputs may come from an unvalidated builder: bound them first so the rules can do their
+  // arithmetic in int64 without overflow.
   for (size_t i = 0; i < in.size(); ++i)
     if (in[i].present)
       PH_RETURN_IF_ERROR(check_shape(in[i].shape, "input " + str(static_cast<int64_t>(i))));
-  PH_ASSIGN_OR_RETURN(std::vector<Shape> out, infer(node, in));
+  PH_ASSIGN_OR_RETURN(const OpInfo* op, op_info(node.op()));
+  PH_ASSIGN_OR_RETURN(std::vector<Shape> out, op->infer_shapes(node, in));
   for (const Shape& s : out) PH_RETURN_IF_ERROR(check_shape(s, "output"));
   return out;
 }
 
-namespace {
-Result<std::vector<Shape>> infer(const schema::Node& node, const std::vector<InputShape>& in) {
-  switch (node.op()) {
-    case OpKind::CONV_2D:
-    case OpKind::DEPTHWISE_CONV_2D:
-      return conv2d(node, in);
-    case OpKind::TRANSPOSE_CONV_2D:
-      return transpose_conv2d(node, in);
-    case OpKind::FULLY_CONNECTED:
-      return fully_connected(node, in);
-    case OpKind::ADD:
-    case OpKind::SUB:
-    case OpKind::MUL:
-    case OpKind::DIV:
-      return binary(node, in);
-    case OpKind::MAX_POOL_2D:
-    case OpKind::AVERAGE_POOL_2D:
-      return pool2d(node, in);
-    case OpKind::MEAN:
-      return mean(node, in);
-    case OpKind::PAD:
-      return pad(node, in);
-    case OpKind::RESIZE:
-      return resize(node, in);
-    case OpKind::SOFTMAX: {
-      if (auto* o = node.options_as_SoftmaxOptions())
-        if (!(o->beta() > 0) || !std::isfinite(o->beta()))
-          return fail("beta must be positive and finite, found " + std::to_string(o->beta()));
-      return elementwise(in);
-    }
-    case OpKind::CLAMP: {
-      if (auto* o = node.options_as_ClampOptions())
-        if (!valid_range(o->min(), o->max()))
-          return fail("clamp range [" + std::to_string(o->min()) + ", " + std::to_string(o->max()) +
-                      "] is empty, NaN or infinite");
-      return elementwise(in);
-    }
-    case OpKind::LEAKY_RELU: {
-      if (auto* o = node.options_as_LeakyReluOptions())
-        if (!std::isfinite(o->negative_slope()))
-          return fail("negative_slope must be finite, found " +
-                      std::to_string(o->negative_slope()));
-      return elementwise(in);
-    }
-    case OpKind::HARD_SWISH:
-    case OpKind::SIGMOID:
-    case OpKind::TANH:
-    case OpKind::QUANTIZE:
-    case OpKind::DEQUANTIZE:
-      return elementwise(in);
-    case OpKind::PRELU:
-      return prelu(in);
-    case OpKind::DEPTH_TO_SPACE:
-      return depth_to_space(node, in);
-    case OpKind::RESHAPE:
-      return reshape(node, in);
-    case OpKind::CONCATENATION:
-      return concatenation(node, in);
-    case OpKind::TRANSPOSE:
-      return transpose(node, in);
-  }
-  return Status(ErrorCode::kUnsupported, "unknown operator kind " + op_kind_name(node.op()));
-}
-}  // namespace
-
-uint64_t count_macs(const schema::Node& node, const std::vector<InputShape>& in,
-                    const std::vector<Shape>& out) {
-  if (out.empty()) return 0;
-  const uint64_t out_elems = static_cast<uint64_t>(out[0].elements());
-  switch (node.op()) {
-    case OpKind::CONV_2D:
-    case OpKind::DEPTHWISE_CONV_2D: {
-      const Shape& w = in[1].shape;
-      return out_elems * static_cast<uint64_t>(w[1] * w[2] * w[3]);
-    }
-    case OpKind::TRANSPOSE_CONV_2D: {
-      const Shape& w = in[1].shape;
-      return static_cast<uint64_t>(in[0].shape.elements()) *
-             static_cast<uint64_t>(w[0] * w[1] * w[2]);
-    }
-    case OpKind::FULLY_CONNECTED:
-      return out_elems * static_cast<uint64_t>(in[1].shape[1]);
-    case OpKind::MAX_POOL_2D:
-    case OpKind::AVERAGE_POOL_2D: {
-      const auto* o = node.options_as_Pool2DOptions();
-      return o ? out_elems * static_cast<uint64_t>(o->filter_h()) *
-                     static_cast<uint64_t>(o->filter_w())
-               : out_elems;
-    }
-    case OpKind::MEAN:
-      return static_cast<uint64_t>(in[0].shape.elements());
-    default:
-      return out_elems;
-  }
+Result<uint64_t> count_macs(const schema::Node& node, const std::vector<InputShape>& in,
+                            const std::vector<Shape>& out) {
+  PH_ASSIGN_OR_RETURN(const OpInfo* op, op_info(node.op()));
+  if (out.empty()) return uint64_t{0};
+  return op->count_macs(node, in, out);
 }
 
 ActivationRange fused_activation(const schema::Node& node) {

@@ -80,6 +80,7 @@ KernelResult create(const NodeDesc& d) {
     case OpKind::PAD:
     case OpKind::SOFTMAX:
     case OpKind::SIGMOID:
+    case OpKind::ABS:
     case OpKind::DEPTH_TO_SPACE:
       return not_handled();
     // Polyhead's own kernels, and the int8 ones.

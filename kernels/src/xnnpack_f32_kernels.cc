@@ -135,6 +135,9 @@ KernelResult create_xnnpack_f32_kernel(const NodeDesc& d) {
     case OpKind::SIGMOID:
       return make_float<Elementwise<F32>>(
           d, ElementwiseFunctions<F32>{xnn_create_sigmoid_nc_f32, xnn_setup_sigmoid_nc_f32});
+    case OpKind::ABS:
+      return make_float<Elementwise<F32>>(
+          d, ElementwiseFunctions<F32>{xnn_create_abs_nc_f32, xnn_setup_abs_nc_f32});
     case OpKind::LEAKY_RELU:
       return make_float<LeakyRelu<F32>>(d);
     case OpKind::PRELU:

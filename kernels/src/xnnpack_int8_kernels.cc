@@ -304,6 +304,7 @@ KernelResult create_xnnpack_int8_kernel(const NodeDesc& d, const QParams& in, co
     case OpKind::HARD_SWISH:
     case OpKind::SIGMOID:
     case OpKind::TANH:
+    case OpKind::ABS:
     case OpKind::LEAKY_RELU:
     case OpKind::RESHAPE:
     case OpKind::CONCATENATION:

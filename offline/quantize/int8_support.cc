@@ -1,49 +1,19 @@
 #include "offline/quantize/int8_support.h"
 
+#include "polyhead/kernels/op_table.h"
+
 namespace polyhead::quantize {
 
 using schema::OpKind;
 
 bool has_int8_kernel(OpKind op) {
-  switch (op) {
-    case OpKind::CONV_2D:
-    case OpKind::DEPTHWISE_CONV_2D:
-    case OpKind::FULLY_CONNECTED:
-    case OpKind::ADD:
-    case OpKind::SUB:
-    case OpKind::MUL:
-    case OpKind::MEAN:
-    case OpKind::MAX_POOL_2D:
-    case OpKind::AVERAGE_POOL_2D:
-    case OpKind::RESIZE:
-    case OpKind::RESHAPE:
-    case OpKind::TRANSPOSE:
-    case OpKind::DEPTH_TO_SPACE:
-    case OpKind::PAD:
-    case OpKind::CONCATENATION:
-    case OpKind::CLAMP:
-    case OpKind::HARD_SWISH:
-    case OpKind::SIGMOID:
-    case OpKind::TANH:
-    case OpKind::LEAKY_RELU:
-      return true;
-    default:  // SOFTMAX, DIV, PRELU, TRANSPOSE_CONV_2D; QUANTIZE/DEQUANTIZE are placed by us
-      return false;
-  }
+  const auto info = kernels::op_info(op);
+  return info.is_ok() && (*info)->has_int8_kernel();
 }
 
 bool shares_input_quantization(OpKind op) {
-  switch (op) {
-    case OpKind::MAX_POOL_2D:
-    case OpKind::RESIZE:
-    case OpKind::RESHAPE:
-    case OpKind::TRANSPOSE:
-    case OpKind::DEPTH_TO_SPACE:
-    case OpKind::PAD:
-      return true;
-    default:
-      return false;
-  }
+  const auto info = kernels::op_info(op);
+  return info.is_ok() && (*info)->shares_input_quantization();
 }
 
 bool has_channel_weights(OpKind op) {
@@ -51,8 +21,8 @@ bool has_channel_weights(OpKind op) {
 }
 
 const char* op_name(OpKind op) {
-  const char* name = schema::EnumNameOpKind(op);
-  return name && *name ? name : "UNKNOWN";
+  const auto info = kernels::op_info(op);
+  return info.is_ok() ? (*info)->name : "UNKNOWN";
 }
 
 bool can_run_int8(const merge::SourceGraph& g, int n) {

@@ -426,6 +426,9 @@ Requantized unary(Unary op, const QTensor& x, const QParams& out, double a, doub
       case Unary::kLeakyRelu:
         f = v >= 0.0 ? v : v * a;
         break;
+      case Unary::kAbs:
+        f = std::fabs(v);
+        break;
     }
     r.value[i] = f / static_cast<double>(out.scale) + out.zero_point;
   }

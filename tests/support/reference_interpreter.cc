@@ -432,6 +432,9 @@ ReferenceTensor elementwise(const fbs::Node& node, const Inputs& in) {
     case OpKind::TANH:
       f = [](double v, int64_t) { return std::tanh(v); };
       break;
+    case OpKind::ABS:
+      f = [](double v, int64_t) { return std::fabs(v); };
+      break;
     case OpKind::LEAKY_RELU: {
       const auto* o = node.options_as_LeakyReluOptions();
       const double slope = o ? o->negative_slope() : 0.01;
@@ -567,6 +570,7 @@ ReferenceTensor evaluate_node(const fbs::Node& node, const Inputs& in) {
     case OpKind::HARD_SWISH:
     case OpKind::SIGMOID:
     case OpKind::TANH:
+    case OpKind::ABS:
     case OpKind::LEAKY_RELU:
     case OpKind::PRELU:
       return elementwise(node, in);

@@ -1,5 +1,6 @@
 // The .phm format version this build reads and writes. See docs/format.md for the rule: readers
-// accept every minor version of their major version and reject any other major version.
+// accept every minor version of their major version and reject any other major version; writers
+// record the lowest minor version that has everything their model uses.
 #pragma once
 
 #include <cstdint>
@@ -7,7 +8,18 @@
 namespace polyhead {
 
 constexpr uint32_t kFormatVersionMajor = 1;
+// The minor version written for a model that uses nothing newer. Every writer wrote 1.2 before
+// 1.3 existed, so the files of models without newer operators stay byte for byte the same.
 constexpr uint32_t kFormatVersionMinor = 2;
+// The newest minor version this build knows (1.3 added the ABS operator): the largest
+// OpInfo::since_minor of the operator table (polyhead/kernels/op_table.h).
+constexpr uint32_t kFormatVersionMinorLatest = 3;
 constexpr const char kFileIdentifier[] = "PHM1";
+
+// The minor version a writer records for a model whose newest operator (OpInfo::since_minor) or
+// feature appeared in minor version `newest_used`.
+constexpr uint32_t format_minor_to_write(uint32_t newest_used) {
+  return newest_used > kFormatVersionMinor ? newest_used : kFormatVersionMinor;
+}
 
 }  // namespace polyhead

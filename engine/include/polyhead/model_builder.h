@@ -116,6 +116,8 @@ class ModelBuilder {
   Result<int> softmax(const std::string& name, int input, float beta = 1.f);
   Result<int> clamp(const std::string& name, int input, float min, float max);
   Result<int> unary(const std::string& name, UnaryOp op, int input);
+  // |x|. Needs format 1.3: a model with ABS is written as 1.3.
+  Result<int> abs(const std::string& name, int input);
   Result<int> leaky_relu(const std::string& name, int input, float negative_slope);
   Result<int> prelu(const std::string& name, int input, int slope);
   Result<int> depth_to_space(const std::string& name, int input, int block_size);
