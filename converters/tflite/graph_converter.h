@@ -1,12 +1,13 @@
 // Maps the operators of a TFLite subgraph onto ModelBuilder calls, one TFLite operator at a time
-// in file order (TFLite stores them in execution order). Constants are created lazily when an
-// operator reads them; fp16 (and int8) constants behind DEQUANTIZE are folded into f32 constants.
+// in file order (TFLite stores them in execution order), each through its handler in
+// op_handler_table.cc. Constants are created lazily when an operator reads them; fp16 (and int8)
+// constants behind DEQUANTIZE are folded into f32 constants.
 //
 // Quantized (int8) models follow docs/int8.md: an operator whose input is an int8 activation runs
 // in int8 and its output takes the TFLite output's quantization; int8 model inputs become float
 // inputs followed by a QUANTIZE node, int8 model outputs are read through a DEQUANTIZE node
-// (output()), and the operators Polyhead runs in float only (SOFTMAX, DIV, PRELU, transposed
-// convolution) are wrapped in DEQUANTIZE / QUANTIZE. See docs/tflite_import.md.
+// (output()), and the operators Polyhead runs in float only (float_only()) are wrapped in
+// DEQUANTIZE / QUANTIZE. See docs/tflite_import.md.
 #pragma once
 
 #include <map>
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "converters/tflite/op_context.h"
 #include "converters/tflite/tflite_model.h"
 #include "polyhead/model_builder.h"
 #include "polyhead/quantization.h"
@@ -21,12 +23,7 @@
 
 namespace polyhead::tflite {
 
-// The one message listing every operator the converter cannot map, with counts
-// ("unsupported operators: GATHER x3, CUSTOM(Foo) x1"), or ok.
-Status check_supported_operators(const TfModel& model);
-
-// "CONV_2D" or "CUSTOM(name)".
-std::string operator_name(const TfModel& model, const TfOperator& op);
+struct OpHandlerEntry;
 
 class GraphConverter {
  public:
@@ -48,46 +45,68 @@ class GraphConverter {
   const std::map<std::string, int>& source_op_counts() const { return source_ops_; }
   const std::map<std::string, int>& node_counts() const { return nodes_; }
 
- private:
-  Status convert(size_t index, const TfOperator& op);
+  // ---- For the operator handlers (op_handlers_*.cc) ----
+  const TfModel& model() const { return m_; }
+  // TFLite tensor `t`, which the model reader has checked to exist.
+  const TfTensor& tf_tensor(int t) const { return m_.tensors[static_cast<size_t>(t)]; }
+  ModelBuilder& builder() { return b_; }
+  // Counts a written node of `kind`.
+  void count(const char* kind) { ++nodes_[kind]; }
+  std::string unique_name(const std::string& base);
+
   Result<Shape> tf_shape(int t) const;
-  // Our tensor for TFLite tensor `t`: its producer's output, an input, or a new constant (int8
-  // constants stay int8). While an operator runs in float (float_mode_), float_value(t).
-  Result<int> value(int t);
-  Result<int> value_impl(int t);
-  // b_.reshape, keeping an int8 input's quantization.
-  Result<int> reshape(const std::string& name, int x, const Shape& shape);
   bool is_constant(int t) const;
-  // A constant's values as floats: float32, float16, or int8/int32 dequantized with their
-  // quantization (per tensor or per channel).
+  // A constant's values as floats (tensor_data.h), including DEQUANTIZE outputs folded away.
   Result<std::vector<float>> const_floats(int t) const;
   Result<std::vector<int64_t>> const_ints(int t) const;
-  // The checked quantization of TFLite tensor `t`: present, without custom details, scales finite
-  // and > 0, one zero point per scale within the type's range, per tensor or one scale per
-  // element of the quantized dimension. `per_tensor` requires a single scale (activations).
   Result<Quantization> quantization(int t, bool per_tensor) const;
-  // An int8 constant (per-tensor quantized operand of ADD, MUL, ...).
-  Result<int> int8_constant(int t);
+  // Records that TFLite tensor `out` is the constant `values` (a DEQUANTIZE of a constant).
+  void fold(int out, std::vector<float> values) { folded_[out] = std::move(values); }
+
+  // Our tensor for TFLite tensor `t`: its producer's output, an input, or a new constant (int8
+  // constants stay int8).
+  Result<int> value(int t);
   // Our float version of TFLite tensor `t` (for operators Polyhead runs in float only): float
   // values as they are, int8 activations through a DEQUANTIZE node, quantized constants
   // dequantized. Cached.
   Result<int> float_value(int t);
-  // The weights (int8, [O, ...] per channel along 0 or per tensor) and bias (int32, scale
-  // input_scale x weight_scale[o], checked) of an int8 CONV_2D / FULLY_CONNECTED.
-  Result<int> int8_weights(int t, const Shape& our_shape, const std::vector<int8_t>& values,
-                           const Quantization& q);
-  Result<int> int32_bias(int t, const Quantization& input_q, const Quantization& weights_q,
-                         int64_t channels);
+
+  // The weights and bias of an int8 CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED. The weights
+  // `w_t` (an int8 constant of TFLite shape `w_shape`) are quantized per tensor, or per output
+  // channel along TFLite's dimension `tf_axis`, which becomes our axis 0; zero points must be 0.
+  // `depthwise` rearranges [1, KH, KW, C*m] into our [C*m, KH, KW, 1]. The bias `b_t` (optional,
+  // -1) must be int32 with scale input_scale x weight_scale[o]. `op` names the operator in
+  // messages.
+  struct WeightsAndBias {
+    int weights = -1, bias = -1;
+  };
+  Result<WeightsAndBias> int8_weights_and_bias(const char* op, int w_t, int b_t,
+                                               const Shape& w_shape, int tf_axis, bool depthwise,
+                                               const Quantization& input_q);
+
   bool is_int8(int ours) const { return q8_.count(ours) != 0; }
   const Quantization& q8(int ours) const { return q8_.at(ours); }
+  // Records our tensor `ours` as int8 with `q` (the builder already knows).
+  void mark_int8(int ours, const Quantization& q) { q8_[ours] = q; }
   // `x` (int8) requantized to `q` through DEQUANTIZE + QUANTIZE.
   Result<int> requantize(const std::string& name, int x, const Quantization& q);
-  std::string unique_name(const std::string& base);
+  // b_.reshape, keeping an int8 input's quantization.
+  Result<int> reshape(const std::string& name, int x, const Shape& shape);
+
+ private:
+  Status convert(size_t index, const TfOperator& op);
+  // How a (non-QUANTIZE/DEQUANTIZE) operator runs, from its data input's and output's types.
+  Result<OpMode> mode_of(const TfOperator& op, const OpHandlerEntry& handler) const;
+  // The output's quantization after a handler: quantized back after a float-only operator,
+  // the TFLite output's (or the kept input's) parameters after an int8 one.
+  Result<int> finish_quantization(OpContext& c, const Converted& converted);
+  // An int8 constant (per-tensor quantized operand of ADD, MUL, ...).
+  Result<int> int8_constant(int t);
+  Result<int> int32_bias(int t, const Quantization& input_q, const Quantization& weights_q,
+                         int64_t channels);
   // Records `result` as TFLite tensor `out`, reshaping to the declared shape when only the
   // arrangement differs (FULLY_CONNECTED's flattening); a real mismatch is an error.
   Status bind(const std::string& name, int out, int result);
-  Result<int> finish_activation(const std::string& name, int result, int fused_code);
-  void count(const char* kind) { ++nodes_[kind]; }
 
   const TfModel& m_;
   ModelBuilder& b_;
@@ -97,8 +116,6 @@ class GraphConverter {
   std::map<int, int> float_of_;               // our int8 tensor -> its DEQUANTIZE
   std::map<int, int> float_const_;            // TFLite constant -> our dequantized f32 constant
   std::map<int, int> outputs_;                // TFLite output -> our float output tensor
-  bool float_mode_ = false;  // the operator being converted runs in float inside an int8 model
-  bool int8_mode_ = false;   // the operator being converted runs in int8
   std::set<std::string> names_;
   std::map<std::string, int> source_ops_, nodes_;
 };

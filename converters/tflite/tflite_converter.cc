@@ -2,6 +2,7 @@
 
 #include "converters/common/import_options.h"
 #include "converters/tflite/graph_converter.h"
+#include "converters/tflite/op_handler_table.h"
 #include "converters/tflite/presets.h"
 #include "converters/tflite/tflite_model.h"
 #include "polyhead/model.h"

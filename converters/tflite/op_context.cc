@@ -1,0 +1,36 @@
+#include "converters/tflite/op_context.h"
+
+#include "converters/tflite/graph_converter.h"
+#include "converters/tflite/status_helpers.h"
+#include "converters/tflite/tflite_options.h"
+
+namespace polyhead::tflite {
+
+Status OpContext::need_inputs(size_t lo, size_t hi) const {
+  if (op.inputs.size() < lo || op.inputs.size() > hi)
+    return invalid("has " + std::to_string(op.inputs.size()) + " inputs");
+  return Status::ok();
+}
+
+const std::string& OpContext::name() {
+  if (!named_) {
+    name_ = g.unique_name(base_name_);
+    named_ = true;
+  }
+  return name_;
+}
+
+Result<int> OpContext::value(int t) {
+  if (mode == OpMode::kFloatInInt8) return g.float_value(t);
+  return g.value(t);
+}
+
+Result<int> OpContext::finish_activation(int result, int fused_code) {
+  if (fused_code != kActTanh) return result;
+  if (mode == OpMode::kInt8)
+    return unsupported("a fused TANH on an int8 operator is not supported");
+  g.count("TANH");
+  return g.builder().unary(g.unique_name(name() + "/tanh"), UnaryOp::kTanh, result);
+}
+
+}  // namespace polyhead::tflite
