@@ -7,6 +7,7 @@
 #include "polyhead/format_version.h"
 #include "polyhead/kernels/shape_inference.h"
 #include "polyhead/schema/phm_generated.h"
+#include "schema_enums.h"
 
 namespace polyhead {
 
@@ -152,17 +153,10 @@ struct ModelBuilder::State {
     std::vector<fb::Offset<schema::Input>> i_off;
     for (const InputRec& in : inputs) {
       const Preprocess& p = in.preprocess;
-      const auto layout = p.layout == "NCHW" ? schema::Layout::NCHW : schema::Layout::NHWC;
-      const auto color = p.color == "BGR"    ? schema::ColorOrder::BGR
-                         : p.color == "GRAY" ? schema::ColorOrder::GRAY
-                         : p.color == "NONE" ? schema::ColorOrder::NONE
-                                             : schema::ColorOrder::RGB;
-      const auto fit = p.fit == "LETTERBOX" ? schema::ImageFit::LETTERBOX
-                       : p.fit == "CROP"    ? schema::ImageFit::CROP
-                                            : schema::ImageFit::STRETCH;
       const auto pre = schema::CreatePreprocess(
-          b, p.width, p.height, layout, color, p.mean.empty() ? 0 : b.CreateVector(p.mean),
-          p.std.empty() ? 0 : b.CreateVector(p.std), p.pixel_scale, fit);
+          b, p.width, p.height, detail::to_schema(p.layout), detail::to_schema(p.color),
+          p.mean.empty() ? 0 : b.CreateVector(p.mean), p.std.empty() ? 0 : b.CreateVector(p.std),
+          p.pixel_scale, detail::to_schema(p.fit));
       i_off.push_back(schema::CreateInput(b, in.tensor, pre));
     }
     std::vector<fb::Offset<schema::Task>> k_off;
