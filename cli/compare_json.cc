@@ -35,7 +35,7 @@ void model_json(JsonWriter& j, const ModelSummary& m) {
 void task_json(JsonWriter& j, const TaskComparison& t) {
   j.begin_object()
       .field("task", t.task)
-      .field("kind", t.kind)
+      .field("kind", to_string(t.kind))
       .field("method", method_name(t.method));
   if (!t.note.empty()) j.field("note", t.note);
   switch (t.method) {

@@ -44,7 +44,7 @@ void print_task(const TaskComparison& t, double temperature, FILE* out) {
       const ClassificationSummary& c = t.classification;
       const std::string classes =
           c.classes == 1 ? std::string("binary") : std::to_string(c.classes) + " classes";
-      std::fprintf(out, "%s (%s: %s from %s, T = %s)\n", t.task.c_str(), t.kind.c_str(),
+      std::fprintf(out, "%s (%s: %s from %s, T = %s)\n", t.task.c_str(), to_string(t.kind),
                    classes.c_str(), c.scores.c_str(), format_float(temperature).c_str());
       row(out, "top-1 agreement", percent(c.top1()) + of(c.top1_agree, c.samples));
       row(out, "top-5 agreement",
@@ -55,7 +55,7 @@ void print_task(const TaskComparison& t, double temperature, FILE* out) {
     }
     case Method::kMask: {
       const MaskSummary& m = t.mask;
-      std::fprintf(out, "%s (%s: mask at threshold %s / %s)\n", t.task.c_str(), t.kind.c_str(),
+      std::fprintf(out, "%s (%s: mask at threshold %s / %s)\n", t.task.c_str(), to_string(t.kind),
                    format_float(m.teacher_threshold).c_str(),
                    format_float(m.student_threshold).c_str());
       row(out, "mask IoU",
@@ -68,7 +68,7 @@ void print_task(const TaskComparison& t, double temperature, FILE* out) {
     }
     case Method::kClassMap: {
       const ClassMapSummary& c = t.class_map;
-      std::fprintf(out, "%s (%s: class maps, %zu classes)\n", t.task.c_str(), t.kind.c_str(),
+      std::fprintf(out, "%s (%s: class maps, %zu classes)\n", t.task.c_str(), to_string(t.kind),
                    c.classes);
       row(out, "mean IoU",
           "mean " + fixed(c.miou_mean()) + "  min " + fixed(c.images ? c.miou_min : NAN));
@@ -77,7 +77,7 @@ void print_task(const TaskComparison& t, double temperature, FILE* out) {
     }
     case Method::kDetection: {
       const DetectionSummary& d = t.detection;
-      std::fprintf(out, "%s (%s: boxes matched at IoU >= %s)\n", t.task.c_str(), t.kind.c_str(),
+      std::fprintf(out, "%s (%s: boxes matched at IoU >= %s)\n", t.task.c_str(), to_string(t.kind),
                    format_float(d.match_iou).c_str());
       row(out, "boxes",
           "teacher " + std::to_string(d.teacher_boxes) + "  student " +
@@ -89,7 +89,7 @@ void print_task(const TaskComparison& t, double temperature, FILE* out) {
     }
     case Method::kLandmarks: {
       const LandmarkSummary& l = t.landmarks;
-      std::fprintf(out, "%s (%s: %zu points per image)\n", t.task.c_str(), t.kind.c_str(),
+      std::fprintf(out, "%s (%s: %zu points per image)\n", t.task.c_str(), to_string(t.kind),
                    l.images ? l.points / l.images : 0);
       row(out, "point error",
           "mean " + percent(l.error_mean(), 2) + "  max " +
@@ -99,7 +99,7 @@ void print_task(const TaskComparison& t, double temperature, FILE* out) {
     }
     case Method::kRaw: {
       const RawSummary& r = t.raw;
-      std::fprintf(out, "%s (%s: raw values, %zu per image)\n", t.task.c_str(), t.kind.c_str(),
+      std::fprintf(out, "%s (%s: raw values, %zu per image)\n", t.task.c_str(), to_string(t.kind),
                    r.elements);
       if (!t.note.empty()) std::fprintf(out, "  (%s)\n", t.note.c_str());
       row(out, "abs error",

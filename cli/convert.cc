@@ -86,7 +86,7 @@ Result<CommonOptions> read_common(const ParsedArgs& parsed) {
   }
   for (const std::string& spec : parsed.all("--kind")) {
     PH_ASSIGN_OR_RETURN(auto kv, parse_assignment("--kind", spec));
-    PH_ASSIGN_OR_RETURN(TaskKind kind, importers::parse_task_kind(kv.second));
+    PH_ASSIGN_OR_RETURN(TaskKind kind, parse_task_kind(kv.second));
     bool found = false;
     for (auto& t : o.tasks)
       if (t.name == kv.first) {
@@ -105,8 +105,8 @@ Result<CommonOptions> read_common(const ParsedArgs& parsed) {
     for (float v : o.preprocess.std)
       if (v <= 0.f) return Status(ErrorCode::kInvalidArgument, "--std values must be > 0");
   }
-  if (parsed.has("--rgb")) o.preprocess.color = "RGB";
-  if (parsed.has("--bgr")) o.preprocess.color = "BGR";
+  if (parsed.has("--rgb")) o.preprocess.color = ColorOrder::kRgb;
+  if (parsed.has("--bgr")) o.preprocess.color = ColorOrder::kBgr;
   return o;
 }
 

@@ -52,7 +52,7 @@ void scene_pixel(int x, int y, int size, float rgb[3]) {
 // the declared layout and colour order.
 Result<std::vector<float>> synthetic_image(const InputInfo& in) {
   const Preprocess& p = in.preprocess;
-  const bool nchw = p.layout == "NCHW";
+  const bool nchw = p.layout == Layout::kNchw;
   if (in.shape.rank() != 4 || in.shape[0] != 1)
     return Status(ErrorCode::kUnsupported, "input '" + in.name + "' of shape " +
                                                in.shape.to_string() + " is not a single image");
@@ -67,7 +67,7 @@ Result<std::vector<float>> synthetic_image(const InputInfo& in) {
       const float gray = 0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2];
       for (int64_t ch = 0; ch < c; ++ch) {
         float pixel = c == 1 ? gray : rgb[ch % 3];
-        if (p.color == "BGR" && c >= 3 && ch < 3) pixel = rgb[2 - ch];
+        if (p.color == ColorOrder::kBgr && c >= 3 && ch < 3) pixel = rgb[2 - ch];
         const float mean =
             static_cast<size_t>(ch) < p.mean.size() ? p.mean[static_cast<size_t>(ch)] : 0.f;
         const float stddev =

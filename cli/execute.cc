@@ -282,7 +282,7 @@ Status execute_and_report(const Model& model, const ExecuteOptions& o) {
 
   for (const TaskInfo& task : model.tasks()) {
     if (std::find(info.tasks.begin(), info.tasks.end(), task.name) == info.tasks.end()) continue;
-    std::printf("\n%s (%s)\n", task.name.c_str(), task.kind.c_str());
+    std::printf("\n%s (%s)\n", task.name.c_str(), to_string(task.kind));
     for (const TaskOutputInfo& out : task.outputs) {
       PH_ASSIGN_OR_RETURN(TensorView v, plan.output(task.name, out.name));
       std::printf("  %-8s %-16s %s", out.name.c_str(), v.shape.to_string().c_str(),
@@ -298,9 +298,9 @@ Status execute_and_report(const Model& model, const ExecuteOptions& o) {
       if (s.nonfinite) std::printf("  non-finite %zu", s.nonfinite);
       std::printf("\n");
       if (n == 0 || v.shape.rank() == 0) continue;
-      if (task.kind == "classification") print_classification(v);
-      if (task.kind == "segmentation") print_segmentation(v);
-      if (task.kind == "detection" && out.name == "scores") print_detection_scores(v);
+      if (task.kind == TaskKind::kClassification) print_classification(v);
+      if (task.kind == TaskKind::kSegmentation) print_segmentation(v);
+      if (task.kind == TaskKind::kDetection && out.name == "scores") print_detection_scores(v);
     }
   }
   if (!o.dump_dir.empty()) PH_RETURN_IF_ERROR(dump_outputs(model, plan, o, ms[0]));

@@ -114,8 +114,8 @@ void write_preprocess(JsonWriter& j, const Preprocess& p) {
   j.begin_object()
       .field("width", p.width)
       .field("height", p.height)
-      .field("layout", p.layout)
-      .field("color", p.color)
+      .field("layout", to_string(p.layout))
+      .field("color", to_string(p.color))
       .field("mean", p.mean)
       .field("std", p.std)
       .field("pixel_scale", static_cast<double>(p.pixel_scale))
@@ -143,7 +143,7 @@ std::string to_json(const Report& r) {
   j.end_array();
   j.key("tasks").begin_array();
   for (const TaskCost& t : r.tasks) {
-    j.begin_object().field("name", t.info->name).field("kind", t.info->kind);
+    j.begin_object().field("name", t.info->name).field("kind", to_string(t.info->kind));
     j.field("priority", t.info->priority).field("rate", t.info->rate);
     j.key("outputs").begin_array();
     for (const TaskOutputInfo& o : t.info->outputs)
@@ -177,7 +177,7 @@ std::string to_json(const Report& r) {
 }
 
 std::string preprocess_text(const Preprocess& p) {
-  std::string s = p.layout + " " + p.color;
+  std::string s = std::string(to_string(p.layout)) + " " + to_string(p.color);
   if (p.width > 0 || p.height > 0)
     s += " " + std::to_string(p.width) + "x" + std::to_string(p.height);
   auto list = [](const std::vector<float>& v) {
@@ -208,7 +208,7 @@ void print_table(const Report& r) {
   for (const TaskCost& t : r.tasks) {
     separate += t.standalone_macs;
     std::printf(
-        "  %-14s %-15s %6zu %11s %11s %12s %12s\n", t.info->name.c_str(), t.info->kind.c_str(),
+        "  %-14s %-15s %6zu %11s %11s %12s %12s\n", t.info->name.c_str(), to_string(t.info->kind),
         t.exclusive_nodes.size(), format_count(t.exclusive_macs).c_str(),
         format_bytes(t.exclusive_param_bytes).c_str(), format_count(t.standalone_macs).c_str(),
         format_bytes(t.standalone_param_bytes).c_str());

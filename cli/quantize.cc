@@ -205,7 +205,7 @@ void evaluation_json(JsonWriter& j, const quantize::Evaluation& e) {
   for (const quantize::TaskDrop& t : e.tasks)
     j.begin_object()
         .field("task", t.task)
-        .field("kind", t.kind)
+        .field("kind", to_string(t.kind))
         .field("metric", t.metric)
         .field("drop", t.drop)
         .field("score", t.score)

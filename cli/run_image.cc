@@ -48,7 +48,7 @@ struct TaskResult {
 Result<const InputInfo*> image_input(const Model& model) {
   const InputInfo* found = nullptr;
   for (const InputInfo& in : model.inputs()) {
-    if (in.preprocess.color == "NONE") continue;
+    if (in.preprocess.color == ColorOrder::kNone) continue;
     if (found)
       return Status(ErrorCode::kUnsupported, "the model has several image inputs ('" +
                                                  found->name + "', '" + in.name +
@@ -79,7 +79,7 @@ int64_t channels_of(const TensorView& v) { return v.shape.rank() == 4 ? v.shape[
 Status decode_task(const Model& model, const Plan& plan, const ImageTransform& t,
                    TaskResult& r) {
   const TaskInfo& task = *r.task;
-  if (task.kind == "detection") {
+  if (task.kind == TaskKind::kDetection) {
     auto options = detection_options(model, task);
     if (!options.is_ok()) {
       if (options.status().code() != ErrorCode::kUnsupported) return options.status();
@@ -95,7 +95,7 @@ Status decode_task(const Model& model, const Plan& plan, const ImageTransform& t
       return Status(d.status().code(), "task '" + task.name + "': " + d.status().message());
     r.detections = std::move(*d);
     r.decoded = "detections";
-  } else if (task.kind == "segmentation") {
+  } else if (task.kind == TaskKind::kSegmentation) {
     PH_ASSIGN_OR_RETURN(const TaskOutputInfo* o, find_output(task, "mask", true));
     PH_ASSIGN_OR_RETURN(TensorView v, plan.output(task.name, o->name));
     const bool declared = !model.metadata(task.name + ".threshold").empty();
@@ -110,7 +110,7 @@ Status decode_task(const Model& model, const Plan& plan, const ImageTransform& t
       return Status(m.status().code(), "task '" + task.name + "': " + m.status().message());
     r.mask = std::move(*m);
     r.decoded = "mask";
-  } else if (task.kind == "landmarks") {
+  } else if (task.kind == TaskKind::kLandmarks) {
     auto options = landmark_options(model, task);
     if (!options.is_ok()) {
       if (options.status().code() != ErrorCode::kUnsupported) return options.status();
@@ -166,7 +166,7 @@ void print_text(const ImageRunOptions& o, const cv::Mat& image, const Plan& plan
   std::printf("latency  %.3f ms\n", ms);
   for (const TaskResult& r : results) {
     const TaskInfo& task = *r.task;
-    std::printf("\n%s (%s)\n", task.name.c_str(), task.kind.c_str());
+    std::printf("\n%s (%s)\n", task.name.c_str(), to_string(task.kind));
     if (r.decoded == "detections") {
       std::printf("  %zu detection%s\n", r.detections.size(), r.detections.size() == 1 ? "" : "s");
       for (const Detection& d : r.detections) {
@@ -212,7 +212,7 @@ void print_json(const ImageRunOptions& o, const cv::Mat& image, const ImageTrans
       .end_object();
   j.key("tasks").begin_array();
   for (const TaskResult& r : results) {
-    j.begin_object().field("task", r.task->name).field("kind", r.task->kind);
+    j.begin_object().field("task", r.task->name).field("kind", to_string(r.task->kind));
     if (r.decoded == "detections") {
       j.key("detections").begin_array();
       for (const Detection& d : r.detections) {

@@ -91,13 +91,13 @@ bool rows_are_distributions(const float* values, size_t count, size_t classes) {
   return true;
 }
 
-ScoreKind score_kind(const std::string& activation, size_t classes, bool teacher_are_distributions,
+ScoreKind score_kind(OutputActivation activation, size_t classes, bool teacher_are_distributions,
                      bool student_are_distributions) {
-  const bool probabilities =
-      activation == "none" && teacher_are_distributions && student_are_distributions;
+  const bool probabilities = activation == OutputActivation::kNone && teacher_are_distributions &&
+                             student_are_distributions;
   if (probabilities) return ScoreKind::kProbabilities;
   // A single value cannot be a softmax: it is a binary logit.
-  if (activation == "sigmoid" || classes == 1) return ScoreKind::kSigmoid;
+  if (activation == OutputActivation::kSigmoid || classes == 1) return ScoreKind::kSigmoid;
   return ScoreKind::kLogits;
 }
 

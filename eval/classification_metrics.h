@@ -17,6 +17,8 @@
 #include <cstddef>
 #include <string>
 
+#include "polyhead/model_enums.h"
+
 namespace polyhead::compare {
 
 enum class ScoreKind { kLogits, kProbabilities, kSigmoid };
@@ -26,9 +28,9 @@ const char* score_kind_name(ScoreKind kind);
 // or more, sums to 1.
 bool rows_are_distributions(const float* values, size_t count, size_t classes);
 
-// `activation` is the task's PostProcessInfo activation ("none", "sigmoid" or "softmax");
-// `*_are_distributions` from rows_are_distributions on each model's output.
-ScoreKind score_kind(const std::string& activation, size_t classes, bool teacher_are_distributions,
+// `activation` is the task's PostProcessInfo activation; `*_are_distributions` from
+// rows_are_distributions on each model's output.
+ScoreKind score_kind(OutputActivation activation, size_t classes, bool teacher_are_distributions,
                      bool student_are_distributions);
 
 struct RowAgreement {

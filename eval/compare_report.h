@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "polyhead/model_enums.h"
+
 namespace polyhead::compare {
 
 constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
@@ -96,7 +98,7 @@ const char* method_name(Method m);
 
 struct TaskComparison {
   std::string task;
-  std::string kind;
+  TaskKind kind = TaskKind::kOther;
   Method method = Method::kRaw;
   std::string note;  // why a task is compared raw, when its kind has a decoder
   ClassificationSummary classification;

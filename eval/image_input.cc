@@ -11,7 +11,7 @@ Result<const InputInfo*> image_input(const Model& model, const std::string& role
                                                " inputs (" + names +
                                                "); compare feeds one image input");
   }
-  if (inputs[0].preprocess.color == "NONE")
+  if (inputs[0].preprocess.color == ColorOrder::kNone)
     return Status(ErrorCode::kUnsupported, "the " + role + "'s input '" + inputs[0].name +
                                                "' is not an image (colour order NONE)");
   return &inputs[0];

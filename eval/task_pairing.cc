@@ -111,15 +111,16 @@ Result<bool> decodable(const Result<Options>& teacher, const Result<Options>& st
 
 Status choose_method(const Model& teacher, const Model& student, TaskPair& p) {
   const TaskInfo& task = *p.teacher;
-  const std::string equal_rule = "a " + task.kind + " task needs the same output shapes";
-  if (task.kind == "classification") {
+  const std::string equal_rule =
+      std::string("a ") + to_string(task.kind) + " task needs the same output shapes";
+  if (task.kind == TaskKind::kClassification) {
     if (task.outputs.size() == 1) {
       p.method = Method::kClassification;
       return check_equal_shapes(p, equal_rule);
     }
     p.note = "a classification task with " + std::to_string(task.outputs.size()) +
              " outputs is compared raw";
-  } else if (task.kind == "segmentation") {
+  } else if (task.kind == TaskKind::kSegmentation) {
     const TaskOutputInfo* o = decoded_output(task, "mask");
     if (o) {
       p.output = o->name;
@@ -137,7 +138,7 @@ Status choose_method(const Model& teacher, const Model& student, TaskPair& p) {
       }
     }
     p.note = "no output 'mask' (nor a single output) to decode as a mask";
-  } else if (task.kind == "detection") {
+  } else if (task.kind == TaskKind::kDetection) {
     PH_ASSIGN_OR_RETURN(const bool decode,
                         decodable(vision::detection_options(teacher, task),
                                   vision::detection_options(student, *p.student), p));
@@ -150,7 +151,7 @@ Status choose_method(const Model& teacher, const Model& student, TaskPair& p) {
       p.method = Method::kDetection;
       return check_detection_shapes(p);
     }
-  } else if (task.kind == "landmarks") {
+  } else if (task.kind == TaskKind::kLandmarks) {
     PH_ASSIGN_OR_RETURN(const bool decode,
                         decodable(vision::landmark_options(teacher, task),
                                   vision::landmark_options(student, *p.student), p));
@@ -198,8 +199,9 @@ Result<std::vector<TaskPair>> pair_tasks(const Model& teacher, const Model& stud
       return Status(ErrorCode::kNotFound, "task '" + name + "' is not in the student (tasks: " +
                                               names_of(student.tasks()) + ")");
     if (p.teacher->kind != p.student->kind)
-      return mismatch(*p.teacher, "kind " + p.teacher->kind + " in the teacher but " +
-                                      p.student->kind + " in the student");
+      return mismatch(*p.teacher, std::string("kind ") + to_string(p.teacher->kind) +
+                                      " in the teacher but " + to_string(p.student->kind) +
+                                      " in the student");
     bool same_outputs = p.teacher->outputs.size() == p.student->outputs.size();
     for (const TaskOutputInfo& o : p.teacher->outputs)
       same_outputs = same_outputs && find_output(*p.student, o.name);

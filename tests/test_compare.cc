@@ -177,10 +177,10 @@ TEST_CASE("compare: probabilities are softened as softmax(log p / T)") {
   CHECK(rows_are_distributions(p.data(), 3, 3));
   const std::vector<float> not_summing = {0.2f, 0.3f, 0.9f};
   CHECK_FALSE(rows_are_distributions(not_summing.data(), 3, 3));
-  CHECK(score_kind("none", 3, true, true) == ScoreKind::kProbabilities);
-  CHECK(score_kind("none", 3, true, false) == ScoreKind::kLogits);
-  CHECK(score_kind("softmax", 3, true, true) == ScoreKind::kLogits);
-  CHECK(score_kind("sigmoid", 3, false, false) == ScoreKind::kSigmoid);
+  CHECK(score_kind(OutputActivation::kNone, 3, true, true) == ScoreKind::kProbabilities);
+  CHECK(score_kind(OutputActivation::kNone, 3, true, false) == ScoreKind::kLogits);
+  CHECK(score_kind(OutputActivation::kSoftmax, 3, true, true) == ScoreKind::kLogits);
+  CHECK(score_kind(OutputActivation::kSigmoid, 3, false, false) == ScoreKind::kSigmoid);
 
   const RowAgreement r1 = compare_row(p.data(), q.data(), 3, ScoreKind::kProbabilities, 1.0);
   CHECK(r1.kl == Approx(kl({0.2, 0.3, 0.5}, {0.25, 0.25, 0.5})).epsilon(1e-6));
@@ -216,14 +216,14 @@ TEST_CASE("compare: one value is a binary outcome, several sigmoids are Bernoull
   };
   auto sig = [](double x) { return 1 / (1 + std::exp(-x)); };
   const float z = 1.5f, w = -0.5f;
-  CHECK(score_kind("none", 1, false, false) == ScoreKind::kSigmoid);
+  CHECK(score_kind(OutputActivation::kNone, 1, false, false) == ScoreKind::kSigmoid);
   RowAgreement r = compare_row(&z, &w, 1, ScoreKind::kSigmoid, 2.0);
   CHECK(r.kl == Approx(bernoulli(sig(0.75), sig(-0.25))).epsilon(1e-9));
   CHECK_FALSE(r.top1);  // opposite sides of 0.5
   // A probability (the graph ends in a sigmoid): (1 - p, p).
   const float p = 0.8f, q = 0.6f;
   CHECK(rows_are_distributions(&p, 1, 1));
-  CHECK(score_kind("none", 1, true, true) == ScoreKind::kProbabilities);
+  CHECK(score_kind(OutputActivation::kNone, 1, true, true) == ScoreKind::kProbabilities);
   r = compare_row(&p, &q, 1, ScoreKind::kProbabilities, 1.0);
   CHECK(r.kl == Approx(bernoulli(0.8, 0.6)).epsilon(1e-6));
   CHECK(r.top1);

@@ -811,7 +811,7 @@ TEST_CASE("loader: a valid model round-trips through a file") {
   Preprocess pre;
   pre.width = 8;
   pre.height = 8;
-  pre.color = "BGR";
+  pre.color = ColorOrder::kBgr;
   pre.mean = {0.485f, 0.456f, 0.406f};
   pre.std = {0.229f, 0.224f, 0.225f};
   pre.pixel_scale = 1.f;
@@ -858,8 +858,8 @@ TEST_CASE("loader: a valid model round-trips through a file") {
   CHECK(in.type == ElementType::kF32);
   CHECK(in.preprocess.width == 8);
   CHECK(in.preprocess.height == 8);
-  CHECK(in.preprocess.layout == "NHWC");
-  CHECK(in.preprocess.color == "BGR");
+  CHECK(in.preprocess.layout == Layout::kNhwc);
+  CHECK(in.preprocess.color == ColorOrder::kBgr);
   CHECK(in.preprocess.mean == pre.mean);
   CHECK(in.preprocess.std == pre.std);
   CHECK(in.preprocess.pixel_scale == 1.f);
@@ -867,7 +867,7 @@ TEST_CASE("loader: a valid model round-trips through a file") {
   REQUIRE(model->tasks().size() == 2);
   const TaskInfo& t0 = model->tasks()[0];
   CHECK(t0.name == "classify");
-  CHECK(t0.kind == "classification");
+  CHECK(t0.kind == TaskKind::kClassification);
   CHECK(t0.priority == 5);
   CHECK(t0.rate == 2);
   REQUIRE(t0.outputs.size() == 1);
@@ -877,7 +877,7 @@ TEST_CASE("loader: a valid model round-trips through a file") {
   CHECK(t0.outputs[0].type == ElementType::kF32);
   const TaskInfo& t1 = model->tasks()[1];
   CHECK(t1.name == "features");
-  CHECK(t1.kind == "embedding");
+  CHECK(t1.kind == TaskKind::kEmbedding);
   REQUIRE(t1.outputs.size() == 2);
   CHECK(t1.outputs[0].name == "map");
   CHECK(t1.outputs[0].shape == Shape{1, 8, 8, 4});

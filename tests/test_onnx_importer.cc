@@ -1097,8 +1097,8 @@ TEST_CASE("onnx: tasks, kinds and the model's metadata", "[onnx]") {
   REQUIRE(model.is_ok());
   REQUIRE(model->tasks().size() == 2);
   CHECK(model->tasks()[0].name == "seg");
-  CHECK(model->tasks()[0].kind == "segmentation");
-  CHECK(model->tasks()[1].kind == "classification");
+  CHECK(model->tasks()[0].kind == polyhead::TaskKind::kSegmentation);
+  CHECK(model->tasks()[1].kind == polyhead::TaskKind::kClassification);
   REQUIRE(model->tasks()[0].outputs.size() == 1);
   CHECK(model->tasks()[0].outputs[0].shape == polyhead::Shape{1, 5, 8, 8});
   CHECK(model->tasks()[1].outputs[0].shape == polyhead::Shape{1, 2});
@@ -1107,7 +1107,7 @@ TEST_CASE("onnx: tasks, kinds and the model's metadata", "[onnx]") {
   CHECK(model->description() == "a small test model");
   REQUIRE(model->inputs().size() == 1);
   // Two channels: not an image, no colour order.
-  CHECK(model->inputs()[0].preprocess.color == "NONE");
+  CHECK(model->inputs()[0].preprocess.color == polyhead::ColorOrder::kNone);
 
   // Three channels: an NCHW RGB image of the input's size, with the overrides given.
   OnnxModel rgb(13);
@@ -1117,12 +1117,12 @@ TEST_CASE("onnx: tasks, kinds and the model's metadata", "[onnx]") {
   ConvertOptions pre;
   pre.preprocess.mean = {127.5f};
   pre.preprocess.std = {127.5f};
-  pre.preprocess.color = "BGR";
+  pre.preprocess.color = polyhead::ColorOrder::kBgr;
   auto image_model = polyhead::Model::from_bytes(convert_ok(rgb, pre).phm);
   REQUIRE(image_model.is_ok());
   const polyhead::Preprocess& p = image_model->inputs()[0].preprocess;
-  CHECK(p.layout == "NCHW");
-  CHECK(p.color == "BGR");
+  CHECK(p.layout == polyhead::Layout::kNchw);
+  CHECK(p.color == polyhead::ColorOrder::kBgr);
   CHECK(p.height == 6);
   CHECK(p.width == 5);
   REQUIRE_FALSE(p.mean.empty());

@@ -110,7 +110,7 @@ TEST_CASE("tflite: the three MediaPipe models convert without options", "[tflite
     const polyhead::Model model = load_phm(*phm);
     REQUIRE(model.inputs().size() == 1);
     CHECK(model.inputs()[0].preprocess.width == model.inputs()[0].shape[2]);
-    CHECK(model.inputs()[0].preprocess.fit == "STRETCH");
+    CHECK(model.inputs()[0].preprocess.fit == polyhead::ImageFit::kStretch);
     CHECK(model.metadata("source_format") == "tflite");
     // One task per model output, named after it.
     for (const auto& t : model.tasks()) {
@@ -131,7 +131,7 @@ TEST_CASE("tflite: --task groups outputs and pre-processing options are recorded
   o.tasks = {{"faces", {"regressors", "classificators"}}};
   o.mean = {127.5f, 127.5f, 127.5f};
   o.std = {127.5f};
-  o.color = "BGR";
+  o.color = polyhead::ColorOrder::kBgr;
   auto phm = convert(load(kFace), o);
   REQUIRE(phm.is_ok());
   const polyhead::Model m = load_phm(*phm);
@@ -139,7 +139,7 @@ TEST_CASE("tflite: --task groups outputs and pre-processing options are recorded
   check_output(find_task(m, "faces"), "regressors", {1, 896, 16});
   check_output(find_task(m, "faces"), "classificators", {1, 896, 1});
   const auto& pre = m.inputs()[0].preprocess;
-  CHECK(pre.color == "BGR");
+  CHECK(pre.color == polyhead::ColorOrder::kBgr);
   CHECK(pre.mean == std::vector<float>{127.5f, 127.5f, 127.5f});
   CHECK(pre.std == std::vector<float>{127.5f});
 
@@ -160,19 +160,19 @@ TEST_CASE("tflite: face detection preset", "[tflite]") {
   const auto& pre = m.inputs()[0].preprocess;
   CHECK(pre.width == 128);
   CHECK(pre.height == 128);
-  CHECK(pre.color == "RGB");
-  CHECK(pre.fit == "LETTERBOX");
+  CHECK(pre.color == polyhead::ColorOrder::kRgb);
+  CHECK(pre.fit == polyhead::ImageFit::kLetterbox);
   CHECK(pre.mean == std::vector<float>{127.5f, 127.5f, 127.5f});
   CHECK(pre.std == std::vector<float>{127.5f, 127.5f, 127.5f});
   CHECK(pre.pixel_scale == 255.f);
   REQUIRE(m.tasks().size() == 1);
   const auto* faces = find_task(m, "faces");
   REQUIRE(faces);
-  CHECK(faces->kind == "detection");
+  CHECK(faces->kind == polyhead::TaskKind::kDetection);
   check_output(faces, "boxes", {1, 896, 16});
   check_output(faces, "scores", {1, 896, 1});
   const auto& post = faces->postprocess;
-  CHECK(post.activation == "sigmoid");
+  CHECK(post.activation == polyhead::OutputActivation::kSigmoid);
   CHECK(post.score_threshold == Approx(0.5f));
   CHECK(post.nms_iou == Approx(0.3f));
   CHECK(post.max_detections == 100);
@@ -208,14 +208,14 @@ TEST_CASE("tflite: selfie segmentation preset", "[tflite]") {
   const polyhead::Model m = load_phm(*phm);
   const auto& pre = m.inputs()[0].preprocess;
   CHECK(pre.width == 256);
-  CHECK(pre.fit == "STRETCH");
+  CHECK(pre.fit == polyhead::ImageFit::kStretch);
   CHECK(pre.pixel_scale == 1.f);
   const auto* mask = find_task(m, "mask");
   REQUIRE(mask);
-  CHECK(mask->kind == "segmentation");
+  CHECK(mask->kind == polyhead::TaskKind::kSegmentation);
   check_output(mask, "mask", {1, 256, 256, 1});
   // The model ends in a LOGISTIC operator: its output is already a probability.
-  CHECK(mask->postprocess.activation == "none");
+  CHECK(mask->postprocess.activation == polyhead::OutputActivation::kNone);
   CHECK(m.metadata("mask.threshold") == "0.5");
   CHECK(report.source_ops.count("CUSTOM(Convolution2DTransposeBias)") == 1);
   run_and_check(m, 0.f, 1.f);
@@ -228,22 +228,23 @@ TEST_CASE("tflite: pose landmark preset, and a head runs alone", "[tflite]") {
   INFO((phm.is_ok() ? "" : phm.status().to_string()));
   REQUIRE(phm.is_ok());
   const polyhead::Model m = load_phm(*phm);
-  CHECK(m.inputs()[0].preprocess.fit == "LETTERBOX");
+  CHECK(m.inputs()[0].preprocess.fit == polyhead::ImageFit::kLetterbox);
   REQUIRE(m.tasks().size() == 5);
   check_output(find_task(m, "landmarks"), "landmarks", {1, 195});
   check_output(find_task(m, "presence"), "score", {1, 1});
   check_output(find_task(m, "segmentation"), "mask", {1, 256, 256, 1});
   check_output(find_task(m, "heatmap"), "heatmap", {1, 64, 64, 39});
   check_output(find_task(m, "world_landmarks"), "world_landmarks", {1, 117});
-  CHECK(find_task(m, "landmarks")->kind == "landmarks");
-  CHECK(find_task(m, "presence")->kind == "classification");
+  CHECK(find_task(m, "landmarks")->kind == polyhead::TaskKind::kLandmarks);
+  CHECK(find_task(m, "presence")->kind == polyhead::TaskKind::kClassification);
   // The pose flag ends in Sigmoid + Reshape (already a probability); the mask ends in an ADD
   // (logits), so only the mask gets a sigmoid in post-processing.
-  CHECK(find_task(m, "presence")->postprocess.activation == "none");
-  CHECK(find_task(m, "segmentation")->kind == "segmentation");
-  CHECK(find_task(m, "segmentation")->postprocess.activation == "sigmoid");
-  CHECK(find_task(m, "heatmap")->kind == "other");
-  CHECK(find_task(m, "world_landmarks")->kind == "regression");
+  CHECK(find_task(m, "presence")->postprocess.activation == polyhead::OutputActivation::kNone);
+  CHECK(find_task(m, "segmentation")->kind == polyhead::TaskKind::kSegmentation);
+  CHECK(find_task(m, "segmentation")->postprocess.activation ==
+        polyhead::OutputActivation::kSigmoid);
+  CHECK(find_task(m, "heatmap")->kind == polyhead::TaskKind::kOther);
+  CHECK(find_task(m, "world_landmarks")->kind == polyhead::TaskKind::kRegression);
   CHECK(m.metadata("landmarks.format") == "xyzvp");
   CHECK(m.metadata("landmarks.count") == "39");
   CHECK(m.metadata("landmarks.scale") == "256,256");

@@ -22,12 +22,12 @@ using Approx = Catch::Detail::Approx;
 
 namespace {
 
-InputInfo image_input(int w, int h, const std::string& fit, const std::string& color = "RGB",
-                      const std::string& layout = "NHWC") {
+InputInfo image_input(int w, int h, ImageFit fit, ColorOrder color = ColorOrder::kRgb,
+                      Layout layout = Layout::kNhwc) {
   InputInfo in;
   in.name = "image";
-  const int c = color == "GRAY" ? 1 : 3;
-  in.shape = layout == "NHWC" ? Shape{1, h, w, c} : Shape{1, c, h, w};
+  const int c = color == ColorOrder::kGray ? 1 : 3;
+  in.shape = layout == Layout::kNhwc ? Shape{1, h, w, c} : Shape{1, c, h, w};
   in.preprocess.width = w;
   in.preprocess.height = h;
   in.preprocess.fit = fit;
@@ -51,7 +51,7 @@ TEST_CASE("preprocess STRETCH at the model size writes exact values in every col
   for (int y = 0; y < 2; ++y)
     for (int x = 0; x < 4; ++x) img.at<cv::Vec3b>(y, x) = cv::Vec3b(10 * x + 1, 10 * x + 2, 100 * y + 3);
 
-  InputInfo in = image_input(4, 2, "STRETCH");
+  InputInfo in = image_input(4, 2, ImageFit::kStretch);
   std::vector<float> dst(24);
   auto t = preprocess(img, in, dst.data());
   REQUIRE(t.is_ok());
@@ -64,13 +64,13 @@ TEST_CASE("preprocess STRETCH at the model size writes exact values in every col
   CHECK(dst[p + 1] == Approx(22));
   CHECK(dst[p + 2] == Approx(21));
 
-  in.preprocess.color = "BGR";
+  in.preprocess.color = ColorOrder::kBgr;
   REQUIRE(preprocess(img, in, dst.data()).is_ok());
   CHECK(dst[p + 0] == Approx(21));
   CHECK(dst[p + 2] == Approx(103));
 
   // NCHW, [-1, 1] normalisation: pixel_scale 1, mean 0.5, std 0.5.
-  in = image_input(4, 2, "STRETCH", "RGB", "NCHW");
+  in = image_input(4, 2, ImageFit::kStretch, ColorOrder::kRgb, Layout::kNchw);
   in.preprocess.pixel_scale = 1.f;
   in.preprocess.mean = {0.5f};
   in.preprocess.std = {0.5f};
@@ -81,7 +81,7 @@ TEST_CASE("preprocess STRETCH at the model size writes exact values in every col
   CHECK(dst[2 * 8 + pix] == Approx((21 / 255.0 - 0.5) / 0.5).epsilon(1e-6));
 
   // Per-channel ImageNet style mean/std.
-  in = image_input(4, 2, "STRETCH");
+  in = image_input(4, 2, ImageFit::kStretch);
   in.preprocess.pixel_scale = 1.f;
   in.preprocess.mean = {0.485f, 0.456f, 0.406f};
   in.preprocess.std = {0.229f, 0.224f, 0.225f};
@@ -90,7 +90,7 @@ TEST_CASE("preprocess STRETCH at the model size writes exact values in every col
 
   // GRAY from equal channels is the channel value.
   cv::Mat grey(2, 4, CV_8UC3, cv::Scalar(77, 77, 77));
-  in = image_input(4, 2, "STRETCH", "GRAY");
+  in = image_input(4, 2, ImageFit::kStretch, ColorOrder::kGray);
   std::vector<float> g(8);
   REQUIRE(preprocess(grey, in, g.data()).is_ok());
   CHECK(g[5] == Approx(77));
@@ -98,7 +98,7 @@ TEST_CASE("preprocess STRETCH at the model size writes exact values in every col
 
 TEST_CASE("preprocess STRETCH resizes both axes and reports the scales") {
   cv::Mat img(40, 80, CV_8UC3, cv::Scalar(10, 20, 30));
-  InputInfo in = image_input(16, 8, "STRETCH");
+  InputInfo in = image_input(16, 8, ImageFit::kStretch);
   std::vector<float> dst(16 * 8 * 3);
   auto t = preprocess(img, in, dst.data());
   REQUIRE(t.is_ok());
@@ -114,7 +114,7 @@ TEST_CASE("preprocess STRETCH resizes both axes and reports the scales") {
 TEST_CASE("preprocess LETTERBOX pads the short side with black, centred") {
   // 8x4 photo into a 4x4 input: resized to 4x2, one black row above and below.
   cv::Mat img(4, 8, CV_8UC3, cv::Scalar(50, 100, 200));
-  InputInfo in = image_input(4, 4, "LETTERBOX");
+  InputInfo in = image_input(4, 4, ImageFit::kLetterbox);
   in.preprocess.pixel_scale = 1.f;
   in.preprocess.mean = {0.5f};
   in.preprocess.std = {0.5f};
@@ -154,7 +154,7 @@ TEST_CASE("preprocess CROP keeps the centre of the long side") {
   cv::Mat img(4, 8, CV_8UC3);
   for (int y = 0; y < 4; ++y)
     for (int x = 0; x < 8; ++x) img.at<cv::Vec3b>(y, x) = cv::Vec3b::all(10 * x);
-  InputInfo in = image_input(4, 4, "CROP");
+  InputInfo in = image_input(4, 4, ImageFit::kCrop);
   std::vector<float> dst(4 * 4 * 3);
   auto t = preprocess(img, in, dst.data());
   REQUIRE(t.is_ok());
@@ -168,22 +168,28 @@ TEST_CASE("preprocess CROP keeps the centre of the long side") {
 TEST_CASE("preprocess and load_image report clear errors") {
   cv::Mat img(4, 4, CV_8UC3, cv::Scalar::all(0));
   std::vector<float> dst(4 * 4 * 3);
-  InputInfo in = image_input(4, 4, "STRETCH");
-  in.preprocess.color = "NONE";
+  InputInfo in = image_input(4, 4, ImageFit::kStretch);
+  in.preprocess.color = ColorOrder::kNone;
   auto r = preprocess(img, in, dst.data());
   REQUIRE_FALSE(r.is_ok());
   CHECK_THAT(r.status().message(), Catch::Contains("'image'") && Catch::Contains("NONE"));
 
-  in = image_input(4, 4, "STRETCH");
+  in = image_input(4, 4, ImageFit::kStretch);
   in.preprocess.width = 5;
   r = preprocess(img, in, dst.data());
   REQUIRE_FALSE(r.is_ok());
   CHECK_THAT(r.status().message(), Catch::Contains("does not match shape"));
 
-  in = image_input(4, 4, "ZOOM");
+  // A fit outside the enumeration (a hand-made InputInfo) is reported, not guessed.
+  in = image_input(4, 4, static_cast<ImageFit>(7));
   r = preprocess(img, in, dst.data());
   REQUIRE_FALSE(r.is_ok());
-  CHECK_THAT(r.status().message(), Catch::Contains("unknown fit 'ZOOM'"));
+  CHECK_THAT(r.status().message(), Catch::Contains("'image'") && Catch::Contains("unknown fit 7"));
+  // ... and an unknown fit name where one is read from text.
+  auto fit = parse_image_fit("ZOOM");
+  REQUIRE_FALSE(fit.is_ok());
+  CHECK_THAT(fit.status().message(),
+             Catch::Contains("unknown image fit 'ZOOM'") && Catch::Contains("LETTERBOX"));
 
   auto missing = load_image("/nonexistent/photo.png");
   REQUIRE_FALSE(missing.is_ok());
@@ -205,7 +211,7 @@ TEST_CASE("anchor decoding of a hand-made raw box, through letterbox, to photo p
   t.scale_x = t.scale_y = 0.5f;
   t.offset_y = 32.f;
   DetectionOptions o;
-  o.activation = "sigmoid";
+  o.activation = OutputActivation::kSigmoid;
   o.score_clip = 100;
   o.score_threshold = 0.5f;
   o.nms_iou = 0.3f;
@@ -314,7 +320,7 @@ TEST_CASE("masks are un-letterboxed to the photo and thresholded") {
     }
 
   // Right half of the photo set (model columns 2..3), with a sigmoid on logits.
-  o.activation = "sigmoid";
+  o.activation = OutputActivation::kSigmoid;
   for (int y = 0; y < 4; ++y)
     for (int x = 0; x < 4; ++x) m[y * 4 + x] = x >= 2 ? 8.f : -8.f;
   r = mask_to_image(view(m, {1, 4, 4, 1}), o, t);
@@ -401,7 +407,7 @@ TEST_CASE("post-processing options are read from the task and its metadata") {
 
   auto d = detection_options(*model, model->tasks()[0]);
   REQUIRE(d.is_ok());
-  CHECK(d->activation == "sigmoid");
+  CHECK(d->activation == OutputActivation::kSigmoid);
   CHECK(d->score_threshold == Approx(0.6));
   CHECK(d->nms_iou == Approx(0.3));
   CHECK(d->weighted_nms);

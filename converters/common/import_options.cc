@@ -18,11 +18,12 @@ Status apply_overrides(const PreprocessOverrides& o, Preprocess* p) {
     if (s == 0.f) return Status(ErrorCode::kInvalidArgument, "std must not be 0");
   if (!o.mean.empty()) p->mean = o.mean;
   if (!o.std.empty()) p->std = o.std;
-  if (!o.color.empty()) {
-    if (o.color != "RGB" && o.color != "BGR")
-      return Status(ErrorCode::kInvalidArgument,
-                    "colour order must be RGB or BGR, got '" + o.color + "'");
-    p->color = o.color;
+  if (o.color) {
+    if (*o.color != ColorOrder::kRgb && *o.color != ColorOrder::kBgr)
+      return Status(
+          ErrorCode::kInvalidArgument,
+          std::string("colour order must be RGB or BGR, got '") + to_string(*o.color) + "'");
+    p->color = *o.color;
   }
   return Status::ok();
 }
@@ -31,24 +32,6 @@ std::string sanitise(const std::string& name) {
   std::string s;
   for (char c : name) s += (c == ',' || static_cast<unsigned char>(c) < 32) ? '_' : c;
   return s.empty() ? "output" : s;
-}
-
-Result<TaskKind> parse_task_kind(const std::string& name) {
-  static const std::pair<const char*, TaskKind> kKinds[] = {
-      {"classification", TaskKind::kClassification},
-      {"detection", TaskKind::kDetection},
-      {"segmentation", TaskKind::kSegmentation},
-      {"landmarks", TaskKind::kLandmarks},
-      {"regression", TaskKind::kRegression},
-      {"embedding", TaskKind::kEmbedding},
-      {"other", TaskKind::kOther}};
-  std::string known;
-  for (const auto& k : kKinds) {
-    if (name == k.first) return k.second;
-    known += (known.empty() ? "" : ", ") + std::string(k.first);
-  }
-  return Status(ErrorCode::kInvalidArgument,
-                "unknown task kind '" + name + "' (known: " + known + ")");
 }
 
 namespace {

@@ -4,11 +4,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "polyhead/model.h"
 #include "polyhead/model_builder.h"
+#include "polyhead/model_enums.h"
 #include "polyhead/result.h"
 
 namespace polyhead::importers {
@@ -25,7 +27,7 @@ struct TaskSpec {
 struct PreprocessOverrides {
   std::vector<float> mean;
   std::vector<float> std;
-  std::string color;  // "RGB", "BGR" or empty
+  std::optional<ColorOrder> color;  // kRgb, kBgr or none
 };
 
 // Checks `o` (1 or 3 values, std not 0, known colour order) and applies it to `p`.
@@ -33,9 +35,6 @@ Status apply_overrides(const PreprocessOverrides& o, Preprocess* p);
 
 // Task and output names may not contain ',' (tools take comma-separated lists).
 std::string sanitise(const std::string& name);
-
-// "classification" -> kClassification; the names TaskInfo::kind uses.
-Result<TaskKind> parse_task_kind(const std::string& name);
 
 // A model output the importer produced: its source name and our tensor (-1: not computed).
 struct ImportedOutput {

@@ -278,13 +278,13 @@ Status GraphConverter::add_inputs(const Preprocess& image_preprocess,
         return Status(ErrorCode::kInvalidArgument,
                       "input '" + in.name() + "' has a bad shape " + dims_text(dims));
     Preprocess p;
-    p.color = "NONE";
+    p.color = ColorOrder::kNone;
     if (dims.size() == 4 && (dims[1] == 1 || dims[1] == 3 || dims[1] == 4)) {
       p = image_preprocess;
-      p.layout = "NCHW";
+      p.layout = Layout::kNchw;
       p.height = static_cast<int>(dims[2]);
       p.width = static_cast<int>(dims[3]);
-      if (dims[1] == 1) p.color = "GRAY";
+      if (dims[1] == 1) p.color = ColorOrder::kGray;
     }
     const int t = b_.add_input(in.name(), to_shape(dims), p);
     names_.insert(in.name());

@@ -42,7 +42,7 @@ Result<std::vector<uint8_t>> convert(const std::vector<uint8_t>& bytes,
   PH_RETURN_IF_ERROR(check_supported_operators(graph));
 
   Preprocess image;
-  image.layout = "NCHW";
+  image.layout = Layout::kNchw;
   PH_RETURN_IF_ERROR(importers::apply_overrides(options.preprocess, &image));
   ModelBuilder b;
   b.set_producer(options.producer);

@@ -62,11 +62,11 @@ bool is_sigmoid_output(const TfModel& m, int t) {
 }
 
 Preprocess image_input(int h, int w, std::vector<float> mean, std::vector<float> std,
-                       float pixel_scale, const char* fit) {
+                       float pixel_scale, ImageFit fit) {
   Preprocess p;
   p.width = w;
   p.height = h;
-  p.color = "RGB";
+  p.color = ColorOrder::kRgb;
   p.mean = std::move(mean);
   p.std = std::move(std);
   p.pixel_scale = pixel_scale;
@@ -81,8 +81,8 @@ Result<Preset> face_detection(const TfModel& m) {
   PH_ASSIGN_OR_RETURN(int scores, output_with_shape(kFaceDetection, m, {1, 896, 1}));
   Preset p;
   p.description = "MediaPipe face detection (short range), BlazeFace";
-  p.preprocess =
-      image_input(128, 128, {127.5f, 127.5f, 127.5f}, {127.5f, 127.5f, 127.5f}, 255.f, "LETTERBOX");
+  p.preprocess = image_input(128, 128, {127.5f, 127.5f, 127.5f}, {127.5f, 127.5f, 127.5f}, 255.f,
+                             ImageFit::kLetterbox);
   PresetTask t;
   t.name = "faces";
   t.kind = TaskKind::kDetection;
@@ -121,7 +121,7 @@ Result<Preset> selfie_segmentation(const TfModel& m) {
                     "expected one output, found " + std::to_string(m.outputs.size()));
   Preset p;
   p.description = "MediaPipe selfie segmentation (general)";
-  p.preprocess = image_input(256, 256, {0.f, 0.f, 0.f}, {1.f, 1.f, 1.f}, 1.f, "STRETCH");
+  p.preprocess = image_input(256, 256, {0.f, 0.f, 0.f}, {1.f, 1.f, 1.f}, 1.f, ImageFit::kStretch);
   PresetTask t;
   t.name = "mask";
   t.kind = TaskKind::kSegmentation;
@@ -144,7 +144,7 @@ Result<Preset> pose_landmark(const TfModel& m) {
   PH_ASSIGN_OR_RETURN(int world, output_with_shape(kPoseLandmark, m, {1, 117}));
   Preset p;
   p.description = "MediaPipe pose landmarks (lite), BlazePose GHUM 3D";
-  p.preprocess = image_input(256, 256, {0.f, 0.f, 0.f}, {1.f, 1.f, 1.f}, 1.f, "LETTERBOX");
+  p.preprocess = image_input(256, 256, {0.f, 0.f, 0.f}, {1.f, 1.f, 1.f}, 1.f, ImageFit::kLetterbox);
   auto sigmoid_unless_done = [&](int t) {
     return is_sigmoid_output(m, t) ? OutputActivation::kNone : OutputActivation::kSigmoid;
   };

@@ -58,9 +58,9 @@ Result<std::vector<uint8_t>> convert(const std::vector<uint8_t>& bytes,
       if (s.size() == 4 && s[3] >= 1 && s[3] <= 4) {
         preset.preprocess.height = s[1] > 0 ? s[1] : 0;
         preset.preprocess.width = s[2] > 0 ? s[2] : 0;
-        if (s[3] == 1) preset.preprocess.color = "GRAY";
+        if (s[3] == 1) preset.preprocess.color = ColorOrder::kGray;
       } else {
-        preset.preprocess.color = "NONE";
+        preset.preprocess.color = ColorOrder::kNone;
       }
     }
   }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,7 @@ struct ConvertOptions {
   // Pre-processing recorded on the input; empty mean/std leave the defaults (0 and 1 per channel).
   std::vector<float> mean;
   std::vector<float> std;
-  std::string color;  // "RGB", "BGR" or empty (RGB)
+  std::optional<ColorOrder> color;  // kRgb, kBgr or none (RGB)
   // A known model's task names/kinds, pre- and post-processing (see known_presets()). Settings
   // given explicitly above override the preset's pre-processing; `tasks` must be empty with a
   // preset.

@@ -8,6 +8,7 @@
 #include "polyhead/internal/phm_writer.h"
 #include "polyhead/kernels/shape_inference.h"
 #include "polyhead/schema/phm_generated.h"
+#include "schema_enums.h"
 
 namespace polyhead {
 
@@ -157,14 +158,9 @@ struct ModelBuilder::State {
       internal::PhmPreprocess pre;
       pre.width = p.width;
       pre.height = p.height;
-      pre.layout = p.layout == "NCHW" ? schema::Layout::NCHW : schema::Layout::NHWC;
-      pre.color = p.color == "BGR"    ? schema::ColorOrder::BGR
-                  : p.color == "GRAY" ? schema::ColorOrder::GRAY
-                  : p.color == "NONE" ? schema::ColorOrder::NONE
-                                      : schema::ColorOrder::RGB;
-      pre.fit = p.fit == "LETTERBOX" ? schema::ImageFit::LETTERBOX
-                : p.fit == "CROP"    ? schema::ImageFit::CROP
-                                     : schema::ImageFit::STRETCH;
+      pre.layout = detail::to_schema(p.layout);
+      pre.color = detail::to_schema(p.color);
+      pre.fit = detail::to_schema(p.fit);
       if (!p.mean.empty()) pre.mean = p.mean;
       if (!p.std.empty()) pre.std = p.std;
       pre.pixel_scale = p.pixel_scale;

@@ -11,6 +11,7 @@
 #include "polyhead/format_version.h"
 #include "polyhead/kernels/op_table.h"
 #include "polyhead/kernels/shape_inference.h"
+#include "schema_enums.h"
 
 namespace polyhead::detail {
 namespace {
@@ -53,25 +54,6 @@ std::string printable(const uint8_t* p, size_t n) {
 
 ElementType to_element_type(schema::ElementType t) {
   return static_cast<ElementType>(t);
-}
-
-const char* task_kind_name(schema::TaskKind k) {
-  switch (k) {
-    case schema::TaskKind::CLASSIFICATION:
-      return "classification";
-    case schema::TaskKind::DETECTION:
-      return "detection";
-    case schema::TaskKind::SEGMENTATION:
-      return "segmentation";
-    case schema::TaskKind::LANDMARKS:
-      return "landmarks";
-    case schema::TaskKind::REGRESSION:
-      return "regression";
-    case schema::TaskKind::EMBEDDING:
-      return "embedding";
-    default:
-      return "other";
-  }
 }
 
 Status check_quantization(const schema::Tensor& t, const Shape& shape, const std::string& where) {
@@ -307,15 +289,15 @@ Status check_inputs(ModelData& d) {
         return invalid(where + " '" + t.name + "': negative pre-processing size");
       info.preprocess.width = p->width();
       info.preprocess.height = p->height();
-      info.preprocess.layout = schema::EnumNameLayout(p->layout());
-      info.preprocess.color = schema::EnumNameColorOrder(p->color());
+      info.preprocess.layout = from_schema(p->layout());
+      info.preprocess.color = from_schema(p->color());
       if (p->mean()) info.preprocess.mean.assign(p->mean()->begin(), p->mean()->end());
       if (p->std()) info.preprocess.std.assign(p->std()->begin(), p->std()->end());
       info.preprocess.pixel_scale = p->pixel_scale();
       if (p->fit() < schema::ImageFit::MIN || p->fit() > schema::ImageFit::MAX)
         return invalid(where + " '" + t.name + "': unknown image fit " +
                        str(static_cast<int>(p->fit())));
-      info.preprocess.fit = schema::EnumNameImageFit(p->fit());
+      info.preprocess.fit = from_schema(p->fit());
     }
     d.inputs.push_back(std::move(info));
   }
@@ -430,12 +412,11 @@ Status check_tasks(ModelData& d) {
     info.task = &t;
     TaskInfo pub;
     pub.name = info.name;
-    pub.kind = task_kind_name(t.kind());
+    pub.kind = from_schema(t.kind());
     pub.priority = t.priority();
     pub.rate = t.rate();
     if (const schema::PostProcess* p = t.postprocess()) {
-      static const char* kActivations[] = {"none", "sigmoid", "softmax"};
-      pub.postprocess.activation = kActivations[static_cast<int>(p->activation())];
+      pub.postprocess.activation = from_schema(p->activation());
       if (p->labels())
         for (const auto* label : *p->labels())
           pub.postprocess.labels.push_back(label ? label->str() : "");

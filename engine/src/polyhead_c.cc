@@ -270,7 +270,7 @@ const char* ph_model_task_name(const ph_model* model, size_t task) {
 
 const char* ph_model_task_kind(const ph_model* model, size_t task) {
   const polyhead::TaskInfo* info = task_at(__func__, model, task);
-  return info ? info->kind.c_str() : nullptr;
+  return info ? polyhead::to_string(info->kind) : nullptr;
 }
 
 size_t ph_model_task_output_count(const ph_model* model, size_t task) {

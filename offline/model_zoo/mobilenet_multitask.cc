@@ -145,8 +145,8 @@ Result<std::vector<uint8_t>> build_mobilenet_multitask(const MobileNetMultitaskO
 
   Preprocess pre;
   pre.width = pre.height = o.input_size;
-  pre.layout = "NHWC";
-  pre.color = "RGB";
+  pre.layout = Layout::kNhwc;
+  pre.color = ColorOrder::kRgb;
   // ImageNet statistics on pixels scaled to [0, 1].
   pre.pixel_scale = 1.f;
   pre.mean = {0.485f, 0.456f, 0.406f};

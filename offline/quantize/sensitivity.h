@@ -26,7 +26,8 @@
 namespace polyhead::quantize {
 
 struct TaskDrop {
-  std::string task, kind;
+  std::string task;
+  TaskKind kind = TaskKind::kOther;
   std::string metric;  // "1 - top-1 agreement", ...
   double drop = 0;
   double score = 0;  // the finer tie-breaker

@@ -19,9 +19,10 @@ Result<DetectionOptions> detection_options(const Model& model, const TaskInfo& t
                   "task '" + task.name + "': no box format (metadata '" +
                       task_key(task, "box_format") + "'), cannot decode its boxes");
   if (format != "mediapipe") return bad_metadata(task, "box_format", format, "'mediapipe'");
-  if (pp.activation != "none" && pp.activation != "sigmoid")
+  if (pp.activation != OutputActivation::kNone && pp.activation != OutputActivation::kSigmoid)
     return Status(ErrorCode::kUnsupported, "task '" + task.name + "': score activation '" +
-                                               pp.activation + "' (none or sigmoid expected)");
+                                               to_string(pp.activation) +
+                                               "' (none or sigmoid expected)");
   o.activation = pp.activation;
   o.score_threshold = pp.score_threshold;
   o.nms_iou = pp.nms_iou;
@@ -128,7 +129,7 @@ Result<std::vector<Detection>> decode_detections(const TensorView& boxes, const 
       if (s[c] > s[best]) best = c;
     float score = s[best];
     if (o.score_clip > 0) score = std::clamp(score, -o.score_clip, o.score_clip);
-    if (o.activation == "sigmoid") score = detail::sigmoid(score);
+    if (o.activation == OutputActivation::kSigmoid) score = detail::sigmoid(score);
     if (!(score >= o.score_threshold)) continue;
 
     const float* r = boxes.f32() + a * box_len;

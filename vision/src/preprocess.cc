@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <string>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -14,6 +15,12 @@ Status bad_input(const InputInfo& in, const std::string& what) {
   return Status(ErrorCode::kInvalidArgument, "input '" + in.name + "': " + what);
 }
 
+// An enum value outside its enumerators (a hand-made InputInfo with a cast value).
+template <typename Enum>
+bool out_of_range(Enum value, Enum last) {
+  return static_cast<int>(value) < 0 || static_cast<int>(value) > static_cast<int>(last);
+}
+
 struct Geometry {
   int width = 0, height = 0, channels = 0;
   bool nchw = false;
@@ -21,12 +28,12 @@ struct Geometry {
 
 Result<Geometry> geometry(const InputInfo& in) {
   const Preprocess& p = in.preprocess;
-  if (p.color == "NONE")
+  if (p.color == ColorOrder::kNone)
     return bad_input(in, "is not an image (colour order NONE); feed it raw values instead");
-  if (p.color != "RGB" && p.color != "BGR" && p.color != "GRAY")
-    return bad_input(in, "unknown colour order '" + p.color + "'");
-  if (p.layout != "NHWC" && p.layout != "NCHW")
-    return bad_input(in, "unknown layout '" + p.layout + "'");
+  if (out_of_range(p.color, ColorOrder::kNone))
+    return bad_input(in, "unknown colour order " + std::to_string(static_cast<int>(p.color)));
+  if (out_of_range(p.layout, Layout::kNchw))
+    return bad_input(in, "unknown layout " + std::to_string(static_cast<int>(p.layout)));
   if (in.type != ElementType::kF32)
     return bad_input(in, std::string("element type ") + element_type_name(in.type) +
                              " is not supported by image pre-processing (f32 only)");
@@ -34,19 +41,19 @@ Result<Geometry> geometry(const InputInfo& in) {
     return bad_input(
         in, "shape " + in.shape.to_string() + " is not a single image [1,H,W,C] / " + "[1,C,H,W]");
   Geometry g;
-  g.nchw = p.layout == "NCHW";
+  g.nchw = p.layout == Layout::kNchw;
   const int64_t h = g.nchw ? in.shape[2] : in.shape[1];
   const int64_t w = g.nchw ? in.shape[3] : in.shape[2];
   const int64_t c = g.nchw ? in.shape[1] : in.shape[3];
   if ((p.width != 0 && p.width != w) || (p.height != 0 && p.height != h))
     return bad_input(in, "pre-processing size " + std::to_string(p.width) + "x" +
                              std::to_string(p.height) + " does not match shape " +
-                             in.shape.to_string() + " (" + p.layout + ")");
-  const int64_t want = p.color == "GRAY" ? 1 : 3;
+                             in.shape.to_string() + " (" + to_string(p.layout) + ")");
+  const int64_t want = p.color == ColorOrder::kGray ? 1 : 3;
   if (c != want)
-    return bad_input(in, "colour order " + p.color + " needs " + std::to_string(want) +
-                             " channel(s), shape " + in.shape.to_string() + " has " +
-                             std::to_string(c));
+    return bad_input(in, std::string("colour order ") + to_string(p.color) + " needs " +
+                             std::to_string(want) + " channel(s), shape " + in.shape.to_string() +
+                             " has " + std::to_string(c));
   for (const auto* v : {&p.mean, &p.std})
     if (!v->empty() && v->size() != 1 && static_cast<int64_t>(v->size()) != c)
       return bad_input(in, "mean/std need 1 or " + std::to_string(c) + " values");
@@ -67,15 +74,16 @@ Result<ImageTransform> transform_for(int iw, int ih, const InputInfo& in, const 
   t.image_height = ih;
   t.model_width = g.width;
   t.model_height = g.height;
-  const std::string& fit = in.preprocess.fit;
-  if (fit == "STRETCH" || fit.empty()) {
+  const ImageFit fit = in.preprocess.fit;
+  if (fit == ImageFit::kStretch) {
     t.scale_x = static_cast<float>(g.width) / static_cast<float>(iw);
     t.scale_y = static_cast<float>(g.height) / static_cast<float>(ih);
     return t;
   }
-  if (fit != "LETTERBOX" && fit != "CROP") return bad_input(in, "unknown fit '" + fit + "'");
+  if (out_of_range(fit, ImageFit::kCrop))
+    return bad_input(in, "unknown fit " + std::to_string(static_cast<int>(fit)));
   const double sx = static_cast<double>(g.width) / iw, sy = static_cast<double>(g.height) / ih;
-  const double s = fit == "LETTERBOX" ? std::min(sx, sy) : std::max(sx, sy);
+  const double s = fit == ImageFit::kLetterbox ? std::min(sx, sy) : std::max(sx, sy);
   // The resized image; the axis that decided the scale keeps the model size exactly.
   const int rw = std::max(1, static_cast<int>(std::lround(iw * s)));
   const int rh = std::max(1, static_cast<int>(std::lround(ih * s)));
@@ -87,7 +95,7 @@ Result<ImageTransform> transform_for(int iw, int ih, const InputInfo& in, const 
   const int cut_x = (rw - g.width) / 2, cut_y = (rh - g.height) / 2;
   t.offset_x = static_cast<float>(pad_x);
   t.offset_y = static_cast<float>(pad_y);
-  if (fit == "CROP") {
+  if (fit == ImageFit::kCrop) {
     t.offset_x = -static_cast<float>(cut_x);
     t.offset_y = -static_cast<float>(cut_y);
   }
@@ -141,12 +149,12 @@ Result<ImageTransform> preprocess(const cv::Mat& image, const InputInfo& in, flo
   const int ch = img.channels();
   if (ch != 1 && ch != 3 && ch != 4)
     return bad_input(in, "image has " + std::to_string(ch) + " channels (1, 3 or 4 expected)");
-  if (p.color == "GRAY") {
+  if (p.color == ColorOrder::kGray) {
     if (ch == 1)
       colour = img;
     else
       cv::cvtColor(img, colour, ch == 3 ? cv::COLOR_BGR2GRAY : cv::COLOR_BGRA2GRAY);
-  } else if (p.color == "RGB") {
+  } else if (p.color == ColorOrder::kRgb) {
     cv::cvtColor(img, colour,
                  ch == 1   ? cv::COLOR_GRAY2RGB
                  : ch == 3 ? cv::COLOR_BGR2RGB

@@ -12,9 +12,6 @@ namespace polyhead::vision {
 Result<MaskOptions> mask_options(const Model& model, const TaskInfo& task) {
   MaskOptions o;
   o.activation = task.postprocess.activation;
-  if (o.activation != "none" && o.activation != "sigmoid" && o.activation != "softmax")
-    return Status(ErrorCode::kUnsupported,
-                  "task '" + task.name + "': mask activation '" + o.activation + "'");
   PH_ASSIGN_OR_RETURN(o.threshold, detail::metadata_float(model, task, "threshold", 0.5f, 0, 1));
   return o;
 }
@@ -44,14 +41,14 @@ Result<Mask> mask_to_image(const TensorView& v, const MaskOptions& o, const Imag
     const float* px = src + i * c;
     float p;
     if (c == 1) {
-      p = o.activation == "sigmoid" ? detail::sigmoid(px[0]) : px[0];
-    } else if (o.activation == "softmax") {
+      p = o.activation == OutputActivation::kSigmoid ? detail::sigmoid(px[0]) : px[0];
+    } else if (o.activation == OutputActivation::kSoftmax) {
       const float m = *std::max_element(px, px + c);
       float sum = 0;
       for (int64_t k = 0; k < c; ++k) sum += std::exp(px[k] - m);
       p = 1.f - std::exp(px[0] - m) / sum;
     } else {
-      p = 1.f - (o.activation == "sigmoid" ? detail::sigmoid(px[0]) : px[0]);
+      p = 1.f - (o.activation == OutputActivation::kSigmoid ? detail::sigmoid(px[0]) : px[0]);
     }
     prob.at<float>(static_cast<int>(i / w), static_cast<int>(i % w)) = p;
   }

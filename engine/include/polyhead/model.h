@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "polyhead/model_enums.h"
 #include "polyhead/result.h"
 #include "polyhead/tensor.h"
 
@@ -20,12 +21,12 @@ struct ModelData;
 struct Preprocess {
   int width = 0;
   int height = 0;
-  std::string layout = "NHWC";  // NHWC or NCHW
-  std::string color = "RGB";    // RGB, BGR, GRAY or NONE
+  Layout layout = Layout::kNhwc;
+  ColorOrder color = ColorOrder::kRgb;
   std::vector<float> mean;
   std::vector<float> std;
   float pixel_scale = 255.f;
-  std::string fit = "STRETCH";  // STRETCH, LETTERBOX or CROP: how other image sizes are fitted
+  ImageFit fit = ImageFit::kStretch;  // how images of other sizes are fitted
 };
 
 struct InputInfo {
@@ -44,7 +45,7 @@ struct TaskOutputInfo {
 
 // How a task's raw outputs are turned into results (read by post-processing and the tools).
 struct PostProcessInfo {
-  std::string activation = "none";  // none, sigmoid or softmax
+  OutputActivation activation = OutputActivation::kNone;
   std::vector<std::string> labels;
   float score_threshold = 0.5f;
   float nms_iou = 0.45f;
@@ -54,8 +55,7 @@ struct PostProcessInfo {
 
 struct TaskInfo {
   std::string name;
-  std::string
-      kind;  // classification, detection, segmentation, landmarks, regression, embedding, other
+  TaskKind kind = TaskKind::kOther;
   std::vector<TaskOutputInfo> outputs;
   int priority = 0;
   int rate = 1;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "polyhead/model.h"
+#include "polyhead/model_enums.h"
 #include "polyhead/quantization.h"
 #include "polyhead/result.h"
 #include "polyhead/tensor.h"
@@ -51,16 +52,6 @@ enum class PoolOp { kMax, kAverage };
 enum class UnaryOp { kHardSwish, kSigmoid, kTanh };
 enum class ResizeMode { kBilinear, kNearest };
 enum class ResizeCoordinates { kHalfPixel, kAlignCorners, kAsymmetric };
-enum class TaskKind {
-  kClassification,
-  kDetection,
-  kSegmentation,
-  kLandmarks,
-  kRegression,
-  kEmbedding,
-  kOther
-};
-enum class OutputActivation { kNone, kSigmoid, kSoftmax };
 
 struct PostProcessParams {
   OutputActivation activation = OutputActivation::kNone;

@@ -28,8 +28,8 @@ struct Detection {
 };
 
 struct DetectionOptions {
-  std::string activation = "none";  // none or sigmoid (applied to raw scores)
-  float score_clip = 0.f;           // > 0: clip raw scores to [-clip, clip] first
+  OutputActivation activation = OutputActivation::kNone;  // kNone or kSigmoid, on raw scores
+  float score_clip = 0.f;  // > 0: clip raw scores to [-clip, clip] first
   float score_threshold = 0.5f;
   float nms_iou = 0.45f;
   bool weighted_nms = false;

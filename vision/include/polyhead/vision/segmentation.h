@@ -12,7 +12,8 @@
 namespace polyhead::vision {
 
 struct MaskOptions {
-  std::string activation = "none";  // none, sigmoid (per value) or softmax (over channels)
+  // kSigmoid applies per value, kSoftmax over the channels.
+  OutputActivation activation = OutputActivation::kNone;
   float threshold = 0.5f;
 };
 
