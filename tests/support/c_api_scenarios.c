@@ -1,6 +1,6 @@
 /* Scenarios of the C API written in C11 and compiled as C, so that polyhead/polyhead_c.h is proven
- * to be a C header and the API is used exactly as a C caller would. tests/test_c_api.cc runs them
- * from Catch2 (it declares the same prototypes). Every scenario returns 1 when it passes and 0
+ * to be a C header and the API is used exactly as a C caller would. tests/engine/test_c_api.cc runs
+ * them from Catch2 (it declares the same prototypes). Every scenario returns 1 when it passes and 0
  * otherwise, with the failed check, its line and ph_last_error() written into msg; handles are
  * freed on every path so the sanitizer build also checks for leaks. */
 #include "support/c_api_scenarios.h"

@@ -1,6 +1,6 @@
 // C API scenarios, written in C (tests/support/c_api_scenarios.c) so the public C header is
-// compiled as C, and driven by the Catch2 test tests/test_c_api.cc. Each returns 1 on success, or
-// 0 with a message in `msg`.
+// compiled as C, and driven by the Catch2 test tests/engine/test_c_api.cc. Each returns 1 on
+// success, or 0 with a message in `msg`.
 #ifndef POLYHEAD_TESTS_C_API_SCENARIOS_H_
 #define POLYHEAD_TESTS_C_API_SCENARIOS_H_
 

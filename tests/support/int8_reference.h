@@ -1,7 +1,7 @@
 // An integer reference of the int8 operators (docs/int8.md), the ground truth of
-// tests/test_int8_kernels.cc. Written from the operator semantics with plain loops, sharing no code
-// with the kernels (only reference::resize_source_coordinate, the float kernels' definition of
-// where an output pixel samples the input, so that int8 and float resize agree by construction).
+// tests/kernels/test_int8_kernels.cc. Written from the operator semantics with plain loops, sharing
+// no code with the kernels (only reference::resize_source_coordinate, the float kernels' definition
+// of where an output pixel samples the input, so that int8 and float resize agree by construction).
 //
 // Convolution and fully connected accumulate (x - input zero point) * w + bias in int32, then
 // requantize with the double multiplier input_scale * weight_scale[c] / output_scale. Every other

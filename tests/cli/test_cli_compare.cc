@@ -65,7 +65,8 @@ std::vector<std::string> with(std::vector<std::string> a, const std::vector<std:
 
 }  // namespace
 
-TEST_CASE("cli compare: the selfie model against itself and against a copy with another mean") {
+TEST_CASE("cli compare: the selfie model against itself and against a copy with another mean",
+          "[needs-data]") {
   TempDir dir;
   const std::string tflite = data_file("selfie_segmentation.tflite");
   const std::string teacher = dir / "selfie.phm", student = dir / "selfie_mean.phm";

@@ -263,7 +263,7 @@ TEST_CASE("cli bench: a missing model or an unwritable output is a runtime error
   CHECK(contains(unwritable.output, "no_dir/b.json"));
 }
 
-TEST_CASE("cli bench: a .tflite model is converted in memory") {
+TEST_CASE("cli bench: a .tflite model is converted in memory", "[needs-data]") {
   const std::string path = testing::data_dir() + "/face_detection_short_range.tflite";
   if (!fs::exists(path)) FAIL("missing " << path << ": run scripts/fetch_data.sh");
   const auto o = run_cli({"bench", path, "--runs", "2", "--warmup", "0", "--json", "-"});

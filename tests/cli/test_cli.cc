@@ -300,7 +300,7 @@ TEST_CASE("cli: help is available for the program and every command") {
   }
 }
 
-TEST_CASE("cli: convert turns a .tflite into a model that inspect and run accept") {
+TEST_CASE("cli: convert turns a .tflite into a model that inspect and run accept", "[needs-data]") {
   const std::string tflite = testing::data_dir() + "/face_detection_short_range.tflite";
   if (!fs::exists(tflite)) FAIL("missing " << tflite << ": run scripts/fetch_data.sh");
   TempDir dir;

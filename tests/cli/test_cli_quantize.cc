@@ -245,7 +245,7 @@ TEST_CASE("cli quantize: --keep-float, --sensitivity and --auto") {
   CHECK(contains(o.output, "within the budget after 1 evaluation(s); 0 node(s) kept float"));
 }
 
-TEST_CASE("cli quantize: the selfie segmentation in int8 against float") {
+TEST_CASE("cli quantize: the selfie segmentation in int8 against float", "[needs-data]") {
   TempDir dir;
   const std::string tflite = data_file("selfie_segmentation.tflite");
   const std::string fp32 = dir / "selfie.phm", int8 = dir / "selfie_int8.phm";
