@@ -11,7 +11,9 @@ out="$1"
 dir="$(cd "$(dirname "$0")/onnx_models" && pwd)"
 py=/usr/bin/python3
 want="$(cat "$dir/make_peer_models.py" "$dir/make_models.py" | sha256sum | cut -d' ' -f1)"
-up_to_date() { [[ -f "$out/.stamp" && "$(cat "$out/.stamp")" == "$want" && -f "$out/manifest.json" ]]; }
+up_to_date() {
+  [[ -f "$out/.stamp" && "$(cat "$out/.stamp")" == "$want" && -f "$out/manifest.json" ]]
+}
 up_to_date && exit 0
 mkdir -p "$out"
 exec 9>"$out/.lock"

@@ -70,7 +70,8 @@ async function main() {
     session.inputMetadata.forEach((meta, k) => {
       const shape = Array.from(meta.shape);
       const count = shape.reduce((a, b) => a * b, 1);
-      feeds[meta.name] = new ort.Tensor('float32', inputValues(count, 12345 + 1000 * (10 * m + k)), shape);
+      const seed = 12345 + 1000 * (10 * m + k);
+      feeds[meta.name] = new ort.Tensor('float32', inputValues(count, seed), shape);
     });
     await session.run(feeds);
     sessions.push({session, feeds});

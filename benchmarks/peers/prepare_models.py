@@ -137,8 +137,8 @@ class Converter:
         return param, None
 
     def mnn(self, key, src):
-        """MNN's converter through its extension module: the `mnnconvert` entry point of the
-        wheel would pip-install a logging SDK and report usage to a server (MNN/tools/utils/log.py)."""
+        """MNN's converter through its extension module: the wheel's `mnnconvert` entry point
+        would pip-install a logging SDK and report usage to a server (MNN/tools/utils/log.py)."""
         dst = self.out("mnn", key + ".mnn")
         if stale(dst, src, self.venv_stamp):
             fmt = "TFLITE" if src.endswith(".tflite") else "ONNX"

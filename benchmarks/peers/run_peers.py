@@ -100,8 +100,8 @@ def measure(peer, entry, threads, args):
                 return json.loads(line)
             except ValueError:
                 break
-    return {"error": f"exit status {proc.returncode}: " +
-                     " ".join((proc.stderr.strip() or proc.stdout.strip() or "no output").split())[-300:]}
+    said = proc.stderr.strip() or proc.stdout.strip() or "no output"
+    return {"error": f"exit status {proc.returncode}: " + " ".join(said.split())[-300:]}
 
 
 def percentile(values, q):
@@ -121,7 +121,8 @@ def summarise(results):
     return {"median_ms": statistics.median(samples), "p90_ms": percentile(samples, 0.9),
             "min_ms": min(samples), "max_ms": max(samples),
             "process_medians_ms": [r["median_ms"] for r in results],
-            "rss_over_baseline_mb": max(r["rss_peak_kb"] - r["rss_before_kb"] for r in results) / 1024,
+            "rss_over_baseline_mb":
+                max(r["rss_peak_kb"] - r["rss_before_kb"] for r in results) / 1024,
             "rss_peak_mb": max(r["rss_peak_kb"] for r in results) / 1024,
             "load_ms": statistics.median(r["load_ms"] for r in results),
             "processes": len(results)}
@@ -255,7 +256,8 @@ def main():
             m = measure(p, entry_of(by_key[key], p), t, args)
             if "error" in m:
                 errors[k] = m["error"]
-                print(f"run_peers: {key} / {p} / {t} thread(s): {m['error']}", file=sys.stderr)
+                print(f"run_peers: {key} / {p} / {t} thread(s): {short_reason(m['error'])}",
+                      file=sys.stderr)
             else:
                 results[k].append(m)
         print(f"run_peers: round {r + 1}/{args.rounds} done", file=sys.stderr)

@@ -35,7 +35,8 @@ ARCHITECTURES = {
     "resnet50": (torchvision.models.resnet50, 100,
                  "torchvision resnet50: bottleneck residual blocks, 25.6 M parameters"),
     "efficientnet_b0": (torchvision.models.efficientnet_b0, 110,
-                        "torchvision efficientnet_b0: MBConv, SiLU (Sigmoid+Mul), squeeze-excitation"),
+                        "torchvision efficientnet_b0: MBConv, SiLU (Sigmoid+Mul), "
+                        "squeeze-excitation"),
     "regnet_y_400mf": (torchvision.models.regnet_y_400mf, 120,
                        "torchvision regnet_y_400mf: group convolutions, squeeze-excitation"),
     "shufflenet_v2_x1_0": (torchvision.models.shufflenet_v2_x1_0, 130,
