@@ -110,7 +110,8 @@ class Converter:
             p = subprocess.run([self.polyhead, "convert", src, "-o", dst],
                                capture_output=True, text=True)
             if p.returncode != 0:
-                return None, "polyhead convert failed: " + tail(p.stderr + p.stdout, 1)
+                said = tail(p.stderr + p.stdout, 1).replace(ROOT + os.sep, "")
+                return None, "polyhead convert failed: " + said
         return dst, None
 
     def pnnx(self, key, src, shape):
