@@ -1,56 +1,48 @@
 #!/usr/bin/env bash
-# The peer suite in one command: Polyhead vs ONNX Runtime (npm onnxruntime-node) vs OpenCV DNN
-# (Debian's OpenCV 4.6) on the generated models, interleaved, at 1 and 2 threads; prints a
-# markdown table (benchmarks/peers/README.md).
-#   benchmarks/peers.sh [--cases all|models|multitask] [run_peers.py options, e.g. --rounds 7]
-# "multitask" is the ONNX issue's benchmark: the merged model (one pass, three tasks) vs the three
-# separate models one after another, in Polyhead and in ONNX Runtime.
+# The peer suite in one command: Polyhead and every peer that can load the model (LiteRT with
+# XNNPACK, ONNX Runtime from Python and from Node.js, ncnn, MNN, OpenCV DNN) on every model of the
+# suite, at 1 and 2 threads, in interleaved shuffled rounds; writes build/peers/peers.md and
+# build/peers/peers.json (benchmarks/peers/README.md).
+#   benchmarks/peers.sh [--cases suite|multitask|all] [--models KEY,...] [run_peers.py options]
+#     --cases suite      (default) the suite: 3 MediaPipe models, MobileNetV2/V3-small, the
+#                        multitask model, ResNet-50, EfficientNet-B0, RegNetY-400MF, ShuffleNetV2
+#     --cases multitask  the merge benchmark: merged model (one pass, three tasks) vs the three
+#                        separate models in turn, Polyhead vs ONNX Runtime, 1 thread
+#     --cases all        both ("models" is accepted as the old name of "suite")
+#     --models KEY,...   only these suite models (keys: benchmarks/peers/prepare_models.py)
+#   run_peers.py options pass through, e.g. --rounds 9 --runs 30 --peers polyhead,litert
+#   --threads 1,2 (--peers litert,litert-no-xnnpack is the XNNPACK check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-which=all
-if [[ "${1:-}" == "--cases" ]]; then
-  which="$2"
-  shift 2
-fi
+which=suite
+models=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --cases) which="$2"; shift 2 ;;
+    --models) models="$2"; shift 2 ;;
+    *) break ;;
+  esac
+done
+[[ "$which" == models ]] && which=suite
+case "$which" in
+  suite|multitask|all) ;;
+  *) echo "peers.sh: --cases must be suite, multitask or all, got '$which'" >&2; exit 2 ;;
+esac
 build=build/release
-models=build/onnx_models
 work=build/peers
+venv=build/peers-venv
 mkdir -p "$work"
-scripts/make_onnx_models.sh "$models" >&2
+[[ -f build/data/selfie_segmentation.tflite ]] || scripts/fetch_data.sh >&2
+scripts/make_onnx_models.sh build/onnx_models >&2
+scripts/make_peer_models.sh build/peer_models >&2
 scripts/ort_reference.sh --install >&2
+benchmarks/peers/make_venv.sh "$venv"
 cmake --preset release >/dev/null
 cmake --build --preset release -j"$(nproc)" --target polyhead peer_polyhead peer_opencv >&2
-for m in mobilenet_v2 mobilenet_v3_small multitask classify segment detect; do
-  "$build/bin/polyhead" convert "$models/$m.onnx" -o "$work/$m.phm" >/dev/null
-done
-"$build/bin/polyhead" merge "$work/classify.phm" "$work/segment.phm" "$work/detect.phm" \
-  -o "$work/merged.phm" >&2
-
-m224='[[1,3,224,224]]'
-models_cases=$(cat <<JSON
- {"name": "MobileNetV2 224", "phm": ["$work/mobilenet_v2.phm"],
-  "onnx": ["$models/mobilenet_v2.onnx"], "shapes": $m224},
- {"name": "MobileNetV3-small 224", "phm": ["$work/mobilenet_v3_small.phm"],
-  "onnx": ["$models/mobilenet_v3_small.onnx"], "shapes": $m224}
-JSON
-)
-s160='[1,3,160,160]'
-multitask_cases=$(cat <<JSON
- {"name": "3 tasks: merged model, one pass", "phm": ["$work/merged.phm"],
-  "onnx": ["$models/multitask.onnx"], "shapes": [$s160]},
- {"name": "3 tasks: separate models in turn", "phm": ["$work/classify.phm", "$work/segment.phm", "$work/detect.phm"],
-  "onnx": ["$models/classify.onnx", "$models/segment.onnx", "$models/detect.onnx"],
-  "shapes": [$s160, $s160, $s160]}
-JSON
-)
-case "$which" in
-  all) cases="[$models_cases, $multitask_cases]" ;;
-  models) cases="[$models_cases]" ;;
-  multitask) cases="[$multitask_cases]" ;;
-  *) echo "peers.sh: --cases must be all, models or multitask, got '$which'" >&2; exit 2 ;;
-esac
-echo "$cases" > "$work/cases.json"
+prepare=(--work "$work" --bin "$build/bin" --venv "$venv" --suite "$which" -o "$work/cases.json")
+[[ -n "$models" ]] && prepare+=(--models "$models")
+python3 benchmarks/peers/prepare_models.py "${prepare[@]}"
 extra=()
-[[ "$which" == multitask ]] && extra=(--runtimes polyhead,onnxruntime --threads 1)
-python3 benchmarks/peers/run_peers.py --cases "$work/cases.json" --bin "$build/bin" \
+[[ "$which" == multitask ]] && extra=(--peers polyhead,onnxruntime --threads 1)
+python3 benchmarks/peers/run_peers.py --cases "$work/cases.json" --bin "$build/bin" --venv "$venv" \
   --json "$work/peers.json" --markdown "$work/peers.md" "${extra[@]}" "$@"

@@ -1,5 +1,6 @@
 // What the peer-suite drivers share: a timing loop, peak resident memory and the one-line JSON
-// every driver prints, so run_peers.py reads Polyhead, ONNX Runtime and OpenCV DNN the same way.
+// every driver prints, so run_peers.py reads the C++ drivers (Polyhead, OpenCV DNN) like the
+// Python and Node.js ones (peer_common.py).
 #pragma once
 
 #include <algorithm>
