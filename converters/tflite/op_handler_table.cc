@@ -8,6 +8,7 @@
 #include "converters/tflite/op_handlers.h"
 #include "converters/tflite/status_helpers.h"
 #include "converters/tflite/tflite_ops.h"
+#include "polyhead/kernels/op_table.h"
 
 namespace polyhead::tflite {
 namespace {
@@ -44,6 +45,7 @@ const BuiltinHandler kBuiltinHandlers[] = {
     {kReluN1To1, {convert_relu_n1_to_1, OpKind::CLAMP}},
     {kLogistic, {convert_logistic, OpKind::SIGMOID}},
     {kTanh, {convert_tanh, OpKind::TANH}},
+    {kAbs, {convert_abs, OpKind::ABS}},
     {kHardSwish, {convert_hard_swish, OpKind::HARD_SWISH}},
     {kLeakyRelu, {convert_leaky_relu, OpKind::LEAKY_RELU}},
     {kPrelu, {convert_prelu, OpKind::PRELU}},
@@ -76,8 +78,9 @@ const OpHandlerEntry* find_handler(const TfOperatorCode& code) {
 }
 
 bool float_only(schema::OpKind kind) {
-  return kind == OpKind::SOFTMAX || kind == OpKind::DIV || kind == OpKind::PRELU ||
-         kind == OpKind::TRANSPOSE_CONV_2D;
+  // The operator table knows every kind the table above names.
+  const auto info = kernels::op_info(kind);
+  return info.is_ok() && (*info)->float_only();
 }
 
 std::string operator_name(const TfModel& model, const TfOperator& op) {

@@ -29,6 +29,7 @@ Result<Converted> convert_relu6(OpContext& c);
 Result<Converted> convert_relu_n1_to_1(OpContext& c);
 Result<Converted> convert_logistic(OpContext& c);
 Result<Converted> convert_tanh(OpContext& c);
+Result<Converted> convert_abs(OpContext& c);
 Result<Converted> convert_hard_swish(OpContext& c);
 Result<Converted> convert_leaky_relu(OpContext& c);
 Result<Converted> convert_prelu(OpContext& c);

@@ -1,5 +1,5 @@
 // Handlers of the element-wise operators: ADD, SUB, MUL, DIV (broadcasting), the activations
-// RELU, RELU6, RELU_N1_TO_1, LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, PRELU, and SOFTMAX.
+// RELU, RELU6, RELU_N1_TO_1, LOGISTIC, TANH, ABS, HARD_SWISH, LEAKY_RELU, PRELU, and SOFTMAX.
 #include <limits>
 #include <string>
 #include <vector>
@@ -72,6 +72,13 @@ Result<Converted> convert_logistic(OpContext& c) {
 }
 Result<Converted> convert_tanh(OpContext& c) {
   return unary(c, UnaryOp::kTanh, "TANH");
+}
+Result<Converted> convert_abs(OpContext& c) {
+  PH_RETURN_IF_ERROR(c.need_inputs(1, 1));
+  PH_ASSIGN_OR_RETURN(int x, c.value(c.in(0)));
+  PH_ASSIGN_OR_RETURN(int result, c.g.builder().abs(c.name(), x));
+  c.g.count("ABS");
+  return Converted{result};
 }
 Result<Converted> convert_hard_swish(OpContext& c) {
   return unary(c, UnaryOp::kHardSwish, "HARD_SWISH");

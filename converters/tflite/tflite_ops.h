@@ -31,6 +31,7 @@ enum TfBuiltin : int {
   kPrelu = 54,
   kTransposeConv = 67,
   kResizeNearestNeighbor = 97,
+  kAbs = 101,
   kLeakyRelu = 98,
   kQuantize = 114,
   kHardSwish = 117,

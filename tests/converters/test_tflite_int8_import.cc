@@ -742,7 +742,7 @@ TEST_CASE("tflite int8: flipped bytes of an int8 model give an error or a valid 
 TEST_CASE("tflite int8: padding, resizing, elementwise and lookup-table operators run",
           "[tflite][int8][e2e]") {
   // int8 input x [1,4,4,2] -> PAD -> RESIZE_BILINEAR (half pixel) -> MUL (int8 constant) -> SUB
-  // -> LEAKY_RELU -> HARD_SWISH -> TANH, SUB -> RELU6, LEAKY_RELU -> RELU -> RESHAPE; every
+  // -> LEAKY_RELU -> HARD_SWISH -> TANH, SUB -> ABS, SUB -> RELU6, LEAKY_RELU -> RELU -> RESHAPE; every
   // tensor a model output, each checked from Polyhead's own previous layer.
   struct Q {
     float scale;
@@ -773,6 +773,8 @@ TEST_CASE("tflite int8: padding, resizing, elementwise and lookup-table operator
   w.op(tfl::kHardSwish, {lr}, {hs}, {}, kOptNone);
   const int th = act("tanh", {1, 8, 8, 2}, qth);
   w.op(tfl::kTanh, {hs}, {th}, {}, kOptNone);
+  const int ab = act("abs", {1, 8, 8, 2}, qs);
+  w.op(tfl::kAbs, {s}, {ab}, {}, kOptNone);
   const int r6 = act("relu6", {1, 8, 8, 2}, qr6);
   w.op(tfl::kRelu6, {s}, {r6}, {}, kOptNone);
   const int re = act("relu", {1, 8, 8, 2}, qre);
@@ -781,10 +783,11 @@ TEST_CASE("tflite int8: padding, resizing, elementwise and lookup-table operator
   const int flat = act("flat", {1, 128}, qre);
   w.op(tfl::kReshape, {re, shape}, {flat}, {}, 17);
   w.inputs({x});
-  w.outputs({p, r, m, s, lr, hs, th, r6, re, flat});
+  w.outputs({p, r, m, s, lr, hs, th, ab, r6, re, flat});
   tfl::ConvertReport report;
   const Phm phm = convert_ok(w.finish(), &report);
   CHECK(phm.producer("relu6")->op() == sc::OpKind::CLAMP);
+  CHECK(phm.producer("abs")->op() == sc::OpKind::ABS);
   CHECK(phm.tensor("c")->type() == sc::ElementType::I8);
   CHECK(phm.quant("resized").scale == std::vector<float>{qx.scale});
 
@@ -858,6 +861,8 @@ TEST_CASE("tflite int8: padding, resizing, elementwise and lookup-table operator
               qhs.scale, qhs.zp);
   check_layer("tanh", out("tanh"), map(hswish, [](double v) { return std::tanh(v); }), qth.scale,
               qth.zp);
+  check_layer("abs", out("abs"), map(diff, [](double v) { return std::fabs(v); }), qs.scale,
+              qs.zp);
   check_layer("relu6", out("relu6"),
               map(diff, [](double v) { return std::min(6.0, std::max(0.0, v)); }), qr6.scale,
               qr6.zp);
