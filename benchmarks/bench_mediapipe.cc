@@ -59,14 +59,16 @@ void run_model(benchmark::State& state, size_t index, size_t threads,
   polyhead::EngineOptions options;
   options.threads = threads;
   auto engine = polyhead::Engine::create(*m, options);
-  auto plan = engine.is_ok() ? engine->prepare(tasks) : polyhead::Result<polyhead::Plan>(engine.status());
+  auto plan =
+      engine.is_ok() ? engine->prepare(tasks) : polyhead::Result<polyhead::Plan>(engine.status());
   if (!plan.is_ok()) {
     state.SkipWithError(plan.status().to_string().c_str());
     return;
   }
   for (const polyhead::InputInfo& in : m->inputs()) {
     std::vector<float> values(static_cast<size_t>(in.shape.elements()));
-    for (size_t i = 0; i < values.size(); ++i) values[i] = 0.5f + 0.4f * std::sin(0.01f * static_cast<float>(i));
+    for (size_t i = 0; i < values.size(); ++i)
+      values[i] = 0.5f + 0.4f * std::sin(0.01f * static_cast<float>(i));
     if (!plan->set_input(in.name, values.data(), values.size()).is_ok()) {
       state.SkipWithError("set_input failed");
       return;

@@ -3,7 +3,9 @@
 #ifndef POLYHEAD_HAVE_VISION
 
 namespace polyhead::cli {
-bool image_runs_supported() { return false; }
+bool image_runs_supported() {
+  return false;
+}
 Status run_image(const Model&, const ImageRunOptions&) {
   return Status(ErrorCode::kUnsupported,
                 "--image needs OpenCV: this polyhead was built without it (install libopencv-dev "
@@ -50,8 +52,8 @@ Result<const InputInfo*> image_input(const Model& model) {
   for (const InputInfo& in : model.inputs()) {
     if (in.preprocess.color == ColorOrder::kNone) continue;
     if (found)
-      return Status(ErrorCode::kUnsupported, "the model has several image inputs ('" +
-                                                 found->name + "', '" + in.name +
+      return Status(ErrorCode::kUnsupported, "the model has several image inputs ('" + found->name +
+                                                 "', '" + in.name +
                                                  "'); --image feeds exactly one, use --input");
     found = &in;
   }
@@ -74,10 +76,11 @@ Result<const TaskOutputInfo*> find_output(const TaskInfo& task, const std::strin
                 "task '" + task.name + "' has no output '" + name + "' to post-process");
 }
 
-int64_t channels_of(const TensorView& v) { return v.shape.rank() == 4 ? v.shape[3] : 1; }
+int64_t channels_of(const TensorView& v) {
+  return v.shape.rank() == 4 ? v.shape[3] : 1;
+}
 
-Status decode_task(const Model& model, const Plan& plan, const ImageTransform& t,
-                   TaskResult& r) {
+Status decode_task(const Model& model, const Plan& plan, const ImageTransform& t, TaskResult& r) {
   const TaskInfo& task = *r.task;
   if (task.kind == TaskKind::kDetection) {
     auto options = detection_options(model, task);
@@ -100,8 +103,8 @@ Status decode_task(const Model& model, const Plan& plan, const ImageTransform& t
     PH_ASSIGN_OR_RETURN(TensorView v, plan.output(task.name, o->name));
     const bool declared = !model.metadata(task.name + ".threshold").empty();
     if (!declared && channels_of(v) > 2) {
-      r.note = "a " + std::to_string(channels_of(v)) +
-               "-channel mask without metadata '" + task.name + ".threshold' is not decoded";
+      r.note = "a " + std::to_string(channels_of(v)) + "-channel mask without metadata '" +
+               task.name + ".threshold' is not decoded";
       return Status::ok();
     }
     PH_ASSIGN_OR_RETURN(const MaskOptions options, mask_options(model, task));
@@ -170,10 +173,10 @@ void print_text(const ImageRunOptions& o, const cv::Mat& image, const Plan& plan
     if (r.decoded == "detections") {
       std::printf("  %zu detection%s\n", r.detections.size(), r.detections.size() == 1 ? "" : "s");
       for (const Detection& d : r.detections) {
-        std::string label = d.label >= 0 && static_cast<size_t>(d.label) <
-                                                task.postprocess.labels.size()
-                                ? task.postprocess.labels[d.label] + " "
-                                : "";
+        std::string label =
+            d.label >= 0 && static_cast<size_t>(d.label) < task.postprocess.labels.size()
+                ? task.postprocess.labels[d.label] + " "
+                : "";
         std::printf("    %sscore %.3f  box %s  %zu keypoints\n", label.c_str(), d.score,
                     box_text(d.box).c_str(), d.keypoints.size());
       }
@@ -273,8 +276,7 @@ Status write_annotated(const std::string& path, cv::Mat image,
     if (r.decoded == "landmarks") {
       const size_t n = r.landmarks.size();
       draw_landmarks(image, r.landmarks,
-                     n >= 33 && n <= 39 ? pose_connections()
-                                        : std::vector<std::pair<int, int>>{});
+                     n >= 33 && n <= 39 ? pose_connections() : std::vector<std::pair<int, int> >{});
     }
   }
   const std::string ext = std::filesystem::path(path).extension().string();
@@ -285,14 +287,17 @@ Status write_annotated(const std::string& path, cv::Mat image,
     return Status(ErrorCode::kIoError, "--out '" + path + "': " + e.what());
   }
   if (!ok)
-    return Status(ErrorCode::kIoError, "--out: cannot write '" + path + "'" +
-                                           (ext.empty() ? " (give an extension such as .png)" : ""));
+    return Status(ErrorCode::kIoError,
+                  "--out: cannot write '" + path + "'" +
+                      (ext.empty() ? " (give an extension such as .png)" : ""));
   return Status::ok();
 }
 
 }  // namespace
 
-bool image_runs_supported() { return true; }
+bool image_runs_supported() {
+  return true;
+}
 
 Status run_image(const Model& model, const ImageRunOptions& o) {
   auto image = load_image(o.image_path);
@@ -310,8 +315,7 @@ Status run_image(const Model& model, const ImageRunOptions& o) {
     const auto start = std::chrono::steady_clock::now();
     PH_RETURN_IF_ERROR(plan.run());
     const double ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-            .count();
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     best_ms = i == 0 ? ms : std::min(best_ms, ms);
   }
 

@@ -154,9 +154,8 @@ Result<fb::Offset<schema::Model>> add_model(fb::FlatBufferBuilder& b, const PhmM
   const auto description = b.CreateString(m.description);
   const auto producer = b.CreateString(m.producer);
   return schema::CreateModel(b, kFormatVersionMajor, format_minor_to_write(newest_minor), producer,
-                             description,
-                             tensors_vec, buffers_vec, nodes_vec, inputs_vec, tasks_vec,
-                             metadata_vec);
+                             description, tensors_vec, buffers_vec, nodes_vec, inputs_vec,
+                             tasks_vec, metadata_vec);
 }
 
 Status finish(fb::FlatBufferBuilder& b, const PhmModel& m, const std::vector<uint64_t>& offsets,

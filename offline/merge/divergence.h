@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "offline/graph/source_graph.h"
 #include "offline/merge/constant_pool.h"
 #include "offline/merge/merged_graph.h"
-#include "offline/graph/source_graph.h"
 
 namespace polyhead::merge {
 

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "offline/graph/source_graph.h"
 #include "offline/merge/constant_pool.h"
 #include "offline/merge/merged_graph.h"
-#include "offline/graph/source_graph.h"
 #include "polyhead/result.h"
 
 namespace polyhead::merge {

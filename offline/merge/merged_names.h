@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "offline/merge/merged_graph.h"
 #include "offline/graph/source_graph.h"
+#include "offline/merge/merged_graph.h"
 
 namespace polyhead::merge {
 

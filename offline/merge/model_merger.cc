@@ -5,13 +5,13 @@
 #include <map>
 #include <set>
 
+#include "offline/graph/source_graph.h"
 #include "offline/merge/constant_pool.h"
 #include "offline/merge/divergence.h"
 #include "offline/merge/graph_matcher.h"
 #include "offline/merge/input_check.h"
 #include "offline/merge/merged_names.h"
 #include "offline/merge/merged_writer.h"
-#include "offline/graph/source_graph.h"
 #include "offline/merge/split_point.h"
 
 namespace polyhead::merge {

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "polyhead/result.h"
 #include "offline/quantize/sensitivity.h"
+#include "polyhead/result.h"
 
 namespace polyhead::quantize {
 

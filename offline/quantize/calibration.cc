@@ -1,9 +1,9 @@
 #include "offline/quantize/calibration.h"
 
 #include "eval/image_input.h"
+#include "offline/quantize/model_writer.h"
 #include "polyhead/engine.h"
 #include "polyhead/vision/preprocess.h"
-#include "offline/quantize/model_writer.h"
 
 namespace polyhead::quantize {
 

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "offline/graph/source_graph.h"
+#include "offline/quantize/activation_ranges.h"
 #include "polyhead/model.h"
 #include "polyhead/result.h"
-#include "offline/quantize/activation_ranges.h"
 
 namespace polyhead::quantize {
 

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "offline/graph/source_graph.h"
-#include "polyhead/result.h"
 #include "offline/quantize/activation_ranges.h"
 #include "offline/quantize/model_writer.h"
+#include "polyhead/result.h"
 
 namespace polyhead::quantize {
 

@@ -15,12 +15,12 @@
 #include <string>
 #include <vector>
 
-#include "polyhead/model.h"
-#include "polyhead/result.h"
 #include "offline/quantize/activation_ranges.h"
 #include "offline/quantize/auto_selection.h"
 #include "offline/quantize/quantized_writer.h"
 #include "offline/quantize/sensitivity.h"
+#include "polyhead/model.h"
+#include "polyhead/result.h"
 
 namespace polyhead::quantize {
 

@@ -742,8 +742,8 @@ TEST_CASE("tflite int8: flipped bytes of an int8 model give an error or a valid 
 TEST_CASE("tflite int8: padding, resizing, elementwise and lookup-table operators run",
           "[tflite][int8][e2e]") {
   // int8 input x [1,4,4,2] -> PAD -> RESIZE_BILINEAR (half pixel) -> MUL (int8 constant) -> SUB
-  // -> LEAKY_RELU -> HARD_SWISH -> TANH, SUB -> ABS, SUB -> RELU6, LEAKY_RELU -> RELU -> RESHAPE; every
-  // tensor a model output, each checked from Polyhead's own previous layer.
+  // -> LEAKY_RELU -> HARD_SWISH -> TANH, SUB -> ABS, SUB -> RELU6, LEAKY_RELU -> RELU -> RESHAPE;
+  // every tensor a model output, each checked from Polyhead's own previous layer.
   struct Q {
     float scale;
     int zp;
@@ -861,8 +861,7 @@ TEST_CASE("tflite int8: padding, resizing, elementwise and lookup-table operator
               qhs.scale, qhs.zp);
   check_layer("tanh", out("tanh"), map(hswish, [](double v) { return std::tanh(v); }), qth.scale,
               qth.zp);
-  check_layer("abs", out("abs"), map(diff, [](double v) { return std::fabs(v); }), qs.scale,
-              qs.zp);
+  check_layer("abs", out("abs"), map(diff, [](double v) { return std::fabs(v); }), qs.scale, qs.zp);
   check_layer("relu6", out("relu6"),
               map(diff, [](double v) { return std::min(6.0, std::max(0.0, v)); }), qr6.scale,
               qr6.zp);

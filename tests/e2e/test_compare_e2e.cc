@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "eval/comparer.h"
 #include "converters/tflite/tflite_converter.h"
+#include "eval/comparer.h"
 #include "support/test_files.h"
 
 using namespace polyhead;

@@ -15,9 +15,6 @@
 #include <opencv2/imgproc.hpp>
 
 #include "offline/graph/source_graph.h"
-#include "polyhead/engine.h"
-#include "polyhead/model_builder.h"
-#include "polyhead/schema/phm_generated.h"
 #include "offline/quantize/activation_ranges.h"
 #include "offline/quantize/auto_selection.h"
 #include "offline/quantize/calibration.h"
@@ -26,6 +23,9 @@
 #include "offline/quantize/quantizer.h"
 #include "offline/quantize/sensitivity.h"
 #include "offline/quantize/weight_quantizer.h"
+#include "polyhead/engine.h"
+#include "polyhead/model_builder.h"
+#include "polyhead/schema/phm_generated.h"
 #include "support/test_files.h"
 #include "support/test_models.h"
 

@@ -49,7 +49,8 @@ TEST_CASE("preprocess STRETCH at the model size writes exact values in every col
   // 4x2 BGR image, pixel (x, y) = (B, G, R) = (10x + 1, 10x + 2, 100y + 3).
   cv::Mat img(2, 4, CV_8UC3);
   for (int y = 0; y < 2; ++y)
-    for (int x = 0; x < 4; ++x) img.at<cv::Vec3b>(y, x) = cv::Vec3b(10 * x + 1, 10 * x + 2, 100 * y + 3);
+    for (int x = 0; x < 4; ++x)
+      img.at<cv::Vec3b>(y, x) = cv::Vec3b(10 * x + 1, 10 * x + 2, 100 * y + 3);
 
   InputInfo in = image_input(4, 2, ImageFit::kStretch);
   std::vector<float> dst(24);
@@ -196,7 +197,8 @@ TEST_CASE("preprocess and load_image report clear errors") {
   CHECK(missing.status().code() == ErrorCode::kNotFound);
   CHECK_THAT(missing.status().message(), Catch::Contains("/nonexistent/photo.png"));
 
-  const std::string text = (std::filesystem::temp_directory_path() / "ph_not_an_image.png").string();
+  const std::string text =
+      (std::filesystem::temp_directory_path() / "ph_not_an_image.png").string();
   std::ofstream(text) << "hello";
   auto bad = load_image(text);
   REQUIRE_FALSE(bad.is_ok());
@@ -218,9 +220,9 @@ TEST_CASE("anchor decoding of a hand-made raw box, through letterbox, to photo p
   o.keypoints = 1;
   for (float& s : o.box_scale) s = 128.f;
   o.anchors = {0.25f, 0.25f, 1.f, 1.f,   // anchor 0: centre (0.25, 0.25)
-               0.5f, 0.5f, 1.f, 1.f};    // anchor 1: centre (0.5, 0.5)
+               0.5f,  0.5f,  1.f, 1.f};  // anchor 1: centre (0.5, 0.5)
   // Anchor 1: centre offset (+12.8, -6.4) px, size 32x64 px, keypoint offset (0, 0).
-  std::vector<float> boxes = {0, 0, 10, 10, 0, 0,  //
+  std::vector<float> boxes = {0,     0,     10, 10, 0, 0,  //
                               12.8f, -6.4f, 32, 64, 0, 0};
   std::vector<float> scores = {-3.f, 2.f};  // anchor 0 below threshold after the sigmoid
   auto d = decode_detections(view(boxes, {1, 2, 6}), view(scores, {1, 2, 1}), o, t);
@@ -339,9 +341,9 @@ TEST_CASE("landmarks map from model pixels to the photo with visibility") {
   o.format = "xyzvp";
   o.count = 2;
   o.scale_x = o.scale_y = 256.f;
-  std::vector<float> raw = {128, 128, 10, 0, 2,  //
-                            0, 64, 0, -100, 100,  //
-                            1, 1, 1, 1, 1};       // a third point beyond `count`
+  std::vector<float> raw = {128, 128, 10, 0,    2,    //
+                            0,   64,  0,  -100, 100,  //
+                            1,   1,   1,  1,    1};   // a third point beyond `count`
   auto l = decode_landmarks(view(raw, {1, 15}), o, t);
   REQUIRE(l.is_ok());
   REQUIRE(l->size() == 2);
@@ -425,8 +427,7 @@ TEST_CASE("post-processing options are read from the task and its metadata") {
 
   auto bad = detection_options(*model, model->tasks()[2]);
   REQUIRE_FALSE(bad.is_ok());
-  CHECK_THAT(bad.status().message(),
-             Catch::Contains("bad.box_format") && Catch::Contains("yolo"));
+  CHECK_THAT(bad.status().message(), Catch::Contains("bad.box_format") && Catch::Contains("yolo"));
 }
 
 TEST_CASE("annotation draws on the photo without changing its size") {

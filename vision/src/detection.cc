@@ -15,9 +15,9 @@ Result<DetectionOptions> detection_options(const Model& model, const TaskInfo& t
   const PostProcessInfo& pp = task.postprocess;
   const std::string format = model.metadata(task_key(task, "box_format"));
   if (format.empty())
-    return Status(ErrorCode::kUnsupported,
-                  "task '" + task.name + "': no box format (metadata '" +
-                      task_key(task, "box_format") + "'), cannot decode its boxes");
+    return Status(ErrorCode::kUnsupported, "task '" + task.name + "': no box format (metadata '" +
+                                               task_key(task, "box_format") +
+                                               "'), cannot decode its boxes");
   if (format != "mediapipe") return bad_metadata(task, "box_format", format, "'mediapipe'");
   if (pp.activation != OutputActivation::kNone && pp.activation != OutputActivation::kSigmoid)
     return Status(ErrorCode::kUnsupported, "task '" + task.name + "': score activation '" +
@@ -29,9 +29,9 @@ Result<DetectionOptions> detection_options(const Model& model, const TaskInfo& t
   o.max_detections = pp.max_detections;
   o.anchors = pp.anchors;
   if (o.anchors.empty() || o.anchors.size() % 4 != 0)
-    return Status(ErrorCode::kInvalidModel,
-                  "task '" + task.name + "': box format 'mediapipe' needs anchors, found " +
-                      std::to_string(o.anchors.size()) + " values");
+    return Status(ErrorCode::kInvalidModel, "task '" + task.name +
+                                                "': box format 'mediapipe' needs anchors, found " +
+                                                std::to_string(o.anchors.size()) + " values");
   const std::string scale = model.metadata(task_key(task, "box_scale"));
   if (!scale.empty()) {
     std::vector<float> v;
@@ -49,8 +49,7 @@ Result<DetectionOptions> detection_options(const Model& model, const TaskInfo& t
   if (!nms.empty() && nms != "hard" && nms != "weighted")
     return bad_metadata(task, "nms", nms, "'hard' or 'weighted'");
   o.weighted_nms = nms == "weighted";
-  PH_ASSIGN_OR_RETURN(o.score_clip,
-                      detail::metadata_float(model, task, "score_clip", 0, 0, 1e30f));
+  PH_ASSIGN_OR_RETURN(o.score_clip, detail::metadata_float(model, task, "score_clip", 0, 0, 1e30f));
   return o;
 }
 
@@ -76,8 +75,7 @@ std::vector<Detection> non_max_suppression(std::vector<Detection> d, float iou_t
     std::vector<cv::Point2d> kp(best.keypoints.size());
     for (size_t k = 0; k < kp.size(); ++k) kp[k] = cv::Point2d(best.keypoints[k]) * w;
     for (size_t j = i + 1; j < d.size(); ++j) {
-      if (used[j] || d[j].label != best.label || iou(best.box, d[j].box) <= iou_threshold)
-        continue;
+      if (used[j] || d[j].label != best.label || iou(best.box, d[j].box) <= iou_threshold) continue;
       used[j] = true;
       if (!weighted) continue;
       const double s = d[j].score;

@@ -13,7 +13,8 @@ Result<LandmarkOptions> landmark_options(const Model& model, const TaskInfo& tas
   LandmarkOptions o;
   o.format = model.metadata(task_key(task, "format"));
   if (o.format.empty())
-    return Status(ErrorCode::kUnsupported, "task '" + task.name + "': no landmark format (metadata '" +
+    return Status(ErrorCode::kUnsupported, "task '" + task.name +
+                                               "': no landmark format (metadata '" +
                                                task_key(task, "format") + "')");
   if (o.format.find_first_not_of("xyzvp") != std::string::npos ||
       o.format.find('x') == std::string::npos || o.format.find('y') == std::string::npos)
@@ -50,10 +51,10 @@ Result<std::vector<Landmark>> decode_landmarks(const TensorView& v, const Landma
   size_t count = n / stride;
   if (o.count > 0) {
     if (static_cast<size_t>(o.count) > count)
-      return Status(ErrorCode::kInvalidArgument,
-                    "landmarks " + v.shape.to_string() + " hold " + std::to_string(count) + " '" +
-                        o.format + "' points, fewer than the " + std::to_string(o.count) +
-                        " declared");
+      return Status(ErrorCode::kInvalidArgument, "landmarks " + v.shape.to_string() + " hold " +
+                                                     std::to_string(count) + " '" + o.format +
+                                                     "' points, fewer than the " +
+                                                     std::to_string(o.count) + " declared");
     count = static_cast<size_t>(o.count);
   }
   const float sx = o.scale_x > 0 ? o.scale_x : static_cast<float>(t.model_width);
@@ -68,12 +69,23 @@ Result<std::vector<Landmark>> decode_landmarks(const TensorView& v, const Landma
     Landmark& l = out[i];
     for (size_t k = 0; k < stride; ++k) {
       switch (o.format[k]) {
-        case 'x': x = r[k] * to_mx; break;
-        case 'y': y = r[k] * to_my; break;
-        case 'z': l.z = r[k] * to_mx / t.scale_x; break;
-        case 'v': l.visibility = prob(r[k]); break;
-        case 'p': l.presence = prob(r[k]); break;
-        default: break;
+        case 'x':
+          x = r[k] * to_mx;
+          break;
+        case 'y':
+          y = r[k] * to_my;
+          break;
+        case 'z':
+          l.z = r[k] * to_mx / t.scale_x;
+          break;
+        case 'v':
+          l.visibility = prob(r[k]);
+          break;
+        case 'p':
+          l.presence = prob(r[k]);
+          break;
+        default:
+          break;
       }
     }
     l.point = t.to_image(x, y);
@@ -83,11 +95,10 @@ Result<std::vector<Landmark>> decode_landmarks(const TensorView& v, const Landma
 
 const std::vector<std::pair<int, int>>& pose_connections() {
   static const std::vector<std::pair<int, int>> k = {
-      {0, 1},   {1, 2},   {2, 3},   {3, 7},   {0, 4},   {4, 5},   {5, 6},   {6, 8},
-      {9, 10},  {11, 12}, {11, 13}, {13, 15}, {15, 17}, {15, 19}, {15, 21}, {17, 19},
-      {12, 14}, {14, 16}, {16, 18}, {16, 20}, {16, 22}, {18, 20}, {11, 23}, {12, 24},
-      {23, 24}, {23, 25}, {24, 26}, {25, 27}, {26, 28}, {27, 29}, {28, 30}, {29, 31},
-      {30, 32}, {27, 31}, {28, 32}};
+      {0, 1},   {1, 2},   {2, 3},   {3, 7},   {0, 4},   {4, 5},   {5, 6},   {6, 8},   {9, 10},
+      {11, 12}, {11, 13}, {13, 15}, {15, 17}, {15, 19}, {15, 21}, {17, 19}, {12, 14}, {14, 16},
+      {16, 18}, {16, 20}, {16, 22}, {18, 20}, {11, 23}, {12, 24}, {23, 24}, {23, 25}, {24, 26},
+      {25, 27}, {26, 28}, {27, 29}, {28, 30}, {29, 31}, {30, 32}, {27, 31}, {28, 32}};
   return k;
 }
 

@@ -96,7 +96,7 @@ struct EngineStats {
   // Weights held by the kernels created so far, shared by all plans; counted as the constant bytes
   // they were packed from (XNNPACK's own padding is not visible through its API).
   size_t packed_weight_bytes = 0;
-  size_t arena_pool_bytes = 0;     // memory the arena pool holds
+  size_t arena_pool_bytes = 0;  // memory the arena pool holds
   size_t cached_plans = 0;
   size_t threads = 1;
 };

@@ -23,7 +23,7 @@ namespace polyhead::vision {
 struct Detection {
   cv::Rect2f box;  // photo pixels (x, y, width, height)
   float score = 0.f;
-  int label = 0;  // class index (0 for single-class heads)
+  int label = 0;                       // class index (0 for single-class heads)
   std::vector<cv::Point2f> keypoints;  // photo pixels
 };
 

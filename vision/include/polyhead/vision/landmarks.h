@@ -28,7 +28,7 @@ struct Landmark {
 
 struct LandmarkOptions {
   std::string format = "xy";
-  int count = 0;  // 0 = as many as the output holds
+  int count = 0;                       // 0 = as many as the output holds
   float scale_x = 0.f, scale_y = 0.f;  // 0 = model input width / height
   bool sigmoid_visibility = true;
 };
