@@ -521,7 +521,7 @@ ActivationRange fused_activation(const schema::Node& node) {
     case schema::OpOptions::ConcatenationOptions:
       act = node.options_as_ConcatenationOptions()->activation();
       break;
-    default:
+    default:  // the other options tables have no fused activation field
       break;
   }
   if (!act)
