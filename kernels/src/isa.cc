@@ -135,3 +135,13 @@ bool cpu_has_fp16_arithmetic() {
 }
 
 }  // namespace polyhead::kernels
+
+namespace polyhead::kernels {
+
+size_t l2_cache_bytes() {
+  if (cpuinfo_initialize() && cpuinfo_get_l2_caches_count() > 0)
+    if (const auto* c = cpuinfo_get_l2_cache(0); c && c->size > 0) return c->size;
+  return size_t{1} << 20;
+}
+
+}  // namespace polyhead::kernels

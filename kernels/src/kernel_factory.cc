@@ -1,6 +1,8 @@
 // create_kernel(): asks the factories in turn, most specific first, as kernel_factory.h
 // describes: int8 nodes go to the int8 ones (int8_dispatch.cc); a float node goes to Polyhead's
-// own kernels, then in half precision to XNNPACK's f16 operators, then to its f32 ones.
+// own kernels, then in half precision to XNNPACK's f16 operators, then to its f32 ones. (Own
+// kernels that have an f16 rival in XNNPACK, the dense convolution, decline half-precision nodes
+// until XNNPACK's f16 operator has declined them too.)
 #include <xnnpack.h>
 
 #include <mutex>
@@ -43,6 +45,11 @@ Result<std::unique_ptr<Kernel>> create_kernel(const NodeDesc& d) {
   if (k) return k;
   if (d.precision == Precision::kF16) {
     PH_ASSIGN_OR_RETURN(k, create_xnnpack_f16_kernel(d));
+    if (k) return k;
+    // A node XNNPACK cannot run in f16 runs as it would in float32 precision, own kernels first.
+    NodeDesc f32 = d;
+    f32.precision = Precision::kF32;
+    PH_ASSIGN_OR_RETURN(k, create_own_kernel(f32));
     if (k) return k;
   }
   PH_ASSIGN_OR_RETURN(k, create_xnnpack_f32_kernel(d));

@@ -261,8 +261,9 @@ KernelResult create_own_kernel(const NodeDesc& d) {
         return std::unique_ptr<Kernel>(new Subsample(d, v));
       return not_handled();  // a real window: XNNPACK
     }
-    // XNNPACK's operators, and the int8 kernels.
     case OpKind::CONV_2D:
+      return create_own_dense_conv(d, v);
+    // XNNPACK's operators, and the int8 kernels.
     case OpKind::DEPTHWISE_CONV_2D:
     case OpKind::FULLY_CONNECTED:
     case OpKind::ADD:

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "kernel_factory.h"
+#include "polyhead/kernels/kernel_variant.h"
 #include "polyhead/kernels/reference.h"
 
 namespace polyhead::kernels {
@@ -11,5 +12,9 @@ namespace polyhead::kernels {
 reference::Coordinates coordinates_of(schema::CoordinateMode mode);
 
 KernelResult create_own_kernel(const NodeDesc& desc);
+
+// A float CONV_2D with one group and large weights on Polyhead's indirect GEMM, or not_handled()
+// (own_dense_conv.cc says which layers).
+KernelResult create_own_dense_conv(const NodeDesc& desc, const KernelVariant& variant);
 
 }  // namespace polyhead::kernels

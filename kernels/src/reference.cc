@@ -142,6 +142,22 @@ void requantize_s8(const int8_t* input, size_t count, const Requantization& r, i
   }
 }
 
+void f32_igemm(size_t m, size_t n, size_t taps, size_t c, const float* const* indirection,
+               const float* w, const float* bias, float min, float max, float* out,
+               size_t out_stride) {
+  const size_t k = taps * c;
+  for (size_t i = 0; i < m; ++i)
+    for (size_t j = 0; j < n; ++j) {
+      float acc = bias ? bias[j] : 0.f;
+      for (size_t t = 0; t < taps; ++t) {
+        const float* a = indirection[i * taps + t];
+        const float* wt = w + j * k + t * c;
+        for (size_t q = 0; q < c; ++q) acc = std::fma(a[q], wt[q], acc);
+      }
+      out[i * out_stride + j] = std::min(std::max(acc, min), max);
+    }
+}
+
 void qc8_gemm(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, int32_t a_zero_point,
               const int8_t* w, const int32_t* bias, const Qc8Output& out, int8_t* c,
               size_t c_stride) {

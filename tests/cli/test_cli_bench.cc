@@ -103,7 +103,9 @@ TEST_CASE("cli bench: --json holds latency, memory, profile, separate and sweep"
   const Json& m = j["memory"];
   CHECK(m["model_bytes"].number == static_cast<double>(fs::file_size(demo_model())));
   CHECK(m["packed_weight_bytes"].number > 0);
-  CHECK(m["packed_weight_bytes"].number <= m["model_bytes"].number);
+  // Own kernels count their padding to whole SIMD panels (a few percent here); XNNPACK's count
+  // the constants they packed from. Either way never much more than the file.
+  CHECK(m["packed_weight_bytes"].number <= 1.1 * m["model_bytes"].number);
   CHECK(m["arena_bytes"].number >= m["arena_lower_bound_bytes"].number);
   CHECK(m["arena_lower_bound_bytes"].number > 0);
   CHECK(m.has("prepare_rss_delta_bytes"));

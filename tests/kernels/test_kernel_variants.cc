@@ -452,3 +452,129 @@ TEST_CASE("qc8 GEMM variants agree with the reference bit for bit", "[variants][
   // The VNNI variant has one; a CPU without it runs these layers in XNNPACK instead.
   if (kernels::isa_available(Isa::kAvx512Vnni)) CHECK(variants_with_gemm >= 1);
 }
+
+TEST_CASE("f32 indirect GEMM variants agree with the reference bit for bit", "[variants][gemm]") {
+  std::mt19937 rng(17);
+  std::uniform_real_distribution<float> value(-2.f, 2.f);
+  size_t variants_with_gemm = 0;
+  for (Isa isa : kernels::available_isas()) {
+    const KernelVariant* v = kernels::kernel_variant(isa);
+    if (!v->f32_igemm) continue;
+    ++variants_with_gemm;
+    const kernels::F32Igemm& g = *v->f32_igemm;
+    // Rows around every tile height (1, 2, 4, 6, 8), channels around the one- and two-register
+    // panels, kernels of one and nine taps with padding taps pointing at a zero row.
+    for (size_t m : {1, 2, 3, 5, 7, 8, 9, 13, 49})
+      for (size_t n : {1, 5, 8, 16, 17, 24, 32, 33, 48, 70})
+        for (size_t taps : {1, 9})
+          for (size_t c : {1, 3, 16, 21}) {
+            CAPTURE(kernels::isa_name(isa), m, n, taps, c);
+            const size_t k = taps * c;
+            std::vector<float> x((m * taps + 1) * c), w(n * k), bias(n), zeros(c, 0.f);
+            for (auto& e : x) e = value(rng);
+            for (auto& e : w) e = value(rng);
+            for (auto& e : bias) e = value(rng);
+            std::vector<const float*> ind(m * taps);
+            for (size_t i = 0; i < ind.size(); ++i)
+              ind[i] = i % 7 == 3 ? zeros.data() : x.data() + ((i * 5) % (m * taps + 1)) * c;
+            const bool with_bias = (m + n) % 2 == 0;
+            const float lo = -3.f, hi = taps == 1 ? kInf : 4.f;
+            std::vector<float> expected(m * n), actual(m * n, -1.f);
+            kernels::reference::f32_igemm(m, n, taps, c, ind.data(), w.data(),
+                                          with_bias ? bias.data() : nullptr, lo, hi,
+                                          expected.data(), n);
+            std::vector<float> packed(g.packed_bytes(n, k) / sizeof(float) + 1);
+            g.pack(w.data(), with_bias ? bias.data() : nullptr, n, k, packed.data());
+            // All panels in one call, then panel by panel as the convolution's tasks run them
+            // (each with the next panel to prefetch).
+            g.run(m, n, taps, c, ind.data(), packed.data(), lo, hi, actual.data(), n, nullptr);
+            REQUIRE(actual == expected);
+            std::fill(actual.begin(), actual.end(), -1.f);
+            const size_t panel_bytes = g.packed_bytes(g.nr, k);
+            const auto* base = reinterpret_cast<const char*>(packed.data());
+            for (size_t j0 = 0, p = 0; j0 < n; j0 += g.nr, ++p) {
+              const size_t cols = std::min(g.nr, n - j0);
+              const char* next = j0 + g.nr < n ? base + (p + 1) * panel_bytes : nullptr;
+              g.run(m, cols, taps, c, ind.data(), base + p * panel_bytes, lo, hi,
+                    actual.data() + j0, n, next);
+            }
+            REQUIRE(actual == expected);
+          }
+  }
+  // AVX2, AVX-512 and aarch64 NEON have one; other CPUs run these layers in XNNPACK.
+  if (kernels::isa_available(Isa::kAvx2) || kernels::isa_available(Isa::kAvx512)) {
+    CHECK(variants_with_gemm >= 1);
+  }
+}
+
+TEST_CASE("the own dense convolution matches the reference through the engine",
+          "[variants][engine][conv]") {
+  // The own kernel takes layers whose weights exceed half of L2, so the input channels are chosen
+  // to give weights of about one L2. Geometries the indirection table must get right: padding on
+  // every side (asymmetric), stride, dilation, a batch of two, a 1x1 at stride 2, output channels
+  // around the panel widths, one output pixel, and a fused ReLU6.
+  struct Geometry {
+    int64_t batch, h, w, n, kh, kw, stride, dilation, pad_top, pad_left, pad_bottom, pad_right;
+  };
+  const Geometry cases[] = {
+      {1, 9, 7, 17, 3, 3, 1, 1, 1, 1, 1, 1},  {2, 8, 8, 33, 3, 3, 2, 1, 0, 0, 1, 1},
+      {1, 10, 9, 18, 3, 3, 1, 2, 2, 2, 2, 2}, {1, 7, 7, 41, 1, 1, 2, 1, 0, 0, 0, 0},
+      {1, 6, 11, 3, 5, 3, 1, 1, 2, 0, 2, 1},  {1, 1, 1, 70, 1, 1, 1, 1, 0, 0, 0, 0},
+  };
+  for (const Geometry& g : cases) {
+    const auto c = static_cast<int64_t>(kernels::l2_cache_bytes() / sizeof(float) /
+                                        static_cast<size_t>(g.n * g.kh * g.kw)) +
+                   1;
+    CAPTURE(g.batch, g.h, g.w, c, g.n, g.kh, g.kw, g.stride, g.dilation);
+    ModelBuilder b;
+    const int x = b.add_input("x", Shape{g.batch, g.h, g.w, c});
+    const auto weight_count = static_cast<size_t>(g.n * g.kh * g.kw * c);
+    const int w = b.add_constant("w", Shape{g.n, g.kh, g.kw, c}, random_values(weight_count, 3));
+    const int bias = b.add_constant("b", Shape{g.n}, random_values(static_cast<size_t>(g.n), 4));
+    Conv2DParams p;
+    p.stride_h = p.stride_w = static_cast<int>(g.stride);
+    p.dilation_h = p.dilation_w = static_cast<int>(g.dilation);
+    p.pad_top = static_cast<int>(g.pad_top);
+    p.pad_left = static_cast<int>(g.pad_left);
+    p.pad_bottom = static_cast<int>(g.pad_bottom);
+    p.pad_right = static_cast<int>(g.pad_right);
+    p.activation = Activation::relu6();
+    const auto y = b.conv2d("conv", x, w, bias, p);
+    REQUIRE(y.is_ok());
+    REQUIRE(b.add_task("t", TaskKind::kOther, {{"y", *y}}).is_ok());
+    const auto bytes = b.finish();
+    REQUIRE(bytes.is_ok());
+    const auto model = Model::from_bytes(*bytes);
+    REQUIRE(model.is_ok());
+    const std::vector<float> input = random_values(static_cast<size_t>(g.batch * g.h * g.w * c), 5);
+    size_t packed_bytes = 0;
+    auto run_with = [&](Isa isa, size_t threads) {
+      REQUIRE(kernels::force_isa(isa).is_ok());
+      EngineOptions options;
+      options.threads = threads;
+      auto engine = Engine::create(*model, options);
+      REQUIRE(engine.is_ok());
+      auto plan = engine->prepare();
+      REQUIRE(plan.is_ok());
+      packed_bytes = engine->stats().packed_weight_bytes;
+      REQUIRE(plan->set_input("x", input.data(), input.size()).is_ok());
+      REQUIRE(plan->run().is_ok());
+      const TensorView out = *plan->output("t", "y");
+      return std::vector<float>(out.f32(), out.f32() + out.shape.elements());
+    };
+    // The reference table has no GEMM: XNNPACK's convolution, the independent check.
+    const std::vector<float> want = run_with(Isa::kReference, 1);
+    const size_t constant_bytes = (weight_count + static_cast<size_t>(g.n)) * sizeof(float);
+    CHECK(packed_bytes == constant_bytes);
+    for (Isa isa : variants()) {
+      INFO("variant " << kernels::isa_name(isa));
+      for (size_t threads : {1, 2}) {
+        require_close(run_with(isa, threads), want, 1e-4, 1e-5);
+        // The own kernel pads the output channels to whole panels (none of these counts is a
+        // multiple of 16): a larger packing says it ran.
+        if (kernels::kernel_variant(isa)->f32_igemm) CHECK(packed_bytes > constant_bytes);
+      }
+    }
+  }
+  kernels::clear_forced_isa();
+}

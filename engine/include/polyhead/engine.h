@@ -94,7 +94,8 @@ class Plan {
 
 struct EngineStats {
   // Weights held by the kernels created so far, shared by all plans; counted as the constant bytes
-  // they were packed from (XNNPACK's own padding is not visible through its API).
+  // they were packed from for XNNPACK's operators (their padding is not visible through its API),
+  // padding included for Polyhead's own kernels.
   size_t packed_weight_bytes = 0;
   size_t arena_pool_bytes = 0;  // memory the arena pool holds
   size_t cached_plans = 0;

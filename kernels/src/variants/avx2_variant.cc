@@ -1,6 +1,7 @@
 // x86 AVX2 + FMA variant; this file alone is compiled with -mavx2 -mfma.
 #include <immintrin.h>
 
+#include "f32_igemm.h"
 #include "variants.h"
 #include "vector_math.h"
 
@@ -68,13 +69,16 @@ void requantize_s8(const int8_t* in, size_t count, const reference::Requantizati
   reference::requantize_s8(in + i, count - i, r, out + i);
 }
 
+const F32Igemm kIgemm = {igemm_nr<Avx2>(), igemm_packed_bytes<Avx2>, igemm_pack<Avx2>,
+                         igemm_run<Avx2, 6>};
+
 }  // namespace
 
 const KernelVariant kAvx2 = {
     Isa::kAvx2,    tanh_array<Avx2>, softmax_rows<Avx2>,
     transpose,     resize_nearest,   reference::concatenation,
     subsample,     reference::copy,  lookup_s8,
-    requantize_s8,
+    requantize_s8, nullptr,          &kIgemm,
 };
 
 }  // namespace polyhead::kernels::variants

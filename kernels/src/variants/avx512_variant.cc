@@ -2,6 +2,7 @@
 // instructions are used (no DQ/BW/VL), so every AVX-512 CPU runs it.
 #include <immintrin.h>
 
+#include "f32_igemm.h"
 #include "variants.h"
 #include "vector_math.h"
 
@@ -60,13 +61,24 @@ void requantize_s8(const int8_t* in, size_t count, const reference::Requantizati
   reference::requantize_s8(in + i, count - i, r, out + i);
 }
 
+const F32Igemm kIgemm = {igemm_nr<Avx512>(), igemm_packed_bytes<Avx512>, igemm_pack<Avx512>,
+                         igemm_run<Avx512, 8>};
+
 }  // namespace
 
 const KernelVariant kAvx512 = {
-    Isa::kAvx512,  tanh_array<Avx512>, softmax_rows<Avx512>,
-    transpose,     resize_nearest,     reference::concatenation,
-    subsample,     reference::copy,    lookup_s8,
+    Isa::kAvx512,
+    tanh_array<Avx512>,
+    softmax_rows<Avx512>,
+    transpose,
+    resize_nearest,
+    reference::concatenation,
+    subsample,
+    reference::copy,
+    lookup_s8,
     requantize_s8,
+    nullptr,
+    &kIgemm,
 };
 
 }  // namespace polyhead::kernels::variants

@@ -3,6 +3,7 @@
 // division, round-to-nearest and across-lane reductions: those have armv7 forms below.
 #include <arm_neon.h>
 
+#include "f32_igemm.h"
 #include "variants.h"
 #include "vector_math.h"
 
@@ -104,13 +105,23 @@ void requantize_s8(const int8_t* in, size_t count, const reference::Requantizati
   reference::requantize_s8(in + i, count - i, r, out + i);
 }
 
+#if defined(__aarch64__)
+// aarch64 only: ARMv7 NEON has no fused multiply-add, so its results would not be the reference's
+// (armv7 runs XNNPACK's convolution).
+const F32Igemm kIgemm = {igemm_nr<Neon>(), igemm_packed_bytes<Neon>, igemm_pack<Neon>,
+                         igemm_run<Neon, 8>};
+#endif
+
 }  // namespace
 
 const KernelVariant kNeon = {
     Isa::kNeon,    tanh_array<Neon>, softmax_rows<Neon>,
     transpose,     resize_nearest,   reference::concatenation,
     subsample,     reference::copy,  lookup_s8,
-    requantize_s8,
+    requantize_s8, nullptr,
+#if defined(__aarch64__)
+    &kIgemm,
+#endif
 };
 
 }  // namespace polyhead::kernels::variants

@@ -5,6 +5,7 @@
 // supports (cpuinfo). force_isa() overrides it for kernels created afterwards (tests, benchmarks).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,5 +49,10 @@ void clear_forced_isa();
 // The CPU executes IEEE half-precision arithmetic natively (ARMv8.2-A FP16, e.g. Cortex-A55/A76):
 // what XNNPACK's f16 operators need.
 bool cpu_has_fp16_arithmetic();
+
+// The L2 cache size of the first core as the CPU reports it (cpuinfo); 1 MiB, a common size of
+// current cores, where it reports none (some ARM boards and emulators). Kernels choose their
+// loop order by it.
+size_t l2_cache_bytes();
 
 }  // namespace polyhead::kernels

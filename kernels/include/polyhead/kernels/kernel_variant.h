@@ -25,6 +25,29 @@ struct Qc8Gemm {
               int32_t c_zero_point, int32_t c_min, int32_t c_max, int8_t* c, size_t c_stride);
 };
 
+// A float convolution as an indirect GEMM (dense convolutions with one group). Output row i (one
+// output pixel) reads, for each of `taps` kernel positions t, `c` contiguous input channels at
+// indirection[i * taps + t] (a row of zeros where the tap falls in the padding). The weights are
+// w [n][taps * c] (OHWI); they are packed in panels of `nr` output channels, panel p at byte
+// p * packed_bytes(nr, k) of the packing, so a caller may run any range of whole panels. The same
+// results as reference::f32_igemm bit for bit on finite values: each output starts from its bias
+// and adds one fused multiply-add per term, taps then channels in order.
+struct F32Igemm {
+  size_t nr;  // output channels per packed panel
+  // Bytes of the packed form of n x k weights (k = taps * c).
+  size_t (*packed_bytes)(size_t n, size_t k);
+  // Packs w [n][k] and the bias (may be null) into `packed` (packed_bytes(n, k) bytes, aligned
+  // for floats).
+  void (*pack)(const float* w, const float* bias, size_t n, size_t k, void* packed);
+  // Rows [0, m) and output channels [0, n) of the panels that start at `packed`, clamped to
+  // [min, max]; row i written at out + i * out_stride. `prefetch` (may be null) is the panel the
+  // caller runs next: its weights are fetched towards L2 while this call computes, spread over
+  // the call, so a layer whose weights come from memory does not wait for them panel by panel.
+  void (*run)(size_t m, size_t n, size_t taps, size_t c, const float* const* indirection,
+              const void* packed, float min, float max, float* out, size_t out_stride,
+              const void* prefetch);
+};
+
 struct KernelVariant {
   Isa isa;
   void (*tanh)(const float* input, size_t count, float* output);
@@ -44,6 +67,8 @@ struct KernelVariant {
                         int8_t* output);
   // Null where the variant has none (XNNPACK's qc8 convolution runs those layers instead).
   const Qc8Gemm* qc8_gemm = nullptr;
+  // Null where the variant has none (XNNPACK's convolution runs those layers instead).
+  const F32Igemm* f32_igemm = nullptr;
 };
 
 // The table of `isa`, or null when this build does not contain it (the CPU is not consulted:

@@ -68,6 +68,14 @@ void qc8_gemm(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, in
               const int8_t* w, const int32_t* bias, const Qc8Output& out, int8_t* c,
               size_t c_stride);
 
+// Float indirect GEMM of a dense convolution (kernel_variant.h, F32Igemm): for rows i < m and
+// output channels j < n,
+//   acc = bias[j] (0 when bias is null); for t < taps, q < c: acc = fma(indirection[i*taps+t][q],
+//   w[j][t*c+q], acc); out[i*out_stride+j] = clamp(acc, min, max).
+void f32_igemm(size_t m, size_t n, size_t taps, size_t c, const float* const* indirection,
+               const float* w, const float* bias, float min, float max, float* out,
+               size_t out_stride);
+
 // output[i] = table[uint8(input[i])]: any unary int8 function, tabulated once per node.
 void lookup_s8(const int8_t* input, size_t count, const int8_t* table, int8_t* output);
 
