@@ -16,5 +16,9 @@ KernelResult create_own_kernel(const NodeDesc& desc);
 // A float CONV_2D with one group and large weights on Polyhead's indirect GEMM, or not_handled()
 // (own_dense_conv.cc says which layers).
 KernelResult create_own_dense_conv(const NodeDesc& desc, const KernelVariant& variant);
+// A float depthwise convolution of fewer than 16 channels or a dense one to a single output
+// channel, at stride and dilation 1, computed a row at a time; or not_handled()
+// (own_row_conv.cc).
+KernelResult create_own_row_conv(const NodeDesc& desc, const KernelVariant& variant);
 
 }  // namespace polyhead::kernels

@@ -130,6 +130,28 @@ void subsample(const float* input, const Shape& in, const Shape& out, int64_t st
       }
 }
 
+void pad(const float* input, const Shape& in, const int64_t* before, const Shape& out, float value,
+         float* output) {
+  const size_t rank = out.rank();
+  const int64_t total = out.elements();
+  int64_t index[Shape::kMaxDims] = {};
+  for (int64_t i = 0; i < total; ++i) {
+    // Output coordinates of element i, then the input element they come from, if any.
+    int64_t rest = i, source = 0;
+    bool inside = true;
+    for (size_t d = rank; d-- > 0;) {
+      index[d] = rest % out[d];
+      rest /= out[d];
+    }
+    for (size_t d = 0; d < rank; ++d) {
+      const int64_t x = index[d] - before[d];
+      inside = inside && x >= 0 && x < in[d];
+      source = source * in[d] + x;
+    }
+    output[i] = inside ? input[source] : value;
+  }
+}
+
 void copy(const void* input, size_t bytes, void* output) {
   if (input != output) std::memmove(output, input, bytes);
 }
@@ -156,6 +178,15 @@ void f32_igemm(size_t m, size_t n, size_t taps, size_t c, const float* const* in
       }
       out[i * out_stride + j] = std::min(std::max(acc, min), max);
     }
+}
+
+void multiply_add_taps(size_t taps, const float* const* x, const float* const* w, size_t period,
+                       size_t count, float min, float max, float* acc) {
+  for (size_t i = 0; i < count; ++i) {
+    float a = acc[i];
+    for (size_t t = 0; t < taps; ++t) a = std::fma(x[t][i], w[t][i % period], a);
+    acc[i] = std::min(std::max(a, min), max);
+  }
 }
 
 void qc8_gemm(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, int32_t a_zero_point,

@@ -77,13 +77,13 @@ KernelResult create(const NodeDesc& d) {
     case OpKind::SUB:
     case OpKind::DIV:
     case OpKind::AVERAGE_POOL_2D:
-    case OpKind::PAD:
     case OpKind::SOFTMAX:
     case OpKind::SIGMOID:
     case OpKind::ABS:
     case OpKind::DEPTH_TO_SPACE:
       return not_handled();
     // Polyhead's own kernels, and the int8 ones.
+    case OpKind::PAD:
     case OpKind::TANH:
     case OpKind::RESHAPE:
     case OpKind::CONCATENATION:

@@ -2,7 +2,6 @@
 // float32, and those XNNPACK has in float32 only.
 #include <xnnpack.h>
 
-#include <array>
 #include <cmath>
 #include <limits>
 
@@ -48,31 +47,7 @@ struct F32 {
   static constexpr auto setup_prelu = xnn_setup_prelu_nc_f32;
 };
 
-// PAD and DEPTH_TO_SPACE move 32-bit words (XNNPACK's x32 operators): float32 only.
-class Pad final : public XnnFloatKernel {
- public:
-  explicit Pad(const NodeDesc& d) : XnnFloatKernel(d, F32::kHalf) {}
-
- private:
-  xnn_status create_op(const NodeDesc& d) override {
-    const auto* o = d.node->options_as_PadOptions();
-    for (size_t i = 0; i < in_.rank(); ++i) {
-      shape_[i] = dim(in_, i);
-      before_[i] = static_cast<size_t>(o->before()->Get(i));
-      after_[i] = static_cast<size_t>(o->after()->Get(i));
-    }
-    value_ = o->value();
-    return xnn_create_constant_pad_nd_x32(&value_, 0, &op_);
-  }
-  xnn_status setup_op(const void* const* in, void* out, pthreadpool_t pool) override {
-    return xnn_setup_constant_pad_nd_x32(op_, in_.rank(), shape_.data(), before_.data(),
-                                         after_.data(), in[0], out, pool);
-  }
-
-  std::array<size_t, Shape::kMaxDims> shape_{}, before_{}, after_{};
-  float value_ = 0.f;
-};
-
+// DEPTH_TO_SPACE moves 32-bit words (XNNPACK's x32 operator): float32 only.
 class DepthToSpace final : public XnnFloatKernel {
  public:
   explicit DepthToSpace(const NodeDesc& d) : XnnFloatKernel(d, F32::kHalf) {}
@@ -120,8 +95,6 @@ KernelResult create_xnnpack_f32_kernel(const NodeDesc& d) {
       return make_float<AveragePool2D<F32>>(d);
     case OpKind::MEAN:
       return make_float<Mean<F32>>(d);
-    case OpKind::PAD:
-      return make_float<Pad>(d);
     case OpKind::RESIZE:  // bilinear (Polyhead's own kernel takes nearest)
       return make_float<ResizeBilinear<F32>>(d);
     case OpKind::SOFTMAX:  // beta 1 (Polyhead's own kernel takes other betas)
@@ -144,7 +117,8 @@ KernelResult create_xnnpack_f32_kernel(const NodeDesc& d) {
       return make_float<PRelu<F32>>(d);
     case OpKind::DEPTH_TO_SPACE:
       return make_float<DepthToSpace>(d);
-    case OpKind::TANH:           // Polyhead's own kernels
+    case OpKind::PAD:            // Polyhead's own kernels
+    case OpKind::TANH:           // ...
     case OpKind::RESHAPE:        // ...
     case OpKind::CONCATENATION:  // ...
     case OpKind::TRANSPOSE:      // ...

@@ -253,6 +253,38 @@ TEST_CASE("subsample, concatenation and copy variants agree with the reference",
   }
 }
 
+TEST_CASE("pad variants agree with the reference", "[variants][movement][pad]") {
+  struct Case {
+    Shape in;
+    std::vector<int64_t> before, after;
+  };
+  const Case cases[] = {
+      {nhwc(1, 6, 5, 3), {0, 1, 1, 0}, {0, 1, 1, 0}},  // an image's border (pose landmarks' input)
+      {nhwc(2, 4, 3, 5), {0, 0, 2, 0}, {0, 3, 0, 0}},  // asymmetric, batch of two
+      {nhwc(1, 3, 4, 6), {0, 0, 0, 2}, {0, 0, 0, 3}},  // channels only
+      {nhwc(1, 3, 4, 2), {1, 2, 0, 1}, {1, 0, 2, 1}},  // every dimension
+      {nhwc(1, 2, 2, 2), {0, 0, 0, 0}, {0, 0, 0, 0}},  // nothing
+      {Shape{7}, {3}, {2}},                            // rank 1
+      {Shape{3, 5}, {0, 4}, {2, 0}},                   // rank 2
+  };
+  for (Isa isa : variants()) {
+    const KernelVariant& k = *kernels::kernel_variant(isa);
+    for (const Case& c : cases) {
+      INFO("variant " << kernels::isa_name(isa) << ", input of " << c.in.elements());
+      Shape out = c.in;
+      for (size_t d = 0; d < c.in.rank(); ++d) out[d] += c.before[d] + c.after[d];
+      const std::vector<float> x = scaled(static_cast<size_t>(c.in.elements()), 23, 4.f);
+      std::vector<float> want(static_cast<size_t>(out.elements())), got(want.size(), -7.f);
+      reference_table().pad(x.data(), c.in, c.before.data(), out, 0.5f, want.data());
+      k.pad(x.data(), c.in, c.before.data(), out, 0.5f, got.data());
+      require_equal(got, want);
+      // The reference itself: every input value appears once, the rest is the pad value.
+      const auto pads = static_cast<size_t>(std::count(want.begin(), want.end(), 0.5f));
+      CHECK(pads >= want.size() - x.size());
+    }
+  }
+}
+
 namespace {
 
 std::vector<int8_t> random_bytes(size_t count, std::mt19937& rng) {
@@ -574,6 +606,112 @@ TEST_CASE("the own dense convolution matches the reference through the engine",
         // multiple of 16): a larger packing says it ran.
         if (kernels::kernel_variant(isa)->f32_igemm) CHECK(packed_bytes > constant_bytes);
       }
+    }
+  }
+  kernels::clear_forced_isa();
+}
+
+TEST_CASE("multiply_add_taps variants agree with the reference bit for bit", "[variants][conv]") {
+  std::mt19937 rng(29);
+  std::uniform_real_distribution<float> value(-2.f, 2.f);
+  size_t variants_with_it = 0;
+  for (Isa isa : kernels::available_isas()) {
+    const KernelVariant* v = kernels::kernel_variant(isa);
+    if (!v->multiply_add_taps) continue;
+    ++variants_with_it;
+    for (size_t taps : {0, 1, 4, 9})
+      for (size_t period : {32, 96})
+        for (size_t count : {1, 7, 16, 31, 32, 33, 95, 200}) {
+          CAPTURE(kernels::isa_name(isa), taps, period, count);
+          std::vector<std::vector<float>> xs(taps, std::vector<float>(count)),
+              ws(taps, std::vector<float>(period));
+          std::vector<const float*> x, w;
+          for (auto& row : xs) {
+            for (auto& e : row) e = value(rng);
+            x.push_back(row.data());
+          }
+          for (auto& row : ws) {
+            for (auto& e : row) e = value(rng);
+            w.push_back(row.data());
+          }
+          std::vector<float> expected(count);
+          for (auto& e : expected) e = value(rng);
+          std::vector<float> actual = expected;
+          const float lo = -1.5f, hi = taps % 2 ? kInf : 2.5f;
+          kernels::reference::multiply_add_taps(taps, x.data(), w.data(), period, count, lo, hi,
+                                                expected.data());
+          v->multiply_add_taps(taps, x.data(), w.data(), period, count, lo, hi, actual.data());
+          REQUIRE(actual == expected);
+        }
+  }
+  if (kernels::isa_available(Isa::kAvx2) || kernels::isa_available(Isa::kAvx512)) {
+    CHECK(variants_with_it >= 1);
+  }
+}
+
+TEST_CASE("the own narrow convolutions match the reference through the engine",
+          "[variants][engine][conv]") {
+  // Depthwise convolutions of fewer than 16 channels and dense ones to a single output channel
+  // (pose landmarks' segmentation head), with padding on every side, a batch of two, a 5x5 and
+  // a 1x3 kernel, and activations.
+  struct Geometry {
+    bool depthwise;
+    int64_t batch, h, w, c, kh, kw, pad_top, pad_left, pad_bottom, pad_right;
+    Activation act;
+  };
+  const Geometry cases[] = {
+      {true, 1, 17, 19, 8, 3, 3, 1, 1, 1, 1, Activation::relu6()},
+      {true, 2, 9, 7, 3, 5, 5, 2, 2, 2, 2, Activation::none()},
+      {true, 1, 6, 40, 5, 1, 3, 0, 1, 0, 0, Activation::relu()},
+      {true, 1, 8, 8, 15, 3, 3, 0, 0, 0, 0, Activation::none()},
+      {false, 1, 33, 21, 8, 3, 3, 1, 1, 1, 1, Activation::none()},
+      {false, 2, 7, 9, 13, 3, 2, 0, 1, 2, 0, Activation::relu()},
+  };
+  for (const Geometry& g : cases) {
+    CAPTURE(g.depthwise, g.batch, g.h, g.w, g.c, g.kh, g.kw);
+    const int64_t n = g.depthwise ? g.c : 1;
+    ModelBuilder b;
+    const int x = b.add_input("x", Shape{g.batch, g.h, g.w, g.c});
+    const Shape ws = g.depthwise ? Shape{g.c, g.kh, g.kw, 1} : Shape{1, g.kh, g.kw, g.c};
+    const int w = b.add_constant("w", ws, random_values(static_cast<size_t>(ws.elements()), 7));
+    const int bias = b.add_constant("b", Shape{n}, random_values(static_cast<size_t>(n), 8));
+    Conv2DParams p;
+    p.pad_top = static_cast<int>(g.pad_top);
+    p.pad_left = static_cast<int>(g.pad_left);
+    p.pad_bottom = static_cast<int>(g.pad_bottom);
+    p.pad_right = static_cast<int>(g.pad_right);
+    p.groups = g.depthwise ? static_cast<int>(g.c) : 1;
+    p.activation = g.act;
+    const auto y = b.conv2d("conv", x, w, bias, p);
+    REQUIRE(y.is_ok());
+    REQUIRE(b.add_task("t", TaskKind::kOther, {{"y", *y}}).is_ok());
+    const auto bytes = b.finish();
+    REQUIRE(bytes.is_ok());
+    const auto model = Model::from_bytes(*bytes);
+    REQUIRE(model.is_ok());
+    const std::vector<float> input =
+        random_values(static_cast<size_t>(g.batch * g.h * g.w * g.c), 9);
+    auto run_with = [&](Isa isa, size_t threads) {
+      REQUIRE(kernels::force_isa(isa).is_ok());
+      EngineOptions options;
+      options.threads = threads;
+      auto engine = Engine::create(*model, options);
+      REQUIRE(engine.is_ok());
+      auto plan = engine->prepare();
+      REQUIRE(plan.is_ok());
+      // First another input: the padded-row ring must not carry rows over to the next run.
+      const std::vector<float> other(input.size(), 3.f);
+      REQUIRE(plan->set_input("x", other.data(), other.size()).is_ok());
+      REQUIRE(plan->run().is_ok());
+      REQUIRE(plan->set_input("x", input.data(), input.size()).is_ok());
+      REQUIRE(plan->run().is_ok());
+      const TensorView out = *plan->output("t", "y");
+      return std::vector<float>(out.f32(), out.f32() + out.shape.elements());
+    };
+    const std::vector<float> want = run_with(Isa::kReference, 1);  // XNNPACK's convolution
+    for (Isa isa : variants()) {
+      INFO("variant " << kernels::isa_name(isa));
+      for (size_t threads : {1, 2}) require_close(run_with(isa, threads), want, 1e-5, 1e-5);
     }
   }
   kernels::clear_forced_isa();

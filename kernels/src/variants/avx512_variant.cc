@@ -75,10 +75,12 @@ const KernelVariant kAvx512 = {
     reference::concatenation,
     subsample,
     reference::copy,
+    pad,
     lookup_s8,
     requantize_s8,
     nullptr,
     &kIgemm,
+    multiply_add_taps<Avx512>,
 };
 
 }  // namespace polyhead::kernels::variants

@@ -18,6 +18,51 @@ void lookup_s8(const int8_t* input, size_t count, const int8_t* table, int8_t* o
   for (; i < count; ++i) output[i] = table[static_cast<uint8_t>(input[i])];
 }
 
+void pad(const float* input, const Shape& in_shape, const int64_t* before_in,
+         const Shape& out_shape, float value, float* output) {
+  // Merge every trailing dimension that has no padding into the one before it, so an NHWC pad of
+  // H and W copies rows of W * C values.
+  int64_t in[Shape::kMaxDims], out[Shape::kMaxDims], before[Shape::kMaxDims];
+  size_t rank = in_shape.rank();
+  for (size_t d = 0; d < rank; ++d)
+    in[d] = in_shape[d], out[d] = out_shape[d], before[d] = before_in[d];
+  while (rank >= 2 && in[rank - 1] == out[rank - 1]) {
+    in[rank - 2] *= in[rank - 1];
+    out[rank - 2] *= out[rank - 1];
+    before[rank - 2] *= in[rank - 1];
+    --rank;
+  }
+  if (out_shape.elements() == 0) return;
+  if (rank == 0) {
+    output[0] = input[0];
+    return;
+  }
+  const int64_t row = out[rank - 1], row_in = in[rank - 1], lead = before[rank - 1];
+  const int64_t rows = out_shape.elements() / row;
+  int64_t index[Shape::kMaxDims] = {};  // output coordinates of the current row (last one unused)
+  for (int64_t r = 0; r < rows; ++r) {
+    float* dst = output + r * row;
+    bool inside = true;
+    int64_t source = 0;
+    for (size_t d = 0; d + 1 < rank; ++d) {
+      const int64_t x = index[d] - before[d];
+      inside = inside && x >= 0 && x < in[d];
+      source = source * in[d] + x;
+    }
+    if (inside) {
+      std::fill(dst, dst + lead, value);
+      std::memcpy(dst + lead, input + source * row_in, static_cast<size_t>(row_in) * sizeof(float));
+      std::fill(dst + lead + row_in, dst + row, value);
+    } else {
+      std::fill(dst, dst + row, value);
+    }
+    for (size_t d = rank - 1; d-- > 0;) {
+      if (++index[d] < out[d]) break;
+      index[d] = 0;
+    }
+  }
+}
+
 void transpose(const float* input, const Shape& in_shape, const int32_t* perm, float* output) {
   const size_t rank = in_shape.rank();
   const int64_t total = in_shape.elements();

@@ -26,6 +26,11 @@ void resize_nearest(const float* input, const Shape& input_shape, int64_t out_h,
 void subsample(const float* input, const Shape& input_shape, const Shape& output_shape,
                int64_t stride_h, int64_t stride_w, float min, float max, float* output);
 
+// Constant padding as whole rows: dimensions without padding merged into the innermost run, each
+// output row filled, copied and filled again in three contiguous pieces.
+void pad(const float* input, const Shape& input_shape, const int64_t* before,
+         const Shape& output_shape, float value, float* output);
+
 // Table lookup unrolled by eight (a load per byte either way: wider registers cannot index a
 // 256-entry table without AVX-512 VBMI or NEON's four-register TBL, so every table shares it).
 void lookup_s8(const int8_t* input, size_t count, const int8_t* table, int8_t* output);

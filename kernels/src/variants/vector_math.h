@@ -115,4 +115,37 @@ void softmax_rows(const float* input, size_t rows, size_t channels, float beta, 
     softmax_row<V>(input + r * channels, channels, beta, output + r * channels);
 }
 
+// acc[i] = clamp(fma(x[t][i], w[t][i % period], acc[i]) over the taps in turn), two registers of
+// acc at a time kept in registers across the taps (period is a multiple of 32, so of
+// 2 * kLanes); the tail through registers padded with zeros.
+template <class V>
+void multiply_add_taps(size_t taps, const float* const* x, const float* const* w, size_t period,
+                       size_t count, float min, float max, float* acc) {
+  using R = typename V::Reg;
+  constexpr size_t L = V::kLanes;
+  const R lo = V::set1(min), hi = V::set1(max);
+  size_t i = 0, j = 0;  // j = i % period
+  for (; i + 2 * L <= count; i += 2 * L, j = j + 2 * L == period ? 0 : j + 2 * L) {
+    R a0 = V::load(acc + i), a1 = V::load(acc + i + L);
+    for (size_t t = 0; t < taps; ++t) {
+      a0 = V::fma(V::load(x[t] + i), V::load(w[t] + j), a0);
+      a1 = V::fma(V::load(x[t] + i + L), V::load(w[t] + j + L), a1);
+    }
+    V::store(acc + i, V::min(V::max(a0, lo), hi));
+    V::store(acc + i + L, V::min(V::max(a1, lo), hi));
+  }
+  for (; i < count; i += L, j += L) {
+    const size_t n = count - i < L ? count - i : L;
+    float bx[L] = {}, ba[L] = {};
+    std::memcpy(ba, acc + i, n * sizeof(float));
+    R a = V::load(ba);
+    for (size_t t = 0; t < taps; ++t) {
+      std::memcpy(bx, x[t] + i, n * sizeof(float));
+      a = V::fma(V::load(bx), V::load(w[t] + j), a);  // j + L <= period: whole register
+    }
+    V::store(ba, V::min(V::max(a, lo), hi));
+    std::memcpy(acc + i, ba, n * sizeof(float));
+  }
+}
+
 }  // namespace polyhead::kernels::variants

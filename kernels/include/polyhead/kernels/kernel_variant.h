@@ -61,6 +61,8 @@ struct KernelVariant {
   void (*subsample)(const float* input, const Shape& input_shape, const Shape& output_shape,
                     int64_t stride_h, int64_t stride_w, float min, float max, float* output);
   void (*copy)(const void* input, size_t bytes, void* output);
+  void (*pad)(const float* input, const Shape& input_shape, const int64_t* before,
+              const Shape& output_shape, float value, float* output);
   // int8 (docs/int8.md): a 256-entry table indexed by the input byte, and requantization.
   void (*lookup_s8)(const int8_t* input, size_t count, const int8_t* table, int8_t* output);
   void (*requantize_s8)(const int8_t* input, size_t count, const reference::Requantization& r,
@@ -69,6 +71,13 @@ struct KernelVariant {
   const Qc8Gemm* qc8_gemm = nullptr;
   // Null where the variant has none (XNNPACK's convolution runs those layers instead).
   const F32Igemm* f32_igemm = nullptr;
+  // For i < count: a = acc[i]; a = fma(x[t][i], w[t][i % period], a) for t = 0 .. taps - 1 in
+  // turn; acc[i] = clamp(a, min, max). `period` is a multiple of 32. The row step of the narrow
+  // convolutions (own_row_conv.cc): the same results as reference::multiply_add_taps bit for bit
+  // on finite values. Null where the variant has none (XNNPACK runs those layers instead).
+  void (*multiply_add_taps)(size_t taps, const float* const* x, const float* const* w,
+                            size_t period, size_t count, float min, float max,
+                            float* acc) = nullptr;
 };
 
 // The table of `isa`, or null when this build does not contain it (the CPU is not consulted:

@@ -39,6 +39,11 @@ void subsample(const float* input, const Shape& input_shape, const Shape& output
 // Copies `bytes` bytes (reshape); input and output may be the same or overlap.
 void copy(const void* input, size_t bytes, void* output);
 
+// Constant padding of a tensor of any rank: output_shape[d] = input_shape[d] + before[d] +
+// after[d]; output elements outside the input are `value`.
+void pad(const float* input, const Shape& input_shape, const int64_t* before,
+         const Shape& output_shape, float value, float* output);
+
 // int8 -> int8 with new quantization parameters:
 //   out = clamp(nearbyint(float(in - input_zero_point) * multiplier) + output_zero_point, min, max)
 // in float32 with one rounding of the product (round half to even), so SIMD variants that multiply
@@ -75,6 +80,11 @@ void qc8_gemm(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, in
 void f32_igemm(size_t m, size_t n, size_t taps, size_t c, const float* const* indirection,
                const float* w, const float* bias, float min, float max, float* out,
                size_t out_stride);
+
+// For i < count: a = acc[i]; a = fma(x[t][i], w[t][i % period], a) for t = 0 .. taps - 1 in
+// turn; acc[i] = clamp(a, min, max).
+void multiply_add_taps(size_t taps, const float* const* x, const float* const* w, size_t period,
+                       size_t count, float min, float max, float* acc);
 
 // output[i] = table[uint8(input[i])]: any unary int8 function, tabulated once per node.
 void lookup_s8(const int8_t* input, size_t count, const int8_t* table, int8_t* output);
