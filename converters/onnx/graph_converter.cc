@@ -315,6 +315,18 @@ const onnx::NodeProto* GraphConverter::sole_consumer(const std::string& v) const
   return it == consumer_.end() ? nullptr : it->second;
 }
 
+const onnx::NodeProto* GraphConverter::silu_multiply(const onnx::NodeProto& sigmoid) const {
+  if (sigmoid.input_size() != 1 || sigmoid.output_size() != 1) return nullptr;
+  const std::string& x = sigmoid.input(0);
+  const std::string& s = sigmoid.output(0);
+  const onnx::NodeProto* mul = sole_consumer(s);
+  if (!mul || mul->op_type() != "Mul" || mul->input_size() != 2 || mul->output_size() != 1)
+    return nullptr;
+  const bool pair =
+      (mul->input(0) == x && mul->input(1) == s) || (mul->input(0) == s && mul->input(1) == x);
+  return pair ? mul : nullptr;
+}
+
 bool GraphConverter::per_channel(const ConstTensor& t, int64_t channels, size_t rank,
                                  std::vector<float>* values) const {
   const std::vector<int64_t>& d = t.dims;

@@ -102,6 +102,8 @@ class GraphConverter {
   // Fusion planning.
   int consumers(const std::string& value) const;
   const onnx::NodeProto* sole_consumer(const std::string& value) const;
+  // The Mul of x * Sigmoid(x) when `sigmoid`'s only consumer is that Mul (a SiLU), else null.
+  const onnx::NodeProto* silu_multiply(const onnx::NodeProto& sigmoid) const;
   // Folds following per-channel affine nodes (BatchNormalization, Mul/Add/Sub/Div by constants)
   // and a final Relu/Clip into `e`, for a node with `channels` outputs producing `output`.
   // `rank` is the rank of `output`; its channels are dimension 1.

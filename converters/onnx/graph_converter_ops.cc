@@ -611,6 +611,15 @@ Status GraphConverter::convert_unary(const onnx::NodeProto& node, const NodeAttr
     PH_RETURN_IF_ERROR(a.only({}));
     PH_ASSIGN_OR_RETURN(out, b_.abs(name, in.first));
     count(OpKind::ABS);
+  } else if (const onnx::NodeProto* mul = op == "Sigmoid" ? silu_multiply(node) : nullptr) {
+    // x * Sigmoid(x) (SiLU, swish: EfficientNet, YOLO) is one SILU node: one pass over the
+    // tensor instead of two, and no sigmoid tensor in the arena. The Mul's output is the result.
+    PH_RETURN_IF_ERROR(a.only({}));
+    PH_ASSIGN_OR_RETURN(out, b_.silu(unique(node_name(*mul)), in.first));
+    count(OpKind::SILU);
+    consumed_.insert(mul);
+    ++folded_["Sigmoid and Mul into SiLU"];
+    return bind(mul->output(0), out, in.second);
   } else {
     PH_RETURN_IF_ERROR(a.only({}));
     const UnaryOp u = op == "Sigmoid" ? UnaryOp::kSigmoid

@@ -361,6 +361,10 @@ Result<int> ModelBuilder::abs(const std::string& name, int input) {
   return s_->add_node(name, OpKind::ABS, schema::OpOptions::NONE, nullptr, {input});
 }
 
+Result<int> ModelBuilder::silu(const std::string& name, int input) {
+  return s_->add_node(name, OpKind::SILU, schema::OpOptions::NONE, nullptr, {input});
+}
+
 Result<int> ModelBuilder::leaky_relu(const std::string& name, int input, float slope) {
   return s_->add_node(name, OpKind::LEAKY_RELU, schema::OpOptions::LeakyReluOptions,
                       [slope](fb::FlatBufferBuilder& b) {

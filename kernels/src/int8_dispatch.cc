@@ -30,6 +30,7 @@ size_t activation_inputs(OpKind op, size_t inputs) {
     case OpKind::SIGMOID:
     case OpKind::TANH:
     case OpKind::ABS:
+    case OpKind::SILU:
     case OpKind::LEAKY_RELU:
     case OpKind::PRELU:
     case OpKind::DEPTH_TO_SPACE:

@@ -70,6 +70,8 @@ constexpr OpInfo kOps[] = {
      rule::per_output_element, I8::kConversion, 2},
     {OpKind::ABS, "ABS", OpOptions::NONE, false, rule::elementwise, rule::per_output_element,
      I8::kOwnQuantization, 3},
+    {OpKind::SILU, "SILU", OpOptions::NONE, false, rule::elementwise, rule::per_output_element,
+     I8::kOwnQuantization, 4},
 };
 
 constexpr size_t kOpCount = sizeof(kOps) / sizeof(kOps[0]);

@@ -46,6 +46,9 @@ float abs(const schema::Node&, float x) {
 float sigmoid(const schema::Node&, float x) {
   return 1.f / (1.f + std::exp(-x));
 }
+float silu(const schema::Node&, float x) {
+  return x / (1.f + std::exp(-x));
+}
 float tanh(const schema::Node&, float x) {
   return std::tanh(x);
 }
@@ -615,6 +618,8 @@ KernelResult create_own_int8_kernel(const NodeDesc& d, const QParams& in, const 
       return std::unique_ptr<Kernel>(new Lookup(d, v, unary::tanh, in, out));
     case OpKind::ABS:
       return std::unique_ptr<Kernel>(new Lookup(d, v, unary::abs, in, out));
+    case OpKind::SILU:
+      return std::unique_ptr<Kernel>(new Lookup(d, v, unary::silu, in, out));
     case OpKind::LEAKY_RELU:
       return std::unique_ptr<Kernel>(new Lookup(d, v, unary::leaky_relu, in, out));
     case OpKind::CONCATENATION: {

@@ -25,10 +25,12 @@ class OwnKernel : public Kernel {
 // Elementwise work is split into blocks of this many values across the thread pool.
 constexpr size_t kBlock = 4096;
 
-class Tanh final : public OwnKernel {
+// A unary function of the variant table (TANH, SILU), split into blocks across the pool.
+class Unary final : public OwnKernel {
  public:
-  Tanh(const NodeDesc& d, const KernelVariant& v)
-      : OwnKernel(v), count_(static_cast<size_t>(d.inputs[0].shape.elements())) {}
+  using Function = void (*)(const float* input, size_t count, float* output);
+  Unary(const NodeDesc& d, const KernelVariant& v, Function f)
+      : OwnKernel(v), f_(f), count_(static_cast<size_t>(d.inputs[0].shape.elements())) {}
   Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
     in_ = static_cast<const float*>(in[0]);
     out_ = static_cast<float*>(out[0]);
@@ -38,14 +40,15 @@ class Tanh final : public OwnKernel {
     pthreadpool_parallelize_1d_tile_1d(
         pool,
         [](void* ctx, size_t start, size_t tile) {
-          auto* self = static_cast<Tanh*>(ctx);
-          self->v_.tanh(self->in_ + start, tile, self->out_ + start);
+          auto* self = static_cast<Unary*>(ctx);
+          self->f_(self->in_ + start, tile, self->out_ + start);
         },
         this, count_, kBlock, 0);
     return Status::ok();
   }
 
  private:
+  Function f_;
   size_t count_;
   const float* in_ = nullptr;
   float* out_ = nullptr;
@@ -266,7 +269,9 @@ KernelResult create_own_kernel(const NodeDesc& d) {
   const KernelVariant& v = *kernel_variant(isa);
   switch (d.node->op()) {
     case OpKind::TANH:
-      return std::unique_ptr<Kernel>(new Tanh(d, v));
+      return std::unique_ptr<Kernel>(new Unary(d, v, v.tanh));
+    case OpKind::SILU:
+      return std::unique_ptr<Kernel>(new Unary(d, v, v.silu));
     case OpKind::RESHAPE:
       return std::unique_ptr<Kernel>(new Copy(d, v));
     case OpKind::CONCATENATION:

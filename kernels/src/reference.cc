@@ -60,6 +60,11 @@ void transpose(const float* input, const Shape& in_shape, const int32_t* perm, f
   }
 }
 
+void silu(const float* input, size_t count, float* output) {
+  for (size_t i = 0; i < count; ++i)
+    output[i] = input[i] < -88.f ? -0.f : input[i] / (1.f + std::exp(-input[i]));
+}
+
 void tanh(const float* input, size_t count, float* output) {
   for (size_t i = 0; i < count; ++i) output[i] = std::tanh(input[i]);
 }

@@ -85,6 +85,7 @@ KernelResult create(const NodeDesc& d) {
     // Polyhead's own kernels, and the int8 ones.
     case OpKind::PAD:
     case OpKind::TANH:
+    case OpKind::SILU:
     case OpKind::RESHAPE:
     case OpKind::CONCATENATION:
     case OpKind::TRANSPOSE:

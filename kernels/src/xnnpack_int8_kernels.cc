@@ -305,6 +305,7 @@ KernelResult create_xnnpack_int8_kernel(const NodeDesc& d, const QParams& in, co
     case OpKind::SIGMOID:
     case OpKind::TANH:
     case OpKind::ABS:
+    case OpKind::SILU:
     case OpKind::LEAKY_RELU:
     case OpKind::RESHAPE:
     case OpKind::CONCATENATION:

@@ -634,6 +634,13 @@ TEST_CASE("int8 unary lookups match the reference on every input value", "[int8]
        ref::Unary::kAbs,
        0,
        0},
+      {"silu",
+       {0.05f, -7},
+       {0.03f, -100},
+       [](ModelBuilder& b, int x) { return b.silu("f", x); },
+       ref::Unary::kSilu,
+       0,
+       0},
       // Slope 0.5 and equal scales: odd inputs land on exact ties of the real function; the table
       // is computed in float32, whose rounding of the dequantized input decides those.
       {"leaky relu 0.5",

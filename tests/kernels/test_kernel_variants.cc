@@ -124,6 +124,32 @@ TEST_CASE("tanh variants agree with the reference on odd sizes and tails", "[var
   }
 }
 
+TEST_CASE("silu variants agree with the reference on odd sizes and tails", "[variants][silu]") {
+  for (Isa isa : variants()) {
+    const KernelVariant& k = *kernels::kernel_variant(isa);
+    INFO("variant " << kernels::isa_name(isa));
+    for (size_t count : odd_counts()) {
+      INFO("count " << count);
+      std::vector<float> x = scaled(count, 11 + static_cast<uint32_t>(count), 12.f);
+      // Around the -88 cut, saturation on both sides, and the signed zeros.
+      const float inf = std::numeric_limits<float>::infinity();
+      const float special[] = {0.f, -0.f, -87.9f, -88.1f, 88.f, -1e30f, 1e30f, -inf, inf, 1e-7f};
+      for (size_t i = 0; i < count && i < std::size(special); ++i) x[i * 3 % count] = special[i];
+      std::vector<float> want(count), got(count, -7.f);
+      reference_table().silu(x.data(), count, want.data());
+      k.silu(x.data(), count, got.data());
+      for (size_t i = 0; i < count; ++i) {
+        INFO("x = " << x[i]);
+        if (std::isinf(x[i])) {
+          CHECK(got[i] == want[i]);
+        } else {
+          CHECK(got[i] == Approx(want[i]).epsilon(2e-6).margin(1e-35));
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("softmax variants agree with the reference for several betas", "[variants][softmax]") {
   const size_t channel_counts[] = {1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 100, 1001};
   for (Isa isa : variants()) {

@@ -212,7 +212,7 @@ TEST_CASE("op table: options, int8 support and versions as the readers had them"
                     K::CLAMP, K::LEAKY_RELU});
   CHECK(kinds_where([](const kernels::OpInfo& o) { return o.options == OpOptions::NONE; }) ==
         std::set<K>{K::HARD_SWISH, K::SIGMOID, K::TANH, K::PRELU, K::QUANTIZE, K::DEQUANTIZE,
-                    K::ABS});
+                    K::ABS, K::SILU});
   CHECK(op_info(K::DEPTHWISE_CONV_2D).value()->options == OpOptions::Conv2DOptions);
   CHECK(op_info(K::AVERAGE_POOL_2D).value()->options == OpOptions::Pool2DOptions);
   CHECK(op_info(K::CONCATENATION).value()->options == OpOptions::ConcatenationOptions);
@@ -235,6 +235,9 @@ TEST_CASE("op table: options, int8 support and versions as the readers had them"
         std::set<K>{K::QUANTIZE, K::DEQUANTIZE});
   CHECK(kinds_where([](const kernels::OpInfo& o) { return o.since_minor == 3; }) ==
         std::set<K>{K::ABS});
+  CHECK(kinds_where([](const kernels::OpInfo& o) { return o.since_minor == 4; }) ==
+        std::set<K>{K::SILU});
+  CHECK(op_info(K::SILU).value()->has_int8_kernel());
 
 #ifdef POLYHEAD_TEST_QUANTIZE
   // The quantizer asks the table.
@@ -349,10 +352,51 @@ TEST_CASE("ABS: writers record format 1.3 only for models that use it", "[op_tab
   CHECK(without->format_version_minor() == kFormatVersionMinor);
   CHECK(kFormatVersionMinor == 2);
 
-  // every_operator_model has every kind the builder writes, ABS among them.
+  // every_operator_model has every kind the builder writes, ABS and SILU (1.4) among them.
   auto every = Model::from_bytes(testing::every_operator_model());
   REQUIRE(every.is_ok());
-  CHECK(every->format_version_minor() == 3);
+  CHECK(every->format_version_minor() == 4);
+}
+
+TEST_CASE("SILU: the engine matches the reference interpreter; writers record format 1.4",
+          "[op_table][silu]") {
+  for (const Shape& s : {Shape{7}, Shape{3, 5}, Shape{1, 4, 6, 3}, Shape{2, 3, 4, 5, 2}}) {
+    INFO("shape " << s.to_string());
+    ModelBuilder b;
+    const int x = b.add_input("x", s);
+    const std::vector<uint8_t> bytes = finish(b, must(b.silu("silu", x)));
+    auto model = Model::from_bytes(bytes);
+    REQUIRE(model.is_ok());
+    CHECK(model->format_version_minor() == 4);
+    std::vector<float> v = random_values(static_cast<size_t>(s.elements()), 47, 6.f);
+    // The ends of the range: silu(-100) is -0 to float precision, silu(100) is 100, and 0 and
+    // infinities stay defined.
+    const float inf = std::numeric_limits<float>::infinity();
+    const float edges[] = {-100.f, 100.f, 0.f, -inf, inf, -88.5f, 88.5f};
+    for (size_t i = 0; i < v.size() && i < std::size(edges); ++i) v[i] = edges[i];
+    const std::map<std::string, std::vector<float>> inputs = {{"x", v}};
+    const std::vector<float> want = testing::reference_run(bytes, inputs).at("silu");
+    for (size_t threads : {size_t{1}, size_t{2}}) {
+      INFO("threads " << threads);
+      EngineOptions o;
+      o.threads = threads;
+      const std::vector<float> got = run_engine(bytes, inputs, o);
+      REQUIRE(got.size() == want.size());
+      for (size_t i = 0; i < got.size(); ++i) {
+        INFO("element " << i << " of input " << v[i]);
+        if (std::isinf(v[i])) {
+          CHECK(got[i] == want[i]);  // silu(inf) = inf, silu(-inf) = -0
+        } else {
+          CHECK(got[i] == Approx(want[i]).epsilon(2e-6).margin(1e-30));
+        }
+      }
+    }
+  }
+  ModelBuilder b;
+  const int scalar = b.add_input("scalar", Shape{});
+  auto r = b.silu("silu", scalar);
+  REQUIRE_FALSE(r.is_ok());
+  CHECK(contains(r.status().message(), "node 'silu' (SILU)"));
 }
 
 #ifdef POLYHEAD_TEST_QUANTIZE

@@ -429,6 +429,9 @@ Requantized unary(Unary op, const QTensor& x, const QParams& out, double a, doub
       case Unary::kAbs:
         f = std::fabs(v);
         break;
+      case Unary::kSilu:
+        f = v / (1.0 + std::exp(-v));
+        break;
     }
     r.value[i] = f / static_cast<double>(out.scale) + out.zero_point;
   }

@@ -105,7 +105,7 @@ Requantized concatenation(const std::vector<QTensor>& inputs, int axis, const Ac
                           const QParams& out);
 
 // Elementwise functions of the dequantized input, in double, requantized to `out`.
-enum class Unary { kClamp, kHardSwish, kSigmoid, kTanh, kLeakyRelu, kAbs };
+enum class Unary { kClamp, kHardSwish, kSigmoid, kTanh, kLeakyRelu, kAbs, kSilu };
 // `a` and `b`: clamp bounds, or the leaky ReLU's negative slope in `a`.
 Requantized unary(Unary op, const QTensor& x, const QParams& out, double a = 0.0, double b = 0.0);
 

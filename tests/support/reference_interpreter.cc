@@ -435,6 +435,12 @@ ReferenceTensor elementwise(const fbs::Node& node, const Inputs& in) {
     case OpKind::ABS:
       f = [](double v, int64_t) { return std::fabs(v); };
       break;
+    case OpKind::SILU:
+      // The limit at -inf is -0 (v / (1 + e^-v) would give -inf / inf).
+      f = [](double v, int64_t) {
+        return std::isinf(v) && v < 0 ? -0.0 : v / (1.0 + std::exp(-v));
+      };
+      break;
     case OpKind::LEAKY_RELU: {
       const auto* o = node.options_as_LeakyReluOptions();
       const double slope = o ? o->negative_slope() : 0.01;
@@ -571,6 +577,7 @@ ReferenceTensor evaluate_node(const fbs::Node& node, const Inputs& in) {
     case OpKind::SIGMOID:
     case OpKind::TANH:
     case OpKind::ABS:
+    case OpKind::SILU:
     case OpKind::LEAKY_RELU:
     case OpKind::PRELU:
       return elementwise(node, in);

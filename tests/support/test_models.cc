@@ -113,7 +113,8 @@ std::vector<uint8_t> every_operator_model() {
   const int lr = must(b.leaky_relu("leaky", cl, 0.1f));
   const int pr = must(b.prelu("prelu", lr, random_constant(b, "prelu.slope", Shape{4}, 8, 0.5f)));
   const int ab = must(b.abs("abs", near));
-  const int cat = must(b.concatenation("concat", {pr, ab}, 3));
+  const int si = must(b.silu("silu", ab));
+  const int cat = must(b.concatenation("concat", {pr, si}, 3));
   const int d2s = must(b.depth_to_space("d2s", cat, 2));             // [1,12,12,2]
   const int tr = must(b.transpose("transpose", d2s, {0, 3, 1, 2}));  // [1,2,12,12]
   const int flat = must(b.reshape("reshape", tr, Shape{1, 288}));

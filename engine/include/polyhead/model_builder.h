@@ -109,6 +109,8 @@ class ModelBuilder {
   Result<int> unary(const std::string& name, UnaryOp op, int input);
   // |x|. Needs format 1.3: a model with ABS is written as 1.3.
   Result<int> abs(const std::string& name, int input);
+  // x * sigmoid(x) (SiLU, swish). Needs format 1.4: a model with SILU is written as 1.4.
+  Result<int> silu(const std::string& name, int input);
   Result<int> leaky_relu(const std::string& name, int input, float negative_slope);
   Result<int> prelu(const std::string& name, int input, int slope);
   Result<int> depth_to_space(const std::string& name, int input, int block_size);

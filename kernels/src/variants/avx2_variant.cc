@@ -75,11 +75,21 @@ const F32Igemm kIgemm = {igemm_nr<Avx2>(), igemm_packed_bytes<Avx2>, igemm_pack<
 }  // namespace
 
 const KernelVariant kAvx2 = {
-    Isa::kAvx2, tanh_array<Avx2>,        softmax_rows<Avx2>,
-    transpose,  resize_nearest,          reference::concatenation,
-    subsample,  reference::copy,         pad,
-    lookup_s8,  requantize_s8,           nullptr,
-    &kIgemm,    multiply_add_taps<Avx2>,
+    Isa::kAvx2,
+    tanh_array<Avx2>,
+    silu_array<Avx2>,
+    softmax_rows<Avx2>,
+    transpose,
+    resize_nearest,
+    reference::concatenation,
+    subsample,
+    reference::copy,
+    pad,
+    lookup_s8,
+    requantize_s8,
+    nullptr,
+    &kIgemm,
+    multiply_add_taps<Avx2>,
 };
 
 }  // namespace polyhead::kernels::variants

@@ -69,6 +69,7 @@ const F32Igemm kIgemm = {igemm_nr<Avx512>(), igemm_packed_bytes<Avx512>, igemm_p
 const KernelVariant kAvx512 = {
     Isa::kAvx512,
     tanh_array<Avx512>,
+    silu_array<Avx512>,
     softmax_rows<Avx512>,
     transpose,
     resize_nearest,

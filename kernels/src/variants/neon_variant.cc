@@ -115,12 +115,22 @@ const F32Igemm kIgemm = {igemm_nr<Neon>(), igemm_packed_bytes<Neon>, igemm_pack<
 }  // namespace
 
 const KernelVariant kNeon = {
-    Isa::kNeon, tanh_array<Neon>,        softmax_rows<Neon>,
-    transpose,  resize_nearest,          reference::concatenation,
-    subsample,  reference::copy,         pad,
-    lookup_s8,  requantize_s8,           nullptr,
+    Isa::kNeon,
+    tanh_array<Neon>,
+    silu_array<Neon>,
+    softmax_rows<Neon>,
+    transpose,
+    resize_nearest,
+    reference::concatenation,
+    subsample,
+    reference::copy,
+    pad,
+    lookup_s8,
+    requantize_s8,
+    nullptr,
 #if defined(__aarch64__)
-    &kIgemm,    multiply_add_taps<Neon>,
+    &kIgemm,
+    multiply_add_taps<Neon>,
 #endif
 };
 

@@ -74,6 +74,25 @@ void tanh_array(const float* input, size_t count, float* output) {
   std::memcpy(output + i, buffer, (count - i) * sizeof(float));
 }
 
+// SiLU: x / (1 + e^-x), and -0 below x = -88, where |x sigmoid(x)| < 4e-36 (so silu(-inf) is
+// -0, its limit, not -inf / inf). e^-x is capped at e^88 so the sum stays finite.
+template <class V>
+typename V::Reg vsilu(typename V::Reg x) {
+  const typename V::Reg e = vexp<V>(V::min(V::sub(V::set1(0.f), x), V::set1(88.f)));
+  return V::select(V::less(x, V::set1(-88.f)), V::set1(-0.f), V::div(x, V::add(V::set1(1.f), e)));
+}
+
+template <class V>
+void silu_array(const float* input, size_t count, float* output) {
+  size_t i = 0;
+  for (; i + V::kLanes <= count; i += V::kLanes) V::store(output + i, vsilu<V>(V::load(input + i)));
+  if (i == count) return;
+  float buffer[V::kLanes] = {};
+  std::memcpy(buffer, input + i, (count - i) * sizeof(float));
+  V::store(buffer, vsilu<V>(V::load(buffer)));
+  std::memcpy(output + i, buffer, (count - i) * sizeof(float));
+}
+
 // Softmax of one row: max, then e^{(x - max) beta} stored and summed, then scaled by 1 / sum.
 template <class V>
 void softmax_row(const float* x, size_t channels, float beta, float* y) {

@@ -51,6 +51,7 @@ struct F32Igemm {
 struct KernelVariant {
   Isa isa;
   void (*tanh)(const float* input, size_t count, float* output);
+  void (*silu)(const float* input, size_t count, float* output);
   void (*softmax)(const float* input, size_t rows, size_t channels, float beta, float* output);
   void (*transpose)(const float* input, const Shape& input_shape, const int32_t* perm,
                     float* output);

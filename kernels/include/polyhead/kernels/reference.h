@@ -19,6 +19,10 @@ void transpose(const float* input, const Shape& input_shape, const int32_t* perm
 // Elementwise tanh over `count` values, in place allowed.
 void tanh(const float* input, size_t count, float* output);
 
+// SILU: x * sigmoid(x), computed as x / (1 + e^-x); -0 below x = -88, where the magnitude is under
+// 4e-36 (so silu(-inf) = -0, its limit).
+void silu(const float* input, size_t count, float* output);
+
 // Softmax over the last dimension of `rows` x `channels`, with logits scaled by `beta`.
 void softmax(const float* input, size_t rows, size_t channels, float beta, float* output);
 
