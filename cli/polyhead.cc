@@ -82,7 +82,8 @@ int dispatch(const std::vector<std::string>& args) {
     return kExitOk;
   }
   if (first == "--version") {
-    // The newest format this build reads and writes (models without ABS are still written as 1.2).
+    // The newest format this build reads and writes (models without ABS or SILU are still written
+    // as 1.2).
     std::printf("polyhead (model format %u.%u)\n", kFormatVersionMajor, kFormatVersionMinorLatest);
     return kExitOk;
   }

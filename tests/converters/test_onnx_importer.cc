@@ -942,6 +942,54 @@ TEST_CASE("onnx: Abs becomes ABS (format 1.3) and folds on constants", "[onnx]")
   CHECK(contains(r.status().message(), "alpha"));
 }
 
+TEST_CASE("onnx: x * Sigmoid(x) becomes one SILU node (format 1.4), other pairs do not",
+          "[onnx][silu]") {
+  OnnxModel m(13);
+  m.input("x", {1, 3, 4, 5});
+  m.input("y", {1, 3, 4, 5});
+  const Tensor w = random_tensor({4, 3, 1, 1}, 71);
+  m.initializer("w", w.dims, w.v);
+  // A SiLU after a convolution (EfficientNet's form), both operand orders.
+  m.node("Conv", {"x", "w"}, {"c"}, "conv");
+  m.node("Sigmoid", {"c"}, {"c_sig"}, "sig1");
+  m.node("Mul", {"c", "c_sig"}, {"silu1"}, "silu1");
+  m.node("Sigmoid", {"x"}, {"x_sig"}, "sig2");
+  m.node("Mul", {"x_sig", "x"}, {"silu2"}, "silu2");
+  // Not SiLU: a gate by another tensor, and a sigmoid that something else also reads.
+  m.node("Sigmoid", {"y"}, {"y_sig"}, "sig3");
+  m.node("Mul", {"x", "y_sig"}, {"gated"}, "gated");
+  m.node("Sigmoid", {"y"}, {"y_sig2"}, "sig4");
+  m.node("Mul", {"y", "y_sig2"}, {"silu_kept"}, "silu_kept");
+  for (const char* o : {"silu1", "silu2", "gated", "silu_kept", "y_sig2"}) m.output(o);
+  const Converted c = convert_ok(m);
+  CHECK(count(c.report.nodes, "SILU") == 2);
+  CHECK(count(c.report.nodes, "SIGMOID") == 2);
+  CHECK(count(c.report.nodes, "MUL") == 2);
+  auto model = polyhead::Model::from_bytes(c.phm);
+  REQUIRE(model.is_ok());
+  CHECK(model->format_version_minor() == 4);
+  const Tensor x = random_tensor({1, 3, 4, 5}, 72, -6.f, 6.f);
+  const Tensor y = random_tensor({1, 3, 4, 5}, 73, -6.f, 6.f);
+  const auto outs = run(c.phm, {{"x", x}, {"y", y}});
+  auto silu = [](double t) { return t / (1.0 + std::exp(-t)); };
+  auto sigmoid = [](double t) { return 1.0 / (1.0 + std::exp(-t)); };
+  check_close(outs, "silu2", map(x, silu));
+  check_close(outs, "gated",
+              broadcast(x, map(y, sigmoid), [](double a, double b) { return a * b; }));
+  check_close(outs, "silu_kept", map(y, silu));
+  check_close(outs, "y_sig2", map(y, sigmoid));
+  // silu1 = silu(conv(x)): the 1x1 convolution by hand.
+  Tensor conv{{1, 4, 4, 5}, std::vector<float>(80)};
+  for (int o = 0; o < 4; ++o)
+    for (int p = 0; p < 20; ++p) {
+      double acc = 0;
+      for (int i = 0; i < 3; ++i)
+        acc += double(w.v[static_cast<size_t>(o * 3 + i)]) * x.v[static_cast<size_t>(i * 20 + p)];
+      conv.v[static_cast<size_t>(o * 20 + p)] = static_cast<float>(acc);
+    }
+  check_close(outs, "silu1", map(conv, silu));
+}
+
 TEST_CASE("onnx: Add, Sub, Mul, Div with broadcasting, activations and constants", "[onnx]") {
   OnnxModel m(13);
   m.input("x", {1, 3, 4, 5});
