@@ -93,6 +93,8 @@ std::string bench_to_json(const BenchResult& r) {
       .begin_object()
       .field("nodes", u64(r.plan_nodes))
       .field("macs", r.plan_macs)
+      .field("nodes_with_thread_choice", u64(r.nodes_with_thread_choice))
+      .field("nodes_on_calling_thread", u64(r.nodes_on_calling_thread))
       .end_object();
   j.field("load_ms", r.load_ms).field("prepare_ms", r.prepare_ms);
   j.key("latency_ms");

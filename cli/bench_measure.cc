@@ -235,6 +235,8 @@ Result<BenchResult> run_bench(const BenchConfig& config) {
 
   PH_RETURN_IF_ERROR(fill_inputs(model, plan));
   PH_ASSIGN_OR_RETURN(r.latency, measure(plan, config));
+  r.nodes_with_thread_choice = plan.info().nodes_with_thread_choice;
+  r.nodes_on_calling_thread = plan.info().nodes_on_calling_thread;
   if (config.profile) {
     r.has_profile = true;
     PH_ASSIGN_OR_RETURN(r.profile, profile(plan, config, r.tasks, costs, plan_nodes));

@@ -100,6 +100,10 @@ struct BenchResult {
   size_t plan_nodes = 0;
   uint64_t plan_macs = 0;
   size_t resolved_threads = 1;
+  // After the latency runs: nodes whose thread choice is made, and those of them on the calling
+  // thread alone (EngineOptions::choose_threads_per_node).
+  size_t nodes_with_thread_choice = 0;
+  size_t nodes_on_calling_thread = 0;
   double load_ms = 0;     // reading (and converting) the model
   double prepare_ms = 0;  // Engine::create + prepare: kernels, packed weights, arena
   Latency latency;        // one pass over the chosen tasks

@@ -70,8 +70,12 @@ void print_bench_text(const BenchResult& r, FILE* out) {
                format_bytes(r.memory.model_bytes).c_str());
   std::fprintf(out, "tasks     %s: %zu nodes, %s MACs per pass\n", join(r.tasks, ", ").c_str(),
                r.plan_nodes, format_count(r.plan_macs).c_str());
-  std::fprintf(out, "threads   %zu%s\n", r.resolved_threads,
+  std::fprintf(out, "threads   %zu%s", r.resolved_threads,
                c.threads == 0 ? " (one per logical processor)" : "");
+  if (r.nodes_with_thread_choice)
+    std::fprintf(out, "; %zu of %zu nodes measured faster on the calling thread alone",
+                 r.nodes_on_calling_thread, r.nodes_with_thread_choice);
+  std::fprintf(out, "\n");
   std::fprintf(out, "load      %.2f ms%s\n", r.load_ms,
                r.model_format == "tflite" ? " (converted in memory)" : "");
   std::fprintf(out, "prepare   %.2f ms (engine, kernels and packed weights, plan, arena)\n",

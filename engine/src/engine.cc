@@ -104,8 +104,10 @@ Result<Plan> Engine::prepare(const std::vector<std::string>& tasks) {
   state->plan = state_->cache.find(ids);
   if (!state->plan) {
     state_->cache.make_room();
-    PH_ASSIGN_OR_RETURN(auto plan, runtime::ExecutionPlan::create(g, state_->kernels, *state_->pool,
-                                                                  ids, state_->threads.get()));
+    PH_ASSIGN_OR_RETURN(auto plan,
+                        runtime::ExecutionPlan::create(g, state_->kernels, *state_->pool, ids,
+                                                       state_->threads.get(),
+                                                       state_->options.choose_threads_per_node));
     state->plan = std::move(plan);
     state_->cache.insert(ids, state->plan);
   }
@@ -281,6 +283,8 @@ PlanInfo Plan::info() const {
   info.arena_bytes = state_->plan->arena_plan().arena_bytes;
   info.arena_lower_bound_bytes = state_->plan->arena_plan().lower_bound_bytes;
   info.arena_strategy = state_->plan->arena_plan().strategy;
+  info.nodes_with_thread_choice = state_->plan->decided_steps();
+  info.nodes_on_calling_thread = state_->plan->serial_steps();
   return info;
 }
 

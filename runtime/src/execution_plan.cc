@@ -5,11 +5,9 @@
 
 namespace polyhead::runtime {
 
-Result<std::unique_ptr<ExecutionPlan>> ExecutionPlan::create(const Graph& graph,
-                                                             ModelKernels& kernels,
-                                                             MemoryPool& pool,
-                                                             std::vector<int> tasks,
-                                                             pthreadpool_t threads) {
+Result<std::unique_ptr<ExecutionPlan>> ExecutionPlan::create(
+    const Graph& graph, ModelKernels& kernels, MemoryPool& pool, std::vector<int> tasks,
+    pthreadpool_t threads, bool choose_threads) {
   if (tasks.empty()) return Status(ErrorCode::kInvalidArgument, "a plan needs at least one task");
   if (tasks.size() > kMaxTasksPerPlan)
     return Status(ErrorCode::kInvalidArgument,
@@ -80,7 +78,8 @@ Result<std::unique_ptr<ExecutionPlan>> ExecutionPlan::create(const Graph& graph,
               node_mask[static_cast<size_t>(n)],
               static_cast<uint32_t>(plan->io_.size()),
               static_cast<uint32_t>(node.inputs.size()),
-              static_cast<uint32_t>(node.outputs.size())};
+              static_cast<uint32_t>(node.outputs.size()),
+              ThreadChoice{}};
     for (int t : node.inputs) {
       if (t < 0) {
         plan->io_.push_back(nullptr);
@@ -98,6 +97,9 @@ Result<std::unique_ptr<ExecutionPlan>> ExecutionPlan::create(const Graph& graph,
     PH_RETURN_IF_ERROR(s.kernel->setup(io, io + s.inputs, threads));
     kernels.set_bound_plan(s.node, plan.get());
   }
+  // With one thread there is nothing to choose.
+  const bool several = threads && pthreadpool_get_threads_count(threads) > 1;
+  plan->undecided_steps_ = choose_threads && several ? plan->steps_.size() : 0;
   return plan;
 }
 
@@ -117,7 +119,7 @@ std::byte* ExecutionPlan::tensor_data(int tensor) const {
   return offset == SIZE_MAX ? nullptr : arena_.data() + offset;
 }
 
-Status ExecutionPlan::run_step(const Step& s, pthreadpool_t pool) {
+Status ExecutionPlan::run_step(const Step& s, pthreadpool_t pool, pthreadpool_t run_pool) {
   if (kernels_.bound_plan(s.node) != this) {
     // Another plan used this kernel since: point it at this plan's memory. Shapes are
     // unchanged, so the backend does not allocate here.
@@ -125,27 +127,72 @@ Status ExecutionPlan::run_step(const Step& s, pthreadpool_t pool) {
     PH_RETURN_IF_ERROR(s.kernel->setup(io, io + s.inputs, pool));
     kernels_.set_bound_plan(s.node, this);
   }
-  return s.kernel->run(pool);
+  return s.kernel->run(run_pool);
+}
+
+pthreadpool_t ExecutionPlan::pool_for(const Step& s, pthreadpool_t pool) {
+  const ThreadChoice& c = s.threads;
+  if (c.decided) return c.serial ? nullptr : pool;
+  if (!c.warmed_up) return pool;
+  return c.serial_samples < c.pooled_samples ? nullptr : pool;
+}
+
+void ExecutionPlan::record(Step& s, bool serial, uint64_t ns) {
+  ThreadChoice& c = s.threads;
+  if (!c.warmed_up) {
+    c.warmed_up = true;  // the first run pays for cold caches and page faults: not a sample
+    return;
+  }
+  if (serial) {
+    c.best_serial_ns = ns < c.best_serial_ns ? ns : c.best_serial_ns;
+    ++c.serial_samples;
+  } else {
+    c.best_pooled_ns = ns < c.best_pooled_ns ? ns : c.best_pooled_ns;
+    ++c.pooled_samples;
+  }
+  if (c.serial_samples >= ThreadChoice::kSamples && c.pooled_samples >= ThreadChoice::kSamples) {
+    c.decided = true;
+    c.serial = c.best_serial_ns < c.best_pooled_ns;
+    --undecided_steps_;
+  }
+}
+
+size_t ExecutionPlan::decided_steps() const {
+  size_t n = 0;
+  for (const Step& s : steps_) n += s.threads.decided ? 1 : 0;
+  return n;
+}
+
+size_t ExecutionPlan::serial_steps() const {
+  size_t n = 0;
+  for (const Step& s : steps_) n += s.threads.decided && s.threads.serial ? 1 : 0;
+  return n;
 }
 
 Status ExecutionPlan::run(TaskMask mask, pthreadpool_t pool, uint64_t* step_times_ns) {
   size_t executed = 0;
-  if (step_times_ns) {
-    // Profiled: the clock is read around each step only here, so plain runs never pay for it.
+  const bool choosing = undecided_steps_ > 0 && pool != nullptr;
+  if (step_times_ns || choosing) {
+    // Timed: the clock is read around each step only here (a profiled run, or the first runs
+    // of a plan that still chooses its threads), so plain runs never pay for it.
     for (size_t i = 0; i < steps_.size(); ++i) {
-      step_times_ns[i] = 0;
-      if (!(steps_[i].tasks & mask)) continue;
+      if (step_times_ns) step_times_ns[i] = 0;
+      Step& s = steps_[i];
+      if (!(s.tasks & mask)) continue;
+      pthreadpool_t run_pool = pool_for(s, pool);
       const auto start = std::chrono::steady_clock::now();
-      PH_RETURN_IF_ERROR(run_step(steps_[i], pool));
-      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-          std::chrono::steady_clock::now() - start);
-      step_times_ns[i] = static_cast<uint64_t>(ns.count());
+      PH_RETURN_IF_ERROR(run_step(s, pool, run_pool));
+      const auto ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                std::chrono::steady_clock::now() - start)
+                                                .count());
+      if (step_times_ns) step_times_ns[i] = ns;
+      if (choosing && !s.threads.decided) record(s, run_pool == nullptr, ns);
       ++executed;
     }
   } else {
     for (const Step& s : steps_) {
       if (!(s.tasks & mask)) continue;
-      PH_RETURN_IF_ERROR(run_step(s, pool));
+      PH_RETURN_IF_ERROR(run_step(s, pool, pool_for(s, pool)));
       ++executed;
     }
   }

@@ -96,6 +96,9 @@ TEST_CASE("cli bench: --json holds latency, memory, profile, separate and sweep"
   CHECK(j["config"]["runs"].number == 4);
   CHECK(j["plan"]["nodes"].number > 0);
   CHECK(j["plan"]["macs"].number > 0);
+  // One thread: no node has a thread choice to make.
+  CHECK(j["plan"]["nodes_with_thread_choice"].number == 0);
+  CHECK(j["plan"]["nodes_on_calling_thread"].number == 0);
   CHECK(j["load_ms"].number > 0);
   CHECK(j["prepare_ms"].number > 0);
   check_latency(j["latency_ms"], 4);
@@ -275,4 +278,15 @@ TEST_CASE("cli bench: a .tflite model is converted in memory", "[needs-data]") {
   CHECK(j["model_format"].string == "tflite");
   CHECK(j["plan"]["nodes"].number > 0);
   check_latency(j["latency_ms"], 2);
+}
+
+TEST_CASE("cli bench: with two threads every node has measured its thread choice") {
+  const auto o = run_cli(
+      {"bench", demo_model(), "--runs", "8", "--warmup", "1", "--threads", "2", "--json", "-"});
+  INFO(o.output);
+  REQUIRE(o.exit_code == 0);
+  const Json j = parse(o.output);
+  // One warm-up and three runs each way: seven runs decide every node.
+  CHECK(j["plan"]["nodes_with_thread_choice"].number == j["plan"]["nodes"].number);
+  CHECK(j["plan"]["nodes_on_calling_thread"].number <= j["plan"]["nodes"].number);
 }

@@ -37,6 +37,11 @@ struct EngineOptions {
   // kF16 runs XNNPACK's half-precision operators; it needs a CPU with fp16 arithmetic
   // (ARMv8.2-A FP16) and create() fails on others rather than emulating it (docs/arm.md).
   Precision precision = Precision::kF32;
+  // With several threads, each node of a plan is measured over the plan's first runs (about
+  // seven) with the thread pool and on the calling thread alone, and from then on runs the faster
+  // way: small nodes lose more to waking the pool than they gain. Outputs do not change. false
+  // runs every node on the pool (docs/performance.md, "Threads per node").
+  bool choose_threads_per_node = true;
 };
 
 struct PlanInfo {
@@ -45,6 +50,10 @@ struct PlanInfo {
   size_t arena_bytes = 0;              // activation memory of the plan
   size_t arena_lower_bound_bytes = 0;  // largest bytes live at any one step
   std::string arena_strategy;
+  // EngineOptions::choose_threads_per_node: nodes whose choice is made so far, and those of them
+  // that run on the calling thread alone (both 0 with one thread or the choice off).
+  size_t nodes_with_thread_choice = 0;
+  size_t nodes_on_calling_thread = 0;
 };
 
 class Plan {

@@ -23,9 +23,12 @@ class ExecutionPlan {
  public:
   // `tasks` are graph task indices, without duplicates. Kernels are set up against the plan's
   // arena here, so backend errors surface at prepare time rather than in run().
+  // `choose_threads`: decide per step, from its measured times, whether it runs on the pool or on
+  // the calling thread alone (see ThreadChoice below); false runs every step on the pool.
   static Result<std::unique_ptr<ExecutionPlan>> create(const Graph& graph, ModelKernels& kernels,
                                                        MemoryPool& pool, std::vector<int> tasks,
-                                                       pthreadpool_t threads);
+                                                       pthreadpool_t threads,
+                                                       bool choose_threads = true);
   ~ExecutionPlan();
   ExecutionPlan(const ExecutionPlan&) = delete;
   ExecutionPlan& operator=(const ExecutionPlan&) = delete;
@@ -43,6 +46,9 @@ class ExecutionPlan {
   const std::vector<int>& nodes() const { return nodes_; }
   size_t last_run_steps() const { return last_run_steps_; }
   TaskMask last_run_mask() const { return last_run_mask_; }
+  // Steps whose thread choice is made, and those of them that run on the calling thread alone.
+  size_t decided_steps() const;
+  size_t serial_steps() const;
 
   // Arena memory of a tensor of the plan, or null if the plan does not use it.
   std::byte* tensor_data(int tensor) const;
@@ -50,9 +56,22 @@ class ExecutionPlan {
 
  private:
   ExecutionPlan(const Graph& graph, ModelKernels& kernels) : graph_(graph), kernels_(kernels) {}
-  struct Step;
-  // Rebinds the step's kernel if another plan used it since, then runs it.
-  Status run_step(const Step& s, pthreadpool_t pool);
+  // Whether a step runs on the thread pool or on the calling thread alone. Waking the pool's
+  // threads costs microseconds, more than a small step gains from them (an element-wise node of
+  // a few thousand values, a squeeze-excite layer): so each step's first run is a warm-up, its
+  // next 2 x kSamples runs alternate between the pool and the calling thread, and the faster of
+  // the two best times decides, once, for the plan's life. Outputs are the same either way (the
+  // kernels' results do not depend on how their work is split); only time differs.
+  struct ThreadChoice {
+    static constexpr uint16_t kSamples = 3;
+    uint64_t best_pooled_ns = UINT64_MAX;
+    uint64_t best_serial_ns = UINT64_MAX;
+    uint16_t pooled_samples = 0;
+    uint16_t serial_samples = 0;
+    bool warmed_up = false;
+    bool decided = false;
+    bool serial = false;
+  };
 
   struct Step {
     int node;
@@ -61,7 +80,16 @@ class ExecutionPlan {
     uint32_t io_begin;  // first pointer of this step in io_
     uint32_t inputs;    // input pointers, then outputs
     uint32_t outputs;
+    ThreadChoice threads;
   };
+
+  // Rebinds the step's kernel if another plan used it since (set up for `pool`, the plan's
+  // threads), then runs it on `run_pool` (the pool, or null for the calling thread alone).
+  Status run_step(const Step& s, pthreadpool_t pool, pthreadpool_t run_pool);
+  // The pool a step runs on in this run: its decision, or the side it needs samples of.
+  static pthreadpool_t pool_for(const Step& s, pthreadpool_t pool);
+  // Records one timed run of an undecided step.
+  void record(Step& s, bool serial, uint64_t ns);
 
   const Graph& graph_;
   ModelKernels& kernels_;
@@ -75,6 +103,7 @@ class ExecutionPlan {
   Arena arena_;
   size_t last_run_steps_ = 0;
   TaskMask last_run_mask_ = 0;
+  size_t undecided_steps_ = 0;  // steps still measuring; 0 when the choice is off
 };
 
 }  // namespace polyhead::runtime
