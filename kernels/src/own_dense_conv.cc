@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "conv_geometry.h"
 #include "own_kernels.h"
 #include "polyhead/kernels/isa.h"
 #include "polyhead/kernels/kernel_variant.h"
@@ -19,27 +20,9 @@ namespace {
 
 class DenseConv final : public Kernel {
  public:
-  DenseConv(const NodeDesc& d, const F32Igemm& gemm) : gemm_(gemm) {
-    const auto* o = d.node->options_as_Conv2DOptions();
-    const Shape& x = d.inputs[0].shape;
-    const Shape& w = d.inputs[1].shape;
-    const Shape& y = d.outputs[0].shape;
-    g_ = {x[0],
-          x[1],
-          x[2],
-          x[3],
-          y[1],
-          y[2],
-          w[1],
-          w[2],
-          o->stride_h(),
-          o->stride_w(),
-          o->dilation_h(),
-          o->dilation_w(),
-          o->pad_top(),
-          o->pad_left()};
-    n_ = static_cast<size_t>(y[3]);
-    c_ = static_cast<size_t>(x[3]);
+  DenseConv(const NodeDesc& d, const F32Igemm& gemm) : gemm_(gemm), g_(ConvGeometry::of(d)) {
+    n_ = static_cast<size_t>(d.outputs[0].shape[3]);
+    c_ = static_cast<size_t>(g_.c);
     taps_ = static_cast<size_t>(g_.kh * g_.kw);
     m_ = static_cast<size_t>(g_.n * g_.oh * g_.ow);
     act_ = fused_activation(*d.node);
@@ -101,12 +84,9 @@ class DenseConv final : public Kernel {
                  k->out_ + row * k->n_ + j0, k->n_, next);
   }
 
-  struct Geometry {
-    int64_t n, h, w, c, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl;
-  };
   static constexpr size_t kRowAlign = 16;  // a multiple of every variant's tile height
   const F32Igemm& gemm_;
-  Geometry g_{};
+  ConvGeometry g_;
   size_t m_ = 0, n_ = 0, c_ = 0, taps_ = 0, panels_ = 0, panel_bytes_ = 0, rows_per_task_ = 1;
   ActivationRange act_{};
   std::vector<float> packed_;

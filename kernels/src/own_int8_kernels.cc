@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "conv_geometry.h"
 #include "int8_dispatch.h"
 #include "own_kernels.h"
 #include "polyhead/kernels/kernel_variant.h"
@@ -218,23 +219,8 @@ class GemmConv final : public OwnInt8Kernel {
     k_ = static_cast<size_t>(w.elements()) / n_;
     m_ = static_cast<size_t>(d.outputs[0].shape.elements()) / n_;
     if (im2col) {
-      const auto* o = d.node->options_as_Conv2DOptions();
-      const Shape& x = d.inputs[0].shape;
-      const Shape& y = d.outputs[0].shape;
-      g_ = {x[1],
-            x[2],
-            x[3],
-            y[1],
-            y[2],
-            w[1],
-            w[2],
-            o->stride_h(),
-            o->stride_w(),
-            o->dilation_h(),
-            o->dilation_w(),
-            o->pad_top(),
-            o->pad_left(),
-            static_cast<int8_t>(in.zero_point)};
+      g_ = ConvGeometry::of(d);
+      pad_ = static_cast<int8_t>(in.zero_point);
       scratch_.resize(m_ * k_);
     }
     PH_ASSIGN_OR_RETURN(std::vector<float> scales, weight_scales(*d.node, d.inputs[1], n_));
@@ -272,7 +258,7 @@ class GemmConv final : public OwnInt8Kernel {
  private:
   // Rows [start, start + rows) of the im2col matrix: kernel rows, kernel columns, channels.
   void gather_rows(size_t start, size_t rows) {
-    const Geometry& g = g_;
+    const ConvGeometry& g = g_;
     const auto c = static_cast<size_t>(g.c);
     // Divide once per block, then step through the pixels (a division per row cost more than
     // the copy for small channel counts).
@@ -301,21 +287,17 @@ class GemmConv final : public OwnInt8Kernel {
           if (inside)
             std::memcpy(dst, src, c);
           else
-            std::memset(dst, static_cast<uint8_t>(g.pad), c);
+            std::memset(dst, static_cast<uint8_t>(pad_), c);
         }
       }
     }
   }
 
-  struct Geometry {
-    int64_t h = 0, w = 0, c = 0, oh = 0, ow = 0, kh = 0, kw = 0, sh = 1, sw = 1, dh = 1, dw = 1,
-            pt = 0, pl = 0;
-    int8_t pad = 0;
-  };
   static constexpr size_t kGemmRows = 64;  // rows per thread-pool task
   const Qc8Gemm& gemm_;
   size_t m_ = 0, n_ = 0, k_ = 0;
-  Geometry g_;
+  ConvGeometry g_;
+  int8_t pad_ = 0;               // the input zero point: padding that adds 0
   std::vector<int8_t> scratch_;  // im2col rows, sized at create
   Int8Bounds bounds_;
   int32_t zero_ = 0;

@@ -11,6 +11,7 @@
 #include <limits>
 #include <vector>
 
+#include "conv_geometry.h"
 #include "own_kernels.h"
 #include "polyhead/kernels/kernel_variant.h"
 #include "polyhead/kernels/shape_inference.h"
@@ -26,12 +27,7 @@ class RowConv final : public Kernel {
   // `to_one`: a dense convolution to one output channel (the per-channel products are summed at
   // the end of each row); otherwise depthwise.
   RowConv(const NodeDesc& d, const KernelVariant& v, bool to_one)
-      : multiply_add_taps_(v.multiply_add_taps), to_one_(to_one) {
-    const auto* o = d.node->options_as_Conv2DOptions();
-    const Shape& x = d.inputs[0].shape;
-    const Shape& w = d.inputs[1].shape;
-    const Shape& y = d.outputs[0].shape;
-    g_ = {x[0], x[1], x[2], x[3], y[1], y[2], w[1], w[2], o->pad_top(), o->pad_left()};
+      : multiply_add_taps_(v.multiply_add_taps), to_one_(to_one), g_(ConvGeometry::of(d)) {
     act_ = fused_activation(*d.node);
     taps_ = static_cast<size_t>(g_.kh * g_.kw);
     const auto c = static_cast<size_t>(g_.c);
@@ -151,14 +147,11 @@ class RowConv final : public Kernel {
     }
   }
 
-  struct Geometry {
-    int64_t n, h, w, c, oh, ow, kh, kw, pt, pl;
-  };
   static constexpr size_t kTasks = 16;  // thread-pool tasks; each has its ring and scratch row
   void (*multiply_add_taps_)(size_t, const float* const*, const float* const*, size_t, size_t,
                              float, float, float*);
   bool to_one_;
-  Geometry g_{};
+  ConvGeometry g_;
   ActivationRange act_{};
   size_t taps_ = 0, row_ = 0, padded_ = 0, period_ = 0, rows_per_task_ = 1;
   std::vector<float> weights_;      // [tap][period]

@@ -565,6 +565,48 @@ TEST_CASE("f32 indirect GEMM variants agree with the reference bit for bit", "[v
   }
 }
 
+namespace {
+
+// A model of one convolution: input "x", weights and bias random, output "y" of task "t".
+Model conv_model(const Shape& x, const Shape& w, const Conv2DParams& p) {
+  ModelBuilder b;
+  const int in = b.add_input("x", x);
+  const int weights = b.add_constant("w", w, random_values(static_cast<size_t>(w.elements()), 3));
+  const int bias = b.add_constant("b", Shape{w[0]}, random_values(static_cast<size_t>(w[0]), 4));
+  const auto y = b.conv2d("conv", in, weights, bias, p);
+  REQUIRE(y.is_ok());
+  REQUIRE(b.add_task("t", TaskKind::kOther, {{"y", *y}}).is_ok());
+  const auto bytes = b.finish();
+  REQUIRE(bytes.is_ok());
+  auto model = Model::from_bytes(*bytes);
+  REQUIRE(model.is_ok());
+  return *model;
+}
+
+// Output "y" of a conv_model() with instruction set `isa` and `threads`. Runs another input
+// first, so state a kernel wrongly carries from one run to the next shows. `packed` receives the
+// engine's packed weight bytes.
+std::vector<float> run_conv(const Model& model, const std::vector<float>& input, Isa isa,
+                            size_t threads, size_t* packed = nullptr) {
+  REQUIRE(kernels::force_isa(isa).is_ok());
+  EngineOptions options;
+  options.threads = threads;
+  auto engine = Engine::create(model, options);
+  REQUIRE(engine.is_ok());
+  auto plan = engine->prepare();
+  REQUIRE(plan.is_ok());
+  if (packed) *packed = engine->stats().packed_weight_bytes;
+  const std::vector<float> other(input.size(), 3.f);
+  REQUIRE(plan->set_input("x", other.data(), other.size()).is_ok());
+  REQUIRE(plan->run().is_ok());
+  REQUIRE(plan->set_input("x", input.data(), input.size()).is_ok());
+  REQUIRE(plan->run().is_ok());
+  const TensorView out = *plan->output("t", "y");
+  return std::vector<float>(out.f32(), out.f32() + out.shape.elements());
+}
+
+}  // namespace
+
 TEST_CASE("the own dense convolution matches the reference through the engine",
           "[variants][engine][conv]") {
   // The own kernel takes layers whose weights exceed half of L2, so the input channels are chosen
@@ -584,11 +626,7 @@ TEST_CASE("the own dense convolution matches the reference through the engine",
                                         static_cast<size_t>(g.n * g.kh * g.kw)) +
                    1;
     CAPTURE(g.batch, g.h, g.w, c, g.n, g.kh, g.kw, g.stride, g.dilation);
-    ModelBuilder b;
-    const int x = b.add_input("x", Shape{g.batch, g.h, g.w, c});
     const auto weight_count = static_cast<size_t>(g.n * g.kh * g.kw * c);
-    const int w = b.add_constant("w", Shape{g.n, g.kh, g.kw, c}, random_values(weight_count, 3));
-    const int bias = b.add_constant("b", Shape{g.n}, random_values(static_cast<size_t>(g.n), 4));
     Conv2DParams p;
     p.stride_h = p.stride_w = static_cast<int>(g.stride);
     p.dilation_h = p.dilation_w = static_cast<int>(g.dilation);
@@ -597,28 +635,11 @@ TEST_CASE("the own dense convolution matches the reference through the engine",
     p.pad_bottom = static_cast<int>(g.pad_bottom);
     p.pad_right = static_cast<int>(g.pad_right);
     p.activation = Activation::relu6();
-    const auto y = b.conv2d("conv", x, w, bias, p);
-    REQUIRE(y.is_ok());
-    REQUIRE(b.add_task("t", TaskKind::kOther, {{"y", *y}}).is_ok());
-    const auto bytes = b.finish();
-    REQUIRE(bytes.is_ok());
-    const auto model = Model::from_bytes(*bytes);
-    REQUIRE(model.is_ok());
+    const Model model = conv_model(Shape{g.batch, g.h, g.w, c}, Shape{g.n, g.kh, g.kw, c}, p);
     const std::vector<float> input = random_values(static_cast<size_t>(g.batch * g.h * g.w * c), 5);
     size_t packed_bytes = 0;
     auto run_with = [&](Isa isa, size_t threads) {
-      REQUIRE(kernels::force_isa(isa).is_ok());
-      EngineOptions options;
-      options.threads = threads;
-      auto engine = Engine::create(*model, options);
-      REQUIRE(engine.is_ok());
-      auto plan = engine->prepare();
-      REQUIRE(plan.is_ok());
-      packed_bytes = engine->stats().packed_weight_bytes;
-      REQUIRE(plan->set_input("x", input.data(), input.size()).is_ok());
-      REQUIRE(plan->run().is_ok());
-      const TensorView out = *plan->output("t", "y");
-      return std::vector<float>(out.f32(), out.f32() + out.shape.elements());
+      return run_conv(model, input, isa, threads, &packed_bytes);
     };
     // The reference table has no GEMM: XNNPACK's convolution, the independent check.
     const std::vector<float> want = run_with(Isa::kReference, 1);
@@ -695,12 +716,7 @@ TEST_CASE("the own narrow convolutions match the reference through the engine",
   };
   for (const Geometry& g : cases) {
     CAPTURE(g.depthwise, g.batch, g.h, g.w, g.c, g.kh, g.kw);
-    const int64_t n = g.depthwise ? g.c : 1;
-    ModelBuilder b;
-    const int x = b.add_input("x", Shape{g.batch, g.h, g.w, g.c});
     const Shape ws = g.depthwise ? Shape{g.c, g.kh, g.kw, 1} : Shape{1, g.kh, g.kw, g.c};
-    const int w = b.add_constant("w", ws, random_values(static_cast<size_t>(ws.elements()), 7));
-    const int bias = b.add_constant("b", Shape{n}, random_values(static_cast<size_t>(n), 8));
     Conv2DParams p;
     p.pad_top = static_cast<int>(g.pad_top);
     p.pad_left = static_cast<int>(g.pad_left);
@@ -708,32 +724,10 @@ TEST_CASE("the own narrow convolutions match the reference through the engine",
     p.pad_right = static_cast<int>(g.pad_right);
     p.groups = g.depthwise ? static_cast<int>(g.c) : 1;
     p.activation = g.act;
-    const auto y = b.conv2d("conv", x, w, bias, p);
-    REQUIRE(y.is_ok());
-    REQUIRE(b.add_task("t", TaskKind::kOther, {{"y", *y}}).is_ok());
-    const auto bytes = b.finish();
-    REQUIRE(bytes.is_ok());
-    const auto model = Model::from_bytes(*bytes);
-    REQUIRE(model.is_ok());
+    const Model model = conv_model(Shape{g.batch, g.h, g.w, g.c}, ws, p);
     const std::vector<float> input =
         random_values(static_cast<size_t>(g.batch * g.h * g.w * g.c), 9);
-    auto run_with = [&](Isa isa, size_t threads) {
-      REQUIRE(kernels::force_isa(isa).is_ok());
-      EngineOptions options;
-      options.threads = threads;
-      auto engine = Engine::create(*model, options);
-      REQUIRE(engine.is_ok());
-      auto plan = engine->prepare();
-      REQUIRE(plan.is_ok());
-      // First another input: the padded-row ring must not carry rows over to the next run.
-      const std::vector<float> other(input.size(), 3.f);
-      REQUIRE(plan->set_input("x", other.data(), other.size()).is_ok());
-      REQUIRE(plan->run().is_ok());
-      REQUIRE(plan->set_input("x", input.data(), input.size()).is_ok());
-      REQUIRE(plan->run().is_ok());
-      const TensorView out = *plan->output("t", "y");
-      return std::vector<float>(out.f32(), out.f32() + out.shape.elements());
-    };
+    auto run_with = [&](Isa isa, size_t threads) { return run_conv(model, input, isa, threads); };
     const std::vector<float> want = run_with(Isa::kReference, 1);  // XNNPACK's convolution
     for (Isa isa : variants()) {
       INFO("variant " << kernels::isa_name(isa));
