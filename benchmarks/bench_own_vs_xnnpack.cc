@@ -274,9 +274,12 @@ std::string verdict(const Layer& l, size_t threads, PolyheadLayer& ours, Xnnpack
   const float* b = theirs.output();
   if (!a) return v = "no float output";
   double max_diff = 0, max_abs = 0;
+  // Ternaries, not std::fmax: GCC 12's aarch64 vectoriser crashes on an fmax reduction.
   for (size_t i = 0; i < l.out_elements(); ++i) {
-    max_diff = std::fmax(max_diff, std::fabs(static_cast<double>(a[i]) - b[i]));
-    max_abs = std::fmax(max_abs, std::fabs(static_cast<double>(b[i])));
+    const double diff = std::fabs(static_cast<double>(a[i]) - b[i]);
+    const double magnitude = std::fabs(static_cast<double>(b[i]));
+    max_diff = diff > max_diff ? diff : max_diff;
+    max_abs = magnitude > max_abs ? magnitude : max_abs;
   }
   if (max_diff > 1e-4 * max_abs) {
     char text[128];

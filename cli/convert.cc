@@ -240,6 +240,8 @@ int convert_main(const std::vector<std::string>& raw) {
   std::printf("%s: %d TFLite operators -> %d nodes, tasks: %s (%s)\n", out.c_str(),
               sum(report.source_ops), sum(report.nodes), join(report.tasks, ", ").c_str(),
               file_size_text(out).c_str());
+  if (report.folded_relus)
+    std::printf("  folded: RELU into the previous node x%d\n", report.folded_relus);
   return kExitOk;
 }
 

@@ -1,10 +1,12 @@
 #include "converters/tflite/graph_converter.h"
 
+#include <limits>
 #include <utility>
 
 #include "converters/tflite/op_handler_table.h"
 #include "converters/tflite/status_helpers.h"
 #include "converters/tflite/tensor_data.h"
+#include "converters/tflite/tflite_ops.h"
 
 namespace polyhead::tflite {
 
@@ -31,9 +33,50 @@ Status GraphConverter::add_inputs(const Preprocess& preprocess) {
   return Status::ok();
 }
 
+void GraphConverter::count_readers() {
+  readers_.assign(m_.tensors.size(), 0);
+  reader_op_.assign(m_.tensors.size(), -1);
+  for (size_t i = 0; i < m_.operators.size(); ++i)
+    for (int32_t t : m_.operators[i].inputs)
+      if (t >= 0 && static_cast<size_t>(t) < readers_.size()) {
+        ++readers_[static_cast<size_t>(t)];
+        reader_op_[static_cast<size_t>(t)] = static_cast<int>(i);
+      }
+  for (int32_t t : m_.outputs)
+    if (t >= 0 && static_cast<size_t>(t) < readers_.size()) ++readers_[static_cast<size_t>(t)];
+}
+
+const Activation* GraphConverter::following_relu(int t) {
+  if (t < 0 || static_cast<size_t>(t) >= readers_.size() || readers_[static_cast<size_t>(t)] != 1)
+    return nullptr;
+  const int reader = reader_op_[static_cast<size_t>(t)];
+  if (reader < 0) return nullptr;
+  const TfOperator& op = m_.operators[static_cast<size_t>(reader)];
+  if (op.inputs.empty() || op.inputs[0] != t || op.outputs.size() != 1) return nullptr;
+  if (tf_tensor(op.outputs[0]).type != kTfFloat32) return nullptr;
+  const float inf = std::numeric_limits<float>::infinity();
+  Activation clamp;
+  switch (m_.operator_codes[op.opcode_index].builtin) {
+    case kRelu:
+      clamp = {0.f, inf};
+      break;
+    case kRelu6:
+      clamp = {0.f, 6.f};
+      break;
+    case kReluN1To1:
+      clamp = {-1.f, 1.f};
+      break;
+    default:
+      return nullptr;
+  }
+  return &(folded_ops_[static_cast<size_t>(reader)] = clamp);
+}
+
 Status GraphConverter::convert_operators() {
+  count_readers();
   for (size_t i = 0; i < m_.operators.size(); ++i) {
     const TfOperator& op = m_.operators[i];
+    current_ = i;
     Status s = convert(i, op);
     if (!s.is_ok())
       return Status(s.code(), "operator " + std::to_string(i) + " (" + operator_name(m_, op) +

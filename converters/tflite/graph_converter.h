@@ -47,11 +47,19 @@ class GraphConverter {
 
   // ---- For the operator handlers (op_handlers_*.cc) ----
   const TfModel& model() const { return m_; }
+  // RELU-family operators folded into their producers so far.
+  size_t folded_relus() const { return folded_ops_.size(); }
   // TFLite tensor `t`, which the model reader has checked to exist.
   const TfTensor& tf_tensor(int t) const { return m_.tensors[static_cast<size_t>(t)]; }
   ModelBuilder& builder() { return b_; }
   // Counts a written node of `kind`.
   void count(const char* kind) { ++nodes_[kind]; }
+  // When TFLite tensor `t` is read by exactly one operator, a RELU, RELU6 or RELU_N1_TO_1 with a
+  // float output, and is no model output: that clamp, and the operator is marked to fold into its
+  // producer (the producer's node takes the clamp as its fused activation). Null otherwise.
+  const Activation* following_relu(int t);
+  // True for the operator being converted when its producer took its clamp.
+  bool folds_into_producer() const { return folded_ops_.count(current_) != 0; }
   std::string unique_name(const std::string& base);
 
   Result<Shape> tf_shape(int t) const;
@@ -94,6 +102,12 @@ class GraphConverter {
   Result<int> reshape(const std::string& name, int x, const Shape& shape);
 
  private:
+  // Operators reading each TFLite tensor (model outputs count as readers), and the last one.
+  void count_readers();
+  std::vector<int> readers_;
+  std::vector<int> reader_op_;
+  std::map<size_t, Activation> folded_ops_;  // operator index -> the clamp its producer took
+  size_t current_ = 0;                       // the operator being converted
   Status convert(size_t index, const TfOperator& op);
   // How a (non-QUANTIZE/DEQUANTIZE) operator runs, from its data input's and output's types.
   Result<OpMode> mode_of(const TfOperator& op, const OpHandlerEntry& handler) const;

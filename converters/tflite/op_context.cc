@@ -25,6 +25,17 @@ Result<int> OpContext::value(int t) {
   return g.value(t);
 }
 
+Result<Activation> OpContext::output_activation(int fused_code) {
+  PH_ASSIGN_OR_RETURN(Activation a, fused_activation(fused_code));
+  // A fused TANH comes after the clamp; int8 outputs keep TFLite's own quantization per node.
+  if (mode != OpMode::kFloat || fused_code == kActTanh) return a;
+  const Activation* relu = g.following_relu(out());
+  if (!relu) return a;
+  a.min = a.min > relu->min ? a.min : relu->min;
+  a.max = a.max < relu->max ? a.max : relu->max;
+  return a;
+}
+
 Result<int> OpContext::finish_activation(int result, int fused_code) {
   if (fused_code != kActTanh) return result;
   if (mode == OpMode::kInt8)

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "converters/tflite/tflite_model.h"
+#include "polyhead/model_builder.h"
 #include "polyhead/result.h"
 
 namespace polyhead::tflite {
@@ -55,6 +56,10 @@ class OpContext {
   Result<int> value(int t);
   // `result` followed by a TANH node for a fused TANH (other fused activations are node options).
   Result<int> finish_activation(int result, int fused_code);
+  // The node's output clamp: its fused activation, narrowed by a RELU, RELU6 or RELU_N1_TO_1 that
+  // is the only reader of the output in a float model (that operator then writes no node of its
+  // own: GraphConverter::folds_into_producer).
+  Result<Activation> output_activation(int fused_code);
 
  private:
   std::string base_name_, name_;

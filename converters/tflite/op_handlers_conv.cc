@@ -70,7 +70,7 @@ Result<Converted> convolution(OpContext& c, const ConvSettings& s, bool depthwis
   if (!valid_stride(p.stride_w) || !valid_stride(p.stride_h) || !valid_stride(p.dilation_w) ||
       !valid_stride(p.dilation_h))
     return invalid("bad stride or dilation");
-  PH_ASSIGN_OR_RETURN(p.activation, fused_activation(s.fused_activation));
+  PH_ASSIGN_OR_RETURN(p.activation, c.output_activation(s.fused_activation));
   const int64_t kh = ws[1], kw = ws[2];
   Shape our_ws = ws;
   if (depthwise) {
@@ -141,7 +141,7 @@ Result<Converted> transposed_convolution(OpContext& c, const TransposeConvSettin
   if (oh < 1 || ow < 1 || oh > kMaxDim || ow > kMaxDim) return invalid("bad output size");
   TransposeConv2DParams p;
   p.stride_h = t.stride_h, p.stride_w = t.stride_w;
-  PH_ASSIGN_OR_RETURN(p.activation, fused_activation(t.fused_activation));
+  PH_ASSIGN_OR_RETURN(p.activation, c.output_activation(t.fused_activation));
   PH_RETURN_IF_ERROR(transpose_conv_fit(xs[1], ws[1], t.stride_h, oh, t.padding_same, &p.pad_top,
                                         &p.pad_bottom, &p.adjustment_h));
   PH_RETURN_IF_ERROR(transpose_conv_fit(xs[2], ws[2], t.stride_w, ow, t.padding_same, &p.pad_left,
@@ -218,7 +218,7 @@ Result<Converted> convert_fully_connected(OpContext& c) {
       PH_ASSIGN_OR_RETURN(w.bias, g.float_value(c.in(2)));
     }
   }
-  PH_ASSIGN_OR_RETURN(Activation a, fused_activation(o.fused_activation()));
+  PH_ASSIGN_OR_RETURN(Activation a, c.output_activation(o.fused_activation()));
   PH_ASSIGN_OR_RETURN(int result, g.builder().fully_connected(c.name(), x, w.weights, w.bias, a));
   g.count("FULLY_CONNECTED");
   PH_ASSIGN_OR_RETURN(result, c.finish_activation(result, o.fused_activation()));

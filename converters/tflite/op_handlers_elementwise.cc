@@ -18,17 +18,19 @@ Result<Converted> binary(OpContext& c, BinaryOp op, const char* kind) {
   PH_RETURN_IF_ERROR(c.need_inputs(2, 2));
   PH_ASSIGN_OR_RETURN(int a, c.value(c.in(0)));
   PH_ASSIGN_OR_RETURN(int b, c.value(c.in(1)));
-  PH_ASSIGN_OR_RETURN(Activation fa, fused_activation(o.fused_activation()));
+  PH_ASSIGN_OR_RETURN(Activation fa, c.output_activation(o.fused_activation()));
   PH_ASSIGN_OR_RETURN(int result, g.builder().binary(c.name(), op, a, b, fa));
   g.count(kind);
   PH_ASSIGN_OR_RETURN(result, c.finish_activation(result, o.fused_activation()));
   return Converted{result};
 }
 
-// RELU, RELU6, RELU_N1_TO_1 become a CLAMP to [lo, hi].
+// RELU, RELU6, RELU_N1_TO_1 become a CLAMP to [lo, hi], or nothing when the producer of their
+// input took the clamp as its fused activation (OpContext::output_activation).
 Result<Converted> clamp(OpContext& c, float lo, float hi) {
   PH_RETURN_IF_ERROR(c.need_inputs(1, 1));
   PH_ASSIGN_OR_RETURN(int x, c.value(c.in(0)));
+  if (c.g.folds_into_producer()) return Converted{x};
   PH_ASSIGN_OR_RETURN(int result, c.g.builder().clamp(c.name(), x, lo, hi));
   c.g.count("CLAMP");
   return Converted{result};

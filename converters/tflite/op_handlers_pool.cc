@@ -23,7 +23,7 @@ Result<Converted> pool(OpContext& c, PoolOp kind) {
   if (!valid_stride(p.stride_w) || !valid_stride(p.stride_h) || p.filter_w < 1 || p.filter_h < 1 ||
       p.filter_w > 65536 || p.filter_h > 65536)
     return invalid("bad filter or stride");
-  PH_ASSIGN_OR_RETURN(p.activation, fused_activation(o.fused_activation()));
+  PH_ASSIGN_OR_RETURN(p.activation, c.output_activation(o.fused_activation()));
   if (o.padding() == kPadSame) {
     same_pads(xs[1], p.filter_h, p.stride_h, 1, &p.pad_top, &p.pad_bottom);
     same_pads(xs[2], p.filter_w, p.stride_w, 1, &p.pad_left, &p.pad_right);

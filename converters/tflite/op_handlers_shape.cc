@@ -126,7 +126,7 @@ Result<Converted> convert_concatenation(OpContext& c) {
     PH_ASSIGN_OR_RETURN(int v, c.value(t));
     xs.push_back(v);
   }
-  PH_ASSIGN_OR_RETURN(Activation a, fused_activation(o.fused_activation()));
+  PH_ASSIGN_OR_RETURN(Activation a, c.output_activation(o.fused_activation()));
   PH_ASSIGN_OR_RETURN(int result, g.builder().concatenation(c.name(), xs, o.axis(), a));
   g.count("CONCATENATION");
   PH_ASSIGN_OR_RETURN(result, c.finish_activation(result, o.fused_activation()));

@@ -40,6 +40,8 @@ struct ConvertReport {
   std::map<std::string, int> source_ops;  // TFLite operators converted: "CONV_2D", "CUSTOM(X)"
   std::map<std::string, int> nodes;       // .phm nodes written, by kind: "CONV_2D", "RESIZE"
   std::vector<std::string> tasks;         // task names written, in order
+  // RELU, RELU6 and RELU_N1_TO_1 operators that became their producer's fused activation.
+  int folded_relus = 0;
 };
 
 // The preset names convert() accepts.

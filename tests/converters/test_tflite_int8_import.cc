@@ -870,3 +870,68 @@ TEST_CASE("tflite int8: padding, resizing, elementwise and lookup-table operator
               qre.zp);
   check_layer("flat", out("flat"), map(relu, [](double v) { return v; }), qre.scale, qre.zp);
 }
+
+TEST_CASE("tflite: a RELU that is the only reader of a float node becomes its fused activation",
+          "[tflite][fold]") {
+  // x + k -> RELU6 (folded into the ADD); x + k with a fused RELU -> RELU_N1_TO_1 (folded: the
+  // ranges intersect to [0, 1]); x + k read by a RELU and by a MUL (kept: two readers).
+  TfliteWriter w;
+  const int x = w.f32("x", {1, 4, 4, 3});
+  const int k = w.const_f32("k", {3}, {0.5f, -1.f, 4.f});
+  const std::vector<TfField> none = {TfField::byte(0, kActNone)};
+  const std::vector<TfField> relu = {TfField::byte(0, polyhead::testing::kActRelu)};
+  const int a = w.f32("a", {1, 4, 4, 3});
+  const int y1 = w.f32("y1", {1, 4, 4, 3});
+  w.op(tfl::kAdd, {x, k}, {a}, none, polyhead::testing::kOptAdd);
+  w.op(tfl::kRelu6, {a}, {y1}, {}, kOptNone);
+  const int b = w.f32("b", {1, 4, 4, 3});
+  const int y2 = w.f32("y2", {1, 4, 4, 3});
+  w.op(tfl::kAdd, {x, k}, {b}, relu, polyhead::testing::kOptAdd);
+  w.op(tfl::kReluN1To1, {b}, {y2}, {}, kOptNone);
+  const int c = w.f32("c", {1, 4, 4, 3});
+  const int y3 = w.f32("y3", {1, 4, 4, 3});
+  const int y4 = w.f32("y4", {1, 4, 4, 3});
+  w.op(tfl::kAdd, {x, k}, {c}, none, polyhead::testing::kOptAdd);
+  w.op(tfl::kRelu, {c}, {y3}, {}, kOptNone);
+  w.op(tfl::kMul, {c, c}, {y4}, none, polyhead::testing::kOptMul);
+  w.inputs({x});
+  w.outputs({y1, y2, y3, y4});
+  tfl::ConvertReport report;
+  const Phm phm = convert_ok(w.finish(), &report);
+  CHECK(report.folded_relus == 2);
+  CHECK(report.nodes["CLAMP"] == 1);  // the RELU after the ADD that the MUL also reads
+  CHECK(report.nodes["ADD"] == 3);
+
+  auto model = polyhead::Model::from_bytes(phm.bytes());
+  REQUIRE(model.is_ok());
+  auto engine = polyhead::Engine::create(*model);
+  REQUIRE(engine.is_ok());
+  auto plan = engine->prepare();
+  REQUIRE(plan.is_ok());
+  std::vector<float> in(48);
+  for (size_t i = 0; i < in.size(); ++i) in[i] = -3.f + 0.25f * static_cast<float>(i % 29);
+  REQUIRE(plan->set_input(model->inputs()[0].name, in.data(), in.size()).is_ok());
+  REQUIRE(plan->run().is_ok());
+  auto output = [&](const std::string& name) {
+    for (const auto& t : model->tasks())
+      for (const auto& o : t.outputs)
+        if (o.name == name) {
+          auto v = plan->output(t.name, name);
+          REQUIRE(v.is_ok());
+          return std::vector<float>(v->f32(), v->f32() + v->shape.elements());
+        }
+    FAIL("no output " << name);
+    return std::vector<float>{};
+  };
+  const std::vector<float> o1 = output("y1"), o2 = output("y2"), o3 = output("y3"),
+                           o4 = output("y4");
+  const float kv[3] = {0.5f, -1.f, 4.f};
+  for (size_t i = 0; i < in.size(); ++i) {
+    const float s = in[i] + kv[i % 3];
+    INFO("element " << i);
+    CHECK(o1[i] == std::min(std::max(s, 0.f), 6.f));
+    CHECK(o2[i] == std::min(std::max(s, 0.f), 1.f));
+    CHECK(o3[i] == std::max(s, 0.f));
+    CHECK(o4[i] == s * s);
+  }
+}

@@ -10,7 +10,6 @@
 #pragma once
 
 #include <cstddef>
-#include <cstring>
 
 namespace polyhead::kernels::variants {
 
@@ -100,7 +99,7 @@ void igemm_panel(size_t m, size_t cols, size_t taps, size_t c, const float* cons
         float buffer[width];
         for (size_t g = 0; g < NREG; ++g)
           V::store(buffer + g * L, V::min(V::max(acc[r][g], vmin), vmax));
-        std::memcpy(y, buffer, cols * sizeof(float));
+        for (size_t j = 0; j < cols; ++j) y[j] = buffer[j];  // a few values: no library call
       }
     }
   }
