@@ -242,6 +242,8 @@ int convert_main(const std::vector<std::string>& raw) {
               file_size_text(out).c_str());
   if (report.folded_relus)
     std::printf("  folded: RELU into the previous node x%d\n", report.folded_relus);
+  if (report.folded_swishes)
+    std::printf("  folded: LOGISTIC and MUL into SiLU x%d\n", report.folded_swishes);
   return kExitOk;
 }
 

@@ -7,6 +7,7 @@
 #include "converters/tflite/status_helpers.h"
 #include "converters/tflite/tensor_data.h"
 #include "converters/tflite/tflite_ops.h"
+#include "converters/tflite/tflite_options.h"
 
 namespace polyhead::tflite {
 
@@ -70,6 +71,23 @@ const Activation* GraphConverter::following_relu(int t) {
       return nullptr;
   }
   return &(folded_ops_[static_cast<size_t>(reader)] = clamp);
+}
+
+bool GraphConverter::swish_multiply_follows(int s, int x) {
+  if (s < 0 || static_cast<size_t>(s) >= readers_.size() || readers_[static_cast<size_t>(s)] != 1)
+    return false;
+  const int reader = reader_op_[static_cast<size_t>(s)];
+  if (reader < 0) return false;
+  const TfOperator& op = m_.operators[static_cast<size_t>(reader)];
+  if (m_.operator_codes[op.opcode_index].builtin != kMul || op.inputs.size() != 2 ||
+      op.outputs.size() != 1 || tf_tensor(op.outputs[0]).type != kTfFloat32)
+    return false;
+  const bool pair =
+      (op.inputs[0] == x && op.inputs[1] == s) || (op.inputs[0] == s && op.inputs[1] == x);
+  if (!pair || ArithmeticOptions(op.options).fused_activation() != kActNone) return false;
+  folded_ops_[static_cast<size_t>(reader)] = Activation{};
+  swish_outputs_.insert(s);
+  return true;
 }
 
 Status GraphConverter::convert_operators() {

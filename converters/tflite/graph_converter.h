@@ -48,7 +48,9 @@ class GraphConverter {
   // ---- For the operator handlers (op_handlers_*.cc) ----
   const TfModel& model() const { return m_; }
   // RELU-family operators folded into their producers so far.
-  size_t folded_relus() const { return folded_ops_.size(); }
+  size_t folded_relus() const { return folded_ops_.size() - swish_outputs_.size(); }
+  // LOGISTIC + MUL pairs written as one SILU node.
+  size_t folded_swishes() const { return swish_outputs_.size(); }
   // TFLite tensor `t`, which the model reader has checked to exist.
   const TfTensor& tf_tensor(int t) const { return m_.tensors[static_cast<size_t>(t)]; }
   ModelBuilder& builder() { return b_; }
@@ -60,6 +62,12 @@ class GraphConverter {
   const Activation* following_relu(int t);
   // True for the operator being converted when its producer took its clamp.
   bool folds_into_producer() const { return folded_ops_.count(current_) != 0; }
+  // When TFLite tensor `s` = LOGISTIC(`x`) is read by exactly one operator, a float MUL of `x` and
+  // `s` (either order) without a fused activation, and is no model output: true, and that MUL is
+  // marked to fold into its producer, the LOGISTIC, which then writes SILU(x) as `s`.
+  bool swish_multiply_follows(int s, int x);
+  // `s` is the output of a LOGISTIC that wrote SILU(x) for the MUL reading it.
+  bool is_swish_output(int s) const { return swish_outputs_.count(s) != 0; }
   std::string unique_name(const std::string& base);
 
   Result<Shape> tf_shape(int t) const;
@@ -108,6 +116,7 @@ class GraphConverter {
   std::vector<int> reader_op_;
   std::map<size_t, Activation> folded_ops_;  // operator index -> the clamp its producer took
   size_t current_ = 0;                       // the operator being converted
+  std::set<int> swish_outputs_;              // LOGISTIC outputs that hold SILU(x)
   Status convert(size_t index, const TfOperator& op);
   // How a (non-QUANTIZE/DEQUANTIZE) operator runs, from its data input's and output's types.
   Result<OpMode> mode_of(const TfOperator& op, const OpHandlerEntry& handler) const;

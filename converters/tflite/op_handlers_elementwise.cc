@@ -16,6 +16,10 @@ Result<Converted> binary(OpContext& c, BinaryOp op, const char* kind) {
   GraphConverter& g = c.g;
   const ArithmeticOptions o(c.options());
   PH_RETURN_IF_ERROR(c.need_inputs(2, 2));
+  // x * sigmoid(x) whose LOGISTIC already wrote SILU(x): that is this MUL's result.
+  if (g.folds_into_producer())
+    for (size_t k = 0; k < 2; ++k)
+      if (g.is_swish_output(c.in(k))) return Converted{g.mapped(c.in(k))};
   PH_ASSIGN_OR_RETURN(int a, c.value(c.in(0)));
   PH_ASSIGN_OR_RETURN(int b, c.value(c.in(1)));
   PH_ASSIGN_OR_RETURN(Activation fa, c.output_activation(o.fused_activation()));
@@ -70,6 +74,14 @@ Result<Converted> convert_relu_n1_to_1(OpContext& c) {
 }
 
 Result<Converted> convert_logistic(OpContext& c) {
+  // x * sigmoid(x) (swish, as TensorFlow writes SiLU) is one SILU node, in float models.
+  if (c.mode == OpMode::kFloat && c.op.inputs.size() == 1 &&
+      c.g.swish_multiply_follows(c.out(), c.in(0))) {
+    PH_ASSIGN_OR_RETURN(int x, c.value(c.in(0)));
+    PH_ASSIGN_OR_RETURN(int result, c.g.builder().silu(c.name(), x));
+    c.g.count("SILU");
+    return Converted{result};
+  }
   return unary(c, UnaryOp::kSigmoid, "SIGMOID");
 }
 Result<Converted> convert_tanh(OpContext& c) {

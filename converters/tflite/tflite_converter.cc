@@ -111,6 +111,7 @@ Result<std::vector<uint8_t>> convert(const std::vector<uint8_t>& bytes,
     report->source_ops = g.source_op_counts();
     report->nodes = g.node_counts();
     report->folded_relus = static_cast<int>(g.folded_relus());
+    report->folded_swishes = static_cast<int>(g.folded_swishes());
     report->tasks = task_names;
   }
   return phm;

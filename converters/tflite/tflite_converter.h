@@ -42,6 +42,8 @@ struct ConvertReport {
   std::vector<std::string> tasks;         // task names written, in order
   // RELU, RELU6 and RELU_N1_TO_1 operators that became their producer's fused activation.
   int folded_relus = 0;
+  // LOGISTIC + MUL pairs (x * sigmoid(x)) written as one SILU node.
+  int folded_swishes = 0;
 };
 
 // The preset names convert() accepts.

@@ -935,3 +935,71 @@ TEST_CASE("tflite: a RELU that is the only reader of a float node becomes its fu
     CHECK(o4[i] == s * s);
   }
 }
+
+TEST_CASE("tflite: x * LOGISTIC(x) becomes one SILU node; other products of a sigmoid stay",
+          "[tflite][fold][silu]") {
+  // swish = MUL(x, LOGISTIC(x)) in both operand orders; a gate MUL(y, LOGISTIC(x)) and a
+  // LOGISTIC that is also a model output are not swishes.
+  TfliteWriter w;
+  const int x = w.f32("x", {1, 4, 4, 3});
+  const int y = w.f32("y", {1, 4, 4, 3});
+  const std::vector<TfField> none = {TfField::byte(0, kActNone)};
+  const int mul = polyhead::testing::kOptMul;
+  const int s1 = w.f32("s1", {1, 4, 4, 3}), o1 = w.f32("swish1", {1, 4, 4, 3});
+  w.op(tfl::kLogistic, {x}, {s1}, {}, kOptNone);
+  w.op(tfl::kMul, {x, s1}, {o1}, none, mul);
+  const int s2 = w.f32("s2", {1, 4, 4, 3}), o2 = w.f32("swish2", {1, 4, 4, 3});
+  w.op(tfl::kLogistic, {y}, {s2}, {}, kOptNone);
+  w.op(tfl::kMul, {s2, y}, {o2}, none, mul);
+  const int s3 = w.f32("s3", {1, 4, 4, 3}), o3 = w.f32("gated", {1, 4, 4, 3});
+  w.op(tfl::kLogistic, {x}, {s3}, {}, kOptNone);
+  w.op(tfl::kMul, {y, s3}, {o3}, none, mul);
+  const int s4 = w.f32("s4", {1, 4, 4, 3}), o4 = w.f32("swish_kept", {1, 4, 4, 3});
+  w.op(tfl::kLogistic, {y}, {s4}, {}, kOptNone);
+  w.op(tfl::kMul, {y, s4}, {o4}, none, mul);
+  w.inputs({x, y});
+  w.outputs({o1, o2, o3, o4, s4});
+  tfl::ConvertReport report;
+  const Phm phm = convert_ok(w.finish(), &report);
+  CHECK(report.folded_swishes == 2);
+  CHECK(report.nodes["SILU"] == 2);
+  CHECK(report.nodes["SIGMOID"] == 2);
+  CHECK(report.nodes["MUL"] == 2);
+
+  auto model = polyhead::Model::from_bytes(phm.bytes());
+  REQUIRE(model.is_ok());
+  CHECK(model->format_version_minor() == 4);
+  auto engine = polyhead::Engine::create(*model);
+  REQUIRE(engine.is_ok());
+  auto plan = engine->prepare();
+  REQUIRE(plan.is_ok());
+  std::vector<float> xv(48), yv(48);
+  for (size_t i = 0; i < xv.size(); ++i) {
+    xv[i] = -6.f + 0.25f * static_cast<float>(i);
+    yv[i] = 5.f - 0.2f * static_cast<float>(i);
+  }
+  for (const auto& in : model->inputs())
+    REQUIRE(plan->set_input(in.name, in.name == "x" ? xv.data() : yv.data(), 48).is_ok());
+  REQUIRE(plan->run().is_ok());
+  auto output = [&](const std::string& name) {
+    for (const auto& t : model->tasks())
+      for (const auto& o : t.outputs)
+        if (o.name == name) {
+          auto v = plan->output(t.name, name);
+          REQUIRE(v.is_ok());
+          return std::vector<float>(v->f32(), v->f32() + v->shape.elements());
+        }
+    FAIL("no output " << name);
+    return std::vector<float>{};
+  };
+  auto sigmoid = [](double v) { return 1.0 / (1.0 + std::exp(-v)); };
+  const auto w1 = output("swish1"), w2 = output("swish2"), g = output("gated"),
+             k = output("swish_kept");
+  for (size_t i = 0; i < xv.size(); ++i) {
+    INFO("element " << i);
+    CHECK(w1[i] == Approx(xv[i] * sigmoid(xv[i])).epsilon(1e-5).margin(1e-6));
+    CHECK(w2[i] == Approx(yv[i] * sigmoid(yv[i])).epsilon(1e-5).margin(1e-6));
+    CHECK(g[i] == Approx(yv[i] * sigmoid(xv[i])).epsilon(1e-5).margin(1e-6));
+    CHECK(k[i] == Approx(yv[i] * sigmoid(yv[i])).epsilon(1e-5).margin(1e-6));
+  }
+}
