@@ -871,6 +871,28 @@ TEST_CASE("tflite int8: padding, resizing, elementwise and lookup-table operator
   check_layer("flat", out("flat"), map(relu, [](double v) { return v; }), qre.scale, qre.zp);
 }
 
+// Runs a converted float model on `inputs` (by name) and returns every task output by name.
+std::map<std::string, std::vector<float>> run_outputs(
+    const Phm& phm, const std::map<std::string, std::vector<float>>& inputs) {
+  auto model = polyhead::Model::from_bytes(phm.bytes());
+  REQUIRE(model.is_ok());
+  auto engine = polyhead::Engine::create(*model);
+  REQUIRE(engine.is_ok());
+  auto plan = engine->prepare();
+  REQUIRE(plan.is_ok());
+  for (const auto& [name, values] : inputs)
+    REQUIRE(plan->set_input(name, values.data(), values.size()).is_ok());
+  REQUIRE(plan->run().is_ok());
+  std::map<std::string, std::vector<float>> outputs;
+  for (const auto& t : model->tasks())
+    for (const auto& o : t.outputs) {
+      auto v = plan->output(t.name, o.name);
+      REQUIRE(v.is_ok());
+      outputs[o.name] = std::vector<float>(v->f32(), v->f32() + v->shape.elements());
+    }
+  return outputs;
+}
+
 TEST_CASE("tflite: a RELU that is the only reader of a float node becomes its fused activation",
           "[tflite][fold]") {
   // x + k -> RELU6 (folded into the ADD); x + k with a fused RELU -> RELU_N1_TO_1 (folded: the
@@ -902,29 +924,11 @@ TEST_CASE("tflite: a RELU that is the only reader of a float node becomes its fu
   CHECK(report.nodes["CLAMP"] == 1);  // the RELU after the ADD that the MUL also reads
   CHECK(report.nodes["ADD"] == 3);
 
-  auto model = polyhead::Model::from_bytes(phm.bytes());
-  REQUIRE(model.is_ok());
-  auto engine = polyhead::Engine::create(*model);
-  REQUIRE(engine.is_ok());
-  auto plan = engine->prepare();
-  REQUIRE(plan.is_ok());
   std::vector<float> in(48);
   for (size_t i = 0; i < in.size(); ++i) in[i] = -3.f + 0.25f * static_cast<float>(i % 29);
-  REQUIRE(plan->set_input(model->inputs()[0].name, in.data(), in.size()).is_ok());
-  REQUIRE(plan->run().is_ok());
-  auto output = [&](const std::string& name) {
-    for (const auto& t : model->tasks())
-      for (const auto& o : t.outputs)
-        if (o.name == name) {
-          auto v = plan->output(t.name, name);
-          REQUIRE(v.is_ok());
-          return std::vector<float>(v->f32(), v->f32() + v->shape.elements());
-        }
-    FAIL("no output " << name);
-    return std::vector<float>{};
-  };
-  const std::vector<float> o1 = output("y1"), o2 = output("y2"), o3 = output("y3"),
-                           o4 = output("y4");
+  auto outs = run_outputs(phm, {{"x", in}});
+  const std::vector<float>&o1 = outs["y1"], &o2 = outs["y2"], &o3 = outs["y3"], &o4 = outs["y4"];
+  REQUIRE(o1.size() == in.size());
   const float kv[3] = {0.5f, -1.f, 4.f};
   for (size_t i = 0; i < in.size(); ++i) {
     const float s = in[i] + kv[i % 3];
@@ -969,32 +973,16 @@ TEST_CASE("tflite: x * LOGISTIC(x) becomes one SILU node; other products of a si
   auto model = polyhead::Model::from_bytes(phm.bytes());
   REQUIRE(model.is_ok());
   CHECK(model->format_version_minor() == 4);
-  auto engine = polyhead::Engine::create(*model);
-  REQUIRE(engine.is_ok());
-  auto plan = engine->prepare();
-  REQUIRE(plan.is_ok());
   std::vector<float> xv(48), yv(48);
   for (size_t i = 0; i < xv.size(); ++i) {
     xv[i] = -6.f + 0.25f * static_cast<float>(i);
     yv[i] = 5.f - 0.2f * static_cast<float>(i);
   }
-  for (const auto& in : model->inputs())
-    REQUIRE(plan->set_input(in.name, in.name == "x" ? xv.data() : yv.data(), 48).is_ok());
-  REQUIRE(plan->run().is_ok());
-  auto output = [&](const std::string& name) {
-    for (const auto& t : model->tasks())
-      for (const auto& o : t.outputs)
-        if (o.name == name) {
-          auto v = plan->output(t.name, name);
-          REQUIRE(v.is_ok());
-          return std::vector<float>(v->f32(), v->f32() + v->shape.elements());
-        }
-    FAIL("no output " << name);
-    return std::vector<float>{};
-  };
+  auto outs = run_outputs(phm, {{"x", xv}, {"y", yv}});
   auto sigmoid = [](double v) { return 1.0 / (1.0 + std::exp(-v)); };
-  const auto w1 = output("swish1"), w2 = output("swish2"), g = output("gated"),
-             k = output("swish_kept");
+  const std::vector<float>&w1 = outs["swish1"], &w2 = outs["swish2"], &g = outs["gated"],
+        &k = outs["swish_kept"];
+  REQUIRE(w1.size() == xv.size());
   for (size_t i = 0; i < xv.size(); ++i) {
     INFO("element " << i);
     CHECK(w1[i] == Approx(xv[i] * sigmoid(xv[i])).epsilon(1e-5).margin(1e-6));
