@@ -13,13 +13,21 @@ namespace {
 
 using schema::OpKind;
 
-// Every kernel runs the functions of the instruction-set variant chosen when it was created.
+// Every kernel runs the functions of the instruction-set variant chosen when it was created, and
+// reads its first input and writes its one output (kernels with more inputs bind them too).
 class OwnKernel : public Kernel {
  public:
   explicit OwnKernel(const KernelVariant& v) : v_(v) {}
+  Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
+    in_ = static_cast<const float*>(in[0]);
+    out_ = static_cast<float*>(out[0]);
+    return Status::ok();
+  }
 
  protected:
   const KernelVariant& v_;
+  const float* in_ = nullptr;
+  float* out_ = nullptr;
 };
 
 // Elementwise work is split into blocks of this many values across the thread pool.
@@ -31,11 +39,6 @@ class Unary final : public OwnKernel {
   using Function = void (*)(const float* input, size_t count, float* output);
   Unary(const NodeDesc& d, const KernelVariant& v, Function f)
       : OwnKernel(v), f_(f), count_(static_cast<size_t>(d.inputs[0].shape.elements())) {}
-  Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
-    in_ = static_cast<const float*>(in[0]);
-    out_ = static_cast<float*>(out[0]);
-    return Status::ok();
-  }
   Status run(pthreadpool_t pool) override {
     pthreadpool_parallelize_1d_tile_1d(
         pool,
@@ -50,19 +53,12 @@ class Unary final : public OwnKernel {
  private:
   Function f_;
   size_t count_;
-  const float* in_ = nullptr;
-  float* out_ = nullptr;
 };
 
 class Copy final : public OwnKernel {
  public:
   Copy(const NodeDesc& d, const KernelVariant& v)
       : OwnKernel(v), bytes_(static_cast<size_t>(d.inputs[0].shape.elements()) * sizeof(float)) {}
-  Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
-    in_ = in[0];
-    out_ = out[0];
-    return Status::ok();
-  }
   Status run(pthreadpool_t) override {
     v_.copy(in_, bytes_, out_);
     return Status::ok();
@@ -70,8 +66,6 @@ class Copy final : public OwnKernel {
 
  private:
   size_t bytes_;
-  const void* in_ = nullptr;
-  void* out_ = nullptr;
 };
 
 class Concatenation final : public OwnKernel {
@@ -85,10 +79,9 @@ class Concatenation final : public OwnKernel {
     inputs_.resize(d.inputs.size());
     out_elements_ = static_cast<size_t>(d.outputs[0].shape.elements());
   }
-  Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
+  Status setup(const void* const* in, void* const* out, pthreadpool_t pool) override {
     for (size_t i = 0; i < inputs_.size(); ++i) inputs_[i] = static_cast<const float*>(in[i]);
-    out_ = static_cast<float*>(out[0]);
-    return Status::ok();
+    return OwnKernel::setup(in, out, pool);
   }
   Status run(pthreadpool_t) override {
     v_.concatenation(inputs_.size(), inputs_.data(), shapes_.data(), axis_, out_);
@@ -103,7 +96,6 @@ class Concatenation final : public OwnKernel {
   size_t axis_ = 0;
   std::vector<Shape> shapes_;
   std::vector<const float*> inputs_;  // sized at create; setup only writes into it
-  float* out_ = nullptr;
   size_t out_elements_ = 0;
 };
 
@@ -117,11 +109,6 @@ class Pad final : public OwnKernel {
     for (size_t i = 0; i < in_shape_.rank(); ++i) before_[i] = o->before()->Get(i);
     value_ = o->value();
   }
-  Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
-    in_ = static_cast<const float*>(in[0]);
-    out_ = static_cast<float*>(out[0]);
-    return Status::ok();
-  }
   Status run(pthreadpool_t) override {
     v_.pad(in_, in_shape_, before_, out_shape_, value_, out_);
     return Status::ok();
@@ -131,8 +118,6 @@ class Pad final : public OwnKernel {
   Shape in_shape_, out_shape_;
   int64_t before_[Shape::kMaxDims] = {};
   float value_ = 0.f;
-  const float* in_ = nullptr;
-  float* out_ = nullptr;
 };
 
 class Transpose final : public OwnKernel {
@@ -140,11 +125,6 @@ class Transpose final : public OwnKernel {
   Transpose(const NodeDesc& d, const KernelVariant& v) : OwnKernel(v), shape_(d.inputs[0].shape) {
     const auto* perm = d.node->options_as_TransposeOptions()->perm();
     for (size_t i = 0; i < perm->size(); ++i) perm_[i] = perm->Get(i);
-  }
-  Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
-    in_ = static_cast<const float*>(in[0]);
-    out_ = static_cast<float*>(out[0]);
-    return Status::ok();
   }
   Status run(pthreadpool_t) override {
     v_.transpose(in_, shape_, perm_, out_);
@@ -154,8 +134,6 @@ class Transpose final : public OwnKernel {
  private:
   Shape shape_;
   int32_t perm_[Shape::kMaxDims] = {};
-  const float* in_ = nullptr;
-  float* out_ = nullptr;
 };
 
 class ResizeNearest final : public OwnKernel {
@@ -166,11 +144,6 @@ class ResizeNearest final : public OwnKernel {
         out_h_(d.outputs[0].shape[1]),
         out_w_(d.outputs[0].shape[2]),
         mode_(coordinates_of(d.node->options_as_ResizeOptions()->coordinates())) {}
-  Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
-    in_ = static_cast<const float*>(in[0]);
-    out_ = static_cast<float*>(out[0]);
-    return Status::ok();
-  }
   Status run(pthreadpool_t) override {
     v_.resize_nearest(in_, shape_, out_h_, out_w_, mode_, out_);
     return Status::ok();
@@ -180,8 +153,6 @@ class ResizeNearest final : public OwnKernel {
   Shape shape_;
   int64_t out_h_, out_w_;
   reference::Coordinates mode_;
-  const float* in_ = nullptr;
-  float* out_ = nullptr;
 };
 
 class Softmax final : public OwnKernel {
@@ -191,11 +162,6 @@ class Softmax final : public OwnKernel {
     const Shape& s = d.inputs[0].shape;
     channels_ = static_cast<size_t>(s[s.rank() - 1]);
     rows_ = static_cast<size_t>(s.elements()) / channels_;
-  }
-  Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
-    in_ = static_cast<const float*>(in[0]);
-    out_ = static_cast<float*>(out[0]);
-    return Status::ok();
   }
   Status run(pthreadpool_t pool) override {
     // Rows are independent: about kBlock values per task.
@@ -214,8 +180,6 @@ class Softmax final : public OwnKernel {
  private:
   float beta_;
   size_t rows_ = 0, channels_ = 0;
-  const float* in_ = nullptr;
-  float* out_ = nullptr;
 };
 
 // A 1x1 pooling window is strided subsampling (TF-slim ResNet shortcuts use it); XNNPACK
@@ -225,29 +189,22 @@ class Subsample final : public OwnKernel {
  public:
   Subsample(const NodeDesc& d, const KernelVariant& v)
       : OwnKernel(v),
-        in_(d.inputs[0].shape),
-        out_(d.outputs[0].shape),
+        in_shape_(d.inputs[0].shape),
+        out_shape_(d.outputs[0].shape),
         act_(fused_activation(*d.node)) {
     const auto* o = d.node->options_as_Pool2DOptions();
     stride_h_ = o->stride_h();
     stride_w_ = o->stride_w();
   }
-  Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
-    x_ = static_cast<const float*>(in[0]);
-    y_ = static_cast<float*>(out[0]);
-    return Status::ok();
-  }
   Status run(pthreadpool_t) override {
-    v_.subsample(x_, in_, out_, stride_h_, stride_w_, act_.min, act_.max, y_);
+    v_.subsample(in_, in_shape_, out_shape_, stride_h_, stride_w_, act_.min, act_.max, out_);
     return Status::ok();
   }
 
  private:
-  Shape in_, out_;
+  Shape in_shape_, out_shape_;
   ActivationRange act_;
   int64_t stride_h_ = 1, stride_w_ = 1;
-  const float* x_ = nullptr;
-  float* y_ = nullptr;
 };
 
 }  // namespace
