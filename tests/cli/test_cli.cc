@@ -16,7 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "polyhead/format_version.h"
 #include "polyhead/kernels/isa.h"
+#include "polyhead/version.h"
 #include "support/json_reader.h"
 #include "support/test_files.h"
 
@@ -298,6 +300,17 @@ TEST_CASE("cli: help is available for the program and every command") {
     CHECK(o.exit_code == 0);
     CHECK(contains(o.output, "usage: polyhead"));
   }
+}
+
+TEST_CASE("cli: --version names the release and the newest model format") {
+  const Outcome o = run_cli({"--version"});
+  INFO(o.output);
+  CHECK(o.exit_code == 0);
+  // The release comes from project(polyhead VERSION ...) through polyhead/version.h.
+  CHECK(std::string(PH_VERSION_STRING) == "0.2.0");
+  CHECK(o.output == "polyhead " PH_VERSION_STRING " (model format " +
+                        std::to_string(polyhead::kFormatVersionMajor) + "." +
+                        std::to_string(polyhead::kFormatVersionMinorLatest) + ")\n");
 }
 
 TEST_CASE("cli: convert turns a .tflite into a model that inspect and run accept", "[needs-data]") {

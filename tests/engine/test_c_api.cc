@@ -271,7 +271,7 @@ TEST_CASE("c_api: the last error is per thread and kept by successful calls") {
   CHECK(theirs_before.empty());
   CHECK(theirs.find("/nonexistent/polyhead.phm") != std::string::npos);
   CHECK(std::string(ph_last_error()) == mine);
-  CHECK(std::strcmp(ph_version(), "0.1.0") == 0);  // a successful call
+  CHECK(std::strcmp(ph_version(), "0.2.0") == 0);  // a successful call
   CHECK(std::string(ph_last_error()) == mine);
 
   // Long messages are truncated, never overflow.

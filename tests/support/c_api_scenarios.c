@@ -79,10 +79,10 @@ static int shape_is(const int64_t* dims, size_t rank, const int64_t* expected, s
 
 int phs_version(char* msg, size_t size) {
   int ok = 0;
-  CHECK(strcmp(ph_version(), "0.1.0") == 0);
+  CHECK(strcmp(ph_version(), "0.2.0") == 0);
   CHECK(strcmp(ph_version(), PH_VERSION_STRING) == 0);
   CHECK(ph_api_version() == PH_API_VERSION);
-  CHECK(PH_API_VERSION == 100);
+  CHECK(PH_API_VERSION == 200);
   CHECK(strcmp(ph_status_name(PH_OK), "ok") == 0);
   CHECK(strcmp(ph_status_name(PH_NOT_FOUND), "not found") == 0);
   CHECK(strcmp(ph_status_name(PH_INTERNAL), "internal error") == 0);

@@ -34,19 +34,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "polyhead/version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /* ---- Versioning ---------------------------------------------------------------------------- */
 
-#define PH_VERSION_MAJOR 0
-#define PH_VERSION_MINOR 1
-#define PH_VERSION_PATCH 0
-#define PH_VERSION_STRING "0.1.0"
-/* major * 10000 + minor * 100 + patch: compare with ph_api_version() to detect a header/library
- * mismatch at run time. */
-#define PH_API_VERSION (PH_VERSION_MAJOR * 10000 + PH_VERSION_MINOR * 100 + PH_VERSION_PATCH)
+/* PH_VERSION_MAJOR, _MINOR, _PATCH, PH_VERSION_STRING ("major.minor.patch") and PH_API_VERSION
+ * (major * 10000 + minor * 100 + patch) come from polyhead/version.h, which the build generates
+ * from the project's version: compare PH_API_VERSION with ph_api_version() to detect a
+ * header/library mismatch at run time. */
 
 /* The library's version, "major.minor.patch" (a static string). */
 const char* ph_version(void);
