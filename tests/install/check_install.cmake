@@ -1,10 +1,14 @@
 # Installs the build into a fresh prefix, checks that only the public headers were installed (none
 # of polyhead/runtime, polyhead/kernels, polyhead/schema), then configures, builds and runs
-# tests/install/consumer, a separate project that knows Polyhead only through find_package.
+# tests/install/consumer, a separate project that knows Polyhead only through find_package. Then
+# builds examples/ the same way and runs each example on the model `polyhead demo` writes, and
+# builds examples/c_api.c with the C compiler and `pkg-config --static --cflags --libs polyhead`.
+# The version must be the same everywhere: the CMake package, polyhead.pc, polyhead/version.h,
+# ph_version() and `polyhead --version`.
 # Run by CTest (test `install`):
 #   cmake -DBINARY_DIR=<build> -DSOURCE_DIR=<repo> -DWORK_DIR=<scratch> -DGENERATOR=<generator>
 #         -DC_COMPILER=<cc> -DCXX_COMPILER=<c++> [-DBUILD_TYPE=Release] [-DLAUNCHER=ccache]
-#         [-DSANITIZE=ON] -P tests/install/check_install.cmake
+#         [-DSANITIZE=ON] [-DPOLYHEAD_CLI=<build>/bin/polyhead] -P tests/install/check_install.cmake
 cmake_minimum_required(VERSION 3.25)
 foreach(var BINARY_DIR SOURCE_DIR WORK_DIR GENERATOR C_COMPILER CXX_COMPILER)
   if(NOT ${var})
@@ -14,8 +18,12 @@ endforeach()
 if(NOT BUILD_TYPE)
   set(BUILD_TYPE Release)
 endif()
+if(NOT POLYHEAD_CLI)
+  set(POLYHEAD_CLI "${BINARY_DIR}/bin/polyhead")  # where cli/CMakeLists.txt puts it
+endif()
 set(prefix "${WORK_DIR}/prefix")
 set(consumer_build "${WORK_DIR}/consumer")
+set(examples_build "${WORK_DIR}/examples")
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
 
@@ -48,7 +56,7 @@ if(unexpected)
   message(FATAL_ERROR "check_install: not public API, yet installed: ${unexpected}")
 endif()
 foreach(header engine.h model.h model_builder.h model_enums.h polyhead_c.h format_version.h
-               status.h result.h tensor.h)
+               version.h status.h result.h tensor.h)
   if(NOT EXISTS "${prefix}/include/polyhead/${header}")
     message(FATAL_ERROR "check_install: public header polyhead/${header} was not installed")
   endif()
@@ -56,24 +64,33 @@ endforeach()
 list(LENGTH installed count)
 message(STATUS "check_install: ${count} public headers installed, none of runtime/kernels/schema")
 
-# A user's project: find_package(polyhead) from the prefix alone.
+# The release version, as the build generated it into polyhead/version.h.
+file(STRINGS "${prefix}/include/polyhead/version.h" version_line REGEX "^#define PH_VERSION_STRING ")
+string(REGEX REPLACE "^.*\"([0-9.]+)\".*$" "\\1" version "${version_line}")
+if(NOT version MATCHES "^[0-9]+\\.[0-9]+\\.[0-9]+$")
+  message(FATAL_ERROR "check_install: no PH_VERSION_STRING in the installed polyhead/version.h")
+endif()
+
+# A user's project: find_package(polyhead) from the prefix alone. The same arguments configure the
+# consumer and the examples.
 set(configure_args
-  -S "${SOURCE_DIR}/tests/install/consumer" -B "${consumer_build}" -G "${GENERATOR}"
-  "-DCMAKE_BUILD_TYPE=${BUILD_TYPE}"
+  -G "${GENERATOR}" "-DCMAKE_BUILD_TYPE=${BUILD_TYPE}"
   "-DCMAKE_C_COMPILER=${C_COMPILER}" "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}"
-  "-DCMAKE_PREFIX_PATH=${prefix}" "-DPOLYHEAD_EXPECTED_PREFIX=${prefix}"
-  -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
+  "-DCMAKE_PREFIX_PATH=${prefix}" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
 if(LAUNCHER)
   list(APPEND configure_args "-DCMAKE_C_COMPILER_LAUNCHER=${LAUNCHER}"
        "-DCMAKE_CXX_COMPILER_LAUNCHER=${LAUNCHER}")
 endif()
+set(sanitizer_flags "")
 if(SANITIZE)
   # The installed archives were built with the sanitizers: their runtimes must be linked too.
-  set(flags "-fsanitize=address,undefined")
-  list(APPEND configure_args "-DCMAKE_C_FLAGS=${flags}" "-DCMAKE_CXX_FLAGS=${flags}"
-       "-DCMAKE_EXE_LINKER_FLAGS=${flags}")
+  set(sanitizer_flags "-fsanitize=address,undefined")
+  list(APPEND configure_args "-DCMAKE_C_FLAGS=${sanitizer_flags}"
+       "-DCMAKE_CXX_FLAGS=${sanitizer_flags}" "-DCMAKE_EXE_LINKER_FLAGS=${sanitizer_flags}")
 endif()
-run("configuring the consumer project" "${CMAKE_COMMAND}" ${configure_args})
+run("configuring the consumer project" "${CMAKE_COMMAND}"
+    -S "${SOURCE_DIR}/tests/install/consumer" -B "${consumer_build}" ${configure_args}
+    "-DPOLYHEAD_EXPECTED_PREFIX=${prefix}" "-DPOLYHEAD_EXPECTED_VERSION=${version}")
 run("building the consumer project" "${CMAKE_COMMAND}" --build "${consumer_build}")
 
 run("running the consumer" "${consumer_build}/consumer" "${WORK_DIR}/model.phm")
@@ -91,3 +108,82 @@ if(vision_export)
   run("running the vision consumer" "${consumer_build}/vision_consumer")
   message(STATUS "check_install: ${run_output}")
 endif()
+
+# The examples, built the way examples/README.md says, run on the model `polyhead demo` writes (a
+# small one, to keep the sanitizer run short). Without the CLI (POLYHEAD_BUILD_TOOLS=OFF) they run
+# on the consumer's model and zeros for input.
+if(EXISTS "${POLYHEAD_CLI}")
+  run("polyhead --version" "${POLYHEAD_CLI}" --version)
+  if(NOT run_output MATCHES "^polyhead ${version} \\(model format [0-9]+\\.[0-9]+\\)\n$")
+    message(FATAL_ERROR "check_install: `polyhead --version` does not name ${version}:\n${run_output}")
+  endif()
+  run("polyhead demo" "${POLYHEAD_CLI}" demo --out "${WORK_DIR}/demo" --size 96 --width 0.5)
+  set(example_args "${WORK_DIR}/demo/mobilenet_multitask.phm" "${WORK_DIR}/demo/image.f32")
+  set(frames 4)  # task_subsets' third argument
+else()
+  message(STATUS "check_install: no ${POLYHEAD_CLI}: the examples run on the consumer's model")
+  set(example_args "${WORK_DIR}/model.phm")
+endif()
+run("configuring the examples" "${CMAKE_COMMAND}" -S "${SOURCE_DIR}/examples" -B "${examples_build}"
+    ${configure_args})
+run("building the examples" "${CMAKE_COMMAND}" --build "${examples_build}")
+
+# classify and c_api: every task ran, and the C++ and C programs print the same top-5.
+set(top5 "")
+foreach(example classify c_api)
+  run("running examples/${example}" "${examples_build}/${example}" ${example_args})
+  string(REGEX MATCH "\n    top-5:[^\n]+" ${example}_top5 "${run_output}")
+  if(NOT run_output MATCHES "\nran [1-9][0-9]* nodes\n" OR NOT ${example}_top5)
+    message(FATAL_ERROR "check_install: examples/${example} printed no run or no top-5:\n${run_output}")
+  endif()
+endforeach()
+if(NOT classify_top5 STREQUAL c_api_top5)
+  message(FATAL_ERROR "check_install: classify and c_api disagree:${classify_top5}${c_api_top5}")
+endif()
+string(STRIP "${classify_top5}" shown)
+message(STATUS "check_install: examples classify and c_api ran, both print ${shown}")
+
+# task_subsets: frame 0 runs every task (the whole plan), frame 1 skips segmentation.
+run("running examples/task_subsets" "${examples_build}/task_subsets" ${example_args} ${frames})
+foreach(frame 0 1)
+  if(NOT run_output MATCHES "\nframe ${frame}: ran ([0-9]+) of ([0-9]+) nodes")
+    message(FATAL_ERROR "check_install: task_subsets printed no frame ${frame}:\n${run_output}")
+  endif()
+  set(ran ${CMAKE_MATCH_1})
+  set(of ${CMAKE_MATCH_2})
+  if((frame EQUAL 0 AND NOT ran EQUAL of) OR (frame EQUAL 1 AND NOT ran LESS of))
+    message(FATAL_ERROR "check_install: task_subsets' frame ${frame} ran ${ran} of ${of} nodes:\n"
+                        "${run_output}")
+  endif()
+endforeach()
+message(STATUS "check_install: examples/task_subsets ran ${ran} of ${of} nodes on frame 1")
+
+# pkg-config: the installed polyhead.pc, found through PKG_CONFIG_PATH, links the C example with
+# the C compiler alone.
+find_program(PKG_CONFIG_EXECUTABLE NAMES pkg-config pkgconf)
+if(NOT PKG_CONFIG_EXECUTABLE)
+  message(FATAL_ERROR "check_install: pkg-config not found (scripts/install_deps.sh installs pkgconf)")
+endif()
+file(GLOB_RECURSE pc_file "${prefix}/*/pkgconfig/polyhead.pc")
+if(NOT pc_file)
+  message(FATAL_ERROR "check_install: polyhead.pc was not installed")
+endif()
+get_filename_component(pc_dir "${pc_file}" DIRECTORY)
+set(ENV{PKG_CONFIG_PATH} "${pc_dir}")
+run("pkg-config --modversion" "${PKG_CONFIG_EXECUTABLE}" --modversion polyhead)
+string(STRIP "${run_output}" pc_version)
+if(NOT pc_version STREQUAL version)
+  message(FATAL_ERROR "check_install: polyhead.pc says ${pc_version}, version.h ${version}")
+endif()
+run("pkg-config --static --cflags --libs" "${PKG_CONFIG_EXECUTABLE}" --static --cflags --libs polyhead)
+separate_arguments(pc_flags UNIX_COMMAND "${run_output}")
+separate_arguments(sanitizer_list UNIX_COMMAND "${sanitizer_flags}")
+run("compiling examples/c_api.c with pkg-config" "${C_COMPILER}" -std=c99 ${sanitizer_list}
+    "${SOURCE_DIR}/examples/c_api.c" ${pc_flags} -o "${WORK_DIR}/c_api_pkg_config")
+run("running the pkg-config build of c_api" "${WORK_DIR}/c_api_pkg_config" ${example_args})
+string(REGEX MATCH "\n    top-5:[^\n]+" pc_top5 "${run_output}")
+if(NOT pc_top5 STREQUAL c_api_top5)
+  message(FATAL_ERROR "check_install: the pkg-config build of c_api printed another top-5:\n"
+                      "${run_output}")
+endif()
+message(STATUS "check_install: c_api built with `pkg-config --static --cflags --libs polyhead` ran")
