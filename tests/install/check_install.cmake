@@ -63,6 +63,13 @@ foreach(header engine.h model.h model_builder.h model_enums.h polyhead_c.h forma
 endforeach()
 list(LENGTH installed count)
 message(STATUS "check_install: ${count} public headers installed, none of runtime/kernels/schema")
+# The licence and the third-party notices travel with the library.
+foreach(doc LICENSE NOTICE CHANGELOG.md)
+  file(GLOB_RECURSE found "${prefix}/*/doc/polyhead/${doc}")
+  if(NOT found)
+    message(FATAL_ERROR "check_install: ${doc} was not installed (share/doc/polyhead)")
+  endif()
+endforeach()
 
 # The release version, as the build generated it into polyhead/version.h.
 file(STRINGS "${prefix}/include/polyhead/version.h" version_line REGEX "^#define PH_VERSION_STRING ")
