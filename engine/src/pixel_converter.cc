@@ -187,11 +187,17 @@ Result<size_t> checked_stride(const PixelImage& im, const InputInfo& in) {
     return bad_frame(in, "stride " + std::to_string(stride) +
                              " is below width * bytes per pixel = " + std::to_string(packed) +
                              " (" + to_string(im.format) + ")");
-  // Sides are at most 2^15 and strides are checked against the address space here.
+  // Sides are at most 2^15; a stride that large would overflow the frame's size.
   const size_t rows =
       static_cast<size_t>(im.height) + (yuv ? static_cast<size_t>(im.height / 2) : 0);
   if (stride > SIZE_MAX / rows)
     return bad_frame(in, "stride " + std::to_string(stride) + " is too large");
+  const size_t needed = frame_bytes(im.width, im.height, stride, im.format);
+  if (im.bytes != 0 && im.bytes < needed)
+    return bad_frame(in, "of " + std::to_string(im.width) + "x" + std::to_string(im.height) + " " +
+                             to_string(im.format) + " at stride " + std::to_string(stride) +
+                             " needs " + std::to_string(needed) + " bytes, the buffer has " +
+                             std::to_string(im.bytes));
   return stride;
 }
 
