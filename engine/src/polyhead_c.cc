@@ -751,4 +751,66 @@ size_t ph_plan_last_run_nodes(const ph_plan* plan) {
 
 // ---- Camera frames and caller-owned outputs --------------------------------------------------
 
+static_assert(static_cast<int>(polyhead::PixelFormat::kNv12) == PH_PIXEL_NV12, "formats drifted");
+
+const char* ph_pixel_format_name(ph_pixel_format format) {
+  if (static_cast<int>(format) < 0 || format > PH_PIXEL_NV12) return "unknown pixel format";
+  return polyhead::to_string(static_cast<polyhead::PixelFormat>(format));
+}
+
+void ph_image_transform_to_image(const ph_image_transform* transform, float model_x, float model_y,
+                                 float* image_x, float* image_y) {
+  if (!transform || !image_x || !image_y) {
+    null_argument(__func__, !transform ? "transform" : !image_x ? "image_x" : "image_y");
+    return;
+  }
+  *image_x = (model_x - transform->offset_x) / transform->scale_x;
+  *image_y = (model_y - transform->offset_y) / transform->scale_y;
+}
+
+ph_status ph_plan_set_input_pixels(ph_plan* plan, const char* name, const uint8_t* data,
+                                   size_t bytes, int32_t width, int32_t height, size_t stride,
+                                   ph_pixel_format format, ph_image_transform* transform) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!plan) return null_argument(fn, "plan");
+    if (!name) return null_argument(fn, "name");
+    if (!data) return null_argument(fn, "data");
+    if (bytes == 0)
+      return fail(PH_INVALID_ARGUMENT,
+                  "ph_plan_set_input_pixels: bytes is 0 (pass the size of "
+                  "the frame buffer)");
+    polyhead::PixelImage frame;
+    frame.data = data;
+    frame.bytes = bytes;
+    frame.width = width;
+    frame.height = height;
+    frame.stride = stride;
+    frame.format = static_cast<polyhead::PixelFormat>(format);
+    auto t = plan->plan.set_input_pixels(name, frame);
+    if (!t.is_ok()) return fail(t.status());
+    if (transform) {
+      transform->image_width = t->image_width;
+      transform->image_height = t->image_height;
+      transform->model_width = t->model_width;
+      transform->model_height = t->model_height;
+      transform->scale_x = t->scale_x;
+      transform->scale_y = t->scale_y;
+      transform->offset_x = t->offset_x;
+      transform->offset_y = t->offset_y;
+    }
+    return PH_OK;
+  });
+}
+
+ph_status ph_plan_bind_output(ph_plan* plan, const char* task, const char* output, void* data,
+                              size_t bytes) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!plan) return null_argument(fn, "plan");
+    if (!task) return null_argument(fn, "task");
+    if (!output) return null_argument(fn, "output");
+    const polyhead::Status status = plan->plan.bind_output(task, output, data, bytes);
+    return status.is_ok() ? PH_OK : fail(status);
+  });
+}
+
 }  // extern "C"

@@ -490,3 +490,10 @@ TEST_CASE("c_api: the last error is per thread and kept by successful calls") {
   CHECK(truncated.size() == 4095);
   CHECK(truncated.substr(truncated.size() - 3) == "...");
 }
+
+TEST_CASE("c_api: camera frames into an image input, outputs bound to caller memory") {
+  Message m;
+  const int ok = phs_pixels_and_bound_outputs(described_path().c_str(), m.text, sizeof m.text);
+  INFO(m.text);
+  CHECK(ok == 1);
+}

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "polyhead/polyhead_c.h"
@@ -1100,6 +1101,101 @@ int phs_engine_precision(const char* path, int has_fp16, const float* input, siz
     CHECK_OK(ph_plan_output(plan, "classify", "logits", &t));
     CHECK(memcmp(t.data, chosen, sizeof chosen) == 0);
   }
+  ok = 1;
+done:
+  ph_plan_free(plan);
+  ph_engine_free(engine);
+  ph_model_free(model);
+  return ok;
+}
+
+int phs_pixels_and_bound_outputs(const char* path, char* msg, size_t size) {
+  int ok = 0;
+  ph_model* model = NULL;
+  ph_engine* engine = NULL;
+  ph_plan* plan = NULL;
+  unsigned char frame[12][16][3];
+  ph_image_transform t;
+  float* input = NULL;
+  float aux[4] = {0.5f, -1.f, 2.f, 0.25f};
+  float scores[3] = {-7.f, -7.f, -7.f};
+  float too_small[2];
+  ph_tensor out;
+  float x = 0.f, y = 0.f;
+  int i, j;
+  /* NCHW BGR: plane 0 is blue; mean[c] follows the model's channel order. */
+  const float blue = (50.f / 255.f - 0.485f) / 0.25f;
+  const float red = (200.f / 255.f - 0.406f) / 0.25f;
+
+  for (i = 0; i < 12; ++i)
+    for (j = 0; j < 16; ++j) {
+      frame[i][j][0] = 200; /* R */
+      frame[i][j][1] = 100;
+      frame[i][j][2] = 50;
+    }
+  CHECK(strcmp(ph_pixel_format_name(PH_PIXEL_NV21), "NV21") == 0);
+  CHECK(strcmp(ph_pixel_format_name((ph_pixel_format)99), "unknown pixel format") == 0);
+  CHECK_OK(ph_model_load_file(path, &model));
+  CHECK_OK(ph_engine_create(model, NULL, &engine));
+  CHECK_OK(ph_plan_prepare(engine, NULL, 0, &plan));
+
+  /* A 16x12 RGB frame halves exactly into the 8x6 letterboxed BGR NCHW input. */
+  memset(&t, 0, sizeof t);
+  CHECK_OK(ph_plan_set_input_pixels(plan, "image", &frame[0][0][0], sizeof frame, 16, 12, 0,
+                                    PH_PIXEL_RGB, &t));
+  CHECK(t.image_width == 16 && t.image_height == 12 && t.model_width == 8 && t.model_height == 6);
+  CHECK(t.scale_x == 0.5f && t.scale_y == 0.5f && t.offset_x == 0.f && t.offset_y == 0.f);
+  ph_image_transform_to_image(&t, 4.f, 3.f, &x, &y);
+  CHECK(x == 8.f && y == 6.f);
+  CHECK_OK(ph_plan_input_buffer(plan, "image", &input));
+  CHECK(fabsf(input[0] - blue) < 1e-5f && fabsf(input[47] - blue) < 1e-5f);
+  CHECK(fabsf(input[2 * 48] - red) < 1e-5f && fabsf(input[3 * 48 - 1] - red) < 1e-5f);
+
+  /* Bound outputs hold what ph_plan_output shows after each run. */
+  CHECK_OK(ph_plan_set_input(plan, "aux", aux, 4));
+  CHECK_ERROR(ph_plan_bind_output(plan, "detect", "scores", too_small, sizeof too_small),
+              PH_INVALID_ARGUMENT, "takes 12 bytes");
+  CHECK_ERROR(ph_plan_bind_output(plan, "nope", "scores", scores, sizeof scores), PH_NOT_FOUND,
+              "nope");
+  CHECK_ERROR(ph_plan_bind_output(plan, "detect", "nope", scores, sizeof scores), PH_NOT_FOUND,
+              "nope");
+  CHECK_ERROR(ph_plan_bind_output(plan, NULL, "scores", scores, sizeof scores),
+              PH_INVALID_ARGUMENT, "task");
+  CHECK_OK(ph_plan_bind_output(plan, "detect", "scores", scores, sizeof scores));
+  CHECK_OK(ph_plan_run(plan));
+  CHECK_OK(ph_plan_output(plan, "detect", "scores", &out));
+  CHECK(memcmp(out.data, scores, sizeof scores) == 0);
+  CHECK(scores[0] != -7.f);
+  /* Unbound: later runs leave the buffer alone. */
+  CHECK_OK(ph_plan_bind_output(plan, "detect", "scores", NULL, 0));
+  scores[0] = -7.f;
+  CHECK_OK(ph_plan_run(plan));
+  CHECK(scores[0] == -7.f);
+
+  /* Frames that cannot be read are refused with the reason. */
+  CHECK_ERROR(ph_plan_set_input_pixels(plan, "image", &frame[0][0][0], sizeof frame - 1, 16, 12, 0,
+                                       PH_PIXEL_RGB, &t),
+              PH_INVALID_ARGUMENT, "needs 576 bytes");
+  CHECK_ERROR(ph_plan_set_input_pixels(plan, "image", &frame[0][0][0], 0, 16, 12, 0, PH_PIXEL_RGB,
+                                       NULL),
+              PH_INVALID_ARGUMENT, "bytes is 0");
+  CHECK_ERROR(ph_plan_set_input_pixels(plan, "image", NULL, 10, 16, 12, 0, PH_PIXEL_RGB, NULL),
+              PH_INVALID_ARGUMENT, "data");
+  CHECK_ERROR(ph_plan_set_input_pixels(plan, "image", &frame[0][0][0], sizeof frame, 16, 12, 0,
+                                       (ph_pixel_format)99, NULL),
+              PH_INVALID_ARGUMENT, "unknown pixel format 99");
+  CHECK_ERROR(ph_plan_set_input_pixels(plan, "image", &frame[0][0][0], sizeof frame, 15, 12, 0,
+                                       PH_PIXEL_NV21, NULL),
+              PH_INVALID_ARGUMENT, "even");
+  CHECK_ERROR(ph_plan_set_input_pixels(plan, "image", &frame[0][0][0], sizeof frame, 16, 12, 20,
+                                       PH_PIXEL_RGB, NULL),
+              PH_INVALID_ARGUMENT, "stride 20");
+  CHECK_ERROR(ph_plan_set_input_pixels(plan, "aux", &frame[0][0][0], sizeof frame, 16, 12, 0,
+                                       PH_PIXEL_RGB, NULL),
+              PH_INVALID_ARGUMENT, "aux");
+  CHECK_ERROR(ph_plan_set_input_pixels(plan, "nope", &frame[0][0][0], sizeof frame, 16, 12, 0,
+                                       PH_PIXEL_RGB, NULL),
+              PH_NOT_FOUND, "nope");
   ok = 1;
 done:
   ph_plan_free(plan);

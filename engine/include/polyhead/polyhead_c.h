@@ -343,6 +343,51 @@ size_t ph_plan_last_run_nodes(const ph_plan* plan);
 
 /* ---- Camera frames and caller-owned outputs ------------------------------------------------ */
 
+/* Mirrors polyhead::PixelFormat; the numeric values are part of the ABI. One byte per channel.
+ * NV21/NV12: a Y plane of `height` rows, then the interleaved chroma plane (V,U for NV21, U,V for
+ * NV12) of height / 2 rows at the same stride; even width and height; BT.601 limited range. */
+typedef enum ph_pixel_format {
+  PH_PIXEL_RGB = 0,
+  PH_PIXEL_BGR = 1,
+  PH_PIXEL_RGBA = 2, /* alpha ignored */
+  PH_PIXEL_BGRA = 3,
+  PH_PIXEL_GRAY = 4,
+  PH_PIXEL_NV21 = 5,
+  PH_PIXEL_NV12 = 6
+} ph_pixel_format;
+
+/* "RGB", "BGR", "RGBA", "BGRA", "GRAY", "NV21", "NV12" ("unknown pixel format" otherwise). */
+const char* ph_pixel_format_name(ph_pixel_format format);
+
+/* Where the frame landed in the model input: model = frame * scale + offset per axis, in pixels
+ * (letterbox offsets >= 0 are the padding, crop offsets <= 0 the cut). Its layout is frozen. */
+typedef struct ph_image_transform {
+  int32_t image_width, image_height; /* the frame */
+  int32_t model_width, model_height; /* the model input */
+  float scale_x, scale_y;
+  float offset_x, offset_y;
+} ph_image_transform;
+
+/* Model pixel -> frame pixel (what post-processing needs for boxes and landmarks). */
+void ph_image_transform_to_image(const ph_image_transform* transform, float model_x, float model_y,
+                                 float* image_x, float* image_y);
+
+/* Fills image input `name` from an 8-bit frame: resized per the input's declared fit (area
+ * averaging when shrinking, bilinear when enlarging), converted to its colour order, normalised
+ * ((p / 255 * pixel_scale - mean) / std) and written in its layout. `bytes` is how many bytes are
+ * readable at `data` (a frame needing more is refused); `stride` 0 means packed rows. Writes the
+ * transform to `transform` when it is not NULL. No heap allocation on success; a rejected frame
+ * leaves the input as it was. */
+ph_status ph_plan_set_input_pixels(ph_plan* plan, const char* name, const uint8_t* data,
+                                   size_t bytes, int32_t width, int32_t height, size_t stride,
+                                   ph_pixel_format format, ph_image_transform* transform);
+
+/* Copies output `output` of task `task` into `data` at the end of every later run that includes
+ * the task (one memcpy, no allocation); `bytes` must equal the output's size. Binding again
+ * replaces the buffer; data NULL unbinds. The buffer must stay valid while bound. */
+ph_status ph_plan_bind_output(ph_plan* plan, const char* task, const char* output, void* data,
+                              size_t bytes);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
