@@ -188,8 +188,9 @@ TEST_CASE("cli bench: --json holds latency, memory, profile, separate and sweep"
 }
 
 TEST_CASE("cli bench: sections not asked for are left out and --json - prints JSON only") {
-  const auto o = run_cli(
-      {"bench", demo_model(), "--runs", "2", "--warmup", "0", "--tasks", "segment", "--json", "-"});
+  // --quiet: run_shell merges stderr, where the progress lines go, into the output parsed here.
+  const auto o = run_cli({"bench", demo_model(), "--runs", "2", "--warmup", "0", "--tasks",
+                          "segment", "--json", "-", "--quiet"});
   INFO(o.output);
   REQUIRE(o.exit_code == 0);
   const Json j = parse(o.output);
@@ -271,7 +272,7 @@ TEST_CASE("cli bench: a missing model or an unwritable output is a runtime error
 TEST_CASE("cli bench: a .tflite model is converted in memory", "[needs-data]") {
   const std::string path = testing::data_dir() + "/face_detection_short_range.tflite";
   if (!fs::exists(path)) FAIL("missing " << path << ": run scripts/fetch_data.sh");
-  const auto o = run_cli({"bench", path, "--runs", "2", "--warmup", "0", "--json", "-"});
+  const auto o = run_cli({"bench", path, "--runs", "2", "--warmup", "0", "--json", "-", "--quiet"});
   INFO(o.output);
   REQUIRE(o.exit_code == 0);
   const Json j = parse(o.output);
@@ -281,8 +282,8 @@ TEST_CASE("cli bench: a .tflite model is converted in memory", "[needs-data]") {
 }
 
 TEST_CASE("cli bench: with two threads every node has measured its thread choice") {
-  const auto o = run_cli(
-      {"bench", demo_model(), "--runs", "8", "--warmup", "1", "--threads", "2", "--json", "-"});
+  const auto o = run_cli({"bench", demo_model(), "--runs", "8", "--warmup", "1", "--threads", "2",
+                          "--json", "-", "--quiet"});
   INFO(o.output);
   REQUIRE(o.exit_code == 0);
   const Json j = parse(o.output);

@@ -201,9 +201,10 @@ TEST_CASE("cli quantize: --keep-float, --sensitivity and --auto") {
   TempDir dir;
   const std::string fp32 = write_model(dir / "model.phm");
   const std::string photos = write_photos(dir, 3);
-  ShellResult o =
-      run_ok({"quantize", fp32, "--calib", photos, "-o", dir / "k.phm", "--int8-stem",
-              "--keep-float", "dw,proj", "--sensitivity", "--limit", "2", "--json", "-"});
+  // --quiet: run_shell merges stderr, where the progress lines go, into the JSON parsed here.
+  ShellResult o = run_ok({"quantize", fp32, "--calib", photos, "-o", dir / "k.phm", "--int8-stem",
+                          "--keep-float", "dw,proj", "--sensitivity", "--limit", "2", "--json", "-",
+                          "--quiet"});
   Json j = parse(o.output);
   CHECK(j["int8_nodes"].number == 4);
   CHECK(j["evaluation_images"].number == 2);
@@ -219,7 +220,7 @@ TEST_CASE("cli quantize: --keep-float, --sensitivity and --auto") {
   }
   // --tasks: only the named task is judged.
   o = run_ok({"quantize", fp32, "--calib", photos, "-o", dir / "t.phm", "--sensitivity", "--tasks",
-              "classify", "--limit", "1", "--json", "-"});
+              "classify", "--limit", "1", "--json", "-", "--quiet"});
   j = parse(o.output);
   REQUIRE(!j["sensitivity"].array.empty());
   for (const Json& n : j["sensitivity"].array) {
@@ -230,7 +231,7 @@ TEST_CASE("cli quantize: --keep-float, --sensitivity and --auto") {
   // A budget of 0 on the "embed" task's raw values: nodes go back to float until it holds, and
   // the search ends (at worst with every node float).
   o = run_ok({"quantize", fp32, "--calib", photos, "-o", dir / "a.phm", "--auto", "--max-drop", "0",
-              "--json", "-"});
+              "--json", "-", "--quiet"});
   j = parse(o.output);
   const Json& a = j["auto"];
   CHECK(a["within_budget"].boolean);
