@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_streams.h"
 #include "support/cli_runner.h"
 #include "support/json_reader.h"
 #include "support/test_files.h"
@@ -290,4 +291,56 @@ TEST_CASE("cli bench: with two threads every node has measured its thread choice
   // One warm-up and three runs each way: seven runs decide every node.
   CHECK(j["plan"]["nodes_with_thread_choice"].number == j["plan"]["nodes"].number);
   CHECK(j["plan"]["nodes_on_calling_thread"].number <= j["plan"]["nodes"].number);
+}
+
+TEST_CASE("cli bench: a line per stage on stderr, JSON alone on stdout, none with --quiet") {
+  testing::TempDir dir;
+  const std::vector<std::string> args = {"bench",           demo_model(), "--runs",    "2",
+                                         "--warmup",        "1",          "--profile", "--separate",
+                                         "--sweep-threads", "1,2",        "--json",    "-"};
+  testing::CliStreams o = testing::run_cli_streams(args, dir);
+  INFO(o.err);
+  REQUIRE(o.exit_code == 0);
+  parse(o.out);  // stdout is the JSON and nothing else
+  const std::vector<std::string> want = {
+      "polyhead bench: loading " + demo_model(),
+      "polyhead bench: preparing every task, 1 thread",
+      "polyhead bench: one pass: 1 warm-up run, then 2 timed",
+      "polyhead bench: profiling every node: 2 runs",
+      "polyhead bench: classify alone (1/3): 1 warm-up run, then 2 timed",
+      "polyhead bench: segment alone (2/3): 1 warm-up run, then 2 timed",
+      "polyhead bench: detect alone (3/3): 1 warm-up run, then 2 timed",
+      "polyhead bench: sweep 1/2, 1 thread, one pass: 1 warm-up run, then 2 timed",
+      "polyhead bench: sweep 1/2, 1 thread, classify alone (1/3): 1 warm-up run, then 2 timed",
+      "polyhead bench: sweep 1/2, 1 thread, segment alone (2/3): 1 warm-up run, then 2 timed",
+      "polyhead bench: sweep 1/2, 1 thread, detect alone (3/3): 1 warm-up run, then 2 timed",
+      "polyhead bench: sweep 2/2, 2 threads, one pass: 1 warm-up run, then 2 timed",
+      "polyhead bench: sweep 2/2, 2 threads, classify alone (1/3): 1 warm-up run, then 2 timed",
+      "polyhead bench: sweep 2/2, 2 threads, segment alone (2/3): 1 warm-up run, then 2 timed",
+      "polyhead bench: sweep 2/2, 2 threads, detect alone (3/3): 1 warm-up run, then 2 timed"};
+  CHECK(testing::lines_of(o.err) == want);
+
+  // A measurement longer than a second also reports its runs, at most once a second.
+  o = testing::run_cli_streams({"bench", demo_model(), "--runs", "1", "--warmup", "0", "--min-time",
+                                "2.5", "--json", dir / "b.json"},
+                               dir);
+  REQUIRE(o.exit_code == 0);
+  const std::vector<std::string> lines = testing::lines_of(o.err);
+  REQUIRE(lines.size() >= 4);
+  CHECK(lines[2] == "polyhead bench: one pass: 0 warm-up runs, then 1 timed (and at least 2.5 s)");
+  CHECK(lines.size() <= 3 + 3);  // 2.5 s of runs: two or three step lines
+  for (size_t i = 3; i < lines.size(); ++i) {
+    INFO(lines[i]);
+    CHECK(lines[i].rfind("polyhead bench: one pass: timed ", 0) == 0);
+    CHECK(lines[i].substr(lines[i].size() - 5) == " runs");
+  }
+  CHECK(contains(o.out, "latency"));
+  CHECK_FALSE(contains(o.out, "polyhead bench:"));
+
+  std::vector<std::string> quiet = args;
+  quiet.push_back("--quiet");
+  o = testing::run_cli_streams(quiet, dir);
+  REQUIRE(o.exit_code == 0);
+  CHECK(o.err.empty());
+  parse(o.out);
 }
