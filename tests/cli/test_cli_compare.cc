@@ -122,7 +122,7 @@ TEST_CASE("cli compare: progress lines on stderr, none with --quiet") {
   const testing::CliStreams loud = testing::run_cli_streams(args, dir);
   INFO(loud.err);
   REQUIRE(loud.exit_code == 0);
-  CHECK(testing::lines_of(loud.err) ==
+  CHECK(testing::stage_lines(loud.err) ==
         std::vector<std::string>{
             "polyhead compare: comparing on 1 photo",
             "polyhead compare: timing teacher and student: 1 round of 1 run each, interleaved"});
