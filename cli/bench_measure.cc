@@ -177,7 +177,7 @@ Result<Profile> profile(Plan& plan, const BenchConfig& c, const std::vector<std:
 }
 
 // Each task as its own plan on `engine` (the kernels, and so the packed weights, are shared).
-// `what` prefixes the progress lines ("2 threads, " in a sweep).
+// `what` prefixes the progress lines ("sweep 2/2, 2 threads, " in a sweep).
 Result<Separate> separate(Engine& engine, const Model& model, const BenchConfig& c,
                           const std::vector<std::string>& tasks, double one_pass_median_ms,
                           Progress& progress, const std::string& what) {
