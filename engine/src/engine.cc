@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "model_data.h"
+#include "pixel_converter.h"
 #include "polyhead/kernels/isa.h"
 #include "polyhead/runtime/execution_plan.h"
 #include "polyhead/runtime/memory_pool.h"
@@ -36,6 +38,26 @@ struct PlanState {
   std::vector<char> input_set;  // per entry of `inputs`
   bool profiling = false;
   std::vector<uint64_t> node_times_ns;  // one per plan step while profiling
+  // Per entry of `inputs`: the converter of an image input (made by prepare, so that frames
+  // convert without allocating), empty for inputs that are not images.
+  std::vector<std::optional<PixelConverter>> pixel_converters;
+  struct OutputBinding {
+    int task = 0;  // graph task id
+    int tensor = 0;
+    void* data = nullptr;
+    size_t bytes = 0;
+  };
+  std::vector<OutputBinding> output_bindings;
+
+  // Runs the tasks of `mask`, then copies the bound outputs of the tasks that ran.
+  Status run(runtime::TaskMask mask) {
+    PH_RETURN_IF_ERROR(
+        plan->run(mask, engine->threads.get(), profiling ? node_times_ns.data() : nullptr));
+    for (const OutputBinding& b : output_bindings)
+      if (plan->last_run_mask() & plan->mask_of(b.task))
+        std::memcpy(b.data, plan->tensor_data(b.tensor), b.bytes);
+    return Status::ok();
+  }
 };
 
 }  // namespace detail
@@ -114,6 +136,15 @@ Result<Plan> Engine::prepare(const std::vector<std::string>& tasks) {
   for (int t : g.inputs)
     if (state->plan->tensor_data(t)) state->inputs.push_back(t);
   state->input_set.assign(state->inputs.size(), 0);
+  for (int t : state->inputs) {
+    std::optional<detail::PixelConverter> converter;
+    for (const InputInfo& info : state_->model.inputs()) {
+      if (info.name != g.tensors[static_cast<size_t>(t)].name) continue;
+      auto made = detail::PixelConverter::create(info);
+      if (made.is_ok()) converter.emplace(std::move(*made));
+    }
+    state->pixel_converters.push_back(std::move(converter));
+  }
   return Plan(std::move(state));
 }
 
@@ -172,6 +203,21 @@ Status Plan::set_input(std::string_view name, const float* data, size_t count) {
   return Status::ok();
 }
 
+Result<ImageTransform> Plan::set_input_pixels(std::string_view name, const PixelImage& image) {
+  PH_ASSIGN_OR_RETURN(const size_t index, find_plan_input(*state_, name));
+  std::optional<detail::PixelConverter>& converter = state_->pixel_converters[index];
+  if (!converter) {
+    // Not an image input: say why, from the same checks prepare() made.
+    for (const InputInfo& info : state_->engine->model.inputs())
+      if (info.name == name) PH_RETURN_IF_ERROR(detail::PixelConverter::create(info).status());
+    return Status(ErrorCode::kInvalidArgument, "input '" + std::string(name) + "' is not an image");
+  }
+  float* dst = reinterpret_cast<float*>(state_->plan->tensor_data(state_->inputs[index]));
+  PH_ASSIGN_OR_RETURN(const ImageTransform t, converter->convert(image, dst));
+  state_->input_set[index] = 1;
+  return t;
+}
+
 namespace {
 
 Status missing_input(const detail::PlanState& s) {
@@ -189,8 +235,7 @@ Status missing_input(const detail::PlanState& s) {
 Status Plan::run() {
   for (char set : state_->input_set)
     if (!set) return missing_input(*state_);
-  return state_->plan->run(state_->plan->all_tasks_mask(), state_->engine->threads.get(),
-                           state_->profiling ? state_->node_times_ns.data() : nullptr);
+  return state_->run(state_->plan->all_tasks_mask());
 }
 
 template <typename Names>
@@ -217,8 +262,7 @@ Status Plan::run_names(const Names& tasks) {
   // Every head reads the model inputs through the shared backbone, so all must be set.
   for (char set : state_->input_set)
     if (!set) return missing_input(*state_);
-  return state_->plan->run(mask, state_->engine->threads.get(),
-                           state_->profiling ? state_->node_times_ns.data() : nullptr);
+  return state_->run(mask);
 }
 
 Status Plan::run(const std::vector<std::string>& tasks) {
@@ -246,33 +290,65 @@ Status Plan::run(const char* const* tasks, size_t count) {
   return run_names(Names{tasks, tasks + count});
 }
 
-Result<TensorView> Plan::output(std::string_view task, std::string_view output) const {
-  const runtime::Graph& g = state_->engine->model.data().graph;
-  for (int t : state_->plan->tasks()) {
+namespace {
+
+// Task id and tensor of output `output` of task `task` in the plan, or why there is none.
+Result<std::pair<int, int>> find_output(const detail::PlanState& s, std::string_view task,
+                                        std::string_view output) {
+  const runtime::Graph& g = s.engine->model.data().graph;
+  for (int t : s.plan->tasks()) {
     const runtime::TaskInfo& info = g.tasks[static_cast<size_t>(t)];
     if (info.name != task) continue;
-    if (!(state_->plan->last_run_mask() & state_->plan->mask_of(t)))
-      return Status(ErrorCode::kInvalidArgument,
-                    "task '" + info.name + "' did not run in the last run() of this plan");
     std::vector<std::string> names;
     for (const runtime::TaskOutputInfo& o : info.outputs) {
-      if (o.name == output) {
-        const runtime::TensorInfo& ti = g.tensors[static_cast<size_t>(o.tensor)];
-        TensorView view;
-        view.data = state_->plan->tensor_data(o.tensor);
-        view.shape = ti.shape;
-        view.type = ti.type;
-        return view;
-      }
+      if (o.name == output) return std::make_pair(t, o.tensor);
       names.push_back(o.name);
     }
     return Status(ErrorCode::kNotFound, "task '" + info.name + "' has no output '" +
                                             std::string(output) + "'; it has " + join_names(names));
   }
   std::vector<std::string> names;
-  for (int t : state_->plan->tasks()) names.push_back(g.tasks[static_cast<size_t>(t)].name);
+  for (int t : s.plan->tasks()) names.push_back(g.tasks[static_cast<size_t>(t)].name);
   return Status(ErrorCode::kNotFound, "task '" + std::string(task) +
                                           "' is not in this plan; it holds " + join_names(names));
+}
+
+}  // namespace
+
+Result<TensorView> Plan::output(std::string_view task, std::string_view output) const {
+  PH_ASSIGN_OR_RETURN(const auto found, find_output(*state_, task, output));
+  const runtime::Graph& g = state_->engine->model.data().graph;
+  if (!(state_->plan->last_run_mask() & state_->plan->mask_of(found.first)))
+    return Status(ErrorCode::kInvalidArgument, "task '" +
+                                                   g.tasks[static_cast<size_t>(found.first)].name +
+                                                   "' did not run in the last run() of this plan");
+  const runtime::TensorInfo& ti = g.tensors[static_cast<size_t>(found.second)];
+  TensorView view;
+  view.data = state_->plan->tensor_data(found.second);
+  view.shape = ti.shape;
+  view.type = ti.type;
+  return view;
+}
+
+Status Plan::bind_output(std::string_view task, std::string_view output, void* data, size_t bytes) {
+  PH_ASSIGN_OR_RETURN(const auto found, find_output(*state_, task, output));
+  auto& bindings = state_->output_bindings;
+  bindings.erase(std::remove_if(bindings.begin(), bindings.end(),
+                                [&](const auto& b) {
+                                  return b.tensor == found.second && b.task == found.first;
+                                }),
+                 bindings.end());
+  if (!data) return Status::ok();
+  const runtime::TensorInfo& ti =
+      state_->engine->model.data().graph.tensors[static_cast<size_t>(found.second)];
+  const size_t expected = static_cast<size_t>(ti.shape.elements()) * element_size(ti.type);
+  if (bytes != expected)
+    return Status(ErrorCode::kInvalidArgument,
+                  "output '" + std::string(output) + "' of task '" + std::string(task) + "' (" +
+                      ti.shape.to_string() + " " + element_type_name(ti.type) + ") takes " +
+                      std::to_string(expected) + " bytes, the buffer has " + std::to_string(bytes));
+  bindings.push_back({found.first, found.second, data, bytes});
+  return Status::ok();
 }
 
 PlanInfo Plan::info() const {

@@ -313,6 +313,30 @@ TEST_CASE("cli: --version names the release and the newest model format") {
                         std::to_string(polyhead::kFormatVersionMinorLatest) + ")\n");
 }
 
+// What a fresh machine must give: the CLI the README's commands build reads both model formats
+// (a build configured with -DPOLYHEAD_ONNX=OFF says so instead).
+TEST_CASE("cli: the built CLI converts a .tflite and an .onnx file", "[needs-data]") {
+  const std::string tflite = testing::data_dir() + "/face_detection_short_range.tflite";
+  const std::string onnx = testing::onnx_models_dir() + "/mobilenet_v2_035_96.onnx";
+  if (!fs::exists(tflite)) FAIL("missing " << tflite << ": run scripts/fetch_data.sh");
+  TempDir dir;
+  Outcome o = run_cli({"convert", tflite, "-o", dir / "from_tflite.phm"});
+  INFO(o.output);
+  CHECK(o.exit_code == 0);
+  CHECK(fs::exists(dir / "from_tflite.phm"));
+#ifdef POLYHEAD_TEST_HAS_ONNX
+  if (!fs::exists(onnx)) FAIL("missing " << onnx << ": run scripts/make_onnx_models.sh build/onnx_models");
+  o = run_cli({"convert", onnx, "-o", dir / "from_onnx.phm"});
+  INFO(o.output);
+  CHECK(o.exit_code == 0);
+  CHECK(fs::exists(dir / "from_onnx.phm"));
+#else
+  o = run_cli({"convert", onnx, "-o", dir / "from_onnx.phm"});
+  CHECK(o.exit_code != 0);
+  CHECK(contains(o.output, "ONNX"));
+#endif
+}
+
 TEST_CASE("cli: convert turns a .tflite into a model that inspect and run accept", "[needs-data]") {
   const std::string tflite = testing::data_dir() + "/face_detection_short_range.tflite";
   if (!fs::exists(tflite)) FAIL("missing " << tflite << ": run scripts/fetch_data.sh");

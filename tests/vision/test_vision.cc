@@ -107,7 +107,7 @@ TEST_CASE("preprocess STRETCH resizes both axes and reports the scales") {
   CHECK(t->scale_y == Approx(0.2));
   CHECK(dst[0] == Approx(30));
   CHECK(dst[dst.size() - 1] == Approx(10));
-  const cv::Point2f back = t->to_image(8, 4);
+  const polyhead::PointF back = t->to_image(8, 4);
   CHECK(back.x == Approx(40));
   CHECK(back.y == Approx(20));
 }
@@ -133,10 +133,10 @@ TEST_CASE("preprocess LETTERBOX pads the short side with black, centred") {
     CHECK(at(1, x, 0) == Approx((200 / 255.0 - 0.5) / 0.5).epsilon(1e-6));  // R
     CHECK(at(2, x, 2) == Approx((50 / 255.0 - 0.5) / 0.5).epsilon(1e-6));   // B
   }
-  const cv::Point2f p = t->to_image(2, 2);
+  const polyhead::PointF p = t->to_image(2, 2);
   CHECK(p.x == Approx(4));
   CHECK(p.y == Approx(2));
-  const cv::Point2f m = t->to_model(8, 4);
+  const polyhead::PointF m = t->to_model(8, 4);
   CHECK(m.x == Approx(4));
   CHECK(m.y == Approx(3));
 

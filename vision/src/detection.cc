@@ -136,8 +136,8 @@ Result<std::vector<Detection>> decode_detections(const TensorView& boxes, const 
     // Normalised model coordinates, then model pixels, then the photo.
     const float cx = r[0] / o.box_scale[0] * aw + acx, cy = r[1] / o.box_scale[1] * ah + acy;
     const float w = r[2] / o.box_scale[2] * aw, h = r[3] / o.box_scale[3] * ah;
-    const cv::Point2f p0 = t.to_image((cx - w / 2) * mw, (cy - h / 2) * mh);
-    const cv::Point2f p1 = t.to_image((cx + w / 2) * mw, (cy + h / 2) * mh);
+    const cv::Point2f p0 = to_cv(t.to_image((cx - w / 2) * mw, (cy - h / 2) * mh));
+    const cv::Point2f p1 = to_cv(t.to_image((cx + w / 2) * mw, (cy + h / 2) * mh));
     Detection d;
     d.box = cv::Rect2f(p0.x, p0.y, p1.x - p0.x, p1.y - p0.y);
     d.score = score;
@@ -145,7 +145,7 @@ Result<std::vector<Detection>> decode_detections(const TensorView& boxes, const 
     for (int k = 0; k < o.keypoints; ++k) {
       const float kx = r[4 + 2 * k] / o.box_scale[0] * aw + acx;
       const float ky = r[5 + 2 * k] / o.box_scale[1] * ah + acy;
-      d.keypoints.push_back(t.to_image(kx * mw, ky * mh));
+      d.keypoints.push_back(to_cv(t.to_image(kx * mw, ky * mh)));
     }
     if (!(d.box.width > 0 && d.box.height > 0) || !std::isfinite(d.box.x) ||
         !std::isfinite(d.box.y))

@@ -88,7 +88,7 @@ Result<std::vector<Landmark>> decode_landmarks(const TensorView& v, const Landma
           break;
       }
     }
-    l.point = t.to_image(x, y);
+    l.point = to_cv(t.to_image(x, y));
   }
   return out;
 }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "polyhead/model.h"
+#include "polyhead/pixel_image.h"
 #include "polyhead/precision.h"
 #include "polyhead/result.h"
 #include "polyhead/tensor.h"
@@ -62,6 +63,12 @@ class Plan {
   Status set_input(std::string_view name, const float* data, size_t count);
   // Where to write input `name` directly (zero copy). Marks the input as set.
   Result<float*> input_buffer(std::string_view name);
+  // Fills the image input `name` from an 8-bit frame (RGB/BGR/RGBA/BGRA/GRAY/NV21/NV12): resized
+  // per the input's declared fit, converted to its colour order, normalised and written in its
+  // layout, as write_pixels() describes. Returns the transform from model pixels back to frame
+  // pixels for post-processing. No heap allocation on success (the scratch rows are made by
+  // prepare()). A rejected frame leaves the input as it was.
+  Result<ImageTransform> set_input_pixels(std::string_view name, const PixelImage& image);
   // Names of the model inputs this plan reads (all must be set before run()).
   std::vector<std::string> input_names() const;
 
@@ -77,6 +84,12 @@ class Plan {
   // The output `output` of task `task` from the last run that included the task. The view stays
   // valid until the next run of this plan or until the plan is destroyed.
   Result<TensorView> output(std::string_view task, std::string_view output) const;
+
+  // Copies output `output` of task `task` into the caller's `data` at the end of every later run
+  // that includes the task (a memcpy of the output's bytes; no allocation). `bytes` must equal
+  // the output's size. Binding the same output again replaces the buffer; null data unbinds it.
+  // The buffer must stay valid while it is bound.
+  Status bind_output(std::string_view task, std::string_view output, void* data, size_t bytes);
 
   PlanInfo info() const;
   // Nodes executed by the last run() call.

@@ -5,7 +5,7 @@
 //   const polyhead::InputInfo& in = model.inputs()[0];
 //   auto dst = plan.input_buffer(in.name);
 //   auto transform = polyhead::vision::preprocess(*image, in, *dst);   // writes the input
-//   cv::Point2f p = transform->to_image(64.f, 64.f);                   // model px -> photo px
+//   polyhead::PointF p = transform->to_image(64.f, 64.f);              // model px -> photo px
 //
 // Part of the optional `polyhead_vision` library (needs OpenCV); the core engine does not use it.
 #pragma once
@@ -14,27 +14,19 @@
 
 #include <opencv2/core.hpp>
 
+#include "polyhead/image_transform.h"
 #include "polyhead/model.h"
 #include "polyhead/result.h"
 
 namespace polyhead::vision {
 
-// model = image * scale + offset, per axis, in pixels (pixel centres at +0.5 on both sides).
-// STRETCH: offsets 0, scales differ per axis. LETTERBOX: positive offsets (the padding).
-// CROP: negative offsets (the part cut away).
-struct ImageTransform {
-  int image_width = 0, image_height = 0;  // the photo
-  int model_width = 0, model_height = 0;  // the model input
-  float scale_x = 1.f, scale_y = 1.f;
-  float offset_x = 0.f, offset_y = 0.f;
+// The map between model and photo pixels (polyhead/image_transform.h).
+using ImageTransform = polyhead::ImageTransform;
 
-  cv::Point2f to_image(float model_x, float model_y) const {
-    return {(model_x - offset_x) / scale_x, (model_y - offset_y) / scale_y};
-  }
-  cv::Point2f to_model(float image_x, float image_y) const {
-    return {image_x * scale_x + offset_x, image_y * scale_y + offset_y};
-  }
-};
+// An OpenCV point from the core's.
+inline cv::Point2f to_cv(PointF p) {
+  return {p.x, p.y};
+}
 
 // Reads a photo as 8-bit BGR. Errors name the path: missing file (kNotFound), a directory or a
 // file OpenCV cannot decode as an image (kInvalidArgument).
@@ -43,11 +35,10 @@ Result<cv::Mat> load_image(const std::string& path);
 // The transform `preprocess` applies for an image of `width`×`height` to `input` (no pixels).
 Result<ImageTransform> plan_transform(int width, int height, const InputInfo& input);
 
-// Writes `input`'s tensor (f32, element count of input.shape) into `dst` from `image` (8-bit BGR,
-// or 1/4 channels which are converted): resized per `fit` (area interpolation when shrinking,
-// bilinear when enlarging), letterbox padding is black, colour order and layout as declared,
-// value = (p / 255 * pixel_scale - mean[c]) / std[c]. The input size is preprocess width/height,
-// or the tensor's dimensions when those are 0.
+// Writes `input`'s tensor (f32, element count of input.shape) into `dst` from `image` (8 or 16
+// bits; BGR, grey or BGRA) through the core's polyhead::write_pixels (polyhead/pixel_image.h):
+// resized per `fit` (area averaging when shrinking, bilinear when enlarging), letterbox padding
+// black, colour order and layout as declared, value = (p / 255 * pixel_scale - mean[c]) / std[c].
 Result<ImageTransform> preprocess(const cv::Mat& image, const InputInfo& input, float* dst);
 
 }  // namespace polyhead::vision
