@@ -194,3 +194,65 @@ if(NOT pc_top5 STREQUAL c_api_top5)
                       "${run_output}")
 endif()
 message(STATUS "check_install: c_api built with `pkg-config --static --cflags --libs polyhead` ran")
+
+# A decimal number as whole tenths, truncated (CMake's math() has integers only).
+function(to_tenths number out)
+  if(NOT number MATCHES "^(-?)([0-9]+)(\\.([0-9]))?")
+    message(FATAL_ERROR "check_install: '${number}' is not a number")
+  endif()
+  set(digit "${CMAKE_MATCH_4}")
+  if(digit STREQUAL "")
+    set(digit 0)
+  endif()
+  math(EXPR value "${CMAKE_MATCH_2} * 10 + ${digit}")
+  if(CMAKE_MATCH_1 STREQUAL "-")
+    math(EXPR value "0 - ${value}")
+  endif()
+  set(${out} ${value} PARENT_SCOPE)
+endfunction()
+
+# Camera frames from the installed package: examples/face_camera decodes a JPEG with libjpeg,
+# hands the RGB bytes to Plan::set_input_pixels and must find the faces `polyhead run --image`
+# finds (OpenCV's decoder and pre-processing path), each box within 1 pixel.
+if(EXISTS "${examples_build}/face_camera" AND EXISTS "${POLYHEAD_CLI}")
+  set(face_tflite "${DATA_DIR}/face_detection_short_range.tflite")
+  if(NOT EXISTS "${face_tflite}")
+    message(FATAL_ERROR "check_install: missing ${face_tflite}: run scripts/fetch_data.sh")
+  endif()
+  run("converting the face detector" "${POLYHEAD_CLI}" convert "${face_tflite}"
+      --preset mediapipe-face-detection-short -o "${WORK_DIR}/face.phm")
+  set(faces_seen 0)
+  foreach(photo sample1.jpg sample5.jpg)
+    run("running examples/face_camera" "${examples_build}/face_camera" "${WORK_DIR}/face.phm"
+        "${DATA_DIR}/${photo}")
+    string(REGEX MATCHALL "box [^\n]+" camera_boxes "${run_output}")
+    run("polyhead run --image" "${POLYHEAD_CLI}" run "${WORK_DIR}/face.phm" --image
+        "${DATA_DIR}/${photo}" --json)
+    string(JSON detections GET "${run_output}" tasks 0 detections)
+    string(JSON count LENGTH "${detections}")
+    list(LENGTH camera_boxes camera_count)
+    if(NOT count EQUAL camera_count OR count EQUAL 0)
+      message(FATAL_ERROR "check_install: ${photo}: face_camera found ${camera_count} faces, "
+                          "run --image ${count}:\n${camera_boxes}\n${detections}")
+    endif()
+    math(EXPR last "${count} - 1")
+    foreach(i RANGE ${last})
+      list(GET camera_boxes ${i} line)
+      separate_arguments(fields UNIX_COMMAND "${line}")  # box x y w h score s
+      foreach(k RANGE 3)
+        math(EXPR field "${k} + 1")
+        list(GET fields ${field} mine)
+        string(JSON theirs GET "${detections}" ${i} box ${k})
+        to_tenths("${mine}" a)
+        to_tenths("${theirs}" b)
+        math(EXPR diff "${a} - ${b}")
+        if(diff GREATER 11 OR diff LESS -11)  # 1 pixel, plus the truncation of both to tenths
+          message(FATAL_ERROR "check_install: ${photo}: face ${i} coordinate ${k} is ${mine} from "
+                              "face_camera, ${theirs} from run --image")
+        endif()
+      endforeach()
+    endforeach()
+    math(EXPR faces_seen "${faces_seen} + ${count}")
+  endforeach()
+  message(STATUS "check_install: face_camera found the ${faces_seen} faces run --image finds")
+endif()
