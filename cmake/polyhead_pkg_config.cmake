@@ -1,5 +1,6 @@
-# Generates and installs ${libdir}/pkgconfig/polyhead.pc (from polyhead.pc.in) for the static
-# archives; included by the top-level CMakeLists.txt after GNUInstallDirs. Its paths are relative
+# Generates and installs ${libdir}/pkgconfig/polyhead.pc (from polyhead.pc.in) for the shared C
+# library libpolyhead.so and polyhead-static.pc (polyhead-static.pc.in) for the static archives;
+# included by the top-level CMakeLists.txt after GNUInstallDirs. Its paths are relative
 # to the file, so `cmake --install --prefix` may choose the prefix. Debian's XNNPACK and
 # pthreadpool ship no .pc file, so they are plain -l flags; cpuinfo is required by name where its
 # .pc is found (Debian's libcpuinfo-dev has one).
@@ -28,5 +29,7 @@ else()
 endif()
 # The archives are C++: a C program linking them also needs the C++ runtime and libm.
 string(APPEND POLYHEAD_PC_LIBS_PRIVATE " -pthread -lstdc++ -lm")
-configure_file(${CMAKE_CURRENT_LIST_DIR}/polyhead.pc.in ${PROJECT_BINARY_DIR}/polyhead.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/polyhead.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+foreach(pc polyhead polyhead-static)
+  configure_file(${CMAKE_CURRENT_LIST_DIR}/${pc}.pc.in ${PROJECT_BINARY_DIR}/${pc}.pc @ONLY)
+  install(FILES ${PROJECT_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endforeach()

@@ -2,7 +2,9 @@
 # of polyhead/runtime, polyhead/kernels, polyhead/schema), then configures, builds and runs
 # tests/install/consumer, a separate project that knows Polyhead only through find_package. Then
 # builds examples/ the same way and runs each example on the model `polyhead demo` writes, and
-# builds examples/c_api.c with the C compiler and `pkg-config --static --cflags --libs polyhead`.
+# builds examples/c_api.c with the C compiler and pkg-config alone, against the shared
+# libpolyhead.so (`pkg-config --cflags --libs polyhead`, which must export ph_* only) and the static
+# archives (`pkg-config --static --cflags --libs polyhead-static`).
 # The version must be the same everywhere: the CMake package, polyhead.pc, polyhead/version.h,
 # ph_version() and `polyhead --version`.
 # Run by CTest (test `install`):
@@ -182,18 +184,66 @@ string(STRIP "${run_output}" pc_version)
 if(NOT pc_version STREQUAL version)
   message(FATAL_ERROR "check_install: polyhead.pc says ${pc_version}, version.h ${version}")
 endif()
-run("pkg-config --static --cflags --libs" "${PKG_CONFIG_EXECUTABLE}" --static --cflags --libs polyhead)
-separate_arguments(pc_flags UNIX_COMMAND "${run_output}")
+# examples/c_api.c built twice with the C compiler and pkg-config alone: against the shared
+# libpolyhead.so (polyhead.pc) and against the static archives (polyhead-static.pc); both print
+# the top-5 the CMake build printed.
 separate_arguments(sanitizer_list UNIX_COMMAND "${sanitizer_flags}")
-run("compiling examples/c_api.c with pkg-config" "${C_COMPILER}" -std=c99 ${sanitizer_list}
-    "${SOURCE_DIR}/examples/c_api.c" ${pc_flags} -o "${WORK_DIR}/c_api_pkg_config")
-run("running the pkg-config build of c_api" "${WORK_DIR}/c_api_pkg_config" ${example_args})
-string(REGEX MATCH "\n    top-5:[^\n]+" pc_top5 "${run_output}")
-if(NOT pc_top5 STREQUAL c_api_top5)
-  message(FATAL_ERROR "check_install: the pkg-config build of c_api printed another top-5:\n"
-                      "${run_output}")
+get_filename_component(installed_libdir "${pc_dir}" DIRECTORY)
+foreach(variant shared static)
+  if(variant STREQUAL shared)
+    set(pc_args --cflags --libs polyhead)
+  else()
+    set(pc_args --static --cflags --libs polyhead-static)
+  endif()
+  run("pkg-config ${pc_args}" "${PKG_CONFIG_EXECUTABLE}" ${pc_args})
+  separate_arguments(pc_flags UNIX_COMMAND "${run_output}")
+  run("compiling examples/c_api.c with pkg-config ${pc_args}" "${C_COMPILER}" -std=c99
+      ${sanitizer_list} "${SOURCE_DIR}/examples/c_api.c" ${pc_flags}
+      -o "${WORK_DIR}/c_api_${variant}")
+  # The prefix is not on the loader's path: say where libpolyhead.so is.
+  run("running the ${variant} pkg-config build of c_api" "${CMAKE_COMMAND}" -E env
+      "LD_LIBRARY_PATH=${installed_libdir}" "${WORK_DIR}/c_api_${variant}" ${example_args})
+  string(REGEX MATCH "\n    top-5:[^\n]+" pc_top5 "${run_output}")
+  if(NOT pc_top5 STREQUAL c_api_top5)
+    message(FATAL_ERROR "check_install: the ${variant} pkg-config build of c_api printed another "
+                        "top-5:\n${run_output}")
+  endif()
+  if(variant STREQUAL shared)
+    run("ldd" "${CMAKE_COMMAND}" -E env "LD_LIBRARY_PATH=${installed_libdir}" ldd
+        "${WORK_DIR}/c_api_${variant}")
+    if(NOT run_output MATCHES "libpolyhead\\.so\\.1 => ${installed_libdir}/")
+      message(FATAL_ERROR "check_install: c_api_shared does not load the installed libpolyhead.so.1:\n"
+                          "${run_output}")
+    endif()
+  endif()
+endforeach()
+message(STATUS "check_install: c_api built with `pkg-config --cflags --libs polyhead` (shared) "
+               "and `pkg-config --static --cflags --libs polyhead-static` ran")
+
+# libpolyhead.so exports the C API and nothing else, under the SONAME of the C ABI.
+set(shared_lib "${installed_libdir}/libpolyhead.so")
+if(NOT EXISTS "${shared_lib}")
+  message(FATAL_ERROR "check_install: ${shared_lib} was not installed")
 endif()
-message(STATUS "check_install: c_api built with `pkg-config --static --cflags --libs polyhead` ran")
+run("nm -D" nm -D --defined-only "${shared_lib}")
+string(REGEX MATCHALL "[^\n]+" symbols "${run_output}")
+set(foreign "")
+set(exported 0)
+foreach(line IN LISTS symbols)
+  if(line MATCHES " ph_[a-z0-9_]+$")
+    math(EXPR exported "${exported} + 1")
+  else()
+    list(APPEND foreign "${line}")
+  endif()
+endforeach()
+if(foreign OR exported EQUAL 0)
+  message(FATAL_ERROR "check_install: libpolyhead.so exports more than ph_* (or nothing): ${foreign}")
+endif()
+run("readelf -d" readelf -d "${shared_lib}")
+if(NOT run_output MATCHES "Library soname: \\[libpolyhead\\.so\\.1\\]")
+  message(FATAL_ERROR "check_install: libpolyhead.so's SONAME is not libpolyhead.so.1:\n${run_output}")
+endif()
+message(STATUS "check_install: libpolyhead.so.1 exports ${exported} ph_* functions and nothing else")
 
 # A decimal number as whole tenths, truncated (CMake's math() has integers only).
 function(to_tenths number out)
