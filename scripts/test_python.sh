@@ -9,8 +9,8 @@
 # an isolated build environment lives in a new temporary folder each time, and nanobind's sources
 # and headers moving there would recompile the module and nanobind on every install (about 45 s);
 # this way a reinstall rebuilds only what changed. ccache is used when installed. $PYTHON picks
-# the interpreter (default python3, 3.10 or newer for the pinned NumPy). Needs PyPI (or a pip
-# cache) the first time.
+# the interpreter (default python3, 3.10 or newer for the pinned NumPy) when the virtualenv is
+# made: delete build/python-venv to switch. Needs PyPI (or a pip cache) the first time.
 # The CTest test `python` (label python;slow) runs this script; tests/CMakeLists.txt skips it
 # under POLYHEAD_SANITIZE, since an ASan-built module cannot load into a Python without ASan.
 set -euo pipefail
