@@ -9,6 +9,7 @@ packages=(
   libopencv-dev python3-skimage python3-torch python3-torchvision python3-onnx libonnx-dev
   libprotobuf-dev protobuf-compiler
   libjpeg-dev
+  python3-venv python3-dev
 )
 missing=()
 for p in "${packages[@]}"; do
