@@ -700,7 +700,7 @@ TEST_CASE("pixel input: a rejected frame leaves the input unset, or as it was") 
   }
 }
 
-TEST_CASE("pixel format names parse back; unknown names are refused") {
+TEST_CASE("pixel format names parse back, unknown names are refused") {
   const char* names[] = {"RGB", "BGR", "RGBA", "BGRA", "GRAY", "NV21", "NV12"};
   const size_t bytes[] = {3, 3, 4, 4, 1, 1, 1};
   for (size_t i = 0; i < std::size(kAllFormats); ++i) {
