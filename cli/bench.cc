@@ -10,13 +10,14 @@
 #include "cli/bench_measure.h"
 #include "cli/bench_text.h"
 #include "cli/commands.h"
+#include "cli/progress.h"
 
 namespace polyhead::cli {
 
 const char kBenchUsage[] =
     "usage: polyhead bench MODEL [--tasks a,b] [--threads N] [--warmup W] [--runs R]\n"
     "                      [--min-time S] [--profile] [--separate] [--sweep-threads 1,2,4]\n"
-    "                      [--json FILE] [--html FILE]\n"
+    "                      [--json FILE] [--html FILE] [--quiet]\n"
     "\n"
     "Times the chosen tasks (default: all) in one pass on a fixed synthetic input: min, median,\n"
     "p90, p99, max, mean and standard deviation of the latency; load and prepare time apart;\n"
@@ -33,7 +34,9 @@ const char kBenchUsage[] =
     "  --separate           also time every task as its own plan, against the one pass\n"
     "  --sweep-threads L    repeat the measurement for each thread count in L (e.g. 1,2,4)\n"
     "  --json FILE          write every figure as JSON to FILE ('-' = stdout, no table)\n"
-    "  --html FILE          write a self-contained HTML report with charts to FILE\n";
+    "  --html FILE          write a self-contained HTML report with charts to FILE\n"
+    "  --quiet              no progress lines on stderr (one per stage: load, prepare, each\n"
+    "                       measurement)\n";
 
 namespace {
 
@@ -110,7 +113,8 @@ int bench_main(const std::vector<std::string>& args) {
                                   {"--separate", false},
                                   {"--sweep-threads", true},
                                   {"--json", true},
-                                  {"--html", true}});
+                                  {"--html", true},
+                                  {"--quiet", false}});
   if (!parsed.is_ok()) return report_usage_error(kCmd, parsed.status().message());
   if (parsed->help) {
     std::fputs(kBenchUsage, stdout);
@@ -131,7 +135,8 @@ int bench_main(const std::vector<std::string>& args) {
     if (!s.is_ok()) return report_error(kCmd, s.message(), kExitRuntime);
   }
 
-  auto result = run_bench(*config);
+  Progress progress(kCmd, !parsed->has("--quiet"));
+  auto result = run_bench(*config, progress);
   if (!result.is_ok()) {
     // No half-written reports: drop the files opened for this run.
     for (OutputFile* f : {&json, &html})

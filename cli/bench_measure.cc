@@ -7,6 +7,7 @@
 #include "cli/format.h"
 #include "cli/model_graph.h"
 #include "cli/process_memory.h"
+#include "cli/progress.h"
 #include "converters/tflite/tflite_converter.h"
 #include "polyhead/engine.h"
 
@@ -64,7 +65,13 @@ Status fill_inputs(const Model& model, Plan& plan) {
   return Status::ok();
 }
 
-Result<Latency> measure(Plan& plan, const BenchConfig& c) {
+// `what` names the measurement in the progress lines ("one pass", "classify alone").
+Result<Latency> measure(Plan& plan, const BenchConfig& c, Progress& progress,
+                        const std::string& what) {
+  std::string runs = std::to_string(c.runs) + " timed";
+  if (c.min_time_s > 0) runs += " (and at least " + format_float(c.min_time_s, 4) + " s)";
+  progress.stage(what + ": " + counted(static_cast<size_t>(c.warmup), "warm-up run") + ", then " +
+                 runs);
   for (int i = 0; i < c.warmup; ++i) PH_RETURN_IF_ERROR(plan.run());
   Latency l;
   l.samples_ms.reserve(static_cast<size_t>(c.runs));
@@ -77,6 +84,9 @@ Result<Latency> measure(Plan& plan, const BenchConfig& c) {
     const double ms = ms_since(start);
     l.samples_ms.push_back(ms);
     total_ms += ms;
+    // Outside the timed interval; prints at most once a second.
+    progress.step(what + ": timed", l.samples_ms.size(),
+                  c.min_time_s > 0 ? 0 : static_cast<size_t>(c.runs), "runs");
   }
   l.ms = summarize(l.samples_ms);
   return l;
@@ -104,12 +114,14 @@ Result<std::vector<std::string>> node_parts(const Plan& plan, const std::vector<
 }
 
 Result<Profile> profile(Plan& plan, const BenchConfig& c, const std::vector<std::string>& tasks,
-                        const GraphCosts& costs, const std::vector<size_t>& plan_nodes) {
+                        const GraphCosts& costs, const std::vector<size_t>& plan_nodes,
+                        Progress& progress) {
   PH_ASSIGN_OR_RETURN(std::vector<std::string> parts, node_parts(plan, tasks, costs, plan_nodes));
   const size_t nodes = plan_nodes.size();
   const auto runs = static_cast<size_t>(c.runs);
   // Column per node, row per run; filled from the plan's buffer after each run.
   std::vector<double> us(runs * nodes);
+  progress.stage("profiling every node: " + counted(runs, "run"));
   plan.set_profiling(true);
   for (size_t r = 0; r < runs; ++r) {
     const Status ran = plan.run();
@@ -119,6 +131,7 @@ Result<Profile> profile(Plan& plan, const BenchConfig& c, const std::vector<std:
     }
     const std::vector<uint64_t>& ns = plan.node_times_ns();
     for (size_t k = 0; k < nodes; ++k) us[r * nodes + k] = static_cast<double>(ns[k]) / 1e3;
+    progress.step("profiling", r + 1, runs, "runs");
   }
   plan.set_profiling(false);
 
@@ -164,14 +177,19 @@ Result<Profile> profile(Plan& plan, const BenchConfig& c, const std::vector<std:
 }
 
 // Each task as its own plan on `engine` (the kernels, and so the packed weights, are shared).
+// `what` prefixes the progress lines ("sweep 2/2, 2 threads, " in a sweep).
 Result<Separate> separate(Engine& engine, const Model& model, const BenchConfig& c,
-                          const std::vector<std::string>& tasks, double one_pass_median_ms) {
+                          const std::vector<std::string>& tasks, double one_pass_median_ms,
+                          Progress& progress, const std::string& what) {
   Separate s;
   s.one_pass_median_ms = one_pass_median_ms;
-  for (const std::string& task : tasks) {
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    const std::string& task = tasks[i];
     PH_ASSIGN_OR_RETURN(Plan plan, engine.prepare({task}));
     PH_RETURN_IF_ERROR(fill_inputs(model, plan));
-    PH_ASSIGN_OR_RETURN(Latency l, measure(plan, c));
+    PH_ASSIGN_OR_RETURN(Latency l, measure(plan, c, progress,
+                                           what + task + " alone (" + std::to_string(i + 1) + "/" +
+                                               std::to_string(tasks.size()) + ")"));
     s.sum_median_ms += l.ms.median;
     s.tasks.push_back({task, std::move(l)});
   }
@@ -180,7 +198,8 @@ Result<Separate> separate(Engine& engine, const Model& model, const BenchConfig&
 }
 
 Result<ThreadPoint> sweep_point(const Model& model, const BenchConfig& c, size_t threads,
-                                const std::vector<std::string>& tasks) {
+                                const std::vector<std::string>& tasks, Progress& progress,
+                                const std::string& what) {
   EngineOptions options;
   options.threads = threads;
   PH_ASSIGN_OR_RETURN(Engine engine, Engine::create(model, options));
@@ -189,20 +208,22 @@ Result<ThreadPoint> sweep_point(const Model& model, const BenchConfig& c, size_t
   ThreadPoint point;
   point.threads = threads;
   point.resolved_threads = engine.stats().threads;
-  PH_ASSIGN_OR_RETURN(point.latency, measure(plan, c));
+  PH_ASSIGN_OR_RETURN(point.latency, measure(plan, c, progress, what + "one pass"));
   if (c.separate) {
     point.has_separate = true;
-    PH_ASSIGN_OR_RETURN(point.separate, separate(engine, model, c, tasks, point.latency.ms.median));
+    PH_ASSIGN_OR_RETURN(point.separate,
+                        separate(engine, model, c, tasks, point.latency.ms.median, progress, what));
   }
   return point;
 }
 
 }  // namespace
 
-Result<BenchResult> run_bench(const BenchConfig& config) {
+Result<BenchResult> run_bench(const BenchConfig& config, Progress& progress) {
   BenchResult r;
   r.config = config;
 
+  progress.stage("loading " + config.model_path);
   auto start = Clock::now();
   auto loaded = load_model(config.model_path, r.model_format);
   if (!loaded.is_ok()) {
@@ -216,6 +237,11 @@ Result<BenchResult> run_bench(const BenchConfig& config) {
   PH_RETURN_IF_ERROR(check_tasks(model, config.tasks));
   PH_ASSIGN_OR_RETURN(GraphCosts costs, read_graph_costs(model));
 
+  progress.stage("preparing " +
+                 (config.tasks.empty() ? std::string("every task") : join(config.tasks, ", ")) +
+                 ", " +
+                 (config.threads == 0 ? std::string("one thread per logical processor")
+                                      : counted(config.threads, "thread")));
   const uint64_t rss_before = resident_bytes();
   start = Clock::now();
   EngineOptions options;
@@ -234,12 +260,12 @@ Result<BenchResult> run_bench(const BenchConfig& config) {
   for (size_t n : plan_nodes) r.plan_macs += costs.nodes[n].macs;
 
   PH_RETURN_IF_ERROR(fill_inputs(model, plan));
-  PH_ASSIGN_OR_RETURN(r.latency, measure(plan, config));
+  PH_ASSIGN_OR_RETURN(r.latency, measure(plan, config, progress, "one pass"));
   r.nodes_with_thread_choice = plan.info().nodes_with_thread_choice;
   r.nodes_on_calling_thread = plan.info().nodes_on_calling_thread;
   if (config.profile) {
     r.has_profile = true;
-    PH_ASSIGN_OR_RETURN(r.profile, profile(plan, config, r.tasks, costs, plan_nodes));
+    PH_ASSIGN_OR_RETURN(r.profile, profile(plan, config, r.tasks, costs, plan_nodes, progress));
   }
 
   Memory& m = r.memory;
@@ -253,10 +279,16 @@ Result<BenchResult> run_bench(const BenchConfig& config) {
 
   if (config.separate) {
     r.has_separate = true;
-    PH_ASSIGN_OR_RETURN(r.separate, separate(engine, model, config, r.tasks, r.latency.ms.median));
+    PH_ASSIGN_OR_RETURN(
+        r.separate, separate(engine, model, config, r.tasks, r.latency.ms.median, progress, ""));
   }
-  for (size_t threads : config.sweep_threads) {
-    PH_ASSIGN_OR_RETURN(ThreadPoint point, sweep_point(model, config, threads, r.tasks));
+  for (size_t i = 0; i < config.sweep_threads.size(); ++i) {
+    const size_t threads = config.sweep_threads[i];
+    const std::string what =
+        "sweep " + std::to_string(i + 1) + "/" + std::to_string(config.sweep_threads.size()) +
+        ", " + (threads == 0 ? std::string("auto threads") : counted(threads, "thread")) + ", ";
+    PH_ASSIGN_OR_RETURN(ThreadPoint point,
+                        sweep_point(model, config, threads, r.tasks, progress, what));
     r.sweep.push_back(std::move(point));
   }
   for (ThreadPoint& p : r.sweep)

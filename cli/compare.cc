@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <string>
 
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -11,6 +12,7 @@
 #ifdef POLYHEAD_HAVE_COMPARE
 #include "cli/compare_json.h"
 #include "cli/compare_text.h"
+#include "cli/progress.h"
 #include "eval/comparer.h"
 #include "eval/image_set.h"
 #endif
@@ -20,7 +22,7 @@ namespace polyhead::cli {
 const char kCompareUsage[] =
     "usage: polyhead compare TEACHER.phm STUDENT.phm --images DIR|PHOTO [--images ...]\n"
     "                        [--limit N] [--temperature T] [--match-iou X] [--tasks a,b]\n"
-    "                        [--threads N] [--rounds N] [--runs N] [--json FILE]\n"
+    "                        [--threads N] [--rounds N] [--runs N] [--json FILE] [--quiet]\n"
     "\n"
     "Runs a teacher and a student model (a model and its quantized, pruned, distilled, converted\n"
     "or merged copy, or a smaller-input or narrower variant) on the same photos, each through its\n"
@@ -49,7 +51,8 @@ const char kCompareUsage[] =
     "  --rounds N         latency: interleaved rounds, the order flipped every round (default 5)\n"
     "  --runs N           latency: runs of each model per round (default 10)\n"
     "  --json FILE        also write every number as JSON to FILE ('-': to stdout, instead of\n"
-    "                     the table)\n";
+    "                     the table)\n"
+    "  --quiet            no progress lines on stderr (photos compared, timing)\n";
 
 #ifndef POLYHEAD_HAVE_COMPARE
 
@@ -128,7 +131,8 @@ int compare_main(const std::vector<std::string>& args) {
                                   {"--threads", true},
                                   {"--rounds", true},
                                   {"--runs", true},
-                                  {"--json", true}});
+                                  {"--json", true},
+                                  {"--quiet", false}});
   if (!parsed.is_ok()) return report_usage_error(cmd, parsed.status().message());
   if (parsed->help) {
     std::fputs(kCompareUsage, stdout);
@@ -166,6 +170,15 @@ int compare_main(const std::vector<std::string>& args) {
     return report_error(cmd,
                         "cannot load student '" + models[1] + "': " + student.status().to_string(),
                         kExitRuntime);
+  Progress progress(cmd, !parsed->has("--quiet"));
+  progress.stage("comparing on " + counted(images->files.size(), "photo"));
+  options.progress = [&](const char* stage, size_t done, size_t total) {
+    if (std::string(stage) == "timing")
+      progress.stage("timing teacher and student: " + counted(options.latency.rounds, "round") +
+                     " of " + counted(options.latency.runs, "run") + " each, interleaved");
+    else
+      progress.step(stage, done, total, "photos");
+  };
   auto report = compare::compare_models(*teacher, *student, images->files, options);
   if (!report.is_ok()) return report_error(cmd, report.status().message(), kExitRuntime);
   report->teacher.path = models[0];

@@ -17,6 +17,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "polyhead/format_version.h"
+#include "polyhead/version.h"
 
 namespace polyhead::cli {
 
@@ -82,9 +83,10 @@ int dispatch(const std::vector<std::string>& args) {
     return kExitOk;
   }
   if (first == "--version") {
-    // The newest format this build reads and writes (models without ABS or SILU are still written
-    // as 1.2).
-    std::printf("polyhead (model format %u.%u)\n", kFormatVersionMajor, kFormatVersionMinorLatest);
+    // The release, then the newest format this build reads and writes (models without ABS or SILU
+    // are still written as 1.2).
+    std::printf("polyhead %s (model format %u.%u)\n", PH_VERSION_STRING, kFormatVersionMajor,
+                kFormatVersionMinorLatest);
     return kExitOk;
   }
   if (first == "help") {

@@ -1,11 +1,11 @@
 // `polyhead quantize IN.phm --calib DIR -o OUT.phm`: post-training int8 quantization with a
 // calibration set, per-node sensitivity and automatic float fallback (tools/quantize,
 // docs/quantize.md).
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <string>
 
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -13,6 +13,7 @@
 #ifdef POLYHEAD_HAVE_QUANTIZE
 #include "cli/format.h"
 #include "cli/json.h"
+#include "cli/progress.h"
 #include "eval/image_set.h"
 #include "offline/quantize/quantizer.h"
 #endif
@@ -25,6 +26,7 @@ const char kQuantizeUsage[] =
     "                         [--per-tensor] [--int8-stem] [--keep-float NODE,...]\n"
     "                         [--sensitivity] [--tasks A,B]\n"
     "                         [--auto --max-drop X] [--limit N] [--threads N] [--json FILE]\n"
+    "                         [--quiet]\n"
     "\n"
     "Quantizes a float32 model to int8 (docs/int8.md) after running it on calibration photos,\n"
     "each through the model's declared pre-processing: activations become asymmetric int8 per\n"
@@ -58,7 +60,8 @@ const char kQuantizeUsage[] =
     "                     (calibration uses them all)\n"
     "  --threads N        worker threads, 0 = one per logical processor (default 1)\n"
     "  --json FILE        also write the summary as JSON to FILE ('-': to stdout, instead of\n"
-    "                     the text)\n";
+    "                     the text)\n"
+    "  --quiet            no progress lines on stderr (calibration, sensitivity, --auto steps)\n";
 
 #ifndef POLYHEAD_HAVE_QUANTIZE
 
@@ -124,19 +127,35 @@ Status read_options(const ParsedArgs& p, QuantizeOptions& o) {
   return Status::ok();
 }
 
-// "\r  calibrating [#########-----------]  9/20" on a terminal; nothing otherwise.
-void show_progress(const char* stage, size_t done, size_t total) {
-  constexpr size_t kWidth = 30;
-  if (total == 0) {
-    std::fprintf(stderr, "\r  %s: evaluation %zu", stage, done);
-    std::fflush(stderr);
-    return;
-  }
-  const size_t filled = done * kWidth / total;
-  std::fprintf(stderr, "\r  %-12s [%s%s] %zu/%zu", stage, std::string(filled, '#').c_str(),
-               std::string(kWidth - filled, '-').c_str(), done, total);
-  if (done == total) std::fputc('\n', stderr);
-  std::fflush(stderr);
+// The quantizer's progress callback as lines on stderr: one when a stage begins, then its steps
+// at most once a second.
+std::function<void(const char*, size_t, size_t)> progress_lines(Progress& progress,
+                                                                const QuantizeOptions& o,
+                                                                size_t images) {
+  const size_t evaluated = o.limit > 0 && o.limit < images ? o.limit : images;
+  return [&progress, &o, evaluated, stage = std::string()](const char* name, size_t done,
+                                                           size_t total) mutable {
+    const std::string now = name;
+    const bool begins = now != stage;
+    stage = now;
+    if (now == "calibrating") {
+      if (begins) progress.stage("calibrating on " + counted(total, "photo"));
+      progress.step("calibrating", done, total, "photos");
+    } else if (now == "sensitivity") {
+      if (begins)
+        progress.stage("sensitivity of " + counted(total, "node") + ", each alone in int8, on " +
+                       counted(evaluated, "photo"));
+      progress.step("sensitivity", done, total, "nodes");
+    } else if (now == "auto") {
+      if (begins)
+        progress.stage("--auto: nodes back to float until the worst drop is at most " +
+                       format_float(o.max_drop, 4));
+      progress.step("--auto evaluation", done, 0, "");
+    } else {
+      if (begins) progress.stage(now);
+      progress.step(now, done, total, "");
+    }
+  };
 }
 
 std::string drops_text(const quantize::Evaluation& e) {
@@ -280,7 +299,8 @@ int quantize_main(const std::vector<std::string>& raw) {
                                   {"--max-drop", true},
                                   {"--limit", true},
                                   {"--threads", true},
-                                  {"--json", true}});
+                                  {"--json", true},
+                                  {"--quiet", false}});
   if (!parsed.is_ok()) return report_usage_error(cmd, parsed.status().message());
   if (parsed->help) {
     std::fputs(kQuantizeUsage, stdout);
@@ -314,7 +334,8 @@ int quantize_main(const std::vector<std::string>& raw) {
   if (!model.is_ok())
     return report_error(cmd, "cannot load model '" + in + "': " + model.status().to_string(),
                         kExitRuntime);
-  if (isatty(fileno(stderr))) options.progress = show_progress;
+  Progress progress(cmd, !parsed->has("--quiet"));
+  options.progress = progress_lines(progress, options, images->files.size());
   auto result = quantize::quantize_model(*model, images->files, options);
   if (!result.is_ok()) return report_error(cmd, result.status().message(), kExitRuntime);
 

@@ -266,16 +266,19 @@ Result<CompareReport> compare_models(const Model& teacher, const Model& student,
     c.note = p.note;
     report.tasks.push_back(std::move(c));
   }
-  for (const std::string& path : images) {
+  for (size_t k = 0; k < images.size(); ++k) {
+    const std::string& path = images[k];
     PH_ASSIGN_OR_RETURN(const cv::Mat image, vision::load_image(path));
     PH_RETURN_IF_ERROR(feed(t, image, "teacher", path));
     PH_RETURN_IF_ERROR(feed(s, image, "student", path));
     for (size_t i = 0; i < pairs.size(); ++i)
       PH_RETURN_IF_ERROR(
           with_context(compare_task(pairs[i], t, s, o, report.tasks[i]), "image '" + path + "'"));
+    if (o.progress) o.progress("comparing", k + 1, images.size());
   }
 
   // Timed on the last image, which both plans still hold.
+  if (o.progress) o.progress("timing", 0, 0);
   PH_ASSIGN_OR_RETURN(const Latency latency, interleaved_latency(t.plan, s.plan, o.latency));
   report.teacher = summarise(t);
   report.student = summarise(s);

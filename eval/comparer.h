@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ struct CompareOptions {
   std::vector<std::string> tasks;  // empty = every task (then both models need the same set)
   size_t threads = 1;              // per engine
   LatencyOptions latency;
+  // Called after each image ("comparing", done, total) and before the timing ("timing", 0, 0);
+  // may be empty. `polyhead compare` prints progress lines with it.
+  std::function<void(const char* stage, size_t done, size_t total)> progress;
 };
 
 // Fails on the first unreadable image (naming it), a model without exactly one image input, or

@@ -8,6 +8,7 @@ packages=(
   catch2 libbenchmark-dev
   libopencv-dev python3-skimage python3-torch python3-torchvision python3-onnx libonnx-dev
   libprotobuf-dev protobuf-compiler
+  libjpeg-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install_deps.sh
 cmake --preset release >/dev/null
-cmake --build --preset release -j"$(nproc)"
+# Only what the quick start runs: the CLI (scripts/test.sh builds the rest).
+cmake --build --preset release -j"$(nproc)" --target polyhead
 build/release/bin/polyhead demo --out build/demo "$@"
 echo
 scripts/fetch_data.sh >/dev/null

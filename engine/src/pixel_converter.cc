@@ -48,41 +48,53 @@ struct Reader {
       yuv_to_rgb(r.pixels[x], vu ? c[1] : c[0], vu ? c[0] : c[1], out);
     }
   }
+  // Adds pixel x's channels, RGB order, to `sum` (the 8-bit formats only).
+  static void add_bytes(const SourceRow& r, int x, uint32_t* sum) {
+    if constexpr (F == PixelFormat::kGray) {
+      sum[0] += r.pixels[x];
+    } else if constexpr (F == PixelFormat::kRgb || F == PixelFormat::kRgba) {
+      const uint8_t* p = r.pixels + x * (F == PixelFormat::kRgb ? 3 : 4);
+      sum[0] += p[0];
+      sum[1] += p[1];
+      sum[2] += p[2];
+    } else if constexpr (F == PixelFormat::kBgr || F == PixelFormat::kBgra) {
+      const uint8_t* p = r.pixels + x * (F == PixelFormat::kBgr ? 3 : 4);
+      sum[0] += p[2];
+      sum[1] += p[1];
+      sum[2] += p[0];
+    }
+  }
 };
 
 // How the resized image samples the source along one axis: area averaging (shrinking) or
 // bilinear with replicated edges (enlarging), as OpenCV's INTER_AREA / INTER_LINEAR define them.
 struct Axis {
-  int source = 0;      // source pixels along the axis
-  double scale = 1.0;  // source pixels per resized pixel
+  int source = 0;     // source pixels along the axis
+  double step = 1.0;  // source pixels per resized pixel
   bool area = false;
 
-  // Calls tap(source index, weight) for resized pixel r; weights sum to 1.
-  template <typename Tap>
-  void taps(int r, Tap&& tap) const {
+  Span span(int r) const {
+    Span s;
     if (area) {
-      const double f1 = r * scale;
-      const double f2 = std::min(f1 + scale, static_cast<double>(source));
-      const int k0 = static_cast<int>(f1);
-      const int k1 = std::min(source, static_cast<int>(std::ceil(f2)));
-      const double inv = 1.0 / (f2 - f1);
-      for (int k = k0; k < k1; ++k) {
-        const double w = std::min<double>(k + 1, f2) - std::max<double>(k, f1);
-        if (w > 0) tap(k, static_cast<float>(w * inv));
-      }
-      return;
+      const double f1 = r * step;
+      const double f2 = std::min(f1 + step, static_cast<double>(source));
+      s.first = static_cast<int>(f1);
+      s.last = std::max(s.first, std::min(source, static_cast<int>(std::ceil(f2))) - 1);
+      s.w_first = static_cast<float>(std::min<double>(s.first + 1, f2) - f1);
+      s.w_last = static_cast<float>(f2 - s.last);
+      s.scale = static_cast<float>(1.0 / (f2 - f1));
+      return s;
     }
-    const float f = static_cast<float>((r + 0.5) * scale - 0.5);
+    const float f = static_cast<float>((r + 0.5) * step - 0.5);
     const float fl = std::floor(f);
     const float a = f - fl;
     const int k = static_cast<int>(fl);
-    const int k0 = std::clamp(k, 0, source - 1), k1 = std::clamp(k + 1, 0, source - 1);
-    if (k0 == k1 || a == 0.f) {
-      tap(a == 0.f ? k0 : k1, 1.f);
-      return;
-    }
-    tap(k0, 1.f - a);
-    tap(k1, a);
+    s.first = std::clamp(k, 0, source - 1);
+    s.last = std::clamp(k + 1, 0, source - 1);
+    if (s.first == s.last) return s;
+    s.w_first = 1.f - a;
+    s.w_last = a;
+    return s;
   }
 };
 
@@ -90,26 +102,43 @@ struct Axis {
 struct Job {
   const PixelImage* image;
   size_t stride;
-  Axis x, y;
-  int rx0, rx1;  // resized columns that land on the model canvas
+  const Span* columns;  // one per resized column on the canvas, from rx0
+  int count;            // columns
 };
 
+// One source row resampled along x into `out` (count pixels of C floats). The inner run of an
+// area span is a plain sum, in integers for the 8-bit formats, whose channels are linear in the
+// bytes.
 template <PixelFormat F>
 void resample_row(const Job& job, int source_y, float* out) {
   constexpr int C = Reader<F>::kChannels;
+  constexpr bool kYuv = F == PixelFormat::kNv21 || F == PixelFormat::kNv12;
   const uint8_t* base = job.image->data;
   SourceRow row{base + static_cast<size_t>(source_y) * job.stride, nullptr};
-  if constexpr (F == PixelFormat::kNv21 || F == PixelFormat::kNv12)
+  if constexpr (kYuv)
     row.chroma = base + job.stride * static_cast<size_t>(job.image->height) +
                  static_cast<size_t>(source_y / 2) * job.stride;
-  for (int rx = job.rx0; rx < job.rx1; ++rx) {
-    float acc[C] = {};
+  for (int i = 0; i < job.count; ++i) {
+    const Span& s = job.columns[i];
+    float acc[C];
     float px[C];
-    job.x.taps(rx, [&](int k, float w) {
-      Reader<F>::read(row, k, px);
-      for (int c = 0; c < C; ++c) acc[c] += w * px[c];
-    });
-    for (int c = 0; c < C; ++c) out[(rx - job.rx0) * C + c] = acc[c];
+    Reader<F>::read(row, s.first, px);
+    for (int c = 0; c < C; ++c) acc[c] = s.w_first * px[c];
+    if (s.last > s.first) {
+      if constexpr (kYuv) {
+        for (int k = s.first + 1; k < s.last; ++k) {
+          Reader<F>::read(row, k, px);
+          for (int c = 0; c < C; ++c) acc[c] += px[c];
+        }
+      } else {
+        uint32_t sum[C] = {};
+        for (int k = s.first + 1; k < s.last; ++k) Reader<F>::add_bytes(row, k, sum);
+        for (int c = 0; c < C; ++c) acc[c] += static_cast<float>(sum[c]);
+      }
+      Reader<F>::read(row, s.last, px);
+      for (int c = 0; c < C; ++c) acc[c] += s.w_last * px[c];
+    }
+    for (int c = 0; c < C; ++c) out[i * C + c] = acc[c] * s.scale;
   }
 }
 
@@ -159,18 +188,27 @@ Result<size_t> checked_stride(const PixelImage& im, const InputInfo& in) {
     return bad_frame(in, "stride " + std::to_string(stride) +
                              " is below width * bytes per pixel = " + std::to_string(packed) +
                              " (" + to_string(im.format) + ")");
-  // Sides are at most 2^15 and strides are checked against the address space here.
+  // Sides are at most 2^15; a stride that large would overflow the frame's size.
   const size_t rows =
       static_cast<size_t>(im.height) + (yuv ? static_cast<size_t>(im.height / 2) : 0);
   if (stride > SIZE_MAX / rows)
     return bad_frame(in, "stride " + std::to_string(stride) + " is too large");
+  const size_t needed = frame_bytes(im.width, im.height, stride, im.format);
+  if (im.bytes != 0 && im.bytes < needed)
+    return bad_frame(in, "of " + std::to_string(im.width) + "x" + std::to_string(im.height) + " " +
+                             to_string(im.format) + " at stride " + std::to_string(stride) +
+                             " needs " + std::to_string(needed) + " bytes, the buffer has " +
+                             std::to_string(im.bytes));
   return stride;
 }
 
 }  // namespace
 
 PixelConverter::PixelConverter(const InputInfo& input, const ImageGeometry& geometry)
-    : input_(&input), geometry_(geometry), rows_(static_cast<size_t>(geometry.width) * 3 * 3) {}
+    : input_(&input),
+      geometry_(geometry),
+      rows_(static_cast<size_t>(geometry.width) * 3 * 3),
+      columns_(static_cast<size_t>(geometry.width)) {}
 
 Result<PixelConverter> PixelConverter::create(const InputInfo& input) {
   PH_ASSIGN_OR_RETURN(const ImageGeometry g, image_geometry(input));
@@ -187,16 +225,14 @@ Result<ImageTransform> PixelConverter::convert(const PixelImage& image, float* d
   const int rw = t.resized_width(), rh = t.resized_height();
   const int ox = static_cast<int>(t.offset_x), oy = static_cast<int>(t.offset_y);
 
-  Job job;
-  job.image = &image;
-  job.stride = stride;
   const bool area = rw <= image.width && rh <= image.height;
-  job.x = Axis{image.width, static_cast<double>(image.width) / rw, area};
-  job.y = Axis{image.height, static_cast<double>(image.height) / rh, area};
+  const Axis ax{image.width, static_cast<double>(image.width) / rw, area};
+  const Axis ay{image.height, static_cast<double>(image.height) / rh, area};
   // The part of the resized image on the canvas: canvas x = resized x + ox.
-  job.rx0 = std::max(0, -ox);
-  job.rx1 = std::min(rw, g.width - ox);
+  const int rx0 = std::max(0, -ox), rx1 = std::min(rw, g.width - ox);
   const int ry0 = std::max(0, -oy), ry1 = std::min(rh, g.height - oy);
+  for (int rx = rx0; rx < rx1; ++rx) columns_[static_cast<size_t>(rx - rx0)] = ax.span(rx);
+  Job job{&image, stride, columns_.data(), rx1 - rx0};
 
   const RowFunction resample = row_function(image.format);
   const int sc = image.format == PixelFormat::kGray ? 1 : 3;  // channels of a resampled row
@@ -205,7 +241,7 @@ Result<ImageTransform> PixelConverter::convert(const PixelImage& image, float* d
   int cached_row[2] = {-1, -1};
   int newest = 0;
   float* acc = rows_.data() + 2 * row_floats;
-  const int n = job.rx1 - job.rx0;
+  const int n = job.count;
 
   const size_t plane = static_cast<size_t>(g.width) * g.height;
   const bool colour = g.channels == 3;
@@ -229,7 +265,12 @@ Result<ImageTransform> PixelConverter::convert(const PixelImage& image, float* d
       continue;
     }
     std::fill(acc, acc + static_cast<size_t>(n) * sc, 0.f);
-    job.y.taps(ry, [&](int k, float w) {
+    const Span rows = ay.span(ry);
+    for (int k = rows.first; k <= rows.last; ++k) {
+      const float w = rows.scale * (k == rows.first  ? rows.w_first
+                                    : k == rows.last ? rows.w_last
+                                                     : 1.f);
+      if (w == 0.f) continue;
       int slot = cached_row[0] == k ? 0 : cached_row[1] == k ? 1 : -1;
       if (slot < 0) {
         slot = 1 - newest;
@@ -239,14 +280,14 @@ Result<ImageTransform> PixelConverter::convert(const PixelImage& image, float* d
       newest = slot;
       const float* src = cached[slot];
       for (int i = 0; i < n * sc; ++i) acc[i] += w * src[i];
-    });
+    }
     for (int x = 0; x < g.width; ++x) {
       const int rx = x - ox;
-      if (rx < job.rx0 || rx >= job.rx1) {
+      if (rx < rx0 || rx >= rx1) {
         store(x, y, black);
         continue;
       }
-      const float* p = acc + static_cast<size_t>(rx - job.rx0) * sc;
+      const float* p = acc + static_cast<size_t>(rx - rx0) * sc;
       float v[3];
       if (colour) {
         const float r = p[0], gr = sc == 3 ? p[1] : p[0], b = sc == 3 ? p[2] : p[0];

@@ -10,6 +10,14 @@
 
 namespace polyhead::detail {
 
+// The source pixels one resized pixel reads along an axis: `first` with weight w_first, every
+// pixel strictly between with weight 1 and `last` (when > first) with w_last, all times `scale`.
+// Area averaging covers [f1, f2) so only its ends are partial; bilinear is first/last only.
+struct Span {
+  int first = 0, last = 0;
+  float w_first = 1.f, w_last = 0.f, scale = 1.f;
+};
+
 class PixelConverter {
  public:
   // `input` must outlive the converter (it names the input in messages and gives the fit).
@@ -27,6 +35,7 @@ class PixelConverter {
   // Two horizontally resampled source rows (a cache: vertical taps of neighbouring output rows
   // share source rows) and the accumulator of one output row; model width * 3 floats each.
   std::vector<float> rows_;
+  std::vector<Span> columns_;  // how each canvas column samples the source row
 };
 
 }  // namespace polyhead::detail

@@ -38,6 +38,15 @@ size_t bytes_per_pixel(PixelFormat format) {
   return 0;
 }
 
+size_t frame_bytes(int width, int height, size_t stride, PixelFormat format) {
+  if (width <= 0 || height <= 0) return 0;
+  const size_t packed = static_cast<size_t>(width) * bytes_per_pixel(format);
+  if (stride == 0) stride = packed;
+  const bool yuv = format == PixelFormat::kNv21 || format == PixelFormat::kNv12;
+  const size_t rows = static_cast<size_t>(height) + (yuv ? static_cast<size_t>(height + 1) / 2 : 0);
+  return stride * (rows - 1) + packed;
+}
+
 Result<ImageTransform> write_pixels(const PixelImage& image, const InputInfo& input, float* dst) {
   PH_ASSIGN_OR_RETURN(detail::PixelConverter converter, detail::PixelConverter::create(input));
   return converter.convert(image, dst);

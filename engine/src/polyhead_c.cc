@@ -11,8 +11,11 @@
 #include <utility>
 #include <vector>
 
+#include "model_data.h"
 #include "polyhead/engine.h"
 #include "polyhead/model.h"
+#include "polyhead/model_enums.h"
+#include "polyhead/precision.h"
 
 struct ph_model {
   polyhead::Model model;
@@ -43,6 +46,27 @@ static_assert(static_cast<int>(polyhead::ElementType::kI8) == PH_I8, "");
 static_assert(static_cast<int>(polyhead::ElementType::kU8) == PH_U8, "");
 static_assert(static_cast<int>(polyhead::ElementType::kI32) == PH_I32, "");
 static_assert(polyhead::Shape::kMaxDims == PH_MAX_DIMS, "PH_MAX_DIMS must match Shape::kMaxDims");
+static_assert(static_cast<int>(polyhead::Precision::kF32) == PH_PRECISION_F32, "enum drifted");
+static_assert(static_cast<int>(polyhead::Precision::kF16) == PH_PRECISION_F16, "");
+static_assert(static_cast<int>(polyhead::Layout::kNhwc) == PH_LAYOUT_NHWC, "");
+static_assert(static_cast<int>(polyhead::Layout::kNchw) == PH_LAYOUT_NCHW, "");
+static_assert(static_cast<int>(polyhead::ColorOrder::kRgb) == PH_COLOR_RGB, "");
+static_assert(static_cast<int>(polyhead::ColorOrder::kBgr) == PH_COLOR_BGR, "");
+static_assert(static_cast<int>(polyhead::ColorOrder::kGray) == PH_COLOR_GRAY, "");
+static_assert(static_cast<int>(polyhead::ColorOrder::kNone) == PH_COLOR_NONE, "");
+static_assert(static_cast<int>(polyhead::ImageFit::kStretch) == PH_FIT_STRETCH, "");
+static_assert(static_cast<int>(polyhead::ImageFit::kLetterbox) == PH_FIT_LETTERBOX, "");
+static_assert(static_cast<int>(polyhead::ImageFit::kCrop) == PH_FIT_CROP, "");
+static_assert(static_cast<int>(polyhead::TaskKind::kClassification) == PH_TASK_CLASSIFICATION, "");
+static_assert(static_cast<int>(polyhead::TaskKind::kDetection) == PH_TASK_DETECTION, "");
+static_assert(static_cast<int>(polyhead::TaskKind::kSegmentation) == PH_TASK_SEGMENTATION, "");
+static_assert(static_cast<int>(polyhead::TaskKind::kLandmarks) == PH_TASK_LANDMARKS, "");
+static_assert(static_cast<int>(polyhead::TaskKind::kRegression) == PH_TASK_REGRESSION, "");
+static_assert(static_cast<int>(polyhead::TaskKind::kEmbedding) == PH_TASK_EMBEDDING, "");
+static_assert(static_cast<int>(polyhead::TaskKind::kOther) == PH_TASK_OTHER, "");
+static_assert(static_cast<int>(polyhead::OutputActivation::kNone) == PH_ACTIVATION_NONE, "");
+static_assert(static_cast<int>(polyhead::OutputActivation::kSigmoid) == PH_ACTIVATION_SIGMOID, "");
+static_assert(static_cast<int>(polyhead::OutputActivation::kSoftmax) == PH_ACTIVATION_SOFTMAX, "");
 
 // Trivially destructible, so threads (and dlclose) need no TLS destructor.
 constexpr size_t kErrorCapacity = 4096;
@@ -158,6 +182,44 @@ const polyhead::InputInfo* input_at(const char* function, const ph_model* model,
   return &inputs[input];
 }
 
+// Checks the struct_size of a caller's out-struct `argument`; false after recording why.
+bool check_out_struct(const char* function, const char* argument, const char* type,
+                      size_t struct_size) {
+  if (struct_size >= sizeof(size_t)) return true;
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "%s: %s->struct_size is %zu; set it to sizeof(%s) before the call", function,
+                argument, struct_size, type);
+  fail(PH_INVALID_ARGUMENT, text);
+  return false;
+}
+
+// Copies the fields of `full` that fit in out->struct_size bytes into *out (bytes past our struct
+// stay untouched), after setting full.struct_size to the bytes written.
+template <typename Struct>
+void write_out_struct(Struct full, Struct* out) {
+  const size_t size = out->struct_size < sizeof full ? out->struct_size : sizeof full;
+  full.struct_size = size;
+  std::memcpy(out, &full, size);
+}
+
+// Names of a C enum value, or `unknown` when it is out of range (a newer or corrupted value).
+template <size_t N>
+const char* enum_name(int value, const char* const (&names)[N], const char* unknown) {
+  if (value < 0 || static_cast<size_t>(value) >= N) return unknown;
+  return names[value];
+}
+
+// A FlatBuffers string as a C string: the format stores a NUL after every string, so the pointer
+// into the model's bytes is one (and lives as long as the model data).
+const char* c_string(const flatbuffers::String* s) {
+  return s ? s->c_str() : "";
+}
+
+const polyhead::schema::Model& root(const ph_model* model) {
+  return *model->model.data().root;
+}
+
 ph_status make_model(polyhead::Result<polyhead::Model> result, ph_model** out) {
   if (!result.is_ok()) return fail(result.status());
   *out = new ph_model{std::move(result).value()};
@@ -188,6 +250,39 @@ const char* ph_status_name(ph_status status) {
 size_t ph_element_size(ph_element_type type) {
   if (type < PH_F32 || type > PH_I32) return 0;
   return polyhead::element_size(static_cast<polyhead::ElementType>(type));
+}
+
+// ---- Model enums -----------------------------------------------------------------------------
+
+const char* ph_layout_name(ph_layout layout) {
+  static const char* const names[] = {"NHWC", "NCHW"};
+  return enum_name(layout, names, "unknown layout");
+}
+
+const char* ph_color_order_name(ph_color_order color) {
+  static const char* const names[] = {"RGB", "BGR", "GRAY", "NONE"};
+  return enum_name(color, names, "unknown colour order");
+}
+
+const char* ph_image_fit_name(ph_image_fit fit) {
+  static const char* const names[] = {"STRETCH", "LETTERBOX", "CROP"};
+  return enum_name(fit, names, "unknown image fit");
+}
+
+const char* ph_task_kind_name(ph_task_kind kind) {
+  static const char* const names[] = {"classification", "detection", "segmentation", "landmarks",
+                                      "regression",     "embedding", "other"};
+  return enum_name(kind, names, "unknown task kind");
+}
+
+const char* ph_output_activation_name(ph_output_activation activation) {
+  static const char* const names[] = {"none", "sigmoid", "softmax"};
+  return enum_name(activation, names, "unknown output activation");
+}
+
+const char* ph_precision_name(ph_precision precision) {
+  static const char* const names[] = {"f32", "f16"};
+  return enum_name(precision, names, "unknown precision");
 }
 
 // ---- Models ----------------------------------------------------------------------------------
@@ -302,6 +397,151 @@ ph_status ph_model_task_output_shape(const ph_model* model, size_t task, size_t 
   });
 }
 
+ph_status ph_model_input_preprocess(const ph_model* model, size_t input, ph_preprocess* out) {
+  if (!out) return null_argument(__func__, "out");
+  if (!check_out_struct(__func__, "out", "ph_preprocess", out->struct_size))
+    return PH_INVALID_ARGUMENT;
+  const polyhead::InputInfo* info = input_at(__func__, model, input);
+  if (!info) return PH_INVALID_ARGUMENT;
+  const polyhead::Preprocess& p = info->preprocess;
+  ph_preprocess full;
+  std::memset(&full, 0, sizeof full);
+  full.width = p.width;
+  full.height = p.height;
+  full.layout = static_cast<ph_layout>(p.layout);
+  full.color = static_cast<ph_color_order>(p.color);
+  full.fit = static_cast<ph_image_fit>(p.fit);
+  full.pixel_scale = p.pixel_scale;
+  full.mean = p.mean.empty() ? nullptr : p.mean.data();
+  full.mean_count = p.mean.size();
+  full.std = p.std.empty() ? nullptr : p.std.data();
+  full.std_count = p.std.size();
+  write_out_struct(full, out);
+  return PH_OK;
+}
+
+ph_status ph_model_task_info(const ph_model* model, size_t task, ph_task_info* out) {
+  if (!out) return null_argument(__func__, "out");
+  if (!check_out_struct(__func__, "out", "ph_task_info", out->struct_size))
+    return PH_INVALID_ARGUMENT;
+  const polyhead::TaskInfo* info = task_at(__func__, model, task);
+  if (!info) return PH_INVALID_ARGUMENT;
+  ph_task_info full;
+  std::memset(&full, 0, sizeof full);
+  full.kind = static_cast<ph_task_kind>(info->kind);
+  full.priority = info->priority;
+  full.rate = info->rate;
+  full.output_count = info->outputs.size();
+  full.label_count = info->postprocess.labels.size();
+  write_out_struct(full, out);
+  return PH_OK;
+}
+
+ph_status ph_model_task_postprocess(const ph_model* model, size_t task, ph_postprocess* out) {
+  if (!out) return null_argument(__func__, "out");
+  if (!check_out_struct(__func__, "out", "ph_postprocess", out->struct_size))
+    return PH_INVALID_ARGUMENT;
+  const polyhead::TaskInfo* info = task_at(__func__, model, task);
+  if (!info) return PH_INVALID_ARGUMENT;
+  const polyhead::PostProcessInfo& p = info->postprocess;
+  ph_postprocess full;
+  std::memset(&full, 0, sizeof full);
+  full.activation = static_cast<ph_output_activation>(p.activation);
+  full.score_threshold = p.score_threshold;
+  full.nms_iou = p.nms_iou;
+  full.max_detections = p.max_detections;
+  full.anchors = p.anchors.empty() ? nullptr : p.anchors.data();
+  full.anchor_count = p.anchors.size() / 4;  // validation guarantees a multiple of 4
+  write_out_struct(full, out);
+  return PH_OK;
+}
+
+size_t ph_model_task_label_count(const ph_model* model, size_t task) {
+  const polyhead::TaskInfo* info = task_at(__func__, model, task);
+  return info ? info->postprocess.labels.size() : 0;
+}
+
+const char* ph_model_task_label(const ph_model* model, size_t task, size_t label) {
+  const polyhead::TaskInfo* info = task_at(__func__, model, task);
+  if (!info) return nullptr;
+  const auto& labels = info->postprocess.labels;
+  if (label >= labels.size()) {
+    index_error(__func__, "label", label, labels.size());
+    return nullptr;
+  }
+  return labels[label].c_str();
+}
+
+ph_status ph_model_format_version(const ph_model* model, uint32_t* major, uint32_t* minor) {
+  if (!model) return null_argument(__func__, "model");
+  if (!major) return null_argument(__func__, "major");
+  if (!minor) return null_argument(__func__, "minor");
+  *major = model->model.format_version_major();
+  *minor = model->model.format_version_minor();
+  return PH_OK;
+}
+
+// Model::producer(), description() and metadata() return copies; these read the same strings in
+// the model's bytes so the pointers live as long as the model data, and nothing allocates.
+const char* ph_model_producer(const ph_model* model) {
+  if (!model) {
+    null_argument(__func__, "model");
+    return nullptr;
+  }
+  return c_string(root(model).producer());
+}
+
+const char* ph_model_description(const ph_model* model) {
+  if (!model) {
+    null_argument(__func__, "model");
+    return nullptr;
+  }
+  return c_string(root(model).description());
+}
+
+const char* ph_model_metadata(const ph_model* model, const char* key) {
+  if (!model) {
+    null_argument(__func__, "model");
+    return nullptr;
+  }
+  if (!key) {
+    null_argument(__func__, "key");
+    return nullptr;
+  }
+  const auto* entries = root(model).metadata();
+  if (!entries) return nullptr;
+  const size_t length = std::strlen(key);
+  for (const polyhead::schema::Metadata* entry : *entries) {
+    const flatbuffers::String* k = entry->key();  // required, checked by the verifier
+    if (k->size() == length && std::memcmp(k->data(), key, length) == 0)
+      return c_string(entry->value());
+  }
+  return nullptr;
+}
+
+size_t ph_model_metadata_count(const ph_model* model) {
+  if (!model) {
+    null_argument(__func__, "model");
+    return 0;
+  }
+  const auto* entries = root(model).metadata();
+  return entries ? entries->size() : 0;
+}
+
+const char* ph_model_metadata_key(const ph_model* model, size_t entry) {
+  if (!model) {
+    null_argument(__func__, "model");
+    return nullptr;
+  }
+  const auto* entries = root(model).metadata();
+  const size_t count = entries ? entries->size() : 0;
+  if (entry >= count) {
+    index_error(__func__, "metadata entry", entry, count);
+    return nullptr;
+  }
+  return entries->Get(static_cast<flatbuffers::uoffset_t>(entry))->key()->c_str();
+}
+
 // ---- Engines ---------------------------------------------------------------------------------
 
 ph_engine_options ph_engine_options_default(void) {
@@ -310,6 +550,8 @@ ph_engine_options ph_engine_options_default(void) {
   options.struct_size = sizeof(ph_engine_options);
   options.threads = defaults.threads;
   options.plan_cache_capacity = defaults.plan_cache_capacity;
+  options.precision = static_cast<ph_precision>(defaults.precision);
+  options.choose_threads_per_node = defaults.choose_threads_per_node ? 1 : 0;
   return options;
 }
 
@@ -331,11 +573,27 @@ ph_status ph_engine_create(const ph_model* model, const ph_engine_options* optio
         return fail(PH_INVALID_ARGUMENT, text);
       }
       // Fields the caller's (possibly older) header has; the others keep their defaults.
-      if (size >= offsetof(ph_engine_options, threads) + sizeof(options->threads))
+      const auto has = [size](size_t offset, size_t bytes) { return size >= offset + bytes; };
+      if (has(offsetof(ph_engine_options, threads), sizeof options->threads))
         cpp.threads = options->threads;
-      if (size >=
-          offsetof(ph_engine_options, plan_cache_capacity) + sizeof(options->plan_cache_capacity))
+      if (has(offsetof(ph_engine_options, plan_cache_capacity),
+              sizeof options->plan_cache_capacity))
         cpp.plan_cache_capacity = options->plan_cache_capacity;
+      if (has(offsetof(ph_engine_options, precision), sizeof options->precision)) {
+        const ph_precision precision = options->precision;
+        if (precision != PH_PRECISION_F32 && precision != PH_PRECISION_F16) {
+          char text[256];
+          std::snprintf(text, sizeof text,
+                        "%s: options->precision is %d; expected PH_PRECISION_F32 (0) or "
+                        "PH_PRECISION_F16 (1)",
+                        fn, static_cast<int>(precision));
+          return fail(PH_INVALID_ARGUMENT, text);
+        }
+        cpp.precision = static_cast<polyhead::Precision>(precision);
+      }
+      if (has(offsetof(ph_engine_options, choose_threads_per_node),
+              sizeof options->choose_threads_per_node))
+        cpp.choose_threads_per_node = options->choose_threads_per_node != 0;
       // A newer header's fields must be left at zero: this library cannot honour them.
       const auto* bytes = reinterpret_cast<const unsigned char*>(options);
       for (size_t i = sizeof(ph_engine_options); i < size; ++i) {
@@ -489,6 +747,70 @@ size_t ph_plan_last_run_nodes(const ph_plan* plan) {
     return 0;
   }
   return plan->plan.last_run_nodes();
+}
+
+// ---- Camera frames and caller-owned outputs --------------------------------------------------
+
+static_assert(static_cast<int>(polyhead::PixelFormat::kNv12) == PH_PIXEL_NV12, "formats drifted");
+
+const char* ph_pixel_format_name(ph_pixel_format format) {
+  if (static_cast<int>(format) < 0 || format > PH_PIXEL_NV12) return "unknown pixel format";
+  return polyhead::to_string(static_cast<polyhead::PixelFormat>(format));
+}
+
+void ph_image_transform_to_image(const ph_image_transform* transform, float model_x, float model_y,
+                                 float* image_x, float* image_y) {
+  if (!transform || !image_x || !image_y) {
+    null_argument(__func__, !transform ? "transform" : !image_x ? "image_x" : "image_y");
+    return;
+  }
+  *image_x = (model_x - transform->offset_x) / transform->scale_x;
+  *image_y = (model_y - transform->offset_y) / transform->scale_y;
+}
+
+ph_status ph_plan_set_input_pixels(ph_plan* plan, const char* name, const uint8_t* data,
+                                   size_t bytes, int32_t width, int32_t height, size_t stride,
+                                   ph_pixel_format format, ph_image_transform* transform) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!plan) return null_argument(fn, "plan");
+    if (!name) return null_argument(fn, "name");
+    if (!data) return null_argument(fn, "data");
+    if (bytes == 0)
+      return fail(PH_INVALID_ARGUMENT,
+                  "ph_plan_set_input_pixels: bytes is 0 (pass the size of "
+                  "the frame buffer)");
+    polyhead::PixelImage frame;
+    frame.data = data;
+    frame.bytes = bytes;
+    frame.width = width;
+    frame.height = height;
+    frame.stride = stride;
+    frame.format = static_cast<polyhead::PixelFormat>(format);
+    auto t = plan->plan.set_input_pixels(name, frame);
+    if (!t.is_ok()) return fail(t.status());
+    if (transform) {
+      transform->image_width = t->image_width;
+      transform->image_height = t->image_height;
+      transform->model_width = t->model_width;
+      transform->model_height = t->model_height;
+      transform->scale_x = t->scale_x;
+      transform->scale_y = t->scale_y;
+      transform->offset_x = t->offset_x;
+      transform->offset_y = t->offset_y;
+    }
+    return PH_OK;
+  });
+}
+
+ph_status ph_plan_bind_output(ph_plan* plan, const char* task, const char* output, void* data,
+                              size_t bytes) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!plan) return null_argument(fn, "plan");
+    if (!task) return null_argument(fn, "task");
+    if (!output) return null_argument(fn, "output");
+    const polyhead::Status status = plan->plan.bind_output(task, output, data, bytes);
+    return status.is_ok() ? PH_OK : fail(status);
+  });
 }
 
 }  // extern "C"

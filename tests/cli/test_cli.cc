@@ -16,7 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "polyhead/format_version.h"
 #include "polyhead/kernels/isa.h"
+#include "polyhead/version.h"
 #include "support/json_reader.h"
 #include "support/test_files.h"
 
@@ -298,6 +300,41 @@ TEST_CASE("cli: help is available for the program and every command") {
     CHECK(o.exit_code == 0);
     CHECK(contains(o.output, "usage: polyhead"));
   }
+}
+
+TEST_CASE("cli: --version names the release and the newest model format") {
+  const Outcome o = run_cli({"--version"});
+  INFO(o.output);
+  CHECK(o.exit_code == 0);
+  // The release comes from project(polyhead VERSION ...) through polyhead/version.h.
+  CHECK(std::string(PH_VERSION_STRING) == "0.2.0");
+  CHECK(o.output == "polyhead " PH_VERSION_STRING " (model format " +
+                        std::to_string(polyhead::kFormatVersionMajor) + "." +
+                        std::to_string(polyhead::kFormatVersionMinorLatest) + ")\n");
+}
+
+// What a fresh machine must give: the CLI the README's commands build reads both model formats
+// (a build configured with -DPOLYHEAD_ONNX=OFF says so instead).
+TEST_CASE("cli: the built CLI converts a .tflite and an .onnx file", "[needs-data]") {
+  const std::string tflite = testing::data_dir() + "/face_detection_short_range.tflite";
+  const std::string onnx = testing::onnx_models_dir() + "/mobilenet_v2_035_96.onnx";
+  if (!fs::exists(tflite)) FAIL("missing " << tflite << ": run scripts/fetch_data.sh");
+  TempDir dir;
+  Outcome o = run_cli({"convert", tflite, "-o", dir / "from_tflite.phm"});
+  INFO(o.output);
+  CHECK(o.exit_code == 0);
+  CHECK(fs::exists(dir / "from_tflite.phm"));
+#ifdef POLYHEAD_TEST_HAS_ONNX
+  if (!fs::exists(onnx)) FAIL("missing " << onnx << ": run scripts/make_onnx_models.sh build/onnx_models");
+  o = run_cli({"convert", onnx, "-o", dir / "from_onnx.phm"});
+  INFO(o.output);
+  CHECK(o.exit_code == 0);
+  CHECK(fs::exists(dir / "from_onnx.phm"));
+#else
+  o = run_cli({"convert", onnx, "-o", dir / "from_onnx.phm"});
+  CHECK(o.exit_code != 0);
+  CHECK(contains(o.output, "ONNX"));
+#endif
 }
 
 TEST_CASE("cli: convert turns a .tflite into a model that inspect and run accept", "[needs-data]") {

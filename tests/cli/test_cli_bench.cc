@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_streams.h"
 #include "support/cli_runner.h"
 #include "support/json_reader.h"
 #include "support/test_files.h"
@@ -188,8 +189,9 @@ TEST_CASE("cli bench: --json holds latency, memory, profile, separate and sweep"
 }
 
 TEST_CASE("cli bench: sections not asked for are left out and --json - prints JSON only") {
-  const auto o = run_cli(
-      {"bench", demo_model(), "--runs", "2", "--warmup", "0", "--tasks", "segment", "--json", "-"});
+  // --quiet: run_shell merges stderr, where the progress lines go, into the output parsed here.
+  const auto o = run_cli({"bench", demo_model(), "--runs", "2", "--warmup", "0", "--tasks",
+                          "segment", "--json", "-", "--quiet"});
   INFO(o.output);
   REQUIRE(o.exit_code == 0);
   const Json j = parse(o.output);
@@ -271,7 +273,7 @@ TEST_CASE("cli bench: a missing model or an unwritable output is a runtime error
 TEST_CASE("cli bench: a .tflite model is converted in memory", "[needs-data]") {
   const std::string path = testing::data_dir() + "/face_detection_short_range.tflite";
   if (!fs::exists(path)) FAIL("missing " << path << ": run scripts/fetch_data.sh");
-  const auto o = run_cli({"bench", path, "--runs", "2", "--warmup", "0", "--json", "-"});
+  const auto o = run_cli({"bench", path, "--runs", "2", "--warmup", "0", "--json", "-", "--quiet"});
   INFO(o.output);
   REQUIRE(o.exit_code == 0);
   const Json j = parse(o.output);
@@ -281,12 +283,66 @@ TEST_CASE("cli bench: a .tflite model is converted in memory", "[needs-data]") {
 }
 
 TEST_CASE("cli bench: with two threads every node has measured its thread choice") {
-  const auto o = run_cli(
-      {"bench", demo_model(), "--runs", "8", "--warmup", "1", "--threads", "2", "--json", "-"});
+  const auto o = run_cli({"bench", demo_model(), "--runs", "8", "--warmup", "1", "--threads", "2",
+                          "--json", "-", "--quiet"});
   INFO(o.output);
   REQUIRE(o.exit_code == 0);
   const Json j = parse(o.output);
   // One warm-up and three runs each way: seven runs decide every node.
   CHECK(j["plan"]["nodes_with_thread_choice"].number == j["plan"]["nodes"].number);
   CHECK(j["plan"]["nodes_on_calling_thread"].number <= j["plan"]["nodes"].number);
+}
+
+TEST_CASE("cli bench: a line per stage on stderr, JSON alone on stdout, none with --quiet") {
+  testing::TempDir dir;
+  const std::vector<std::string> args = {"bench",           demo_model(), "--runs",    "2",
+                                         "--warmup",        "1",          "--profile", "--separate",
+                                         "--sweep-threads", "1,2",        "--json",    "-"};
+  testing::CliStreams o = testing::run_cli_streams(args, dir);
+  INFO(o.err);
+  REQUIRE(o.exit_code == 0);
+  parse(o.out);  // stdout is the JSON and nothing else
+  const std::vector<std::string> want = {
+      "polyhead bench: loading " + demo_model(),
+      "polyhead bench: preparing every task, 1 thread",
+      "polyhead bench: one pass: 1 warm-up run, then 2 timed",
+      "polyhead bench: profiling every node: 2 runs",
+      "polyhead bench: classify alone (1/3): 1 warm-up run, then 2 timed",
+      "polyhead bench: segment alone (2/3): 1 warm-up run, then 2 timed",
+      "polyhead bench: detect alone (3/3): 1 warm-up run, then 2 timed",
+      "polyhead bench: sweep 1/2, 1 thread, one pass: 1 warm-up run, then 2 timed",
+      "polyhead bench: sweep 1/2, 1 thread, classify alone (1/3): 1 warm-up run, then 2 timed",
+      "polyhead bench: sweep 1/2, 1 thread, segment alone (2/3): 1 warm-up run, then 2 timed",
+      "polyhead bench: sweep 1/2, 1 thread, detect alone (3/3): 1 warm-up run, then 2 timed",
+      "polyhead bench: sweep 2/2, 2 threads, one pass: 1 warm-up run, then 2 timed",
+      "polyhead bench: sweep 2/2, 2 threads, classify alone (1/3): 1 warm-up run, then 2 timed",
+      "polyhead bench: sweep 2/2, 2 threads, segment alone (2/3): 1 warm-up run, then 2 timed",
+      "polyhead bench: sweep 2/2, 2 threads, detect alone (3/3): 1 warm-up run, then 2 timed"};
+  // Step lines come only when a measurement outlasts a second, on a loaded machine too.
+  CHECK(testing::stage_lines(o.err) == want);
+
+  // A measurement longer than a second also reports its runs, at most once a second.
+  o = testing::run_cli_streams({"bench", demo_model(), "--runs", "1", "--warmup", "0", "--min-time",
+                                "1.5", "--json", dir / "b.json"},
+                               dir);
+  REQUIRE(o.exit_code == 0);
+  const std::vector<std::string> lines = testing::lines_of(o.err);
+  REQUIRE(lines.size() >= 4);
+  CHECK(lines[2] == "polyhead bench: one pass: 0 warm-up runs, then 1 timed (and at least 1.5 s)");
+  // 1.5 s of runs: one step line, two if the last run is slow.
+  CHECK(lines.size() <= 3 + 2);
+  for (size_t i = 3; i < lines.size(); ++i) {
+    INFO(lines[i]);
+    CHECK(lines[i].rfind("polyhead bench: one pass: timed ", 0) == 0);
+    CHECK(testing::is_step_line(lines[i]));
+  }
+  CHECK(contains(o.out, "latency"));
+  CHECK_FALSE(contains(o.out, "polyhead bench:"));
+
+  std::vector<std::string> quiet = args;
+  quiet.push_back("--quiet");
+  o = testing::run_cli_streams(quiet, dir);
+  REQUIRE(o.exit_code == 0);
+  CHECK(o.err.empty());
+  parse(o.out);
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_streams.h"
 #include "support/cli_runner.h"
 #include "support/json_reader.h"
 #include "support/test_files.h"
@@ -110,6 +111,26 @@ TEST_CASE("cli compare: the selfie model against itself and against a copy with 
   CHECK(other["iou_mean"].number < 0.999);
   CHECK(other["iou_mean"].number > 0.8);
   CHECK(other["probability_error_mean"].number > 1e-3);
+}
+
+TEST_CASE("cli compare: progress lines on stderr, none with --quiet") {
+  TempDir dir;
+  run_ok({"demo", "--out", dir / "a", "--size", "64", "--width", "0.35"});
+  const std::string a = dir / "a/mobilenet_multitask.phm";
+  const std::vector<std::string> args =
+      with({"compare", a, a, "--images", skimage_file("coffee.png")}, kQuick);
+  const testing::CliStreams loud = testing::run_cli_streams(args, dir);
+  INFO(loud.err);
+  REQUIRE(loud.exit_code == 0);
+  CHECK(testing::stage_lines(loud.err) ==
+        std::vector<std::string>{
+            "polyhead compare: comparing on 1 photo",
+            "polyhead compare: timing teacher and student: 1 round of 1 run each, interleaved"});
+  CHECK(contains(loud.out, "student / teacher"));
+  CHECK_FALSE(contains(loud.out, "polyhead compare:"));
+  const testing::CliStreams quiet = testing::run_cli_streams(with(args, {"--quiet"}), dir);
+  REQUIRE(quiet.exit_code == 0);
+  CHECK(quiet.err.empty());
 }
 
 TEST_CASE("cli compare: demo models, a smaller-input student and the tasks it can pair") {

@@ -15,6 +15,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "cli_streams.h"
 #include "polyhead/engine.h"
 #include "polyhead/model_builder.h"
 #include "polyhead/vision/preprocess.h"
@@ -201,9 +202,10 @@ TEST_CASE("cli quantize: --keep-float, --sensitivity and --auto") {
   TempDir dir;
   const std::string fp32 = write_model(dir / "model.phm");
   const std::string photos = write_photos(dir, 3);
-  ShellResult o =
-      run_ok({"quantize", fp32, "--calib", photos, "-o", dir / "k.phm", "--int8-stem",
-              "--keep-float", "dw,proj", "--sensitivity", "--limit", "2", "--json", "-"});
+  // --quiet: run_shell merges stderr, where the progress lines go, into the JSON parsed here.
+  ShellResult o = run_ok({"quantize", fp32, "--calib", photos, "-o", dir / "k.phm", "--int8-stem",
+                          "--keep-float", "dw,proj", "--sensitivity", "--limit", "2", "--json", "-",
+                          "--quiet"});
   Json j = parse(o.output);
   CHECK(j["int8_nodes"].number == 4);
   CHECK(j["evaluation_images"].number == 2);
@@ -219,7 +221,7 @@ TEST_CASE("cli quantize: --keep-float, --sensitivity and --auto") {
   }
   // --tasks: only the named task is judged.
   o = run_ok({"quantize", fp32, "--calib", photos, "-o", dir / "t.phm", "--sensitivity", "--tasks",
-              "classify", "--limit", "1", "--json", "-"});
+              "classify", "--limit", "1", "--json", "-", "--quiet"});
   j = parse(o.output);
   REQUIRE(!j["sensitivity"].array.empty());
   for (const Json& n : j["sensitivity"].array) {
@@ -230,7 +232,7 @@ TEST_CASE("cli quantize: --keep-float, --sensitivity and --auto") {
   // A budget of 0 on the "embed" task's raw values: nodes go back to float until it holds, and
   // the search ends (at worst with every node float).
   o = run_ok({"quantize", fp32, "--calib", photos, "-o", dir / "a.phm", "--auto", "--max-drop", "0",
-              "--json", "-"});
+              "--json", "-", "--quiet"});
   j = parse(o.output);
   const Json& a = j["auto"];
   CHECK(a["within_budget"].boolean);
@@ -243,6 +245,35 @@ TEST_CASE("cli quantize: --keep-float, --sensitivity and --auto") {
   o = run_ok(
       {"quantize", fp32, "--calib", photos, "-o", dir / "b.phm", "--auto", "--max-drop", "1"});
   CHECK(contains(o.output, "within the budget after 1 evaluation(s); 0 node(s) kept float"));
+}
+
+TEST_CASE("cli quantize: progress lines on stderr, stdout unchanged, none with --quiet") {
+  TempDir dir;
+  const std::string fp32 = write_model(dir / "model.phm");
+  const std::string photos = write_photos(dir, 3);
+  const std::vector<std::string> args = {"quantize",   fp32,          "--calib",       photos,
+                                         "-o",         dir / "q.phm", "--sensitivity", "--auto",
+                                         "--max-drop", "0.5",         "--limit",       "2"};
+  const testing::CliStreams loud = testing::run_cli_streams(args, dir);
+  INFO(loud.err);
+  REQUIRE(loud.exit_code == 0);
+  // One line as each stage begins; steps within a stage come once a second (on a loaded machine
+  // only: this small model is quick).
+  const std::vector<std::string> lines = testing::stage_lines(loud.err);
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0] == "polyhead quantize: calibrating on 3 photos");
+  CHECK(lines[1] == "polyhead quantize: sensitivity of 5 nodes, each alone in int8, on 2 photos");
+  CHECK(lines[2] ==
+        "polyhead quantize: --auto: nodes back to float until the worst drop is at most 0.5");
+  CHECK(contains(loud.out, "quantized " + fp32));
+  CHECK_FALSE(contains(loud.out, "polyhead quantize:"));
+
+  std::vector<std::string> quiet_args = args;
+  quiet_args.push_back("--quiet");
+  const testing::CliStreams quiet = testing::run_cli_streams(quiet_args, dir);
+  REQUIRE(quiet.exit_code == 0);
+  CHECK(quiet.err.empty());
+  CHECK(quiet.out == loud.out);  // the same model, photos and output path: the same report
 }
 
 TEST_CASE("cli quantize: the selfie segmentation in int8 against float", "[needs-data]") {

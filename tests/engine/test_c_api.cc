@@ -17,6 +17,9 @@
 #include <unistd.h>
 
 #include "polyhead/engine.h"
+#include "polyhead/format_version.h"
+#include "polyhead/kernels/isa.h"
+#include "polyhead/model_builder.h"
 #include "polyhead/polyhead_c.h"
 #include "support/allocation_counter.h"
 #include "support/c_api_scenarios.h"
@@ -74,6 +77,71 @@ CppOutputs cpp_outputs() {
 struct Message {
   char text[2048] = "";
 };
+
+int must(polyhead::Result<int> r) {
+  REQUIRE(r.is_ok());
+  return *r;
+}
+
+// A model that declares everything the introspection functions read (c_api_scenarios.c lists
+// the values): an input with pre-processing and one without, a detection task with
+// post-processing, labels, anchors, priority and rate, a task that declares none, a producer, a
+// description and metadata.
+std::vector<uint8_t> described_model() {
+  using namespace polyhead;
+  ModelBuilder b;
+  Preprocess pre;
+  pre.width = 8;
+  pre.height = 6;
+  pre.layout = Layout::kNchw;
+  pre.color = ColorOrder::kBgr;
+  pre.mean = {0.485f, 0.456f, 0.406f};
+  pre.std = {0.25f};
+  pre.pixel_scale = 1.f;
+  pre.fit = ImageFit::kLetterbox;
+  const int image = b.add_input("image", Shape{1, 3, 6, 8}, pre);
+  const int aux = b.add_input("aux", Shape{1, 4});
+  const int pooled = must(b.mean("pool", image, false));
+  const int scores = must(b.fully_connected(
+      "scores", pooled, testing::random_constant(b, "scores.w", Shape{3, 8}, 1, 0.5f), -1));
+  const int boxes = must(b.fully_connected(
+      "boxes", pooled, testing::random_constant(b, "boxes.w", Shape{8, 8}, 2, 0.5f), -1));
+  const int vector = must(b.fully_connected(
+      "embed", aux, testing::random_constant(b, "embed.w", Shape{2, 4}, 3, 0.5f), -1));
+  PostProcessParams post;
+  post.activation = OutputActivation::kSigmoid;
+  post.labels = {"cat", "dog", ""};
+  post.score_threshold = 0.25f;
+  post.nms_iou = 0.625f;
+  post.max_detections = 7;
+  post.anchors = {0.5f, 0.5f, 0.25f, 0.125f, 0.75f, 0.25f, 0.5f, 0.5f};
+  REQUIRE(b.add_task("detect", TaskKind::kDetection, {{"scores", scores}, {"boxes", boxes}}, post,
+                     /*priority=*/3, /*rate=*/2)
+              .is_ok());
+  REQUIRE(b.add_task("embed", TaskKind::kEmbedding, {{"vector", vector}}).is_ok());
+  b.set_producer("c_api tests");
+  b.set_description("a model that declares everything");
+  b.add_metadata("license", "Apache-2.0");
+  b.add_metadata("empty", "");
+  b.add_metadata("author", "polyhead");
+  auto bytes = b.finish();
+  REQUIRE(bytes.is_ok());
+  return *bytes;
+}
+
+struct DescribedModel {
+  DescribedModel()
+      : path(polyhead::testing::write_temp_file(
+            described_model(),
+            "polyhead_test_c_api_described_" + std::to_string(::getpid()) + ".phm")) {}
+  ~DescribedModel() { std::remove(path.c_str()); }
+  std::string path;
+};
+
+const std::string& described_path() {
+  static const DescribedModel model;
+  return model.path;
+}
 
 }  // namespace
 
@@ -177,6 +245,146 @@ TEST_CASE("c_api: handles can be freed in any order") {
   CHECK(logits == cpp_outputs().logits);
 }
 
+TEST_CASE("c_api: model enums have fixed values and names") {
+  Message m;
+  const int ok = phs_model_enums(m.text, sizeof m.text);
+  INFO(m.text);
+  CHECK(ok == 1);
+}
+
+TEST_CASE("c_api: input pre-processing") {
+  Message m;
+  const int ok = phs_preprocess(described_path().c_str(), m.text, sizeof m.text);
+  INFO(m.text);
+  CHECK(ok == 1);
+}
+
+TEST_CASE("c_api: task kind, priority, rate, post-processing and labels") {
+  Message m;
+  const int ok = phs_task_metadata(described_path().c_str(), m.text, sizeof m.text);
+  INFO(m.text);
+  CHECK(ok == 1);
+}
+
+TEST_CASE("c_api: format version, producer, description and metadata") {
+  // ModelBuilder writes the oldest format that holds the model: 1.2 for these operators.
+  CHECK(polyhead::kFormatVersionMajor == 1);
+  CHECK(polyhead::kFormatVersionMinor == 2);
+  Message m;
+  const int ok =
+      phs_model_facts(described_path().c_str(), model_path().c_str(), 1, 2, m.text, sizeof m.text);
+  INFO(m.text);
+  CHECK(ok == 1);
+}
+
+TEST_CASE("c_api: engine precision and threads per node") {
+  Message m;
+  const int ok = phs_engine_precision(model_path().c_str(),
+                                      polyhead::kernels::cpu_has_fp16_arithmetic() ? 1 : 0,
+                                      image().data(), image().size(), m.text, sizeof m.text);
+  INFO(m.text);
+  CHECK(ok == 1);
+}
+
+// Every input and task of several models reads the same through C as through polyhead::Model.
+TEST_CASE("c_api: introspection agrees with the C++ Model") {
+  for (const std::vector<uint8_t>& bytes :
+       {described_model(), polyhead::testing::tiny_two_task_model(),
+        polyhead::testing::every_operator_model()}) {
+    auto cpp = polyhead::Model::from_bytes(bytes);
+    REQUIRE(cpp.is_ok());
+    ph_model* model = nullptr;
+    REQUIRE(ph_model_from_bytes(bytes.data(), bytes.size(), &model) == PH_OK);
+    INFO(cpp->description());
+
+    uint32_t major = 0, minor = 0;
+    REQUIRE(ph_model_format_version(model, &major, &minor) == PH_OK);
+    CHECK(major == cpp->format_version_major());
+    CHECK(minor == cpp->format_version_minor());
+    CHECK(ph_model_producer(model) == cpp->producer());
+    CHECK(ph_model_description(model) == cpp->description());
+    for (size_t i = 0; i < ph_model_metadata_count(model); ++i) {
+      const char* key = ph_model_metadata_key(model, i);
+      REQUIRE(key != nullptr);
+      CHECK(ph_model_metadata(model, key) == cpp->metadata(key));
+    }
+
+    REQUIRE(ph_model_input_count(model) == cpp->inputs().size());
+    for (size_t i = 0; i < cpp->inputs().size(); ++i) {
+      const polyhead::Preprocess& want = cpp->inputs()[i].preprocess;
+      ph_preprocess got;
+      got.struct_size = sizeof got;
+      REQUIRE(ph_model_input_preprocess(model, i, &got) == PH_OK);
+      CHECK(got.width == want.width);
+      CHECK(got.height == want.height);
+      CHECK(std::string(ph_layout_name(got.layout)) == polyhead::to_string(want.layout));
+      CHECK(std::string(ph_color_order_name(got.color)) == polyhead::to_string(want.color));
+      CHECK(std::string(ph_image_fit_name(got.fit)) == polyhead::to_string(want.fit));
+      CHECK(got.pixel_scale == want.pixel_scale);
+      CHECK(std::vector<float>(got.mean, got.mean + got.mean_count) == want.mean);
+      CHECK(std::vector<float>(got.std, got.std + got.std_count) == want.std);
+    }
+
+    REQUIRE(ph_model_task_count(model) == cpp->tasks().size());
+    for (size_t t = 0; t < cpp->tasks().size(); ++t) {
+      const polyhead::TaskInfo& want = cpp->tasks()[t];
+      ph_task_info info;
+      info.struct_size = sizeof info;
+      REQUIRE(ph_model_task_info(model, t, &info) == PH_OK);
+      CHECK(std::string(ph_task_kind_name(info.kind)) == polyhead::to_string(want.kind));
+      CHECK(info.priority == want.priority);
+      CHECK(info.rate == want.rate);
+      CHECK(info.output_count == want.outputs.size());
+      ph_postprocess post;
+      post.struct_size = sizeof post;
+      REQUIRE(ph_model_task_postprocess(model, t, &post) == PH_OK);
+      CHECK(std::string(ph_output_activation_name(post.activation)) ==
+            polyhead::to_string(want.postprocess.activation));
+      CHECK(post.score_threshold == want.postprocess.score_threshold);
+      CHECK(post.nms_iou == want.postprocess.nms_iou);
+      CHECK(post.max_detections == want.postprocess.max_detections);
+      CHECK(std::vector<float>(post.anchors, post.anchors + 4 * post.anchor_count) ==
+            want.postprocess.anchors);
+      REQUIRE(ph_model_task_label_count(model, t) == want.postprocess.labels.size());
+      REQUIRE(info.label_count == want.postprocess.labels.size());
+      for (size_t l = 0; l < want.postprocess.labels.size(); ++l)
+        CHECK(ph_model_task_label(model, t, l) == want.postprocess.labels[l]);
+    }
+    ph_model_free(model);
+  }
+}
+
+TEST_CASE("c_api: introspection allocates nothing") {
+  const std::vector<uint8_t> bytes = described_model();
+  ph_model* model = nullptr;
+  REQUIRE(ph_model_from_bytes(bytes.data(), bytes.size(), &model) == PH_OK);
+  bool ok = true;
+  const long allocations = polyhead::testing::count_allocations([&] {
+    ph_preprocess pre;
+    pre.struct_size = sizeof pre;
+    ph_task_info info;
+    info.struct_size = sizeof info;
+    ph_postprocess post;
+    post.struct_size = sizeof post;
+    uint32_t major = 0, minor = 0;
+    ok = ok && ph_model_input_preprocess(model, 0, &pre) == PH_OK;
+    ok = ok && ph_model_task_info(model, 0, &info) == PH_OK;
+    ok = ok && ph_model_task_postprocess(model, 0, &post) == PH_OK;
+    ok = ok && ph_model_task_label(model, 0, 1) != nullptr;
+    ok = ok && ph_model_format_version(model, &major, &minor) == PH_OK;
+    ok = ok && ph_model_producer(model) != nullptr;
+    ok = ok && ph_model_description(model) != nullptr;
+    ok = ok && ph_model_metadata(model, "author") != nullptr;
+    ok = ok && ph_model_metadata(model, "missing") == nullptr;
+    ok = ok && ph_model_metadata_key(model, 2) != nullptr;
+    ok = ok && ph_model_task_label(model, 0, 3) == nullptr;  // errors too
+    ok = ok && ph_model_task_info(model, 2, &info) == PH_INVALID_ARGUMENT;
+  });
+  CHECK(ok);
+  CHECK(allocations == 0);
+  ph_model_free(model);
+}
+
 // The header also compiles as C++; from here on the API is called directly.
 TEST_CASE("c_api: run, run_tasks and output allocate nothing") {
   ph_model* model = nullptr;
@@ -271,7 +479,7 @@ TEST_CASE("c_api: the last error is per thread and kept by successful calls") {
   CHECK(theirs_before.empty());
   CHECK(theirs.find("/nonexistent/polyhead.phm") != std::string::npos);
   CHECK(std::string(ph_last_error()) == mine);
-  CHECK(std::strcmp(ph_version(), "0.1.0") == 0);  // a successful call
+  CHECK(std::strcmp(ph_version(), "0.2.0") == 0);  // a successful call
   CHECK(std::string(ph_last_error()) == mine);
 
   // Long messages are truncated, never overflow.
@@ -281,4 +489,11 @@ TEST_CASE("c_api: the last error is per thread and kept by successful calls") {
   const std::string truncated = ph_last_error();
   CHECK(truncated.size() == 4095);
   CHECK(truncated.substr(truncated.size() - 3) == "...");
+}
+
+TEST_CASE("c_api: camera frames into an image input, outputs bound to caller memory") {
+  Message m;
+  const int ok = phs_pixels_and_bound_outputs(described_path().c_str(), m.text, sizeof m.text);
+  INFO(m.text);
+  CHECK(ok == 1);
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "polyhead/polyhead_c.h"
@@ -79,10 +80,10 @@ static int shape_is(const int64_t* dims, size_t rank, const int64_t* expected, s
 
 int phs_version(char* msg, size_t size) {
   int ok = 0;
-  CHECK(strcmp(ph_version(), "0.1.0") == 0);
+  CHECK(strcmp(ph_version(), "0.2.0") == 0);
   CHECK(strcmp(ph_version(), PH_VERSION_STRING) == 0);
   CHECK(ph_api_version() == PH_API_VERSION);
-  CHECK(PH_API_VERSION == 100);
+  CHECK(PH_API_VERSION == 200);
   CHECK(strcmp(ph_status_name(PH_OK), "ok") == 0);
   CHECK(strcmp(ph_status_name(PH_NOT_FOUND), "not found") == 0);
   CHECK(strcmp(ph_status_name(PH_INTERNAL), "internal error") == 0);
@@ -702,5 +703,503 @@ done:
   ph_plan_free(second);
   ph_plan_free(plan);
   ph_engine_free(engine);
+  return ok;
+}
+
+/* ---- Model enums, pre- and post-processing, task and model metadata, engine precision -------- */
+
+/* The described model of tests/engine/test_c_api.cc (described_model()): inputs "image"
+ * [1,3,6,8] (pre-processing 8x6 NCHW BGR LETTERBOX, mean {0.485,0.456,0.406}, std {0.25},
+ * pixel_scale 1) and "aux" [1,4] (none); tasks "detect" (detection, priority 3, rate 2, outputs
+ * "scores" and "boxes", SIGMOID, threshold 0.25, IoU 0.625, at most 7, labels cat/dog/"", two
+ * anchors) and "embed" (embedding, nothing declared); producer, description and three metadata
+ * entries. */
+static const float kDetectAnchors[8] = {0.5f, 0.5f, 0.25f, 0.125f, 0.75f, 0.25f, 0.5f, 0.5f};
+
+int phs_model_enums(char* msg, size_t size) {
+  int ok = 0;
+  /* The numeric values are ABI. */
+  CHECK(PH_LAYOUT_NHWC == 0 && PH_LAYOUT_NCHW == 1);
+  CHECK(PH_COLOR_RGB == 0 && PH_COLOR_BGR == 1 && PH_COLOR_GRAY == 2 && PH_COLOR_NONE == 3);
+  CHECK(PH_FIT_STRETCH == 0 && PH_FIT_LETTERBOX == 1 && PH_FIT_CROP == 2);
+  CHECK(PH_TASK_CLASSIFICATION == 0 && PH_TASK_DETECTION == 1 && PH_TASK_SEGMENTATION == 2);
+  CHECK(PH_TASK_LANDMARKS == 3 && PH_TASK_REGRESSION == 4 && PH_TASK_EMBEDDING == 5);
+  CHECK(PH_TASK_OTHER == 6);
+  CHECK(PH_ACTIVATION_NONE == 0 && PH_ACTIVATION_SIGMOID == 1 && PH_ACTIVATION_SOFTMAX == 2);
+  CHECK(PH_PRECISION_F32 == 0 && PH_PRECISION_F16 == 1);
+
+  CHECK(strcmp(ph_layout_name(PH_LAYOUT_NHWC), "NHWC") == 0);
+  CHECK(strcmp(ph_layout_name(PH_LAYOUT_NCHW), "NCHW") == 0);
+  CHECK(strcmp(ph_layout_name((ph_layout)2), "unknown layout") == 0);
+  CHECK(strcmp(ph_layout_name((ph_layout)-1), "unknown layout") == 0);
+  CHECK(strcmp(ph_color_order_name(PH_COLOR_RGB), "RGB") == 0);
+  CHECK(strcmp(ph_color_order_name(PH_COLOR_BGR), "BGR") == 0);
+  CHECK(strcmp(ph_color_order_name(PH_COLOR_GRAY), "GRAY") == 0);
+  CHECK(strcmp(ph_color_order_name(PH_COLOR_NONE), "NONE") == 0);
+  CHECK(strcmp(ph_color_order_name((ph_color_order)4), "unknown colour order") == 0);
+  CHECK(strcmp(ph_image_fit_name(PH_FIT_STRETCH), "STRETCH") == 0);
+  CHECK(strcmp(ph_image_fit_name(PH_FIT_LETTERBOX), "LETTERBOX") == 0);
+  CHECK(strcmp(ph_image_fit_name(PH_FIT_CROP), "CROP") == 0);
+  CHECK(strcmp(ph_image_fit_name((ph_image_fit)3), "unknown image fit") == 0);
+  CHECK(strcmp(ph_task_kind_name(PH_TASK_CLASSIFICATION), "classification") == 0);
+  CHECK(strcmp(ph_task_kind_name(PH_TASK_DETECTION), "detection") == 0);
+  CHECK(strcmp(ph_task_kind_name(PH_TASK_SEGMENTATION), "segmentation") == 0);
+  CHECK(strcmp(ph_task_kind_name(PH_TASK_LANDMARKS), "landmarks") == 0);
+  CHECK(strcmp(ph_task_kind_name(PH_TASK_REGRESSION), "regression") == 0);
+  CHECK(strcmp(ph_task_kind_name(PH_TASK_EMBEDDING), "embedding") == 0);
+  CHECK(strcmp(ph_task_kind_name(PH_TASK_OTHER), "other") == 0);
+  CHECK(strcmp(ph_task_kind_name((ph_task_kind)7), "unknown task kind") == 0);
+  CHECK(strcmp(ph_output_activation_name(PH_ACTIVATION_NONE), "none") == 0);
+  CHECK(strcmp(ph_output_activation_name(PH_ACTIVATION_SIGMOID), "sigmoid") == 0);
+  CHECK(strcmp(ph_output_activation_name(PH_ACTIVATION_SOFTMAX), "softmax") == 0);
+  CHECK(strcmp(ph_output_activation_name((ph_output_activation)3), "unknown output activation") ==
+        0);
+  CHECK(strcmp(ph_precision_name(PH_PRECISION_F32), "f32") == 0);
+  CHECK(strcmp(ph_precision_name(PH_PRECISION_F16), "f16") == 0);
+  CHECK(strcmp(ph_precision_name((ph_precision)2), "unknown precision") == 0);
+  ok = 1;
+done:
+  return ok;
+}
+
+int phs_preprocess(const char* path, char* msg, size_t size) {
+  int ok = 0;
+  ph_model* model = NULL;
+  ph_engine* engine = NULL;
+  ph_preprocess p;
+  ph_preprocess untouched;
+  struct {
+    ph_preprocess known;
+    size_t from_the_future;
+  } newer;
+  const float* mean = NULL;
+
+  memset(&untouched, 0xab, sizeof untouched);
+  CHECK_OK(ph_model_load_file(path, &model));
+
+  memset(&p, 0xab, sizeof p);
+  p.struct_size = sizeof p;
+  CHECK_OK(ph_model_input_preprocess(model, 0, &p));
+  CHECK(p.struct_size == sizeof p);
+  CHECK(p.width == 8 && p.height == 6);
+  CHECK(p.layout == PH_LAYOUT_NCHW);
+  CHECK(p.color == PH_COLOR_BGR);
+  CHECK(p.fit == PH_FIT_LETTERBOX);
+  CHECK(p.pixel_scale == 1.f);
+  CHECK(p.mean_count == 3 && p.mean != NULL);
+  CHECK(p.mean[0] == 0.485f && p.mean[1] == 0.456f && p.mean[2] == 0.406f);
+  CHECK(p.std_count == 1 && p.std != NULL);
+  CHECK(p.std[0] == 0.25f);
+
+  /* An input that declares nothing reads as the defaults. */
+  memset(&p, 0xab, sizeof p);
+  p.struct_size = sizeof p;
+  CHECK_OK(ph_model_input_preprocess(model, 1, &p));
+  CHECK(p.width == 0 && p.height == 0);
+  CHECK(p.layout == PH_LAYOUT_NHWC && p.color == PH_COLOR_RGB && p.fit == PH_FIT_STRETCH);
+  CHECK(p.pixel_scale == 255.f);
+  CHECK(p.mean == NULL && p.mean_count == 0);
+  CHECK(p.std == NULL && p.std_count == 0);
+
+  /* An older caller's smaller struct gets only the fields it has. */
+  memset(&p, 0xab, sizeof p);
+  p.struct_size = offsetof(ph_preprocess, fit);
+  CHECK_OK(ph_model_input_preprocess(model, 0, &p));
+  CHECK(p.struct_size == offsetof(ph_preprocess, fit));
+  CHECK(p.width == 8 && p.height == 6 && p.layout == PH_LAYOUT_NCHW && p.color == PH_COLOR_BGR);
+  CHECK(memcmp(&p.fit, &untouched.fit, sizeof p.fit) == 0);
+  CHECK(memcmp(&p.mean, &untouched.mean, sizeof p.mean) == 0);
+  CHECK(memcmp(&p.std_count, &untouched.std_count, sizeof p.std_count) == 0);
+
+  /* A newer caller's larger struct: this library's fields are written, the rest left alone and
+   * struct_size says how much was written. */
+  memset(&newer, 0xab, sizeof newer);
+  newer.known.struct_size = sizeof newer;
+  CHECK_OK(ph_model_input_preprocess(model, 0, &newer.known));
+  CHECK(newer.known.struct_size == sizeof(ph_preprocess));
+  CHECK(newer.known.std_count == 1);
+  CHECK(memcmp(&newer.from_the_future, &untouched, sizeof newer.from_the_future) == 0);
+
+  /* Bad arguments: named, with the index and the count. */
+  p.struct_size = sizeof p;
+  CHECK_ERROR(ph_model_input_preprocess(NULL, 0, &p), PH_INVALID_ARGUMENT,
+              "ph_model_input_preprocess: argument 'model' is NULL");
+  CHECK_ERROR(ph_model_input_preprocess(model, 0, NULL), PH_INVALID_ARGUMENT,
+              "ph_model_input_preprocess: argument 'out' is NULL");
+  CHECK_ERROR(ph_model_input_preprocess(model, 2, &p), PH_INVALID_ARGUMENT,
+              "input index 2 is out of range; there are 2");
+  p.struct_size = 4;
+  CHECK_ERROR(ph_model_input_preprocess(model, 0, &p), PH_INVALID_ARGUMENT,
+              "out->struct_size is 4; set it to sizeof(ph_preprocess)");
+
+  /* mean and std live as long as the model's data: here an engine keeps it after the model
+   * handle is gone. */
+  p.struct_size = sizeof p;
+  CHECK_OK(ph_model_input_preprocess(model, 0, &p));
+  mean = p.mean;
+  CHECK_OK(ph_engine_create(model, NULL, &engine));
+  ph_model_free(model);
+  model = NULL;
+  CHECK(mean[0] == 0.485f && mean[2] == 0.406f);
+  ok = 1;
+done:
+  ph_engine_free(engine);
+  ph_model_free(model);
+  return ok;
+}
+
+int phs_task_metadata(const char* path, char* msg, size_t size) {
+  int ok = 0;
+  ph_model* model = NULL;
+  ph_task_info info;
+  ph_postprocess post;
+  ph_postprocess untouched;
+
+  memset(&untouched, 0xab, sizeof untouched);
+  CHECK_OK(ph_model_load_file(path, &model));
+  CHECK(ph_model_task_count(model) == 2);
+
+  /* ph_task_info */
+  memset(&info, 0xab, sizeof info);
+  info.struct_size = sizeof info;
+  CHECK_OK(ph_model_task_info(model, 0, &info));
+  CHECK(info.struct_size == sizeof info);
+  CHECK(info.kind == PH_TASK_DETECTION);
+  CHECK(strcmp(ph_task_kind_name(info.kind), ph_model_task_kind(model, 0)) == 0);
+  CHECK(info.priority == 3 && info.rate == 2);
+  CHECK(info.output_count == 2 && info.output_count == ph_model_task_output_count(model, 0));
+  CHECK(info.label_count == 3);
+  memset(&info, 0xab, sizeof info);
+  info.struct_size = sizeof info;
+  CHECK_OK(ph_model_task_info(model, 1, &info));
+  CHECK(info.kind == PH_TASK_EMBEDDING);
+  CHECK(strcmp(ph_task_kind_name(info.kind), "embedding") == 0);
+  CHECK(info.priority == 0 && info.rate == 1); /* the defaults */
+  CHECK(info.output_count == 1 && info.label_count == 0);
+  /* an older, smaller struct: kind and priority only */
+  memset(&info, 0xab, sizeof info);
+  info.struct_size = offsetof(ph_task_info, rate);
+  CHECK_OK(ph_model_task_info(model, 0, &info));
+  CHECK(info.struct_size == offsetof(ph_task_info, rate));
+  CHECK(info.kind == PH_TASK_DETECTION && info.priority == 3);
+  {
+    ph_task_info fresh;
+    memset(&fresh, 0xab, sizeof fresh);
+    CHECK(info.rate == fresh.rate && info.output_count == fresh.output_count);
+  }
+  info.struct_size = sizeof info;
+  CHECK_ERROR(ph_model_task_info(NULL, 0, &info), PH_INVALID_ARGUMENT,
+              "ph_model_task_info: argument 'model' is NULL");
+  CHECK_ERROR(ph_model_task_info(model, 0, NULL), PH_INVALID_ARGUMENT, "argument 'out' is NULL");
+  CHECK_ERROR(ph_model_task_info(model, 2, &info), PH_INVALID_ARGUMENT,
+              "ph_model_task_info: task index 2 is out of range; there are 2");
+  info.struct_size = 0;
+  CHECK_ERROR(ph_model_task_info(model, 0, &info), PH_INVALID_ARGUMENT,
+              "out->struct_size is 0; set it to sizeof(ph_task_info)");
+
+  /* ph_postprocess */
+  memset(&post, 0xab, sizeof post);
+  post.struct_size = sizeof post;
+  CHECK_OK(ph_model_task_postprocess(model, 0, &post));
+  CHECK(post.struct_size == sizeof post);
+  CHECK(post.activation == PH_ACTIVATION_SIGMOID);
+  CHECK(post.score_threshold == 0.25f && post.nms_iou == 0.625f);
+  CHECK(post.max_detections == 7);
+  CHECK(post.anchor_count == 2 && post.anchors != NULL);
+  CHECK(memcmp(post.anchors, kDetectAnchors, sizeof kDetectAnchors) == 0);
+  memset(&post, 0xab, sizeof post);
+  post.struct_size = sizeof post;
+  CHECK_OK(ph_model_task_postprocess(model, 1, &post)); /* declares none: the defaults */
+  CHECK(post.activation == PH_ACTIVATION_NONE);
+  CHECK(post.score_threshold == 0.5f && post.nms_iou == 0.45f && post.max_detections == 100);
+  CHECK(post.anchors == NULL && post.anchor_count == 0);
+  /* an older, smaller struct: up to max_detections */
+  memset(&post, 0xab, sizeof post);
+  post.struct_size = offsetof(ph_postprocess, anchors);
+  CHECK_OK(ph_model_task_postprocess(model, 0, &post));
+  CHECK(post.max_detections == 7);
+  CHECK(memcmp(&post.anchors, &untouched.anchors, sizeof post.anchors) == 0);
+  CHECK(post.anchor_count == untouched.anchor_count);
+  post.struct_size = sizeof post;
+  CHECK_ERROR(ph_model_task_postprocess(NULL, 0, &post), PH_INVALID_ARGUMENT,
+              "ph_model_task_postprocess: argument 'model' is NULL");
+  CHECK_ERROR(ph_model_task_postprocess(model, 0, NULL), PH_INVALID_ARGUMENT, "'out'");
+  CHECK_ERROR(ph_model_task_postprocess(model, 5, &post), PH_INVALID_ARGUMENT,
+              "task index 5 is out of range; there are 2");
+  post.struct_size = 7;
+  CHECK_ERROR(ph_model_task_postprocess(model, 0, &post), PH_INVALID_ARGUMENT,
+              "out->struct_size is 7; set it to sizeof(ph_postprocess)");
+
+  /* labels */
+  CHECK(ph_model_task_label_count(model, 0) == 3);
+  CHECK(strcmp(ph_model_task_label(model, 0, 0), "cat") == 0);
+  CHECK(strcmp(ph_model_task_label(model, 0, 1), "dog") == 0);
+  CHECK(strcmp(ph_model_task_label(model, 0, 2), "") == 0);
+  CHECK(ph_model_task_label(model, 0, 3) == NULL);
+  CHECK(
+      contains(ph_last_error(), "ph_model_task_label: label index 3 is out of range; there are 3"));
+  CHECK(ph_model_task_label_count(model, 1) == 0);
+  CHECK(ph_model_task_label(model, 1, 0) == NULL);
+  CHECK(contains(ph_last_error(), "label index 0 is out of range; there are 0"));
+  CHECK(ph_model_task_label_count(model, 2) == 0);
+  CHECK(contains(ph_last_error(), "ph_model_task_label_count: task index 2 is out of range"));
+  CHECK(ph_model_task_label(model, 9, 0) == NULL);
+  CHECK(contains(ph_last_error(), "task index 9 is out of range; there are 2"));
+  CHECK(ph_model_task_label_count(NULL, 0) == 0);
+  CHECK(contains(ph_last_error(), "ph_model_task_label_count: argument 'model' is NULL"));
+  CHECK(ph_model_task_label(NULL, 0, 0) == NULL);
+  CHECK(contains(ph_last_error(), "ph_model_task_label: argument 'model' is NULL"));
+  ok = 1;
+done:
+  ph_model_free(model);
+  return ok;
+}
+
+int phs_model_facts(const char* described_path, const char* plain_path, unsigned major,
+                    unsigned minor, char* msg, size_t size) {
+  int ok = 0;
+  ph_model* model = NULL;
+  ph_model* plain = NULL;
+  uint32_t got_major = 99, got_minor = 99;
+  const char* value = NULL;
+
+  CHECK_OK(ph_model_load_file(described_path, &model));
+  CHECK_OK(ph_model_load_file(plain_path, &plain));
+
+  CHECK_OK(ph_model_format_version(model, &got_major, &got_minor));
+  CHECK(got_major == major && got_minor == minor);
+  CHECK_ERROR(ph_model_format_version(NULL, &got_major, &got_minor), PH_INVALID_ARGUMENT,
+              "ph_model_format_version: argument 'model' is NULL");
+  CHECK_ERROR(ph_model_format_version(model, NULL, &got_minor), PH_INVALID_ARGUMENT, "'major'");
+  CHECK_ERROR(ph_model_format_version(model, &got_major, NULL), PH_INVALID_ARGUMENT, "'minor'");
+
+  CHECK(strcmp(ph_model_producer(model), "c_api tests") == 0);
+  CHECK(strcmp(ph_model_description(model), "a model that declares everything") == 0);
+  CHECK(strcmp(ph_model_producer(plain), "polyhead ModelBuilder") == 0);
+  CHECK(strcmp(ph_model_description(plain), "") == 0);
+  CHECK(ph_model_producer(NULL) == NULL);
+  CHECK(contains(ph_last_error(), "ph_model_producer: argument 'model' is NULL"));
+  CHECK(ph_model_description(NULL) == NULL);
+  CHECK(contains(ph_last_error(), "ph_model_description: argument 'model' is NULL"));
+
+  CHECK(ph_model_metadata_count(model) == 3);
+  CHECK(strcmp(ph_model_metadata_key(model, 0), "license") == 0);
+  CHECK(strcmp(ph_model_metadata_key(model, 1), "empty") == 0);
+  CHECK(strcmp(ph_model_metadata_key(model, 2), "author") == 0);
+  CHECK(ph_model_metadata_key(model, 3) == NULL);
+  CHECK(contains(ph_last_error(),
+                 "ph_model_metadata_key: metadata entry index 3 is out of range; there are 3"));
+  CHECK(strcmp(ph_model_metadata(model, "license"), "Apache-2.0") == 0);
+  CHECK(strcmp(ph_model_metadata(model, "author"), "polyhead") == 0);
+  value = ph_model_metadata(model, "empty");
+  CHECK(value != NULL && value[0] == '\0'); /* present but empty: "", not NULL */
+
+  /* Absent keys give NULL without touching the last error. */
+  CHECK(ph_plan_run(NULL) == PH_INVALID_ARGUMENT);
+  CHECK(ph_model_metadata(model, "missing") == NULL);
+  CHECK(ph_model_metadata(model, "License") == NULL); /* exact comparison */
+  CHECK(ph_model_metadata(model, "licens") == NULL);
+  CHECK(ph_model_metadata(model, "") == NULL);
+  CHECK(ph_model_metadata(plain, "license") == NULL);
+  CHECK(strcmp(ph_last_error(), "ph_plan_run: argument 'plan' is NULL") == 0);
+  CHECK(ph_model_metadata_count(plain) == 0);
+  CHECK(ph_model_metadata_key(plain, 0) == NULL);
+  CHECK(contains(ph_last_error(), "metadata entry index 0 is out of range; there are 0"));
+
+  CHECK(ph_model_metadata(NULL, "license") == NULL);
+  CHECK(contains(ph_last_error(), "ph_model_metadata: argument 'model' is NULL"));
+  CHECK(ph_model_metadata(model, NULL) == NULL);
+  CHECK(contains(ph_last_error(), "ph_model_metadata: argument 'key' is NULL"));
+  CHECK(ph_model_metadata_count(NULL) == 0);
+  CHECK(contains(ph_last_error(), "ph_model_metadata_count: argument 'model' is NULL"));
+  CHECK(ph_model_metadata_key(NULL, 0) == NULL);
+  CHECK(contains(ph_last_error(), "ph_model_metadata_key: argument 'model' is NULL"));
+  ok = 1;
+done:
+  ph_model_free(plain);
+  ph_model_free(model);
+  return ok;
+}
+
+/* ph_engine_options.precision and .choose_threads_per_node, and their struct_size contract.
+ * `has_fp16`: the CPU has half-precision arithmetic (f16 engines can be created). */
+int phs_engine_precision(const char* path, int has_fp16, const float* input, size_t input_count,
+                         char* msg, size_t size) {
+  int ok = 0;
+  ph_model* model = NULL;
+  ph_engine* engine = NULL;
+  ph_plan* plan = NULL;
+  ph_tensor t;
+  ph_engine_options options = ph_engine_options_default();
+  float chosen[kLogitsCount];
+  int run;
+
+  /* The fields are appended: the first three keep their offsets (the previous layout). */
+  CHECK(offsetof(ph_engine_options, precision) == 3 * sizeof(size_t));
+  CHECK(offsetof(ph_engine_options, choose_threads_per_node) >
+        offsetof(ph_engine_options, precision));
+  CHECK(options.struct_size == sizeof(ph_engine_options));
+  CHECK(options.precision == PH_PRECISION_F32);
+  CHECK(options.choose_threads_per_node == 1);
+  CHECK_OK(ph_model_load_file(path, &model));
+
+  /* f16 works where the CPU has fp16 arithmetic, and says why not elsewhere. */
+  options.precision = PH_PRECISION_F16;
+  if (has_fp16) {
+    CHECK_OK(ph_engine_create(model, &options, &engine));
+    ph_engine_free(engine);
+    engine = NULL;
+  } else {
+    CHECK_ERROR(ph_engine_create(model, &options, &engine), PH_UNSUPPORTED,
+                "precision f16 needs a CPU with half-precision arithmetic");
+    CHECK(contains(ph_last_error(), "use precision f32"));
+    CHECK(engine == NULL);
+  }
+  /* A struct that ends before `precision` (an older header) is f32 whatever follows it. */
+  options.struct_size = offsetof(ph_engine_options, precision);
+  CHECK_OK(ph_engine_create(model, &options, &engine));
+  CHECK_OK(ph_plan_prepare(engine, NULL, 0, &plan));
+  CHECK_OK(ph_plan_set_input(plan, "image", input, input_count));
+  CHECK_OK(ph_plan_run(plan));
+  ph_plan_free(plan);
+  plan = NULL;
+  ph_engine_free(engine);
+  engine = NULL;
+  /* One that ends after `precision` reads it. */
+  options.struct_size = offsetof(ph_engine_options, choose_threads_per_node);
+  if (!has_fp16) {
+    CHECK_ERROR(ph_engine_create(model, &options, &engine), PH_UNSUPPORTED, "precision f16");
+    CHECK(engine == NULL);
+  }
+  /* Values outside the enum are refused, naming the field and the value. */
+  options = ph_engine_options_default();
+  options.precision = (ph_precision)7;
+  CHECK_ERROR(ph_engine_create(model, &options, &engine), PH_INVALID_ARGUMENT,
+              "ph_engine_create: options->precision is 7");
+  CHECK(engine == NULL);
+
+  /* choose_threads_per_node does not change outputs: two threads with and without the choice
+   * (over enough runs for the choice to be made). */
+  options = ph_engine_options_default();
+  options.threads = 2;
+  CHECK_OK(ph_engine_create(model, &options, &engine));
+  CHECK_OK(ph_plan_prepare(engine, NULL, 0, &plan));
+  CHECK_OK(ph_plan_set_input(plan, "image", input, input_count));
+  for (run = 0; run < 12; ++run) CHECK_OK(ph_plan_run(plan));
+  CHECK_OK(ph_plan_output(plan, "classify", "logits", &t));
+  memcpy(chosen, t.data, sizeof chosen);
+  ph_plan_free(plan);
+  plan = NULL;
+  ph_engine_free(engine);
+  engine = NULL;
+  options.choose_threads_per_node = 0;
+  CHECK_OK(ph_engine_create(model, &options, &engine));
+  CHECK_OK(ph_plan_prepare(engine, NULL, 0, &plan));
+  CHECK_OK(ph_plan_set_input(plan, "image", input, input_count));
+  for (run = 0; run < 12; ++run) {
+    CHECK_OK(ph_plan_run(plan));
+    CHECK_OK(ph_plan_output(plan, "classify", "logits", &t));
+    CHECK(memcmp(t.data, chosen, sizeof chosen) == 0);
+  }
+  ok = 1;
+done:
+  ph_plan_free(plan);
+  ph_engine_free(engine);
+  ph_model_free(model);
+  return ok;
+}
+
+int phs_pixels_and_bound_outputs(const char* path, char* msg, size_t size) {
+  int ok = 0;
+  ph_model* model = NULL;
+  ph_engine* engine = NULL;
+  ph_plan* plan = NULL;
+  unsigned char frame[12][16][3];
+  ph_image_transform t;
+  float* input = NULL;
+  float aux[4] = {0.5f, -1.f, 2.f, 0.25f};
+  float scores[3] = {-7.f, -7.f, -7.f};
+  float too_small[2];
+  ph_tensor out;
+  float x = 0.f, y = 0.f;
+  int i, j;
+  /* NCHW BGR: plane 0 is blue; mean[c] follows the model's channel order. */
+  const float blue = (50.f / 255.f - 0.485f) / 0.25f;
+  const float red = (200.f / 255.f - 0.406f) / 0.25f;
+
+  for (i = 0; i < 12; ++i)
+    for (j = 0; j < 16; ++j) {
+      frame[i][j][0] = 200; /* R */
+      frame[i][j][1] = 100;
+      frame[i][j][2] = 50;
+    }
+  CHECK(strcmp(ph_pixel_format_name(PH_PIXEL_NV21), "NV21") == 0);
+  CHECK(strcmp(ph_pixel_format_name((ph_pixel_format)99), "unknown pixel format") == 0);
+  CHECK_OK(ph_model_load_file(path, &model));
+  CHECK_OK(ph_engine_create(model, NULL, &engine));
+  CHECK_OK(ph_plan_prepare(engine, NULL, 0, &plan));
+
+  /* A 16x12 RGB frame halves exactly into the 8x6 letterboxed BGR NCHW input. */
+  memset(&t, 0, sizeof t);
+  CHECK_OK(ph_plan_set_input_pixels(plan, "image", &frame[0][0][0], sizeof frame, 16, 12, 0,
+                                    PH_PIXEL_RGB, &t));
+  CHECK(t.image_width == 16 && t.image_height == 12 && t.model_width == 8 && t.model_height == 6);
+  CHECK(t.scale_x == 0.5f && t.scale_y == 0.5f && t.offset_x == 0.f && t.offset_y == 0.f);
+  ph_image_transform_to_image(&t, 4.f, 3.f, &x, &y);
+  CHECK(x == 8.f && y == 6.f);
+  CHECK_OK(ph_plan_input_buffer(plan, "image", &input));
+  CHECK(fabsf(input[0] - blue) < 1e-5f && fabsf(input[47] - blue) < 1e-5f);
+  CHECK(fabsf(input[2 * 48] - red) < 1e-5f && fabsf(input[3 * 48 - 1] - red) < 1e-5f);
+
+  /* Bound outputs hold what ph_plan_output shows after each run. */
+  CHECK_OK(ph_plan_set_input(plan, "aux", aux, 4));
+  CHECK_ERROR(ph_plan_bind_output(plan, "detect", "scores", too_small, sizeof too_small),
+              PH_INVALID_ARGUMENT, "takes 12 bytes");
+  CHECK_ERROR(ph_plan_bind_output(plan, "nope", "scores", scores, sizeof scores), PH_NOT_FOUND,
+              "nope");
+  CHECK_ERROR(ph_plan_bind_output(plan, "detect", "nope", scores, sizeof scores), PH_NOT_FOUND,
+              "nope");
+  CHECK_ERROR(ph_plan_bind_output(plan, NULL, "scores", scores, sizeof scores),
+              PH_INVALID_ARGUMENT, "task");
+  CHECK_OK(ph_plan_bind_output(plan, "detect", "scores", scores, sizeof scores));
+  CHECK_OK(ph_plan_run(plan));
+  CHECK_OK(ph_plan_output(plan, "detect", "scores", &out));
+  CHECK(memcmp(out.data, scores, sizeof scores) == 0);
+  CHECK(scores[0] != -7.f);
+  /* Unbound: later runs leave the buffer alone. */
+  CHECK_OK(ph_plan_bind_output(plan, "detect", "scores", NULL, 0));
+  scores[0] = -7.f;
+  CHECK_OK(ph_plan_run(plan));
+  CHECK(scores[0] == -7.f);
+
+  /* Frames that cannot be read are refused with the reason. */
+  CHECK_ERROR(ph_plan_set_input_pixels(plan, "image", &frame[0][0][0], sizeof frame - 1, 16, 12, 0,
+                                       PH_PIXEL_RGB, &t),
+              PH_INVALID_ARGUMENT, "needs 576 bytes");
+  CHECK_ERROR(ph_plan_set_input_pixels(plan, "image", &frame[0][0][0], 0, 16, 12, 0, PH_PIXEL_RGB,
+                                       NULL),
+              PH_INVALID_ARGUMENT, "bytes is 0");
+  CHECK_ERROR(ph_plan_set_input_pixels(plan, "image", NULL, 10, 16, 12, 0, PH_PIXEL_RGB, NULL),
+              PH_INVALID_ARGUMENT, "data");
+  CHECK_ERROR(ph_plan_set_input_pixels(plan, "image", &frame[0][0][0], sizeof frame, 16, 12, 0,
+                                       (ph_pixel_format)99, NULL),
+              PH_INVALID_ARGUMENT, "unknown pixel format 99");
+  CHECK_ERROR(ph_plan_set_input_pixels(plan, "image", &frame[0][0][0], sizeof frame, 15, 12, 0,
+                                       PH_PIXEL_NV21, NULL),
+              PH_INVALID_ARGUMENT, "even");
+  CHECK_ERROR(ph_plan_set_input_pixels(plan, "image", &frame[0][0][0], sizeof frame, 16, 12, 20,
+                                       PH_PIXEL_RGB, NULL),
+              PH_INVALID_ARGUMENT, "stride 20");
+  CHECK_ERROR(ph_plan_set_input_pixels(plan, "aux", &frame[0][0][0], sizeof frame, 16, 12, 0,
+                                       PH_PIXEL_RGB, NULL),
+              PH_INVALID_ARGUMENT, "aux");
+  CHECK_ERROR(ph_plan_set_input_pixels(plan, "nope", &frame[0][0][0], sizeof frame, 16, 12, 0,
+                                       PH_PIXEL_RGB, NULL),
+              PH_NOT_FOUND, "nope");
+  ok = 1;
+done:
+  ph_plan_free(plan);
+  ph_engine_free(engine);
+  ph_model_free(model);
   return ok;
 }

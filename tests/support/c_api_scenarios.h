@@ -26,6 +26,14 @@ int phs_caller_errors(const char* path, const float* input, size_t input_count, 
 int phs_load_errors(const char* missing_path, const char* not_a_model_path, char* msg, size_t size);
 int phs_free_orders(const char* path, const float* input, size_t input_count, float* logits,
                     char* msg, size_t size);
+int phs_model_enums(char* msg, size_t size);
+int phs_preprocess(const char* path, char* msg, size_t size);
+int phs_task_metadata(const char* path, char* msg, size_t size);
+int phs_model_facts(const char* described_path, const char* plain_path, unsigned major,
+                    unsigned minor, char* msg, size_t size);
+int phs_pixels_and_bound_outputs(const char* path, char* msg, size_t size);
+int phs_engine_precision(const char* path, int has_fp16, const float* input, size_t input_count,
+                         char* msg, size_t size);
 
 #ifdef __cplusplus
 }

@@ -32,14 +32,20 @@ Result<PixelFormat> parse_pixel_format(std::string_view name);
 size_t bytes_per_pixel(PixelFormat format);
 
 // A caller's frame, read only. `stride` is the distance in bytes between rows (0 = packed:
-// width * bytes_per_pixel).
+// width * bytes_per_pixel). `bytes`, when not 0, is how many bytes are readable at `data`: a
+// frame that would need more is refused instead of read past its end (recommended whenever the
+// frame comes from elsewhere; 0 trusts width, height and stride).
 struct PixelImage {
   const uint8_t* data = nullptr;
   int width = 0;
   int height = 0;
   size_t stride = 0;
   PixelFormat format = PixelFormat::kRgb;
+  size_t bytes = 0;
 };
+
+// The bytes a frame of this size, stride and format reads (the last row need not be padded).
+size_t frame_bytes(int width, int height, size_t stride, PixelFormat format);
 
 // Writes `input`'s tensor (f32, the element count of its shape) into `dst` from `image`: resized
 // per the declared fit (area averaging when both axes shrink, else bilinear with replicated edges,

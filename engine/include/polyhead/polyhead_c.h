@@ -34,19 +34,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "polyhead/version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /* ---- Versioning ---------------------------------------------------------------------------- */
 
-#define PH_VERSION_MAJOR 0
-#define PH_VERSION_MINOR 1
-#define PH_VERSION_PATCH 0
-#define PH_VERSION_STRING "0.1.0"
-/* major * 10000 + minor * 100 + patch: compare with ph_api_version() to detect a header/library
- * mismatch at run time. */
-#define PH_API_VERSION (PH_VERSION_MAJOR * 10000 + PH_VERSION_MINOR * 100 + PH_VERSION_PATCH)
+/* PH_VERSION_MAJOR, _MINOR, _PATCH, PH_VERSION_STRING ("major.minor.patch") and PH_API_VERSION
+ * (major * 10000 + minor * 100 + patch) come from polyhead/version.h, which the build generates
+ * from the project's version: compare PH_API_VERSION with ph_api_version() to detect a
+ * header/library mismatch at run time. */
 
 /* The library's version, "major.minor.patch" (a static string). */
 const char* ph_version(void);
@@ -99,6 +98,52 @@ typedef struct ph_tensor {
 /* Bytes of one element of `type` (0 for an unknown type). */
 size_t ph_element_size(ph_element_type type);
 
+/* ---- Model enums --------------------------------------------------------------------------- */
+
+/* These mirror polyhead/model_enums.h (docs/format.md); the numeric values are part of the ABI and
+ * new values are only appended. Each *_name function returns the static name the tools print
+ * ("NHWC", "LETTERBOX", "detection", ...), or "unknown <what>" for a value it does not know. */
+
+/* How an image input is laid out in memory. */
+typedef enum ph_layout { PH_LAYOUT_NHWC = 0, PH_LAYOUT_NCHW = 1 } ph_layout;
+/* The channel order of an image input; PH_COLOR_NONE: the input is not an image. */
+typedef enum ph_color_order {
+  PH_COLOR_RGB = 0,
+  PH_COLOR_BGR = 1,
+  PH_COLOR_GRAY = 2,
+  PH_COLOR_NONE = 3
+} ph_color_order;
+/* How a photo of another size becomes the input's width x height: STRETCH resizes both axes,
+ * LETTERBOX keeps the aspect ratio and pads the short side, CROP keeps it and crops the long side
+ * (centred). */
+typedef enum ph_image_fit {
+  PH_FIT_STRETCH = 0,
+  PH_FIT_LETTERBOX = 1,
+  PH_FIT_CROP = 2
+} ph_image_fit;
+/* What a task computes (ph_model_task_kind() gives the same as a string). */
+typedef enum ph_task_kind {
+  PH_TASK_CLASSIFICATION = 0,
+  PH_TASK_DETECTION = 1,
+  PH_TASK_SEGMENTATION = 2,
+  PH_TASK_LANDMARKS = 3,
+  PH_TASK_REGRESSION = 4,
+  PH_TASK_EMBEDDING = 5,
+  PH_TASK_OTHER = 6
+} ph_task_kind;
+/* What post-processing applies to a task's raw scores (not part of the graph). */
+typedef enum ph_output_activation {
+  PH_ACTIVATION_NONE = 0,
+  PH_ACTIVATION_SIGMOID = 1,
+  PH_ACTIVATION_SOFTMAX = 2
+} ph_output_activation;
+
+const char* ph_layout_name(ph_layout layout);          /* "NHWC", "NCHW" */
+const char* ph_color_order_name(ph_color_order color); /* "RGB", "BGR", "GRAY", "NONE" */
+const char* ph_image_fit_name(ph_image_fit fit);       /* "STRETCH", "LETTERBOX", "CROP" */
+const char* ph_task_kind_name(ph_task_kind kind);      /* "classification", ... "other" */
+const char* ph_output_activation_name(ph_output_activation activation); /* "none", ... */
+
 /* ---- Opaque handles ------------------------------------------------------------------------ */
 
 typedef struct ph_model ph_model;   /* a verified model; immutable, shareable by threads */
@@ -144,7 +189,87 @@ ph_status ph_model_task_output_type(const ph_model* model, size_t task, size_t o
 ph_status ph_model_task_output_shape(const ph_model* model, size_t task, size_t output,
                                      int64_t* dims, size_t capacity, size_t* rank);
 
+/* Out-structs below (ph_preprocess, ph_task_info, ph_postprocess) may grow: set struct_size =
+ * sizeof(the struct) before the call; the library writes only the fields that fit in struct_size
+ * bytes (and sets struct_size to what it wrote), so a program built against an older, smaller
+ * struct keeps working. A struct_size below sizeof(size_t) fails with PH_INVALID_ARGUMENT.
+ * Pointers in them live as long as the model's data, like the strings. */
+
+/* The pre-processing input `input` expects: value = (pixel / 255 * pixel_scale - mean[c]) /
+ * std[c] for a pixel in 0..255 (docs/format.md). An input that declares none reads as the
+ * defaults: width = height = 0, NHWC, RGB, STRETCH, no mean or std, pixel_scale 255. */
+typedef struct ph_preprocess {
+  size_t struct_size;
+  int32_t width; /* image size the input was trained at; 0 = unspecified */
+  int32_t height;
+  ph_layout layout; /* decides which dimension of the input's shape is "channels" */
+  ph_color_order color;
+  ph_image_fit fit;
+  float pixel_scale;
+  /* mean_count is 0 (mean 0 for every channel), 1 (one value for all channels) or the channel
+   * count; mean is NULL when mean_count is 0. Likewise std (1 when std_count is 0; never 0). */
+  const float* mean;
+  size_t mean_count;
+  const float* std;
+  size_t std_count;
+} ph_preprocess;
+
+ph_status ph_model_input_preprocess(const ph_model* model, size_t input, ph_preprocess* out);
+
+/* A task's kind, scheduling hints and counts. */
+typedef struct ph_task_info {
+  size_t struct_size;
+  ph_task_kind kind;
+  int32_t priority;    /* when a frame's latency budget is short, larger priorities run first */
+  int32_t rate;        /* run every `rate` frames by default; at least 1 */
+  size_t output_count; /* as ph_model_task_output_count */
+  size_t label_count;  /* as ph_model_task_label_count */
+} ph_task_info;
+
+ph_status ph_model_task_info(const ph_model* model, size_t task, ph_task_info* out);
+
+/* How a task's raw outputs become results (read by post-processing; not part of the graph). A task
+ * that declares none reads as: PH_ACTIVATION_NONE, 0.5, 0.45, 100, no anchors. */
+typedef struct ph_postprocess {
+  size_t struct_size;
+  ph_output_activation activation;
+  float score_threshold;  /* in [0, 1] */
+  float nms_iou;          /* in [0, 1] */
+  int32_t max_detections; /* not negative */
+  /* anchor_count anchors of 4 floats each (centre y, centre x, height, width; normalised), i.e.
+   * 4 * anchor_count floats; NULL when anchor_count is 0. */
+  const float* anchors;
+  size_t anchor_count;
+} ph_postprocess;
+
+ph_status ph_model_task_postprocess(const ph_model* model, size_t task, ph_postprocess* out);
+
+/* Class names of task `task`, index-aligned with its class dimension (0 when it declares none).
+ * A label may be "". */
+size_t ph_model_task_label_count(const ph_model* model, size_t task);
+const char* ph_model_task_label(const ph_model* model, size_t task, size_t label);
+
+/* Model-level facts. producer and description are "" when the model declares none. */
+ph_status ph_model_format_version(const ph_model* model, uint32_t* major, uint32_t* minor);
+const char* ph_model_producer(const ph_model* model);
+const char* ph_model_description(const ph_model* model);
+/* The value of metadata entry `key`, or NULL when the model has no such entry (like getenv(); not
+ * an error, ph_last_error() is left alone); an entry without a value reads as "". With a NULL
+ * model or key it also returns NULL and records why. Keys are compared exactly. */
+const char* ph_model_metadata(const ph_model* model, const char* key);
+/* Metadata entries in file order, to list them: ph_model_metadata_key(model, i) for i below the
+ * count; its value is ph_model_metadata(model, key). */
+size_t ph_model_metadata_count(const ph_model* model);
+const char* ph_model_metadata_key(const ph_model* model, size_t entry);
+
 /* ---- Engines ------------------------------------------------------------------------------- */
+
+/* Arithmetic precision of an engine's operators; the numeric values are part of the ABI.
+ * PH_PRECISION_F16 runs half-precision operators and needs a CPU with fp16 arithmetic (ARMv8.2-A
+ * FP16): on others ph_engine_create fails with PH_UNSUPPORTED rather than emulating it. */
+typedef enum ph_precision { PH_PRECISION_F32 = 0, PH_PRECISION_F16 = 1 } ph_precision;
+/* "f32", "f16" ("unknown precision" otherwise). */
+const char* ph_precision_name(ph_precision precision);
 
 /* Options for ph_engine_create. Start from ph_engine_options_default(), which sets struct_size,
  * then change fields. The library reads only the first struct_size bytes (fields past them keep
@@ -154,6 +279,12 @@ typedef struct ph_engine_options {
   size_t struct_size;         /* sizeof(ph_engine_options) of the caller's header */
   size_t threads;             /* intra-operator threads; 0 = one per logical processor (def. 1) */
   size_t plan_cache_capacity; /* prepared task sets kept for reuse, at least 1 (default 8) */
+  /* Fields added later are appended; a struct_size that ends before one gives it its default. */
+  ph_precision precision; /* PH_PRECISION_F32 (default) or PH_PRECISION_F16, see ph_precision */
+  /* Nonzero (default 1): with several threads, each node is timed over a plan's first runs on the
+   * pool and on the calling thread alone and then runs the faster way (outputs do not change).
+   * 0 runs every node on the pool (docs/performance.md, "Threads per node"). */
+  int choose_threads_per_node;
 } ph_engine_options;
 
 ph_engine_options ph_engine_options_default(void);
@@ -208,6 +339,53 @@ ph_status ph_plan_get_info(const ph_plan* plan, ph_plan_info* info);
 const char* ph_plan_task_name(const ph_plan* plan, size_t task);
 /* Nodes executed by the last run of this plan (0 before the first run or for a NULL plan). */
 size_t ph_plan_last_run_nodes(const ph_plan* plan);
+
+/* ---- Camera frames and caller-owned outputs ------------------------------------------------ */
+
+/* Mirrors polyhead::PixelFormat; the numeric values are part of the ABI. One byte per channel.
+ * NV21/NV12: a Y plane of `height` rows, then the interleaved chroma plane (V,U for NV21, U,V for
+ * NV12) of height / 2 rows at the same stride; even width and height; BT.601 limited range. */
+typedef enum ph_pixel_format {
+  PH_PIXEL_RGB = 0,
+  PH_PIXEL_BGR = 1,
+  PH_PIXEL_RGBA = 2, /* alpha ignored */
+  PH_PIXEL_BGRA = 3,
+  PH_PIXEL_GRAY = 4,
+  PH_PIXEL_NV21 = 5,
+  PH_PIXEL_NV12 = 6
+} ph_pixel_format;
+
+/* "RGB", "BGR", "RGBA", "BGRA", "GRAY", "NV21", "NV12" ("unknown pixel format" otherwise). */
+const char* ph_pixel_format_name(ph_pixel_format format);
+
+/* Where the frame landed in the model input: model = frame * scale + offset per axis, in pixels
+ * (letterbox offsets >= 0 are the padding, crop offsets <= 0 the cut). Its layout is frozen. */
+typedef struct ph_image_transform {
+  int32_t image_width, image_height; /* the frame */
+  int32_t model_width, model_height; /* the model input */
+  float scale_x, scale_y;
+  float offset_x, offset_y;
+} ph_image_transform;
+
+/* Model pixel -> frame pixel (what post-processing needs for boxes and landmarks). */
+void ph_image_transform_to_image(const ph_image_transform* transform, float model_x, float model_y,
+                                 float* image_x, float* image_y);
+
+/* Fills image input `name` from an 8-bit frame: resized per the input's declared fit (area
+ * averaging when shrinking, bilinear when enlarging), converted to its colour order, normalised
+ * ((p / 255 * pixel_scale - mean) / std) and written in its layout. `bytes` is how many bytes are
+ * readable at `data` (a frame needing more is refused); `stride` 0 means packed rows. Writes the
+ * transform to `transform` when it is not NULL. No heap allocation on success; a rejected frame
+ * leaves the input as it was. */
+ph_status ph_plan_set_input_pixels(ph_plan* plan, const char* name, const uint8_t* data,
+                                   size_t bytes, int32_t width, int32_t height, size_t stride,
+                                   ph_pixel_format format, ph_image_transform* transform);
+
+/* Copies output `output` of task `task` into `data` at the end of every later run that includes
+ * the task (one memcpy, no allocation); `bytes` must equal the output's size. Binding again
+ * replaces the buffer; data NULL unbinds. The buffer must stay valid while bound. */
+ph_status ph_plan_bind_output(ph_plan* plan, const char* task, const char* output, void* data,
+                              size_t bytes);
 
 #ifdef __cplusplus
 } /* extern "C" */

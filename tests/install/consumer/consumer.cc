@@ -96,6 +96,9 @@ void run_c(const std::string& path) {
   expect(ph_model_load_file(path.c_str(), &model) == PH_OK,
          std::string("C load: ") + ph_last_error());
   expect(ph_api_version() == PH_API_VERSION, "C API version of the library and header");
+  expect(std::strcmp(ph_version(), PH_VERSION_STRING) == 0, "version string of library and header");
+  expect(PH_API_VERSION == PH_VERSION_MAJOR * 10000 + PH_VERSION_MINOR * 100 + PH_VERSION_PATCH,
+         "PH_API_VERSION from the version numbers");
   expect(ph_model_task_count(model) == 2, "C task count");
   expect(std::strcmp(ph_model_task_kind(model, 0), "classification") == 0, "C task kind 0");
   expect(std::strcmp(ph_model_task_kind(model, 1), "segmentation") == 0, "C task kind 1");
