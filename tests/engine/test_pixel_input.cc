@@ -648,6 +648,47 @@ TEST_CASE("pixel input: rejected frames name the input and the offending value")
   CHECK_THAT(w.status().message(), Contains("input 'camera'") && Contains("null destination"));
 }
 
+TEST_CASE("pixel input: a frame whose buffer is too small for its size and stride is refused") {
+  // The bytes a frame reads: every row at the stride but the last, which need not be padded.
+  CHECK(frame_bytes(4, 2, 0, PixelFormat::kRgb) == 24);
+  CHECK(frame_bytes(4, 2, 17, PixelFormat::kRgb) == 17 + 12);
+  CHECK(frame_bytes(4, 2, 0, PixelFormat::kBgra) == 32);
+  CHECK(frame_bytes(3, 3, 5, PixelFormat::kGray) == 5 * 2 + 3);
+  CHECK(frame_bytes(4, 2, 0, PixelFormat::kNv21) == 8 + 4);        // Y, then one chroma row
+  CHECK(frame_bytes(6, 4, 11, PixelFormat::kNv12) == 11 * 5 + 6);  // 4 Y rows, 2 chroma rows
+  CHECK(frame_bytes(0, 2, 0, PixelFormat::kRgb) == 0);
+
+  Plan plan = prepare(copy_model(4, 2, raw()));
+  const Frame padded = packed_frame(4, 2, PixelFormat::kRgb, test_rgb, 5);  // stride 17
+  const std::vector<float> expected = converted(plan, padded.image);
+  PixelImage exact = padded.image;
+  exact.bytes = 29;  // the last row's padding is not needed
+  CHECK(converted(plan, exact) == expected);
+  exact.bytes = padded.bytes.size();
+  CHECK(converted(plan, exact) == expected);
+
+  PixelImage short_frame = padded.image;
+  short_frame.bytes = 28;
+  auto t = plan.set_input_pixels("camera", short_frame);
+  REQUIRE_FALSE(t.is_ok());
+  CHECK(t.status().code() == ErrorCode::kInvalidArgument);
+  CHECK_THAT(t.status().message(), Contains("input 'camera'") &&
+                                       Contains("4x2 RGB at stride 17 needs 29 bytes") &&
+                                       Contains("the buffer has 28"));
+  // NV21: the chroma plane counts.
+  const Frame nv21 = yuv_frame(4, 2, PixelFormat::kNv21, test_y, test_uv);
+  PixelImage no_chroma = nv21.image;
+  no_chroma.bytes = 8;
+  t = plan.set_input_pixels("camera", no_chroma);
+  REQUIRE_FALSE(t.is_ok());
+  CHECK_THAT(t.status().message(), Contains("needs 12 bytes, the buffer has 8"));
+  // The refused frames left the input as the last good frame wrote it.
+  REQUIRE(plan.run().is_ok());
+  auto out = plan.output("copy", "pixels");
+  REQUIRE(out.is_ok());
+  CHECK(std::vector<float>(out->f32(), out->f32() + 24) == expected);
+}
+
 TEST_CASE("pixel input: inputs that cannot take a frame are named") {
   const Model model = copy_model(4, 2, raw());
   std::vector<uint8_t> bytes(4 * 2 * 3, 0);
@@ -812,14 +853,21 @@ TEST_CASE("set_input_pixels and run() with a bound output allocate nothing") {
     *u = static_cast<uint8_t>(bx * 7);
     *v = static_cast<uint8_t>(by * 9);
   };
+  // The buffer's size given: checked against the frame's on every call.
+  auto with_size = [](Frame f) {
+    f.image.bytes = f.bytes.size();
+    return f;  // moved: the pixels stay where image.data points
+  };
   const Case cases[] = {
-      {"area shrink", raw(), packed_frame(64, 48, PixelFormat::kRgb, rgb)},
+      {"area shrink", raw(), with_size(packed_frame(64, 48, PixelFormat::kRgb, rgb))},
       {"bilinear enlarge", raw(), packed_frame(8, 6, PixelFormat::kBgra, rgb, 3)},
       {"letterbox", letterbox, packed_frame(64, 32, PixelFormat::kRgb, rgb)},
       {"NV21", raw(ColorOrder::kGray), yuv_frame(64, 48, PixelFormat::kNv21, luma, chroma)},
       {"NV12 crop", raw(ColorOrder::kRgb, ImageFit::kCrop),
        yuv_frame(40, 12, PixelFormat::kNv12, luma, chroma, 8)},
   };
+  CHECK(cases[0].frame.image.bytes == 64 * 48 * 3);
+  CHECK(cases[0].frame.image.data == cases[0].frame.bytes.data());
   for (const Case& c : cases) {
     INFO(c.name);
     Plan plan = prepare(copy_model(16, 16, c.pre));
