@@ -14,9 +14,10 @@ struct SourceRow {
 };
 
 // BT.601 limited range (the matrix of OpenCV's COLOR_YUV2RGB_NV21), clamped to 0..255 per pixel
-// before any averaging, as a decoder would.
+// before any averaging, as a decoder would. Like OpenCV, luma below the range's black (16) counts
+// as black: without that, a frame whose Y dips under 16 would decode darker than OpenCV decodes it.
 inline void yuv_to_rgb(float y, float u, float v, float* rgb) {
-  const float yy = 1.164f * (y - 16.f);
+  const float yy = 1.164f * std::max(y - 16.f, 0.f);
   u -= 128.f;
   v -= 128.f;
   rgb[0] = std::clamp(yy + 1.596f * v, 0.f, 255.f);
