@@ -332,22 +332,22 @@ Result<TensorView> Plan::output(std::string_view task, std::string_view output) 
 
 Status Plan::bind_output(std::string_view task, std::string_view output, void* data, size_t bytes) {
   PH_ASSIGN_OR_RETURN(const auto found, find_output(*state_, task, output));
+  const runtime::TensorInfo& ti =
+      state_->engine->model.data().graph.tensors[static_cast<size_t>(found.second)];
+  const size_t expected = static_cast<size_t>(ti.shape.elements()) * element_size(ti.type);
+  // A rejected buffer leaves the binding as it was.
+  if (data && bytes != expected)
+    return Status(ErrorCode::kInvalidArgument,
+                  "output '" + std::string(output) + "' of task '" + std::string(task) + "' (" +
+                      ti.shape.to_string() + " " + element_type_name(ti.type) + ") takes " +
+                      std::to_string(expected) + " bytes, the buffer has " + std::to_string(bytes));
   auto& bindings = state_->output_bindings;
   bindings.erase(std::remove_if(bindings.begin(), bindings.end(),
                                 [&](const auto& b) {
                                   return b.tensor == found.second && b.task == found.first;
                                 }),
                  bindings.end());
-  if (!data) return Status::ok();
-  const runtime::TensorInfo& ti =
-      state_->engine->model.data().graph.tensors[static_cast<size_t>(found.second)];
-  const size_t expected = static_cast<size_t>(ti.shape.elements()) * element_size(ti.type);
-  if (bytes != expected)
-    return Status(ErrorCode::kInvalidArgument,
-                  "output '" + std::string(output) + "' of task '" + std::string(task) + "' (" +
-                      ti.shape.to_string() + " " + element_type_name(ti.type) + ") takes " +
-                      std::to_string(expected) + " bytes, the buffer has " + std::to_string(bytes));
-  bindings.push_back({found.first, found.second, data, bytes});
+  if (data) bindings.push_back({found.first, found.second, data, bytes});
   return Status::ok();
 }
 

@@ -802,6 +802,11 @@ TEST_CASE("bind_output copies an output into caller memory after each run of its
   REQUIRE(plan.run().is_ok());
   CHECK(std::memcmp(mean, plan.output("mean", "mean")->data, sizeof(mean)) == 0);
   CHECK(std::memcmp(a.data(), plan.output("copy", "pixels")->data, 96) == 0);
+  // A rejected rebind (wrong size) keeps the binding it would have replaced.
+  std::fill(a.begin(), a.end(), -7.f);
+  CHECK_FALSE(plan.bind_output("copy", "pixels", b.data(), 95).is_ok());
+  REQUIRE(plan.run().is_ok());
+  CHECK(std::memcmp(a.data(), plan.output("copy", "pixels")->data, 96) == 0);
 }
 
 TEST_CASE("bind_output refuses wrong sizes and unknown tasks or outputs, naming them") {
