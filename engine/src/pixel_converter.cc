@@ -16,13 +16,32 @@ struct SourceRow {
 // BT.601 limited range (the matrix of OpenCV's COLOR_YUV2RGB_NV21), clamped to 0..255 per pixel
 // before any averaging, as a decoder would. Like OpenCV, luma below the range's black (16) counts
 // as black: without that, a frame whose Y dips under 16 would decode darker than OpenCV decodes it.
-inline void yuv_to_rgb(float y, float u, float v, float* rgb) {
-  const float yy = 1.164f * std::max(y - 16.f, 0.f);
-  u -= 128.f;
-  v -= 128.f;
-  rgb[0] = std::clamp(yy + 1.596f * v, 0.f, 255.f);
-  rgb[1] = std::clamp(yy - 0.813f * v - 0.391f * u, 0.f, 255.f);
-  rgb[2] = std::clamp(yy + 2.018f * u, 0.f, 255.f);
+// Each term of the matrix comes from a table of its 256 values, so a pixel costs three adds and
+// three clamps.
+struct YuvTables {
+  float y[256], rv[256], gv[256], gu[256], bu[256];
+};
+
+constexpr YuvTables make_yuv_tables() {
+  YuvTables t{};
+  for (int i = 0; i < 256; ++i) {
+    t.y[i] = 1.164f * static_cast<float>(i > 16 ? i - 16 : 0);
+    const float c = static_cast<float>(i - 128);
+    t.rv[i] = 1.596f * c;
+    t.gv[i] = -0.813f * c;
+    t.gu[i] = -0.391f * c;
+    t.bu[i] = 2.018f * c;
+  }
+  return t;
+}
+
+constexpr YuvTables kYuv = make_yuv_tables();
+
+inline void yuv_to_rgb(uint8_t y, uint8_t u, uint8_t v, float* rgb) {
+  const float yy = kYuv.y[y];
+  rgb[0] = std::clamp(yy + kYuv.rv[v], 0.f, 255.f);
+  rgb[1] = std::clamp(yy + (kYuv.gv[v] + kYuv.gu[u]), 0.f, 255.f);
+  rgb[2] = std::clamp(yy + kYuv.bu[u], 0.f, 255.f);
 }
 
 // Reads pixel x of a row as floats in RGB order (kChannels 3) or as grey (kChannels 1).
