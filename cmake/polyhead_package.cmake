@@ -2,6 +2,8 @@
 # libpolyhead.so, the static archives, headers, CMake package, pkg-config files, LICENSE/NOTICE):
 # polyhead_<version>_<arch>.deb, for amd64 from a native build and for arm64/armhf from the cross
 # builds (docs/install.md). Included last by the top-level CMakeLists.txt.
+# Native builds list their dependencies with dpkg-shlibdeps, which needs `file` and dpkg-dev
+# (scripts/install_deps.sh installs both).
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME polyhead)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})

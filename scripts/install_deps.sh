@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages Polyhead builds and tests with, if any is missing.
 set -euo pipefail
 packages=(
-  build-essential cmake pkgconf
+  build-essential cmake pkgconf file
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev
   libflatbuffers-dev flatbuffers-compiler
   catch2 libbenchmark-dev
