@@ -325,7 +325,8 @@ TEST_CASE("cli: the built CLI converts a .tflite and an .onnx file", "[needs-dat
   CHECK(o.exit_code == 0);
   CHECK(fs::exists(dir / "from_tflite.phm"));
 #ifdef POLYHEAD_TEST_HAS_ONNX
-  if (!fs::exists(onnx)) FAIL("missing " << onnx << ": run scripts/make_onnx_models.sh build/onnx_models");
+  if (!fs::exists(onnx))
+    FAIL("missing " << onnx << ": run scripts/make_onnx_models.sh build/onnx_models");
   o = run_cli({"convert", onnx, "-o", dir / "from_onnx.phm"});
   INFO(o.output);
   CHECK(o.exit_code == 0);

@@ -16,6 +16,7 @@
 #include "polyhead/model_builder.h"
 #include "polyhead/pixel_image.h"
 #include "support/allocation_counter.h"
+#include "support/pixel_formats.h"
 
 using namespace polyhead;
 using Approx = Catch::Detail::Approx;
@@ -23,13 +24,8 @@ using Catch::Contains;
 
 namespace {
 
-constexpr PixelFormat kAllFormats[] = {PixelFormat::kRgb,  PixelFormat::kBgr,  PixelFormat::kRgba,
-                                       PixelFormat::kBgra, PixelFormat::kGray, PixelFormat::kNv21,
-                                       PixelFormat::kNv12};
-
-bool is_yuv(PixelFormat f) {
-  return f == PixelFormat::kNv21 || f == PixelFormat::kNv12;
-}
+constexpr const auto& kAllFormats = testing::kAllPixelFormats;
+using testing::is_yuv;
 
 // Three tasks: "copy" (the image input unchanged, output "pixels"), "mean" (its mean, output
 // "mean") and "aux" (output "values": a copy of input "aux", which is not an image).

@@ -5,11 +5,11 @@
  * freed on every path so the sanitizer build also checks for leaks. */
 #include "support/c_api_scenarios.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <math.h>
 #include <string.h>
 
 #include "polyhead/polyhead_c.h"
@@ -1159,8 +1159,8 @@ int phs_pixels_and_bound_outputs(const char* path, char* msg, size_t size) {
               "nope");
   CHECK_ERROR(ph_plan_bind_output(plan, "detect", "nope", scores, sizeof scores), PH_NOT_FOUND,
               "nope");
-  CHECK_ERROR(ph_plan_bind_output(plan, NULL, "scores", scores, sizeof scores),
-              PH_INVALID_ARGUMENT, "task");
+  CHECK_ERROR(ph_plan_bind_output(plan, NULL, "scores", scores, sizeof scores), PH_INVALID_ARGUMENT,
+              "task");
   CHECK_OK(ph_plan_bind_output(plan, "detect", "scores", scores, sizeof scores));
   CHECK_OK(ph_plan_run(plan));
   CHECK_OK(ph_plan_output(plan, "detect", "scores", &out));
@@ -1176,9 +1176,9 @@ int phs_pixels_and_bound_outputs(const char* path, char* msg, size_t size) {
   CHECK_ERROR(ph_plan_set_input_pixels(plan, "image", &frame[0][0][0], sizeof frame - 1, 16, 12, 0,
                                        PH_PIXEL_RGB, &t),
               PH_INVALID_ARGUMENT, "needs 576 bytes");
-  CHECK_ERROR(ph_plan_set_input_pixels(plan, "image", &frame[0][0][0], 0, 16, 12, 0, PH_PIXEL_RGB,
-                                       NULL),
-              PH_INVALID_ARGUMENT, "bytes is 0");
+  CHECK_ERROR(
+      ph_plan_set_input_pixels(plan, "image", &frame[0][0][0], 0, 16, 12, 0, PH_PIXEL_RGB, NULL),
+      PH_INVALID_ARGUMENT, "bytes is 0");
   CHECK_ERROR(ph_plan_set_input_pixels(plan, "image", NULL, 10, 16, 12, 0, PH_PIXEL_RGB, NULL),
               PH_INVALID_ARGUMENT, "data");
   CHECK_ERROR(ph_plan_set_input_pixels(plan, "image", &frame[0][0][0], sizeof frame, 16, 12, 0,

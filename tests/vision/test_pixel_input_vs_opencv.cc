@@ -23,19 +23,15 @@
 #include <opencv2/imgproc.hpp>
 
 #include "polyhead/pixel_image.h"
+#include "support/pixel_formats.h"
 #include "support/test_files.h"
 
 using namespace polyhead;
 
 namespace {
 
-constexpr PixelFormat kAllFormats[] = {PixelFormat::kRgb,  PixelFormat::kBgr,  PixelFormat::kRgba,
-                                       PixelFormat::kBgra, PixelFormat::kGray, PixelFormat::kNv21,
-                                       PixelFormat::kNv12};
-
-bool is_yuv(PixelFormat f) {
-  return f == PixelFormat::kNv21 || f == PixelFormat::kNv12;
-}
+constexpr const auto& kAllFormats = testing::kAllPixelFormats;
+using testing::is_yuv;
 
 // A frame in `format` made from a BGR picture, rows `pad` bytes longer than the pixels.
 struct Frame {
