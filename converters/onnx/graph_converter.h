@@ -98,8 +98,8 @@ class GraphConverter {
                                        const std::vector<int64_t>& target);
 
   // Binds `output` to the window `w` (per ONNX dimension) of runtime value `input`: one SLICE
-  // node `name` in the layout the value already has (NHWC when it has both), or an alias of the
-  // value when the window is all of it.
+  // node `name` in the layout the value already has (when it has both, NHWC unless `output` is
+  // a graph output), or an alias of the value when the window is all of it.
   Status slice_value(const std::string& name, const std::string& input, const SliceWindow& w,
                      const std::string& output);
   // Binds `output` to runtime value `input` reshaped to `target` (ONNX order), a RESHAPE node

@@ -54,6 +54,11 @@ Status GraphConverter::slice_value(const std::string& name, const std::string& i
                                    const SliceWindow& w, const std::string& output) {
   PH_ASSIGN_OR_RETURN(std::vector<int64_t> xs, shape_of(input));
   PH_ASSIGN_OR_RETURN(auto in, any_layout(input));
+  // Held both ways: a graph output is read in NCHW, so slice the NCHW copy for one.
+  PH_ASSIGN_OR_RETURN(const Value* v, value(input));
+  if (in.second && v->plain >= 0)
+    for (const auto& out : graph_.output())
+      if (out.name() == output) in = {v->plain, false};
   bool whole = true;
   for (size_t d = 0; d < xs.size(); ++d) {
     if (w.count[d] < 1)
