@@ -1171,6 +1171,20 @@ TEST_CASE("onnx: Slice on a 3-D activation and a Slice that takes everything", "
   const auto outs = run(c.phm, {{"x", x}});
   check_close(outs, "y", slice_axis(slice_axis(x, 0, 1, 1), 2, 2, 4));
   check_close(outs, "z", map(x, [](double v) { return std::max(v, 0.0); }));
+  // SLICE needs format 1.5; a model whose only Slice takes everything keeps 1.2.
+  auto model = polyhead::Model::from_bytes(c.phm);
+  REQUIRE(model.is_ok());
+  CHECK(model->format_version_minor() == 5);
+  OnnxModel whole(13);
+  whole.input("x", {2, 5, 6});
+  whole.initializer_i64("all_s", {1}, {0});
+  whole.initializer_i64("all_e", {1}, {std::numeric_limits<int64_t>::max()});
+  whole.node("Slice", {"x", "all_s", "all_e"}, {"same"}, "everything");
+  whole.node("Relu", {"same"}, {"z"}, "relu");
+  whole.output("z");
+  auto plain = polyhead::Model::from_bytes(convert_ok(whole).phm);
+  REQUIRE(plain.is_ok());
+  CHECK(plain->format_version_minor() == 2);
 }
 
 TEST_CASE("onnx: Split (opset 11 attribute, 13 input, equal parts) and Concat of the halves",
