@@ -71,7 +71,142 @@ ConstTensor binary(const ConstTensor& x, const ConstTensor& y, const std::vector
   return r;
 }
 
+// The elements of `x` a resolved slice window reads, as a tensor of the window's counts.
+ConstTensor slice_tensor(const ConstTensor& x, const SliceWindow& w, const std::string& where) {
+  ConstTensor r;
+  r.is_float = x.is_float;
+  r.dims = w.count;
+  const size_t rank = x.dims.size();
+  const Result<size_t> elements = element_count(w.count, where);  // never more than x has
+  const size_t n = elements.is_ok() ? *elements : 0;
+  const std::vector<size_t> out_st = strides_of(w.count), in_st = strides_of(x.dims);
+  for (size_t k = 0; k < n; ++k) {
+    size_t src = 0;
+    for (size_t d = 0; d < rank; ++d)
+      src +=
+          static_cast<size_t>(
+              w.begin[d] +
+              static_cast<int64_t>((k / out_st[d]) % static_cast<size_t>(w.count[d])) * w.step[d]) *
+          in_st[d];
+    if (r.is_float)
+      r.f.push_back(x.f[src]);
+    else
+      r.i.push_back(x.i[src]);
+  }
+  return r;
+}
+
 }  // namespace
+
+std::vector<int64_t> int_values(const ConstTensor& t) {
+  if (!t.is_float) return t.i;
+  std::vector<int64_t> v;
+  for (float f : t.f) {
+    // 2^63 is exactly representable in float; anything at or beyond it saturates.
+    if (std::isnan(f))
+      v.push_back(0);
+    else if (f >= 9.2233720368547758e18f)
+      v.push_back(std::numeric_limits<int64_t>::max());
+    else if (f <= -9.2233720368547758e18f)
+      v.push_back(std::numeric_limits<int64_t>::min());
+    else
+      v.push_back(static_cast<int64_t>(f));
+  }
+  return v;
+}
+
+Result<SliceWindow> resolve_slice(const std::vector<int64_t>& dims, const ConstTensor& starts_t,
+                                  const ConstTensor& ends_t, const ConstTensor* axes_t,
+                                  const ConstTensor* steps_t, const std::string& where) {
+  auto bad_slice = [&](const std::string& why) {
+    return Status(ErrorCode::kInvalidModel, where + ": " + why);
+  };
+  const std::vector<int64_t> starts = int_values(starts_t), ends = int_values(ends_t);
+  const auto rank = static_cast<int64_t>(dims.size());
+  std::vector<int64_t> axes, steps(starts.size(), 1);
+  if (axes_t) {
+    axes = int_values(*axes_t);
+  } else {
+    for (int64_t k = 0; k < static_cast<int64_t>(starts.size()); ++k) axes.push_back(k);
+  }
+  if (steps_t) steps = int_values(*steps_t);
+  if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
+    return bad_slice("starts, ends, axes and steps have " + std::to_string(starts.size()) + ", " +
+                     std::to_string(ends.size()) + ", " + std::to_string(axes.size()) + " and " +
+                     std::to_string(steps.size()) + " values");
+  SliceWindow w;
+  w.begin.assign(dims.size(), 0);
+  w.count = dims;
+  w.step.assign(dims.size(), 1);
+  std::vector<bool> seen(dims.size(), false);
+  for (size_t j = 0; j < starts.size(); ++j) {
+    int64_t axis = axes[j];
+    if (axis < -rank || axis >= rank)
+      return bad_slice("axis " + std::to_string(axis) + " is out of range for rank " +
+                       std::to_string(rank));
+    if (axis < 0) axis += rank;
+    const auto d = static_cast<size_t>(axis);
+    if (seen[d]) return bad_slice("axis " + std::to_string(axis) + " is sliced twice");
+    seen[d] = true;
+    const int64_t st = steps[j], n = dims[d];
+    if (st == 0) return bad_slice("slice step 0 on axis " + std::to_string(axis));
+    // ONNX: negative starts and ends count from the end; then clamp to [0, n] for positive
+    // steps and to [-1, n - 1] (ends) / [0, n - 1] (starts) for negative ones. Bounds are often
+    // INT64_MAX / INT64_MIN ("to the end"): adding n to a negative one cannot overflow.
+    int64_t s = starts[j], e = ends[j];
+    if (s < 0) s += n;
+    if (e < 0) e += n;
+    if (st > 0) {
+      s = std::clamp<int64_t>(s, 0, n);
+      e = std::clamp<int64_t>(e, 0, n);
+      w.count[d] = e > s ? (e - s + st - 1) / st : 0;
+    } else {
+      s = std::clamp<int64_t>(s, 0, n - 1);
+      e = std::clamp<int64_t>(e, -1, n - 1);
+      // -st may be INT64_MIN's negation: count with unsigned arithmetic kept in range.
+      const uint64_t span = static_cast<uint64_t>(s - e);
+      const uint64_t stride = st == std::numeric_limits<int64_t>::min()
+                                  ? uint64_t{1} << 63
+                                  : static_cast<uint64_t>(-st);
+      w.count[d] = s > e ? static_cast<int64_t>((span + stride - 1) / stride) : 0;
+    }
+    w.begin[d] = s;
+    // One element needs no step; keeping 1 there keeps windows comparable (and in int range).
+    w.step[d] = w.count[d] > 1 ? st : 1;
+  }
+  return w;
+}
+
+Result<std::vector<int64_t>> split_sizes(int64_t extent, size_t outputs,
+                                         const std::vector<int64_t>* split,
+                                         const std::string& where) {
+  if (outputs < 1) return Status(ErrorCode::kInvalidModel, where + ": Split without outputs");
+  if (split) {
+    if (split->size() != outputs)
+      return Status(ErrorCode::kInvalidModel, where + ": split " + dims_text(*split) + " has " +
+                                                  std::to_string(split->size()) + " sizes for " +
+                                                  std::to_string(outputs) + " outputs");
+    int64_t sum = 0;
+    for (int64_t v : *split) {
+      if (v < 0 || v > extent)
+        return Status(ErrorCode::kInvalidModel, where + ": split " + dims_text(*split) +
+                                                    " has a size outside [0, " +
+                                                    std::to_string(extent) + "]");
+      sum += v;  // each <= extent < 2^31, fewer than 2^31 of them: no overflow
+    }
+    if (sum != extent)
+      return Status(ErrorCode::kInvalidModel, where + ": split " + dims_text(*split) + " sums to " +
+                                                  std::to_string(sum) + ", not the dimension's " +
+                                                  std::to_string(extent));
+    return *split;
+  }
+  const auto parts = static_cast<int64_t>(outputs);
+  if (extent % parts != 0)
+    return Status(ErrorCode::kInvalidModel, where + ": a dimension of " + std::to_string(extent) +
+                                                " does not split into " + std::to_string(parts) +
+                                                " equal parts");
+  return std::vector<int64_t>(outputs, extent / parts);
+}
 
 Result<std::vector<int64_t>> broadcast_dims(const std::vector<int64_t>& a,
                                             const std::vector<int64_t>& b,
@@ -149,16 +284,18 @@ ConstTensor transpose_tensor(const ConstTensor& t, const std::vector<int>& perm)
 
 bool is_foldable(const std::string& op) {
   static const char* const kOps[] = {
-      "Identity", "Dropout", "Cast",  "Unsqueeze",       "Squeeze",   "Reshape", "Flatten",
-      "Concat",   "Gather",  "Slice", "ConstantOfShape", "Transpose", "Add",     "Sub",
-      "Mul",      "Div",     "Equal", "Where",           "Neg",       "Sqrt",    "Abs"};
+      "Identity", "Dropout", "Cast",   "Unsqueeze", "Squeeze",         "Reshape",
+      "Flatten",  "Concat",  "Gather", "Slice",     "ConstantOfShape", "Transpose",
+      "Add",      "Sub",     "Mul",    "Div",       "Equal",           "Where",
+      "Neg",      "Sqrt",    "Abs",    "Split"};
   for (const char* k : kOps)
     if (op == k) return true;
   return false;
 }
 
 Result<std::vector<ConstTensor>> fold(const std::string& op, const NodeAttributes& a,
-                                      const std::vector<const ConstTensor*>& in, int opset) {
+                                      const std::vector<const ConstTensor*>& in, int opset,
+                                      int outputs) {
   auto input = [&](size_t k) -> Result<const ConstTensor*> {
     if (k >= in.size() || !in[k]) return bad(a, "input " + std::to_string(k) + " is missing");
     return in[k];
@@ -271,12 +408,14 @@ Result<std::vector<ConstTensor>> fold(const std::string& op, const NodeAttribute
     r.dims.assign(x->dims.begin(), x->dims.begin() + axis);
     r.dims.insert(r.dims.end(), idx->dims.begin(), idx->dims.end());
     r.dims.insert(r.dims.end(), x->dims.begin() + axis + 1, x->dims.end());
+    const std::vector<int64_t> indices = int_values(*idx);
     for (size_t o = 0; o < outer; ++o)
-      for (size_t j = 0; j < idx->size(); ++j) {
-        int64_t i = static_cast<int64_t>(idx->at(j));
-        if (i < 0) i += x->dims[ax];
+      for (size_t j = 0; j < indices.size(); ++j) {
+        int64_t i = indices[j];
+        if (i < 0 && i >= -x->dims[ax]) i += x->dims[ax];
         if (i < 0 || i >= x->dims[ax])
-          return bad(a, "index " + std::to_string(i) + " out of range");
+          return bad(a, "index " + std::to_string(indices[j]) + " is out of range for axis " +
+                            std::to_string(axis) + " of size " + std::to_string(x->dims[ax]));
         for (size_t k = 0; k < inner; ++k) {
           const size_t src =
               (o * static_cast<size_t>(x->dims[ax]) + static_cast<size_t>(i)) * inner + k;
@@ -292,47 +431,39 @@ Result<std::vector<ConstTensor>> fold(const std::string& op, const NodeAttribute
     PH_ASSIGN_OR_RETURN(const ConstTensor* x, input(0));
     PH_ASSIGN_OR_RETURN(const ConstTensor* starts, input(1));
     PH_ASSIGN_OR_RETURN(const ConstTensor* ends, input(2));
-    const size_t rank = x->dims.size();
-    std::vector<int64_t> begin(rank, 0), step(rank, 1), count(x->dims);
-    for (size_t j = 0; j < starts->size(); ++j) {
-      int64_t axis = static_cast<int64_t>(j);
-      if (in.size() > 3 && in[3]) axis = static_cast<int64_t>(in[3]->at(j));
-      PH_ASSIGN_OR_RETURN(axis, normalise_axis(axis, rank, a));
-      const auto d = static_cast<size_t>(axis);
-      const int64_t st = in.size() > 4 && in[4] ? static_cast<int64_t>(in[4]->at(j)) : 1;
-      if (st == 0) return bad(a, "slice step 0");
-      const int64_t n = x->dims[d];
-      auto clampi = [&](int64_t v, int64_t lo, int64_t hi) {
-        return std::min(std::max(v, lo), hi);
-      };
-      int64_t s = static_cast<int64_t>(starts->at(j)), e = static_cast<int64_t>(ends->at(j));
-      if (s < 0) s += n;
-      if (e < 0) e += n;
-      s = st > 0 ? clampi(s, 0, n) : clampi(s, 0, n - 1);
-      e = st > 0 ? clampi(e, 0, n) : clampi(e, -1, n - 1);
-      begin[d] = s;
-      step[d] = st;
-      count[d] = st > 0 ? std::max<int64_t>(0, (e - s + st - 1) / st)
-                        : std::max<int64_t>(0, (s - e - st - 1) / -st);
+    PH_ASSIGN_OR_RETURN(SliceWindow w,
+                        resolve_slice(x->dims, *starts, *ends, in.size() > 3 ? in[3] : nullptr,
+                                      in.size() > 4 ? in[4] : nullptr, a.where()));
+    return std::vector<ConstTensor>{slice_tensor(*x, w, a.where())};
+  }
+  if (op == "Split") {
+    PH_ASSIGN_OR_RETURN(const ConstTensor* x, input(0));
+    PH_ASSIGN_OR_RETURN(int64_t axis, a.get_int("axis", 0));
+    PH_ASSIGN_OR_RETURN(axis, normalise_axis(axis, x->dims.size(), a));
+    std::vector<int64_t> given;
+    bool has_split = false;
+    if (opset >= 13 && in.size() > 1 && in[1]) {
+      given = int_values(*in[1]);
+      has_split = true;
+    } else if (opset < 13 && a.has("split")) {
+      PH_ASSIGN_OR_RETURN(given, a.get_ints("split", {}));
+      has_split = true;
     }
-    ConstTensor r;
-    r.is_float = x->is_float;
-    r.dims = count;
-    PH_ASSIGN_OR_RETURN(size_t n, element_count(count, a.where()));
-    const std::vector<size_t> out_st = strides_of(count), in_st = strides_of(x->dims);
-    for (size_t k = 0; k < n; ++k) {
-      size_t src = 0;
-      for (size_t d = 0; d < rank; ++d)
-        src += static_cast<size_t>(begin[d] + static_cast<int64_t>((k / out_st[d]) %
-                                                                   static_cast<size_t>(count[d])) *
-                                                  step[d]) *
-               in_st[d];
-      if (r.is_float)
-        r.f.push_back(x->f[src]);
-      else
-        r.i.push_back(x->i[src]);
+    const auto d = static_cast<size_t>(axis);
+    PH_ASSIGN_OR_RETURN(std::vector<int64_t> sizes,
+                        split_sizes(x->dims[d], static_cast<size_t>(outputs),
+                                    has_split ? &given : nullptr, a.where()));
+    std::vector<ConstTensor> parts;
+    SliceWindow w;
+    w.begin.assign(x->dims.size(), 0);
+    w.count = x->dims;
+    w.step.assign(x->dims.size(), 1);
+    for (int64_t size : sizes) {
+      w.count[d] = size;
+      parts.push_back(slice_tensor(*x, w, a.where()));
+      w.begin[d] += size;
     }
-    return std::vector<ConstTensor>{r};
+    return parts;
   }
   if (op == "ConstantOfShape") {
     PH_ASSIGN_OR_RETURN(const ConstTensor* s, input(0));

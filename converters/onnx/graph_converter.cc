@@ -25,7 +25,8 @@ const char* const kMappedOps[] = {
     "ReduceMean", "Pad",           "Concat",      "Reshape",
     "Flatten",    "Transpose",     "Resize",      "Upsample",
     "Identity",   "Dropout",       "Constant",    "BatchNormalization",
-    "Squeeze",    "Unsqueeze",     "Shape",       "Abs"};
+    "Squeeze",    "Unsqueeze",     "Shape",       "Abs",
+    "Slice",      "Split",         "Gather"};
 
 Shape to_shape(const std::vector<int64_t>& dims) {
   Shape s;
@@ -467,7 +468,7 @@ Status GraphConverter::convert(const onnx::NodeProto& node) {
     return Status(ErrorCode::kInvalidModel, "the first input is missing");
   for (int k = 1; k < node.output_size(); ++k)
     if (!node.output(k).empty() && consumers(node.output(k)) > 0 &&
-        !(op == "Dropout" || op == "BatchNormalization"))
+        !(op == "Dropout" || op == "BatchNormalization" || op == "Split"))
       return Status(ErrorCode::kUnsupported, "output " + std::to_string(k) + " ('" +
                                                  node.output(k) +
                                                  "') is used, which is not "
@@ -512,7 +513,8 @@ Status GraphConverter::convert(const onnx::NodeProto& node) {
     return Status::ok();
   }
   if (all_constant && is_foldable(op)) {
-    PH_ASSIGN_OR_RETURN(std::vector<ConstTensor> outs, fold(op, a, consts, opset_));
+    PH_ASSIGN_OR_RETURN(std::vector<ConstTensor> outs,
+                        fold(op, a, consts, opset_, node.output_size()));
     for (size_t k = 0; k < outs.size() && static_cast<int>(k) < node.output_size(); ++k)
       bind_constant(node.output(static_cast<int>(k)), std::move(outs[k]));
     ++folded_[op == "Transpose" || op == "Cast" ? "constant " + op : "shape computations"];
@@ -538,6 +540,9 @@ Status GraphConverter::convert(const onnx::NodeProto& node) {
   if (op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze")
     return convert_reshape(node, a);
   if (op == "Transpose") return convert_transpose(node, a);
+  if (op == "Slice") return convert_slice(node, a);
+  if (op == "Split") return convert_split(node, a);
+  if (op == "Gather") return convert_gather(node, a);
   if (op == "Relu" || op == "Clip" || op == "LeakyRelu" || op == "PRelu" || op == "Sigmoid" ||
       op == "Tanh" || op == "HardSigmoid" || op == "HardSwish" || op == "Abs")
     return convert_unary(node, a);

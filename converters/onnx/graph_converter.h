@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "converters/onnx/constant_folding.h"
 #include "converters/onnx/node_attributes.h"
 #include "converters/onnx/onnx_tensor.h"
 #include "polyhead/kernels/op_table.h"
@@ -84,6 +85,31 @@ class GraphConverter {
   Status convert_softmax(const onnx::NodeProto& node, const NodeAttributes& a);
   Status convert_reshape(const onnx::NodeProto& node, const NodeAttributes& a);
   Status convert_transpose(const onnx::NodeProto& node, const NodeAttributes& a);
+  // Slicing on activations (graph_converter_slicing.cc).
+  Status convert_slice(const onnx::NodeProto& node, const NodeAttributes& a);
+  Status convert_split(const onnx::NodeProto& node, const NodeAttributes& a);
+  Status convert_gather(const onnx::NodeProto& node, const NodeAttributes& a);
+  // Reshape [N,C,H,W] -> [N,g,C/g,H,W] -> Transpose(0,2,1,3,4) -> Reshape [N,C,H,W] (ShuffleNet)
+  // of a value held in NHWC: one CHANNEL_SHUFFLE of the NHWC channels instead of transposes to
+  // NCHW and a 5-D transpose. False, with nothing emitted, when `reshape` (to `target`, from
+  // `xs`) does not start that pattern.
+  Result<bool> convert_channel_shuffle(const onnx::NodeProto& reshape,
+                                       const std::vector<int64_t>& xs,
+                                       const std::vector<int64_t>& target);
+
+  // Binds `output` to the window `w` (per ONNX dimension) of runtime value `input`: one SLICE
+  // node `name` in the layout the value already has (when it has both, NHWC unless `output` is
+  // a graph output), or an alias of the value when the window is all of it.
+  Status slice_value(const std::string& name, const std::string& input, const SliceWindow& w,
+                     const std::string& output);
+  // Binds `output` to runtime value `input` reshaped to `target` (ONNX order), a RESHAPE node
+  // `name` unless the shape does not change.
+  Status reshape_value(const std::string& name, const std::string& input,
+                       const std::vector<int64_t>& target, const std::string& output);
+  // Binds `output` to the CONCATENATION `name` of `inputs` (values, constants allowed) along ONNX
+  // `axis` (normalised), in NHWC when one of them is held in NHWC.
+  Status concat_values(const std::string& name, const std::vector<std::string>& inputs,
+                       int64_t axis, const std::string& output);
 
   // Values.
   Result<const Value*> value(const std::string& name) const;

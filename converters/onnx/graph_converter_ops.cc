@@ -723,28 +723,36 @@ Status GraphConverter::convert_concat(const onnx::NodeProto& node, const NodeAtt
   if (axis < -rank || axis >= rank)
     return invalid("axis " + std::to_string(axis) + " out of range");
   if (axis < 0) axis += rank;
-  bool nhwc = rank == 4;
+  return concat_values(unique(node_name(node)),
+                       std::vector<std::string>(node.input().begin(), node.input().end()), axis,
+                       node.output(0));
+}
+
+Status GraphConverter::concat_values(const std::string& name,
+                                     const std::vector<std::string>& inputs, int64_t axis,
+                                     const std::string& output) {
+  PH_ASSIGN_OR_RETURN(std::vector<int64_t> first, shape_of(inputs[0]));
+  bool nhwc = first.size() == 4;
   bool any_nhwc = false;
-  for (const auto& in : node.input()) {
+  for (const auto& in : inputs) {
     PH_ASSIGN_OR_RETURN(const Value* v, value(in));
     if (!v->is_constant && v->nhwc >= 0) any_nhwc = true;
   }
   nhwc = nhwc && any_nhwc;
-  const std::string name = unique(node_name(node));
-  std::vector<int> inputs;
-  for (int k = 0; k < node.input_size(); ++k) {
-    const std::string& in = node.input(k);
+  std::vector<int> tensors;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const std::string& in = inputs[k];
     if (const ConstTensor* c = constant(in)) {
-      inputs.push_back(add_constant(name + "/" + std::to_string(k), *c, nhwc));
+      tensors.push_back(add_constant(name + "/" + std::to_string(k), *c, nhwc));
     } else {
       PH_ASSIGN_OR_RETURN(int t, nhwc ? as_nhwc(in) : as_plain(in));
-      inputs.push_back(t);
+      tensors.push_back(t);
     }
   }
   const int our_axis = nhwc ? kToNhwcAxis[axis] : static_cast<int>(axis);
-  PH_ASSIGN_OR_RETURN(int out, b_.concatenation(name, inputs, our_axis));
+  PH_ASSIGN_OR_RETURN(int out, b_.concatenation(name, tensors, our_axis));
   count(OpKind::CONCATENATION);
-  return bind(node.output(0), out, nhwc);
+  return bind(output, out, nhwc);
 }
 
 Status GraphConverter::convert_softmax(const onnx::NodeProto& node, const NodeAttributes& a) {
@@ -815,21 +823,36 @@ Status GraphConverter::convert_reshape(const onnx::NodeProto& node, const NodeAt
   const std::vector<int64_t> target = outs[0].dims;
   if (target.empty() || target.size() > Shape::kMaxDims)
     return unsupported("reshaping to rank " + std::to_string(target.size()));
+  if (op == "Reshape") {
+    PH_ASSIGN_OR_RETURN(bool shuffled, convert_channel_shuffle(node, xs, target));
+    if (shuffled) return Status::ok();
+  }
   if (target == xs) {
     values_[node.output(0)] = values_[node.input(0)];
     return Status::ok();
   }
-  PH_ASSIGN_OR_RETURN(const Value* v, value(node.input(0)));
+  return reshape_value(unique(node_name(node)), node.input(0), target, node.output(0));
+}
+
+Status GraphConverter::reshape_value(const std::string& name, const std::string& input,
+                                     const std::vector<int64_t>& target,
+                                     const std::string& output) {
+  PH_ASSIGN_OR_RETURN(std::vector<int64_t> xs, shape_of(input));
+  if (target == xs) {
+    values_[output] = values_[input];
+    return Status::ok();
+  }
+  PH_ASSIGN_OR_RETURN(const Value* v, value(input));
   int in = -1;
   // NHWC and NCHW hold the same bytes when there is one channel or one pixel.
   if (v->nhwc >= 0 && v->plain < 0 && (xs[1] == 1 || xs[2] * xs[3] == 1)) {
     in = v->nhwc;
   } else {
-    PH_ASSIGN_OR_RETURN(in, as_plain(node.input(0)));
+    PH_ASSIGN_OR_RETURN(in, as_plain(input));
   }
-  PH_ASSIGN_OR_RETURN(int out, b_.reshape(unique(node_name(node)), in, to_shape(target)));
+  PH_ASSIGN_OR_RETURN(int out, b_.reshape(name, in, to_shape(target)));
   count(OpKind::RESHAPE);
-  return bind(node.output(0), out, false);
+  return bind(output, out, false);
 }
 
 Status GraphConverter::convert_transpose(const onnx::NodeProto& node, const NodeAttributes& a) {

@@ -415,6 +415,32 @@ Result<int> ModelBuilder::transpose(const std::string& name, int input,
                       {input});
 }
 
+Result<int> ModelBuilder::slice(const std::string& name, int input, const std::vector<int>& begin,
+                                const std::vector<int>& size, const std::vector<int>& step) {
+  // All-ones steps are the default: left out, so the file says only what differs (a list of
+  // the wrong length is written, for the validator to name).
+  const bool unit =
+      step.empty() || (step.size() == begin.size() &&
+                       std::all_of(step.begin(), step.end(), [](int s) { return s == 1; }));
+  return s_->add_node(name, OpKind::SLICE, schema::OpOptions::SliceOptions,
+                      [begin, size, step, unit](fb::FlatBufferBuilder& b) {
+                        const auto bv = b.CreateVector(begin);
+                        const auto sv = b.CreateVector(size);
+                        fb::Offset<fb::Vector<int32_t>> tv;
+                        if (!unit) tv = b.CreateVector(step);
+                        return schema::CreateSliceOptions(b, bv, sv, tv).Union();
+                      },
+                      {input});
+}
+
+Result<int> ModelBuilder::channel_shuffle(const std::string& name, int input, int groups) {
+  return s_->add_node(name, OpKind::CHANNEL_SHUFFLE, schema::OpOptions::ChannelShuffleOptions,
+                      [groups](fb::FlatBufferBuilder& b) {
+                        return schema::CreateChannelShuffleOptions(b, groups).Union();
+                      },
+                      {input});
+}
+
 Status ModelBuilder::add_task(const std::string& name, TaskKind kind,
                               const std::vector<TaskOutputRef>& outputs,
                               const PostProcessParams& post, int priority, int rate) {

@@ -37,6 +37,8 @@ size_t activation_inputs(OpKind op, size_t inputs) {
     case OpKind::RESHAPE:
     case OpKind::CONCATENATION:
     case OpKind::TRANSPOSE:
+    case OpKind::SLICE:
+    case OpKind::CHANNEL_SHUFFLE:
     case OpKind::QUANTIZE:
     case OpKind::DEQUANTIZE:
       return inputs;

@@ -72,6 +72,10 @@ constexpr OpInfo kOps[] = {
      I8::kOwnQuantization, 3},
     {OpKind::SILU, "SILU", OpOptions::NONE, false, rule::elementwise, rule::per_output_element,
      I8::kOwnQuantization, 4},
+    {OpKind::SLICE, "SLICE", OpOptions::SliceOptions, false, rule::slice, rule::per_output_element,
+     I8::kInputQuantization, 5},
+    {OpKind::CHANNEL_SHUFFLE, "CHANNEL_SHUFFLE", OpOptions::ChannelShuffleOptions, false,
+     rule::channel_shuffle, rule::per_output_element, I8::kInputQuantization, 5},
 };
 
 constexpr size_t kOpCount = sizeof(kOps) / sizeof(kOps[0]);

@@ -465,9 +465,9 @@ class Copy final : public OwnInt8Kernel {
   size_t bytes_;
 };
 
-// TRANSPOSE, DEPTH_TO_SPACE and nearest RESIZE: each output byte comes from one input byte, whose
-// offset is tabulated at create (the tensors are small enough in the models this serves; the
-// table costs 4 bytes per output value).
+// TRANSPOSE, DEPTH_TO_SPACE, nearest RESIZE, SLICE and CHANNEL_SHUFFLE: each output byte comes from
+// one input byte, whose offset is tabulated at create (the tensors are small enough in the models
+// this serves; the table costs 4 bytes per output value).
 class Gather final : public OwnInt8Kernel {
  public:
   Gather(const KernelVariant& v, std::vector<uint32_t> source)
@@ -553,6 +553,45 @@ std::vector<uint32_t> resize_nearest_sources(const NodeDesc& d) {
   return src;
 }
 
+// SLICE: output index i of dimension d reads begin[d] + i * step[d].
+std::vector<uint32_t> slice_sources(const NodeDesc& d) {
+  const Shape& in = d.inputs[0].shape;
+  const Shape& out = d.outputs[0].shape;
+  const auto* o = d.node->options_as_SliceOptions();
+  const auto in_st = strides_of(in);
+  std::vector<uint32_t> src(static_cast<size_t>(out.elements()));
+  std::array<int64_t, Shape::kMaxDims> idx{};
+  for (size_t i = 0; i < src.size(); ++i) {
+    int64_t offset = 0;
+    for (size_t k = 0; k < out.rank(); ++k) {
+      const auto f = static_cast<flatbuffers::uoffset_t>(k);
+      offset += (o->begin()->Get(f) + idx[k] * (o->step() ? o->step()->Get(f) : 1)) * in_st[k];
+    }
+    src[i] = static_cast<uint32_t>(offset);
+    for (size_t k = out.rank(); k-- > 0;) {
+      if (++idx[k] < out[k]) break;
+      idx[k] = 0;
+    }
+  }
+  return src;
+}
+
+// CHANNEL_SHUFFLE, as XNNPACK's float operator: output channel j * groups + g of each row reads
+// input channel g * (C / groups) + j.
+std::vector<uint32_t> channel_shuffle_sources(const NodeDesc& d) {
+  const Shape& in = d.inputs[0].shape;
+  const int64_t c = in[in.rank() - 1];
+  const int64_t groups = d.node->options_as_ChannelShuffleOptions()->groups();
+  const int64_t per_group = c / groups;
+  std::vector<uint32_t> src;
+  src.reserve(static_cast<size_t>(in.elements()));
+  for (int64_t row = 0; row < in.elements() / c; ++row)
+    for (int64_t j = 0; j < per_group; ++j)
+      for (int64_t g = 0; g < groups; ++g)
+        src.push_back(static_cast<uint32_t>(row * c + g * per_group + j));
+  return src;
+}
+
 Result<std::unique_ptr<Kernel>> gather(const NodeDesc& d, const KernelVariant& v, const QParams& in,
                                        const QParams& out,
                                        std::vector<uint32_t> (*sources)(const NodeDesc&)) {
@@ -628,6 +667,10 @@ KernelResult create_own_int8_kernel(const NodeDesc& d, const QParams& in, const 
       return gather(d, v, in, out, depth_to_space_sources);
     case OpKind::RESIZE:  // nearest (XNNPACK takes bilinear)
       return gather(d, v, in, out, resize_nearest_sources);
+    case OpKind::SLICE:
+      return gather(d, v, in, out, slice_sources);
+    case OpKind::CHANNEL_SHUFFLE:
+      return gather(d, v, in, out, channel_shuffle_sources);
     // XNNPACK's operators, float-only operators, and the conversions.
     case OpKind::CONV_2D:
     case OpKind::DEPTHWISE_CONV_2D:

@@ -136,6 +136,28 @@ class Transpose final : public OwnKernel {
   int32_t perm_[Shape::kMaxDims] = {};
 };
 
+// SLICE: a strided window, copied a contiguous run at a time where the variant can.
+class Slice final : public OwnKernel {
+ public:
+  Slice(const NodeDesc& d, const KernelVariant& v)
+      : OwnKernel(v), in_shape_(d.inputs[0].shape), out_shape_(d.outputs[0].shape) {
+    const auto* o = d.node->options_as_SliceOptions();
+    for (flatbuffers::uoffset_t i = 0; i < o->begin()->size(); ++i) {
+      begin_[i] = o->begin()->Get(i);
+      step_[i] = o->step() ? o->step()->Get(i) : 1;
+    }
+  }
+  Status run(pthreadpool_t) override {
+    v_.slice(in_, in_shape_, begin_, step_, out_shape_, out_);
+    return Status::ok();
+  }
+
+ private:
+  Shape in_shape_, out_shape_;
+  int64_t begin_[Shape::kMaxDims] = {};
+  int64_t step_[Shape::kMaxDims] = {};
+};
+
 class ResizeNearest final : public OwnKernel {
  public:
   ResizeNearest(const NodeDesc& d, const KernelVariant& v)
@@ -237,6 +259,8 @@ KernelResult create_own_kernel(const NodeDesc& d) {
       return std::unique_ptr<Kernel>(new Transpose(d, v));
     case OpKind::PAD:
       return std::unique_ptr<Kernel>(new Pad(d, v));
+    case OpKind::SLICE:
+      return std::unique_ptr<Kernel>(new Slice(d, v));
     case OpKind::RESIZE:
       if (d.node->options_as_ResizeOptions()->mode() == schema::ResizeMode::NEAREST)
         return std::unique_ptr<Kernel>(new ResizeNearest(d, v));
@@ -275,6 +299,7 @@ KernelResult create_own_kernel(const NodeDesc& d) {
     case OpKind::PRELU:
     case OpKind::TRANSPOSE_CONV_2D:
     case OpKind::DEPTH_TO_SPACE:
+    case OpKind::CHANNEL_SHUFFLE:
     case OpKind::QUANTIZE:
     case OpKind::DEQUANTIZE:
       return not_handled();

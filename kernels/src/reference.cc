@@ -60,6 +60,28 @@ void transpose(const float* input, const Shape& in_shape, const int32_t* perm, f
   }
 }
 
+void slice(const float* input, const Shape& in_shape, const int64_t* begin, const int64_t* step,
+           const Shape& out_shape, float* output) {
+  const size_t rank = in_shape.rank();
+  int64_t in_strides[Shape::kMaxDims];
+  int64_t stride = 1;
+  for (size_t d = rank; d-- > 0;) {
+    in_strides[d] = stride;
+    stride *= in_shape[d];
+  }
+  const int64_t total = out_shape.elements();
+  int64_t index[Shape::kMaxDims] = {};
+  for (int64_t i = 0; i < total; ++i) {
+    int64_t src = 0;
+    for (size_t d = 0; d < rank; ++d) src += (begin[d] + index[d] * step[d]) * in_strides[d];
+    output[i] = input[src];
+    for (size_t d = rank; d-- > 0;) {
+      if (++index[d] < out_shape[d]) break;
+      index[d] = 0;
+    }
+  }
+}
+
 void silu(const float* input, size_t count, float* output) {
   for (size_t i = 0; i < count; ++i)
     output[i] = input[i] < -88.f ? -0.f : input[i] / (1.f + std::exp(-input[i]));

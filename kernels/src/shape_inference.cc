@@ -443,6 +443,47 @@ Result<std::vector<Shape>> transpose(const schema::Node& node, const std::vector
   return std::vector<Shape>{out};
 }
 
+Result<std::vector<Shape>> slice(const schema::Node& node, const std::vector<InputShape>& in) {
+  PH_RETURN_IF_ERROR(check_arity(in, 1, 1, 1));
+  PH_ASSIGN_OR_RETURN(auto* o, options_of(node, node.options_as_SliceOptions(), "SliceOptions"));
+  const Shape& x = in[0].shape;
+  if (x.rank() == 0) return fail("input must have rank >= 1");
+  const size_t rank = x.rank();
+  if (o->begin()->size() != rank || o->size()->size() != rank ||
+      (o->step() && o->step()->size() != rank))
+    return fail("begin/size/step have " + str(o->begin()->size()) + "/" + str(o->size()->size()) +
+                "/" + str(o->step() ? o->step()->size() : rank) + " entries for an input of rank " +
+                str(rank));
+  Shape out;
+  for (size_t d = 0; d < rank; ++d) {
+    const auto k = static_cast<flatbuffers::uoffset_t>(d);
+    const int64_t begin = o->begin()->Get(k), size = o->size()->Get(k);
+    const int64_t step = o->step() ? o->step()->Get(k) : 1;
+    // Every index read, begin + i * step for i < size, must lie in [0, x[d]).
+    const int64_t last = begin + (size - 1) * step;  // |size|, |step| < 2^31: no overflow
+    if (step == 0 || size < 1 || begin < 0 || begin >= x[d] || last < 0 || last >= x[d])
+      return fail("dimension " + str(static_cast<int64_t>(d)) + " of " + x.to_string() +
+                  ": begin " + str(begin) + ", size " + str(size) + ", step " + str(step) +
+                  " reads outside [0, " + str(x[d]) + ") or nothing");
+    out.push_back(size);
+  }
+  return std::vector<Shape>{out};
+}
+
+Result<std::vector<Shape>> channel_shuffle(const schema::Node& node,
+                                           const std::vector<InputShape>& in) {
+  PH_RETURN_IF_ERROR(check_arity(in, 1, 1, 1));
+  PH_ASSIGN_OR_RETURN(
+      auto* o, options_of(node, node.options_as_ChannelShuffleOptions(), "ChannelShuffleOptions"));
+  const Shape& x = in[0].shape;
+  if (x.rank() == 0) return fail("input must have rank >= 1");
+  const int64_t channels = x[x.rank() - 1];
+  if (o->groups() < 2 || channels % o->groups() != 0)
+    return fail("groups must be at least 2 and divide the last dimension " + str(channels) +
+                ", found " + str(o->groups()));
+  return std::vector<Shape>{x};
+}
+
 uint64_t conv2d_macs(const schema::Node&, const std::vector<InputShape>& in,
                      const std::vector<Shape>& out) {
   const Shape& w = in[1].shape;

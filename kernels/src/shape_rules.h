@@ -31,6 +31,9 @@ Result<std::vector<Shape>> reshape(const schema::Node& node, const std::vector<I
 Result<std::vector<Shape>> concatenation(const schema::Node& node,
                                          const std::vector<InputShape>& in);
 Result<std::vector<Shape>> transpose(const schema::Node& node, const std::vector<InputShape>& in);
+Result<std::vector<Shape>> slice(const schema::Node& node, const std::vector<InputShape>& in);
+Result<std::vector<Shape>> channel_shuffle(const schema::Node& node,
+                                           const std::vector<InputShape>& in);
 
 // MacRules; `out` holds at least one shape.
 uint64_t conv2d_macs(const schema::Node& node, const std::vector<InputShape>& in,

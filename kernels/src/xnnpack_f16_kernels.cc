@@ -81,6 +81,7 @@ KernelResult create(const NodeDesc& d) {
     case OpKind::SIGMOID:
     case OpKind::ABS:
     case OpKind::DEPTH_TO_SPACE:
+    case OpKind::CHANNEL_SHUFFLE:
       return not_handled();
     // Polyhead's own kernels, and the int8 ones.
     case OpKind::PAD:
@@ -89,6 +90,7 @@ KernelResult create(const NodeDesc& d) {
     case OpKind::RESHAPE:
     case OpKind::CONCATENATION:
     case OpKind::TRANSPOSE:
+    case OpKind::SLICE:
     case OpKind::QUANTIZE:
     case OpKind::DEQUANTIZE:
       return not_handled();

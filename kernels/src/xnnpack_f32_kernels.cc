@@ -65,6 +65,24 @@ class DepthToSpace final : public XnnFloatKernel {
   }
 };
 
+// CHANNEL_SHUFFLE moves 32-bit words too (XNNPACK's x32 operator): every position of the leading
+// dimensions is one row of groups x (C / groups) channels.
+class ChannelShuffle final : public XnnFloatKernel {
+ public:
+  explicit ChannelShuffle(const NodeDesc& d) : XnnFloatKernel(d, F32::kHalf) {}
+
+ private:
+  xnn_status create_op(const NodeDesc& d) override {
+    const auto groups = static_cast<size_t>(d.node->options_as_ChannelShuffleOptions()->groups());
+    const size_t channels = last_dim(in_);
+    return xnn_create_channel_shuffle_nc_x32(groups, channels / groups, channels, channels, 0,
+                                             &op_);
+  }
+  xnn_status setup_op(const void* const* in, void* out, pthreadpool_t pool) override {
+    return xnn_setup_channel_shuffle_nc_x32(op_, rows(), in[0], out, pool);
+  }
+};
+
 }  // namespace
 
 KernelResult create_xnnpack_f32_kernel(const NodeDesc& d) {
@@ -117,12 +135,15 @@ KernelResult create_xnnpack_f32_kernel(const NodeDesc& d) {
       return make_float<PRelu<F32>>(d);
     case OpKind::DEPTH_TO_SPACE:
       return make_float<DepthToSpace>(d);
+    case OpKind::CHANNEL_SHUFFLE:
+      return make_float<ChannelShuffle>(d);
     case OpKind::PAD:            // Polyhead's own kernels
     case OpKind::TANH:           // ...
     case OpKind::SILU:           // ...
     case OpKind::RESHAPE:        // ...
     case OpKind::CONCATENATION:  // ...
     case OpKind::TRANSPOSE:      // ...
+    case OpKind::SLICE:          // ...
     case OpKind::QUANTIZE:       // int8 kernels
     case OpKind::DEQUANTIZE:     // ...
       return not_handled();

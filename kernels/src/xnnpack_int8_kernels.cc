@@ -311,6 +311,8 @@ KernelResult create_xnnpack_int8_kernel(const NodeDesc& d, const QParams& in, co
     case OpKind::CONCATENATION:
     case OpKind::TRANSPOSE:
     case OpKind::DEPTH_TO_SPACE:
+    case OpKind::SLICE:
+    case OpKind::CHANNEL_SHUFFLE:
     case OpKind::DIV:
     case OpKind::SOFTMAX:
     case OpKind::PRELU:

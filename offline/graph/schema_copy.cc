@@ -42,6 +42,10 @@ fb::voffset_t last_options_field(OpOptions type) {
       return schema::TransposeOptions::VT_PERM;
     case OpOptions::ReshapeOptions:
       return schema::ReshapeOptions::VT_SHAPE;
+    case OpOptions::SliceOptions:
+      return schema::SliceOptions::VT_STEP;
+    case OpOptions::ChannelShuffleOptions:
+      return schema::ChannelShuffleOptions::VT_GROUPS;
     default:
       return 0;
   }
@@ -205,6 +209,16 @@ Result<fb::Offset<void>> copy_options(fb::FlatBufferBuilder& b, const schema::No
           .Union();
     case OpOptions::ReshapeOptions:
       return schema::CreateReshapeOptions(b, copy_vector(b, n.options_as_ReshapeOptions()->shape()))
+          .Union();
+    case OpOptions::SliceOptions: {
+      const auto* o = n.options_as_SliceOptions();
+      const auto begin = copy_vector(b, o->begin());
+      const auto size = copy_vector(b, o->size());
+      const auto step = copy_vector(b, o->step());  // absent stays absent
+      return schema::CreateSliceOptions(b, begin, size, step).Union();
+    }
+    case OpOptions::ChannelShuffleOptions:
+      return schema::CreateChannelShuffleOptions(b, n.options_as_ChannelShuffleOptions()->groups())
           .Union();
     default:
       return Status(ErrorCode::kUnsupported,

@@ -293,6 +293,39 @@ class ShapeSubgraphNet(nn.Module):
         return self.fc(x.view(x.size(0), -1))
 
 
+class SlicingNet(nn.Module):
+    """Selecting parts of activations (1x3x32x32): torch.split with explicit sizes (Split: an
+    attribute at opset 11, an input from 13), the halves concatenated back the other way round,
+    chunk(2) (torch writes Shape/Gather/Div/Mul arithmetic into Slice bounds), ShuffleNet's
+    view/transpose/view channel shuffle, strided slices of H and W, torch.flip (Slice with step
+    -1), indexing with a channel list (Gather, 1-D indices) and with one channel (Gather, a scalar
+    index: the axis goes), a negative slice of the resulting 3-D tensor, and a Gather of columns
+    of a 2-D activation before a Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 16, 3, padding=1)
+        self.conv_a = nn.Conv2d(6, 8, 1)
+        self.conv_b = nn.Conv2d(10, 8, 3, padding=1)
+        self.fc = nn.Linear(3, 10)
+
+    def forward(self, x):
+        y = F.relu(self.conv(x))                              # 1x16x32x32
+        a, b = torch.split(y, [6, 10], dim=1)                 # Split, explicit sizes
+        c = torch.cat([self.conv_b(b), self.conv_a(a)], 1)    # Concat of the parts -> 16
+        lo, hi = c.chunk(2, dim=1)                            # Slice x2 (computed bounds)
+        s = lo * torch.sigmoid(hi)                            # 1x8x32x32
+        n, ch, h, w = c.shape
+        shuffled = c.view(n, 4, ch // 4, h, w).transpose(1, 2).contiguous().view(n, ch, h, w)
+        out_a = shuffled[:, :, ::2, 1::2]                     # Slice with steps -> 1x16x16x16
+        flipped = torch.flip(s, dims=[3])                     # Slice, step -1
+        out_b = shuffled[:, [1, 3, 5, 0]] * flipped[:, 2:6]   # Gather 1-D, Slice -> 1x4x32x32
+        out_c = shuffled[:, 0][:, -5:]                        # Gather scalar, Slice -> 1x5x32
+        g = F.adaptive_avg_pool2d(s, 1).flatten(1)            # 1x8
+        out_d = self.fc(g[:, [7, 0, 3]])                      # Gather on a 2-D activation, Gemm
+        return out_a, out_b, out_c, out_d
+
+
 class UnsupportedNet(nn.Module):
     """Operators no Polyhead importer supports: Erf (x2), Cos, Sin."""
 
@@ -498,6 +531,20 @@ def build_all(only):
         m = randomise(ShapeSubgraphNet(), SEED + 51, (32, 32))
         yield ("shape_subgraph", "F.pad + x.view(x.size(0), -1) exported without constant folding",
                export(m, (1, 3, 32, 32), 13, ["logits"], fold=False, dynamic_batch=True), 13)
+    if want("shufflenet_v2_x0_5"):
+        torch.manual_seed(SEED + 70)
+        m = randomise(torchvision.models.shufflenet_v2_x0_5(), SEED + 71, (224, 224))
+        yield ("shufflenet_v2_x0_5", "torchvision shufflenet_v2_x0_5: channel split (Slice with "
+               "computed bounds), Concat, channel shuffle (Reshape/Transpose/Reshape)",
+               export(m, (1, 3, 224, 224), 13, ["logits"]), 13)
+    for opset in (11, 17):
+        name = f"slicing_opset{opset}"
+        if want(name):
+            torch.manual_seed(SEED + 80)
+            m = randomise(SlicingNet(), SEED + 81, (32, 32))
+            yield (name, f"Split, Slice, Gather and a channel shuffle on activations at opset "
+                   f"{opset}", export(m, (1, 3, 32, 32), opset,
+                                      ["out_a", "out_b", "out_c", "out_d"]), opset)
     if want("unsupported"):
         torch.manual_seed(SEED + 60)
         m = randomise(UnsupportedNet(), SEED + 61, (16, 16))

@@ -276,7 +276,10 @@ const std::set<std::string> kChecked = {"mobilenet_v2.onnx",
                                         "detect.onnx",
                                         "ops_opset11.onnx",
                                         "ops_opset17.onnx",
-                                        "shape_subgraph.onnx"};
+                                        "shape_subgraph.onnx",
+                                        "shufflenet_v2_x0_5.onnx",
+                                        "slicing_opset11.onnx",
+                                        "slicing_opset17.onnx"};
 
 }  // namespace
 
@@ -340,6 +343,24 @@ TEST_CASE("onnx vs ort: ops_opset17.onnx", "[onnx][ort]") {
 
 TEST_CASE("onnx vs ort: shape_subgraph.onnx", "[onnx][ort]") {
   check_model("shape_subgraph.onnx", {{"logits", {1, 10}}});
+}
+
+TEST_CASE("onnx vs ort: shufflenet_v2_x0_5.onnx", "[onnx][ort]") {
+  check_model("shufflenet_v2_x0_5.onnx", {{"logits", {1, 1000}}});
+}
+
+TEST_CASE("onnx vs ort: slicing_opset11.onnx", "[onnx][ort]") {
+  check_model("slicing_opset11.onnx", {{"out_a", {1, 16, 16, 16}},
+                                       {"out_b", {1, 4, 32, 32}},
+                                       {"out_c", {1, 5, 32}},
+                                       {"out_d", {1, 10}}});
+}
+
+TEST_CASE("onnx vs ort: slicing_opset17.onnx", "[onnx][ort]") {
+  check_model("slicing_opset17.onnx", {{"out_a", {1, 16, 16, 16}},
+                                       {"out_b", {1, 4, 32, 32}},
+                                       {"out_c", {1, 5, 32}},
+                                       {"out_d", {1, 10}}});
 }
 
 TEST_CASE("onnx vs ort: unsupported.onnx is refused with the operators unsupported.txt lists",

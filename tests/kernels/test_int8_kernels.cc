@@ -545,6 +545,35 @@ TEST_CASE("int8 transpose, depth-to-space, reshape and pad move bytes exactly", 
   }
 }
 
+TEST_CASE("int8 slice and channel shuffle move bytes exactly (format 1.5)", "[int8][bytes]") {
+  const QParams q{0.05f, -3};
+  const QTensor x = random_tensor(Shape{2, 5, 6, 12}, 5, q);
+  struct Window {
+    std::vector<int> begin, size, step;
+  };
+  const Window windows[] = {
+      {{0, 0, 0, 4}, {2, 5, 6, 8}, {}},                // channels 4..11 (an NHWC channel slice)
+      {{1, 1, 0, 0}, {1, 3, 6, 12}, {}},               // whole rows
+      {{0, 4, 5, 11}, {2, 3, 3, 6}, {1, -2, -2, -2}},  // backwards, every other index
+      {{1, 2, 3, 5}, {1, 1, 1, 1}, {}},                // one value
+  };
+  for (const Window& w : windows) {
+    INFO("begin " << ::Catch::Detail::stringify(w.begin) << " size "
+                  << ::Catch::Detail::stringify(w.size));
+    Int8Model m;
+    const int xi = m.input("x", x);
+    const int y = m.out(m.b.slice("s", xi, w.begin, w.size, w.step), q);
+    check_bytes(run_int8(m, y), ref::slice(x, w.begin, w.size, w.step));
+  }
+  for (int groups : {2, 3, 4, 6}) {
+    INFO("groups " << groups);
+    Int8Model m;
+    const int xi = m.input("x", x);
+    const int y = m.out(m.b.channel_shuffle("shuffle", xi, groups), q);
+    check_bytes(run_int8(m, y), ref::channel_shuffle(x, groups));
+  }
+}
+
 TEST_CASE("int8 concatenation requantizes each input exactly", "[int8][concat]") {
   const QParams out{0.04f, -2};
   struct Case {

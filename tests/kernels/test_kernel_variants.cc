@@ -311,6 +311,49 @@ TEST_CASE("pad variants agree with the reference", "[variants][movement][pad]") 
   }
 }
 
+TEST_CASE("slice variants agree with the reference", "[variants][movement][slice]") {
+  struct Case {
+    Shape in;
+    std::vector<int64_t> begin, step;
+    Shape out;
+  };
+  const Case cases[] = {
+      {nhwc(1, 6, 5, 8),
+       {0, 0, 0, 4},
+       {1, 1, 1, 1},
+       nhwc(1, 6, 5, 4)},  // channel half (ShuffleNet)
+      {nhwc(2, 6, 5, 8), {1, 2, 0, 0}, {1, 1, 1, 1}, nhwc(1, 3, 5, 8)},     // whole rows
+      {nhwc(1, 6, 5, 3), {0, 5, 4, 2}, {1, -1, -2, -1}, nhwc(1, 6, 3, 3)},  // backwards
+      {nhwc(1, 7, 7, 5), {0, 1, 1, 1}, {1, 3, 2, 2}, nhwc(1, 2, 3, 2)},     // strided everywhere
+      {nhwc(1, 2, 2, 2), {0, 0, 0, 0}, {1, 1, 1, 1}, nhwc(1, 2, 2, 2)},     // all of it
+      {nhwc(1, 3, 4, 5), {0, 2, 3, 4}, {1, 1, 1, 1}, nhwc(1, 1, 1, 1)},     // one value
+      {Shape{37}, {3}, {5}, Shape{7}},                                      // rank 1
+      {Shape{4, 9}, {3, 8}, {-1, -4}, Shape{4, 3}},                         // rank 2, backwards
+      {Shape{2, 3, 2, 3, 2, 3}, {1, 0, 1, 2, 0, 1}, {1, 2, 1, -1, 1, 1}, Shape{1, 2, 1, 3, 2, 2}},
+  };
+  for (Isa isa : variants()) {
+    const KernelVariant& k = *kernels::kernel_variant(isa);
+    for (const Case& c : cases) {
+      INFO("variant " << kernels::isa_name(isa) << ", " << c.in.to_string() << " -> "
+                      << c.out.to_string());
+      const std::vector<float> x = scaled(static_cast<size_t>(c.in.elements()), 29, 4.f);
+      std::vector<float> want(static_cast<size_t>(c.out.elements()), -9.f), got(want.size(), -7.f);
+      reference_table().slice(x.data(), c.in, c.begin.data(), c.step.data(), c.out, want.data());
+      k.slice(x.data(), c.in, c.begin.data(), c.step.data(), c.out, got.data());
+      require_equal(got, want);
+      // The reference itself: the first and last values read.
+      int64_t first = 0, last = 0, stride = 1;
+      for (size_t d = c.in.rank(); d-- > 0;) {
+        first += c.begin[d] * stride;
+        last += (c.begin[d] + (c.out[d] - 1) * c.step[d]) * stride;
+        stride *= c.in[d];
+      }
+      CHECK(want.front() == x[static_cast<size_t>(first)]);
+      CHECK(want.back() == x[static_cast<size_t>(last)]);
+    }
+  }
+}
+
 namespace {
 
 std::vector<int8_t> random_bytes(size_t count, std::mt19937& rng) {

@@ -220,9 +220,9 @@ TEST_CASE("op table: options, int8 support and versions as the readers had them"
   // The kernel factory's, the quantizer's and the TFLite importer's former lists.
   CHECK(kinds_where([](const kernels::OpInfo& o) { return o.float_only(); }) ==
         std::set<K>{K::SOFTMAX, K::DIV, K::PRELU, K::TRANSPOSE_CONV_2D});
-  CHECK(
-      kinds_where([](const kernels::OpInfo& o) { return o.shares_input_quantization(); }) ==
-      std::set<K>{K::MAX_POOL_2D, K::RESIZE, K::RESHAPE, K::TRANSPOSE, K::DEPTH_TO_SPACE, K::PAD});
+  CHECK(kinds_where([](const kernels::OpInfo& o) { return o.shares_input_quantization(); }) ==
+        std::set<K>{K::MAX_POOL_2D, K::RESIZE, K::RESHAPE, K::TRANSPOSE, K::DEPTH_TO_SPACE, K::PAD,
+                    K::SLICE, K::CHANNEL_SHUFFLE});
   CHECK(kinds_where([](const kernels::OpInfo& o) { return o.int8 == Int8Support::kConversion; }) ==
         std::set<K>{K::QUANTIZE, K::DEQUANTIZE});
   CHECK(op_info(K::ABS).value()->has_int8_kernel());
@@ -238,6 +238,10 @@ TEST_CASE("op table: options, int8 support and versions as the readers had them"
   CHECK(kinds_where([](const kernels::OpInfo& o) { return o.since_minor == 4; }) ==
         std::set<K>{K::SILU});
   CHECK(op_info(K::SILU).value()->has_int8_kernel());
+  CHECK(kinds_where([](const kernels::OpInfo& o) { return o.since_minor == 5; }) ==
+        std::set<K>{K::SLICE, K::CHANNEL_SHUFFLE});
+  CHECK(op_info(K::SLICE).value()->options == OpOptions::SliceOptions);
+  CHECK(op_info(K::CHANNEL_SHUFFLE).value()->options == OpOptions::ChannelShuffleOptions);
 
 #ifdef POLYHEAD_TEST_QUANTIZE
   // The quantizer asks the table.
@@ -352,10 +356,11 @@ TEST_CASE("ABS: writers record format 1.3 only for models that use it", "[op_tab
   CHECK(without->format_version_minor() == kFormatVersionMinor);
   CHECK(kFormatVersionMinor == 2);
 
-  // every_operator_model has every kind the builder writes, ABS and SILU (1.4) among them.
+  // every_operator_model has every kind the builder writes, ABS, SILU (1.4), SLICE and
+  // CHANNEL_SHUFFLE (1.5) among them.
   auto every = Model::from_bytes(testing::every_operator_model());
   REQUIRE(every.is_ok());
-  CHECK(every->format_version_minor() == 4);
+  CHECK(every->format_version_minor() == 5);
 }
 
 TEST_CASE("SILU: the engine matches the reference interpreter; writers record format 1.4",
@@ -397,6 +402,134 @@ TEST_CASE("SILU: the engine matches the reference interpreter; writers record fo
   auto r = b.silu("silu", scalar);
   REQUIRE_FALSE(r.is_ok());
   CHECK(contains(r.status().message(), "node 'silu' (SILU)"));
+}
+
+namespace {
+
+// x [shape] -> SLICE -> task "test" output "y".
+Result<std::vector<uint8_t>> slice_model(const Shape& shape, const std::vector<int>& begin,
+                                         const std::vector<int>& size,
+                                         const std::vector<int>& step) {
+  ModelBuilder b;
+  const int x = b.add_input("x", shape);
+  PH_ASSIGN_OR_RETURN(int y, b.slice("slice", x, begin, size, step));
+  PH_RETURN_IF_ERROR(b.add_task("test", TaskKind::kOther, {{"y", y}}));
+  return b.finish();
+}
+
+}  // namespace
+
+TEST_CASE("SLICE: the engine matches the reference interpreter; writers record format 1.5",
+          "[op_table][slice]") {
+  struct Case {
+    Shape in;
+    std::vector<int> begin, size, step;
+  };
+  const Case cases[] = {
+      {Shape{1, 6, 5, 8}, {0, 0, 0, 4}, {1, 6, 5, 4}, {}},              // NHWC channel half
+      {Shape{1, 6, 5, 8}, {0, 0, 0, 1}, {1, 6, 5, 4}, {1, 1, 1, 2}},    // odd channels
+      {Shape{2, 6, 5, 3}, {1, 5, 4, 0}, {1, 3, 5, 3}, {1, -2, -1, 1}},  // backwards
+      {Shape{9}, {8}, {9}, {-1}},                                       // reversed
+      {Shape{3, 4, 5}, {1, 1, 2}, {2, 2, 1}, {}},
+      {Shape{2, 3, 2, 3, 2, 3}, {1, 0, 1, 2, 0, 1}, {1, 2, 1, 3, 2, 2}, {1, 2, 1, -1, 1, 1}},
+  };
+  for (const Case& c : cases) {
+    INFO(c.in.to_string() << " begin " << ::Catch::Detail::stringify(c.begin));
+    auto bytes = slice_model(c.in, c.begin, c.size, c.step);
+    INFO((bytes.is_ok() ? std::string("built") : bytes.status().to_string()));
+    REQUIRE(bytes.is_ok());
+    auto model = Model::from_bytes(*bytes);
+    REQUIRE(model.is_ok());
+    CHECK(model->format_version_minor() == 5);
+    const std::map<std::string, std::vector<float>> inputs = {
+        {"x", random_values(static_cast<size_t>(c.in.elements()), 51, 3.f)}};
+    const std::vector<float> want = testing::reference_run(*bytes, inputs).at("slice");
+    for (size_t threads : {size_t{1}, size_t{2}}) {
+      INFO("threads " << threads);
+      EngineOptions o;
+      o.threads = threads;
+      CHECK(run_engine(*bytes, inputs, o) == want);  // values are copied, exactly
+    }
+  }
+  // Shape rule and MACs: one per output element.
+  auto bytes = slice_model(Shape{1, 7, 7, 5}, {0, 1, 1, 1}, {1, 2, 3, 2}, {1, 3, 2, 2});
+  REQUIRE(bytes.is_ok());
+  auto model = Model::from_bytes(*bytes);
+  REQUIRE(model.is_ok());
+  const schema::Node* node = schema::GetModel(bytes->data())->nodes()->Get(0);
+  const std::vector<kernels::InputShape> in = {{true, Shape{1, 7, 7, 5}, false}};
+  auto out = kernels::infer_output_shapes(*node, in);
+  REQUIRE(out.is_ok());
+  CHECK(*out == std::vector<Shape>{Shape{1, 2, 3, 2}});
+  auto macs = kernels::count_macs(*node, in, *out);
+  REQUIRE(macs.is_ok());
+  CHECK(*macs == 12);
+}
+
+TEST_CASE("SLICE: windows outside the input are refused naming the node and the values",
+          "[op_table][slice]") {
+  struct Bad {
+    std::vector<int> begin, size, step;
+    const char* message;
+  };
+  const Bad cases[] = {
+      {{0, 4}, {1, 2}, {}, "begin 4, size 2, step 1 reads outside [0, 5)"},  // past the end
+      {{0, -1}, {1, 2}, {}, "begin -1"},                                     // before the start
+      {{0, 1}, {1, 2}, {1, -2}, "begin 1, size 2, step -2 reads outside"},   // backwards too far
+      {{0, 1}, {1, 0}, {}, "size 0"},                                        // empty
+      {{0, 1}, {1, 2}, {1, 0}, "step 0"},                                    // no step
+      {{0}, {1}, {}, "begin/size/step have 1/1/2 entries for an input of rank 2"},
+      {{0, 0}, {1, 2}, {1}, "begin/size/step have 2/2/1 entries"},
+  };
+  for (const Bad& c : cases) {
+    INFO(c.message);
+    auto bytes = slice_model(Shape{1, 5}, c.begin, c.size, c.step);
+    REQUIRE_FALSE(bytes.is_ok());
+    CHECK(contains(bytes.status().message(), "node 'slice' (SLICE)"));
+    CHECK(contains(bytes.status().message(), c.message));
+  }
+  ModelBuilder b;
+  const int scalar = b.add_input("scalar", Shape{});
+  auto r = b.slice("slice", scalar, {}, {});
+  REQUIRE_FALSE(r.is_ok());
+  CHECK(contains(r.status().message(), "rank >= 1"));
+}
+
+TEST_CASE("CHANNEL_SHUFFLE: the engine matches the reference interpreter (format 1.5)",
+          "[op_table][channel_shuffle]") {
+  for (const auto& [shape, groups] :
+       {std::pair{Shape{1, 5, 7, 12}, 2}, std::pair{Shape{1, 5, 7, 12}, 3},
+        std::pair{Shape{2, 3, 3, 24}, 4}, std::pair{Shape{3, 8}, 8}, std::pair{Shape{6}, 2}}) {
+    INFO(shape.to_string() << " groups " << groups);
+    ModelBuilder b;
+    const int x = b.add_input("x", shape);
+    const std::vector<uint8_t> bytes = finish(b, must(b.channel_shuffle("shuffle", x, groups)));
+    auto model = Model::from_bytes(bytes);
+    REQUIRE(model.is_ok());
+    CHECK(model->format_version_minor() == 5);
+    const std::map<std::string, std::vector<float>> inputs = {
+        {"x", random_values(static_cast<size_t>(shape.elements()), 53, 3.f)}};
+    const std::vector<float> want = testing::reference_run(bytes, inputs).at("shuffle");
+    // The reference itself: channel 1 of the output is the first channel of the second group.
+    const auto c = static_cast<size_t>(shape[shape.rank() - 1]);
+    CHECK(want[1] == inputs.at("x")[c / static_cast<size_t>(groups)]);
+    for (size_t threads : {size_t{1}, size_t{2}}) {
+      INFO("threads " << threads);
+      EngineOptions o;
+      o.threads = threads;
+      CHECK(run_engine(bytes, inputs, o) == want);
+    }
+  }
+  for (int groups : {0, 1, 5, -2}) {
+    INFO("groups " << groups);
+    ModelBuilder b;
+    const int x = b.add_input("x", Shape{1, 2, 2, 12});
+    auto r = b.channel_shuffle("shuffle", x, groups);
+    REQUIRE_FALSE(r.is_ok());
+    CHECK(contains(r.status().message(), "node 'shuffle' (CHANNEL_SHUFFLE)"));
+    CHECK(contains(r.status().message(),
+                   "divide the last dimension 12, found " + std::to_string(groups)));
+  }
 }
 
 #ifdef POLYHEAD_TEST_QUANTIZE

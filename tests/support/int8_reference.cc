@@ -366,6 +366,32 @@ QTensor reshape(const QTensor& x, const Shape& shape) {
   return QTensor{shape, x.values, x.q};
 }
 
+QTensor slice(const QTensor& x, const std::vector<int>& begin, const std::vector<int>& size,
+              const std::vector<int>& step) {
+  Shape shape;
+  for (int s : size) shape.push_back(s);
+  QTensor r{shape, std::vector<int8_t>(count(shape)), x.q};
+  int64_t coords[Shape::kMaxDims];
+  for (int64_t i = 0; i < shape.elements(); ++i) {
+    unravel(i, shape, coords);
+    for (size_t d = 0; d < shape.rank(); ++d)
+      coords[d] = begin[d] + coords[d] * (step.empty() ? 1 : step[d]);
+    r.values[static_cast<size_t>(i)] = x.values[static_cast<size_t>(flat_index(x.shape, coords))];
+  }
+  return r;
+}
+
+QTensor channel_shuffle(const QTensor& x, int groups) {
+  const int64_t c = x.shape[x.shape.rank() - 1], per_group = c / groups;
+  QTensor r{x.shape, std::vector<int8_t>(x.values.size()), x.q};
+  for (int64_t row = 0; row < x.shape.elements() / c; ++row)
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t j = 0; j < per_group; ++j)
+        r.values[static_cast<size_t>(row * c + j * groups + g)] =
+            x.values[static_cast<size_t>(row * c + g * per_group + j)];
+  return r;
+}
+
 QTensor pad(const QTensor& x, const std::vector<int>& before, const std::vector<int>& after,
             float value) {
   Shape shape;

@@ -96,6 +96,11 @@ QTensor transpose(const QTensor& x, const std::vector<int>& perm);
 // DCR order: output (y*b+i, x*b+j, c) is input channel (i*b+j)*C_out + c.
 QTensor depth_to_space(const QTensor& x, int block);
 QTensor reshape(const QTensor& x, const Shape& shape);
+// Output index i of dimension d is input index begin[d] + i * step[d] (step empty: all 1).
+QTensor slice(const QTensor& x, const std::vector<int>& begin, const std::vector<int>& size,
+              const std::vector<int>& step);
+// Output channel j * groups + g of each row is input channel g * (C / groups) + j.
+QTensor channel_shuffle(const QTensor& x, int groups);
 // Pads with round(value / scale) + zp.
 QTensor pad(const QTensor& x, const std::vector<int>& before, const std::vector<int>& after,
             float value);

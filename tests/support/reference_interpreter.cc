@@ -547,6 +547,45 @@ ReferenceTensor transpose(const fbs::Node& node, const Inputs& in) {
   return out;
 }
 
+ReferenceTensor slice(const fbs::Node& node, const Inputs& in) {
+  const auto& o = options(node, node.options_as_SliceOptions());
+  const ReferenceTensor& x = need(node, in, 0);
+  const size_t rank = x.shape.rank();
+  expect(o.begin()->size() == rank && o.size()->size() == rank &&
+             (!o.step() || o.step()->size() == rank),
+         node_label(node) + ": begin/size/step do not match the rank");
+  Shape shape;
+  for (size_t d = 0; d < rank; ++d) shape.push_back(o.size()->Get(d));
+  ReferenceTensor out{shape, std::vector<float>(count(shape))};
+  int64_t coords[Shape::kMaxDims], src[Shape::kMaxDims];
+  for (int64_t i = 0; i < shape.elements(); ++i) {
+    unravel(i, shape, coords);
+    for (size_t d = 0; d < rank; ++d) {
+      src[d] = o.begin()->Get(d) + coords[d] * (o.step() ? o.step()->Get(d) : 1);
+      expect(src[d] >= 0 && src[d] < x.shape[d], node_label(node) + ": reads outside the input");
+    }
+    out.values[static_cast<size_t>(i)] = x.values[static_cast<size_t>(flat_index(x.shape, src))];
+  }
+  return out;
+}
+
+// Output channel j * groups + g reads input channel g * (C / groups) + j, in every row.
+ReferenceTensor channel_shuffle(const fbs::Node& node, const Inputs& in) {
+  const auto& o = options(node, node.options_as_ChannelShuffleOptions());
+  const ReferenceTensor& x = need(node, in, 0);
+  expect(x.shape.rank() >= 1, node_label(node) + ": rank 0");
+  const int64_t c = x.shape[x.shape.rank() - 1], groups = o.groups();
+  expect(groups >= 1 && c % groups == 0, node_label(node) + ": groups do not divide channels");
+  const int64_t per_group = c / groups;
+  ReferenceTensor out{x.shape, std::vector<float>(x.values.size())};
+  for (int64_t row = 0; row < x.shape.elements() / c; ++row)
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t j = 0; j < per_group; ++j)
+        out.values[static_cast<size_t>(row * c + j * groups + g)] =
+            x.values[static_cast<size_t>(row * c + g * per_group + j)];
+  return out;
+}
+
 ReferenceTensor evaluate_node(const fbs::Node& node, const Inputs& in) {
   switch (node.op()) {
     case OpKind::CONV_2D:
@@ -589,6 +628,10 @@ ReferenceTensor evaluate_node(const fbs::Node& node, const Inputs& in) {
       return concatenation(node, in);
     case OpKind::TRANSPOSE:
       return transpose(node, in);
+    case OpKind::SLICE:
+      return slice(node, in);
+    case OpKind::CHANNEL_SHUFFLE:
+      return channel_shuffle(node, in);
     case OpKind::QUANTIZE:
     case OpKind::DEQUANTIZE:
       // I8 tensors hold their dequantized values: the caller rounds what a node writes to an I8

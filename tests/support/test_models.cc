@@ -115,8 +115,11 @@ std::vector<uint8_t> every_operator_model() {
   const int ab = must(b.abs("abs", near));
   const int si = must(b.silu("silu", ab));
   const int cat = must(b.concatenation("concat", {pr, si}, 3));
-  const int d2s = must(b.depth_to_space("d2s", cat, 2));             // [1,12,12,2]
-  const int tr = must(b.transpose("transpose", d2s, {0, 3, 1, 2}));  // [1,2,12,12]
+  const int sh = must(b.channel_shuffle("shuffle", cat, 2));
+  const int d2s = must(b.depth_to_space("d2s", sh, 2));  // [1,12,12,2]
+  // Rows bottom-up, every column: the same shape.
+  const int flip = must(b.slice("slice", d2s, {0, 11, 0, 0}, {1, 12, 12, 2}, {1, -1, 1, 1}));
+  const int tr = must(b.transpose("transpose", flip, {0, 3, 1, 2}));  // [1,2,12,12]
   const int flat = must(b.reshape("reshape", tr, Shape{1, 288}));
   const int fc =
       must(b.fully_connected("fc", flat, random_constant(b, "fc.w", Shape{4, 288}, 9, 0.1f),

@@ -11,9 +11,10 @@ constexpr uint32_t kFormatVersionMajor = 1;
 // The minor version written for a model that uses nothing newer. Every writer wrote 1.2 before
 // 1.3 existed, so the files of models without newer operators stay byte for byte the same.
 constexpr uint32_t kFormatVersionMinor = 2;
-// The newest minor version this build knows (1.3 added the ABS operator, 1.4 SILU): the largest
-// OpInfo::since_minor of the operator table (polyhead/kernels/op_table.h).
-constexpr uint32_t kFormatVersionMinorLatest = 4;
+// The newest minor version this build knows (1.3 added the ABS operator, 1.4 SILU, 1.5 SLICE and
+// CHANNEL_SHUFFLE): the largest OpInfo::since_minor of the operator table
+// (polyhead/kernels/op_table.h).
+constexpr uint32_t kFormatVersionMinorLatest = 5;
 constexpr const char kFileIdentifier[] = "PHM1";
 
 // The minor version a writer records for a model whose newest operator (OpInfo::since_minor) or

@@ -118,6 +118,14 @@ class ModelBuilder {
   Result<int> concatenation(const std::string& name, const std::vector<int>& inputs, int axis,
                             Activation activation = {});
   Result<int> transpose(const std::string& name, int input, const std::vector<int>& perm);
+  // The window of `input` that starts at `begin` and takes `size` elements `step` apart in each
+  // dimension (`step` empty: 1 everywhere; negative steps walk backwards). Needs format 1.5: a
+  // model with SLICE is written as 1.5.
+  Result<int> slice(const std::string& name, int input, const std::vector<int>& begin,
+                    const std::vector<int>& size, const std::vector<int>& step = {});
+  // ShuffleNet's channel shuffle of the last dimension: [groups, C / groups] read as
+  // [C / groups, groups]. Needs format 1.5.
+  Result<int> channel_shuffle(const std::string& name, int input, int groups);
 
   Status add_task(const std::string& name, TaskKind kind, const std::vector<TaskOutputRef>& outputs,
                   const PostProcessParams& post = {}, int priority = 0, int rate = 1);

@@ -85,6 +85,7 @@ const KernelVariant kAvx2 = {
     subsample,
     reference::copy,
     pad,
+    slice,
     lookup_s8,
     requantize_s8,
     nullptr,

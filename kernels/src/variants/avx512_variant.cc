@@ -77,6 +77,7 @@ const KernelVariant kAvx512 = {
     subsample,
     reference::copy,
     pad,
+    slice,
     lookup_s8,
     requantize_s8,
     nullptr,

@@ -145,6 +145,62 @@ void transpose(const float* input, const Shape& in_shape, const int32_t* perm, f
   }
 }
 
+void slice(const float* input, const Shape& in_shape, const int64_t* begin, const int64_t* step,
+           const Shape& out_shape, float* output) {
+  const size_t rank = in_shape.rank();
+  const int64_t total = out_shape.elements();
+  if (total == 0) return;
+  int64_t in_strides[Shape::kMaxDims];
+  int64_t stride = 1;
+  for (size_t d = rank; d-- > 0;) {
+    in_strides[d] = stride;
+    stride *= in_shape[d];
+  }
+  // The window as output dimensions with their input strides (step x stride) from the first
+  // element read; size-1 dimensions dropped and a dimension merged into the one before it when
+  // the two are contiguous in the input, so a slice of NHWC channels copies runs of channels and
+  // a slice of rows copies whole rows.
+  int64_t dims[Shape::kMaxDims];
+  int64_t strides[Shape::kMaxDims];
+  int64_t src = 0;
+  size_t r = 0;
+  for (size_t d = 0; d < rank; ++d) {
+    src += begin[d] * in_strides[d];
+    const int64_t size = out_shape[d], st = step[d] * in_strides[d];
+    if (size == 1) continue;
+    if (r > 0 && strides[r - 1] == st * size) {
+      dims[r - 1] *= size;
+      strides[r - 1] = st;
+    } else {
+      dims[r] = size;
+      strides[r] = st;
+      ++r;
+    }
+  }
+  if (r == 0) {
+    output[0] = input[src];
+    return;
+  }
+  const int64_t inner = dims[r - 1], inner_stride = strides[r - 1];
+  int64_t index[Shape::kMaxDims] = {};
+  float* dst = output;
+  for (int64_t o = 0; o < total / inner; ++o) {
+    const float* s = input + src;
+    if (inner_stride == 1) {
+      std::memcpy(dst, s, static_cast<size_t>(inner) * sizeof(float));
+    } else {
+      for (int64_t i = 0; i < inner; ++i) dst[i] = s[i * inner_stride];
+    }
+    dst += inner;
+    for (size_t d = r - 1; d-- > 0;) {
+      src += strides[d];
+      if (++index[d] < dims[d]) break;
+      src -= strides[d] * dims[d];
+      index[d] = 0;
+    }
+  }
+}
+
 namespace {
 // The reference's rule: floor(coordinate + 0.5), clamped to the input.
 int64_t nearest_source(int64_t dst, int64_t in, int64_t out, reference::Coordinates mode) {

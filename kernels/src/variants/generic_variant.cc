@@ -5,9 +5,19 @@
 namespace polyhead::kernels::variants {
 
 const KernelVariant kGeneric = {
-    Isa::kGeneric,  reference::tanh,          reference::silu, reference::softmax, transpose,
-    resize_nearest, reference::concatenation, subsample,       reference::copy,    pad,
-    lookup_s8,      reference::requantize_s8,
+    Isa::kGeneric,
+    reference::tanh,
+    reference::silu,
+    reference::softmax,
+    transpose,
+    resize_nearest,
+    reference::concatenation,
+    subsample,
+    reference::copy,
+    pad,
+    slice,
+    lookup_s8,
+    reference::requantize_s8,
 };
 
 }  // namespace polyhead::kernels::variants

@@ -125,6 +125,7 @@ const KernelVariant kNeon = {
     subsample,
     reference::copy,
     pad,
+    slice,
     lookup_s8,
     requantize_s8,
     nullptr,

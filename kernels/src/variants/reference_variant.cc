@@ -7,7 +7,8 @@ const KernelVariant kReference = {
     Isa::kReference,          reference::tanh,      reference::silu,
     reference::softmax,       reference::transpose, reference::resize_nearest,
     reference::concatenation, reference::subsample, reference::copy,
-    reference::pad,           reference::lookup_s8, reference::requantize_s8,
+    reference::pad,           reference::slice,     reference::lookup_s8,
+    reference::requantize_s8,
 };
 
 }  // namespace polyhead::kernels::variants

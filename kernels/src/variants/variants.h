@@ -31,6 +31,11 @@ void subsample(const float* input, const Shape& input_shape, const Shape& output
 void pad(const float* input, const Shape& input_shape, const int64_t* before,
          const Shape& output_shape, float value, float* output);
 
+// Slice with trailing whole dimensions merged into the innermost run, copied with memcpy when its
+// step is 1.
+void slice(const float* input, const Shape& input_shape, const int64_t* begin, const int64_t* step,
+           const Shape& output_shape, float* output);
+
 // Table lookup unrolled by eight (a load per byte either way: wider registers cannot index a
 // 256-entry table without AVX-512 VBMI or NEON's four-register TBL, so every table shares it).
 void lookup_s8(const int8_t* input, size_t count, const int8_t* table, int8_t* output);

@@ -64,6 +64,8 @@ struct KernelVariant {
   void (*copy)(const void* input, size_t bytes, void* output);
   void (*pad)(const float* input, const Shape& input_shape, const int64_t* before,
               const Shape& output_shape, float value, float* output);
+  void (*slice)(const float* input, const Shape& input_shape, const int64_t* begin,
+                const int64_t* step, const Shape& output_shape, float* output);
   // int8 (docs/int8.md): a 256-entry table indexed by the input byte, and requantization.
   void (*lookup_s8)(const int8_t* input, size_t count, const int8_t* table, int8_t* output);
   void (*requantize_s8)(const int8_t* input, size_t count, const reference::Requantization& r,

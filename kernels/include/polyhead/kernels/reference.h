@@ -48,6 +48,11 @@ void copy(const void* input, size_t bytes, void* output);
 void pad(const float* input, const Shape& input_shape, const int64_t* before,
          const Shape& output_shape, float value, float* output);
 
+// A strided window (SLICE): output index i of dimension d reads input index
+// begin[d] + i * step[d] (steps may be negative); every index read lies inside the input.
+void slice(const float* input, const Shape& input_shape, const int64_t* begin, const int64_t* step,
+           const Shape& output_shape, float* output);
+
 // int8 -> int8 with new quantization parameters:
 //   out = clamp(nearbyint(float(in - input_zero_point) * multiplier) + output_zero_point, min, max)
 // in float32 with one rounding of the product (round half to even), so SIMD variants that multiply
