@@ -8,6 +8,7 @@
 #include <exception>
 #include <new>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -203,9 +204,21 @@ void write_out_struct(Struct full, Struct* out) {
   std::memcpy(out, &full, size);
 }
 
+// The integer a C caller stored in an enum. C allows any int there; in C++ reading a value outside
+// the enumerators' range through the enum type is undefined (UBSan reports it), so callers' enums
+// are read as their bytes.
+template <typename Enum>
+long long raw_enum(const Enum& value) {
+  std::underlying_type_t<Enum> raw;
+  static_assert(sizeof raw == sizeof value, "an enum and its underlying type differ in size");
+  std::memcpy(&raw, &value, sizeof raw);
+  return static_cast<long long>(raw);
+}
+
 // Names of a C enum value, or `unknown` when it is out of range (a newer or corrupted value).
-template <size_t N>
-const char* enum_name(int value, const char* const (&names)[N], const char* unknown) {
+template <typename Enum, size_t N>
+const char* enum_name(const Enum& e, const char* const (&names)[N], const char* unknown) {
+  const long long value = raw_enum(e);
   if (value < 0 || static_cast<size_t>(value) >= N) return unknown;
   return names[value];
 }
@@ -243,12 +256,12 @@ const char* ph_last_error(void) {
 }
 
 const char* ph_status_name(ph_status status) {
-  if (status < PH_OK || status > PH_INTERNAL) return "unknown status";
+  if (raw_enum(status) < PH_OK || raw_enum(status) > PH_INTERNAL) return "unknown status";
   return polyhead::error_code_name(static_cast<polyhead::ErrorCode>(status));
 }
 
 size_t ph_element_size(ph_element_type type) {
-  if (type < PH_F32 || type > PH_I32) return 0;
+  if (raw_enum(type) < PH_F32 || raw_enum(type) > PH_I32) return 0;
   return polyhead::element_size(static_cast<polyhead::ElementType>(type));
 }
 
@@ -580,7 +593,7 @@ ph_status ph_engine_create(const ph_model* model, const ph_engine_options* optio
               sizeof options->plan_cache_capacity))
         cpp.plan_cache_capacity = options->plan_cache_capacity;
       if (has(offsetof(ph_engine_options, precision), sizeof options->precision)) {
-        const ph_precision precision = options->precision;
+        const long long precision = raw_enum(options->precision);
         if (precision != PH_PRECISION_F32 && precision != PH_PRECISION_F16) {
           char text[256];
           std::snprintf(text, sizeof text,
@@ -754,8 +767,9 @@ size_t ph_plan_last_run_nodes(const ph_plan* plan) {
 static_assert(static_cast<int>(polyhead::PixelFormat::kNv12) == PH_PIXEL_NV12, "formats drifted");
 
 const char* ph_pixel_format_name(ph_pixel_format format) {
-  if (static_cast<int>(format) < 0 || format > PH_PIXEL_NV12) return "unknown pixel format";
-  return polyhead::to_string(static_cast<polyhead::PixelFormat>(format));
+  const long long value = raw_enum(format);
+  if (value < 0 || value > PH_PIXEL_NV12) return "unknown pixel format";
+  return polyhead::to_string(static_cast<polyhead::PixelFormat>(value));
 }
 
 void ph_image_transform_to_image(const ph_image_transform* transform, float model_x, float model_y,
@@ -785,7 +799,8 @@ ph_status ph_plan_set_input_pixels(ph_plan* plan, const char* name, const uint8_
     frame.width = width;
     frame.height = height;
     frame.stride = stride;
-    frame.format = static_cast<polyhead::PixelFormat>(format);
+    // Out-of-range values reach the converter as they are (it names them); int is wide enough.
+    frame.format = static_cast<polyhead::PixelFormat>(static_cast<int>(raw_enum(format)));
     auto t = plan->plan.set_input_pixels(name, frame);
     if (!t.is_ok()) return fail(t.status());
     if (transform) {
