@@ -328,6 +328,9 @@ Result<std::vector<ConstTensor>> fold(const std::string& op, const NodeAttribute
       std::vector<bool> inserted(rank, false);
       for (int64_t ax : axes) {
         PH_ASSIGN_OR_RETURN(int64_t n, normalise_axis(ax, rank, a));
+        // ONNX requires distinct axes; a repeated one would leave too few inserted dimensions.
+        if (inserted[static_cast<size_t>(n)])
+          return bad(a, "axis " + std::to_string(ax) + " is listed twice");
         inserted[static_cast<size_t>(n)] = true;
       }
       r.dims.clear();

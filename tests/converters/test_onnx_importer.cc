@@ -841,6 +841,27 @@ TEST_CASE("onnx: shape sub-graphs fold into constants", "[onnx]") {
   check_close(run(c.phm, {{"x", x}}), "y", reshaped(conv2d(x, w, {}, Conv{}), {1, 32}));
 }
 
+// Found by the structural mutations under AddressSanitizer: a repeated Unsqueeze axis made the
+// folded shape read past its input's dimensions.
+TEST_CASE("onnx: Unsqueeze with a repeated axis is refused, naming the node", "[onnx]") {
+  for (const bool as_shape : {true, false}) {
+    INFO((as_shape ? "folded shape computation" : "on an activation"));
+    OnnxModel m(13);
+    m.input("x", {1, 3, 4, 4});
+    m.initializer_i64("twice", {2}, {0, 0});
+    if (as_shape) {
+      m.node("Shape", {"x"}, {"shape"}, "shape");
+      m.node("Unsqueeze", {"shape", "twice"}, {"y"}, "unsqueeze_twice");
+    } else {
+      m.node("Unsqueeze", {"x", "twice"}, {"y"}, "unsqueeze_twice");
+    }
+    m.output("y");
+    const std::string msg = convert_error(m);
+    CHECK_THAT(msg, Catch::Contains("unsqueeze_twice"));
+    CHECK_THAT(msg, Catch::Contains("listed twice"));
+  }
+}
+
 TEST_CASE("onnx: Gemm with transB, alpha and beta", "[onnx]") {
   struct Case {
     bool trans_b;
