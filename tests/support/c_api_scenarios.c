@@ -828,9 +828,10 @@ int phs_preprocess(const char* path, char* msg, size_t size) {
               "ph_model_input_preprocess: argument 'out' is NULL");
   CHECK_ERROR(ph_model_input_preprocess(model, 2, &p), PH_INVALID_ARGUMENT,
               "input index 2 is out of range; there are 2");
-  p.struct_size = 4;
+  /* Smaller than struct_size itself, on 32- and 64-bit targets alike. */
+  p.struct_size = 3;
   CHECK_ERROR(ph_model_input_preprocess(model, 0, &p), PH_INVALID_ARGUMENT,
-              "out->struct_size is 4; set it to sizeof(ph_preprocess)");
+              "out->struct_size is 3; set it to sizeof(ph_preprocess)");
 
   /* mean and std live as long as the model's data: here an engine keeps it after the model
    * handle is gone. */
@@ -926,9 +927,9 @@ int phs_task_metadata(const char* path, char* msg, size_t size) {
   CHECK_ERROR(ph_model_task_postprocess(model, 0, NULL), PH_INVALID_ARGUMENT, "'out'");
   CHECK_ERROR(ph_model_task_postprocess(model, 5, &post), PH_INVALID_ARGUMENT,
               "task index 5 is out of range; there are 2");
-  post.struct_size = 7;
+  post.struct_size = 3; /* below sizeof(size_t) on 32- and 64-bit targets */
   CHECK_ERROR(ph_model_task_postprocess(model, 0, &post), PH_INVALID_ARGUMENT,
-              "out->struct_size is 7; set it to sizeof(ph_postprocess)");
+              "out->struct_size is 3; set it to sizeof(ph_postprocess)");
 
   /* labels */
   CHECK(ph_model_task_label_count(model, 0) == 3);
