@@ -63,16 +63,25 @@ void pad(const float* input, const Shape& in_shape, const int64_t* before_in,
   }
 }
 
+namespace {
+
+// The element strides of a dense row-major tensor of `shape` (the last dimension's is 1).
+void row_major_strides(const Shape& shape, int64_t* strides) {
+  int64_t stride = 1;
+  for (size_t d = shape.rank(); d-- > 0;) {
+    strides[d] = stride;
+    stride *= shape[d];
+  }
+}
+
+}  // namespace
+
 void transpose(const float* input, const Shape& in_shape, const int32_t* perm, float* output) {
   const size_t rank = in_shape.rank();
   const int64_t total = in_shape.elements();
   if (total == 0) return;
   int64_t in_strides[Shape::kMaxDims];
-  int64_t stride = 1;
-  for (size_t d = rank; d-- > 0;) {
-    in_strides[d] = stride;
-    stride *= in_shape[d];
-  }
+  row_major_strides(in_shape, in_strides);
   // The output's dimensions with their input strides; size-1 dimensions dropped and neighbours
   // merged when the permutation keeps them adjacent, so NHWC<->NCHW becomes a 2-D transpose and
   // a permutation that keeps the last axis becomes whole-row copies.
@@ -151,11 +160,7 @@ void slice(const float* input, const Shape& in_shape, const int64_t* begin, cons
   const int64_t total = out_shape.elements();
   if (total == 0) return;
   int64_t in_strides[Shape::kMaxDims];
-  int64_t stride = 1;
-  for (size_t d = rank; d-- > 0;) {
-    in_strides[d] = stride;
-    stride *= in_shape[d];
-  }
+  row_major_strides(in_shape, in_strides);
   // The window as output dimensions with their input strides (step x stride) from the first
   // element read; size-1 dimensions dropped and a dimension merged into the one before it when
   // the two are contiguous in the input, so a slice of NHWC channels copies runs of channels and
