@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include <opencv2/core/utils/logger.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
@@ -46,14 +47,20 @@ class CaptureSource : public FrameSource {
   Status open(const std::string& path, int camera) {
     // FFmpeg for files: the other backends print warnings of their own for what they cannot
     // read; a camera takes whatever backend the system has (V4L2 on Linux).
+    // Their warnings on stderr say no more than the error below, and would come before it.
+    const auto log_level = cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
+    std::string exception;
     try {
       if (live_)
         capture_.open(camera, cv::CAP_ANY);
       else
         capture_.open(path, cv::CAP_FFMPEG);
     } catch (const cv::Exception& e) {
-      return Status(ErrorCode::kIoError, "cannot open " + description_ + ": " + e.what());
+      exception = e.what();
     }
+    cv::utils::logging::setLogLevel(log_level);
+    if (!exception.empty())
+      return Status(ErrorCode::kIoError, "cannot open " + description_ + ": " + exception);
     if (!capture_.isOpened())
       return Status(ErrorCode::kIoError,
                     "cannot open " + description_ +

@@ -10,6 +10,8 @@ packages=(
   libprotobuf-dev protobuf-compiler
   libjpeg-dev
   python3-venv python3-dev
+  # Test data: OpenCV's sample videos (Megamind.avi, vtest.avi) for `polyhead stream`.
+  opencv-doc
 )
 missing=()
 for p in "${packages[@]}"; do
