@@ -1,4 +1,4 @@
-// TEMPORARY throwaway stub of ThreadPool and FrameScheduler (engine/include/polyhead/*.h) so that
+// TEMPORARY throwaway stub of FrameScheduler (engine/include/polyhead/*.h) so that
 // `polyhead stream` links before the real implementations land in main. Deleted before the last
 // commit of branch h15t.
 #include <algorithm>
@@ -6,13 +6,9 @@
 #include <cmath>
 
 #include "polyhead/frame_scheduler.h"
-#include "polyhead/thread_pool.h"
 
 namespace polyhead {
 namespace detail {
-struct ThreadPoolState {
-  size_t threads = 1;
-};
 struct FrameSchedulerState {
   std::vector<ScheduledPlan> plans;
   SchedulerOptions options;
@@ -31,15 +27,6 @@ struct FrameSchedulerState {
   }
 };
 }  // namespace detail
-
-Result<ThreadPool> ThreadPool::create(size_t threads) {
-  auto s = std::make_shared<detail::ThreadPoolState>();
-  s->threads = threads ? threads : 1;
-  return ThreadPool(s);
-}
-size_t ThreadPool::threads() const {
-  return state_ ? state_->threads : 0;
-}
 
 Result<FrameScheduler> FrameScheduler::create(std::vector<ScheduledPlan> plans,
                                               SchedulerOptions options) {

@@ -24,7 +24,6 @@
 #include "polyhead/precision.h"
 #include "polyhead/result.h"
 #include "polyhead/tensor.h"
-#include "polyhead/thread_pool.h"  // TEMPORARY stub field below (h15t)
 
 namespace polyhead {
 
@@ -44,7 +43,6 @@ struct EngineOptions {
   // way: small nodes lose more to waking the pool than they gain. Outputs do not change. false
   // runs every node on the pool (docs/performance.md, "Threads per node").
   bool choose_threads_per_node = true;
-  ThreadPool thread_pool;  // TEMPORARY stub field (h15t): ignored until main has the pool
 };
 
 struct PlanInfo {
