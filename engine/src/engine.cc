@@ -4,6 +4,7 @@
 #include <cstring>
 #include <optional>
 
+#include "enum_names.h"
 #include "model_data.h"
 #include "pixel_converter.h"
 #include "polyhead/kernels/isa.h"
@@ -12,6 +13,7 @@
 #include "polyhead/runtime/model_kernels.h"
 #include "polyhead/runtime/plan_cache.h"
 #include "polyhead/runtime/thread_pool.h"
+#include "thread_pool_state.h"
 
 namespace polyhead {
 namespace detail {
@@ -21,13 +23,14 @@ struct EngineState {
       : model(m),
         options(o),
         kernels(m.data().graph, o.precision),
-        threads(o.threads),
+        threads(o.thread_pool ? o.thread_pool.state()
+                              : std::make_shared<ThreadPoolState>(o.threads)),
         cache(o.plan_cache_capacity) {}
   Model model;
   EngineOptions options;
   runtime::ModelKernels kernels;
   std::shared_ptr<runtime::MemoryPool> pool = runtime::MemoryPool::create();
-  runtime::ThreadPool threads;
+  std::shared_ptr<ThreadPoolState> threads;  // the engine's own pool or one shared with others
   runtime::PlanCache cache;
 };
 
@@ -52,7 +55,7 @@ struct PlanState {
   // Runs the tasks of `mask`, then copies the bound outputs of the tasks that ran.
   Status run(runtime::TaskMask mask) {
     PH_RETURN_IF_ERROR(
-        plan->run(mask, engine->threads.get(), profiling ? node_times_ns.data() : nullptr));
+        plan->run(mask, engine->threads->pool.get(), profiling ? node_times_ns.data() : nullptr));
     for (const OutputBinding& b : output_bindings)
       if (plan->last_run_mask() & plan->mask_of(b.task))
         std::memcpy(b.data, plan->tensor_data(b.tensor), b.bytes);
@@ -70,6 +73,18 @@ std::string join_names(const std::vector<std::string>& names) {
   return s.empty() ? "(none)" : s;
 }
 
+runtime::HeadParallelism head_parallelism(const EngineOptions& o) {
+  switch (o.parallel_heads) {
+    case ParallelHeads::kNever:
+      return runtime::HeadParallelism::kOff;
+    case ParallelHeads::kAlways:
+      return runtime::HeadParallelism::kOn;
+    case ParallelHeads::kAuto:
+      break;
+  }
+  return runtime::HeadParallelism::kAuto;
+}
+
 std::vector<std::string> task_names(const runtime::Graph& g) {
   std::vector<std::string> v;
   for (const auto& t : g.tasks) v.push_back(t.name);
@@ -82,6 +97,17 @@ Result<Engine> Engine::create(const Model& model, const EngineOptions& options) 
   if (options.threads > 1024)
     return Status(ErrorCode::kInvalidArgument,
                   "threads must be at most 1024, found " + std::to_string(options.threads));
+  if (options.thread_pool && options.threads != 1 &&
+      options.threads != options.thread_pool.threads())
+    return Status(ErrorCode::kInvalidArgument,
+                  "threads = " + std::to_string(options.threads) + " conflicts with the shared " +
+                      std::to_string(options.thread_pool.threads()) +
+                      "-thread pool given as thread_pool; leave threads at 1 or set it to " +
+                      std::to_string(options.thread_pool.threads()));
+  if (static_cast<unsigned>(options.parallel_heads) > 2u)
+    return Status(ErrorCode::kInvalidArgument,
+                  "parallel_heads must be auto, never or always, found " +
+                      std::to_string(static_cast<int>(options.parallel_heads)));
   if (options.plan_cache_capacity == 0)
     return Status(ErrorCode::kInvalidArgument, "plan_cache_capacity must be at least 1, found 0");
   if (options.precision == Precision::kF16 && !kernels::cpu_has_fp16_arithmetic())
@@ -100,7 +126,7 @@ EngineStats Engine::stats() const {
   s.packed_weight_bytes = state_->kernels.packed_weight_bytes();
   s.arena_pool_bytes = state_->pool->owned_bytes();
   s.cached_plans = state_->cache.size();
-  s.threads = state_->threads.threads();
+  s.threads = state_->threads->pool.threads();
   return s;
 }
 
@@ -126,10 +152,10 @@ Result<Plan> Engine::prepare(const std::vector<std::string>& tasks) {
   state->plan = state_->cache.find(ids);
   if (!state->plan) {
     state_->cache.make_room();
-    PH_ASSIGN_OR_RETURN(auto plan,
-                        runtime::ExecutionPlan::create(g, state_->kernels, *state_->pool, ids,
-                                                       state_->threads.get(),
-                                                       state_->options.choose_threads_per_node));
+    PH_ASSIGN_OR_RETURN(
+        auto plan, runtime::ExecutionPlan::create(
+                       g, state_->kernels, *state_->pool, ids, state_->threads->pool.get(),
+                       state_->options.choose_threads_per_node, head_parallelism(state_->options)));
     state->plan = std::move(plan);
     state_->cache.insert(ids, state->plan);
   }
@@ -361,7 +387,13 @@ PlanInfo Plan::info() const {
   info.arena_strategy = state_->plan->arena_plan().strategy;
   info.nodes_with_thread_choice = state_->plan->decided_steps();
   info.nodes_on_calling_thread = state_->plan->serial_steps();
+  info.parallel_head_groups = state_->plan->head_groups();
+  info.heads_in_parallel = state_->plan->heads_in_parallel();
   return info;
+}
+
+bool Plan::heads_in_parallel() const {
+  return state_->plan->heads_in_parallel();
 }
 
 void Plan::set_profiling(bool enabled) {
@@ -393,13 +425,29 @@ Result<std::vector<std::string>> Plan::node_names(const std::vector<std::string>
     if (!bit) return Status(ErrorCode::kNotFound, "task '" + name + "' is not in this plan");
     mask |= bit;
   }
-  std::vector<std::string> names;
   std::vector<int> ids;
   for (size_t i = 0; i < state_->plan->tasks().size(); ++i)
     if (mask & (runtime::TaskMask{1} << i)) ids.push_back(state_->plan->tasks()[i]);
-  for (int n : runtime::nodes_for_tasks(g, ids))
-    names.push_back(g.nodes[static_cast<size_t>(n)].name);
+  // In the plan's step order (with heads in parallel: shared nodes first, then head by head), the
+  // order of node_times_ns().
+  std::vector<char> needed(g.nodes.size(), 0);
+  for (int n : runtime::nodes_for_tasks(g, ids)) needed[static_cast<size_t>(n)] = 1;
+  std::vector<std::string> names;
+  for (int n : state_->plan->nodes())
+    if (needed[static_cast<size_t>(n)]) names.push_back(g.nodes[static_cast<size_t>(n)].name);
   return names;
+}
+
+namespace {
+constexpr const char* kParallelHeadsNames[] = {"auto", "never", "always"};
+}  // namespace
+
+const char* parallel_heads_name(ParallelHeads mode) {
+  return detail::name_of(mode, kParallelHeadsNames);
+}
+
+Result<ParallelHeads> parse_parallel_heads(std::string_view name) {
+  return detail::parse<ParallelHeads>(name, kParallelHeadsNames, "parallel heads mode");
 }
 
 }  // namespace polyhead

@@ -26,6 +26,10 @@ struct ph_engine {
   polyhead::Engine engine;
 };
 
+struct ph_thread_pool {
+  polyhead::ThreadPool pool;
+};
+
 struct ph_plan {
   polyhead::Plan plan;
   polyhead::PlanInfo info;  // fixed once prepared; kept so accessors never allocate
@@ -298,6 +302,11 @@ const char* ph_precision_name(ph_precision precision) {
   return enum_name(precision, names, "unknown precision");
 }
 
+const char* ph_parallel_heads_name(ph_parallel_heads mode) {
+  static const char* const names[] = {"auto", "never", "always"};
+  return enum_name(mode, names, "unknown parallel heads mode");
+}
+
 // ---- Models ----------------------------------------------------------------------------------
 
 ph_status ph_model_load_file(const char* path, ph_model** out) {
@@ -565,6 +574,8 @@ ph_engine_options ph_engine_options_default(void) {
   options.plan_cache_capacity = defaults.plan_cache_capacity;
   options.precision = static_cast<ph_precision>(defaults.precision);
   options.choose_threads_per_node = defaults.choose_threads_per_node ? 1 : 0;
+  options.thread_pool = nullptr;
+  options.parallel_heads = static_cast<ph_parallel_heads>(defaults.parallel_heads);
   return options;
 }
 
@@ -607,6 +618,21 @@ ph_status ph_engine_create(const ph_model* model, const ph_engine_options* optio
       if (has(offsetof(ph_engine_options, choose_threads_per_node),
               sizeof options->choose_threads_per_node))
         cpp.choose_threads_per_node = options->choose_threads_per_node != 0;
+      if (has(offsetof(ph_engine_options, thread_pool), sizeof options->thread_pool) &&
+          options->thread_pool)
+        cpp.thread_pool = options->thread_pool->pool;
+      if (has(offsetof(ph_engine_options, parallel_heads), sizeof options->parallel_heads)) {
+        const long long mode = raw_enum(options->parallel_heads);
+        if (mode < PH_PARALLEL_HEADS_AUTO || mode > PH_PARALLEL_HEADS_ALWAYS) {
+          char text[256];
+          std::snprintf(text, sizeof text,
+                        "%s: options->parallel_heads is %lld; expected PH_PARALLEL_HEADS_AUTO (0), "
+                        "_NEVER (1) or _ALWAYS (2)",
+                        fn, mode);
+          return fail(PH_INVALID_ARGUMENT, text);
+        }
+        cpp.parallel_heads = static_cast<polyhead::ParallelHeads>(mode);
+      }
       // A newer header's fields must be left at zero: this library cannot honour them.
       const auto* bytes = reinterpret_cast<const unsigned char*>(options);
       for (size_t i = sizeof(ph_engine_options); i < size; ++i) {
@@ -629,6 +655,25 @@ ph_status ph_engine_create(const ph_model* model, const ph_engine_options* optio
 
 void ph_engine_free(ph_engine* engine) {
   delete engine;
+}
+
+ph_status ph_thread_pool_create(size_t threads, ph_thread_pool** out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!out) return null_argument(fn, "out");
+    *out = nullptr;
+    auto pool = polyhead::ThreadPool::create(threads);
+    if (!pool.is_ok()) return fail(pool.status());
+    *out = new ph_thread_pool{std::move(pool).value()};
+    return PH_OK;
+  });
+}
+
+size_t ph_thread_pool_threads(const ph_thread_pool* pool) {
+  return pool ? pool->pool.threads() : 0;
+}
+
+void ph_thread_pool_free(ph_thread_pool* pool) {
+  delete pool;
 }
 
 // ---- Plans -----------------------------------------------------------------------------------
@@ -737,6 +782,9 @@ ph_status ph_plan_get_info(const ph_plan* plan, ph_plan_info* info) {
   full.arena_bytes = plan->info.arena_bytes;
   full.arena_lower_bound_bytes = plan->info.arena_lower_bound_bytes;
   full.task_count = plan->info.tasks.size();
+  full.parallel_head_groups = plan->info.parallel_head_groups;
+  // kAuto decides over the plan's first runs, so this one is read now, not at prepare.
+  full.heads_in_parallel = plan->plan.heads_in_parallel() ? 1 : 0;
   // Write only what the caller's struct holds; leave bytes past our struct untouched.
   std::memcpy(info, &full, full.struct_size);
   return PH_OK;

@@ -189,3 +189,30 @@ def test_other_thread_is_refused_not_raced(demo_model, demo_image):
         stop.set()
         worker.join()
     assert all("in use by another thread" in e for e in errors)
+
+
+def test_engines_share_a_thread_pool_with_heads_in_parallel(demo_model, demo_image, cli_dump):
+    pool = polyhead.ThreadPool(2)
+    assert pool.threads == 2
+    engines = [polyhead.Engine(demo_model, thread_pool=pool, parallel_heads=mode)
+               for mode in ("always", "never", "auto")]
+    del pool  # the engines keep it
+    for engine in engines:
+        assert engine.stats.threads == 2
+        plan = engine.prepare()
+        plan.set_input("image", demo_image)
+        for _ in range(3):
+            plan.run()
+            assert_same_outputs(plan.outputs(), cli_dump())
+    always = engines[0].prepare().info
+    assert always.parallel_head_groups == 3 and always.heads_in_parallel
+    assert engines[1].prepare().info.parallel_head_groups == 0
+
+
+def test_thread_pool_and_parallel_heads_errors(demo_model):
+    with pytest.raises(polyhead.InvalidArgumentError, match="5000"):
+        polyhead.ThreadPool(5000)
+    with pytest.raises(polyhead.InvalidArgumentError, match="'sometimes'"):
+        polyhead.Engine(demo_model, parallel_heads="sometimes")
+    with pytest.raises(polyhead.InvalidArgumentError, match="threads = 4"):
+        polyhead.Engine(demo_model, threads=4, thread_pool=polyhead.ThreadPool(2))

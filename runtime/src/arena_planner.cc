@@ -11,6 +11,7 @@ size_t align_up(size_t v, size_t a) {
 }
 
 bool overlaps(const TensorLifetime& a, const TensorLifetime& b) {
+  if (a.group >= 0 && b.group >= 0 && a.group != b.group) return true;
   return a.first_step <= b.last_step && b.first_step <= a.last_step;
 }
 

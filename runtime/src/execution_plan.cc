@@ -4,10 +4,19 @@
 #include <chrono>
 
 namespace polyhead::runtime {
+namespace {
+
+uint64_t elapsed_ns(std::chrono::steady_clock::time_point start) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+          .count());
+}
+
+}  // namespace
 
 Result<std::unique_ptr<ExecutionPlan>> ExecutionPlan::create(
     const Graph& graph, ModelKernels& kernels, MemoryPool& pool, std::vector<int> tasks,
-    pthreadpool_t threads, bool choose_threads) {
+    pthreadpool_t threads, bool choose_threads, HeadParallelism heads) {
   if (tasks.empty()) return Status(ErrorCode::kInvalidArgument, "a plan needs at least one task");
   if (tasks.size() > kMaxTasksPerPlan)
     return Status(ErrorCode::kInvalidArgument,
@@ -23,6 +32,13 @@ Result<std::unique_ptr<ExecutionPlan>> ExecutionPlan::create(
   for (size_t i = 0; i < plan->tasks_.size(); ++i)
     for (int n : nodes_for_tasks(graph, {plan->tasks_[i]}))
       node_mask[static_cast<size_t>(n)] |= TaskMask{1} << i;
+
+  // Heads in parallel need two heads and a pool of two threads; then the shared steps go first
+  // (a node two tasks need only reads nodes both need, so this order is still topological).
+  const bool several = threads && pthreadpool_get_threads_count(threads) > 1;
+  if (heads != HeadParallelism::kOff && several) plan->group_heads(graph, node_mask);
+  plan->heads_.decided = heads == HeadParallelism::kOn;
+  plan->heads_.parallel = heads == HeadParallelism::kOn;
 
   // Lifetimes: model inputs and task outputs live for the whole plan (callers write inputs before
   // run and read outputs after it); other activations from their producer to their last reader.
@@ -49,14 +65,24 @@ Result<std::unique_ptr<ExecutionPlan>> ExecutionPlan::create(
       last[t] = static_cast<long>(end);
     }
 
+  // With heads in parallel, a head's tensors must not share bytes with another head's, and what
+  // the shared steps made stays until every head has finished reading it.
+  std::vector<int> step_group(steps, -1);
+  for (size_t g = 0; g < plan->groups_.size(); ++g)
+    for (uint32_t i = 0; i < plan->groups_[g].steps; ++i)
+      step_group[plan->groups_[g].first_step + i] = static_cast<int>(g);
+
   std::vector<TensorLifetime> lifetimes;
   std::vector<int> planned;
   for (size_t t = 0; t < graph.tensors.size(); ++t) {
     if (first[t] < 0) continue;
     // Outputs nobody reads still need memory for the step that writes them.
-    const long last_step = std::max(last[t], first[t]);
-    lifetimes.push_back(
-        {graph.tensors[t].bytes, static_cast<size_t>(first[t]), static_cast<size_t>(last_step)});
+    long last_step = std::max(last[t], first[t]);
+    const int group = step_group.empty() ? -1 : step_group[static_cast<size_t>(first[t])];
+    if (!plan->groups_.empty() && group < 0 && last_step >= static_cast<long>(plan->shared_steps_))
+      last_step = static_cast<long>(end);
+    lifetimes.push_back({graph.tensors[t].bytes, static_cast<size_t>(first[t]),
+                         static_cast<size_t>(last_step), group});
     planned.push_back(static_cast<int>(t));
   }
   plan->arena_plan_ = plan_arena(lifetimes);
@@ -98,9 +124,44 @@ Result<std::unique_ptr<ExecutionPlan>> ExecutionPlan::create(
     kernels.set_bound_plan(s.node, plan.get());
   }
   // With one thread there is nothing to choose.
-  const bool several = threads && pthreadpool_get_threads_count(threads) > 1;
   plan->undecided_steps_ = choose_threads && several ? plan->steps_.size() : 0;
   return plan;
+}
+
+void ExecutionPlan::group_heads(const Graph& graph, const std::vector<TaskMask>& node_mask) {
+  std::vector<int> shared;
+  std::vector<std::vector<int>> head(tasks_.size());
+  for (int n : nodes_) {
+    const TaskMask m = node_mask[static_cast<size_t>(n)];
+    if (m != 0 && (m & (m - 1)) == 0) {
+      size_t task = 0;
+      while (!((m >> task) & 1u)) ++task;
+      head[task].push_back(n);
+    } else {
+      shared.push_back(n);
+    }
+  }
+  std::vector<size_t> with_head;
+  for (size_t i = 0; i < head.size(); ++i)
+    if (!head[i].empty()) with_head.push_back(i);
+  if (with_head.size() < 2) return;
+  auto macs = [&](size_t task) {
+    uint64_t sum = 0;
+    for (int n : head[task]) sum += graph.nodes[static_cast<size_t>(n)].macs;
+    return sum;
+  };
+  std::stable_sort(with_head.begin(), with_head.end(),
+                   [&](size_t a, size_t b) { return macs(a) > macs(b); });
+  nodes_ = std::move(shared);
+  shared_steps_ = nodes_.size();
+  for (size_t task : with_head) {
+    groups_.push_back({TaskMask{1} << task, static_cast<uint32_t>(nodes_.size()),
+                       static_cast<uint32_t>(head[task].size()), macs(task)});
+    nodes_.insert(nodes_.end(), head[task].begin(), head[task].end());
+  }
+  active_groups_.assign(groups_.size(), 0);
+  group_status_.assign(groups_.size(), Status::ok());
+  group_executed_.assign(groups_.size(), 0);
 }
 
 ExecutionPlan::~ExecutionPlan() {
@@ -169,32 +230,123 @@ size_t ExecutionPlan::serial_steps() const {
   return n;
 }
 
-Status ExecutionPlan::run(TaskMask mask, pthreadpool_t pool, uint64_t* step_times_ns) {
-  size_t executed = 0;
+Status ExecutionPlan::run_sequence(size_t begin, size_t end, TaskMask mask, pthreadpool_t pool,
+                                   uint64_t* step_times_ns, size_t& executed) {
   const bool choosing = undecided_steps_ > 0 && pool != nullptr;
   if (step_times_ns || choosing) {
     // Timed: the clock is read around each step only here (a profiled run, or the first runs
     // of a plan that still chooses its threads), so plain runs never pay for it.
-    for (size_t i = 0; i < steps_.size(); ++i) {
+    for (size_t i = begin; i < end; ++i) {
       if (step_times_ns) step_times_ns[i] = 0;
       Step& s = steps_[i];
       if (!(s.tasks & mask)) continue;
       pthreadpool_t run_pool = pool_for(s, pool);
       const auto start = std::chrono::steady_clock::now();
       PH_RETURN_IF_ERROR(run_step(s, pool, run_pool));
-      const auto ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                std::chrono::steady_clock::now() - start)
-                                                .count());
+      const uint64_t ns = elapsed_ns(start);
       if (step_times_ns) step_times_ns[i] = ns;
       if (choosing && !s.threads.decided) record(s, run_pool == nullptr, ns);
       ++executed;
     }
   } else {
-    for (const Step& s : steps_) {
+    for (size_t i = begin; i < end; ++i) {
+      const Step& s = steps_[i];
       if (!(s.tasks & mask)) continue;
       PH_RETURN_IF_ERROR(run_step(s, pool, pool_for(s, pool)));
       ++executed;
     }
+  }
+  return Status::ok();
+}
+
+void ExecutionPlan::run_head_task(void* context, size_t index) {
+  auto* plan = static_cast<ExecutionPlan*>(context);
+  const HeadGroup& g = plan->groups_[plan->active_groups_[index]];
+  uint64_t* times = plan->parallel_step_times_;
+  for (size_t i = g.first_step; i < g.first_step + g.steps; ++i) {
+    const auto start =
+        times ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    // One head per pool thread: its nodes run on that thread alone.
+    Status status = plan->steps_[i].kernel->run(nullptr);
+    if (!status.is_ok()) {
+      plan->group_status_[index] = std::move(status);
+      return;
+    }
+    if (times) times[i] = elapsed_ns(start);
+    ++plan->group_executed_[index];
+  }
+}
+
+Status ExecutionPlan::run_heads_in_parallel(size_t count, pthreadpool_t pool,
+                                            uint64_t* step_times_ns, size_t& executed) {
+  // Kernels another plan used since are pointed back at this plan's memory here, on the calling
+  // thread, before any head starts.
+  for (size_t k = 0; k < count; ++k) {
+    const HeadGroup& g = groups_[active_groups_[k]];
+    for (size_t i = g.first_step; i < g.first_step + g.steps; ++i) {
+      const Step& s = steps_[i];
+      if (kernels_.bound_plan(s.node) == this) continue;
+      void* const* io = io_.data() + s.io_begin;
+      PH_RETURN_IF_ERROR(s.kernel->setup(io, io + s.inputs, pool));
+      kernels_.set_bound_plan(s.node, this);
+    }
+    group_status_[k] = Status::ok();
+    group_executed_[k] = 0;
+  }
+  if (step_times_ns)
+    for (size_t i = shared_steps_; i < steps_.size(); ++i) step_times_ns[i] = 0;
+  parallel_step_times_ = step_times_ns;
+  pthreadpool_parallelize_1d(pool, &ExecutionPlan::run_head_task, this, count, 0);
+  parallel_step_times_ = nullptr;
+  for (size_t k = 0; k < count; ++k) {
+    PH_RETURN_IF_ERROR(group_status_[k]);
+    executed += group_executed_[k];
+  }
+  return Status::ok();
+}
+
+void ExecutionPlan::record_heads(bool parallel, uint64_t ns) {
+  HeadChoice& c = heads_;
+  if (!c.warmed_up) {
+    c.warmed_up = true;
+    return;
+  }
+  if (parallel) {
+    c.best_parallel_ns = std::min(c.best_parallel_ns, ns);
+    ++c.parallel_samples;
+  } else {
+    c.best_sequential_ns = std::min(c.best_sequential_ns, ns);
+    ++c.sequential_samples;
+  }
+  if (c.parallel_samples >= HeadChoice::kSamples && c.sequential_samples >= HeadChoice::kSamples) {
+    c.decided = true;
+    c.parallel = c.best_parallel_ns < c.best_sequential_ns;
+  }
+}
+
+Status ExecutionPlan::run(TaskMask mask, pthreadpool_t pool, uint64_t* step_times_ns) {
+  size_t executed = 0;
+  size_t active = 0;
+  if (pool)
+    for (size_t g = 0; g < groups_.size(); ++g)
+      if (groups_[g].task & mask) active_groups_[active++] = static_cast<uint32_t>(g);
+  if (active < 2) {
+    PH_RETURN_IF_ERROR(run_sequence(0, steps_.size(), mask, pool, step_times_ns, executed));
+  } else {
+    PH_RETURN_IF_ERROR(run_sequence(0, shared_steps_, mask, pool, step_times_ns, executed));
+    // kAuto measures only once every node's own thread choice is made, so that the sequential
+    // time it compares against is the best one; then it alternates until it has its samples.
+    const bool sampling = !heads_.decided && undecided_steps_ == 0;
+    const bool parallel = heads_.decided ? heads_.parallel
+                                         : sampling && heads_.warmed_up &&
+                                               heads_.parallel_samples <= heads_.sequential_samples;
+    const auto start = std::chrono::steady_clock::now();
+    if (parallel)
+      PH_RETURN_IF_ERROR(run_heads_in_parallel(active, pool, step_times_ns, executed));
+    else
+      PH_RETURN_IF_ERROR(
+          run_sequence(shared_steps_, steps_.size(), mask, pool, step_times_ns, executed));
+    if (sampling) record_heads(parallel, elapsed_ns(start));
   }
   last_run_steps_ = executed;
   last_run_mask_ = mask;

@@ -214,6 +214,14 @@ TEST_CASE("c_api: engine options and struct_size") {
   CHECK(ok == 1);
 }
 
+TEST_CASE("c_api: a thread pool shared by engines, heads in parallel") {
+  Message m;
+  const int ok =
+      phs_shared_pool(model_path().c_str(), image().data(), image().size(), m.text, sizeof m.text);
+  INFO(m.text);
+  CHECK(ok == 1);
+}
+
 TEST_CASE("c_api: caller errors carry a code and a message naming the culprit") {
   Message m;
   const int ok = phs_caller_errors(model_path().c_str(), image().data(), image().size(), m.text,

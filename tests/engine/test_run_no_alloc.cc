@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <mutex>
 
+#include <pthreadpool.h>
+
 #include "polyhead/engine.h"
 #include "support/allocation_counter.h"
 #include "support/lock_counter.h"
@@ -119,4 +121,55 @@ TEST_CASE("single-threaded run() takes no lock") {
   });
   REQUIRE(ok);
   CHECK(locks == 0);
+}
+
+TEST_CASE("heads in parallel: no allocation, and no lock beyond the shared pool's own") {
+  // Two threads, heads always concurrent, on a pool shared with a second engine. Locks are those
+  // pthreadpool takes to hand out work: a run with heads in parallel takes at most one hand-out's
+  // worth more than the same run one node after another (the heads are one hand-out; nodes inside
+  // them take none).
+  auto model = Model::from_bytes(testing::every_operator_model());
+  REQUIRE(model.is_ok());
+  auto pool = ThreadPool::create(2);
+  REQUIRE(pool.is_ok());
+  auto prepared = [&](ParallelHeads mode) {
+    EngineOptions o;
+    o.thread_pool = *pool;
+    o.parallel_heads = mode;
+    o.choose_threads_per_node = false;  // every node on the pool: the same work both ways
+    auto engine = Engine::create(*model, o);
+    REQUIRE(engine.is_ok());
+    auto plan = engine->prepare();
+    REQUIRE(plan.is_ok());
+    for (const std::string& name : plan->input_names()) {
+      auto buffer = plan->input_buffer(name);
+      REQUIRE(buffer.is_ok());
+      for (const InputInfo& in : model->inputs())
+        if (in.name == name)
+          for (int64_t i = 0; i < in.shape.elements(); ++i)
+            (*buffer)[i] = 0.01f * static_cast<float>(i % 89);
+    }
+    REQUIRE(plan->run().is_ok());  // warm-up
+    return *plan;
+  };
+  Plan parallel = prepared(ParallelHeads::kAlways);
+  Plan sequential = prepared(ParallelHeads::kNever);
+  REQUIRE(parallel.info().heads_in_parallel);
+  bool ok = true;
+  const long allocations = count_allocations([&] {
+    for (int i = 0; i < 5; ++i) ok = ok && parallel.run().is_ok() && sequential.run().is_ok();
+  });
+  REQUIRE(ok);
+  CHECK(allocations == 0);
+  const long parallel_locks = testing::count_locks([&] { ok = ok && parallel.run().is_ok(); });
+  const long sequential_locks = testing::count_locks([&] { ok = ok && sequential.run().is_ok(); });
+  REQUIRE(ok);
+  pthreadpool_t raw = pthreadpool_create(2);
+  REQUIRE(raw);
+  const long hand_out = testing::count_locks([&] {
+    pthreadpool_parallelize_1d(
+        raw, [](void*, size_t) {}, nullptr, 4, 0);
+  });
+  pthreadpool_destroy(raw);
+  CHECK(parallel_locks <= sequential_locks + hand_out);
 }

@@ -577,6 +577,84 @@ done:
   return ok;
 }
 
+
+/* ph_thread_pool shared by two engines and ph_parallel_heads: the same outputs as an engine of
+ * its own, the pool outliving its handle, and every refusal. */
+int phs_shared_pool(const char* path, const float* input, size_t input_count, char* msg,
+                    size_t size) {
+  int ok = 0;
+  ph_model* model = NULL;
+  ph_thread_pool* pool = NULL;
+  ph_engine* engines[2] = {NULL, NULL};
+  ph_plan* plans[2] = {NULL, NULL};
+  ph_engine_options options = ph_engine_options_default();
+  ph_plan_info info;
+  ph_tensor t;
+  float first[kLogitsCount];
+  size_t i;
+
+  CHECK(options.thread_pool == NULL);
+  CHECK(options.parallel_heads == PH_PARALLEL_HEADS_AUTO);
+  CHECK(strcmp(ph_parallel_heads_name(PH_PARALLEL_HEADS_AUTO), "auto") == 0);
+  CHECK(strcmp(ph_parallel_heads_name(PH_PARALLEL_HEADS_NEVER), "never") == 0);
+  CHECK(strcmp(ph_parallel_heads_name(PH_PARALLEL_HEADS_ALWAYS), "always") == 0);
+  CHECK(strcmp(ph_parallel_heads_name((ph_parallel_heads)9), "unknown parallel heads mode") == 0);
+  CHECK(ph_thread_pool_threads(NULL) == 0);
+  ph_thread_pool_free(NULL);
+  CHECK_ERROR(ph_thread_pool_create(2, NULL), PH_INVALID_ARGUMENT, "'out'");
+  CHECK_ERROR(ph_thread_pool_create(5000, &pool), PH_INVALID_ARGUMENT, "5000");
+  CHECK(pool == NULL);
+  CHECK_OK(ph_thread_pool_create(2, &pool));
+  CHECK(ph_thread_pool_threads(pool) == 2);
+
+  CHECK_OK(ph_model_load_file(path, &model));
+  options.thread_pool = pool;
+  options.threads = 4;
+  CHECK_ERROR(ph_engine_create(model, &options, &engines[0]), PH_INVALID_ARGUMENT, "threads = 4");
+  options.threads = 1;
+  options.parallel_heads = (ph_parallel_heads)9;
+  CHECK_ERROR(ph_engine_create(model, &options, &engines[0]), PH_INVALID_ARGUMENT,
+              "parallel_heads is 9");
+  CHECK(engines[0] == NULL);
+
+  options.parallel_heads = PH_PARALLEL_HEADS_ALWAYS;
+  CHECK_OK(ph_engine_create(model, &options, &engines[0]));
+  options.parallel_heads = PH_PARALLEL_HEADS_NEVER;
+  CHECK_OK(ph_engine_create(model, &options, &engines[1]));
+  ph_thread_pool_free(pool); /* the engines keep it */
+  pool = NULL;
+
+  for (i = 0; i < 2; ++i) {
+    CHECK_OK(ph_plan_prepare(engines[i], NULL, 0, &plans[i]));
+    CHECK_OK(ph_plan_set_input(plans[i], "image", input, input_count));
+    CHECK_OK(ph_plan_run(plans[i]));
+    CHECK_OK(ph_plan_output(plans[i], "classify", "logits", &t));
+    if (i == 0)
+      memcpy(first, t.data, sizeof first);
+    else
+      CHECK(memcmp(first, t.data, sizeof first) == 0);
+    memset(&info, 0, sizeof info);
+    info.struct_size = sizeof info;
+    CHECK_OK(ph_plan_get_info(plans[i], &info));
+    CHECK(info.parallel_head_groups == (i == 0 ? 2u : 0u));
+    CHECK(info.heads_in_parallel == (i == 0 ? 1 : 0));
+  }
+  /* An older ph_plan_info without the head fields: they are not written. */
+  memset(&info, 0xab, sizeof info);
+  info.struct_size = offsetof(ph_plan_info, parallel_head_groups);
+  CHECK_OK(ph_plan_get_info(plans[0], &info));
+  CHECK(info.struct_size == offsetof(ph_plan_info, parallel_head_groups));
+  CHECK(info.heads_in_parallel != 1);
+  ok = 1;
+done:
+  for (i = 0; i < 2; ++i) {
+    ph_plan_free(plans[i]);
+    ph_engine_free(engines[i]);
+  }
+  ph_thread_pool_free(pool);
+  ph_model_free(model);
+  return ok;
+}
 /* The mistakes callers make, each with its code and a message naming what is wrong. */
 int phs_caller_errors(const char* path, const float* input, size_t input_count, char* msg,
                       size_t size) {

@@ -21,6 +21,8 @@ int phs_input_buffer(const char* path, const float* input, size_t input_count, c
 int phs_from_memory(unsigned char* aligned, size_t bytes, char* msg, size_t size);
 int phs_null_arguments(const char* path, char* msg, size_t size);
 int phs_engine_options(const char* path, char* msg, size_t size);
+int phs_shared_pool(const char* path, const float* input, size_t input_count, char* msg,
+                    size_t size);
 int phs_caller_errors(const char* path, const float* input, size_t input_count, char* msg,
                       size_t size);
 int phs_load_errors(const char* missing_path, const char* not_a_model_path, char* msg, size_t size);

@@ -9,7 +9,7 @@
 //   auto boxes = plan->output("detect", "boxes");
 //
 // An Engine and its Plans are used from one thread at a time; make one engine per thread to run
-// in parallel (they can share one Model).
+// in parallel (they can share one Model, and one ThreadPool).
 #pragma once
 
 #include <cstddef>
@@ -24,6 +24,7 @@
 #include "polyhead/precision.h"
 #include "polyhead/result.h"
 #include "polyhead/tensor.h"
+#include "polyhead/thread_pool.h"
 
 namespace polyhead {
 
@@ -31,6 +32,17 @@ namespace detail {
 struct EngineState;
 struct PlanState;
 }  // namespace detail
+
+// Whether a plan's heads (the nodes only one of its tasks needs) may run at the same time, one
+// head per pool thread, after the shared nodes. Outputs are the same every way.
+enum class ParallelHeads {
+  kAuto,    // each plan times its first runs both ways and keeps the faster (docs/performance.md)
+  kNever,   // one node after another, each parallelised inside as chosen
+  kAlways,  // concurrently whenever a run has two or more heads and the pool two or more threads
+};
+const char* parallel_heads_name(ParallelHeads mode);
+// Parses "auto", "never" or "always"; the error lists them.
+Result<ParallelHeads> parse_parallel_heads(std::string_view name);
 
 struct EngineOptions {
   size_t threads = 1;              // 0 = one per logical processor
@@ -43,6 +55,12 @@ struct EngineOptions {
   // way: small nodes lose more to waking the pool than they gain. Outputs do not change. false
   // runs every node on the pool (docs/performance.md, "Threads per node").
   bool choose_threads_per_node = true;
+  // A pool shared with other engines (thread_pool.h); empty = the engine makes its own pool of
+  // `threads`. With a pool, `threads` must stay 1 (its default) or equal the pool's threads.
+  ThreadPool thread_pool{};
+  // With two or more threads, whether heads run concurrently. kAuto plans lay out their arena so
+  // that they can, which may make it larger (PlanInfo::arena_bytes).
+  ParallelHeads parallel_heads = ParallelHeads::kAuto;
 };
 
 struct PlanInfo {
@@ -55,6 +73,11 @@ struct PlanInfo {
   // that run on the calling thread alone (both 0 with one thread or the choice off).
   size_t nodes_with_thread_choice = 0;
   size_t nodes_on_calling_thread = 0;
+  // Heads that may run concurrently (0 when heads run one after another: ParallelHeads::kNever,
+  // one thread, or fewer than two heads), and whether runs with two or more of them do so now
+  // (kAuto: false until its measurement picks parallel).
+  size_t parallel_head_groups = 0;
+  bool heads_in_parallel = false;
 };
 
 class Plan {
@@ -92,9 +115,13 @@ class Plan {
   Status bind_output(std::string_view task, std::string_view output, void* data, size_t bytes);
 
   PlanInfo info() const;
+  // PlanInfo::heads_in_parallel without allocating (ParallelHeads::kAuto decides it over the
+  // plan's first runs, so it can change after prepare).
+  bool heads_in_parallel() const;
   // Nodes executed by the last run() call.
   size_t last_run_nodes() const;
-  // Names of the nodes a run of `tasks` would execute, in order (empty = all of the plan's tasks).
+  // Names of the nodes a run of `tasks` would execute, in the plan's order (empty = all of its
+  // tasks).
   Result<std::vector<std::string>> node_names(const std::vector<std::string>& tasks = {}) const;
 
   // Per-node timing for profilers (`polyhead bench --profile`). Enabling sizes the buffer here, so

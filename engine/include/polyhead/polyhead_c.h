@@ -271,6 +271,27 @@ typedef enum ph_precision { PH_PRECISION_F32 = 0, PH_PRECISION_F16 = 1 } ph_prec
 /* "f32", "f16" ("unknown precision" otherwise). */
 const char* ph_precision_name(ph_precision precision);
 
+/* A thread pool several engines share (polyhead/thread_pool.h): engines given the same pool take
+ * turns on its threads instead of each starting its own, so they never oversubscribe the cores.
+ * `threads` = 0 picks one per logical processor (at most 1024). Engines keep the pool alive:
+ * ph_thread_pool_free may come right after the last ph_engine_create that uses it. */
+typedef struct ph_thread_pool ph_thread_pool;
+ph_status ph_thread_pool_create(size_t threads, ph_thread_pool** out);
+/* Threads of the pool, the calling thread included; 0 for NULL. */
+size_t ph_thread_pool_threads(const ph_thread_pool* pool);
+/* Releases the caller's handle. NULL is a no-op. */
+void ph_thread_pool_free(ph_thread_pool* pool);
+
+/* Whether a plan's heads (the nodes only one of its tasks needs) run concurrently, one per pool
+ * thread, after the shared nodes; outputs are the same every way. Values are part of the ABI. */
+typedef enum ph_parallel_heads {
+  PH_PARALLEL_HEADS_AUTO = 0,  /* each plan times its first runs both ways, keeps the faster */
+  PH_PARALLEL_HEADS_NEVER = 1, /* one node after another */
+  PH_PARALLEL_HEADS_ALWAYS = 2 /* whenever a run has two heads and the pool two threads */
+} ph_parallel_heads;
+/* "auto", "never", "always" ("unknown parallel heads mode" otherwise). */
+const char* ph_parallel_heads_name(ph_parallel_heads mode);
+
 /* Options for ph_engine_create. Start from ph_engine_options_default(), which sets struct_size,
  * then change fields. The library reads only the first struct_size bytes (fields past them keep
  * their defaults), so programs built against an older header keep working; bytes past the fields
@@ -285,6 +306,10 @@ typedef struct ph_engine_options {
    * pool and on the calling thread alone and then runs the faster way (outputs do not change).
    * 0 runs every node on the pool (docs/performance.md, "Threads per node"). */
   int choose_threads_per_node;
+  /* A pool shared with other engines, or NULL (default) for the engine's own of `threads`. With
+   * a pool, `threads` must stay 1 or equal ph_thread_pool_threads(pool). */
+  ph_thread_pool* thread_pool;
+  ph_parallel_heads parallel_heads; /* default PH_PARALLEL_HEADS_AUTO */
 } ph_engine_options;
 
 ph_engine_options ph_engine_options_default(void);
@@ -331,6 +356,9 @@ typedef struct ph_plan_info {
   size_t arena_bytes;             /* activation memory of the plan */
   size_t arena_lower_bound_bytes; /* largest bytes live at any one step */
   size_t task_count;              /* tasks of the plan, see ph_plan_task_name */
+  /* Fields added later are appended (struct_size tells which the caller has). */
+  size_t parallel_head_groups; /* heads that may run concurrently (0: they run in turn) */
+  int heads_in_parallel;       /* nonzero when runs with two or more heads now run them so */
 } ph_plan_info;
 
 ph_status ph_plan_get_info(const ph_plan* plan, ph_plan_info* info);

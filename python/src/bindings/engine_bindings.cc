@@ -1,4 +1,5 @@
 // polyhead.Engine: a model's kernels and thread pool, and the plans it prepares for task sets.
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
@@ -25,6 +26,20 @@ Precision precision_from_name(const std::string& name) {
 }  // namespace
 
 void bind_engine(nb::module_& m) {
+  nb::class_<ThreadPool>(m, "ThreadPool",
+                         "Worker threads several Engines share (thread_pool=...): engines on one "
+                         "pool take turns on its threads instead of each starting its own.")
+      .def(
+          "__init__",
+          [](ThreadPool* self, size_t threads) {
+            new (self) ThreadPool(value_or_raise(ThreadPool::create(threads)));
+          },
+          nb::arg("threads") = 0, "threads: 0 = one per logical processor; at most 1024.")
+      .def_prop_ro("threads", &ThreadPool::threads)
+      .def("__repr__", [](const ThreadPool& p) {
+        return nb::str("ThreadPool(threads={})").format(p.threads());
+      });
+
   nb::class_<EngineStats>(m, "EngineStats")
       .def_ro("packed_weight_bytes", &EngineStats::packed_weight_bytes,
               "Weights held by the kernels created so far, shared by all plans.")
@@ -46,22 +61,29 @@ void bind_engine(nb::module_& m) {
       .def(
           "__init__",
           [](EngineHandle* self, const Model& model, size_t threads, const std::string& precision,
-             size_t plan_cache_capacity, bool choose_threads_per_node) {
+             size_t plan_cache_capacity, bool choose_threads_per_node,
+             std::optional<ThreadPool> thread_pool, const std::string& parallel_heads) {
             EngineOptions options;
             options.threads = threads;
             options.precision = precision_from_name(precision);
             options.plan_cache_capacity = plan_cache_capacity;
             options.choose_threads_per_node = choose_threads_per_node;
+            if (thread_pool) options.thread_pool = *thread_pool;
+            options.parallel_heads = value_or_raise(parse_parallel_heads(parallel_heads));
             Engine engine = value_or_raise(Engine::create(model, options));
             new (self) EngineHandle{std::move(engine), options, std::make_shared<EngineUse>()};
           },
           nb::arg("model"), nb::kw_only(), nb::arg("threads") = 1, nb::arg("precision") = "f32",
           nb::arg("plan_cache_capacity") = 8, nb::arg("choose_threads_per_node") = true,
+          nb::arg("thread_pool").none() = nb::none(), nb::arg("parallel_heads") = "auto",
           "threads: worker threads (0 = one per logical processor). precision: 'f32', or 'f16' "
           "on CPUs with half-precision arithmetic (UnsupportedError elsewhere). "
           "plan_cache_capacity: prepared task sets kept for reuse. choose_threads_per_node: "
           "measure each node with and without the pool over the first runs and keep the faster "
-          "(outputs do not change).")
+          "(outputs do not change). thread_pool: a ThreadPool shared with other engines (threads "
+          "must then stay 1 or equal its size). parallel_heads: 'auto', 'never' or 'always': "
+          "whether a plan's heads run concurrently after the shared nodes (outputs do not "
+          "change).")
       .def(
           "prepare",
           [](EngineHandle& self, nb::handle tasks) {

@@ -147,6 +147,9 @@ void bind_plan(nb::module_& m) {
       .def_ro("arena_strategy", &PlanInfo::arena_strategy)
       .def_ro("nodes_with_thread_choice", &PlanInfo::nodes_with_thread_choice)
       .def_ro("nodes_on_calling_thread", &PlanInfo::nodes_on_calling_thread)
+      .def_ro("parallel_head_groups", &PlanInfo::parallel_head_groups,
+              "Heads that may run concurrently (0 when they run in turn).")
+      .def_ro("heads_in_parallel", &PlanInfo::heads_in_parallel)
       .def("__repr__", [](const PlanInfo& i) {
         return nb::str("PlanInfo(tasks={}, nodes={}, arena_bytes={})")
             .format(i.tasks, i.nodes, i.arena_bytes);

@@ -14,7 +14,7 @@ See docs/python.md in the repository.
 from ._errors import (CommandError, Error, InternalError, InvalidArgumentError, InvalidModelError,
                       IoError, NotFoundError, OutOfMemoryError, UnsupportedError)
 from ._polyhead import (Engine, EngineStats, ImageTransform, InputInfo, Model, Plan, PlanInfo,
-                        PostProcessInfo, Preprocess, TaskInfo, TaskOutputInfo)
+                        PostProcessInfo, Preprocess, TaskInfo, TaskOutputInfo, ThreadPool)
 from ._cli import cli_path, compare, convert, quantize, run_cli
 
 try:
@@ -25,7 +25,7 @@ except Exception:  # not installed as a distribution (e.g. run from a build tree
     __version__ = "unknown"
 
 __all__ = [
-    "Model", "Engine", "Plan", "ImageTransform",
+    "Model", "Engine", "Plan", "ImageTransform", "ThreadPool",
     "InputInfo", "Preprocess", "TaskInfo", "TaskOutputInfo", "PostProcessInfo", "PlanInfo",
     "EngineStats",
     "convert", "quantize", "compare", "run_cli", "cli_path",

@@ -102,11 +102,19 @@ class EngineStats:
     cached_plans: int
     threads: int
 
+class ThreadPool:
+    """Worker threads several Engines share."""
+
+    def __init__(self, threads: int = 0) -> None: ...
+    threads: int
+
 class Engine:
     """Runs a Model; one thread at a time per Engine and its Plans."""
 
     def __init__(self, model: Model, *, threads: int = 1, precision: Literal["f32", "f16"] = "f32",
-                 plan_cache_capacity: int = 8, choose_threads_per_node: bool = True) -> None: ...
+                 plan_cache_capacity: int = 8, choose_threads_per_node: bool = True,
+                 thread_pool: Optional[ThreadPool] = None,
+                 parallel_heads: Literal["auto", "never", "always"] = "auto") -> None: ...
     def prepare(self, tasks: _Tasks = None) -> Plan: ...
     model: Model
     stats: EngineStats
@@ -121,6 +129,8 @@ class PlanInfo:
     arena_strategy: str
     nodes_with_thread_choice: int
     nodes_on_calling_thread: int
+    parallel_head_groups: int
+    heads_in_parallel: bool
 
 class Plan:
     """A prepared task set: set inputs, run all or some tasks, read outputs.

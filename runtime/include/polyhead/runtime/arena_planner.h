@@ -13,6 +13,9 @@ struct TensorLifetime {
   size_t bytes = 0;
   size_t first_step = 0;  // step that writes it (0 for tensors live on entry)
   size_t last_step = 0;   // last step that reads it (inclusive)
+  // Tensors of different non-negative groups never share bytes whatever their steps: their
+  // groups run at the same time (heads in parallel). -1 = only the steps decide.
+  int group = -1;
 };
 
 struct ArenaPlan {

@@ -19,16 +19,24 @@ namespace polyhead::runtime {
 using TaskMask = uint64_t;
 constexpr size_t kMaxTasksPerPlan = 64;
 
+// Whether the heads of a plan (the nodes only one of its tasks needs) may run at the same time,
+// one head per pool thread, once the shared nodes have run.
+enum class HeadParallelism {
+  kOff,   // one node after another, each parallelised inside (intra-operator) as chosen
+  kOn,    // heads concurrently whenever a run has two or more and the pool two or more threads
+  kAuto,  // measured: the plan's first runs time its heads both ways and keep the faster
+};
+
 class ExecutionPlan {
  public:
   // `tasks` are graph task indices, without duplicates. Kernels are set up against the plan's
   // arena here, so backend errors surface at prepare time rather than in run().
   // `choose_threads`: decide per step, from its measured times, whether it runs on the pool or on
   // the calling thread alone (see ThreadChoice below); false runs every step on the pool.
-  static Result<std::unique_ptr<ExecutionPlan>> create(const Graph& graph, ModelKernels& kernels,
-                                                       MemoryPool& pool, std::vector<int> tasks,
-                                                       pthreadpool_t threads,
-                                                       bool choose_threads = true);
+  static Result<std::unique_ptr<ExecutionPlan>> create(
+      const Graph& graph, ModelKernels& kernels, MemoryPool& pool, std::vector<int> tasks,
+      pthreadpool_t threads, bool choose_threads = true,
+      HeadParallelism heads = HeadParallelism::kOff);
   ~ExecutionPlan();
   ExecutionPlan(const ExecutionPlan&) = delete;
   ExecutionPlan& operator=(const ExecutionPlan&) = delete;
@@ -49,6 +57,10 @@ class ExecutionPlan {
   // Steps whose thread choice is made, and those of them that run on the calling thread alone.
   size_t decided_steps() const;
   size_t serial_steps() const;
+  // Heads that can run concurrently (0 when the plan keeps one order: heads off, one thread, or
+  // fewer than two heads), and whether runs with two or more of them now do (kAuto: once decided).
+  size_t head_groups() const { return groups_.size(); }
+  bool heads_in_parallel() const { return !groups_.empty() && heads_.decided && heads_.parallel; }
 
   // Arena memory of a tensor of the plan, or null if the plan does not use it.
   std::byte* tensor_data(int tensor) const;
@@ -83,6 +95,39 @@ class ExecutionPlan {
     ThreadChoice threads;
   };
 
+  // A head: the consecutive steps (in steps_) that only one task of the plan needs. With heads in
+  // parallel, steps_ holds the shared steps first, then each head's, and the arena keeps the
+  // heads' tensors apart (arena_planner.h, TensorLifetime::group).
+  struct HeadGroup {
+    TaskMask task;
+    uint32_t first_step;
+    uint32_t steps;
+    uint64_t macs;  // orders the heads, largest first, so the last one to start is short
+  };
+  // kAuto's measurement, like ThreadChoice but for the whole head section of a run.
+  struct HeadChoice {
+    static constexpr uint16_t kSamples = 3;
+    uint64_t best_parallel_ns = UINT64_MAX;
+    uint64_t best_sequential_ns = UINT64_MAX;
+    uint16_t parallel_samples = 0;
+    uint16_t sequential_samples = 0;
+    bool warmed_up = false;
+    bool decided = false;
+    bool parallel = false;
+  };
+
+  // Runs steps [begin, end) of `mask` one after another; counts them in `executed`.
+  Status run_sequence(size_t begin, size_t end, TaskMask mask, pthreadpool_t pool,
+                      uint64_t* step_times_ns, size_t& executed);
+  // Runs the heads listed in active_groups_[0, count) concurrently on `pool`.
+  Status run_heads_in_parallel(size_t count, pthreadpool_t pool, uint64_t* step_times_ns,
+                               size_t& executed);
+  static void run_head_task(void* context, size_t index);
+  // Records one timed head section of kAuto's measurement.
+  void record_heads(bool parallel, uint64_t ns);
+  // Reorders nodes_ into shared steps then heads and fills groups_ (prepare time).
+  void group_heads(const Graph& graph, const std::vector<TaskMask>& node_mask);
+
   // Rebinds the step's kernel if another plan used it since (set up for `pool`, the plan's
   // threads), then runs it on `run_pool` (the pool, or null for the calling thread alone).
   Status run_step(const Step& s, pthreadpool_t pool, pthreadpool_t run_pool);
@@ -103,7 +148,15 @@ class ExecutionPlan {
   Arena arena_;
   size_t last_run_steps_ = 0;
   TaskMask last_run_mask_ = 0;
-  size_t undecided_steps_ = 0;  // steps still measuring; 0 when the choice is off
+  size_t undecided_steps_ = 0;     // steps still measuring; 0 when the choice is off
+  std::vector<HeadGroup> groups_;  // empty unless heads may run in parallel
+  size_t shared_steps_ = 0;        // steps before the first head when groups_ is not empty
+  HeadChoice heads_;
+  // Per run, no allocation: the heads the mask selects, and what each one's run returned.
+  std::vector<uint32_t> active_groups_;
+  std::vector<Status> group_status_;
+  std::vector<size_t> group_executed_;
+  uint64_t* parallel_step_times_ = nullptr;  // the run's profiling buffer, read by the workers
 };
 
 }  // namespace polyhead::runtime
