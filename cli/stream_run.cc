@@ -167,7 +167,7 @@ int run_stream(const StreamOptions& o) {
   std::vector<ScheduledPlan> plans;
   for (size_t m = 0; m < s.models.size(); ++m) {
     EngineOptions eo;
-    eo.threads = o.threads;
+    eo.threads = pool->threads();  // an engine on a pool takes the pool's thread count
     eo.thread_pool = *pool;
     auto engine = Engine::create(s.models[m], eo);
     if (!engine.is_ok()) return fail(engine.status());
