@@ -364,6 +364,10 @@ PlanInfo Plan::info() const {
   return info;
 }
 
+const Model& Plan::model() const {
+  return state_->engine->model;
+}
+
 void Plan::set_profiling(bool enabled) {
   state_->profiling = enabled;
   if (enabled)

@@ -92,6 +92,8 @@ class Plan {
   Status bind_output(std::string_view task, std::string_view output, void* data, size_t bytes);
 
   PlanInfo info() const;
+  // The model the plan was prepared from (its tasks' priorities and rates, for schedulers).
+  const Model& model() const;
   // Nodes executed by the last run() call.
   size_t last_run_nodes() const;
   // Names of the nodes a run of `tasks` would execute, in order (empty = all of the plan's tasks).
