@@ -58,10 +58,12 @@ Result<TaskScheduler> TaskScheduler::create(std::vector<ScheduledTask> tasks, si
   s.options_ = options;
   s.figures_.resize(n);
   s.period_ns_.assign(n, 0);
-  for (size_t t = 0; t < n; ++t)
-    if (s.tasks_[t].rate.every_n_frames == 0)
-      s.period_ns_[t] = std::max<uint64_t>(
-          1, static_cast<uint64_t>(std::llround(1e9 / s.tasks_[t].rate.rate_hz)));
+  for (size_t t = 0; t < n; ++t) {
+    if (s.tasks_[t].rate.every_n_frames > 0) continue;
+    // At most about 31 years, so that due times never overflow (a tiny rate runs once).
+    const double period = std::min(1e9 / s.tasks_[t].rate.rate_hz, 1e18);
+    s.period_ns_[t] = std::max<uint64_t>(1, static_cast<uint64_t>(std::llround(period)));
+  }
   s.last_run_frame_.assign(n, 0);
   s.next_due_ns_.assign(n, 0);
   s.has_run_.assign(n, 0);

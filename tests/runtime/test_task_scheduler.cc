@@ -152,6 +152,12 @@ TEST_CASE("task scheduler: rates in Hz keep their average, also with jittery tim
     }
     CHECK(runs == 100);
   }
+  SECTION("a tiny rate runs once") {
+    TaskScheduler s = make({hz(1e-300)}, 1);
+    const Costs costs{{1 * kMs}, {1 * kMs}};
+    for (uint64_t f = 0; f < 30; ++f) run_frame(s, f * kFrame30, costs);
+    CHECK(s.figures(0).runs == 1);
+  }
   SECTION("60 Hz at 30 fps: every frame") {
     TaskScheduler s = make({hz(60)}, 1);
     const Costs costs{{1 * kMs}, {1 * kMs}};
