@@ -3,7 +3,6 @@
 // fixed thread-local buffer, so reporting an error never allocates and never throws.
 #include "polyhead/polyhead_c.h"
 
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <exception>
