@@ -3,7 +3,12 @@
 // shared/head split of measured times on the multi-task MobileNet, and no allocation per frame.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -374,4 +379,96 @@ TEST_CASE("frame scheduler: the multi-task MobileNet splits its time into backbo
   CHECK(stats.tasks[1].runs == 6);   // segment
   CHECK(stats.tasks[2].runs == 4);   // detect
   CHECK(stats.throughput_fps > 0);
+}
+
+namespace {
+
+// Resident set size from /proc/self/statm, in bytes (0 where there is none).
+size_t resident_bytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  unsigned long pages = 0, resident = 0;
+  const int read = std::fscanf(f, "%lu %lu", &pages, &resident);
+  std::fclose(f);
+  return read == 2 ? resident * static_cast<size_t>(sysconf(_SC_PAGESIZE)) : 0;
+}
+
+}  // namespace
+
+TEST_CASE("frame scheduler: 10,000 overloaded frames on a shared pool, no leak, no starvation") {
+  // Three models' plans on one 2-thread pool, a budget of a third of what all their tasks cost:
+  // whatever the timings, every frame is processed, no task goes longer than its rate plus
+  // max_deferrals frames without running, nothing is allocated after warm-up and the resident
+  // set stays flat.
+  auto pool = ThreadPool::create(2);
+  REQUIRE(pool.is_ok());
+  Fixture fx;
+  std::vector<Engine> engines;
+  std::vector<Plan> plans;
+  for (int m = 0; m < 3; ++m) {
+    EngineOptions o;
+    o.thread_pool = *pool;
+    auto engine = Engine::create(fx.model, o);
+    REQUIRE(engine.is_ok());
+    engines.push_back(*engine);
+    auto plan = engines.back().prepare();
+    REQUIRE(plan.is_ok());
+    const auto input = testing::random_values(8 * 8 * 3, static_cast<uint32_t>(m));
+    REQUIRE(plan->set_input("image", input.data(), input.size()).is_ok());
+    plans.push_back(*plan);
+  }
+  // What one frame of everything costs, measured here.
+  for (int i = 0; i < 20; ++i)
+    for (Plan& p : plans) REQUIRE(p.run().is_ok());
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 50; ++i)
+    for (Plan& p : plans) REQUIRE(p.run().is_ok());
+  const double all_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() /
+      50;
+  std::vector<ScheduledPlan> scheduled;
+  const char* labels[] = {"a", "b", "c"};
+  for (int m = 0; m < 3; ++m) scheduled.push_back({labels[m], plans[static_cast<size_t>(m)], {}});
+  SchedulerOptions options;
+  options.budget_ms = all_ms / 3;
+  options.max_deferrals = 3;
+  auto scheduler = FrameScheduler::create(std::move(scheduled), options);
+  REQUIRE(scheduler.is_ok());
+  const uint32_t rates[] = {1, 2, 3};  // the model's own: faces, mask, pose
+  std::vector<uint64_t> last_run(9, 0), longest_gap(9, 0);
+  auto run_frames = [&](uint64_t first, uint64_t count) {
+    bool ok = true;
+    for (uint64_t f = first; f < first + count; ++f) {
+      auto outcome = scheduler->run_frame();
+      ok = ok && outcome.is_ok();
+      if (!outcome.is_ok()) break;
+      for (size_t p = 0; p < 3; ++p)
+        for (size_t t = 0; t < 3; ++t)
+          if ((*outcome)->ran(p, t)) {
+            const size_t i = p * 3 + t;
+            if (f > 0) longest_gap[i] = std::max(longest_gap[i], f - last_run[i]);
+            last_run[i] = f;
+          }
+      if (f % 7 == 0) scheduler->count_dropped_frame();
+    }
+    return ok;
+  };
+  REQUIRE(run_frames(0, 1000));
+  const size_t rss_warm = resident_bytes();
+  bool ok = true;
+  const long allocations = testing::count_allocations([&] { ok = run_frames(1000, 9000); });
+  const size_t rss_end = resident_bytes();
+  REQUIRE(ok);
+  CHECK(allocations == 0);
+  INFO("resident " << rss_warm << " -> " << rss_end << " bytes");
+  CHECK(rss_end <= rss_warm + 256 * 1024);
+  const StreamStats stats = scheduler->stats();
+  CHECK(stats.frames_processed == 10000);
+  CHECK(stats.frames_dropped == 1429);  // frames 0, 7, ..., 9996
+  CHECK(stats.frames_in == 11429);
+  for (size_t i = 0; i < 9; ++i) {
+    INFO(stats.tasks[i].plan << ":" << stats.tasks[i].task);
+    CHECK(longest_gap[i] <= rates[i % 3] + options.max_deferrals);
+    CHECK(stats.tasks[i].runs >= 10000 / (rates[i % 3] + options.max_deferrals));
+  }
 }
