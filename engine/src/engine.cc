@@ -396,6 +396,10 @@ bool Plan::heads_in_parallel() const {
   return state_->plan->heads_in_parallel();
 }
 
+const Model& Plan::model() const {
+  return state_->engine->model;
+}
+
 void Plan::set_profiling(bool enabled) {
   state_->profiling = enabled;
   if (enabled)

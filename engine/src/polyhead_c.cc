@@ -14,6 +14,7 @@
 
 #include "model_data.h"
 #include "polyhead/engine.h"
+#include "polyhead/frame_scheduler.h"
 #include "polyhead/model.h"
 #include "polyhead/model_enums.h"
 #include "polyhead/precision.h"
@@ -873,6 +874,253 @@ ph_status ph_plan_bind_output(ph_plan* plan, const char* task, const char* outpu
     if (!output) return null_argument(fn, "output");
     const polyhead::Status status = plan->plan.bind_output(task, output, data, bytes);
     return status.is_ok() ? PH_OK : fail(status);
+  });
+}
+
+}  // extern "C"
+
+// ---- Frame scheduler -------------------------------------------------------------------------
+
+struct ph_frame_scheduler {
+  polyhead::FrameScheduler scheduler;
+  // Stable C strings and indices for the accessors, fixed at creation.
+  std::vector<std::string> labels;
+  std::vector<std::string> task_names;  // plan by plan
+  std::vector<size_t> task_plan;
+  std::vector<size_t> task_index;
+  const polyhead::FrameOutcome* last = nullptr;
+};
+
+namespace {
+
+ph_status struct_size_error(const char* function, const char* argument, const char* type,
+                            size_t size) {
+  char text[256];
+  std::snprintf(text, sizeof text, "%s: %s->struct_size is %zu; set it to sizeof(%s)", function,
+                argument, size, type);
+  return fail(PH_INVALID_ARGUMENT, text);
+}
+
+// Reads the caller's options (fields up to its struct_size; the rest keep their defaults).
+ph_status read_scheduler_options(const char* fn, const ph_scheduler_options* options,
+                                 polyhead::SchedulerOptions* cpp) {
+  if (!options) return PH_OK;
+  const size_t size = options->struct_size;
+  if (size < sizeof(size_t))
+    return struct_size_error(fn, "options",
+                             "ph_scheduler_options (start from "
+                             "ph_scheduler_options_default())",
+                             size);
+  const auto has = [size](size_t offset, size_t bytes) { return size >= offset + bytes; };
+  if (has(offsetof(ph_scheduler_options, budget_ms), sizeof options->budget_ms))
+    cpp->budget_ms = options->budget_ms;
+  if (has(offsetof(ph_scheduler_options, max_deferrals), sizeof options->max_deferrals))
+    cpp->max_deferrals = options->max_deferrals;
+  uint64_t (*clock)(void*) = nullptr;
+  void* context = nullptr;
+  if (has(offsetof(ph_scheduler_options, clock), sizeof options->clock)) clock = options->clock;
+  if (has(offsetof(ph_scheduler_options, clock_context), sizeof options->clock_context))
+    context = options->clock_context;
+  if (clock) cpp->clock = [clock, context]() { return clock(context); };
+  const auto* bytes = reinterpret_cast<const unsigned char*>(options);
+  for (size_t i = sizeof(ph_scheduler_options); i < size; ++i)
+    if (bytes[i] != 0) {
+      char text[256];
+      std::snprintf(text, sizeof text,
+                    "%s: options->struct_size is %zu but this library (%s) knows %zu bytes of "
+                    "options, and byte %zu is set",
+                    fn, size, PH_VERSION_STRING, sizeof(ph_scheduler_options), i);
+      return fail(PH_UNSUPPORTED, text);
+    }
+  return PH_OK;
+}
+
+const ph_frame_scheduler* scheduler_or_null(const char* function,
+                                            const ph_frame_scheduler* scheduler) {
+  if (!scheduler) null_argument(function, "scheduler");
+  return scheduler;
+}
+
+}  // namespace
+
+extern "C" {
+
+ph_scheduler_options ph_scheduler_options_default(void) {
+  const polyhead::SchedulerOptions defaults;
+  ph_scheduler_options options;
+  std::memset(&options, 0, sizeof options);
+  options.struct_size = sizeof(ph_scheduler_options);
+  options.budget_ms = defaults.budget_ms;
+  options.max_deferrals = defaults.max_deferrals;
+  options.clock = nullptr;
+  options.clock_context = nullptr;
+  return options;
+}
+
+ph_status ph_frame_scheduler_create(const ph_scheduled_plan* plans, size_t plan_count,
+                                    const ph_scheduler_options* options, ph_frame_scheduler** out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!out) return null_argument(fn, "out");
+    *out = nullptr;
+    if (plan_count && !plans) return null_argument(fn, "plans");
+    polyhead::SchedulerOptions cpp_options;
+    const ph_status read = read_scheduler_options(fn, options, &cpp_options);
+    if (read != PH_OK) return read;
+    std::vector<polyhead::ScheduledPlan> cpp_plans;
+    std::vector<std::string> labels, task_names;
+    std::vector<size_t> task_plan, task_index;
+    for (size_t p = 0; p < plan_count; ++p) {
+      const ph_scheduled_plan& given = plans[p];
+      char text[256];
+      if (!given.label || !given.plan) {
+        std::snprintf(text, sizeof text, "%s: argument 'plans[%zu].%s' is NULL", fn, p,
+                      !given.label ? "label" : "plan");
+        return fail(PH_INVALID_ARGUMENT, text);
+      }
+      if (given.task_count && !given.tasks) {
+        std::snprintf(text, sizeof text,
+                      "%s: argument 'plans[%zu].tasks' is NULL but task_count is %zu", fn, p,
+                      given.task_count);
+        return fail(PH_INVALID_ARGUMENT, text);
+      }
+      polyhead::ScheduledPlan plan{given.label, given.plan->plan, {}};
+      for (size_t t = 0; t < given.task_count; ++t) {
+        const ph_task_schedule& task = given.tasks[t];
+        if (!task.task) {
+          std::snprintf(text, sizeof text, "%s: argument 'plans[%zu].tasks[%zu].task' is NULL", fn,
+                        p, t);
+          return fail(PH_INVALID_ARGUMENT, text);
+        }
+        polyhead::TaskSchedule schedule(task.task, task.every_n_frames, task.rate_hz);
+        if (task.has_priority) schedule.priority = task.priority;
+        schedule.deadline_ms = task.deadline_ms;
+        plan.tasks.push_back(std::move(schedule));
+      }
+      labels.emplace_back(given.label);
+      for (size_t k = 0; k < given.plan->info.tasks.size(); ++k) {
+        task_names.push_back(given.plan->info.tasks[k]);
+        task_plan.push_back(p);
+        task_index.push_back(k);
+      }
+      cpp_plans.push_back(std::move(plan));
+    }
+    auto scheduler = polyhead::FrameScheduler::create(std::move(cpp_plans), cpp_options);
+    if (!scheduler.is_ok()) return fail(scheduler.status());
+    *out = new ph_frame_scheduler{std::move(scheduler).value(), std::move(labels),
+                                  std::move(task_names),        std::move(task_plan),
+                                  std::move(task_index),        nullptr};
+    return PH_OK;
+  });
+}
+
+void ph_frame_scheduler_free(ph_frame_scheduler* scheduler) {
+  delete scheduler;
+}
+
+ph_status ph_frame_scheduler_run_frame(ph_frame_scheduler* scheduler, uint64_t arrival_ns,
+                                       ph_frame_outcome* out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!scheduler) return null_argument(fn, "scheduler");
+    if (out && !check_out_struct(fn, "out", "ph_frame_outcome", out->struct_size))
+      return PH_INVALID_ARGUMENT;
+    auto outcome = scheduler->scheduler.run_frame(arrival_ns);
+    if (!outcome.is_ok()) return fail(outcome.status());
+    scheduler->last = *outcome;
+    if (out) {
+      const polyhead::FrameOutcome& o = **outcome;
+      ph_frame_outcome full;
+      std::memset(&full, 0, sizeof full);
+      full.frame = o.frame;
+      full.arrival_ns = o.arrival_ns;
+      full.finished_ns = o.finished_ns;
+      full.estimated_ns = o.estimated_ns;
+      full.over_budget = o.over_budget ? 1 : 0;
+      write_out_struct(full, out);
+    }
+    return PH_OK;
+  });
+}
+
+ph_status ph_frame_scheduler_frame_tasks(const ph_frame_scheduler* scheduler, size_t plan,
+                                         uint64_t* ran, uint64_t* deferred) {
+  if (!scheduler_or_null(__func__, scheduler)) return PH_INVALID_ARGUMENT;
+  if (plan >= scheduler->labels.size())
+    return index_error(__func__, "plan", plan, scheduler->labels.size());
+  const polyhead::FrameOutcome* last = scheduler->last;
+  if (ran) *ran = last ? last->ran_tasks[plan] : 0;
+  if (deferred) *deferred = last ? last->deferred_tasks[plan] : 0;
+  return PH_OK;
+}
+
+ph_status ph_frame_scheduler_count_dropped_frame(ph_frame_scheduler* scheduler) {
+  if (!scheduler) return null_argument(__func__, "scheduler");
+  scheduler->scheduler.count_dropped_frame();
+  return PH_OK;
+}
+
+size_t ph_frame_scheduler_plan_count(const ph_frame_scheduler* scheduler) {
+  return scheduler_or_null(__func__, scheduler) ? scheduler->labels.size() : 0;
+}
+
+size_t ph_frame_scheduler_task_count(const ph_frame_scheduler* scheduler) {
+  return scheduler_or_null(__func__, scheduler) ? scheduler->task_names.size() : 0;
+}
+
+ph_status ph_frame_scheduler_task_stats(const ph_frame_scheduler* scheduler, size_t task,
+                                        ph_task_stats* out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!scheduler) return null_argument(fn, "scheduler");
+    if (!out) return null_argument(fn, "out");
+    if (!check_out_struct(fn, "out", "ph_task_stats", out->struct_size)) return PH_INVALID_ARGUMENT;
+    if (task >= scheduler->task_names.size())
+      return index_error(fn, "task", task, scheduler->task_names.size());
+    const polyhead::StreamStats stats = scheduler->scheduler.stats();
+    const polyhead::TaskStats& t = stats.tasks[task];
+    ph_task_stats full;
+    std::memset(&full, 0, sizeof full);
+    full.plan = scheduler->labels[scheduler->task_plan[task]].c_str();
+    full.task = scheduler->task_names[task].c_str();
+    full.plan_index = scheduler->task_plan[task];
+    full.task_index = scheduler->task_index[task];
+    full.every_n_frames = t.every_n_frames;
+    full.rate_hz = t.rate_hz;
+    full.priority = t.priority;
+    full.deadline_ms = t.deadline_ms;
+    full.runs = t.runs;
+    full.skips = t.skips;
+    full.deadline_misses = t.deadline_misses;
+    full.latency_p50_ms = t.latency_p50_ms;
+    full.latency_p90_ms = t.latency_p90_ms;
+    full.latency_p99_ms = t.latency_p99_ms;
+    full.latency_max_ms = t.latency_max_ms;
+    full.estimated_cost_ms = t.estimated_cost_ms;
+    full.estimated_shared_ms = t.estimated_shared_ms;
+    write_out_struct(full, out);
+    return PH_OK;
+  });
+}
+
+ph_status ph_frame_scheduler_stream_stats(const ph_frame_scheduler* scheduler,
+                                          ph_stream_stats* out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!scheduler) return null_argument(fn, "scheduler");
+    if (!out) return null_argument(fn, "out");
+    if (!check_out_struct(fn, "out", "ph_stream_stats", out->struct_size))
+      return PH_INVALID_ARGUMENT;
+    const polyhead::StreamStats stats = scheduler->scheduler.stats();
+    ph_stream_stats full;
+    std::memset(&full, 0, sizeof full);
+    full.frames_in = stats.frames_in;
+    full.frames_processed = stats.frames_processed;
+    full.frames_dropped = stats.frames_dropped;
+    full.frames_over_budget = stats.frames_over_budget;
+    full.seconds = stats.seconds;
+    full.throughput_fps = stats.throughput_fps;
+    full.frame_latency_p50_ms = stats.frame_latency_p50_ms;
+    full.frame_latency_p90_ms = stats.frame_latency_p90_ms;
+    full.frame_latency_p99_ms = stats.frame_latency_p99_ms;
+    write_out_struct(full, out);
+    return PH_OK;
   });
 }
 

@@ -118,6 +118,8 @@ class Plan {
   // PlanInfo::heads_in_parallel without allocating (ParallelHeads::kAuto decides it over the
   // plan's first runs, so it can change after prepare).
   bool heads_in_parallel() const;
+  // The model the plan was prepared from (its tasks' priorities and rates, for schedulers).
+  const Model& model() const;
   // Nodes executed by the last run() call.
   size_t last_run_nodes() const;
   // Names of the nodes a run of `tasks` would execute, in the plan's order (empty = all of its

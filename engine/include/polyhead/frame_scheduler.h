@@ -30,6 +30,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "polyhead/engine.h"
@@ -44,6 +45,11 @@ struct FrameSchedulerState;
 // How one task of a plan is scheduled. Fields left at their defaults take the model's values
 // (the task's `rate` and `priority` in the model file).
 struct TaskSchedule {
+  TaskSchedule() = default;
+  // {"segmentation", 2}: every 2nd frame; {"pose", 0, 10.0}: at 10 Hz; other fields as below.
+  TaskSchedule(std::string task_name, uint32_t every_n = 0, double hz = 0)  // NOLINT: implicit
+      : task(std::move(task_name)), every_n_frames(every_n), rate_hz(hz) {}
+
   std::string task;             // a task the plan holds
   uint32_t every_n_frames = 0;  // run on every Nth frame; 0 = the model's rate
   double rate_hz = 0;           // or at most this often in stream time; not with every_n_frames
@@ -97,6 +103,9 @@ struct TaskStats {
   double latency_p99_ms = 0;
   double latency_max_ms = 0;
   double estimated_cost_ms = 0;  // the current marginal cost estimate (its head's nodes)
+  // The current estimate of its plan's shared part (nodes two or more of the plan's tasks need),
+  // paid once per frame on which any of them runs.
+  double estimated_shared_ms = 0;
 };
 
 struct StreamStats {

@@ -415,6 +415,134 @@ ph_status ph_plan_set_input_pixels(ph_plan* plan, const char* name, const uint8_
 ph_status ph_plan_bind_output(ph_plan* plan, const char* task, const char* output, void* data,
                               size_t bytes);
 
+/* ---- Frame scheduler (video streams) ------------------------------------------------------- */
+
+/* Runs a stream's frames through one or more plans, choosing each frame which tasks run from their
+ * rates (every Nth frame or a target Hz), priorities, deadlines and a per-frame latency budget, and
+ * keeps the real-time figures (polyhead/frame_scheduler.h; docs/stream.md, "Frame scheduler"). The
+ * caller sets each plan's inputs through its own ph_plan handle, calls
+ * ph_frame_scheduler_run_frame, and reads the outputs of the tasks that ran through the same
+ * handles. The scheduler keeps its plans alive (the ph_plan handles may be freed, but then their
+ * outputs cannot be read) and turns on their per-node profiling, which it measures costs with.
+ * One thread at a time. */
+typedef struct ph_frame_scheduler ph_frame_scheduler;
+
+/* How one task of a plan is scheduled; fields left 0 keep the model's values (its rate and
+ * priority). Its layout is frozen (later versions add functions, not fields). */
+typedef struct ph_task_schedule {
+  const char* task;        /* a task of the plan */
+  uint32_t every_n_frames; /* run on every Nth frame; 0 = the model's rate (or rate_hz) */
+  double rate_hz;          /* or at most this often in stream time; 0 = not used */
+  int32_t has_priority;    /* nonzero: `priority` replaces the model's */
+  int32_t priority;        /* larger runs first when the budget is short */
+  double deadline_ms;      /* latency from the frame's arrival to the task's result; 0 = none */
+} ph_task_schedule;
+
+/* One plan of the stream. Its layout is frozen. */
+typedef struct ph_scheduled_plan {
+  const char* label; /* names the plan in figures and errors; labels must differ */
+  ph_plan* plan;
+  const ph_task_schedule* tasks; /* overrides, task_count of them (NULL when 0) */
+  size_t task_count;
+} ph_scheduled_plan;
+
+/* Options for ph_frame_scheduler_create: start from ph_scheduler_options_default() (struct_size
+ * set), then change fields; read like ph_engine_options (only struct_size bytes; bytes past the
+ * fields this library knows must be zero, or creation fails with PH_UNSUPPORTED). */
+typedef struct ph_scheduler_options {
+  size_t struct_size;
+  double budget_ms;       /* per-frame latency budget; 0 = none: every due task runs (default) */
+  uint32_t max_deferrals; /* a due task deferred this many frames in a row then runs (default 3) */
+  /* Monotonic clock in nanoseconds, called with clock_context; NULL = the system's monotonic
+   * clock (default). For tests and replays. */
+  uint64_t (*clock)(void* clock_context);
+  void* clock_context;
+} ph_scheduler_options;
+
+ph_scheduler_options ph_scheduler_options_default(void);
+
+/* Creates a scheduler over `plan_count` plans; `options` may be NULL for the defaults. Fails,
+ * naming the plan label, task and value, for: no plans, a NULL plan, label or task name, an empty
+ * or repeated label, an unknown (PH_NOT_FOUND) or repeated task, a task with both every_n_frames
+ * and rate_hz, a negative or non-finite rate, deadline or budget. */
+ph_status ph_frame_scheduler_create(const ph_scheduled_plan* plans, size_t plan_count,
+                                    const ph_scheduler_options* options, ph_frame_scheduler** out);
+/* NULL is a no-op. */
+void ph_frame_scheduler_free(ph_frame_scheduler* scheduler);
+
+/* What a frame did (see ph_frame_scheduler_frame_tasks for which tasks ran). Set struct_size =
+ * sizeof(ph_frame_outcome) before the call; only the fields that fit are written. */
+typedef struct ph_frame_outcome {
+  size_t struct_size;
+  uint64_t frame;        /* index among the processed frames, from 0 */
+  uint64_t arrival_ns;   /* the clock time the frame arrived */
+  uint64_t finished_ns;  /* the clock time its last chosen task finished */
+  uint64_t estimated_ns; /* the cost the scheduler expected for the tasks it chose */
+  int32_t over_budget;   /* 1 when finished - arrival exceeded the budget */
+} ph_frame_outcome;
+
+/* Chooses the due tasks that fit, runs them and records their costs and latencies. `arrival_ns`
+ * is the clock time the frame arrived (0 = now), so that queueing counts in the latency. `out`
+ * may be NULL. No heap allocation on success. */
+ph_status ph_frame_scheduler_run_frame(ph_frame_scheduler* scheduler, uint64_t arrival_ns,
+                                       ph_frame_outcome* out);
+/* Bit i of *ran: task i of plan `plan` (in ph_plan_task_name order) ran on the last frame; of
+ * *deferred: it was due but deferred (a skip). Either pointer may be NULL. Both 0 before the
+ * first frame. */
+ph_status ph_frame_scheduler_frame_tasks(const ph_frame_scheduler* scheduler, size_t plan,
+                                         uint64_t* ran, uint64_t* deferred);
+/* Counts a frame the caller dropped before inference (for example from a full queue). */
+ph_status ph_frame_scheduler_count_dropped_frame(ph_frame_scheduler* scheduler);
+
+size_t ph_frame_scheduler_plan_count(const ph_frame_scheduler* scheduler);
+/* Tasks of all plans: plan by plan, each plan's tasks in its order (the index of
+ * ph_frame_scheduler_task_stats). */
+size_t ph_frame_scheduler_task_count(const ph_frame_scheduler* scheduler);
+
+/* Figures of one task (struct_size'd like ph_task_info). Strings live as long as the scheduler.
+ * Latencies are from the frame's arrival to the end of the run that produced the task's result;
+ * percentiles are within 2 % of the exact ones. Allocates: call between frames, not per frame. */
+typedef struct ph_task_stats {
+  size_t struct_size;
+  const char* plan; /* its plan's label */
+  const char* task;
+  size_t plan_index;
+  size_t task_index;       /* in its plan: the bit of ph_frame_scheduler_frame_tasks */
+  uint32_t every_n_frames; /* as scheduled; 0 when rate_hz is used */
+  double rate_hz;
+  int32_t priority;
+  double deadline_ms;
+  uint64_t runs;
+  uint64_t skips;           /* frames on which it was due but deferred */
+  uint64_t deadline_misses; /* runs whose latency exceeded its deadline (or the budget) */
+  double latency_p50_ms;
+  double latency_p90_ms;
+  double latency_p99_ms;
+  double latency_max_ms;
+  double estimated_cost_ms;   /* current estimate of its head (nodes only it needs) */
+  double estimated_shared_ms; /* current estimate of its plan's shared part */
+} ph_task_stats;
+
+ph_status ph_frame_scheduler_task_stats(const ph_frame_scheduler* scheduler, size_t task,
+                                        ph_task_stats* out);
+
+/* Figures of the stream (struct_size'd). */
+typedef struct ph_stream_stats {
+  size_t struct_size;
+  uint64_t frames_in;        /* processed + dropped */
+  uint64_t frames_processed; /* ph_frame_scheduler_run_frame calls */
+  uint64_t frames_dropped;   /* ph_frame_scheduler_count_dropped_frame calls */
+  uint64_t frames_over_budget;
+  double seconds;        /* from the first frame's arrival to the last one's finish */
+  double throughput_fps; /* frames processed per second */
+  double frame_latency_p50_ms;
+  double frame_latency_p90_ms;
+  double frame_latency_p99_ms;
+} ph_stream_stats;
+
+ph_status ph_frame_scheduler_stream_stats(const ph_frame_scheduler* scheduler,
+                                          ph_stream_stats* out);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
