@@ -127,7 +127,9 @@ std::string stream_json_report(const StreamSetup& s, const StreamStats& stats) {
         .field("p99", t.latency_p99_ms)
         .field("max", t.latency_max_ms)
         .end_object();
-    j.field("estimated_cost_ms", t.estimated_cost_ms).end_object();
+    j.field("estimated_cost_ms", t.estimated_cost_ms)
+        .field("estimated_shared_ms", t.estimated_shared_ms)
+        .end_object();
   }
   j.end_array();
   j.key("stream")
