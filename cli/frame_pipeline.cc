@@ -77,8 +77,16 @@ void FramePipeline::produce() {
 }
 
 FrameSlot* FramePipeline::next() {
+  const uint64_t asked_ns = steady_now_ns();
   const std::optional<size_t> index = queue_.pop();
-  return index ? &slots_[*index] : nullptr;
+  if (!index) return nullptr;
+  FrameSlot* slot = &slots_[*index];
+  // Frames of a file read as fast as the queue takes them have no arrival of their own: the one
+  // decoded ahead arrives when it is asked for. Frames that come at a pace (a camera, a file read
+  // at its frame rate) arrived when decoded, and their time in the queue counts as latency.
+  const bool paced = options_.live || options_.pace_fps > 0;
+  if (!paced && slot->arrival_ns < asked_ns) slot->arrival_ns = asked_ns;
+  return slot;
 }
 
 void FramePipeline::release(FrameSlot* slot) {

@@ -38,9 +38,12 @@ uint64_t steady_now_ns();
 
 // One frame on its way through the pipeline.
 struct FrameSlot {
-  cv::Mat frame;            // as decoded, 8-bit BGR (the consumer may draw on it)
-  uint64_t index = 0;       // position in the source, from 0
-  uint64_t arrival_ns = 0;  // steady_now_ns() when the frame was decoded
+  cv::Mat frame;       // as decoded, 8-bit BGR (the consumer may draw on it)
+  uint64_t index = 0;  // position in the source, from 0
+  // When the frame arrived (steady_now_ns()): when it was decoded; for a source read ahead of
+  // need (a file or photos read as fast as the queue takes them), no earlier than when the
+  // consumer asked for it, since waiting in the queue is then reading ahead, not lateness.
+  uint64_t arrival_ns = 0;
   // Per model, in the order of the `inputs` given to the pipeline: its image input's floats and
   // the transform from model pixels back to the frame.
   std::vector<std::vector<float>> inputs;
@@ -54,6 +57,8 @@ struct PipelineOptions {
   // > 0: read frames no faster than this many per second, like a camera would deliver them (a
   // file read with --drop oldest); 0 = as fast as the queue takes them.
   double pace_fps = 0;
+  // The source delivers frames at its own pace (a camera): frames that wait in the queue are late.
+  bool live = false;
 };
 
 class FramePipeline {

@@ -21,7 +21,7 @@ const char kStreamUsage[] =
     "current one runs. Prints a status line on stderr twice a second and, at the end, per task "
     "its\n"
     "rate, priority, runs, skips, deadline misses and latency percentiles (from the frame's\n"
-    "decoding to the task's result), and per stream the frames in, processed, dropped and over\n"
+    "arrival to the task's result), and per stream the frames in, processed, dropped and over\n"
     "budget and the throughput. See docs/stream.md.\n"
     "\n"
     "TASK is a task name, or LABEL:TASK when several models have it (LABEL: the model file's\n"

@@ -84,7 +84,7 @@ std::string stream_text_report(const StreamSetup& s, const StreamStats& stats) {
   line(printf_string("latency  frame p50 %.2f ms", stats.frame_latency_p50_ms) +
        printf_string(", p90 %.2f ms", stats.frame_latency_p90_ms) +
        printf_string(", p99 %.2f ms", stats.frame_latency_p99_ms) +
-       " (from decoding to the frame's last result)");
+       " (from the frame's arrival to its last result)");
   if (!s.annotated.empty())
     line("wrote    " + s.annotated + " (" + std::to_string(s.annotated_frames) + " frames)");
   return out;

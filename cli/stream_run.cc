@@ -232,6 +232,7 @@ int run_stream(const StreamOptions& o) {
   po.drop = drop;
   po.max_frames = o.max_frames;
   po.pace_fps = setup.pace_fps;
+  po.live = src.live();
   FramePipeline pipeline(std::move(*source), s.inputs, po);
   pipeline.start();
 
