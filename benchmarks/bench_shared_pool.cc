@@ -12,10 +12,11 @@
 // per-round ratio against 1 thread in the same mode.
 //
 //   scripts/fetch_data.sh && build/release/bin/bench_shared_pool [--rounds 15] [--frames 20]
-//       [--warmup 30] [--multitask]
+//       [--warmup 30] [--multitask] [--mode sequential|concurrent] [--no-own-pools]
 // --multitask adds the bundled MobileNetV2 multi-task model (224x224, the `polyhead demo` model)
 // as a fourth, larger model. The data directory is build/data unless POLYHEAD_DATA_DIR says
-// otherwise.
+// otherwise. --mode and --no-own-pools leave set-ups out (for a profiler, or a quicker run: the own
+// pools are slow on a busy machine).
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
@@ -249,6 +250,7 @@ void print_mode(Mode mode, const std::vector<NamedModel>& models,
   for (size_t i = 0; i < models.size(); ++i) std::printf("---|");
   std::printf("\n");
   for (size_t s = 0; s < kSetupCount; ++s) {
+    if (!runners[mode * kSetupCount + s]) continue;
     const Runner& r = *runners[mode * kSetupCount + s];
     std::vector<double> ratios;
     for (size_t k = 0; k < r.round_median_ms.size(); ++k)
@@ -281,7 +283,7 @@ void print_thread_choices(const std::vector<NamedModel>& models,
   for (size_t i = 0; i < models.size(); ++i) std::printf("---|");
   std::printf("\n");
   for (const auto& r : runners) {
-    if (r->setup == Setup::kOneThread) continue;
+    if (!r || r->setup == Setup::kOneThread) continue;
     std::printf("| %s | %s |", kModeNames[r->mode], kSetupNames[static_cast<size_t>(r->setup)]);
     for (const Plan& p : r->plans) {
       const polyhead::PlanInfo info = p.info();
@@ -298,6 +300,9 @@ int main(int argc, char** argv) {
   const long frames = polyhead::bench::option_value(argc, argv, "--frames", 20);
   const long warmup = polyhead::bench::option_value(argc, argv, "--warmup", 30);
   const bool multitask = polyhead::bench::has_flag(argc, argv, "--multitask");
+  const bool own_pools = !polyhead::bench::has_flag(argc, argv, "--no-own-pools");
+  const std::string only_mode = polyhead::bench::option_text(argc, argv, "--mode", "");
+  auto wanted_mode = [&](int mode) { return only_mode.empty() || only_mode == kModeNames[mode]; };
   if (rounds < 1 || frames < 1 || warmup < 0) {
     std::fprintf(stderr, "bench_shared_pool: --rounds and --frames must be at least 1\n");
     return 2;
@@ -312,6 +317,10 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Runner>> runners;
   for (int mode = 0; mode < kModeCount; ++mode)
     for (Setup setup : kSetups) {
+      if (!wanted_mode(mode) || (setup == Setup::kOwnPools && !own_pools)) {
+        runners.push_back(nullptr);
+        continue;
+      }
       auto r = make_runner(*models, setup, static_cast<Mode>(mode));
       if (!r.is_ok()) {
         std::fprintf(stderr, "bench_shared_pool: %s\n", r.status().to_string().c_str());
@@ -322,11 +331,12 @@ int main(int argc, char** argv) {
   // Warm-up: caches, and each plan's per-node thread choice (about seven runs), made under the
   // conditions of its own set-up and mode.
   for (auto& r : runners)
-    for (long f = 0; f < warmup; ++f) r->frame(false);
+    for (long f = 0; r && f < warmup; ++f) r->frame(false);
 
   for (long round = 0; round < rounds; ++round)
     for (int mode = 0; mode < kModeCount; ++mode)
       for (size_t s : polyhead::bench::round_order(kSetupCount, static_cast<size_t>(round))) {
+        if (!runners[static_cast<size_t>(mode) * kSetupCount + s]) continue;
         Runner& r = *runners[static_cast<size_t>(mode) * kSetupCount + s];
         const size_t first = r.frame_ms.size();
         for (long f = 0; f < frames; ++f) r.frame(true);
@@ -334,7 +344,7 @@ int main(int argc, char** argv) {
             std::vector<double>(r.frame_ms.begin() + static_cast<long>(first), r.frame_ms.end())));
       }
   for (const auto& r : runners)
-    for (const Status& error : r->errors)
+    for (const Status& error : r ? r->errors : std::vector<Status>{})
       if (!error.is_ok()) {
         std::fprintf(stderr, "bench_shared_pool: %s\n", error.to_string().c_str());
         return 1;

@@ -69,6 +69,17 @@ inline long option_value(int argc, char** argv, const std::string& name, long fa
   return fallback;
 }
 
+// "--name=TEXT" or "--name TEXT"; `fallback` when absent.
+inline std::string option_text(int argc, char** argv, const std::string& name,
+                               const std::string& fallback) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind(name + "=", 0) == 0) return a.substr(name.size() + 1);
+    if (a == name && i + 1 < argc) return argv[i + 1];
+  }
+  return fallback;
+}
+
 inline bool has_flag(int argc, char** argv, const std::string& name) {
   for (int i = 1; i < argc; ++i)
     if (argv[i] == name) return true;
