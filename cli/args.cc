@@ -133,6 +133,14 @@ Result<std::pair<std::string, std::string>> parse_assignment(const std::string& 
   return std::make_pair(text.substr(0, eq), text.substr(eq + 1));
 }
 
+Result<ParallelHeads> parse_parallel_heads_option(const std::string& text) {
+  auto mode = parse_parallel_heads(text);
+  if (!mode.is_ok())
+    return usage("invalid value '" + text +
+                 "' for --parallel-heads: expected auto, never or always");
+  return *mode;
+}
+
 std::vector<std::string> expand_output_flag(const std::vector<std::string>& raw) {
   std::vector<std::string> args;
   args.reserve(raw.size());

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "polyhead/engine.h"
 #include "polyhead/result.h"
 
 namespace polyhead::cli {
@@ -46,6 +47,9 @@ Result<double> parse_double(const std::string& option, const std::string& text, 
 
 // "a,b" -> {"a", "b"}; empty items and duplicates are errors.
 Result<std::vector<std::string>> parse_list(const std::string& option, const std::string& text);
+
+// --parallel-heads auto|never|always (polyhead::parse_parallel_heads), the error naming the value.
+Result<ParallelHeads> parse_parallel_heads_option(const std::string& text);
 
 // "NAME=FILE" -> {NAME, FILE}.
 Result<std::pair<std::string, std::string>> parse_assignment(const std::string& option,

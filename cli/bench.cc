@@ -17,7 +17,8 @@ namespace polyhead::cli {
 const char kBenchUsage[] =
     "usage: polyhead bench MODEL [--tasks a,b] [--threads N] [--warmup W] [--runs R]\n"
     "                      [--min-time S] [--profile] [--separate] [--sweep-threads 1,2,4]\n"
-    "                      [--json FILE] [--html FILE] [--quiet]\n"
+    "                      [--parallel-heads auto|never|always] [--json FILE] [--html FILE]\n"
+    "                      [--quiet]\n"
     "\n"
     "Times the chosen tasks (default: all) in one pass on a fixed synthetic input: min, median,\n"
     "p90, p99, max, mean and standard deviation of the latency; load and prepare time apart;\n"
@@ -33,6 +34,8 @@ const char kBenchUsage[] =
     "  --profile            time every node: share, median us, MACs, GFLOP/s, totals per part\n"
     "  --separate           also time every task as its own plan, against the one pass\n"
     "  --sweep-threads L    repeat the measurement for each thread count in L (e.g. 1,2,4)\n"
+    "  --parallel-heads M   with 2+ threads, whether the heads run at the same time after the\n"
+    "                       shared nodes: auto (default: measured per plan), never or always\n"
     "  --json FILE          write every figure as JSON to FILE ('-' = stdout, no table)\n"
     "  --html FILE          write a self-contained HTML report with charts to FILE\n"
     "  --quiet              no progress lines on stderr (one per stage: load, prepare, each\n"
@@ -90,6 +93,9 @@ Result<BenchConfig> parse_config(const ParsedArgs& a) {
   PH_ASSIGN_OR_RETURN(c.min_time_s, parse_double("--min-time", a.get("--min-time", "0"), 0, 3600));
   c.profile = a.has("--profile");
   c.separate = a.has("--separate");
+  if (a.has("--parallel-heads")) {
+    PH_ASSIGN_OR_RETURN(c.parallel_heads, parse_parallel_heads_option(a.get("--parallel-heads")));
+  }
   if (a.has("--sweep-threads")) {
     PH_ASSIGN_OR_RETURN(std::vector<std::string> items,
                         parse_list("--sweep-threads", a.get("--sweep-threads")));
@@ -112,6 +118,7 @@ int bench_main(const std::vector<std::string>& args) {
                                   {"--profile", false},
                                   {"--separate", false},
                                   {"--sweep-threads", true},
+                                  {"--parallel-heads", true},
                                   {"--json", true},
                                   {"--html", true},
                                   {"--quiet", false}});

@@ -7,6 +7,7 @@
 #include "cli/bench_svg.h"
 #include "cli/bench_text.h"
 #include "cli/format.h"
+#include "cli/heads_summary.h"
 
 namespace polyhead::cli {
 namespace {
@@ -265,6 +266,9 @@ std::string bench_to_html(const BenchResult& r) {
        html_escape(join(r.tasks, ", ")) + " &middot; " + std::to_string(r.plan_nodes) + " nodes, " +
        html_escape(format_count(r.plan_macs)) + " MACs per pass &middot; " +
        std::to_string(r.resolved_threads) + " thread" + (r.resolved_threads == 1 ? "" : "s") +
+       " &middot; heads " +
+       html_escape(heads_summary(r.parallel_head_groups, r.heads_in_parallel, c.parallel_heads,
+                                 r.resolved_threads)) +
        "</p>\n";
   const Summary& s = r.latency.ms;
   h += "<div class=\"cards\">\n";

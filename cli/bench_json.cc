@@ -86,6 +86,7 @@ std::string bench_to_json(const BenchResult& r) {
   j.field("threads", u64(c.threads)).field("resolved_threads", u64(r.resolved_threads));
   j.field("warmup", c.warmup).field("runs", c.runs).field("min_time_s", c.min_time_s);
   j.field("profile", c.profile).field("separate", c.separate);
+  j.field("parallel_heads", std::string(parallel_heads_name(c.parallel_heads)));
   j.key("sweep_threads").begin_array();
   for (size_t t : c.sweep_threads) j.value(u64(t));
   j.end_array().end_object();
@@ -95,6 +96,8 @@ std::string bench_to_json(const BenchResult& r) {
       .field("macs", r.plan_macs)
       .field("nodes_with_thread_choice", u64(r.nodes_with_thread_choice))
       .field("nodes_on_calling_thread", u64(r.nodes_on_calling_thread))
+      .field("parallel_head_groups", u64(r.parallel_head_groups))
+      .field("heads_in_parallel", r.heads_in_parallel)
       .end_object();
   j.field("load_ms", r.load_ms).field("prepare_ms", r.prepare_ms);
   j.key("latency_ms");

@@ -202,6 +202,7 @@ Result<ThreadPoint> sweep_point(const Model& model, const BenchConfig& c, size_t
                                 const std::string& what) {
   EngineOptions options;
   options.threads = threads;
+  options.parallel_heads = c.parallel_heads;
   PH_ASSIGN_OR_RETURN(Engine engine, Engine::create(model, options));
   PH_ASSIGN_OR_RETURN(Plan plan, engine.prepare(tasks));
   PH_RETURN_IF_ERROR(fill_inputs(model, plan));
@@ -246,6 +247,7 @@ Result<BenchResult> run_bench(const BenchConfig& config, Progress& progress) {
   start = Clock::now();
   EngineOptions options;
   options.threads = config.threads;
+  options.parallel_heads = config.parallel_heads;
   PH_ASSIGN_OR_RETURN(Engine engine, Engine::create(model, options));
   PH_ASSIGN_OR_RETURN(Plan plan, engine.prepare(config.tasks));
   r.prepare_ms = ms_since(start);
@@ -263,6 +265,8 @@ Result<BenchResult> run_bench(const BenchConfig& config, Progress& progress) {
   PH_ASSIGN_OR_RETURN(r.latency, measure(plan, config, progress, "one pass"));
   r.nodes_with_thread_choice = plan.info().nodes_with_thread_choice;
   r.nodes_on_calling_thread = plan.info().nodes_on_calling_thread;
+  r.parallel_head_groups = plan.info().parallel_head_groups;
+  r.heads_in_parallel = plan.info().heads_in_parallel;
   if (config.profile) {
     r.has_profile = true;
     PH_ASSIGN_OR_RETURN(r.profile, profile(plan, config, r.tasks, costs, plan_nodes, progress));

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/bench_stats.h"
+#include "polyhead/engine.h"
 #include "polyhead/tensor.h"
 
 namespace polyhead::cli {
@@ -22,6 +23,7 @@ struct BenchConfig {
   bool profile = false;
   bool separate = false;
   std::vector<size_t> sweep_threads;  // empty = no sweep
+  ParallelHeads parallel_heads = ParallelHeads::kAuto;
 };
 
 struct Latency {
@@ -104,6 +106,9 @@ struct BenchResult {
   // thread alone (EngineOptions::choose_threads_per_node).
   size_t nodes_with_thread_choice = 0;
   size_t nodes_on_calling_thread = 0;
+  // After the latency runs: heads that may run at the same time (PlanInfo), and whether they do.
+  size_t parallel_head_groups = 0;
+  bool heads_in_parallel = false;
   double load_ms = 0;     // reading (and converting) the model
   double prepare_ms = 0;  // Engine::create + prepare: kernels, packed weights, arena
   Latency latency;        // one pass over the chosen tasks

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cli/format.h"
+#include "cli/heads_summary.h"
 
 namespace polyhead::cli {
 namespace {
@@ -76,6 +77,10 @@ void print_bench_text(const BenchResult& r, FILE* out) {
     std::fprintf(out, "; %zu of %zu nodes measured faster on the calling thread alone",
                  r.nodes_on_calling_thread, r.nodes_with_thread_choice);
   std::fprintf(out, "\n");
+  std::fprintf(out, "heads     %s\n",
+               heads_summary(r.parallel_head_groups, r.heads_in_parallel, c.parallel_heads,
+                             r.resolved_threads)
+                   .c_str());
   std::fprintf(out, "load      %.2f ms%s\n", r.load_ms,
                r.model_format == "tflite" ? " (converted in memory)" : "");
   std::fprintf(out, "prepare   %.2f ms (engine, kernels and packed weights, plan, arena)\n",

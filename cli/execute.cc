@@ -11,6 +11,7 @@
 #include <numeric>
 
 #include "cli/format.h"
+#include "cli/heads_summary.h"
 #include "cli/json.h"
 #include "polyhead/engine.h"
 
@@ -253,6 +254,7 @@ Status execute_and_report(const Model& model, const ExecuteOptions& o) {
   EngineOptions eo;
   eo.threads = o.threads;
   eo.precision = o.precision;
+  eo.parallel_heads = o.parallel_heads;
   PH_ASSIGN_OR_RETURN(Engine engine, Engine::create(model, eo));
   PH_ASSIGN_OR_RETURN(Plan plan, engine.prepare(o.tasks));
   PH_RETURN_IF_ERROR(load_inputs(model, plan, o.inputs));
@@ -279,6 +281,10 @@ Status execute_and_report(const Model& model, const ExecuteOptions& o) {
                 rest.front(), rest.size());
   }
   std::printf("\narena    %s\n", format_bytes(info.arena_bytes).c_str());
+  if (o.report_heads)
+    std::printf("heads    %s\n", heads_summary(info.parallel_head_groups, info.heads_in_parallel,
+                                               o.parallel_heads, engine.stats().threads)
+                                     .c_str());
 
   for (const TaskInfo& task : model.tasks()) {
     if (std::find(info.tasks.begin(), info.tasks.end(), task.name) == info.tasks.end()) continue;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "polyhead/engine.h"
 #include "polyhead/model.h"
 #include "polyhead/precision.h"
 #include "polyhead/result.h"
@@ -25,6 +26,8 @@ struct ExecuteOptions {
   int repeat = 1;        // timed runs; the first one is also reported alone
   std::string dump_dir;  // empty = no dump
   Precision precision = Precision::kF32;
+  ParallelHeads parallel_heads = ParallelHeads::kAuto;
+  bool report_heads = false;  // print the plan's head groups (`run --parallel-heads`)
 };
 
 // Checks every input file against the model (name, size), runs the tasks, prints one summary per

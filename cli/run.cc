@@ -13,6 +13,7 @@ namespace polyhead::cli {
 const char kRunUsage[] =
     "usage: polyhead run MODEL --input NAME=FILE.f32 [--input ...] [--tasks a,b] [--threads N]\n"
     "                    [--repeat N] [--dump DIR] [--precision f32|f16]\n"
+    "                    [--parallel-heads auto|never|always]\n"
     "       polyhead run MODEL --image PHOTO [--tasks a,b] [--threads N] [--repeat N]\n"
     "                    [--out ANNOTATED.png] [--json]\n"
     "\n"
@@ -33,6 +34,9 @@ const char kRunUsage[] =
     "  --dump DIR         write DIR/<task>.<output>.f32 and DIR/outputs.json\n"
     "  --precision P      f32 (default) or f16: half-precision operators, on CPUs with fp16\n"
     "                     arithmetic (ARMv8.2-A FP16); see docs/arm.md\n"
+    "  --parallel-heads M with 2+ threads, whether the heads run at the same time after the\n"
+    "                     shared nodes: auto (default: measured per plan), never or always;\n"
+    "                     also prints the plan's head groups (docs/performance.md)\n"
     "  --image PHOTO      a PNG/JPEG/... photo for the model's image input (not with --input)\n"
     "  --out FILE.png     with --image: write the photo annotated with the results\n"
     "  --json             with --image: print the results as JSON instead of text\n";
@@ -44,6 +48,7 @@ int run_main(const std::vector<std::string>& args) {
                                   {"--repeat", true},
                                   {"--dump", true},
                                   {"--precision", true},
+                                  {"--parallel-heads", true},
                                   {"--image", true},
                                   {"--out", true},
                                   {"--json", false}});
@@ -94,6 +99,15 @@ int run_main(const std::vector<std::string>& args) {
     return report_usage_error("run", "--precision must be f32 or f16, found '" + precision + "'");
   if (image_mode && options.precision != Precision::kF32)
     return report_usage_error("run", "--precision works with --input only, not with --image");
+  if (parsed->has("--parallel-heads")) {
+    if (image_mode)
+      return report_usage_error("run",
+                                "--parallel-heads works with --input only, not with --image");
+    auto heads = parse_parallel_heads_option(parsed->get("--parallel-heads"));
+    if (!heads.is_ok()) return report_usage_error("run", heads.status().message());
+    options.parallel_heads = *heads;
+    options.report_heads = true;
+  }
 
   auto model = Model::load_file(options.model_path);
   if (!model.is_ok())

@@ -215,6 +215,42 @@ TEST_CASE("cli: run --precision f16 runs in half precision where the CPU has fp1
   }
 }
 
+TEST_CASE("cli: run --parallel-heads reports the heads and gives the same outputs every way") {
+  TempDir dir;
+  write_demo(dir);
+  const std::string model = dir / "mobilenet_multitask.phm";
+  const std::string image = "image=" + (dir / "image.f32");
+  std::map<std::string, Outcome> runs;
+  for (const char* mode : {"never", "always", "auto"}) {
+    runs[mode] = run_cli({"run", model, "--input", image, "--threads", "2", "--repeat", "12",
+                          "--parallel-heads", mode, "--dump", dir / mode});
+    INFO(mode << "\n" << runs[mode].output);
+    REQUIRE(runs[mode].exit_code == 0);
+  }
+  CHECK(contains(runs["never"].output, "heads    one after another (--parallel-heads never)\n"));
+  CHECK(
+      contains(runs["always"].output,
+               "heads    3 heads may run in parallel; in parallel: yes (--parallel-heads always)"));
+  CHECK(contains(runs["auto"].output, "heads    3 heads may run in parallel; in parallel: "));
+  CHECK(contains(runs["auto"].output, "(--parallel-heads auto, measured over the first runs)"));
+  // Bit-identical outputs whichever way the heads ran.
+  for (const char* file :
+       {"classify.logits.f32", "segment.mask.f32", "detect.boxes.f32", "detect.scores.f32"}) {
+    INFO(file);
+    auto dumped = [&](const char* mode) { return read_text(dir / mode + "/" + file); };
+    const std::string never = dumped("never");
+    CHECK_FALSE(never.empty());
+    CHECK(dumped("always") == never);
+    CHECK(dumped("auto") == never);
+  }
+  // One thread has nothing to run in parallel; without the option the report is as before.
+  const Outcome one = run_cli({"run", model, "--input", image, "--parallel-heads", "always"});
+  INFO(one.output);
+  CHECK(contains(one.output, "heads    one after another (1 thread)"));
+  const Outcome plain = run_cli({"run", model, "--input", image, "--threads", "2"});
+  CHECK_FALSE(contains(plain.output, "heads "));
+}
+
 TEST_CASE("cli: bad models, inputs and tasks fail with a message naming them") {
   TempDir dir;
   write_demo(dir);
@@ -271,6 +307,11 @@ TEST_CASE("cli: command-line mistakes exit with 2 and name the option and value"
       {{"run", model, "--input", "image"}, {"--input", "'image'"}},
       {{"run", model, "--input", image, "--fast"}, {"--fast"}},
       {{"run", model, "--input", image, "--precision", "f8"}, {"--precision", "'f8'"}},
+      {{"run", model, "--input", image, "--parallel-heads", "sometimes"},
+       {"--parallel-heads", "'sometimes'", "auto, never or always"}},
+      {{"run", model, "--input", image, "--parallel-heads", ""}, {"--parallel-heads"}},
+      {{"run", model, "--image", "photo.png", "--parallel-heads", "always"},
+       {"--parallel-heads", "--image"}},
       {{"inspect"}, {"MODEL"}},
       {{"inspect", model, "--tasks", "a,,b"}, {"--tasks"}},
       {{"demo", "--size", "100"}, {"--size", "100"}},

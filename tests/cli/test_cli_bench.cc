@@ -237,6 +237,8 @@ TEST_CASE("cli bench: bad options name the option and the value") {
       {{"bench", model, "--sweep-threads", "1,,2"}, "for --sweep-threads: empty name"},
       {{"bench", model, "--tasks", "classify,nope"}, "invalid value 'nope' for --tasks"},
       {{"bench", model, "--html", "-"}, "invalid value '-' for --html"},
+      {{"bench", model, "--parallel-heads", "sometimes"},
+       "invalid value 'sometimes' for --parallel-heads: expected auto, never or always"},
       {{"bench", model, "--frobnicate"}, "--frobnicate"},
       {{"bench"}, "missing MODEL"},
   };
@@ -291,6 +293,43 @@ TEST_CASE("cli bench: with two threads every node has measured its thread choice
   // One warm-up and three runs each way: seven runs decide every node.
   CHECK(j["plan"]["nodes_with_thread_choice"].number == j["plan"]["nodes"].number);
   CHECK(j["plan"]["nodes_on_calling_thread"].number <= j["plan"]["nodes"].number);
+}
+
+TEST_CASE("cli bench: --parallel-heads is in the config and the plan shows its head groups") {
+  struct Expect {
+    const char* mode;
+    double groups;
+    bool in_parallel;
+  };
+  for (const Expect& e : {Expect{"never", 0, false}, Expect{"always", 3, true}}) {
+    const auto o = run_cli({"bench", demo_model(), "--runs", "2", "--warmup", "0", "--threads", "2",
+                            "--parallel-heads", e.mode, "--json", "-", "--quiet"});
+    INFO(e.mode << "\n" << o.output);
+    REQUIRE(o.exit_code == 0);
+    const Json j = parse(o.output);
+    CHECK(j["config"]["parallel_heads"].string == e.mode);
+    CHECK(j["plan"]["parallel_head_groups"].number == e.groups);
+    CHECK(j["plan"]["heads_in_parallel"].kind == Json::kBool);
+    CHECK(j["plan"]["heads_in_parallel"].boolean == e.in_parallel);
+  }
+  // The default is auto; its choice is made over the first runs, so only the groups are fixed.
+  const auto automatic = run_cli({"bench", demo_model(), "--runs", "2", "--warmup", "0",
+                                  "--threads", "2", "--json", "-", "--quiet"});
+  INFO(automatic.output);
+  REQUIRE(automatic.exit_code == 0);
+  const Json j = parse(automatic.output);
+  CHECK(j["config"]["parallel_heads"].string == "auto");
+  CHECK(j["plan"]["parallel_head_groups"].number == 3);
+  // The table says it too.
+  const auto text = run_cli({"bench", demo_model(), "--runs", "2", "--warmup", "0", "--threads",
+                             "2", "--parallel-heads", "always", "--quiet"});
+  INFO(text.output);
+  REQUIRE(text.exit_code == 0);
+  CHECK(contains(
+      text.output,
+      "heads     3 heads may run in parallel; in parallel: yes (--parallel-heads always)"));
+  const auto one = run_cli({"bench", demo_model(), "--runs", "2", "--warmup", "0", "--quiet"});
+  CHECK(contains(one.output, "heads     one after another (1 thread)"));
 }
 
 TEST_CASE("cli bench: a line per stage on stderr, JSON alone on stdout, none with --quiet") {
