@@ -6,9 +6,11 @@ std::string heads_summary(size_t parallel_head_groups, bool heads_in_parallel, P
                           size_t threads) {
   const std::string option = std::string("--parallel-heads ") + parallel_heads_name(mode);
   if (parallel_head_groups == 0) {
-    const char* why = mode == ParallelHeads::kNever ? option.c_str()
-                      : threads < 2                 ? "1 thread"
-                                                    : "fewer than two heads";
+    const char* why = mode == ParallelHeads::kNever  ? option.c_str()
+                      : threads < 2                  ? "1 thread"
+                      : mode == ParallelHeads::kAuto ? "--parallel-heads auto: fewer than two "
+                                                       "heads, or one does most of their work"
+                                                     : "fewer than two heads";
     return std::string("one after another (") + why + ")";
   }
   std::string s = std::to_string(parallel_head_groups) +

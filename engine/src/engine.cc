@@ -54,8 +54,11 @@ struct PlanState {
 
   // Runs the tasks of `mask`, then copies the bound outputs of the tasks that ran.
   Status run(runtime::TaskMask mask) {
-    PH_RETURN_IF_ERROR(
-        plan->run(mask, engine->threads->pool.get(), profiling ? node_times_ns.data() : nullptr));
+    runtime::ThreadPool& pool = engine->threads->pool;
+    pool.enter_run();
+    const Status ran = plan->run(mask, pool, profiling ? node_times_ns.data() : nullptr);
+    pool.leave_run();
+    PH_RETURN_IF_ERROR(ran);
     for (const OutputBinding& b : output_bindings)
       if (plan->last_run_mask() & plan->mask_of(b.task))
         std::memcpy(b.data, plan->tensor_data(b.tensor), b.bytes);

@@ -36,7 +36,7 @@ Result<std::unique_ptr<ExecutionPlan>> ExecutionPlan::create(
   // Heads in parallel need two heads and a pool of two threads; then the shared steps go first
   // (a node two tasks need only reads nodes both need, so this order is still topological).
   const bool several = threads && pthreadpool_get_threads_count(threads) > 1;
-  if (heads != HeadParallelism::kOff && several) plan->group_heads(graph, node_mask);
+  if (heads != HeadParallelism::kOff && several) plan->group_heads(graph, node_mask, heads);
   plan->heads_.decided = heads == HeadParallelism::kOn;
   plan->heads_.parallel = heads == HeadParallelism::kOn;
 
@@ -128,7 +128,8 @@ Result<std::unique_ptr<ExecutionPlan>> ExecutionPlan::create(
   return plan;
 }
 
-void ExecutionPlan::group_heads(const Graph& graph, const std::vector<TaskMask>& node_mask) {
+void ExecutionPlan::group_heads(const Graph& graph, const std::vector<TaskMask>& node_mask,
+                                HeadParallelism mode) {
   std::vector<int> shared;
   std::vector<std::vector<int>> head(tasks_.size());
   for (int n : nodes_) {
@@ -152,6 +153,15 @@ void ExecutionPlan::group_heads(const Graph& graph, const std::vector<TaskMask>&
   };
   std::stable_sort(with_head.begin(), with_head.end(),
                    [&](size_t a, size_t b) { return macs(a) > macs(b); });
+  // kAuto: heads one per thread finish no sooner than the largest alone, while in turn each gets
+  // every thread. When one head does most of the work (the demo model's detector, 85 % of its
+  // heads' MACs; pose's segmentation, 86 %) running them side by side loses (docs/performance.md,
+  // "Heads in parallel"), so such plans keep one order and the smaller arena without measuring.
+  uint64_t total = 0;
+  for (size_t task : with_head) total += macs(task);
+  if (mode == HeadParallelism::kAuto &&
+      static_cast<double>(macs(with_head[0])) > kAutoLargestHeadShare * static_cast<double>(total))
+    return;
   nodes_ = std::move(shared);
   shared_steps_ = nodes_.size();
   for (size_t task : with_head) {
@@ -230,31 +240,37 @@ size_t ExecutionPlan::serial_steps() const {
   return n;
 }
 
-Status ExecutionPlan::run_sequence(size_t begin, size_t end, TaskMask mask, pthreadpool_t pool,
-                                   uint64_t* step_times_ns, size_t& executed) {
+Status ExecutionPlan::run_sequence(size_t begin, size_t end, TaskMask mask, RunContext& run) {
+  const pthreadpool_t pool = run.threads.get();
   const bool choosing = undecided_steps_ > 0 && pool != nullptr;
-  if (step_times_ns || choosing) {
-    // Timed: the clock is read around each step only here (a profiled run, or the first runs
-    // of a plan that still chooses its threads), so plain runs never pay for it.
-    for (size_t i = begin; i < end; ++i) {
-      if (step_times_ns) step_times_ns[i] = 0;
-      Step& s = steps_[i];
-      if (!(s.tasks & mask)) continue;
-      pthreadpool_t run_pool = pool_for(s, pool);
-      const auto start = std::chrono::steady_clock::now();
-      PH_RETURN_IF_ERROR(run_step(s, pool, run_pool));
+  const bool timed = run.step_times_ns || choosing;
+  for (size_t i = begin; i < end; ++i) {
+    if (run.step_times_ns) run.step_times_ns[i] = 0;
+    Step& s = steps_[i];
+    if (!(s.tasks & mask)) continue;
+    pthreadpool_t run_pool = pool_for(s, pool);
+    bool yielded = false;  // the pool was busy with another run: this step runs here instead
+    if (run_pool && run.threads.shared_now()) {
+      run_pool = nullptr;
+      yielded = true;
+      if (run.used_pool) {
+        run.threads.park_workers();
+        run.used_pool = false;
+      }
+    }
+    // The clock is read around each step only in a profiled run or while the plan still chooses
+    // its threads, so plain runs never pay for it.
+    const auto start =
+        timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    PH_RETURN_IF_ERROR(run_step(s, pool, run_pool));
+    if (timed) {
       const uint64_t ns = elapsed_ns(start);
-      if (step_times_ns) step_times_ns[i] = ns;
-      if (choosing && !s.threads.decided) record(s, run_pool == nullptr, ns);
-      ++executed;
+      if (run.step_times_ns) run.step_times_ns[i] = ns;
+      // A step pushed off a busy pool measured neither side fairly.
+      if (choosing && !s.threads.decided && !yielded) record(s, run_pool == nullptr, ns);
     }
-  } else {
-    for (size_t i = begin; i < end; ++i) {
-      const Step& s = steps_[i];
-      if (!(s.tasks & mask)) continue;
-      PH_RETURN_IF_ERROR(run_step(s, pool, pool_for(s, pool)));
-      ++executed;
-    }
+    run.used_pool = run.used_pool || run_pool != nullptr;
+    ++run.executed;
   }
   return Status::ok();
 }
@@ -277,8 +293,9 @@ void ExecutionPlan::run_head_task(void* context, size_t index) {
   }
 }
 
-Status ExecutionPlan::run_heads_in_parallel(size_t count, pthreadpool_t pool,
-                                            uint64_t* step_times_ns, size_t& executed) {
+Status ExecutionPlan::run_heads_in_parallel(size_t count, RunContext& run) {
+  const pthreadpool_t pool = run.threads.get();
+  uint64_t* step_times_ns = run.step_times_ns;
   // Kernels another plan used since are pointed back at this plan's memory here, on the calling
   // thread, before any head starts.
   for (size_t k = 0; k < count; ++k) {
@@ -298,9 +315,10 @@ Status ExecutionPlan::run_heads_in_parallel(size_t count, pthreadpool_t pool,
   parallel_step_times_ = step_times_ns;
   pthreadpool_parallelize_1d(pool, &ExecutionPlan::run_head_task, this, count, 0);
   parallel_step_times_ = nullptr;
+  run.used_pool = true;
   for (size_t k = 0; k < count; ++k) {
     PH_RETURN_IF_ERROR(group_status_[k]);
-    executed += group_executed_[k];
+    run.executed += group_executed_[k];
   }
   return Status::ok();
 }
@@ -324,31 +342,36 @@ void ExecutionPlan::record_heads(bool parallel, uint64_t ns) {
   }
 }
 
-Status ExecutionPlan::run(TaskMask mask, pthreadpool_t pool, uint64_t* step_times_ns) {
-  size_t executed = 0;
+Status ExecutionPlan::run(TaskMask mask, const ThreadPool& threads, uint64_t* step_times_ns) {
+  RunContext run{threads, step_times_ns};
   size_t active = 0;
-  if (pool)
+  if (threads.get())
     for (size_t g = 0; g < groups_.size(); ++g)
       if (groups_[g].task & mask) active_groups_[active++] = static_cast<uint32_t>(g);
   if (active < 2) {
-    PH_RETURN_IF_ERROR(run_sequence(0, steps_.size(), mask, pool, step_times_ns, executed));
+    PH_RETURN_IF_ERROR(run_sequence(0, steps_.size(), mask, run));
   } else {
-    PH_RETURN_IF_ERROR(run_sequence(0, shared_steps_, mask, pool, step_times_ns, executed));
+    PH_RETURN_IF_ERROR(run_sequence(0, shared_steps_, mask, run));
     // kAuto measures only once every node's own thread choice is made, so that the sequential
     // time it compares against is the best one; then it alternates until it has its samples.
-    const bool sampling = !heads_.decided && undecided_steps_ == 0;
-    const bool parallel = heads_.decided ? heads_.parallel
-                                         : sampling && heads_.warmed_up &&
-                                               heads_.parallel_samples <= heads_.sequential_samples;
+    // Neither way is measured, nor heads handed to the pool, while another run shares it.
+    const bool shared = threads.shared_now();
+    const bool sampling = !heads_.decided && undecided_steps_ == 0 && !shared;
+    const bool parallel =
+        !shared && (heads_.decided ? heads_.parallel
+                                   : sampling && heads_.warmed_up &&
+                                         heads_.parallel_samples <= heads_.sequential_samples);
     const auto start = std::chrono::steady_clock::now();
     if (parallel)
-      PH_RETURN_IF_ERROR(run_heads_in_parallel(active, pool, step_times_ns, executed));
+      PH_RETURN_IF_ERROR(run_heads_in_parallel(active, run));
     else
-      PH_RETURN_IF_ERROR(
-          run_sequence(shared_steps_, steps_.size(), mask, pool, step_times_ns, executed));
+      PH_RETURN_IF_ERROR(run_sequence(shared_steps_, steps_.size(), mask, run));
     if (sampling) record_heads(parallel, elapsed_ns(start));
   }
-  last_run_steps_ = executed;
+  // Others are running on the pool and this run is done with it: let its workers sleep rather
+  // than spin on the cores those runs need.
+  if (run.used_pool && threads.shared_now()) threads.park_workers();
+  last_run_steps_ = run.executed;
   last_run_mask_ = mask;
   return Status::ok();
 }

@@ -15,4 +15,12 @@ ThreadPool::~ThreadPool() {
   if (pool_) pthreadpool_destroy(pool_);
 }
 
+void ThreadPool::park_workers() const {
+  if (!pool_) return;
+  // An empty section over one item per thread (fewer items would run inline without waking
+  // anyone); the flag makes every worker wait on a futex instead of spinning when it ends.
+  pthreadpool_parallelize_1d(
+      pool_, [](void*, size_t) {}, nullptr, threads_, PTHREADPOOL_FLAG_YIELD_WORKERS);
+}
+
 }  // namespace polyhead::runtime

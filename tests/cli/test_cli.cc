@@ -231,8 +231,10 @@ TEST_CASE("cli: run --parallel-heads reports the heads and gives the same output
   CHECK(
       contains(runs["always"].output,
                "heads    3 heads may run in parallel; in parallel: yes (--parallel-heads always)"));
-  CHECK(contains(runs["auto"].output, "heads    3 heads may run in parallel; in parallel: "));
-  CHECK(contains(runs["auto"].output, "(--parallel-heads auto, measured over the first runs)"));
+  // The demo model's detection head does most of the heads' work: auto keeps one order.
+  CHECK(contains(runs["auto"].output,
+                 "heads    one after another (--parallel-heads auto: fewer than two heads, or one "
+                 "does most of their work)\n"));
   // Bit-identical outputs whichever way the heads ran.
   for (const char* file :
        {"classify.logits.f32", "segment.mask.f32", "detect.boxes.f32", "detect.scores.f32"}) {

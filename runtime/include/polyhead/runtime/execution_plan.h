@@ -12,6 +12,7 @@
 #include "polyhead/runtime/graph.h"
 #include "polyhead/runtime/memory_pool.h"
 #include "polyhead/runtime/model_kernels.h"
+#include "polyhead/runtime/thread_pool.h"
 
 namespace polyhead::runtime {
 
@@ -44,7 +45,9 @@ class ExecutionPlan {
   // Runs the steps needed by the tasks selected in `mask` (a subset of this plan's tasks). With
   // `step_times_ns` (one entry per step, owned by the caller so a profiled run allocates nothing),
   // stores how long each step took and 0 for the steps the mask skips; null costs one branch.
-  Status run(TaskMask mask, pthreadpool_t pool, uint64_t* step_times_ns = nullptr);
+  // Parallelises on `threads` (the pool the plan was created for) while no other run shares it;
+  // steps that start while another engine runs on the pool run on the calling thread instead.
+  Status run(TaskMask mask, const ThreadPool& threads, uint64_t* step_times_ns = nullptr);
 
   const std::vector<int>& tasks() const { return tasks_; }
   TaskMask all_tasks_mask() const { return all_mask_; }
@@ -116,17 +119,26 @@ class ExecutionPlan {
     bool parallel = false;
   };
 
-  // Runs steps [begin, end) of `mask` one after another; counts them in `executed`.
-  Status run_sequence(size_t begin, size_t end, TaskMask mask, pthreadpool_t pool,
-                      uint64_t* step_times_ns, size_t& executed);
+  // What one run() call tracks across its steps.
+  struct RunContext {
+    const ThreadPool& threads;
+    uint64_t* step_times_ns;
+    size_t executed = 0;
+    bool used_pool = false;  // a step of this run handed work to the pool's workers
+  };
+  // Runs steps [begin, end) of `mask` one after another.
+  Status run_sequence(size_t begin, size_t end, TaskMask mask, RunContext& run);
   // Runs the heads listed in active_groups_[0, count) concurrently on `pool`.
-  Status run_heads_in_parallel(size_t count, pthreadpool_t pool, uint64_t* step_times_ns,
-                               size_t& executed);
+  Status run_heads_in_parallel(size_t count, RunContext& run);
   static void run_head_task(void* context, size_t index);
   // Records one timed head section of kAuto's measurement.
   void record_heads(bool parallel, uint64_t ns);
   // Reorders nodes_ into shared steps then heads and fills groups_ (prepare time).
-  void group_heads(const Graph& graph, const std::vector<TaskMask>& node_mask);
+  void group_heads(const Graph& graph, const std::vector<TaskMask>& node_mask,
+                   HeadParallelism mode);
+  // kAuto leaves heads in one order when the largest has more than this share of their MACs: on
+  // two threads it would then run about as long alone as all heads do in turn with both threads.
+  static constexpr double kAutoLargestHeadShare = 0.7;
 
   // Rebinds the step's kernel if another plan used it since (set up for `pool`, the plan's
   // threads), then runs it on `run_pool` (the pool, or null for the calling thread alone).
