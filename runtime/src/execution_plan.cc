@@ -249,14 +249,12 @@ Status ExecutionPlan::run_sequence(size_t begin, size_t end, TaskMask mask, RunC
     Step& s = steps_[i];
     if (!(s.tasks & mask)) continue;
     pthreadpool_t run_pool = pool_for(s, pool);
-    bool yielded = false;  // the pool was busy with another run: this step runs here instead
-    if (run_pool && run.threads.shared_now()) {
+    bool yielded = false;  // the pool is shared now or was lately: this step runs here instead
+    if (run_pool && (run.shared || run.threads.shared_now())) {
       run_pool = nullptr;
       yielded = true;
-      if (run.used_pool) {
-        run.threads.park_workers();
-        run.used_pool = false;
-      }
+      run.shared = true;
+      run.threads.park_workers_if_busy();
     }
     // The clock is read around each step only in a profiled run or while the plan still chooses
     // its threads, so plain runs never pay for it.
@@ -269,7 +267,7 @@ Status ExecutionPlan::run_sequence(size_t begin, size_t end, TaskMask mask, RunC
       // A step pushed off a busy pool measured neither side fairly.
       if (choosing && !s.threads.decided && !yielded) record(s, run_pool == nullptr, ns);
     }
-    run.used_pool = run.used_pool || run_pool != nullptr;
+    if (run_pool) run.threads.note_workers_busy();
     ++run.executed;
   }
   return Status::ok();
@@ -315,7 +313,7 @@ Status ExecutionPlan::run_heads_in_parallel(size_t count, RunContext& run) {
   parallel_step_times_ = step_times_ns;
   pthreadpool_parallelize_1d(pool, &ExecutionPlan::run_head_task, this, count, 0);
   parallel_step_times_ = nullptr;
-  run.used_pool = true;
+  run.threads.note_workers_busy();
   for (size_t k = 0; k < count; ++k) {
     PH_RETURN_IF_ERROR(group_status_[k]);
     run.executed += group_executed_[k];
@@ -342,8 +340,14 @@ void ExecutionPlan::record_heads(bool parallel, uint64_t ns) {
   }
 }
 
-Status ExecutionPlan::run(TaskMask mask, const ThreadPool& threads, uint64_t* step_times_ns) {
-  RunContext run{threads, step_times_ns};
+Status ExecutionPlan::run(TaskMask mask, ThreadPool& threads, uint64_t* step_times_ns) {
+  // While other runs share the pool, and for the run after one that saw them, every step runs on
+  // the calling thread: engines that overlap run side by side (concurrency between models instead
+  // of parallelism inside them), and only an engine alone on the pool wakes its workers. Without
+  // that memory the last engine of each frame, alone for its tail, would wake the workers only to
+  // leave them spinning on the cores the next frame's engines need.
+  RunContext run{threads, step_times_ns, 0, pool_was_shared_ || threads.shared_now()};
+  if (run.shared) threads.park_workers_if_busy();
   size_t active = 0;
   if (threads.get())
     for (size_t g = 0; g < groups_.size(); ++g)
@@ -355,7 +359,7 @@ Status ExecutionPlan::run(TaskMask mask, const ThreadPool& threads, uint64_t* st
     // kAuto measures only once every node's own thread choice is made, so that the sequential
     // time it compares against is the best one; then it alternates until it has its samples.
     // Neither way is measured, nor heads handed to the pool, while another run shares it.
-    const bool shared = threads.shared_now();
+    const bool shared = run.shared || threads.shared_now();
     const bool sampling = !heads_.decided && undecided_steps_ == 0 && !shared;
     const bool parallel =
         !shared && (heads_.decided ? heads_.parallel
@@ -370,7 +374,11 @@ Status ExecutionPlan::run(TaskMask mask, const ThreadPool& threads, uint64_t* st
   }
   // Others are running on the pool and this run is done with it: let its workers sleep rather
   // than spin on the cores those runs need.
-  if (run.used_pool && threads.shared_now()) threads.park_workers();
+  if (threads.shared_now()) {
+    run.shared = true;
+    threads.park_workers_if_busy();
+  }
+  pool_was_shared_ = run.shared;
   last_run_steps_ = run.executed;
   last_run_mask_ = mask;
   return Status::ok();

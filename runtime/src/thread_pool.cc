@@ -15,8 +15,10 @@ ThreadPool::~ThreadPool() {
   if (pool_) pthreadpool_destroy(pool_);
 }
 
-void ThreadPool::park_workers() const {
-  if (!pool_) return;
+void ThreadPool::park_workers_if_busy() {
+  if (!pool_ || !workers_busy_.load(std::memory_order_relaxed) ||
+      !workers_busy_.exchange(false, std::memory_order_relaxed))
+    return;
   // An empty section over one item per thread (fewer items would run inline without waking
   // anyone); the flag makes every worker wait on a futex instead of spinning when it ends.
   pthreadpool_parallelize_1d(

@@ -47,7 +47,7 @@ class ExecutionPlan {
   // stores how long each step took and 0 for the steps the mask skips; null costs one branch.
   // Parallelises on `threads` (the pool the plan was created for) while no other run shares it;
   // steps that start while another engine runs on the pool run on the calling thread instead.
-  Status run(TaskMask mask, const ThreadPool& threads, uint64_t* step_times_ns = nullptr);
+  Status run(TaskMask mask, ThreadPool& threads, uint64_t* step_times_ns = nullptr);
 
   const std::vector<int>& tasks() const { return tasks_; }
   TaskMask all_tasks_mask() const { return all_mask_; }
@@ -121,10 +121,10 @@ class ExecutionPlan {
 
   // What one run() call tracks across its steps.
   struct RunContext {
-    const ThreadPool& threads;
+    ThreadPool& threads;
     uint64_t* step_times_ns;
     size_t executed = 0;
-    bool used_pool = false;  // a step of this run handed work to the pool's workers
+    bool shared = false;  // another run was seen on the pool: steps run on the calling thread
   };
   // Runs steps [begin, end) of `mask` one after another.
   Status run_sequence(size_t begin, size_t end, TaskMask mask, RunContext& run);
@@ -164,6 +164,7 @@ class ExecutionPlan {
   std::vector<HeadGroup> groups_;  // empty unless heads may run in parallel
   size_t shared_steps_ = 0;        // steps before the first head when groups_ is not empty
   HeadChoice heads_;
+  bool pool_was_shared_ = false;  // the last run saw another run on the pool
   // Per run, no allocation: the heads the mask selects, and what each one's run returned.
   std::vector<uint32_t> active_groups_;
   std::vector<Status> group_status_;

@@ -30,13 +30,20 @@ class ThreadPool {
 
   // After a parallel section pthreadpool's workers spin (about a million pause instructions)
   // waiting for the next one, which is right while one run keeps them busy but steals a core from
-  // runs that have stopped using the pool: this sends them to sleep at once.
-  void park_workers() const;
+  // runs that no longer use the pool. Runs mark the pool after handing it work; a run that finds
+  // the pool shared sends the workers to sleep at once if they may be spinning (once per
+  // switch, whichever run or engine used the pool last).
+  void note_workers_busy() {
+    if (!workers_busy_.load(std::memory_order_relaxed))
+      workers_busy_.store(true, std::memory_order_relaxed);
+  }
+  void park_workers_if_busy();
 
  private:
   pthreadpool_t pool_ = nullptr;
   size_t threads_ = 1;
   std::atomic<uint32_t> runs_{0};
+  std::atomic<bool> workers_busy_{false};
 };
 
 }  // namespace polyhead::runtime
