@@ -12,53 +12,7 @@
 #include <string.h>
 
 #include "polyhead/polyhead_c.h"
-
-static void report(char* msg, size_t size, int line, const char* format, ...) {
-  char what[512];
-  va_list args;
-  va_start(args, format);
-  vsnprintf(what, sizeof what, format, args);
-  va_end(args);
-  snprintf(msg, size, "c_api_scheduler_scenarios.c:%d: %s (ph_last_error: \"%s\")", line, what,
-           ph_last_error());
-}
-
-#define CHECK(cond)                                           \
-  do {                                                        \
-    if (!(cond)) {                                            \
-      report(msg, size, __LINE__, "check failed: %s", #cond); \
-      goto done;                                              \
-    }                                                         \
-  } while (0)
-
-#define CHECK_OK(call)                                                                  \
-  do {                                                                                  \
-    ph_status ok_status_ = (call);                                                      \
-    if (ok_status_ != PH_OK) {                                                          \
-      report(msg, size, __LINE__, "%s returned %s", #call, ph_status_name(ok_status_)); \
-      goto done;                                                                        \
-    }                                                                                   \
-  } while (0)
-
-/* Checks that `call` fails with `code` and a message containing `needle`. */
-#define CHECK_ERROR(call, code, needle)                                                 \
-  do {                                                                                  \
-    if (!expect_error((call), (code), (needle), #call, __LINE__, msg, size)) goto done; \
-  } while (0)
-
-static int expect_error(ph_status status, ph_status code, const char* needle, const char* call,
-                        int line, char* msg, size_t size) {
-  if (status != code) {
-    report(msg, size, line, "%s returned %s, expected %s", call, ph_status_name(status),
-           ph_status_name(code));
-    return 0;
-  }
-  if (needle && !strstr(ph_last_error(), needle)) {
-    report(msg, size, line, "%s: message lacks \"%s\"", call, needle);
-    return 0;
-  }
-  return 1;
-}
+#include "support/c_api_checks.h"
 
 enum { kMs = 1000000 };
 
