@@ -23,24 +23,16 @@
 #include "polyhead/polyhead_c.h"
 #include "support/allocation_counter.h"
 #include "support/c_api_scenarios.h"
+#include "support/test_files.h"
 #include "support/test_models.h"
 
 // The scenarios of tests/support/c_api_scenarios.c (C linkage; keep in step with that file).
 namespace {
 
-// The tiny two-task model in a temp file named after this process (CTest may run test cases of
-// this program in parallel processes), removed at exit.
-struct TempModel {
-  TempModel()
-      : path(polyhead::testing::write_temp_file(
-            polyhead::testing::tiny_two_task_model(),
-            "polyhead_test_c_api_" + std::to_string(::getpid()) + ".phm")) {}
-  ~TempModel() { std::remove(path.c_str()); }
-  std::string path;
-};
-
+// The tiny two-task model in a temp file, removed at exit.
 const std::string& model_path() {
-  static const TempModel model;
+  static const polyhead::testing::TempModelFile model(polyhead::testing::tiny_two_task_model(),
+                                                      "polyhead_test_c_api_");
   return model.path;
 }
 

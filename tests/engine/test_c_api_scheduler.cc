@@ -14,21 +14,15 @@
 #include "polyhead/polyhead_c.h"
 #include "support/allocation_counter.h"
 #include "support/c_api_scheduler_scenarios.h"
+#include "support/test_files.h"
 #include "support/test_models.h"
 
 namespace {
 
-struct TempModel {
-  TempModel()
-      : path(polyhead::testing::write_temp_file(
-            polyhead::testing::tiny_two_task_model(),
-            "polyhead_test_c_api_scheduler_" + std::to_string(::getpid()) + ".phm")) {}
-  ~TempModel() { std::remove(path.c_str()); }
-  std::string path;
-};
-
+// The tiny two-task model in a temp file, removed at exit.
 const std::string& model_path() {
-  static const TempModel model;
+  static const polyhead::testing::TempModelFile model(polyhead::testing::tiny_two_task_model(),
+                                                      "polyhead_test_c_api_scheduler_");
   return model.path;
 }
 

@@ -1,6 +1,7 @@
 #include "support/test_files.h"
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -68,6 +69,13 @@ ShellResult run_shell(const std::string& command) {
   r.exit_code =
       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
   return r;
+}
+
+TempModelFile::TempModelFile(const std::vector<uint8_t>& bytes, const std::string& stem)
+    : path(write_temp_file(bytes, stem + std::to_string(::getpid()) + ".phm")) {}
+
+TempModelFile::~TempModelFile() {
+  std::remove(path.c_str());
 }
 
 }  // namespace polyhead::testing

@@ -38,6 +38,16 @@ std::string write_file(const std::string& path, const std::vector<uint8_t>& byte
 // Writes `bytes` to `name` directly under the system temp folder and returns its path.
 std::string write_temp_file(const std::vector<uint8_t>& bytes, const std::string& name);
 
+// `bytes` in a temp file named `stem` + this process id + ".phm" (CTest may run a program's test
+// cases in parallel processes), removed on destruction.
+struct TempModelFile {
+  TempModelFile(const std::vector<uint8_t>& bytes, const std::string& stem);
+  ~TempModelFile();
+  TempModelFile(const TempModelFile&) = delete;
+  TempModelFile& operator=(const TempModelFile&) = delete;
+  std::string path;
+};
+
 // `s` quoted for the POSIX shell.
 std::string shell_quote(const std::string& s);
 
