@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
 
 #include "polyhead/engine.h"
 #include "polyhead/polyhead_c.h"
