@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-
 #include "polyhead/engine.h"
 #include "polyhead/polyhead_c.h"
 #include "support/allocation_counter.h"
