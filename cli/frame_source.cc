@@ -2,6 +2,10 @@
 
 #include "cli/frame_source.h"
 
+#ifdef __linux__
+#include <unistd.h>
+#endif
+
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -48,11 +52,23 @@ class CaptureSource : public FrameSource {
     // FFmpeg for files: the other backends print warnings of their own for what they cannot
     // read; a camera takes whatever backend the system has (V4L2 on Linux).
     // Their warnings on stderr say no more than the error below, and would come before it.
+#ifdef __linux__
+    // Camera N is /dev/videoN (V4L2). Asking only V4L2 for it, and not at all when the device is
+    // absent, gives a clear error and spares the probing of other backends (whose libusb scan
+    // leaks memory each time it finds nothing).
+    const std::string device = "/dev/video" + std::to_string(camera);
+    if (live_ && ::access(device.c_str(), F_OK) != 0)
+      return Status(ErrorCode::kIoError,
+                    "cannot open " + description_ + ": " + device + " does not exist");
+    const int camera_api = cv::CAP_V4L2;
+#else
+    const int camera_api = cv::CAP_ANY;
+#endif
     const auto log_level = cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
     std::string exception;
     try {
       if (live_)
-        capture_.open(camera, cv::CAP_ANY);
+        capture_.open(camera, camera_api);
       else
         capture_.open(path, cv::CAP_FFMPEG);
     } catch (const cv::Exception& e) {
@@ -88,12 +104,24 @@ class CaptureSource : public FrameSource {
     return grab(frame);
   }
 
-  std::string description() const override { return description_; }
-  const char* kind() const override { return kind_; }
-  double fps() const override { return fps_; }
-  size_t frame_count() const override { return count_; }
-  cv::Size frame_size() const override { return size_; }
-  bool live() const override { return live_; }
+  std::string description() const override {
+    return description_;
+  }
+  const char* kind() const override {
+    return kind_;
+  }
+  double fps() const override {
+    return fps_;
+  }
+  size_t frame_count() const override {
+    return count_;
+  }
+  cv::Size frame_size() const override {
+    return size_;
+  }
+  bool live() const override {
+    return live_;
+  }
 
  private:
   Result<bool> grab(cv::Mat& frame) {
