@@ -2,6 +2,7 @@
 
 #include "cli/frame_pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -81,11 +82,13 @@ FrameSlot* FramePipeline::next() {
   const std::optional<size_t> index = queue_.pop();
   if (!index) return nullptr;
   FrameSlot* slot = &slots_[*index];
-  // Frames of a file read as fast as the queue takes them have no arrival of their own: the one
-  // decoded ahead arrives when it is asked for. Frames that come at a pace (a camera, a file read
-  // at its frame rate) arrived when decoded, and their time in the queue counts as latency.
+  // Frames of a file read as fast as the queue takes them have no arrival of their own: a frame
+  // arrives when inference can start on it, once decoded and pre-processed and asked for (so a
+  // slow decoder of large photos does not eat the budget of every frame). Frames that come at a
+  // pace (a camera, a file read at its frame rate) arrived when decoded: their pre-processing and
+  // time in the queue count as latency.
   const bool paced = options_.live || options_.pace_fps > 0;
-  if (!paced && slot->arrival_ns < asked_ns) slot->arrival_ns = asked_ns;
+  if (!paced) slot->arrival_ns = std::max(slot->arrival_ns, std::max(asked_ns, steady_now_ns()));
   return slot;
 }
 
