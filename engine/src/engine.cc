@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
+#include <thread>
 
 #include "enum_names.h"
 #include "model_data.h"
+#include "out_of_memory.h"
 #include "pixel_converter.h"
 #include "polyhead/kernels/isa.h"
 #include "polyhead/runtime/execution_plan.h"
@@ -117,7 +119,16 @@ Result<Engine> Engine::create(const Model& model, const EngineOptions& options) 
     return Status(ErrorCode::kUnsupported,
                   "precision f16 needs a CPU with half-precision arithmetic (ARMv8.2-A FP16, e.g. "
                   "Cortex-A55/A76/A78, Apple M1); this CPU has none: use precision f32");
-  return Engine(std::make_shared<detail::EngineState>(model, options));
+  return detail::answer_out_of_memory("Engine::create", [&]() -> Result<Engine> {
+    PH_RETURN_IF_ERROR(detail::check_file_unchanged(model.data()));
+    auto state = std::make_shared<detail::EngineState>(model, options);
+    const size_t wanted =
+        options.threads == 0 ? std::thread::hardware_concurrency() : options.threads;
+    if (!options.thread_pool && wanted > 1 && !state->threads->pool.get())
+      return Status(ErrorCode::kOutOfMemory, "out of memory: could not start a pool of " +
+                                                 std::to_string(wanted) + " threads");
+    return Engine(std::move(state));
+  });
 }
 
 const Model& Engine::model() const {
@@ -134,6 +145,13 @@ EngineStats Engine::stats() const {
 }
 
 Result<Plan> Engine::prepare(const std::vector<std::string>& tasks) {
+  return detail::answer_out_of_memory("Engine::prepare", [&] { return prepare_tasks(tasks); });
+}
+
+Result<Plan> Engine::prepare_tasks(const std::vector<std::string>& tasks) {
+  // Preparing reads operator options and weights in place; a file changed since it was verified
+  // could send those reads anywhere.
+  PH_RETURN_IF_ERROR(detail::check_file_unchanged(state_->model.data()));
   const runtime::Graph& g = state_->model.data().graph;
   std::vector<int> ids;
   if (tasks.empty()) {
@@ -328,11 +346,11 @@ Result<std::pair<int, int>> find_output(const detail::PlanState& s, std::string_
   for (int t : s.plan->tasks()) {
     const runtime::TaskInfo& info = g.tasks[static_cast<size_t>(t)];
     if (info.name != task) continue;
-    std::vector<std::string> names;
-    for (const runtime::TaskOutputInfo& o : info.outputs) {
+    for (const runtime::TaskOutputInfo& o : info.outputs)
       if (o.name == output) return std::make_pair(t, o.tensor);
-      names.push_back(o.name);
-    }
+    // Names are gathered only for the error: a found output allocates nothing (read per frame).
+    std::vector<std::string> names;
+    for (const runtime::TaskOutputInfo& o : info.outputs) names.push_back(o.name);
     return Status(ErrorCode::kNotFound, "task '" + info.name + "' has no output '" +
                                             std::string(output) + "'; it has " + join_names(names));
   }

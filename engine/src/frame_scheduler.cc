@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <unordered_map>
 
+#include "out_of_memory.h"
 #include "polyhead/runtime/task_scheduler.h"
 
 namespace polyhead {
@@ -104,92 +105,96 @@ Result<std::vector<int>> head_nodes(const Plan& plan, const std::vector<std::str
 
 Result<FrameScheduler> FrameScheduler::create(std::vector<ScheduledPlan> plans,
                                               SchedulerOptions options) {
-  if (plans.empty()) return invalid("FrameScheduler needs at least one plan, found none");
-  PH_RETURN_IF_ERROR(check_ms("budget_ms", options.budget_ms));
-  auto state = std::make_shared<detail::FrameSchedulerState>();
-  state->budget_ms = options.budget_ms;
-  state->clock = options.clock ? std::move(options.clock) : steady_now_ns;
-  std::vector<runtime::ScheduledTask> tasks;
-  for (size_t p = 0; p < plans.size(); ++p) {
-    ScheduledPlan& given = plans[p];
-    if (given.label.empty())
-      return invalid("plan " + std::to_string(p) + " has an empty label; give each plan a name");
-    for (size_t q = 0; q < p; ++q)
-      if (plans[q].label == given.label)
-        return invalid("plans " + std::to_string(q) + " and " + std::to_string(p) +
-                       " are both labelled '" + given.label + "'; labels must differ");
-    const std::string where = "plan '" + given.label + "'";
-    detail::ScheduledPlanState entry{given.label, given.plan, given.plan.info().tasks, {}, 0, {}};
-    if (entry.tasks.size() > kMaxTasksPerPlan)
-      return invalid(where + " holds " + std::to_string(entry.tasks.size()) +
-                     " tasks; a scheduled plan holds at most " + std::to_string(kMaxTasksPerPlan));
-    // Start from the model's values, then apply the overrides.
-    std::vector<TaskSchedule> resolved;
-    for (const std::string& name : entry.tasks) {
-      TaskSchedule s;
-      s.task = name;
-      s.every_n_frames = 1;
-      s.priority = 0;
-      for (const TaskInfo& info : given.plan.model().tasks())
-        if (info.name == name) {
-          s.every_n_frames = static_cast<uint32_t>(info.rate);  // validated: at least 1
-          s.priority = info.priority;
-        }
-      resolved.push_back(s);
-    }
-    std::vector<char> listed(entry.tasks.size(), 0);
-    for (const TaskSchedule& o : given.tasks) {
-      size_t k = 0;
-      while (k < entry.tasks.size() && entry.tasks[k] != o.task) ++k;
-      if (k == entry.tasks.size())
-        return Status(ErrorCode::kNotFound, where + ": unknown task '" + o.task +
-                                                "'; the plan holds " + join_names(entry.tasks));
-      if (listed[k]) return invalid(where + ": task '" + o.task + "' is listed twice");
-      listed[k] = 1;
-      const std::string task = where + " task '" + o.task + "'";
-      if (o.every_n_frames > 0 && o.rate_hz != 0)
-        return invalid(task + ": give every_n_frames or rate_hz, not both (found " +
-                       std::to_string(o.every_n_frames) + " and " + number(o.rate_hz) + ")");
-      if (!std::isfinite(o.rate_hz) || o.rate_hz < 0)
-        return invalid(task + ": rate_hz must be finite and at least 0, found " +
-                       number(o.rate_hz));
-      PH_RETURN_IF_ERROR(check_ms(task + ": deadline_ms", o.deadline_ms));
-      TaskSchedule& s = resolved[k];
-      if (o.every_n_frames > 0) s.every_n_frames = o.every_n_frames;
-      if (o.rate_hz > 0) {
-        s.every_n_frames = 0;
-        s.rate_hz = o.rate_hz;
+  return detail::answer_out_of_memory("FrameScheduler::create", [&]() -> Result<FrameScheduler> {
+    if (plans.empty()) return invalid("FrameScheduler needs at least one plan, found none");
+    PH_RETURN_IF_ERROR(check_ms("budget_ms", options.budget_ms));
+    auto state = std::make_shared<detail::FrameSchedulerState>();
+    state->budget_ms = options.budget_ms;
+    state->clock = options.clock ? std::move(options.clock) : steady_now_ns;
+    std::vector<runtime::ScheduledTask> tasks;
+    for (size_t p = 0; p < plans.size(); ++p) {
+      ScheduledPlan& given = plans[p];
+      if (given.label.empty())
+        return invalid("plan " + std::to_string(p) + " has an empty label; give each plan a name");
+      for (size_t q = 0; q < p; ++q)
+        if (plans[q].label == given.label)
+          return invalid("plans " + std::to_string(q) + " and " + std::to_string(p) +
+                         " are both labelled '" + given.label + "'; labels must differ");
+      const std::string where = "plan '" + given.label + "'";
+      detail::ScheduledPlanState entry{given.label, given.plan, given.plan.info().tasks, {}, 0, {}};
+      if (entry.tasks.size() > kMaxTasksPerPlan)
+        return invalid(where + " holds " + std::to_string(entry.tasks.size()) +
+                       " tasks; a scheduled plan holds at most " +
+                       std::to_string(kMaxTasksPerPlan));
+      // Start from the model's values, then apply the overrides.
+      std::vector<TaskSchedule> resolved;
+      for (const std::string& name : entry.tasks) {
+        TaskSchedule s;
+        s.task = name;
+        s.every_n_frames = 1;
+        s.priority = 0;
+        for (const TaskInfo& info : given.plan.model().tasks())
+          if (info.name == name) {
+            s.every_n_frames = static_cast<uint32_t>(info.rate);  // validated: at least 1
+            s.priority = info.priority;
+          }
+        resolved.push_back(s);
       }
-      if (o.priority) s.priority = *o.priority;
-      s.deadline_ms = o.deadline_ms;
+      std::vector<char> listed(entry.tasks.size(), 0);
+      for (const TaskSchedule& o : given.tasks) {
+        size_t k = 0;
+        while (k < entry.tasks.size() && entry.tasks[k] != o.task) ++k;
+        if (k == entry.tasks.size())
+          return Status(ErrorCode::kNotFound, where + ": unknown task '" + o.task +
+                                                  "'; the plan holds " + join_names(entry.tasks));
+        if (listed[k]) return invalid(where + ": task '" + o.task + "' is listed twice");
+        listed[k] = 1;
+        const std::string task = where + " task '" + o.task + "'";
+        if (o.every_n_frames > 0 && o.rate_hz != 0)
+          return invalid(task + ": give every_n_frames or rate_hz, not both (found " +
+                         std::to_string(o.every_n_frames) + " and " + number(o.rate_hz) + ")");
+        if (!std::isfinite(o.rate_hz) || o.rate_hz < 0)
+          return invalid(task + ": rate_hz must be finite and at least 0, found " +
+                         number(o.rate_hz));
+        PH_RETURN_IF_ERROR(check_ms(task + ": deadline_ms", o.deadline_ms));
+        TaskSchedule& s = resolved[k];
+        if (o.every_n_frames > 0) s.every_n_frames = o.every_n_frames;
+        if (o.rate_hz > 0) {
+          s.every_n_frames = 0;
+          s.rate_hz = o.rate_hz;
+        }
+        if (o.priority) s.priority = *o.priority;
+        s.deadline_ms = o.deadline_ms;
+      }
+      PH_ASSIGN_OR_RETURN(entry.node_head, head_nodes(given.plan, entry.tasks));
+      entry.chosen.assign(entry.tasks.size(), nullptr);
+      entry.first_task = tasks.size();
+      for (const TaskSchedule& s : resolved) {
+        runtime::ScheduledTask t;
+        t.group = p;
+        t.rate.every_n_frames = s.every_n_frames;
+        t.rate.rate_hz = s.rate_hz;
+        t.priority = *s.priority;
+        t.deadline_ns = to_ns(s.deadline_ms);
+        tasks.push_back(t);
+        state->schedules.push_back(s);
+      }
+      state->plans.push_back(std::move(entry));
     }
-    PH_ASSIGN_OR_RETURN(entry.node_head, head_nodes(given.plan, entry.tasks));
-    entry.chosen.assign(entry.tasks.size(), nullptr);
-    entry.first_task = tasks.size();
-    for (const TaskSchedule& s : resolved) {
-      runtime::ScheduledTask t;
-      t.group = p;
-      t.rate.every_n_frames = s.every_n_frames;
-      t.rate.rate_hz = s.rate_hz;
-      t.priority = *s.priority;
-      t.deadline_ns = to_ns(s.deadline_ms);
-      tasks.push_back(t);
-      state->schedules.push_back(s);
-    }
-    state->plans.push_back(std::move(entry));
-  }
-  runtime::TaskSchedulerOptions core_options;
-  core_options.budget_ns = to_ns(options.budget_ms);
-  core_options.max_deferrals = options.max_deferrals;
-  PH_ASSIGN_OR_RETURN(runtime::TaskScheduler core,
-                      runtime::TaskScheduler::create(std::move(tasks), plans.size(), core_options));
-  state->core.emplace(std::move(core));
-  // Profiling sizes each plan's timing buffer now, so that frames allocate nothing.
-  for (detail::ScheduledPlanState& entry : state->plans) entry.plan.set_profiling(true);
-  state->head_ns.assign(state->schedules.size(), 0);
-  state->outcome.ran_tasks.assign(plans.size(), 0);
-  state->outcome.deferred_tasks.assign(plans.size(), 0);
-  return FrameScheduler(std::move(state));
+    runtime::TaskSchedulerOptions core_options;
+    core_options.budget_ns = to_ns(options.budget_ms);
+    core_options.max_deferrals = options.max_deferrals;
+    PH_ASSIGN_OR_RETURN(
+        runtime::TaskScheduler core,
+        runtime::TaskScheduler::create(std::move(tasks), plans.size(), core_options));
+    state->core.emplace(std::move(core));
+    // Profiling sizes each plan's timing buffer now, so that frames allocate nothing.
+    for (detail::ScheduledPlanState& entry : state->plans) entry.plan.set_profiling(true);
+    state->head_ns.assign(state->schedules.size(), 0);
+    state->outcome.ran_tasks.assign(plans.size(), 0);
+    state->outcome.deferred_tasks.assign(plans.size(), 0);
+    return FrameScheduler(std::move(state));
+  });
 }
 
 Result<const FrameOutcome*> FrameScheduler::run_frame(uint64_t arrival_ns) {

@@ -447,6 +447,21 @@ Status check_tasks(ModelData& d) {
 
 }  // namespace
 
+namespace {
+
+void copy_descriptions(ModelData& d) {
+  const schema::Model& m = *d.root;
+  d.version_major = m.format_version_major();
+  d.version_minor = m.format_version_minor();
+  if (m.producer()) d.producer = m.producer()->str();
+  if (m.description()) d.description = m.description()->str();
+  if (const auto* entries = m.metadata())
+    for (const schema::Metadata* e : *entries)  // key is required (checked by the verifier)
+      d.metadata.emplace_back(e->key()->str(), e->value() ? e->value()->str() : std::string());
+}
+
+}  // namespace
+
 Status validate_model(ModelData& d) {
   if (d.size < 8)
     return invalid("not a Polyhead model: " + str(d.size) + " bytes is too short for a .phm file");
@@ -469,6 +484,7 @@ Status validate_model(ModelData& d) {
   PH_RETURN_IF_ERROR(order_nodes(d));
   PH_RETURN_IF_ERROR(check_shapes(d));
   PH_RETURN_IF_ERROR(check_tasks(d));
+  copy_descriptions(d);
   return Status::ok();
 }
 

@@ -228,14 +228,9 @@ const char* enum_name(const Enum& e, const char* const (&names)[N], const char* 
   return names[value];
 }
 
-// A FlatBuffers string as a C string: the format stores a NUL after every string, so the pointer
-// into the model's bytes is one (and lives as long as the model data).
-const char* c_string(const flatbuffers::String* s) {
-  return s ? s->c_str() : "";
-}
-
-const polyhead::schema::Model& root(const ph_model* model) {
-  return *model->model.data().root;
+// The model's descriptions, copied at load (so they never read a mapped file again).
+const polyhead::detail::ModelData& descriptions(const ph_model* model) {
+  return model->model.data();
 }
 
 ph_status make_model(polyhead::Result<polyhead::Model> result, ph_model** out) {
@@ -319,6 +314,15 @@ ph_status ph_model_load_file(const char* path, ph_model** out) {
   });
 }
 
+ph_status ph_model_read_file(const char* path, ph_model** out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!out) return null_argument(fn, "out");
+    *out = nullptr;
+    if (!path) return null_argument(fn, "path");
+    return make_model(polyhead::Model::read_file(path), out);
+  });
+}
+
 ph_status ph_model_from_buffer(const void* data, size_t size, ph_model** out) {
   return guarded(__func__, [&](const char* fn) {
     if (!out) return null_argument(fn, "out");
@@ -333,8 +337,7 @@ ph_status ph_model_from_bytes(const void* data, size_t size, ph_model** out) {
     if (!out) return null_argument(fn, "out");
     *out = nullptr;
     if (!data && size) return null_argument(fn, "data");
-    const auto* bytes = static_cast<const uint8_t*>(data);
-    return make_model(polyhead::Model::from_bytes(std::vector<uint8_t>(bytes, bytes + size)), out);
+    return make_model(polyhead::Model::from_bytes(data, size), out);
   });
 }
 
@@ -504,14 +507,14 @@ ph_status ph_model_format_version(const ph_model* model, uint32_t* major, uint32
   return PH_OK;
 }
 
-// Model::producer(), description() and metadata() return copies; these read the same strings in
-// the model's bytes so the pointers live as long as the model data, and nothing allocates.
+// Model::producer(), description() and metadata() return copies; these point at the strings the
+// model data holds, so the pointers live as long as the model data, and nothing allocates.
 const char* ph_model_producer(const ph_model* model) {
   if (!model) {
     null_argument(__func__, "model");
     return nullptr;
   }
-  return c_string(root(model).producer());
+  return descriptions(model).producer.c_str();
 }
 
 const char* ph_model_description(const ph_model* model) {
@@ -519,7 +522,7 @@ const char* ph_model_description(const ph_model* model) {
     null_argument(__func__, "model");
     return nullptr;
   }
-  return c_string(root(model).description());
+  return descriptions(model).description.c_str();
 }
 
 const char* ph_model_metadata(const ph_model* model, const char* key) {
@@ -531,14 +534,9 @@ const char* ph_model_metadata(const ph_model* model, const char* key) {
     null_argument(__func__, "key");
     return nullptr;
   }
-  const auto* entries = root(model).metadata();
-  if (!entries) return nullptr;
   const size_t length = std::strlen(key);
-  for (const polyhead::schema::Metadata* entry : *entries) {
-    const flatbuffers::String* k = entry->key();  // required, checked by the verifier
-    if (k->size() == length && std::memcmp(k->data(), key, length) == 0)
-      return c_string(entry->value());
-  }
+  for (const auto& [k, value] : descriptions(model).metadata)
+    if (k.size() == length && std::memcmp(k.data(), key, length) == 0) return value.c_str();
   return nullptr;
 }
 
@@ -547,8 +545,7 @@ size_t ph_model_metadata_count(const ph_model* model) {
     null_argument(__func__, "model");
     return 0;
   }
-  const auto* entries = root(model).metadata();
-  return entries ? entries->size() : 0;
+  return descriptions(model).metadata.size();
 }
 
 const char* ph_model_metadata_key(const ph_model* model, size_t entry) {
@@ -556,13 +553,12 @@ const char* ph_model_metadata_key(const ph_model* model, size_t entry) {
     null_argument(__func__, "model");
     return nullptr;
   }
-  const auto* entries = root(model).metadata();
-  const size_t count = entries ? entries->size() : 0;
-  if (entry >= count) {
-    index_error(__func__, "metadata entry", entry, count);
+  const auto& entries = descriptions(model).metadata;
+  if (entry >= entries.size()) {
+    index_error(__func__, "metadata entry", entry, entries.size());
     return nullptr;
   }
-  return entries->Get(static_cast<flatbuffers::uoffset_t>(entry))->key()->c_str();
+  return entries[entry].first.c_str();
 }
 
 // ---- Engines ---------------------------------------------------------------------------------

@@ -120,7 +120,9 @@ Result<std::unique_ptr<ExecutionPlan>> ExecutionPlan::create(
   }
   for (const Step& s : plan->steps_) {
     void* const* io = plan->io_.data() + s.io_begin;
-    PH_RETURN_IF_ERROR(s.kernel->setup(io, io + s.inputs, threads));
+    const Status set_up = s.kernel->setup(io, io + s.inputs, threads);
+    kernels.note_setup(s.node, set_up.is_ok());
+    PH_RETURN_IF_ERROR(set_up);
     kernels.set_bound_plan(s.node, plan.get());
   }
   // With one thread there is nothing to choose.

@@ -36,6 +36,7 @@ Arena MemoryPool::acquire(size_t bytes) {
   for (Block& b : blocks_)
     if (!b.in_use && b.capacity >= size && (!best || b.capacity < best->capacity)) best = &b;
   if (!best) {
+    blocks_.reserve(blocks_.size() + 1);  // may throw; then nothing is allocated yet to lose
     auto* data = static_cast<std::byte*>(std::aligned_alloc(alignment_, size));
     // Not zeroed: outputs cannot be read before a run writes them, and untouched pages of a
     // large arena cost no physical memory until used.

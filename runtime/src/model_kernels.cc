@@ -6,7 +6,8 @@ ModelKernels::ModelKernels(const Graph& graph, Precision precision)
     : graph_(graph),
       precision_(precision),
       kernels_(graph.nodes.size()),
-      bound_(graph.nodes.size(), nullptr) {}
+      bound_(graph.nodes.size(), nullptr),
+      set_up_(graph.nodes.size(), 0) {}
 
 Result<kernels::Kernel*> ModelKernels::get_or_create(int node) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -30,6 +31,17 @@ Result<kernels::Kernel*> ModelKernels::get_or_create(int node) {
   }
   PH_ASSIGN_OR_RETURN(slot, kernels::create_kernel(desc));
   return slot.get();
+}
+
+void ModelKernels::note_setup(int node, bool succeeded) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto n = static_cast<size_t>(node);
+  if (succeeded) {
+    set_up_[n] = 1;
+  } else if (!set_up_[n]) {
+    kernels_[n].reset();
+    bound_[n] = nullptr;
+  }
 }
 
 void ModelKernels::forget_plan(const void* plan) {

@@ -91,6 +91,16 @@ TEST_CASE("run() allocates nothing for any operator kind, across three alternati
   });
   REQUIRE(ok);
   CHECK(allocations == 0);
+  // Reading outputs allocates nothing either, also one that is not its task's first (finding it
+  // once gathered the names of the outputs before it).
+  REQUIRE(plans[0].run().is_ok());
+  const long reads = count_allocations([&] {
+    for (const TaskInfo& task : model->tasks())
+      for (const TaskOutputInfo& out : task.outputs)
+        ok = ok && plans[0].output(task.name, out.name).is_ok();
+  });
+  REQUIRE(ok);
+  CHECK(reads == 0);
 }
 
 TEST_CASE("single-threaded run() takes no lock") {

@@ -157,7 +157,9 @@ class Engine {
  public:
   static Result<Engine> create(const Model& model, const EngineOptions& options = {});
 
-  // Prepares (or fetches from the cache) the plan for `tasks`; empty means every task.
+  // Prepares (or fetches from the cache) the plan for `tasks`; empty means every task. Running out
+  // of memory here (as in create and Model's loaders) is ErrorCode::kOutOfMemory, and the engine
+  // stays usable.
   Result<Plan> prepare(const std::vector<std::string>& tasks = {});
 
   const Model& model() const;
@@ -165,6 +167,7 @@ class Engine {
 
  private:
   explicit Engine(std::shared_ptr<detail::EngineState> state) : state_(std::move(state)) {}
+  Result<Plan> prepare_tasks(const std::vector<std::string>& tasks);
   std::shared_ptr<detail::EngineState> state_;
 };
 

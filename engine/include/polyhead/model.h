@@ -65,12 +65,19 @@ struct TaskInfo {
 class Model {
  public:
   // Maps the file read-only; the mapping lives as long as any copy of the Model or engine using it.
+  // The file must not change in place while the model lives (replacing it by renaming a new file
+  // over it is safe): Engine::create and prepare refuse a file that changed since it was loaded,
+  // and one truncated while a plan runs may stop the process with SIGBUS (docs/reliability.md).
   static Result<Model> load_file(const std::string& path);
+  // Reads the file into memory the Model owns: no mapping, so later changes to the file do not
+  // matter, at the cost of a copy of the whole file in memory.
+  static Result<Model> read_file(const std::string& path);
   // Reads a caller-owned buffer in place: it must stay valid and unchanged while the Model (or an
   // engine made from it) lives, and start at a 64-byte aligned address.
   static Result<Model> from_buffer(const void* data, size_t size);
   // Copies `bytes` into aligned memory the Model owns (for models built or received in memory).
   static Result<Model> from_bytes(const std::vector<uint8_t>& bytes);
+  static Result<Model> from_bytes(const void* data, size_t size);
 
   const std::vector<InputInfo>& inputs() const;
   const std::vector<TaskInfo>& tasks() const;

@@ -153,8 +153,14 @@ typedef struct ph_plan ph_plan;     /* a prepared task set: arena, inputs, outpu
 /* ---- Models -------------------------------------------------------------------------------- */
 
 /* Maps the .phm file read-only, verifies and validates it. PH_IO_ERROR if it cannot be opened,
- * PH_INVALID_MODEL if it is not a valid model. */
+ * PH_INVALID_MODEL if it is not a valid model. The file must not change in place while the model
+ * is in use (renaming a new file over it is safe): engine creation and ph_plan_prepare answer
+ * PH_IO_ERROR for a file changed since it was loaded, and one truncated while a plan runs may stop
+ * the process with SIGBUS. */
 ph_status ph_model_load_file(const char* path, ph_model** out);
+/* Reads the .phm file into memory the model owns (a copy; later changes to the file do not
+ * matter), verifies and validates it. Errors as ph_model_load_file. */
+ph_status ph_model_read_file(const char* path, ph_model** out);
 /* Reads a caller-owned buffer IN PLACE (zero copy). `data` must start at a 64-byte aligned
  * address and stay valid and unchanged until the model and every engine and plan made from it
  * are freed. */

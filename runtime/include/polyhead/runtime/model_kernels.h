@@ -18,6 +18,12 @@ class ModelKernels {
 
   // Prepare-time only.
   Result<kernels::Kernel*> get_or_create(int node);
+  // Prepare-time: the kernel of `node` was set up (so its backend buffers exist), or its setup
+  // failed. A kernel whose first setup failed is dropped and made anew by the next get_or_create:
+  // an XNNPACK operator whose setup ran out of memory may keep half-updated state that a later
+  // setup trusts. (No plan holds such a kernel: setting up one that was set up before, with the
+  // same shapes, does not allocate, so cannot run out of memory.)
+  void note_setup(int node, bool succeeded);
 
   // Hot path: plain loads and stores, no lock (an engine runs one plan at a time).
   const void* bound_plan(int node) const { return bound_[static_cast<size_t>(node)]; }
@@ -33,6 +39,7 @@ class ModelKernels {
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<kernels::Kernel>> kernels_;
   std::vector<const void*> bound_;
+  std::vector<char> set_up_;  // per node: some setup of its kernel succeeded
 };
 
 }  // namespace polyhead::runtime
