@@ -53,7 +53,8 @@ def test_load_forms_agree(demo_model_path):
     by_load = polyhead.Model.load(demo_model_path)
     by_bytes = polyhead.Model.from_bytes(demo_model_path.read_bytes())
     by_view = polyhead.Model.from_bytes(memoryview(bytearray(demo_model_path.read_bytes())))
-    for m in (by_load, by_bytes, by_view):
+    by_read = polyhead.Model.read_file(demo_model_path)
+    for m in (by_load, by_bytes, by_view, by_read):
         assert m.task_names == by_path.task_names
         assert m.file_bytes == by_path.file_bytes
         assert m.metadata == by_path.metadata

@@ -62,10 +62,9 @@ nb::dict metadata_dict(const Model& model) {
 Model model_from_buffer(nb::handle data) {
   Py_buffer view;
   if (PyObject_GetBuffer(data.ptr(), &view, PyBUF_SIMPLE) != 0) throw nb::python_error();
-  const auto* bytes = static_cast<const uint8_t*>(view.buf);
-  std::vector<uint8_t> copy(bytes, bytes + view.len);
+  auto model = Model::from_bytes(view.buf, static_cast<size_t>(view.len));  // copies once
   PyBuffer_Release(&view);
-  return value_or_raise(Model::from_bytes(copy));
+  return value_or_raise(std::move(model));
 }
 
 std::vector<std::string> task_names(const Model& model) {
@@ -193,6 +192,14 @@ void bind_model(nb::module_& m) {
             return value_or_raise(Model::load_file(path.string()));
           },
           nb::arg("path"), "Loads (memory-maps) the .phm file at `path`.")
+      .def_static(
+          "read_file",
+          [](const std::filesystem::path& path) {
+            return value_or_raise(Model::read_file(path.string()));
+          },
+          nb::arg("path"),
+          "Reads the .phm file at `path` into memory the Model owns (no mapping: later changes "
+          "to the file do not matter).")
       .def_static("from_bytes", &model_from_buffer, nb::arg("data"),
                   "A model from the bytes of a .phm file (bytes, bytearray, memoryview or any "
                   "buffer), copied into memory the Model owns.")
