@@ -36,20 +36,23 @@ namespace polyhead::kernels {
 namespace detail {
 
 #ifdef POLYHEAD_THREAD_SANITIZER
-// One parallel section: the caller's task and context, and the synchronisation object (its own
-// address) that the edges go through.
+// One parallel section: the caller's task and context, and two synchronisation objects (their
+// addresses) that the edges go through. Two, so that tasks acquire only what the caller released
+// and never what another task did: a task that starts after another ends on a worker is not
+// ordered after it by pthreadpool, and races between the tasks of a section stay visible.
 template <typename... Args>
 struct AnnotatedSection {
   void (*task)(void*, Args...);
   void* context;
+  char begin = 0;  // the caller releases, each task acquires at its start
+  char end = 0;    // each task releases at its end, the caller acquires after the section
 
-  // Stands in for `task`: inherits what the caller did before the section, publishes what the
-  // task did to the caller after it.
+  // Stands in for `task`.
   static void run(void* section, Args... args) {
     auto* s = static_cast<AnnotatedSection*>(section);
-    __tsan_acquire(s);
+    __tsan_acquire(&s->begin);
     s->task(s->context, args...);
-    __tsan_release(s);
+    __tsan_release(&s->end);
   }
 };
 #endif
@@ -60,9 +63,9 @@ inline void parallelize_1d(pthreadpool_t pool, pthreadpool_task_1d_t task, void*
                            size_t range, uint32_t flags) {
 #ifdef POLYHEAD_THREAD_SANITIZER
   detail::AnnotatedSection<size_t> section{task, context};
-  __tsan_release(&section);
+  __tsan_release(&section.begin);
   pthreadpool_parallelize_1d(pool, &decltype(section)::run, &section, range, flags);
-  __tsan_acquire(&section);
+  __tsan_acquire(&section.end);
 #else
   pthreadpool_parallelize_1d(pool, task, context, range, flags);
 #endif
@@ -72,9 +75,9 @@ inline void parallelize_1d_tile_1d(pthreadpool_t pool, pthreadpool_task_1d_tile_
                                    void* context, size_t range, size_t tile, uint32_t flags) {
 #ifdef POLYHEAD_THREAD_SANITIZER
   detail::AnnotatedSection<size_t, size_t> section{task, context};
-  __tsan_release(&section);
+  __tsan_release(&section.begin);
   pthreadpool_parallelize_1d_tile_1d(pool, &decltype(section)::run, &section, range, tile, flags);
-  __tsan_acquire(&section);
+  __tsan_acquire(&section.end);
 #else
   pthreadpool_parallelize_1d_tile_1d(pool, task, context, range, tile, flags);
 #endif
@@ -85,10 +88,10 @@ inline void parallelize_2d_tile_2d(pthreadpool_t pool, pthreadpool_task_2d_tile_
                                    size_t tile_j, uint32_t flags) {
 #ifdef POLYHEAD_THREAD_SANITIZER
   detail::AnnotatedSection<size_t, size_t, size_t, size_t> section{task, context};
-  __tsan_release(&section);
+  __tsan_release(&section.begin);
   pthreadpool_parallelize_2d_tile_2d(pool, &decltype(section)::run, &section, range_i, range_j,
                                      tile_i, tile_j, flags);
-  __tsan_acquire(&section);
+  __tsan_acquire(&section.end);
 #else
   pthreadpool_parallelize_2d_tile_2d(pool, task, context, range_i, range_j, tile_i, tile_j, flags);
 #endif
