@@ -26,7 +26,8 @@ done
 echo "== tsan =="
 cmake --preset tsan >/dev/null
 cmake --build --preset tsan -j"$jobs" --target test_concurrency test_thread_pool \
-  test_parallel_heads test_frame_scheduler test_c_api test_c_api_scheduler test_frame_queue
+  test_parallel_heads test_frame_scheduler test_c_api test_c_api_scheduler test_frame_queue \
+  tsan_canary
 ctest --preset tsan-concurrency -j"$jobs"
 # The same suite cross-built for aarch64 and armhf, run under qemu-user (scripts/test_arm.sh).
 scripts/test_arm.sh

@@ -148,8 +148,9 @@ TEST_CASE("engines on one model in several threads, each with its own pool: bit-
   const Reference ref = make_reference(*model, 2);
   const auto reports = on_threads(kThreads, [&](size_t i) -> std::string {
     EngineOptions o;
-    o.threads = 1 + i % 2;  // two threads of the engine's own, or none
-    o.parallel_heads = i % 4 == 1 ? ParallelHeads::kAlways : ParallelHeads::kAuto;
+    o.threads = 2;                       // a pool of the engine's own
+    o.choose_threads_per_node = i != 2;  // one engine keeps every node on its pool
+    o.parallel_heads = i % 2 ? ParallelHeads::kAlways : ParallelHeads::kAuto;
     auto engine = Engine::create(*model, o);
     if (!engine.is_ok()) return engine.status().message();
     return run_subsets(*model, *engine, ref, i, 6);
@@ -179,7 +180,7 @@ TEST_CASE("heads in parallel on a shared pool while other engines run on it: bit
   auto model = Model::from_bytes(testing::every_operator_model());
   REQUIRE(model.is_ok());
   const Reference ref = make_reference(*model, 2);
-  auto pool = ThreadPool::create(3);
+  auto pool = ThreadPool::create(2);
   REQUIRE(pool.is_ok());
   const auto reports = on_threads(kThreads, [&](size_t i) -> std::string {
     // Two engines on the shared pool run their heads in parallel whenever they are alone on it;
@@ -188,14 +189,14 @@ TEST_CASE("heads in parallel on a shared pool while other engines run on it: bit
     if (i % 2)
       o.thread_pool = *pool;
     else
-      o.threads = 3;
+      o.threads = 2;
     o.parallel_heads = ParallelHeads::kAlways;
     auto engine = Engine::create(*model, o);
     if (!engine.is_ok()) return engine.status().message();
     auto plan = engine->prepare();
     if (!plan.is_ok()) return plan.status().message();
     if (!plan->heads_in_parallel()) return "thread " + std::to_string(i) + ": heads in turn";
-    for (int it = 0; it < 30; ++it) {
+    for (int it = 0; it < 20; ++it) {
       const uint32_t seed = static_cast<uint32_t>((i + static_cast<size_t>(it)) % 2);
       Status st = set_inputs(*model, *plan, seed);
       if (st.is_ok()) st = plan->run();
