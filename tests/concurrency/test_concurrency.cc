@@ -153,7 +153,9 @@ TEST_CASE("engines on one model in several threads, each with its own pool: bit-
     o.parallel_heads = i % 2 ? ParallelHeads::kAlways : ParallelHeads::kAuto;
     auto engine = Engine::create(*model, o);
     if (!engine.is_ok()) return engine.status().message();
-    return run_subsets(*model, *engine, ref, i, 6);
+    // Fewer rounds than on the shared pool: with four pools on a small machine the spinning
+    // workers of one pool keep the others waiting for a core (slow, not wrong).
+    return run_subsets(*model, *engine, ref, i, 3);
   });
   CHECK(reports == kAllClear);
 }
@@ -196,7 +198,7 @@ TEST_CASE("heads in parallel on a shared pool while other engines run on it: bit
     auto plan = engine->prepare();
     if (!plan.is_ok()) return plan.status().message();
     if (!plan->heads_in_parallel()) return "thread " + std::to_string(i) + ": heads in turn";
-    for (int it = 0; it < 20; ++it) {
+    for (int it = 0; it < 12; ++it) {
       const uint32_t seed = static_cast<uint32_t>((i + static_cast<size_t>(it)) % 2);
       Status st = set_inputs(*model, *plan, seed);
       if (st.is_ok()) st = plan->run();
@@ -397,9 +399,7 @@ TEST_CASE("models loaded in parallel, dropped by the loader while engines run: b
       ph_model* c_model = nullptr;
       if (ph_model_load_file(path.c_str(), &c_model) != PH_OK) return c_error(i, "load");
       ph_model_free(c_model);
-      EngineOptions o;
-      o.threads = 2;
-      auto engine = Engine::create(*model, o);
+      auto engine = Engine::create(*model);
       if (!engine.is_ok()) return engine.status().message();
       auto plan = engine->prepare();
       if (!plan.is_ok()) return plan.status().message();
