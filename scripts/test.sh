@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: install what is missing, then build and run the whole suite twice, optimised
-# (release) and under AddressSanitizer + UndefinedBehaviorSanitizer (asan), then cross-built for
-# ARM under qemu-user.
+# (release) and under AddressSanitizer + UndefinedBehaviorSanitizer (asan), then the programs that
+# run threads under ThreadSanitizer (tsan), then cross-built for ARM under qemu-user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install_deps.sh
@@ -21,5 +21,13 @@ for preset in release asan; do
   cmake --build --preset "$preset" -j"$jobs"
   ctest --preset "$preset" -j"$jobs"
 done
+# The programs that run threads (label concurrency) under ThreadSanitizer (docs/reliability.md,
+# "ThreadSanitizer"). Only their targets are built, so the step stays a few minutes.
+echo "== tsan =="
+cmake --preset tsan >/dev/null
+cmake --build --preset tsan -j"$jobs" --target test_concurrency test_thread_pool \
+  test_parallel_heads test_frame_scheduler test_c_api test_c_api_scheduler test_frame_queue \
+  tsan_canary
+ctest --preset tsan-concurrency -j"$jobs"
 # The same suite cross-built for aarch64 and armhf, run under qemu-user (scripts/test_arm.sh).
 scripts/test_arm.sh

@@ -13,6 +13,7 @@
 #include "own_kernels.h"
 #include "polyhead/kernels/isa.h"
 #include "polyhead/kernels/kernel_variant.h"
+#include "polyhead/kernels/parallelize.h"
 #include "polyhead/kernels/shape_inference.h"
 
 namespace polyhead::kernels {
@@ -68,7 +69,7 @@ class DenseConv final : public Kernel {
   // Each task is one panel over a block of output pixels: the panel stays in L2 while the pixels
   // stream past it, and the next panel is prefetched meanwhile.
   Status run(pthreadpool_t pool) override {
-    pthreadpool_parallelize_2d_tile_2d(pool, run_task, this, panels_, m_, 1, rows_per_task_, 0);
+    parallelize_2d_tile_2d(pool, run_task, this, panels_, m_, 1, rows_per_task_, 0);
     return Status::ok();
   }
 

@@ -11,6 +11,7 @@
 #include "int8_dispatch.h"
 #include "own_kernels.h"
 #include "polyhead/kernels/kernel_variant.h"
+#include "polyhead/kernels/parallelize.h"
 
 namespace polyhead::kernels {
 namespace {
@@ -75,7 +76,7 @@ class Lookup final : public OwnInt8Kernel {
           quantize_s8(f(*d.node, dequantize_s8(static_cast<int8_t>(q), in)), out);
   }
   Status run(pthreadpool_t pool) override {
-    pthreadpool_parallelize_1d_tile_1d(
+    parallelize_1d_tile_1d(
         pool,
         [](void* ctx, size_t start, size_t tile) {
           auto* k = static_cast<Lookup*>(ctx);
@@ -239,7 +240,7 @@ class GemmConv final : public OwnInt8Kernel {
   }
   size_t packed_weight_bytes() const override { return packed_.size(); }
   Status run(pthreadpool_t pool) override {
-    pthreadpool_parallelize_1d_tile_1d(
+    parallelize_1d_tile_1d(
         pool,
         [](void* ctx, size_t start, size_t rows) {
           auto* k = static_cast<GemmConv*>(ctx);
@@ -363,7 +364,7 @@ class Binary final : public OwnInt8Kernel {
     return Status::ok();
   }
   Status run(pthreadpool_t pool) override {
-    pthreadpool_parallelize_1d_tile_1d(
+    parallelize_1d_tile_1d(
         pool,
         [](void* ctx, size_t start, size_t count) {
           static_cast<Binary*>(ctx)->run_rows(start, count);

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "polyhead/kernels/kernel_variant.h"
+#include "polyhead/kernels/parallelize.h"
 #include "polyhead/kernels/reference.h"
 #include "polyhead/kernels/shape_inference.h"
 
@@ -40,7 +41,7 @@ class Unary final : public OwnKernel {
   Unary(const NodeDesc& d, const KernelVariant& v, Function f)
       : OwnKernel(v), f_(f), count_(static_cast<size_t>(d.inputs[0].shape.elements())) {}
   Status run(pthreadpool_t pool) override {
-    pthreadpool_parallelize_1d_tile_1d(
+    parallelize_1d_tile_1d(
         pool,
         [](void* ctx, size_t start, size_t tile) {
           auto* self = static_cast<Unary*>(ctx);
@@ -187,7 +188,7 @@ class Softmax final : public OwnKernel {
   }
   Status run(pthreadpool_t pool) override {
     // Rows are independent: about kBlock values per task.
-    pthreadpool_parallelize_1d_tile_1d(
+    parallelize_1d_tile_1d(
         pool,
         [](void* ctx, size_t start, size_t tile) {
           auto* self = static_cast<Softmax*>(ctx);

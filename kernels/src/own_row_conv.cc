@@ -14,6 +14,7 @@
 #include "conv_geometry.h"
 #include "own_kernels.h"
 #include "polyhead/kernels/kernel_variant.h"
+#include "polyhead/kernels/parallelize.h"
 #include "polyhead/kernels/shape_inference.h"
 
 namespace polyhead::kernels {
@@ -68,7 +69,7 @@ class RowConv final : public Kernel {
 
   Status run(pthreadpool_t pool) override {
     const size_t tasks = (rows() + rows_per_task_ - 1) / rows_per_task_;
-    pthreadpool_parallelize_1d(
+    parallelize_1d(
         pool,
         [](void* ctx, size_t task) {
           auto* k = static_cast<RowConv*>(ctx);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "polyhead/kernels/parallelize.h"
+
 namespace polyhead::runtime {
 namespace {
 
@@ -313,7 +315,7 @@ Status ExecutionPlan::run_heads_in_parallel(size_t count, RunContext& run) {
   if (step_times_ns)
     for (size_t i = shared_steps_; i < steps_.size(); ++i) step_times_ns[i] = 0;
   parallel_step_times_ = step_times_ns;
-  pthreadpool_parallelize_1d(pool, &ExecutionPlan::run_head_task, this, count, 0);
+  kernels::parallelize_1d(pool, &ExecutionPlan::run_head_task, this, count, 0);
   parallel_step_times_ = nullptr;
   run.threads.note_workers_busy();
   for (size_t k = 0; k < count; ++k) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "polyhead/kernels/parallelize.h"
+
 namespace polyhead::runtime {
 
 ThreadPool::ThreadPool(size_t threads) {
@@ -21,7 +23,7 @@ void ThreadPool::park_workers_if_busy() {
     return;
   // An empty section over one item per thread (fewer items would run inline without waking
   // anyone); the flag makes every worker wait on a futex instead of spinning when it ends.
-  pthreadpool_parallelize_1d(
+  kernels::parallelize_1d(
       pool_, [](void*, size_t) {}, nullptr, threads_, PTHREADPOOL_FLAG_YIELD_WORKERS);
 }
 

@@ -84,9 +84,12 @@ TEST_CASE("frame queue: block makes push wait for the consumer and loses nothing
   const size_t a = *q.acquire(), b = *q.acquire(), c = *q.acquire();
   REQUIRE(q.push(a));
   REQUIRE(q.push(b));
+  // Catch2 assertions stay on this thread (they are not thread-safe: ThreadSanitizer caught the
+  // producer's CHECK racing with the ones below); the producer hands its result over.
   std::atomic<bool> pushed{false};
+  bool push_result = false;
   std::thread producer([&] {
-    CHECK(q.push(c));
+    push_result = q.push(c);
     pushed = true;
   });
   give_other_thread_a_chance();
@@ -94,6 +97,7 @@ TEST_CASE("frame queue: block makes push wait for the consumer and loses nothing
   CHECK(q.waiting() == 2);
   CHECK(*q.pop() == a);  // room for one
   producer.join();
+  CHECK(push_result);
   CHECK(pushed.load());
   CHECK(*q.pop() == b);
   CHECK(*q.pop() == c);
@@ -117,14 +121,16 @@ TEST_CASE("frame queue: close hands out what waits, then ends") {
 TEST_CASE("frame queue: close wakes a consumer waiting on an empty queue") {
   FrameQueue q(2, DropPolicy::kBlock);
   std::atomic<bool> ended{false};
+  bool popped = true;
   std::thread consumer([&] {
-    CHECK_FALSE(q.pop());
+    popped = q.pop().has_value();
     ended = true;
   });
   give_other_thread_a_chance();
   CHECK_FALSE(ended.load());  // nothing to pop yet: it waits
   q.close();
   consumer.join();
+  CHECK_FALSE(popped);
   CHECK(ended.load());
 }
 
@@ -133,33 +139,39 @@ TEST_CASE("frame queue: cancel releases a blocked producer, consumer and acquire
     FrameQueue q(1, DropPolicy::kBlock);
     const size_t a = *q.acquire(), b = *q.acquire();
     REQUIRE(q.push(a));
-    std::thread producer([&] { CHECK_FALSE(q.push(b)); });
+    bool pushed = true;
+    std::thread producer([&] { pushed = q.push(b); });
     give_other_thread_a_chance();
     q.cancel();
     producer.join();
+    CHECK_FALSE(pushed);
     CHECK_FALSE(q.pop());     // waiting frames are discarded
     CHECK(q.dropped() == 0);  // and not counted as dropped
     CHECK_FALSE(q.acquire());
   }
   SECTION("a consumer waiting for a frame") {
     FrameQueue q(2, DropPolicy::kDropOldest);
-    std::thread consumer([&] { CHECK_FALSE(q.pop()); });
+    bool popped = true;
+    std::thread consumer([&] { popped = q.pop().has_value(); });
     give_other_thread_a_chance();
     q.cancel();
     consumer.join();
+    CHECK_FALSE(popped);
   }
   SECTION("a producer waiting for a free slot") {
     FrameQueue q(1, DropPolicy::kDropOldest);
     for (size_t i = 0; i < q.slot_count(); ++i) REQUIRE(q.acquire());  // all held
     std::atomic<bool> returned{false};
+    bool acquired = true;
     std::thread producer([&] {
-      CHECK_FALSE(q.acquire());
+      acquired = q.acquire().has_value();
       returned = true;
     });
     give_other_thread_a_chance();
     CHECK_FALSE(returned.load());
     q.cancel();
     producer.join();
+    CHECK_FALSE(acquired);
     CHECK(returned.load());
   }
 }
