@@ -39,7 +39,20 @@ Result<Model> load_model(const std::string& path, std::string& format) {
   return Model::load_file(path);
 }
 
-Status check_tasks(const Model& model, const std::vector<std::string>& tasks) {
+}  // namespace
+
+Result<Model> load_bench_model(const std::string& path, std::string& format) {
+  auto loaded = load_model(path, format);
+  if (!loaded.is_ok()) {
+    // kInvalidArgument is kept for option errors, so the caller can report those as usage.
+    const ErrorCode code = loaded.status().code();
+    return Status(code == ErrorCode::kInvalidArgument ? ErrorCode::kInvalidModel : code,
+                  "cannot load the model: " + loaded.status().message());
+  }
+  return *loaded;
+}
+
+Status check_bench_tasks(const Model& model, const std::vector<std::string>& tasks) {
   std::vector<std::string> names;
   for (const TaskInfo& t : model.tasks()) names.push_back(t.name);
   for (const std::string& task : tasks)
@@ -50,6 +63,8 @@ Status check_tasks(const Model& model, const std::vector<std::string>& tasks) {
                                                      join(names, ", ") + ")");
   return Status::ok();
 }
+
+namespace {
 
 // The same fixed pattern in every input, so runs are comparable between invocations.
 Status fill_inputs(const Model& model, Plan& plan) {
@@ -226,16 +241,9 @@ Result<BenchResult> run_bench(const BenchConfig& config, Progress& progress) {
 
   progress.stage("loading " + config.model_path);
   auto start = Clock::now();
-  auto loaded = load_model(config.model_path, r.model_format);
-  if (!loaded.is_ok()) {
-    // kInvalidArgument is kept for option errors, so the caller can report those as usage.
-    const ErrorCode code = loaded.status().code();
-    return Status(code == ErrorCode::kInvalidArgument ? ErrorCode::kInvalidModel : code,
-                  "cannot load the model: " + loaded.status().message());
-  }
-  const Model model = *loaded;
+  PH_ASSIGN_OR_RETURN(const Model model, load_bench_model(config.model_path, r.model_format));
   r.load_ms = ms_since(start);
-  PH_RETURN_IF_ERROR(check_tasks(model, config.tasks));
+  PH_RETURN_IF_ERROR(check_bench_tasks(model, config.tasks));
   PH_ASSIGN_OR_RETURN(GraphCosts costs, read_graph_costs(model));
 
   progress.stage("preparing " +
