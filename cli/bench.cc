@@ -133,8 +133,8 @@ const char* const kNotWithSoak[] = {"--warmup",   "--runs",          "--min-time
                                     "--separate", "--sweep-threads", "--html"};
 
 // "--soak" takes an optional count: the next argument is the count unless it is an option or an
-// existing file (the MODEL may follow --soak). Rewritten as "--soak=N" ("--soak=" for the
-// default) so the common parser sees an option with a value.
+// existing file (the MODEL may follow --soak). Rewritten as "--soak=N" (kDefaultSoakRuns when no
+// count follows) so the common parser sees an option with a value.
 std::vector<std::string> expand_soak_flag(const std::vector<std::string>& args) {
   std::vector<std::string> out;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -149,7 +149,7 @@ std::vector<std::string> expand_soak_flag(const std::vector<std::string>& args) 
     std::error_code ec;
     const bool has_count = i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0 &&
                            !std::filesystem::exists(args[i + 1], ec);
-    out.push_back("--soak=" + (has_count ? args[++i] : std::string()));
+    out.push_back("--soak=" + (has_count ? args[++i] : std::to_string(kDefaultSoakRuns)));
   }
   return out;
 }
@@ -165,11 +165,8 @@ Result<SoakConfig> parse_soak_config(const ParsedArgs& a, const BenchConfig& ben
   c.threads = bench.threads;
   c.parallel_heads = bench.parallel_heads;
   // 10 bytes of bookkeeping per run: 10^8 runs keep it at 1 GB.
-  const std::string runs = a.get("--soak");
-  if (!runs.empty()) {
-    PH_ASSIGN_OR_RETURN(const long long n, parse_int("--soak", runs, 1, 100000000));
-    c.runs = static_cast<size_t>(n);
-  }
+  PH_ASSIGN_OR_RETURN(const long long runs, parse_int("--soak", a.get("--soak"), 1, 100000000));
+  c.runs = static_cast<size_t>(runs);
   PH_ASSIGN_OR_RETURN(
       c.rss_growth_mib,
       parse_double("--soak-rss-growth",
