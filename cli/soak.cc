@@ -4,7 +4,7 @@
 #include <chrono>
 #include <optional>
 
-#include "cli/bench_measure.h"
+#include "cli/bench_model.h"
 #include "cli/format.h"
 #include "cli/process_memory.h"
 #include "cli/soak_checks.h"
