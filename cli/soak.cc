@@ -286,6 +286,7 @@ Result<SoakResult> run_soak(const SoakConfig& config, Progress& progress, const 
           const size_t slot = b.own_plan ? o.slot_own : o.slot_full;
           if (checker.check(slot, h) != OutputChecker::Outcome::kChanged) continue;
           r.passed = false;
+          r.output_changed = true;
           r.failure =
               "run index " + std::to_string(run) + ", subset " + subset_label(names[b.subset]) +
               (b.own_plan ? " on its own plan" : " on the plan of every task") + ": output '" +

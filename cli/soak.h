@@ -77,15 +77,16 @@ struct SoakResult {
   bool passed = true;
   std::string failure;  // why it failed, naming the run, subset, task and output or the memory
 
-  size_t plan_switches = 0;    // runs on another plan than the run before
-  size_t subset_switches = 0;  // runs of another task set than the run before
-  size_t prepares = 0;         // Engine::prepare calls, the plan of every task included
-  size_t first_prepares = 0;   // task sets prepared for the first time
-  size_t re_prepares = 0;      // task sets prepared again after the cache had dropped them
-  size_t cache_hits = 0;       // prepares answered from the cache
-  size_t cached_plans = 0;     // in the engine's cache at the end
-  size_t output_slots = 0;     // (subset, plan, task, output) with a reference hash
-  size_t output_checks = 0;    // comparisons against a reference
+  size_t plan_switches = 0;     // runs on another plan than the run before
+  size_t subset_switches = 0;   // runs of another task set than the run before
+  size_t prepares = 0;          // Engine::prepare calls, the plan of every task included
+  size_t first_prepares = 0;    // task sets prepared for the first time
+  size_t re_prepares = 0;       // task sets prepared again after the cache had dropped them
+  size_t cache_hits = 0;        // prepares answered from the cache
+  size_t cached_plans = 0;      // in the engine's cache at the end
+  size_t output_slots = 0;      // (subset, plan, task, output) with a reference hash
+  size_t output_checks = 0;     // comparisons against a reference
+  bool output_changed = false;  // the failure is a changed output
   // Whether the reference of every task output was the same from every subset and plan.
   bool outputs_agree_across_plans = true;
 

@@ -52,7 +52,7 @@ void print_soak_text(const SoakResult& r, FILE* out) {
                r.plan_switches, r.subset_switches, r.prepares, r.first_prepares, r.re_prepares,
                r.cache_hits, c.plan_cache, r.prepare_median_ms);
   std::fprintf(out, "outputs   %zu checks against %zu references: %s; same on every plan: %s\n",
-               r.output_checks, r.output_slots, r.passed ? "no change" : "changed",
+               r.output_checks, r.output_slots, r.output_changed ? "CHANGED" : "no change",
                r.outputs_agree_across_plans ? "yes" : "no");
   std::fprintf(out, "\nresident memory (sampled every %zu runs)\n", c.sample_every);
   std::fprintf(out, "  start                %s\n", format_bytes(r.rss_start_bytes).c_str());
@@ -118,6 +118,7 @@ std::string soak_to_json(const SoakResult& r) {
       .begin_object()
       .field("references", u64(r.output_slots))
       .field("checks", u64(r.output_checks))
+      .field("changed", r.output_changed)
       .field("same_on_every_plan", r.outputs_agree_across_plans)
       .end_object();
   j.key("rss")

@@ -416,6 +416,8 @@ TEST_CASE("cli bench --soak: a few hundred runs pass, and the JSON holds every f
   CHECK(plans["subset_switches"].number > 0);
   CHECK(j["outputs"]["references"].number == 32);
   CHECK(j["outputs"]["checks"].number > 0);
+  CHECK_FALSE(j["outputs"]["changed"].boolean);
+  CHECK(j["outputs"]["same_on_every_plan"].kind == Json::kBool);
   const Json& rss = j["rss"];
   for (const char* key : {"start_bytes", "after_warmup_bytes", "end_bytes", "max_bytes",
                           "peak_hwm_bytes", "max_drift_bytes", "max_drift_after_runs",
@@ -512,5 +514,7 @@ TEST_CASE("cli bench --soak: a failed soak exits 1, says why and still writes it
   const Json& j = root["soak"];
   CHECK_FALSE(j["passed"].boolean);
   CHECK(contains(j["failure"].string, "resident memory grew"));
+  CHECK_FALSE(j["outputs"]["changed"].boolean);
+  CHECK(contains(o.output, "no change"));
   CHECK(j["runs_done"].number < 200);
 }

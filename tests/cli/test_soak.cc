@@ -198,6 +198,7 @@ TEST_CASE("soak on the demo model: a changed input fails at once, naming run, su
   const size_t failed_run = result->runs_done - 1;
   CHECK(contains(result->failure, "run index " + std::to_string(failed_run) + ", subset "));
   CHECK(contains(result->failure, "changed"));
+  CHECK(result->output_changed);
   CHECK((contains(result->failure, "of task 'classify'") ||
          contains(result->failure, "of task 'segment'") ||
          contains(result->failure, "of task 'detect'")));
@@ -218,6 +219,7 @@ TEST_CASE("soak on the demo model: resident memory growing after warm-up fails")
   CHECK(result->runs_done == 140);  // the first sample (every 10 runs) over the bound
   CHECK(contains(result->failure, "resident memory grew"));
   CHECK(contains(result->failure, "--soak-rss-growth bound of 2 MiB"));
+  CHECK_FALSE(result->output_changed);
   CHECK(result->rss_after_warmup_bytes == 100 * kMiB);
   CHECK(result->rss_max_drift_bytes == 40 * 64 * 1024);
 
