@@ -2,6 +2,7 @@
 // request a per-operator profile, every task alone against the one pass, and a thread sweep;
 // as tables, JSON (docs/bench.md) and a self-contained HTML report.
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "cli/args.h"
@@ -10,7 +11,10 @@
 #include "cli/bench_measure.h"
 #include "cli/bench_text.h"
 #include "cli/commands.h"
+#include "cli/format.h"
 #include "cli/progress.h"
+#include "cli/soak.h"
+#include "cli/soak_report.h"
 
 namespace polyhead::cli {
 
@@ -19,6 +23,9 @@ const char kBenchUsage[] =
     "                      [--min-time S] [--profile] [--separate] [--sweep-threads 1,2,4]\n"
     "                      [--parallel-heads auto|never|always] [--json FILE] [--html FILE]\n"
     "                      [--quiet]\n"
+    "       polyhead bench MODEL --soak [N] [--soak-rss-growth MIB] [--soak-warmup W]\n"
+    "                      [--soak-sample K] [--soak-plan-cache C] [--soak-seed S]\n"
+    "                      [--tasks a,b] [--threads N] [--parallel-heads M] [--json FILE]\n"
     "\n"
     "Times the chosen tasks (default: all) in one pass on a fixed synthetic input: min, median,\n"
     "p90, p99, max, mean and standard deviation of the latency; load and prepare time apart;\n"
@@ -39,7 +46,19 @@ const char kBenchUsage[] =
     "  --json FILE          write every figure as JSON to FILE ('-' = stdout, no table)\n"
     "  --html FILE          write a self-contained HTML report with charts to FILE\n"
     "  --quiet              no progress lines on stderr (one per stage: load, prepare, each\n"
-    "                       measurement)\n";
+    "                       measurement)\n"
+    "\n"
+    "soak (a reliability test instead of the measurement above):\n"
+    "  --soak [N]           run N times (default 100000), cycling through the task subsets on\n"
+    "                       the plan of every task and on each subset's own plan; fail at once\n"
+    "                       when an output differs from its first run or resident memory grows\n"
+    "                       past the bound after warm-up (exit code 1)\n"
+    "  --soak-rss-growth M  the bound in MiB over the resident memory after warm-up (default 2)\n"
+    "  --soak-warmup W      runs before the baseline (default 1%, at least 200, at most half)\n"
+    "  --soak-sample K      resident memory and latency sampled every K runs (default N/200)\n"
+    "  --soak-plan-cache C  the engine's plan cache capacity (default half the subsets, so plans\n"
+    "                       are evicted and prepared again)\n"
+    "  --soak-seed S        the seed of the order and of the input (default 1)\n";
 
 namespace {
 
@@ -107,21 +126,126 @@ Result<BenchConfig> parse_config(const ParsedArgs& a) {
   return c;
 }
 
+// The soak options, valid only with --soak, and the bench options that mean nothing with it.
+const char* const kSoakOnlyOptions[] = {"--soak-rss-growth", "--soak-warmup", "--soak-sample",
+                                        "--soak-plan-cache", "--soak-seed"};
+const char* const kNotWithSoak[] = {"--warmup",   "--runs",          "--min-time", "--profile",
+                                    "--separate", "--sweep-threads", "--html"};
+
+// "--soak" takes an optional count: the next argument is the count unless it is an option or an
+// existing file (the MODEL may follow --soak). Rewritten as "--soak=N" (kDefaultSoakRuns when no
+// count follows) so the common parser sees an option with a value.
+std::vector<std::string> expand_soak_flag(const std::vector<std::string>& args) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--") {
+      out.insert(out.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+      break;
+    }
+    if (args[i] != "--soak") {
+      out.push_back(args[i]);
+      continue;
+    }
+    std::error_code ec;
+    const bool has_count = i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0 &&
+                           !std::filesystem::exists(args[i + 1], ec);
+    out.push_back("--soak=" + (has_count ? args[++i] : std::to_string(kDefaultSoakRuns)));
+  }
+  return out;
+}
+
+Result<SoakConfig> parse_soak_config(const ParsedArgs& a, const BenchConfig& bench) {
+  for (const char* option : kNotWithSoak)
+    if (a.has(option))
+      return Status(ErrorCode::kInvalidArgument,
+                    std::string(option) + " cannot be combined with --soak");
+  SoakConfig c;
+  c.model_path = bench.model_path;
+  c.tasks = bench.tasks;
+  c.threads = bench.threads;
+  c.parallel_heads = bench.parallel_heads;
+  // 10 bytes of bookkeeping per run: 10^8 runs keep it at 1 GB.
+  PH_ASSIGN_OR_RETURN(const long long runs, parse_int("--soak", a.get("--soak"), 1, 100000000));
+  c.runs = static_cast<size_t>(runs);
+  PH_ASSIGN_OR_RETURN(
+      c.rss_growth_mib,
+      parse_double("--soak-rss-growth",
+                   a.get("--soak-rss-growth", format_float(kDefaultSoakRssGrowthMib)), 0, 1048576));
+  if (a.has("--soak-warmup")) {
+    PH_ASSIGN_OR_RETURN(const long long w, parse_int("--soak-warmup", a.get("--soak-warmup"), 0,
+                                                     static_cast<long long>(c.runs) - 1));
+    // 0 asks for no warm-up: the baseline is the first sample.
+    c.warmup_runs = static_cast<size_t>(w);
+  }
+  if (a.has("--soak-sample")) {
+    PH_ASSIGN_OR_RETURN(const long long k, parse_int("--soak-sample", a.get("--soak-sample"), 1,
+                                                     static_cast<long long>(c.runs)));
+    c.sample_every = static_cast<size_t>(k);
+  }
+  if (a.has("--soak-plan-cache")) {
+    PH_ASSIGN_OR_RETURN(const long long k,
+                        parse_int("--soak-plan-cache", a.get("--soak-plan-cache"), 1, 1024));
+    c.plan_cache = static_cast<size_t>(k);
+  }
+  if (a.has("--soak-seed")) {
+    PH_ASSIGN_OR_RETURN(const long long s,
+                        parse_int("--soak-seed", a.get("--soak-seed"), 0, 9223372036854775807LL));
+    c.seed = static_cast<uint64_t>(s);
+  }
+  return c;
+}
+
+int soak_main(const ParsedArgs& parsed, const BenchConfig& bench) {
+  auto config = parse_soak_config(parsed, bench);
+  if (!config.is_ok()) return report_usage_error(kCmd, config.status().message());
+  OutputFile json;
+  if (parsed.has("--json")) {
+    const Status s = open_output("--json", parsed.get("--json"), json);
+    if (!s.is_ok()) return report_error(kCmd, s.message(), kExitRuntime);
+  }
+  Progress progress(kCmd, !parsed.has("--quiet"));
+  auto result = run_soak(*config, progress);
+  if (!result.is_ok()) {
+    if (json.stream.is_open()) {
+      json.stream.close();
+      std::remove(json.path.c_str());
+    }
+    if (result.status().code() == ErrorCode::kInvalidArgument)
+      return report_usage_error(kCmd, result.status().message());
+    return report_error(kCmd, config->model_path + ": " + result.status().to_string(),
+                        kExitRuntime);
+  }
+  // A failed soak still writes its report: the figures up to the failure help find its cause.
+  if (json.path != "-") print_soak_text(*result, stdout);
+  if (!json.path.empty()) {
+    const Status s = write_output(json, soak_to_json(*result));
+    if (!s.is_ok()) return report_error(kCmd, s.message(), kExitRuntime);
+  }
+  if (!result->passed) return report_error(kCmd, "soak failed: " + result->failure, kExitRuntime);
+  return kExitOk;
+}
+
 }  // namespace
 
 int bench_main(const std::vector<std::string>& args) {
-  auto parsed = parse_args(args, {{"--tasks", true},
-                                  {"--threads", true},
-                                  {"--warmup", true},
-                                  {"--runs", true},
-                                  {"--min-time", true},
-                                  {"--profile", false},
-                                  {"--separate", false},
-                                  {"--sweep-threads", true},
-                                  {"--parallel-heads", true},
-                                  {"--json", true},
-                                  {"--html", true},
-                                  {"--quiet", false}});
+  auto parsed = parse_args(expand_soak_flag(args), {{"--tasks", true},
+                                                    {"--threads", true},
+                                                    {"--warmup", true},
+                                                    {"--runs", true},
+                                                    {"--min-time", true},
+                                                    {"--profile", false},
+                                                    {"--separate", false},
+                                                    {"--sweep-threads", true},
+                                                    {"--parallel-heads", true},
+                                                    {"--json", true},
+                                                    {"--html", true},
+                                                    {"--quiet", false},
+                                                    {"--soak", true},
+                                                    {"--soak-rss-growth", true},
+                                                    {"--soak-warmup", true},
+                                                    {"--soak-sample", true},
+                                                    {"--soak-plan-cache", true},
+                                                    {"--soak-seed", true}});
   if (!parsed.is_ok()) return report_usage_error(kCmd, parsed.status().message());
   if (parsed->help) {
     std::fputs(kBenchUsage, stdout);
@@ -129,6 +253,9 @@ int bench_main(const std::vector<std::string>& args) {
   }
   auto config = parse_config(*parsed);
   if (!config.is_ok()) return report_usage_error(kCmd, config.status().message());
+  if (parsed->has("--soak")) return soak_main(*parsed, *config);
+  for (const char* option : kSoakOnlyOptions)
+    if (parsed->has(option)) return report_usage_error(kCmd, std::string(option) + " needs --soak");
   if (parsed->get("--html") == "-")
     return report_usage_error(kCmd, "invalid value '-' for --html: expected a file name");
 

@@ -4,11 +4,11 @@
 #include <chrono>
 #include <cmath>
 
+#include "cli/bench_model.h"
 #include "cli/format.h"
 #include "cli/model_graph.h"
 #include "cli/process_memory.h"
 #include "cli/progress.h"
-#include "converters/tflite/tflite_converter.h"
 #include "polyhead/engine.h"
 
 namespace polyhead::cli {
@@ -21,34 +21,6 @@ constexpr size_t kMaxSamples = 1000000;
 
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// A .tflite file is converted in memory with the importer's defaults (one task per output).
-Result<Model> load_model(const std::string& path, std::string& format) {
-  if (ends_with(path, ".tflite")) {
-    format = "tflite";
-    PH_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, tflite::convert_file(path, {}));
-    return Model::from_bytes(bytes);
-  }
-  format = "phm";
-  return Model::load_file(path);
-}
-
-Status check_tasks(const Model& model, const std::vector<std::string>& tasks) {
-  std::vector<std::string> names;
-  for (const TaskInfo& t : model.tasks()) names.push_back(t.name);
-  for (const std::string& task : tasks)
-    if (std::find(names.begin(), names.end(), task) == names.end())
-      return Status(ErrorCode::kInvalidArgument, "invalid value '" + task +
-                                                     "' for --tasks: the model has no such task "
-                                                     "(it has " +
-                                                     join(names, ", ") + ")");
-  return Status::ok();
 }
 
 // The same fixed pattern in every input, so runs are comparable between invocations.
@@ -226,16 +198,9 @@ Result<BenchResult> run_bench(const BenchConfig& config, Progress& progress) {
 
   progress.stage("loading " + config.model_path);
   auto start = Clock::now();
-  auto loaded = load_model(config.model_path, r.model_format);
-  if (!loaded.is_ok()) {
-    // kInvalidArgument is kept for option errors, so the caller can report those as usage.
-    const ErrorCode code = loaded.status().code();
-    return Status(code == ErrorCode::kInvalidArgument ? ErrorCode::kInvalidModel : code,
-                  "cannot load the model: " + loaded.status().message());
-  }
-  const Model model = *loaded;
+  PH_ASSIGN_OR_RETURN(const Model model, load_bench_model(config.model_path, r.model_format));
   r.load_ms = ms_since(start);
-  PH_RETURN_IF_ERROR(check_tasks(model, config.tasks));
+  PH_RETURN_IF_ERROR(check_bench_tasks(model, config.tasks));
   PH_ASSIGN_OR_RETURN(GraphCosts costs, read_graph_costs(model));
 
   progress.stage("preparing " +

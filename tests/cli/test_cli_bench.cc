@@ -387,3 +387,134 @@ TEST_CASE("cli bench: a line per stage on stderr, JSON alone on stdout, none wit
   CHECK(o.err.empty());
   parse(o.out);
 }
+
+TEST_CASE("cli bench --soak: a few hundred runs pass, and the JSON holds every figure") {
+  testing::TempDir dir;
+  const auto o = run_cli({"bench", demo_model(), "--soak", "300", "--soak-sample", "25", "--json",
+                          dir / "soak.json", "--quiet"});
+  INFO(o.output);
+  REQUIRE(o.exit_code == 0);
+  for (const char* line : {"soak      ", ": passed", "plan switches", "again after eviction",
+                           "no change", "after warm-up", "max drift", "all runs", "drift: median"})
+    CHECK(contains(o.output, line));
+  const Json root = parse(read_text(dir / "soak.json"));
+  const Json& j = root["soak"];
+  CHECK(j["passed"].boolean);
+  CHECK(j["failure"].string.empty());
+  CHECK(j["runs"].number == 300);
+  CHECK(j["runs_done"].number == 300);
+  CHECK(j["warmup_runs"].number == 150);  // at most half the runs
+  CHECK(j["sample_every"].number == 25);
+  CHECK(j["seed"].number == 1);
+  CHECK(j["tasks"].array.size() == 3);
+  const Json& plans = j["plans"];
+  CHECK(plans["cache_capacity"].number == 3);
+  CHECK(plans["re_prepares"].number > 0);
+  CHECK(plans["prepares"].number ==
+        plans["first_prepares"].number + plans["re_prepares"].number + plans["cache_hits"].number);
+  CHECK(plans["plan_switches"].number > 0);
+  CHECK(plans["subset_switches"].number > 0);
+  CHECK(j["outputs"]["references"].number == 32);
+  CHECK(j["outputs"]["checks"].number > 0);
+  CHECK_FALSE(j["outputs"]["changed"].boolean);
+  CHECK(j["outputs"]["same_on_every_plan"].kind == Json::kBool);
+  const Json& rss = j["rss"];
+  for (const char* key : {"start_bytes", "after_warmup_bytes", "end_bytes", "max_bytes",
+                          "peak_hwm_bytes", "max_drift_bytes", "max_drift_after_runs",
+                          "bound_bytes", "arena_pool_after_warmup_bytes", "arena_pool_end_bytes"}) {
+    INFO(key);
+    CHECK(rss[key].kind == Json::kNumber);
+  }
+  CHECK(rss["bound_bytes"].number == 2 * 1024 * 1024);
+  CHECK(rss["max_bytes"].number >= rss["end_bytes"].number);
+  CHECK(rss["max_drift_bytes"].number <= rss["bound_bytes"].number);
+  CHECK(j["latency_ms"]["count"].number == 150);
+  CHECK(j["latency_ms"]["median"].number <= j["latency_ms"]["p99"].number);
+  CHECK(j["latency_drift"]["first_decile_median_ms"].number > 0);
+  CHECK(j["latency_drift"]["last_decile_median_ms"].number > 0);
+  REQUIRE(j["subsets"].array.size() == 7);
+  double runs = 0;
+  for (const Json& s : j["subsets"].array) runs += s["runs"].number;
+  CHECK(runs == 150);
+  CHECK(j["subsets"].array.back()["tasks"].array.size() == 3);
+  REQUIRE(j["samples"].array.size() == 13);  // runs 0, 25, ..., 300
+  CHECK(j["samples"].array.back()["runs"].number == 300);
+}
+
+TEST_CASE("cli bench --soak: the count may be left out or come before MODEL") {
+  // A bare --soak takes its default count: a later option error shows it was not read as N.
+  const auto bare = run_cli({"bench", demo_model(), "--soak", "--soak-seed", "x"});
+  CHECK(bare.exit_code == 2);
+  CHECK(contains(bare.output, "invalid value 'x' for --soak-seed"));
+  const auto before = run_cli({"bench", "--soak", demo_model(), "--soak-rss-growth", "-3"});
+  CHECK(before.exit_code == 2);
+  CHECK(contains(before.output, "invalid value '-3' for --soak-rss-growth"));
+  const auto counted = run_cli(
+      {"bench", "--soak", "40", demo_model(), "--tasks", "segment", "--json", "-", "--quiet"});
+  INFO(counted.output);
+  REQUIRE(counted.exit_code == 0);
+  const Json root = parse(counted.output);
+  const Json& j = root["soak"];
+  CHECK(j["runs_done"].number == 40);
+  CHECK(j["subsets"].array.size() == 1);
+}
+
+TEST_CASE("cli bench --soak: bad options name the option and the value") {
+  const std::string model = demo_model();
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"bench", model, "--soak", "0"}, "invalid value '0' for --soak"},
+      {{"bench", model, "--soak", "-5"}, "invalid value '-5' for --soak"},
+      {{"bench", model, "--soak", "abc"}, "invalid value 'abc' for --soak"},
+      {{"bench", model, "--soak", "1.5"}, "invalid value '1.5' for --soak"},
+      {{"bench", model, "--soak=", "10"}, "--soak"},
+      {{"bench", model, "--soak", "10", "--soak-rss-growth", "x"},
+       "invalid value 'x' for --soak-rss-growth"},
+      {{"bench", model, "--soak", "10", "--soak-rss-growth", "-1"},
+       "invalid value '-1' for --soak-rss-growth"},
+      {{"bench", model, "--soak", "10", "--soak-warmup", "10"},
+       "invalid value '10' for --soak-warmup: expected an integer in [0, 9]"},
+      {{"bench", model, "--soak", "10", "--soak-sample", "0"},
+       "invalid value '0' for --soak-sample"},
+      {{"bench", model, "--soak", "10", "--soak-plan-cache", "0"},
+       "invalid value '0' for --soak-plan-cache"},
+      {{"bench", model, "--soak", "10", "--soak-seed", "-1"}, "invalid value '-1' for --soak-seed"},
+      {{"bench", model, "--soak", "10", "--tasks", "nope"}, "invalid value 'nope' for --tasks"},
+      {{"bench", model, "--soak", "10", "--threads", "-1"}, "invalid value '-1' for --threads"},
+      {{"bench", model, "--soak", "10", "--profile"}, "--profile cannot be combined with --soak"},
+      {{"bench", model, "--soak", "10", "--runs", "5"}, "--runs cannot be combined with --soak"},
+      {{"bench", model, "--soak", "10", "--html", "x.html"},
+       "--html cannot be combined with --soak"},
+      {{"bench", model, "--soak-seed", "3"}, "--soak-seed needs --soak"},
+  };
+  for (const Case& c : cases) {
+    const auto o = run_cli(c.args);
+    INFO(o.output);
+    CHECK(o.exit_code == 2);
+    CHECK(contains(o.output, c.message));
+  }
+}
+
+TEST_CASE("cli bench --soak: a failed soak exits 1, says why and still writes its report") {
+  testing::TempDir dir;
+  // No warm-up and no growth allowed: the plans, arenas and kernel buffers the first cycle makes
+  // after the baseline are growth, so the memory check fails.
+  const auto o =
+      run_cli({"bench", demo_model(), "--soak", "200", "--soak-warmup", "0", "--soak-sample", "1",
+               "--soak-rss-growth", "0", "--json", dir / "failed.json", "--quiet"});
+  INFO(o.output);
+  CHECK(o.exit_code == 1);
+  CHECK(contains(o.output, "FAILED"));
+  CHECK(contains(o.output, "polyhead bench: soak failed: resident memory grew"));
+  CHECK(contains(o.output, "over the --soak-rss-growth bound of 0 MiB"));
+  const Json root = parse(read_text(dir / "failed.json"));
+  const Json& j = root["soak"];
+  CHECK_FALSE(j["passed"].boolean);
+  CHECK(contains(j["failure"].string, "resident memory grew"));
+  CHECK_FALSE(j["outputs"]["changed"].boolean);
+  CHECK(contains(o.output, "no change"));
+  CHECK(j["runs_done"].number < 200);
+}
