@@ -615,6 +615,7 @@ ph_status ph_engine_create(const ph_model* model, const ph_engine_options* optio
       if (has(offsetof(ph_engine_options, choose_threads_per_node),
               sizeof options->choose_threads_per_node))
         cpp.choose_threads_per_node = options->choose_threads_per_node != 0;
+      // NOLINTNEXTLINE(bugprone-sizeof-expression): the field is a pointer; its size is meant.
       if (has(offsetof(ph_engine_options, thread_pool), sizeof options->thread_pool) &&
           options->thread_pool)
         cpp.thread_pool = options->thread_pool->pool;

@@ -53,6 +53,7 @@ std::vector<uint8_t> int8_two_task_model() {
   const std::vector<float> scales = {0.01f, 0.02f, 0.015f, 0.01f, 0.03f, 0.02f, 0.01f, 0.025f};
   const Quantization per_channel{scales, std::vector<int32_t>(8, 0), 0};
   std::vector<float> bias_scales;
+  bias_scales.reserve(scales.size());
   for (float s : scales) bias_scales.push_back(0.02f * s);
   const int w = b.add_constant_i8("stem.w", Shape{8, 3, 3, 4}, i8(8 * 3 * 3 * 4, 1), per_channel);
   const int bias = b.add_constant_i32("stem.b", Shape{8}, std::vector<int32_t>(8, 100),

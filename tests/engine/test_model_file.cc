@@ -29,7 +29,7 @@ void age(const std::string& path) {
 }
 
 std::string fresh_model_file(const std::string& name) {
-  const std::string path = testing::write_temp_file(testing::tiny_two_task_model(), name);
+  std::string path = testing::write_temp_file(testing::tiny_two_task_model(), name);
   age(path);
   return path;
 }

@@ -100,11 +100,11 @@ void operator delete[](void* p, size_t, std::align_val_t) noexcept {
 // Sanitizers own malloc; interpose it only in normal builds.
 #if !defined(__SANITIZE_ADDRESS__) && defined(__GLIBC__)
 extern "C" {
-void* __libc_malloc(size_t);
-void* __libc_calloc(size_t, size_t);
-void* __libc_realloc(void*, size_t);
-void* __libc_memalign(size_t, size_t);
-void __libc_free(void*);
+void* __libc_malloc(size_t);            // NOLINT(bugprone-reserved-identifier): glibc
+void* __libc_calloc(size_t, size_t);    // NOLINT(bugprone-reserved-identifier): glibc
+void* __libc_realloc(void*, size_t);    // NOLINT(bugprone-reserved-identifier): glibc
+void* __libc_memalign(size_t, size_t);  // NOLINT(bugprone-reserved-identifier): glibc
+void __libc_free(void*);                // NOLINT(bugprone-reserved-identifier): glibc
 void* malloc(size_t n) {
   if (!note()) return nullptr;
   return track(__libc_malloc(n));
