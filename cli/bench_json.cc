@@ -11,18 +11,9 @@ uint64_t u64(size_t v) {
 }
 
 void write_latency(JsonWriter& j, const Latency& l) {
-  const Summary& s = l.ms;
-  j.begin_object()
-      .field("count", u64(s.count))
-      .field("min", s.min)
-      .field("median", s.median)
-      .field("p90", s.p90)
-      .field("p99", s.p99)
-      .field("max", s.max)
-      .field("mean", s.mean)
-      .field("stddev", s.stddev)
-      .field("samples", l.samples_ms)
-      .end_object();
+  j.begin_object();
+  write_summary_fields(j, l.ms);
+  j.field("samples", l.samples_ms).end_object();
 }
 
 void write_shapes(JsonWriter& j, const std::vector<Shape>& shapes) {
@@ -137,6 +128,17 @@ std::string bench_to_json(const BenchResult& r) {
   }
   j.end_array().end_object();
   return j.str() + "\n";
+}
+
+void write_summary_fields(JsonWriter& j, const Summary& s) {
+  j.field("count", static_cast<uint64_t>(s.count))
+      .field("min", s.min)
+      .field("median", s.median)
+      .field("p90", s.p90)
+      .field("p99", s.p99)
+      .field("max", s.max)
+      .field("mean", s.mean)
+      .field("stddev", s.stddev);
 }
 
 }  // namespace polyhead::cli

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cli/bench_json.h"
 #include "cli/format.h"
 #include "cli/json.h"
 
@@ -18,16 +19,9 @@ double mib(int64_t bytes) {
 }
 
 void write_summary(JsonWriter& j, const Summary& s) {
-  j.begin_object()
-      .field("count", u64(s.count))
-      .field("min", s.min)
-      .field("median", s.median)
-      .field("p90", s.p90)
-      .field("p99", s.p99)
-      .field("max", s.max)
-      .field("mean", s.mean)
-      .field("stddev", s.stddev)
-      .end_object();
+  j.begin_object();
+  write_summary_fields(j, s);
+  j.end_object();
 }
 
 double drift_ratio(const SoakResult& r) {
