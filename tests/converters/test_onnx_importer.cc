@@ -741,6 +741,23 @@ TEST_CASE("onnx: nearest Resize that no Polyhead mode reproduces is refused by n
   CHECK(contains(msg, "[1,2,4,4] -> [1,2,6,6]"));
 }
 
+TEST_CASE("onnx: Resize scales giving sizes beyond any integer are refused by name", "[onnx]") {
+  // Found by fuzz_onnx_import: floor(4 * 1e30) converted to int64_t is undefined behaviour.
+  for (const float scale : {1e30f, -1e30f, std::nanf(""), INFINITY}) {
+    INFO("scale " << scale);
+    OnnxModel m(13);
+    m.input("x", {1, 2, 4, 4});
+    m.initializer("scales", {4}, {1.f, 1.f, scale, 2.f});
+    auto* r = m.node("Resize", {"x", "", "scales"}, {"y"}, "huge_resize");
+    attr_string(r, "mode", "nearest");
+    m.output("y");
+    const std::string msg = convert_error(m);
+    INFO(msg);
+    CHECK(contains(msg, "huge_resize"));
+    CHECK(contains(msg, "of dimension 2 of [1,2,4,4] gives an output size out of range"));
+  }
+}
+
 TEST_CASE("onnx: Softmax axis handling at opsets 11 and 13", "[onnx]") {
   struct Case {
     int opset;
@@ -2041,48 +2058,27 @@ TEST_CASE("onnx: seeded random mutations are errors or models, never crashes", "
 
 TEST_CASE("onnx: nodes without inputs are errors, never crashes", "[onnx]") {
   // Every operator the importer maps or folds, given no input at all.
-  const char* const ops[] = {"Conv",
-                             "ConvTranspose",
-                             "Gemm",
-                             "MatMul",
-                             "Add",
-                             "Sub",
-                             "Mul",
-                             "Div",
-                             "Relu",
-                             "Clip",
-                             "LeakyRelu",
-                             "PRelu",
-                             "Sigmoid",
-                             "Tanh",
-                             "HardSigmoid",
-                             "HardSwish",
-                             "Softmax",
-                             "MaxPool",
-                             "AveragePool",
-                             "GlobalAveragePool",
-                             "ReduceMean",
-                             "Pad",
-                             "Concat",
-                             "Reshape",
-                             "Flatten",
-                             "Transpose",
-                             "Resize",
-                             "Identity",
-                             "Dropout",
-                             "BatchNormalization",
-                             "Squeeze",
-                             "Unsqueeze",
-                             "Shape",
-                             "Cast",
-                             "Gather",
-                             "Slice",
-                             "Split",
-                             "ConstantOfShape",
-                             "Equal",
-                             "Where",
-                             "Neg",
-                             "Sqrt"};
+  const char* const ops[] = {"Conv",        "ConvTranspose",
+                             "Gemm",        "MatMul",
+                             "Add",         "Sub",
+                             "Mul",         "Div",
+                             "Relu",        "Clip",
+                             "LeakyRelu",   "PRelu",
+                             "Sigmoid",     "Tanh",
+                             "HardSigmoid", "HardSwish",
+                             "Softmax",     "MaxPool",
+                             "AveragePool", "GlobalAveragePool",
+                             "ReduceMean",  "Pad",
+                             "Concat",      "Reshape",
+                             "Flatten",     "Transpose",
+                             "Resize",      "Identity",
+                             "Dropout",     "BatchNormalization",
+                             "Squeeze",     "Unsqueeze",
+                             "Shape",       "Cast",
+                             "Gather",      "Slice",
+                             "Split",       "ConstantOfShape",
+                             "Equal",       "Where",
+                             "Neg",         "Sqrt"};
   for (const char* op : ops) {
     INFO(op);
     OnnxModel m(13);
@@ -2114,50 +2110,17 @@ TEST_CASE("onnx: seeded structural mutations of the graph are errors or models, 
     for (const auto& o : n.output()) names.push_back(o);
   for (const auto& t : base.proto().graph().initializer()) names.push_back(t.name());
   names.push_back("x");
-  const char* const ops[] = {"Conv",
-                             "ConvTranspose",
-                             "Gemm",
-                             "MatMul",
-                             "Add",
-                             "Sub",
-                             "Mul",
-                             "Div",
-                             "Relu",
-                             "Clip",
-                             "LeakyRelu",
-                             "PRelu",
-                             "Sigmoid",
-                             "Tanh",
-                             "HardSigmoid",
-                             "HardSwish",
-                             "Softmax",
-                             "MaxPool",
-                             "AveragePool",
-                             "GlobalAveragePool",
-                             "ReduceMean",
-                             "Pad",
-                             "Concat",
-                             "Reshape",
-                             "Flatten",
-                             "Transpose",
-                             "Resize",
-                             "Upsample",
-                             "Identity",
-                             "Dropout",
-                             "Constant",
-                             "BatchNormalization",
-                             "Squeeze",
-                             "Unsqueeze",
-                             "Shape",
-                             "Cast",
-                             "Gather",
-                             "Slice",
-                             "Split",
-                             "ConstantOfShape",
-                             "Equal",
-                             "Where",
-                             "Neg",
-                             "Sqrt",
+  const char* const ops[] = {"Conv",       "ConvTranspose", "Gemm",        "MatMul",
+                             "Add",        "Sub",           "Mul",         "Div",
+                             "Relu",       "Clip",          "LeakyRelu",   "PRelu",
+                             "Sigmoid",    "Tanh",          "HardSigmoid", "HardSwish",
+                             "Softmax",    "MaxPool",       "AveragePool", "GlobalAveragePool",
+                             "ReduceMean", "Pad",           "Concat",      "Reshape",
+                             "Flatten",    "Transpose",     "Resize",      "Upsample",
+                             "Identity",   "Dropout",       "Constant",    "BatchNormalization",
+                             "Squeeze",    "Unsqueeze",     "Shape",       "Cast",
+                             "Gather",     "Slice",         "Split",       "ConstantOfShape",
+                             "Equal",      "Where",         "Neg",         "Sqrt",
                              "Erf"};
   const int64_t ints[] = {-3, -2, -1, 0, 1, 2, 3, 4, 5, 7, 100, 1 << 20, INT64_MAX, INT64_MIN};
   const float floats[] = {0.f, -1.f, 0.5f, 2.f, 3.f, 1e30f, -1e30f, 65536.f, NAN, INFINITY};
