@@ -440,7 +440,7 @@ Status GraphConverter::convert_resize(const onnx::NodeProto& node, const NodeAtt
       // Before the conversion: a NaN, infinite or huge size has no int64_t value (UB).
       if (!(size >= 0 && size <= 1e15))
         return invalid("scale " + std::to_string(scales[k]) + " of dimension " + std::to_string(k) +
-                       " of " + dims_text(xs) + " gives an output size " + "out of range");
+                       " of " + dims_text(xs) + " gives an output size out of range");
       out_dims.push_back(static_cast<int64_t>(size));
     }
   }
