@@ -27,6 +27,9 @@ build="$root/build/fuzz"
 targets=(phm_model tflite_import onnx_import image_input)
 # Stack traces for UBSan reports too (ASan prints its own); libFuzzer sets halt_on_error.
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
+# OpenCV refuses images over 256x256 pixels: fuzz_image_input is about our pre-processing, and
+# bigger ones only measure OpenCV's decoders (read when OpenCV loads, so set here).
+export OPENCV_IO_MAX_IMAGE_PIXELS="${OPENCV_IO_MAX_IMAGE_PIXELS:-65536}"
 
 usage() {
   sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
@@ -63,6 +66,14 @@ max_len() {
     tflite_import) echo 16384 ;;
     onnx_import) echo 8192 ;;
     image_input) echo 4096 ;;
+  esac
+}
+# More libFuzzer flags per target. image_input: libjpeg's warnings on every corrupt file would
+# fill the log and slow the run, so the target's stderr is closed (sanitizer and libFuzzer reports
+# still print).
+extra_args() {
+  case "$1" in
+    image_input) echo "-close_fd_mask=2" ;;
   esac
 }
 dict() {
@@ -111,6 +122,8 @@ run_target() {
   local d
   d="$(dict "$t")"
   [ -n "$d" ] && args+=(-dict="$d")
+  # shellcheck disable=SC2207
+  args+=($(extra_args "$t"))
   [ -n "${FUZZ_RUNS:-}" ] && args+=(-runs="$FUZZ_RUNS")
   # shellcheck disable=SC2206
   [ -n "${FUZZ_ARGS:-}" ] && args+=(${FUZZ_ARGS})
