@@ -5,14 +5,16 @@
 #
 #   scripts/fuzz.sh TARGET [SECONDS]   fuzz one target for SECONDS (default 60)
 #   scripts/fuzz.sh all [SECONDS]      every target in turn, SECONDS each
-#   scripts/fuzz.sh seeds              rewrite the seeds (release build's polyhead_fuzz_seeds) and
-#                                      minimise them into tests/fuzz/corpus/ with -merge=1
-#   scripts/fuzz.sh minimise TARGET    merge the working corpus back into tests/fuzz/corpus/TARGET
+#   scripts/fuzz.sh seeds              rewrite tests/fuzz/corpus/ from the seeds (the release
+#                                      build's polyhead_fuzz_seeds)
+#   scripts/fuzz.sh minimise TARGET    merge the working corpus's small inputs that add coverage
+#                                      into tests/fuzz/corpus/TARGET (-merge=1)
 #
 # TARGET: phm_model, tflite_import, onnx_import, image_input (the fuzz_ prefix may be given).
 # Environment:
-#   FUZZ_RUNS=N      stop after N executions instead of SECONDS (-runs=N; SECONDS still caps it)
-#   FUZZ_ARGS="..."  more libFuzzer flags
+#   FUZZ_RUNS=N        stop after N executions instead of SECONDS (-runs=N; SECONDS still caps it)
+#   FUZZ_ARGS="..."    more libFuzzer flags
+#   FUZZ_KEEP_BYTES=N  minimise: the largest input kept (default 4096)
 #
 # Where things go, under build/fuzz/: corpus/TARGET (the working corpus, seeded from
 # tests/fuzz/corpus/TARGET and tests/fuzz/regressions/TARGET, grows between runs),
@@ -32,7 +34,7 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
 export OPENCV_IO_MAX_IMAGE_PIXELS="${OPENCV_IO_MAX_IMAGE_PIXELS:-65536}"
 
 usage() {
-  sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -141,29 +143,38 @@ run_target() {
   fi
 }
 
-# Writes fresh seeds and minimises them (with what the checked-in corpus already has) into
-# tests/fuzz/corpus/TARGET: libFuzzer keeps the smallest inputs that reach every feature.
+# Writes fresh seeds into tests/fuzz/corpus/TARGET, all of them (each made for a reason) but
+# files over 300 KB.
 seeds() {
   cmake --build "$root/build/release" -j"${FUZZ_BUILD_JOBS:-2}" --target polyhead_fuzz_seeds
   local out="$build/seeds"
   rm -rf "$out"
   "$root/build/release/tests/fuzz/polyhead_fuzz_seeds" "$out" "$root/build/data" \
     "$root/build/onnx_models"
-  build_targets "${targets[@]/#/fuzz_}"
-  for t in "${targets[@]}"; do minimise "$t" "$out/fuzz_$t"; done
+  for t in "${targets[@]}"; do
+    local corpus="$root/tests/fuzz/corpus/fuzz_$t"
+    rm -rf "$corpus"
+    mkdir -p "$corpus"
+    find "$out/fuzz_$t" -type f -size -307201c -exec cp {} "$corpus/" \;
+    echo "$t: $(find "$corpus" -type f | wc -l) seeds in $corpus"
+  done
 }
 
+# Adds to tests/fuzz/corpus/TARGET the inputs of the working corpus, up to FUZZ_KEEP_BYTES
+# (default 4096) each, that reach features the checked-in corpus does not (libFuzzer's
+# -merge=1, which keeps the smallest input per feature): the replay stays small and fast.
 minimise() {
   local t="$1" from="${2:-$build/corpus/$1}"
-  local corpus="$root/tests/fuzz/corpus/fuzz_$t" fresh="$build/merge/$t"
-  rm -rf "$fresh"
-  mkdir -p "$fresh" "$corpus"
-  # Seeds up to 300 KB (the face detector) are kept whole: -max_len only for the merge's runs.
-  "$build/tests/fuzz/fuzz_$t" -merge=1 -max_len=307200 -timeout=30 "$fresh" "$corpus" "$from" \
+  local corpus="$root/tests/fuzz/corpus/fuzz_$t" small="$build/merge/$t"
+  local before
+  before=$(find "$corpus" -type f | wc -l)
+  rm -rf "$small"
+  mkdir -p "$small" "$corpus"
+  find "$from" -type f -size -$((${FUZZ_KEEP_BYTES:-4096} + 1))c -exec cp {} "$small/" \;
+  "$build/tests/fuzz/fuzz_$t" -merge=1 -timeout=30 "$corpus" "$small" \
     >"$build/logs/merge_$t.log" 2>&1
-  rm -rf "$corpus"
-  mv "$fresh" "$corpus"
-  echo "$t: $(find "$corpus" -type f | wc -l) files, $(du -sk "$corpus" | cut -f1) KB in $corpus"
+  echo "$t: $before -> $(find "$corpus" -type f | wc -l) files," \
+    "$(du -sb "$corpus" | cut -f1) bytes in $corpus"
 }
 
 [ $# -ge 1 ] || usage
