@@ -5,7 +5,7 @@
 #
 #   scripts/fuzz.sh TARGET [SECONDS]   fuzz one target for SECONDS (default 60)
 #   scripts/fuzz.sh all [SECONDS]      every target in turn, SECONDS each
-#   scripts/fuzz.sh seeds              rewrite tests/fuzz/corpus/ from the seeds (the release
+#   scripts/fuzz.sh seeds              rewrite the seeds in tests/fuzz/corpus/ (the release
 #                                      build's polyhead_fuzz_seeds)
 #   scripts/fuzz.sh minimise TARGET    merge the working corpus's small inputs that add coverage
 #                                      into tests/fuzz/corpus/TARGET (-merge=1)
@@ -143,20 +143,20 @@ run_target() {
   fi
 }
 
-# Writes fresh seeds into tests/fuzz/corpus/TARGET, all of them (each made for a reason) but
-# files over 300 KB.
+# Writes fresh seeds into tests/fuzz/corpus/TARGET (replacing those of the same name, keeping the
+# inputs `minimise` added), all of them (each made for a reason) but files over 300 KB.
 seeds() {
   cmake --build "$root/build/release" -j"${FUZZ_BUILD_JOBS:-2}" --target polyhead_fuzz_seeds
   local out="$build/seeds"
   rm -rf "$out"
-  "$root/build/release/tests/fuzz/polyhead_fuzz_seeds" "$out" "$root/build/data" \
-    "$root/build/onnx_models"
+  # Without the fuzzing cap on pixels: the seeds are made from a full-size photo.
+  env -u OPENCV_IO_MAX_IMAGE_PIXELS "$root/build/release/tests/fuzz/polyhead_fuzz_seeds" "$out" \
+    "$root/build/data" "$root/build/onnx_models"
   for t in "${targets[@]}"; do
     local corpus="$root/tests/fuzz/corpus/fuzz_$t"
-    rm -rf "$corpus"
     mkdir -p "$corpus"
     find "$out/fuzz_$t" -type f -size -307201c -exec cp {} "$corpus/" \;
-    echo "$t: $(find "$corpus" -type f | wc -l) seeds in $corpus"
+    echo "$t: $(find "$out/fuzz_$t" -type f -size -307201c | wc -l) seeds written to $corpus"
   done
 }
 
