@@ -436,7 +436,12 @@ Status GraphConverter::convert_resize(const onnx::NodeProto& node, const NodeAtt
     if (s->size() != 4) return unsupported("scales " + dims_text(s->dims) + " must have 4 values");
     for (size_t k = 0; k < 4; ++k) {
       scales[k] = static_cast<float>(s->at(k));
-      out_dims.push_back(static_cast<int64_t>(std::floor(static_cast<double>(xs[k]) * scales[k])));
+      const double size = std::floor(static_cast<double>(xs[k]) * scales[k]);
+      // Before the conversion: a NaN, infinite or huge size has no int64_t value (UB).
+      if (!(size >= 0 && size <= 1e15))
+        return invalid("scale " + std::to_string(scales[k]) + " of dimension " + std::to_string(k) +
+                       " of " + dims_text(xs) + " gives an output size out of range");
+      out_dims.push_back(static_cast<int64_t>(size));
     }
   }
   if (out_dims.size() != 4 || out_dims[0] != xs[0] || out_dims[1] != xs[1])

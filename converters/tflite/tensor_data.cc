@@ -47,11 +47,17 @@ Result<Shape> tensor_shape(const TfModel& m, int t) {
     return unsupported("tensor '" + tensor.name + "' has rank " +
                        std::to_string(tensor.shape.size()) + " (at most 6 is supported)");
   Shape s;
+  int64_t elements = 1;
   for (int32_t d : tensor.shape) {
     if (d < 1 || d > kMaxDim)
       return invalid("tensor '" + tensor.name + "' has dimension " + std::to_string(d) +
                      " (dynamic or out of range)");
     s.push_back(d);
+    // Checked as it grows: six dimensions of 2^24 would overflow int64_t (Shape::elements()).
+    elements *= d;
+    if (elements > kMaxElements)
+      return invalid("tensor '" + tensor.name + "' has shape " + s.to_string() + "..., more than " +
+                     std::to_string(kMaxElements) + " elements");
   }
   return s;
 }

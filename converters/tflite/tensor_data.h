@@ -17,7 +17,12 @@ namespace polyhead::tflite {
 // The largest dimension (and output size) the converter accepts.
 constexpr int64_t kMaxDim = int64_t{1} << 24;
 
-// The shape of tensor `t`: rank <= 6, every dimension known and in [1, kMaxDim].
+// The most elements a tensor may have: the engine's limit on a tensor's bytes (model_validator.cc),
+// so that element counts and byte sizes computed from a shape never overflow.
+constexpr int64_t kMaxElements = sizeof(size_t) >= 8 ? int64_t{1} << 34 : int64_t{1} << 30;
+
+// The shape of tensor `t`: rank <= 6, every dimension known and in [1, kMaxDim], at most
+// kMaxElements elements.
 Result<Shape> tensor_shape(const TfModel& m, int t);
 
 // A constant's values as floats: float32, float16, or int8/int32 dequantized with their

@@ -183,15 +183,19 @@ class Pool2D final : public OwnInt8Kernel {
               const int8_t* src = in_ + ((n * h + y) * w + x) * c;
               for (int64_t k = 0; k < c; ++k) sums_[static_cast<size_t>(k)] += src[k];
             }
-          const auto count = static_cast<int32_t>(std::max<int64_t>(1, (y1 - y0) * (x1 - x0)));
+          const int64_t count = std::max<int64_t>(1, (y1 - y0) * (x1 - x0));
           const float m = ratio / static_cast<float>(count);
+          // Clamped before the conversion to an integer: with hostile scales (a huge input to
+          // output ratio) the scaled value has no int32 value (found by fuzz_phm_model). The
+          // bounds are integers, so this equals rounding first and clamping after; NaN goes low.
+          const auto lo = static_cast<float>(bounds_.min - out_q_.zero_point);
+          const auto hi = static_cast<float>(bounds_.max - out_q_.zero_point);
           for (int64_t k = 0; k < c; ++k) {
-            const int32_t centred = sums_[static_cast<size_t>(k)] - count * in_q_.zero_point;
-            const int32_t q =
-                static_cast<int32_t>(std::nearbyint(static_cast<float>(centred) * m)) +
-                out_q_.zero_point;
-            *dst++ = static_cast<int8_t>(
-                std::min<int32_t>(std::max<int32_t>(q, bounds_.min), bounds_.max));
+            const int64_t centred = sums_[static_cast<size_t>(k)] - count * in_q_.zero_point;
+            const float v = static_cast<float>(centred) * m;
+            const float clamped = v >= lo ? std::min(v, hi) : lo;
+            *dst++ = static_cast<int8_t>(static_cast<int32_t>(std::nearbyint(clamped)) +
+                                         out_q_.zero_point);
           }
         }
     return Status::ok();
@@ -202,7 +206,7 @@ class Pool2D final : public OwnInt8Kernel {
   QParams in_q_, out_q_;
   Int8Bounds bounds_;
   const schema::Pool2DOptions* o_;
-  std::vector<int32_t> sums_;  // one per channel, sized at create
+  std::vector<int64_t> sums_;  // one per channel, sized at create (64 bits: any window)
 };
 
 // Convolutions with one group and fully connected layers as one GEMM over the output pixels

@@ -223,11 +223,14 @@ void qc8_gemm(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, in
   const auto hi = static_cast<float>(out.max - out.zero_point);
   for (size_t i = 0; i < m; ++i)
     for (size_t j = 0; j < n; ++j) {
-      int32_t acc = bias ? bias[j] : 0;
+      // Wrapping int32 sums, as the SIMD variants' accumulators wrap: a bias near the int32
+      // limits in a hostile model is not undefined behaviour (found by fuzz_phm_model).
+      auto acc = static_cast<uint32_t>(bias ? bias[j] : 0);
       for (size_t t = 0; t < k; ++t)
-        acc += (static_cast<int32_t>(a[i * a_stride + t]) - a_zero_point) *
-               static_cast<int32_t>(w[j * k + t]);
-      const float v = std::min(std::max(static_cast<float>(acc) * out.scale[j], lo), hi);
+        acc += static_cast<uint32_t>((static_cast<int32_t>(a[i * a_stride + t]) - a_zero_point) *
+                                     static_cast<int32_t>(w[j * k + t]));
+      const float v =
+          std::min(std::max(static_cast<float>(static_cast<int32_t>(acc)) * out.scale[j], lo), hi);
       c[i * c_stride + j] =
           static_cast<int8_t>(static_cast<int32_t>(std::nearbyint(v)) + out.zero_point);
     }

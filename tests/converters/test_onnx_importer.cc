@@ -741,6 +741,23 @@ TEST_CASE("onnx: nearest Resize that no Polyhead mode reproduces is refused by n
   CHECK(contains(msg, "[1,2,4,4] -> [1,2,6,6]"));
 }
 
+TEST_CASE("onnx: Resize scales giving sizes beyond any integer are refused by name", "[onnx]") {
+  // Found by fuzz_onnx_import: floor(4 * 1e30) converted to int64_t is undefined behaviour.
+  for (const float scale : {1e30f, -1e30f, std::nanf(""), INFINITY}) {
+    INFO("scale " << scale);
+    OnnxModel m(13);
+    m.input("x", {1, 2, 4, 4});
+    m.initializer("scales", {4}, {1.f, 1.f, scale, 2.f});
+    auto* r = m.node("Resize", {"x", "", "scales"}, {"y"}, "huge_resize");
+    attr_string(r, "mode", "nearest");
+    m.output("y");
+    const std::string msg = convert_error(m);
+    INFO(msg);
+    CHECK(contains(msg, "huge_resize"));
+    CHECK(contains(msg, "of dimension 2 of [1,2,4,4] gives an output size out of range"));
+  }
+}
+
 TEST_CASE("onnx: Softmax axis handling at opsets 11 and 13", "[onnx]") {
   struct Case {
     int opset;

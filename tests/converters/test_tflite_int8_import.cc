@@ -682,6 +682,12 @@ TEST_CASE("tflite int8: hostile quantization parameters are clear errors", "[tfl
                  }),
                  {"bias 'b'", "type FLOAT32 (int32 expected)"});
     expect_error(tiny([](W& w, T t) { w.at(t.b).data.resize(8); }), {"bias 'b' holds 8 bytes"});
+    // Six dimensions of 2^24 multiply past int64_t: refused by size before any count is used
+    // (found by fuzz_tflite_import: signed overflow in Shape::elements()).
+    expect_error(tiny([](W& w, T t) {
+                   w.at(t.b).shape = {1 << 24, 1 << 24, 1 << 24, 1 << 24, 1 << 24, 1 << 24};
+                 }),
+                 {"tensor 'b' has shape [16777216,16777216]...", "more than 17179869184 elements"});
   }
   SECTION("types that do not fit") {
     expect_error(tiny([](W& w, T t) {

@@ -467,6 +467,24 @@ TEST_CASE("int8 pooling with a window matches the reference", "[int8][pool]") {
   }
 }
 
+TEST_CASE("int8 average pooling saturates when the scales' ratio is huge", "[int8][pool]") {
+  // Found by fuzz_phm_model: an input scale 10^12 times the output's made the scaled average a
+  // float beyond int32, converted anyway (undefined behaviour). It saturates to the bounds.
+  Pool2DParams p;
+  p.filter_h = p.filter_w = 3;
+  p.stride_h = p.stride_w = 2;
+  p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1;
+  const QTensor x = random_tensor(Shape{1, 7, 9, 5}, 640, QParams{1e6f, -7});
+  const QParams out{1e-6f, 3};
+  Int8Model m;
+  const int xi = m.input("x", x);
+  const int y = m.out(m.b.pool2d("avg", PoolOp::kAverage, xi, p), out);
+  const std::vector<int8_t> got = run_int8(m, y);
+  check_exact(got, ref::average_pool(x, p, out));
+  CHECK(std::count(got.begin(), got.end(), int8_t{127}) > 0);
+  CHECK(std::count(got.begin(), got.end(), int8_t{-128}) > 0);
+}
+
 TEST_CASE("int8 resize matches the reference in every coordinate mode", "[int8][resize]") {
   struct Case {
     Shape in;

@@ -4,7 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <numeric>
@@ -552,6 +554,44 @@ TEST_CASE("qc8 GEMM variants agree with the reference bit for bit", "[variants][
   }
   // The VNNI variant has one; a CPU without it runs these layers in XNNPACK instead.
   if (kernels::isa_available(Isa::kAvx512Vnni)) CHECK(variants_with_gemm >= 1);
+}
+
+TEST_CASE("qc8 GEMM: biases at the int32 limits wrap alike in the reference and every variant",
+          "[variants][int8][gemm]") {
+  // Found by fuzz_phm_model: a hostile model's bias near INT32_MIN made the int32 sums overflow
+  // (undefined behaviour, caught by UBSan). They now wrap modulo 2^32 as SIMD accumulators do.
+  const size_t m = 3, n = 4, k = 5;
+  const std::vector<int8_t> a = {-128, 127, 5,    -7,   0,    127,  127, 127,
+                                 127,  127, -128, -128, -128, -128, -128};
+  const std::vector<int8_t> w = {-128, 127,  3,    -3,   100,  127, 127, 127, 127, 127,
+                                 -128, -128, -128, -128, -128, 1,   -1,  1,   -1,  1};
+  const std::vector<int32_t> bias = {INT32_MIN, INT32_MAX, INT32_MIN + 3672, INT32_MAX - 100};
+  const std::vector<float> scale(n, 1e-9f);
+  const int32_t a_zero = 127, c_zero = 0;
+  const kernels::reference::Qc8Output out{scale.data(), c_zero, -128, 127};
+  std::vector<int8_t> expected(m * n);
+  kernels::reference::qc8_gemm(m, n, k, a.data(), k, a_zero, w.data(), bias.data(), out,
+                               expected.data(), n);
+  // The sums in 64 bits, wrapped to int32: what the reference must have computed.
+  for (size_t i = 0; i < m; ++i)
+    for (size_t j = 0; j < n; ++j) {
+      int64_t sum = bias[j];
+      for (size_t t = 0; t < k; ++t) sum += (int64_t{a[i * k + t]} - a_zero) * w[j * k + t];
+      const auto acc = static_cast<int32_t>(static_cast<uint32_t>(sum));
+      const float v = std::min(std::max(static_cast<float>(acc) * scale[j], -128.f), 127.f);
+      CAPTURE(i, j, sum);
+      CHECK(expected[i * n + j] == static_cast<int8_t>(std::nearbyint(v)));
+    }
+  for (Isa isa : kernels::available_isas()) {
+    const KernelVariant* v = kernels::kernel_variant(isa);
+    if (!v->qc8_gemm) continue;
+    CAPTURE(kernels::isa_name(isa));
+    std::vector<int8_t> actual(m * n, 0);
+    std::vector<uint8_t> packed(v->qc8_gemm->packed_bytes(n, k));
+    v->qc8_gemm->pack(w.data(), n, k, bias.data(), a_zero, scale.data(), packed.data());
+    v->qc8_gemm->run(m, n, k, a.data(), k, packed.data(), c_zero, -128, 127, actual.data(), n);
+    CHECK(actual == expected);
+  }
 }
 
 TEST_CASE("f32 indirect GEMM variants agree with the reference bit for bit", "[variants][gemm]") {

@@ -46,13 +46,17 @@ void pack(const int8_t* w, size_t n, size_t k, const int32_t* bias, int32_t a_ze
     std::memset(block, 0, block_bytes(k));
     for (size_t j = 0; j < kNr && b * kNr + j < n; ++j) {
       const size_t col = b * kNr + j;
-      int32_t sum = 0;
+      int64_t sum = 0;
       for (size_t t = 0; t < k; ++t) {
         sum += w[col * k + t];
         block[128 + (t / 4) * 64 + j * 4 + t % 4] = static_cast<uint8_t>(w[col * k + t]);
       }
-      const int32_t folded = (bias ? bias[col] : 0) - (128 + a_zero_point) * sum;
-      std::memcpy(block + j * 4, &folded, 4);
+      // In 64 bits, then modulo 2^32 as the int32 accumulators wrap (and reference::qc8_gemm): a
+      // bias near the int32 limits in a hostile model is not undefined behaviour here
+      // (found by fuzz_phm_model).
+      const int64_t folded = int64_t{bias ? bias[col] : 0} - int64_t{128 + a_zero_point} * sum;
+      const auto wrapped = static_cast<uint32_t>(folded);
+      std::memcpy(block + j * 4, &wrapped, 4);
       std::memcpy(block + 64 + j * 4, &scale[col], 4);
     }
   }
