@@ -42,6 +42,21 @@ std::string demo_model() {
   return demo_dir() / "mobilenet_multitask.phm";
 }
 
+// A tiny demo model (32x32, width 0.35, the same three tasks) for the soak cases, which run it
+// hundreds of times, also under qemu in the ARM suite.
+std::string soak_model() {
+  static const testing::TempDir dir;
+  static const bool written = [] {
+    const auto o =
+        run_cli({"demo", "--out", dir.path().string(), "--size", "32", "--width", "0.35"});
+    INFO(o.output);
+    REQUIRE(o.exit_code == 0);
+    return true;
+  }();
+  (void)written;
+  return (dir.path() / "mobilenet_multitask.phm").string();
+}
+
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -390,7 +405,7 @@ TEST_CASE("cli bench: a line per stage on stderr, JSON alone on stdout, none wit
 
 TEST_CASE("cli bench --soak: a few hundred runs pass, and the JSON holds every figure") {
   testing::TempDir dir;
-  const auto o = run_cli({"bench", demo_model(), "--soak", "300", "--soak-sample", "25", "--json",
+  const auto o = run_cli({"bench", soak_model(), "--soak", "300", "--soak-sample", "25", "--json",
                           dir / "soak.json", "--quiet"});
   INFO(o.output);
   REQUIRE(o.exit_code == 0);
@@ -443,14 +458,14 @@ TEST_CASE("cli bench --soak: a few hundred runs pass, and the JSON holds every f
 
 TEST_CASE("cli bench --soak: the count may be left out or come before MODEL") {
   // A bare --soak takes its default count: a later option error shows it was not read as N.
-  const auto bare = run_cli({"bench", demo_model(), "--soak", "--soak-seed", "x"});
+  const auto bare = run_cli({"bench", soak_model(), "--soak", "--soak-seed", "x"});
   CHECK(bare.exit_code == 2);
   CHECK(contains(bare.output, "invalid value 'x' for --soak-seed"));
-  const auto before = run_cli({"bench", "--soak", demo_model(), "--soak-rss-growth", "-3"});
+  const auto before = run_cli({"bench", "--soak", soak_model(), "--soak-rss-growth", "-3"});
   CHECK(before.exit_code == 2);
   CHECK(contains(before.output, "invalid value '-3' for --soak-rss-growth"));
   const auto counted = run_cli(
-      {"bench", "--soak", "40", demo_model(), "--tasks", "segment", "--json", "-", "--quiet"});
+      {"bench", "--soak", "40", soak_model(), "--tasks", "segment", "--json", "-", "--quiet"});
   INFO(counted.output);
   REQUIRE(counted.exit_code == 0);
   const Json root = parse(counted.output);
@@ -460,7 +475,7 @@ TEST_CASE("cli bench --soak: the count may be left out or come before MODEL") {
 }
 
 TEST_CASE("cli bench --soak: bad options name the option and the value") {
-  const std::string model = demo_model();
+  const std::string model = soak_model();
   struct Case {
     std::vector<std::string> args;
     std::string message;
@@ -503,7 +518,7 @@ TEST_CASE("cli bench --soak: a failed soak exits 1, says why and still writes it
   // No warm-up and no growth allowed: the plans, arenas and kernel buffers the first cycle makes
   // after the baseline are growth, so the memory check fails.
   const auto o =
-      run_cli({"bench", demo_model(), "--soak", "200", "--soak-warmup", "0", "--soak-sample", "1",
+      run_cli({"bench", soak_model(), "--soak", "200", "--soak-warmup", "0", "--soak-sample", "1",
                "--soak-rss-growth", "0", "--json", dir / "failed.json", "--quiet"});
   INFO(o.output);
   CHECK(o.exit_code == 1);

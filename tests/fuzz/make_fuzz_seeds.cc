@@ -6,6 +6,7 @@
 // minimises them with libFuzzer's -merge=1 into tests/fuzz/corpus/.
 //
 //   polyhead_fuzz_seeds OUT_DIR [DATA_DIR [ONNX_DIR]]
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -112,8 +113,11 @@ std::vector<uint8_t> onnx_shape_net() {
 // The image harness's input: byte 0 picks the path (even: encoded file, +2: IMREAD_UNCHANGED;
 // odd: raw frame), byte 1 the model input.
 std::vector<uint8_t> image_seed(uint8_t mode, uint8_t target, const std::vector<uint8_t>& rest) {
-  std::vector<uint8_t> out{mode, target};
-  out.insert(out.end(), rest.begin(), rest.end());
+  // Sized once and copied into (GCC 12 warns, wrongly, about insert() after a 2-byte list).
+  std::vector<uint8_t> out(2 + rest.size());
+  out[0] = mode;
+  out[1] = target;
+  std::copy(rest.begin(), rest.end(), out.begin() + 2);
   return out;
 }
 
