@@ -42,6 +42,15 @@ std::string demo_model() {
   return demo_dir() / "mobilenet_multitask.phm";
 }
 
+// The soak's bound on resident memory growth in these tests: its default, except under
+// AddressSanitizer, whose quarantine of freed blocks (up to 256 MiB) grows resident memory with
+// every prepare again after an eviction without a leak (LeakSanitizer checks leaks there).
+#if defined(__SANITIZE_ADDRESS__)
+const char* const kSoakRssGrowthMib = "64";
+#else
+const char* const kSoakRssGrowthMib = "2";
+#endif
+
 // A tiny demo model (32x32, width 0.35, the same three tasks) for the soak cases, which run it
 // hundreds of times, also under qemu in the ARM suite.
 std::string soak_model() {
@@ -406,7 +415,7 @@ TEST_CASE("cli bench: a line per stage on stderr, JSON alone on stdout, none wit
 TEST_CASE("cli bench --soak: a few hundred runs pass, and the JSON holds every figure") {
   testing::TempDir dir;
   const auto o = run_cli({"bench", soak_model(), "--soak", "300", "--soak-sample", "25", "--json",
-                          dir / "soak.json", "--quiet"});
+                          dir / "soak.json", "--quiet", "--soak-rss-growth", kSoakRssGrowthMib});
   INFO(o.output);
   REQUIRE(o.exit_code == 0);
   for (const char* line : {"soak      ", ": passed", "plan switches", "again after eviction",
@@ -440,7 +449,7 @@ TEST_CASE("cli bench --soak: a few hundred runs pass, and the JSON holds every f
     INFO(key);
     CHECK(rss[key].kind == Json::kNumber);
   }
-  CHECK(rss["bound_bytes"].number == 2 * 1024 * 1024);
+  CHECK(rss["bound_bytes"].number == std::stod(kSoakRssGrowthMib) * 1024 * 1024);
   CHECK(rss["max_bytes"].number >= rss["end_bytes"].number);
   CHECK(rss["max_drift_bytes"].number <= rss["bound_bytes"].number);
   CHECK(j["latency_ms"]["count"].number == 150);

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "converters/tflite/tensor_data.h"
 #include "converters/tflite/tflite_converter.h"
 #include "converters/tflite/tflite_ops.h"
 #include "polyhead/engine.h"
@@ -687,7 +688,8 @@ TEST_CASE("tflite int8: hostile quantization parameters are clear errors", "[tfl
     expect_error(tiny([](W& w, T t) {
                    w.at(t.b).shape = {1 << 24, 1 << 24, 1 << 24, 1 << 24, 1 << 24, 1 << 24};
                  }),
-                 {"tensor 'b' has shape [16777216,16777216]...", "more than 17179869184 elements"});
+                 {"tensor 'b' has shape [16777216,16777216]...",
+                  "more than " + std::to_string(tfl::kMaxElements) + " elements"});
   }
   SECTION("types that do not fit") {
     expect_error(tiny([](W& w, T t) {
