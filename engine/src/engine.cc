@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
-#include <thread>
 
 #include "enum_names.h"
 #include "model_data.h"
@@ -122,11 +121,8 @@ Result<Engine> Engine::create(const Model& model, const EngineOptions& options) 
   return detail::answer_out_of_memory("Engine::create", [&]() -> Result<Engine> {
     PH_RETURN_IF_ERROR(detail::check_file_unchanged(model.data()));
     auto state = std::make_shared<detail::EngineState>(model, options);
-    const size_t wanted =
-        options.threads == 0 ? std::thread::hardware_concurrency() : options.threads;
-    if (!options.thread_pool && wanted > 1 && !state->threads->pool.get())
-      return Status(ErrorCode::kOutOfMemory, "out of memory: could not start a pool of " +
-                                                 std::to_string(wanted) + " threads");
+    if (!options.thread_pool)
+      PH_RETURN_IF_ERROR(state->threads->check_started(options.threads, ""));
     return Engine(std::move(state));
   });
 }

@@ -445,10 +445,6 @@ Status check_tasks(ModelData& d) {
   return Status::ok();
 }
 
-}  // namespace
-
-namespace {
-
 void copy_descriptions(ModelData& d) {
   const schema::Model& m = *d.root;
   d.version_major = m.format_version_major();
