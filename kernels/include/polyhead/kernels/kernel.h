@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "polyhead/kernels/sparse_matrix.h"
 #include "polyhead/precision.h"
 #include "polyhead/quantization.h"
 #include "polyhead/result.h"
@@ -25,6 +26,9 @@ struct OperandDesc {
   ElementType type = ElementType::kF32;
   const void* constant = nullptr;  // constant data (read in place from the model), or null
   Quantization quantization;       // of I8 and I32 operands (docs/int8.md); empty otherwise
+  // Weights given block-sparse, for the sparse kernel only (sparse_choice.h): `constant` is then
+  // null and this view reads the model's bytes in place.
+  const SparseMatrix* sparse = nullptr;
 };
 
 struct NodeDesc {
