@@ -8,6 +8,7 @@
 //   polyhead merge A B -o OUT            merge models sharing a backbone (backbone once)
 //   polyhead compare T S --images DIR    a student against its teacher on the same photos
 //   polyhead quantize M --calib DIR -o O int8 quantization with calibration photos
+//   polyhead prune M --sparsity S -o O   magnitude pruning: block-sparse weights or channels
 //   polyhead stream M... --video FILE    models on a video, photos or a camera in real time
 #include <cstdio>
 #include <cstring>
@@ -51,6 +52,8 @@ const Command kCommands[] = {
      kCompareUsage, compare_main},
     {"quantize", "quantize a float model to int8 with calibration photos; per-node sensitivity",
      kQuantizeUsage, quantize_main},
+    {"prune", "prune a float model: block-sparse weights or whole channels, by sensitivity",
+     kPruneUsage, prune_main},
     {"stream", "run models on a video, photos or a camera: per-task rates, budget, annotated video",
      kStreamUsage, stream_main},
 };
