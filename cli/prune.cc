@@ -1,6 +1,7 @@
 // `polyhead prune MODEL -o OUT (--sparsity S | --max-drop X) [--structured]`: magnitude pruning
 // without fine-tuning, block-sparse or by whole channels, the amount per layer from measured
 // sensitivity (offline/prune, docs/prune.md).
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -205,9 +206,17 @@ void print_text(const std::string& in, const std::string& out, const PruneReport
     std::printf("\n");
   }
   if (!r.skipped.empty()) {
+    // Grouped by reason: a MobileNet has a dozen depthwise convolutions skipped alike.
+    std::vector<std::pair<std::string, std::vector<std::string>>> by_reason;
+    for (const prune::LayerSkip& s : r.skipped) {
+      auto it = std::find_if(by_reason.begin(), by_reason.end(),
+                             [&](const auto& e) { return e.first == s.reason; });
+      if (it == by_reason.end()) it = by_reason.insert(by_reason.end(), {s.reason, {}});
+      it->second.push_back(s.node);
+    }
     std::printf("\nskipped (%zu)\n", r.skipped.size());
-    for (const prune::LayerSkip& s : r.skipped)
-      std::printf("  %s (%s): %s\n", shown(s.node).c_str(), s.op.c_str(), s.reason.c_str());
+    for (const auto& [reason, nodes] : by_reason)
+      std::printf("  %s:\n%s\n", reason.c_str(), wrap_list(nodes, 4).c_str());
   }
 }
 

@@ -45,8 +45,9 @@ class BlockMethod : public Method {
   BlockMethod(const merge::SourceGraph& g, std::vector<BlockLayer> layers)
       : g_(g), layers_(std::move(layers)) {}
 
+  // A layer keeps at least one block: an all-zero weight only leaves its bias.
   size_t units_for(size_t i, double fraction) const override {
-    return std::min(layers_[i].blocks(), rounded(fraction, layers_[i].blocks()));
+    return std::min(layers_[i].blocks() - 1, rounded(fraction, layers_[i].blocks()));
   }
 
   Result<quantize::EditModel> edit(const std::vector<size_t>& units,
