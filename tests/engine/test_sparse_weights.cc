@@ -12,6 +12,7 @@
 #include "polyhead/engine.h"
 #include "polyhead/format_version.h"
 #include "polyhead/model_builder.h"
+#include "polyhead/polyhead_c.h"
 #include "polyhead/schema/phm_generated.h"
 #include "support/test_models.h"
 
@@ -193,6 +194,29 @@ TEST_CASE("an unknown sparse_weights mode is refused with its value") {
   CHECK(parsed == SparseWeights::kDense);
   CHECK(!parse_sparse_weights("Sparse", &parsed));
   CHECK(std::string(sparse_weights_name(SparseWeights::kSparse)) == "sparse");
+}
+
+TEST_CASE("the C API takes sparse_weights and refuses an unknown one") {
+  const std::vector<uint8_t> bytes = pointwise_model(true, 0.75);
+  ph_model* model = nullptr;
+  REQUIRE(ph_model_from_bytes(bytes.data(), bytes.size(), &model) == PH_OK);
+  ph_engine_options options = ph_engine_options_default();
+  CHECK(options.sparse_weights == PH_SPARSE_WEIGHTS_AUTO);
+  CHECK(std::string(ph_sparse_weights_name(PH_SPARSE_WEIGHTS_DENSE)) == "dense");
+  CHECK(std::string(ph_sparse_weights_name(static_cast<ph_sparse_weights>(5))) ==
+        "unknown sparse weights mode");
+  const int bad = 5;
+  std::memcpy(&options.sparse_weights, &bad, sizeof bad);
+  ph_engine* engine = nullptr;
+  CHECK(ph_engine_create(model, &options, &engine) == PH_INVALID_ARGUMENT);
+  CHECK_THAT(ph_last_error(), Catch::Contains("options->sparse_weights is 5"));
+  options.sparse_weights = PH_SPARSE_WEIGHTS_DENSE;
+  REQUIRE(ph_engine_create(model, &options, &engine) == PH_OK);
+  ph_plan* plan = nullptr;
+  REQUIRE(ph_plan_prepare(engine, nullptr, 0, &plan) == PH_OK);
+  ph_plan_free(plan);
+  ph_engine_free(engine);
+  ph_model_free(model);
 }
 
 // ---------------------------------------------------------------------------------------------
