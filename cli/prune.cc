@@ -12,10 +12,12 @@
 #include "cli/commands.h"
 
 #ifdef POLYHEAD_HAVE_PRUNE
+#include "cli/compression_output.h"
 #include "cli/format.h"
 #include "cli/json.h"
 #include "cli/progress.h"
 #include "eval/image_set.h"
+#include "offline/compress/compression_report.h"
 #include "offline/prune/pruner.h"
 #endif
 
@@ -282,6 +284,17 @@ void report_json(JsonWriter& j, const std::string& in, const std::string& out,
   j.end_array();
 }
 
+// The compression report with photos; without, the MACs alone.
+struct Compression {
+  bool measured = false;
+  compress::CompressionReport report;
+  uint64_t original_macs = 0, pruned_macs = 0;
+  double macs_ratio() const {
+    return compress::CompressionReport::ratio(static_cast<double>(pruned_macs),
+                                              static_cast<double>(original_macs));
+  }
+};
+
 // Writes `bytes` to `path` through a temporary file beside it, renamed at the end, so an
 // interrupted or failed write never leaves half a model under the output's name.
 Status write_atomically(const std::string& path, const std::vector<uint8_t>& bytes) {
@@ -363,10 +376,50 @@ int prune_main(const std::vector<std::string>& raw) {
   const Status written = write_atomically(out, result->bytes);
   if (!written.is_ok()) return report_error(cmd, written.message(), kExitRuntime);
 
+  // The compression report: against the input on every photo, or (without photos) the file and
+  // MACs alone.
+  auto pruned = Model::from_bytes(result->bytes);
+  if (!pruned.is_ok())
+    return report_error(cmd, "the written model does not load: " + pruned.status().message(),
+                        kExitRuntime);
+  Compression compression;
+  if (!photos.empty()) {
+    progress.stage("compression report on " + counted(photos.size(), "photo") +
+                   " (drop, interleaved latency)");
+    compress::CompressionOptions co;
+    co.threads = options.threads;
+    co.tasks = options.tasks;
+    auto measured = compress::measure_compression(*model, *pruned, model->file_bytes(),
+                                                  result->bytes.size(), photos, co);
+    if (!measured.is_ok())
+      return report_error(cmd, "wrote '" + out + "', but its compression report failed: " +
+                                   measured.status().message(),
+                          kExitRuntime);
+    compression.report = std::move(*measured);
+    compression.measured = true;
+  } else {
+    auto before = compress::pass_macs(*model, options.tasks);
+    auto after = compress::pass_macs(*pruned, options.tasks);
+    if (!before.is_ok() || !after.is_ok())
+      return report_error(cmd, "wrote '" + out + "', but counting its MACs failed: " +
+                                   (before.is_ok() ? after.status() : before.status()).message(),
+                          kExitRuntime);
+    compression.original_macs = *before;
+    compression.pruned_macs = *after;
+  }
+
   auto json_text = [&] {
     JsonWriter j;
     j.begin_object();
     report_json(j, in, out, result->report);
+    if (compression.measured) {
+      j.key("compression");
+      add_compression_json(j, compression.report);
+    } else {
+      j.field("original_macs", compression.original_macs)
+          .field("pruned_macs", compression.pruned_macs)
+          .field("macs_ratio", compression.macs_ratio());
+    }
     j.end_object();
     return j.str();
   };
@@ -375,6 +428,14 @@ int prune_main(const std::vector<std::string>& raw) {
     return kExitOk;
   }
   print_text(in, out, result->report);
+  if (compression.measured) {
+    print_compression(compression.report);
+  } else {
+    std::printf("\nMACs per pass  %s -> %s (ratio %s); no --calib: no drop or latency measured\n",
+                format_count(compression.original_macs).c_str(),
+                format_count(compression.pruned_macs).c_str(),
+                format_float(compression.macs_ratio(), 3).c_str());
+  }
   if (!json_path.empty()) {
     std::ofstream j(json_path, std::ios::trunc);
     j << json_text() << "\n";
