@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <string>
@@ -18,6 +19,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "converters/tflite/tflite_converter.h"
 #include "offline/graph/source_graph.h"
 #include "offline/prune/block_layers.h"
 #include "offline/prune/budget_search.h"
@@ -253,7 +255,8 @@ std::vector<uint8_t> zeroed_reference(const merge::SourceGraph& g, const Channel
   std::set<int> done;
   for (const ConstantSlice& s : ties.slices) {
     const schema::OpKind op = g.node(s.node).op();
-    const bool consumer = (op == schema::OpKind::CONV_2D || op == schema::OpKind::FULLY_CONNECTED) &&
+    const bool consumer = (op == schema::OpKind::CONV_2D || op == schema::OpKind::FULLY_CONNECTED ||
+                           op == schema::OpKind::TRANSPOSE_CONV_2D) &&
                           s.slot == 1 && s.axis == ConstantSlice::Axis::kLast;
     if (!consumer) continue;
     const std::vector<int> kept = ties.kept(s.by, removed);
@@ -812,4 +815,30 @@ TEST_CASE("prune: sensitivity on photos orders the layers, --max-drop finds a sp
   CHECK(contains(none.status().message(), "no sparsity meets --max-drop 0"));
   CHECK(contains(none.status().message(), "the smallest drop reached is"));
   CHECK(contains(none.status().message(), "at sparsity 0.05"));
+}
+
+TEST_CASE("prune: structured pruning of MediaPipe models is exact against the zeroed originals",
+          "[prune][needs-data]") {
+  // The converted models' residual chains (BlazeFace's channel-padded shortcuts, the selfie
+  // model's gates and decoder) are what the small model imitates: here the real ones.
+  for (const char* name : {"selfie_segmentation.tflite", "face_detection_short_range.tflite",
+                           "face_detection_full_range.tflite"}) {
+    INFO(name);
+    const std::string path = (std::filesystem::path(polyhead::testing::data_dir()) / name).string();
+    if (!std::filesystem::exists(path)) FAIL("missing " << path << ": run scripts/fetch_data.sh");
+    auto converted = tflite::convert_file(path, {});
+    REQUIRE(converted.is_ok());
+    const Model model = load(*converted);
+    const merge::SourceGraph g = graph(model);
+    auto ties = tie_channels(g);
+    REQUIRE(ties.is_ok());
+    REQUIRE_FALSE(ties->units.empty());
+    std::vector<size_t> counts;
+    for (const ChannelUnit& u : ties->units) counts.push_back(u.classes.size() / 3);
+    const std::vector<bool> removed = choose_removed_classes(*ties, counts);
+    auto edited = remove_channels(g, *ties, removed);
+    REQUIRE(edited.is_ok());
+    const std::vector<uint8_t> pruned = written(*edited);
+    require_close(run(pruned), run(zeroed_reference(g, *ties, removed)));
+  }
 }
