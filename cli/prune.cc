@@ -25,8 +25,8 @@ namespace polyhead::cli {
 
 const char kPruneUsage[] =
     "usage: polyhead prune MODEL -o OUT.phm (--sparsity S | --max-drop X) [--structured]\n"
-    "                      [--calib DIR|PHOTO ...] [--tasks A,B] [--layers A,B] [--limit N]\n"
-    "                      [--threads N] [--json FILE] [--quiet]\n"
+    "                      [--calib DIR|PHOTO ...] [--no-bias-correction] [--tasks A,B]\n"
+    "                      [--layers A,B] [--limit N] [--threads N] [--json FILE] [--quiet]\n"
     "\n"
     "Prunes a float32 model by weight magnitude, without fine-tuning (docs/prune.md).\n"
     "Unstructured (the default): blocks of 8, 4, 2 or 1 output channels x 1 input column with\n"
@@ -36,8 +36,10 @@ const char kPruneUsage[] =
     "smallest L2 norm) with everything that reads them, giving a smaller dense model; channels\n"
     "tied by residual ADDs are removed together, model inputs and task outputs keep theirs.\n"
     "With calibration photos each layer's sensitivity is measured (its drop when pruned alone)\n"
-    "and the less sensitive layers are pruned harder; without them every layer gets the same\n"
-    "sparsity. The compression report compares the result with MODEL on the photos.\n"
+    "and the less sensitive layers are pruned harder, and each pruned layer's bias takes in\n"
+    "what was removed at the activations' means on the photos (bias correction); without\n"
+    "photos every layer gets the same sparsity. No fine-tuning. The compression report\n"
+    "compares the result with MODEL on the photos.\n"
     "\n"
     "options:\n"
     "  -o, --output FILE  the pruned model to write (required)\n"
@@ -48,7 +50,9 @@ const char kPruneUsage[] =
     "                     fraction in [0, 1]; needs --calib\n"
     "  --structured       remove output channels instead of weight blocks\n"
     "  --calib DIR|FILE   a folder (its .jpg/.jpeg/.png/.bmp files, sorted by name) or one photo;\n"
-    "                     repeat to add more: sensitivity, --max-drop and the report's drop\n"
+    "                     repeat to add more: sensitivity, bias correction, --max-drop and the\n"
+    "                     report's drop\n"
+    "  --no-bias-correction  leave the biases as they are (only remove weights)\n"
     "  --tasks A,B        only these tasks' drops count (the others are pruned all the same)\n"
     "  --layers A,B       prune only these layers (node names as 'polyhead inspect' shows them;\n"
     "                     --structured: any layer of a tied group); one that cannot be pruned is\n"
@@ -101,6 +105,7 @@ Status read_options(const ParsedArgs& p, PruneOptions& o) {
     PH_ASSIGN_OR_RETURN(o.max_drop, parse_double("--max-drop", p.get("--max-drop"), 0, 1));
   }
   o.structured = p.has("--structured");
+  o.bias_correction = !p.has("--no-bias-correction");
   if (p.has("--tasks")) {
     PH_ASSIGN_OR_RETURN(o.tasks, parse_list("--tasks", p.get("--tasks")));
   }
@@ -133,6 +138,9 @@ std::function<void(const char*, size_t, size_t)> progress_lines(Progress& progre
         progress.stage("sensitivity of " + counted(total, "layer") + ", each pruned alone, on " +
                        counted(evaluated, "photo"));
       progress.step("sensitivity", done, total, "layers");
+    } else if (now == "means") {
+      if (begins)
+        progress.stage("channel means on " + counted(total, "photo") + " (bias correction)");
     } else if (now == "search") {
       if (begins)
         progress.stage("--max-drop: the highest sparsity whose worst drop is at most " +
@@ -152,10 +160,8 @@ std::string method_text(const PruneReport& r) {
 
 // "3/8 (0.375)" for channels, "0.52" for weights.
 std::string layer_amount(const prune::LayerReport& l, bool structured) {
-  if (structured)
-    return std::to_string(l.channels - l.removed) + "/" + std::to_string(l.channels);
-  return format_float(l.size ? static_cast<double>(l.removed) / static_cast<double>(l.size) : 0,
-                      3);
+  if (structured) return std::to_string(l.channels - l.removed) + "/" + std::to_string(l.channels);
+  return format_float(l.size ? static_cast<double>(l.removed) / static_cast<double>(l.size) : 0, 3);
 }
 
 std::string sensitivity_text(const prune::LayerReport& l) {
@@ -172,11 +178,15 @@ void print_text(const std::string& in, const std::string& out, const PruneReport
               r.structured ? "channels" : "weights", format_float(r.achieved(), 4).c_str(),
               format_float(r.sparsity, 4).c_str(), r.layers.size());
   if (r.evaluation_images)
-    std::printf("  sensitivity  each layer pruned alone at %s, on %zu photo(s); the least\n"
-                "               sensitive pruned up to 4x harder than the most\n",
-                format_float(r.probe, 3).c_str(), r.evaluation_images);
+    std::printf(
+        "  sensitivity  each layer pruned alone at %s, on %zu photo(s); the least\n"
+        "               sensitive pruned up to 4x harder than the most\n",
+        format_float(r.probe, 3).c_str(), r.evaluation_images);
   else
     std::printf("  sensitivity  not measured (no --calib): every layer at the target\n");
+  if (r.bias_correction_images)
+    std::printf("  biases       corrected at the activations' means on %zu photo(s)\n",
+                r.bias_correction_images);
   if (r.has_budget) {
     std::printf("  --max-drop   %s: sparsity %s after %zu evaluation(s)\n",
                 format_float(r.max_drop, 4).c_str(), format_float(r.budget.sparsity, 3).c_str(),
@@ -209,7 +219,7 @@ void print_text(const std::string& in, const std::string& out, const PruneReport
   }
   if (!r.skipped.empty()) {
     // Grouped by reason: a MobileNet has a dozen depthwise convolutions skipped alike.
-    std::vector<std::pair<std::string, std::vector<std::string>>> by_reason;
+    std::vector<std::pair<std::string, std::vector<std::string> > > by_reason;
     for (const prune::LayerSkip& s : r.skipped) {
       auto it = std::find_if(by_reason.begin(), by_reason.end(),
                              [&](const auto& e) { return e.first == s.reason; });
@@ -243,11 +253,15 @@ void report_json(JsonWriter& j, const std::string& in, const std::string& out,
   j.field("prunable", static_cast<uint64_t>(r.prunable))
       .field("removed", static_cast<uint64_t>(r.removed));
   j.field("evaluation_images", static_cast<uint64_t>(r.evaluation_images));
+  j.field("bias_correction_images", static_cast<uint64_t>(r.bias_correction_images));
   if (r.evaluation_images) j.field("probe_sparsity", r.probe);
   j.field("input_bytes", static_cast<uint64_t>(r.input_bytes))
       .field("output_bytes", static_cast<uint64_t>(r.output_bytes));
   if (r.has_budget) {
-    j.key("max_drop").begin_object().field("budget", r.max_drop).field("sparsity", r.budget.sparsity);
+    j.key("max_drop")
+        .begin_object()
+        .field("budget", r.max_drop)
+        .field("sparsity", r.budget.sparsity);
     j.key("steps").begin_array();
     for (const prune::BudgetStep& s : r.budget.steps) {
       j.begin_object().field("sparsity", s.sparsity).key("evaluation");
@@ -270,7 +284,8 @@ void report_json(JsonWriter& j, const std::string& in, const std::string& out,
           .field("removed_weights", static_cast<uint64_t>(l.removed))
           .field("block", std::to_string(l.block_rows) + "x1");
     }
-    j.field("sparsity", l.size ? static_cast<double>(l.removed) / static_cast<double>(l.size) : 0.0);
+    j.field("sparsity",
+            l.size ? static_cast<double>(l.removed) / static_cast<double>(l.size) : 0.0);
     if (l.has_sensitivity) {
       j.key("sensitivity");
       evaluation_json(j, l.sensitivity);
@@ -280,7 +295,11 @@ void report_json(JsonWriter& j, const std::string& in, const std::string& out,
   j.end_array();
   j.key("skipped").begin_array();
   for (const prune::LayerSkip& s : r.skipped)
-    j.begin_object().field("layer", s.node).field("op", s.op).field("reason", s.reason).end_object();
+    j.begin_object()
+        .field("layer", s.node)
+        .field("op", s.op)
+        .field("reason", s.reason)
+        .end_object();
   j.end_array();
 }
 
@@ -301,7 +320,8 @@ Status write_atomically(const std::string& path, const std::vector<uint8_t>& byt
   const std::string temporary = path + ".partial";
   {
     std::ofstream f(temporary, std::ios::binary | std::ios::trunc);
-    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    f.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
     f.close();
     if (!f) {
       std::error_code ignored;
@@ -328,6 +348,7 @@ int prune_main(const std::vector<std::string>& raw) {
                                   {"--max-drop", true},
                                   {"--structured", false},
                                   {"--calib", true, true},
+                                  {"--no-bias-correction", false},
                                   {"--tasks", true},
                                   {"--layers", true},
                                   {"--limit", true},
@@ -392,17 +413,19 @@ int prune_main(const std::vector<std::string>& raw) {
     auto measured = compress::measure_compression(*model, *pruned, model->file_bytes(),
                                                   result->bytes.size(), photos, co);
     if (!measured.is_ok())
-      return report_error(cmd, "wrote '" + out + "', but its compression report failed: " +
-                                   measured.status().message(),
-                          kExitRuntime);
+      return report_error(
+          cmd,
+          "wrote '" + out + "', but its compression report failed: " + measured.status().message(),
+          kExitRuntime);
     compression.report = std::move(*measured);
     compression.measured = true;
   } else {
     auto before = compress::pass_macs(*model, options.tasks);
     auto after = compress::pass_macs(*pruned, options.tasks);
     if (!before.is_ok() || !after.is_ok())
-      return report_error(cmd, "wrote '" + out + "', but counting its MACs failed: " +
-                                   (before.is_ok() ? after.status() : before.status()).message(),
+      return report_error(cmd,
+                          "wrote '" + out + "', but counting its MACs failed: " +
+                              (before.is_ok() ? after.status() : before.status()).message(),
                           kExitRuntime);
     compression.original_macs = *before;
     compression.pruned_macs = *after;

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <map>
 
+#include "offline/prune/bias_correction.h"
 #include "offline/prune/magnitude.h"
 #include "offline/prune/sparse_storage.h"
 #include "offline/quantize/int8_support.h"
@@ -24,7 +25,8 @@ std::vector<std::vector<int>> readers(const merge::SourceGraph& g) {
 
 size_t product(const flatbuffers::Vector<int>& shape, flatbuffers::uoffset_t from) {
   size_t p = 1;
-  for (flatbuffers::uoffset_t i = from; i < shape.size(); ++i) p *= static_cast<size_t>(shape.Get(i));
+  for (flatbuffers::uoffset_t i = from; i < shape.size(); ++i)
+    p *= static_cast<size_t>(shape.Get(i));
   return p;
 }
 
@@ -43,8 +45,7 @@ std::string why_not(const merge::SourceGraph& g, int n, const std::vector<std::v
            " weights (sparse storage is float32 only)";
   for (int t : *node.inputs())
     if (t >= 0 && g.tensor(t).type() != schema::ElementType::F32)
-      return "reads a " + std::string(schema::EnumNameElementType(g.tensor(t).type())) +
-             " tensor";
+      return "reads a " + std::string(schema::EnumNameElementType(g.tensor(t).type())) + " tensor";
   if (node.op() != OpKind::FULLY_CONNECTED) {
     const auto* o = node.options_as_Conv2DOptions();
     const int groups = o ? o->groups() : 1;
@@ -77,8 +78,8 @@ BlockLayers find_block_layers(const merge::SourceGraph& g) {
   for (int n : g.order) {
     const schema::Node& node = g.node(n);
     const OpKind op = node.op();
-    if (op != OpKind::CONV_2D && op != OpKind::DEPTHWISE_CONV_2D &&
-        op != OpKind::FULLY_CONNECTED && op != OpKind::TRANSPOSE_CONV_2D)
+    if (op != OpKind::CONV_2D && op != OpKind::DEPTHWISE_CONV_2D && op != OpKind::FULLY_CONNECTED &&
+        op != OpKind::TRANSPOSE_CONV_2D)
       continue;
     const std::string reason = why_not(g, n, read);
     if (!reason.empty()) {
@@ -101,24 +102,36 @@ BlockLayers find_block_layers(const merge::SourceGraph& g) {
 }
 
 quantize::EditModel prune_blocks(const merge::SourceGraph& g, const std::vector<BlockLayer>& layers,
-                                 const std::vector<size_t>& removed_blocks) {
+                                 const std::vector<size_t>& removed_blocks,
+                                 const ChannelMeans* means) {
   quantize::EditModel m = quantize::edit_copy(g);
+  std::map<int, size_t> position;  // node -> its entry in m.nodes
+  for (size_t i = 0; i < g.order.size(); ++i) position[g.order[i]] = i;
   for (size_t i = 0; i < layers.size(); ++i) {
     if (removed_blocks[i] == 0) continue;
     const BlockLayer& l = layers[i];
     quantize::EditTensor& t = m.tensors[static_cast<size_t>(l.weights)];
     std::vector<float> w(l.rows * l.cols);
     std::memcpy(w.data(), t.data, w.size() * sizeof(float));
+    std::vector<float> removed(w.size(), 0.f);
     const size_t br = static_cast<size_t>(l.block_rows);
     for (size_t b : smallest(block_norms(w.data(), l.rows, l.cols, br), removed_blocks[i])) {
       const size_t r0 = b / l.cols * br, c = b % l.cols;
-      for (size_t r = r0; r < r0 + br; ++r) w[r * l.cols + c] = 0.f;
+      for (size_t r = r0; r < r0 + br; ++r) {
+        removed[r * l.cols + c] = w[r * l.cols + c];
+        w[r * l.cols + c] = 0.f;
+      }
     }
     std::vector<uint8_t> bytes(w.size() * sizeof(float));
     std::memcpy(bytes.data(), w.data(), bytes.size());
     t.data = m.store(std::move(bytes));
     t.size = w.size() * sizeof(float);
     store_block_sparse(t, l.block_rows, 1);
+    const int x = g.node(l.node).inputs()->Get(0);
+    if (means && !(*means)[static_cast<size_t>(x)].empty())
+      add_to_bias(
+          m, m.nodes[position[l.node]],
+          removed_contribution(removed.data(), l.rows, l.cols, (*means)[static_cast<size_t>(x)]));
   }
   return m;
 }

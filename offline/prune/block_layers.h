@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "offline/graph/source_graph.h"
+#include "offline/prune/channel_means.h"
 #include "offline/quantize/model_writer.h"
 
 namespace polyhead::prune {
@@ -27,7 +28,7 @@ int sparse_block_rows(int rows);
 struct BlockLayer {
   int node = -1;
   std::string name, op;
-  int weights = -1;  // the weight tensor
+  int weights = -1;   // the weight tensor
   std::string shape;  // of the weight, "[32,1,1,96]"
   size_t rows = 0, cols = 0;
   int block_rows = 1;
@@ -50,8 +51,11 @@ struct BlockLayers {
 BlockLayers find_block_layers(const merge::SourceGraph& g);
 
 // A copy of `g`'s model in which layer i has its removed_blocks[i] smallest blocks (by L2 norm)
-// zeroed and its weight stored block-sparse; layers with 0 are left as they are.
+// zeroed and its weight stored block-sparse; layers with 0 are left as they are. With `means`
+// (per tensor, per channel), what the zeroed weights took away on average goes into the layer's
+// bias (bias_correction.h).
 quantize::EditModel prune_blocks(const merge::SourceGraph& g, const std::vector<BlockLayer>& layers,
-                                 const std::vector<size_t>& removed_blocks);
+                                 const std::vector<size_t>& removed_blocks,
+                                 const ChannelMeans* means = nullptr);
 
 }  // namespace polyhead::prune

@@ -19,10 +19,10 @@ struct BudgetStep {
 };
 
 struct BudgetResult {
-  bool within_budget = false;        // some grid sparsity met the budget
-  double sparsity = 0;               // the highest one found (within_budget)
-  quantize::Evaluation evaluation;   // its evaluation
-  std::vector<BudgetStep> steps;     // every evaluation, in the order made
+  bool within_budget = false;       // some grid sparsity met the budget
+  double sparsity = 0;              // the highest one found (within_budget)
+  quantize::Evaluation evaluation;  // its evaluation
+  std::vector<BudgetStep> steps;    // every evaluation, in the order made
   // The smallest worst drop seen (what the error names when nothing met the budget).
   const BudgetStep* best() const;
 };
@@ -31,7 +31,8 @@ struct BudgetResult {
 std::vector<double> default_sparsity_grid();
 
 // `grid` increasing; `evaluate(s)` builds the model pruned to sparsity s and measures it.
-Result<BudgetResult> search_budget(const std::vector<double>& grid, double max_drop,
-                                   const std::function<Result<quantize::Evaluation>(double)>& evaluate);
+Result<BudgetResult> search_budget(
+    const std::vector<double>& grid, double max_drop,
+    const std::function<Result<quantize::Evaluation>(double)>& evaluate);
 
 }  // namespace polyhead::prune

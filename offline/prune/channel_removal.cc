@@ -4,6 +4,7 @@
 #include <cstring>
 #include <map>
 
+#include "offline/prune/bias_correction.h"
 #include "offline/prune/magnitude.h"
 #include "offline/prune/node_options.h"
 #include "offline/prune/sparse_storage.h"
@@ -31,7 +32,8 @@ Status slice_constant(quantize::EditModel& m, quantize::EditTensor& t, ConstantS
   const size_t dim = static_cast<size_t>(first ? t.shape.front() : t.shape.back());
   if (dim != full || element_bytes == 0 || element_bytes * elements != t.size)
     return Status(ErrorCode::kInternal, "constant '" + t.name + "' does not have " +
-                                            std::to_string(full) + " channels where pruning cuts it");
+                                            std::to_string(full) +
+                                            " channels where pruning cuts it");
   // [outer][dim][inner], with outer = 1 (first) or inner = 1 (last).
   const size_t outer = first ? 1 : elements / dim;
   const size_t inner = (first ? elements / dim : 1) * element_bytes;
@@ -76,7 +78,8 @@ std::vector<bool> choose_removed_classes(const ChannelTies& ties,
 }
 
 Result<quantize::EditModel> remove_channels(const merge::SourceGraph& g, const ChannelTies& ties,
-                                            const std::vector<bool>& removed) {
+                                            const std::vector<bool>& removed,
+                                            const ChannelMeans* means) {
   quantize::EditModel m = quantize::edit_copy(g);
   std::vector<size_t> position(g.root->nodes()->size());  // node index -> m.nodes entry
   for (size_t i = 0; i < g.order.size(); ++i) position[static_cast<size_t>(g.order[i])] = i;
@@ -96,6 +99,38 @@ Result<quantize::EditModel> remove_channels(const merge::SourceGraph& g, const C
     if (kept.size() == full) continue;
     cuts[{s.node, s.slot}].push_back({s.axis, std::move(kept), full});
   }
+  // Bias correction, on the full-size weights before anything is cut: the consumers' removed
+  // input columns, at their inputs' means.
+  for (const ConstantSlice& s : ties.slices) {
+    const schema::Node& src = g.node(s.node);
+    const bool consumer =
+        (src.op() == schema::OpKind::CONV_2D || src.op() == schema::OpKind::FULLY_CONNECTED) &&
+        s.slot == 1 && s.axis == ConstantSlice::Axis::kLast;
+    if (!means || !consumer || (*means)[static_cast<size_t>(s.by)].empty()) continue;
+    const std::vector<int> kept = ties.kept(s.by, removed);
+    const size_t full = ties.tensor_atoms[static_cast<size_t>(s.by)].size();
+    if (kept.size() == full) continue;
+    quantize::EditNode& node = m.nodes[position[static_cast<size_t>(s.node)]];
+    const quantize::EditTensor& w = m.tensors[static_cast<size_t>(node.inputs[1])];
+    const size_t rows = static_cast<size_t>(w.shape.front());
+    const size_t cols = w.size / sizeof(float) / rows;
+    std::vector<float> gone(rows * cols);
+    std::memcpy(gone.data(), w.data, gone.size() * sizeof(float));
+    std::vector<bool> stays(full, false);
+    for (int k : kept) stays[static_cast<size_t>(k)] = true;
+    for (size_t i = 0; i < gone.size(); ++i)
+      if (stays[i % full]) gone[i] = 0.f;
+    const bool had_bias = src.inputs()->size() > 2 && src.inputs()->Get(2) >= 0;
+    add_to_bias(m, node,
+                removed_contribution(gone.data(), rows, cols, (*means)[static_cast<size_t>(s.by)]));
+    // A new bias follows the node's output channels like an old one would.
+    const int out = src.outputs()->Get(0);
+    const size_t out_full = ties.tensor_atoms[static_cast<size_t>(out)].size();
+    std::vector<int> out_kept = ties.kept(out, removed);
+    if (!had_bias && out_kept.size() != out_full)
+      cuts[{s.node, 2}].push_back({ConstantSlice::Axis::kFirst, std::move(out_kept), out_full});
+  }
+
   // Readers of one constant that need the same cuts share the cut constant; when they differ
   // (or some need none), each other set of cuts gets a copy of its own.
   std::map<int, std::vector<std::pair<int, int>>> readers;  // constant -> (node, slot)
@@ -131,8 +166,8 @@ Result<quantize::EditModel> remove_channels(const merge::SourceGraph& g, const C
           m.nodes[position[static_cast<size_t>(n)]].inputs[static_cast<size_t>(slot)] = target;
       }
       for (const Cut& cut : groups[k].first)
-        PH_RETURN_IF_ERROR(
-            slice_constant(m, m.tensors[static_cast<size_t>(target)], cut.axis, cut.kept, cut.full));
+        PH_RETURN_IF_ERROR(slice_constant(m, m.tensors[static_cast<size_t>(target)], cut.axis,
+                                          cut.kept, cut.full));
     }
   }
 

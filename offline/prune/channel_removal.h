@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "offline/graph/source_graph.h"
+#include "offline/prune/channel_means.h"
 #include "offline/prune/channel_ties.h"
 #include "offline/quantize/model_writer.h"
 #include "polyhead/result.h"
@@ -20,8 +21,11 @@ namespace polyhead::prune {
 std::vector<bool> choose_removed_classes(const ChannelTies& ties,
                                          const std::vector<size_t>& removed_per_unit);
 
-// A copy of `g`'s model without the channels of the classes with removed[root].
+// A copy of `g`'s model without the channels of the classes with removed[root]. With `means` (per
+// tensor, per channel), each convolution (one group) or fully connected layer that loses input
+// channels gets what they added on average in its bias (bias_correction.h).
 Result<quantize::EditModel> remove_channels(const merge::SourceGraph& g, const ChannelTies& ties,
-                                            const std::vector<bool>& removed);
+                                            const std::vector<bool>& removed,
+                                            const ChannelMeans* means = nullptr);
 
 }  // namespace polyhead::prune

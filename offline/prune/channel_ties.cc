@@ -30,14 +30,14 @@ class Tier {
     const auto& inputs = *g_.root->inputs();
     for (const schema::Input* in : inputs) {
       const int t = in->tensor();
-      atoms_of(t) = fresh(last_dim(g_.tensor(t)), -1,
-                          "are tied to model input '" + g_.tensor_name(t) + "'");
+      atoms_of(t) =
+          fresh(last_dim(g_.tensor(t)), -1, "are tied to model input '" + g_.tensor_name(t) + "'");
     }
     for (int n : g_.order) PH_RETURN_IF_ERROR(visit(n));
     for (const schema::Task* task : *g_.root->tasks())
       for (const schema::TaskOutput* o : *task->outputs())
-        pin(o->tensor(), "reach output '" + o->name()->str() + "' of task '" +
-                             task->name()->str() + "'");
+        pin(o->tensor(),
+            "reach output '" + o->name()->str() + "' of task '" + task->name()->str() + "'");
     finish();
     return std::move(r_);
   }
@@ -58,7 +58,8 @@ class Tier {
 
   int find(int a) {
     while (parent_[static_cast<size_t>(a)] != a) {
-      parent_[static_cast<size_t>(a)] = parent_[static_cast<size_t>(parent_[static_cast<size_t>(a)])];
+      parent_[static_cast<size_t>(a)] =
+          parent_[static_cast<size_t>(parent_[static_cast<size_t>(a)])];
       a = parent_[static_cast<size_t>(a)];
     }
     return a;
@@ -92,7 +93,8 @@ class Tier {
     for (int t : *node.inputs())
       if (t >= 0 && !g_.is_constant(t)) pin(t, "are read by " + describe(n) + why);
     for (int t : *node.outputs())
-      atoms_of(t) = fresh(last_dim(g_.tensor(t)), -1, "are tied to the output of " + describe(n) + why);
+      atoms_of(t) =
+          fresh(last_dim(g_.tensor(t)), -1, "are tied to the output of " + describe(n) + why);
   }
 
   bool all_float(const schema::Node& node) const {
@@ -134,7 +136,8 @@ class Tier {
         return same_channels(n, x, out);
       case OpKind::PRELU: {
         const int slope = node.inputs()->size() > 1 ? node.inputs()->Get(1) : -1;
-        if (slope < 0 || !g_.is_constant(slope) || !per_channel(g_.tensor(slope), last_dim(g_.tensor(x)))) {
+        if (slope < 0 || !g_.is_constant(slope) ||
+            !per_channel(g_.tensor(slope), last_dim(g_.tensor(x)))) {
           opaque(n, " (its slope is not one constant per channel)");
           return Status::ok();
         }
@@ -190,7 +193,8 @@ class Tier {
     const int rows = weights.shape()->Get(0);
     const auto* conv = node.options_as_Conv2DOptions();
     const int groups = conv ? conv->groups() : 1;
-    if (rows != out_c) return Status(ErrorCode::kInternal, describe(n) + ": weight rows != output channels");
+    if (rows != out_c)
+      return Status(ErrorCode::kInternal, describe(n) + ": weight rows != output channels");
     if (groups == 1) {
       if (last_dim(weights) != in_c) {
         opaque(n, " (its weight's last dimension is not the input's channels)");
@@ -210,8 +214,9 @@ class Tier {
         std::copy(data, data + copy.size(), copy.begin());
         norms = row_norms(copy.data(), static_cast<size_t>(rows), cols);
       }
-      const double mean =
-          norms.empty() ? 0 : std::accumulate(norms.begin(), norms.end(), 0.0) / static_cast<double>(norms.size());
+      const double mean = norms.empty() ? 0
+                                        : std::accumulate(norms.begin(), norms.end(), 0.0) /
+                                              static_cast<double>(norms.size());
       for (double& v : norms) v = mean > 0 ? v / mean : 1.0;
       norms_[static_cast<size_t>(n)] = std::move(norms);
       producers_.push_back(n);
@@ -285,10 +290,10 @@ class Tier {
     if (axis == rank - 1) {  // along the channels: the inputs' channels one after another
       std::vector<int> atoms;
       for (int t : *node.inputs()) {
-        const std::vector<int> part =
-            g_.is_constant(t) ? fresh(last_dim(g_.tensor(t)), -1,
-                                      "are tied to a constant input of " + describe(n))
-                              : atoms_of(t);
+        const std::vector<int> part = g_.is_constant(t)
+                                          ? fresh(last_dim(g_.tensor(t)), -1,
+                                                  "are tied to a constant input of " + describe(n))
+                                          : atoms_of(t);
         atoms.insert(atoms.end(), part.begin(), part.end());
       }
       atoms_of(out) = std::move(atoms);

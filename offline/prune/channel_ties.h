@@ -52,12 +52,12 @@ struct OptionEdit {
 };
 
 struct ChannelUnit {
-  std::vector<int> producers;   // nodes, in execution order
-  std::vector<int> classes;     // the removable classes (roots), in channel order
-  std::vector<double> scores;   // per removable class: its filters' L2 norm, each producer's
-                                // norms divided by their mean, averaged over its producers
-  size_t channels = 0;          // classes in the unit, pinned ones included
-  std::string shape;            // of the first producer's weight
+  std::vector<int> producers;  // nodes, in execution order
+  std::vector<int> classes;    // the removable classes (roots), in channel order
+  std::vector<double> scores;  // per removable class: its filters' L2 norm, each producer's
+                               // norms divided by their mean, averaged over its producers
+  size_t channels = 0;         // classes in the unit, pinned ones included
+  std::string shape;           // of the first producer's weight
 };
 
 struct ChannelSkip {
@@ -68,12 +68,12 @@ struct ChannelSkip {
 struct ChannelTies {
   std::vector<std::vector<int>> tensor_atoms;  // per tensor, per channel (constants: none)
   std::vector<ChannelAtom> atoms;
-  std::vector<int> root;                       // per atom, its class (an atom index)
-  std::vector<std::string> pinned;             // per class root: why it stays (empty: it may go)
+  std::vector<int> root;            // per atom, its class (an atom index)
+  std::vector<std::string> pinned;  // per class root: why it stays (empty: it may go)
   std::vector<ConstantSlice> slices;
   std::vector<OptionEdit> option_edits;
-  std::vector<ChannelUnit> units;              // units with a removable class, in execution order
-  std::vector<ChannelSkip> skipped;            // units whose every class is pinned
+  std::vector<ChannelUnit> units;    // units with a removable class, in execution order
+  std::vector<ChannelSkip> skipped;  // units whose every class is pinned
 
   // The positions of tensor `t`'s channels that stay when the classes with removed[root] go.
   std::vector<int> kept(int t, const std::vector<bool>& removed) const;

@@ -9,10 +9,11 @@ namespace fb = flatbuffers;
 namespace {
 
 const schema::Node* finish(quantize::EditModel& m, fb::FlatBufferBuilder& b,
-                           const schema::Node& from, schema::OpOptions type, fb::Offset<void> options) {
-  const auto node = schema::CreateNode(b, b.CreateString(from.name()->str()), from.op(), type,
-                                       options, b.CreateVector(std::vector<int>{}),
-                                       b.CreateVector(std::vector<int>{}));
+                           const schema::Node& from, schema::OpOptions type,
+                           fb::Offset<void> options) {
+  const auto node =
+      schema::CreateNode(b, b.CreateString(from.name()->str()), from.op(), type, options,
+                         b.CreateVector(std::vector<int>{}), b.CreateVector(std::vector<int>{}));
   b.Finish(node);
   const uint8_t* bytes =
       m.store(std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()));

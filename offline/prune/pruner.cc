@@ -9,6 +9,7 @@
 
 #include "offline/graph/source_graph.h"
 #include "offline/prune/block_layers.h"
+#include "offline/prune/channel_means.h"
 #include "offline/prune/channel_removal.h"
 #include "offline/prune/channel_ties.h"
 #include "offline/prune/layer_fractions.h"
@@ -42,8 +43,9 @@ size_t rounded(double fraction, size_t of) {
 
 class BlockMethod : public Method {
  public:
-  BlockMethod(const merge::SourceGraph& g, std::vector<BlockLayer> layers)
-      : g_(g), layers_(std::move(layers)) {}
+  BlockMethod(const merge::SourceGraph& g, std::vector<BlockLayer> layers,
+              const ChannelMeans* means)
+      : g_(g), layers_(std::move(layers)), means_(means) {}
 
   // A layer keeps at least one block: an all-zero weight only leaves its bias.
   size_t units_for(size_t i, double fraction) const override {
@@ -57,19 +59,21 @@ class BlockMethod : public Method {
       for (size_t i = 0; i < layers_.size(); ++i)
         (*removed)[i] = units[i] * static_cast<size_t>(layers_[i].block_rows);
     }
-    return prune_blocks(g_, layers_, units);
+    return prune_blocks(g_, layers_, units, means_);
   }
 
  private:
   const merge::SourceGraph& g_;
   std::vector<BlockLayer> layers_;
+  const ChannelMeans* means_;
 };
 
 class ChannelMethod : public Method {
  public:
   // `selected`: indices into ties.units, one per layer.
-  ChannelMethod(const merge::SourceGraph& g, const ChannelTies& ties, std::vector<size_t> selected)
-      : g_(g), ties_(ties), selected_(std::move(selected)) {}
+  ChannelMethod(const merge::SourceGraph& g, const ChannelTies& ties, std::vector<size_t> selected,
+                const ChannelMeans* means)
+      : g_(g), ties_(ties), selected_(std::move(selected)), means_(means) {}
 
   size_t units_for(size_t i, double fraction) const override {
     const ChannelUnit& u = ties_.units[selected_[i]];
@@ -87,13 +91,14 @@ class ChannelMethod : public Method {
         for (int c : ties_.units[selected_[i]].classes)
           (*removed)[i] += gone[static_cast<size_t>(c)] ? 1 : 0;
     }
-    return remove_channels(g_, ties_, gone);
+    return remove_channels(g_, ties_, gone, means_);
   }
 
  private:
   const merge::SourceGraph& g_;
   const ChannelTies& ties_;
   std::vector<size_t> selected_;
+  const ChannelMeans* means_;
 };
 
 // The layers --layers keeps (all when it is empty); unknown names and named skips are errors.
@@ -110,7 +115,8 @@ Result<std::vector<size_t>> select_layers(const merge::SourceGraph& g,
     return out;
   }
   std::set<std::string> nodes;
-  for (size_t n = 0; n < g.root->nodes()->size(); ++n) nodes.insert(g.node_name(static_cast<int>(n)));
+  for (size_t n = 0; n < g.root->nodes()->size(); ++n)
+    nodes.insert(g.node_name(static_cast<int>(n)));
   std::set<size_t> chosen;
   for (const std::string& w : wanted) {
     if (!nodes.count(w))
@@ -130,9 +136,9 @@ Result<std::vector<size_t>> select_layers(const merge::SourceGraph& g,
     if (!found) {
       int n = 0;
       while (g.node_name(n) != w) ++n;
-      return Status(ErrorCode::kInvalidArgument, "--layers: node '" + w + "' (" +
-                                                     quantize::op_name(g.node(n).op()) +
-                                                     ") is not " + what);
+      return Status(
+          ErrorCode::kInvalidArgument,
+          "--layers: node '" + w + "' (" + quantize::op_name(g.node(n).op()) + ") is not " + what);
     }
   }
   out.assign(chosen.begin(), chosen.end());
@@ -157,8 +163,7 @@ Status check_tasks(const Model& model, const std::vector<std::string>& tasks) {
 Status check_options(const PruneOptions& o, const std::vector<std::string>& images) {
   const bool budget = o.max_drop >= 0;
   if (budget && o.sparsity != 0)
-    return Status(ErrorCode::kInvalidArgument,
-                  "give --sparsity S or --max-drop X, not both");
+    return Status(ErrorCode::kInvalidArgument, "give --sparsity S or --max-drop X, not both");
   if (!budget && !(o.sparsity > 0 && o.sparsity < 1))
     return Status(ErrorCode::kInvalidArgument,
                   o.sparsity == 0 ? "give --sparsity S (in (0, 1)) or --max-drop X"
@@ -187,6 +192,16 @@ Result<PruneResult> prune_model(const Model& model, const std::vector<std::strin
   PruneReport& r = result.report;
   r.structured = o.structured;
   r.input_bytes = model.file_bytes();
+
+  // The activations' channel means, for the bias correction.
+  ChannelMeans means;
+  const ChannelMeans* correction = nullptr;
+  if (o.bias_correction && !images.empty()) {
+    if (o.progress) o.progress("means", 0, images.size());
+    PH_ASSIGN_OR_RETURN(means, measure_channel_means(model, g, images, o.threads));
+    correction = &means;
+    r.bias_correction_images = images.size();
+  }
 
   // The candidate layers of the method.
   std::vector<LayerReport> layers;
@@ -217,7 +232,7 @@ Result<PruneResult> prune_model(const Model& model, const std::vector<std::strin
       kept_reports.push_back(layers[i]);
     }
     layers = std::move(kept_reports);
-    method = std::make_unique<BlockMethod>(g, std::move(kept));
+    method = std::make_unique<BlockMethod>(g, std::move(kept), correction);
   } else {
     PH_ASSIGN_OR_RETURN(ties, tie_channels(g));
     auto node_names = [&](const std::vector<int>& producers) {
@@ -243,8 +258,8 @@ Result<PruneResult> prune_model(const Model& model, const std::vector<std::strin
       if (all.size() > 1)
         reason += " (tied with " + std::to_string(all.size() - 1) + " other layer" +
                   (all.size() > 2 ? "s" : "") + ")";
-      r.skipped.push_back({all.front(), quantize::op_name(g.node(s.producers.front()).op()),
-                           reason});
+      r.skipped.push_back(
+          {all.front(), quantize::op_name(g.node(s.producers.front()).op()), reason});
       skip_names.push_back(all);
     }
     PH_ASSIGN_OR_RETURN(
@@ -255,11 +270,12 @@ Result<PruneResult> prune_model(const Model& model, const std::vector<std::strin
     std::vector<LayerReport> kept_reports;
     for (size_t i : keep) kept_reports.push_back(layers[i]);
     layers = std::move(kept_reports);
-    method = std::make_unique<ChannelMethod>(g, ties, keep);
+    method = std::make_unique<ChannelMethod>(g, ties, keep, correction);
   }
   if (layers.empty()) {
     std::string why;
-    for (const LayerSkip& s : r.skipped) why += (why.empty() ? "" : "; ") + s.node + ": " + s.reason;
+    for (const LayerSkip& s : r.skipped)
+      why += (why.empty() ? "" : "; ") + s.node + ": " + s.reason;
     return Status(ErrorCode::kInvalidArgument,
                   std::string("nothing to prune: the model has no ") +
                       (o.structured ? "convolution whose output channels can be removed"
@@ -287,8 +303,9 @@ Result<PruneResult> prune_model(const Model& model, const std::vector<std::strin
     m.metadata = base_metadata;
     m.metadata.emplace_back("pruning.tool", "polyhead prune");
     m.metadata.emplace_back("pruning.method", o.structured ? "channels" : "blocks");
-    m.metadata.emplace_back("pruning.sparsity",
-                            number(total ? static_cast<double>(gone) / static_cast<double>(total) : 0));
+    m.metadata.emplace_back(
+        "pruning.sparsity",
+        number(total ? static_cast<double>(gone) / static_cast<double>(total) : 0));
     PH_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, quantize::write_model(m));
     auto loaded = Model::from_bytes(bytes);
     if (!loaded.is_ok())
@@ -320,16 +337,15 @@ Result<PruneResult> prune_model(const Model& model, const std::vector<std::strin
     auto progress = [&](size_t d, size_t t) {
       if (o.progress) o.progress("sensitivity", d, t);
     };
-    PH_ASSIGN_OR_RETURN(
-        std::vector<quantize::NodeSensitivity> measured,
-        quantize::measure_sensitivity(
-            model, nodes,
-            [&](const std::string& name) {
-              std::vector<double> f(layers.size(), 0.0);
-              f[index[name]] = r.probe;
-              return build(f, nullptr, nullptr);
-            },
-            eval_images, eval_options, progress));
+    PH_ASSIGN_OR_RETURN(std::vector<quantize::NodeSensitivity> measured,
+                        quantize::measure_sensitivity(
+                            model, nodes,
+                            [&](const std::string& name) {
+                              std::vector<double> f(layers.size(), 0.0);
+                              f[index[name]] = r.probe;
+                              return build(f, nullptr, nullptr);
+                            },
+                            eval_images, eval_options, progress));
     for (auto it = measured.rbegin(); it != measured.rend(); ++it) {
       const size_t i = index[it->node];
       layers[i].has_sensitivity = true;
@@ -365,8 +381,8 @@ Result<PruneResult> prune_model(const Model& model, const std::vector<std::strin
       return Status(ErrorCode::kInvalidArgument,
                     "no sparsity meets --max-drop " + number(o.max_drop) +
                         ": the smallest drop reached is " + number(best->evaluation.worst_drop) +
-                        worst_task + " at sparsity " + number(best->sparsity) +
-                        " on " + std::to_string(eval_images.size()) + " photo(s)");
+                        worst_task + " at sparsity " + number(best->sparsity) + " on " +
+                        std::to_string(eval_images.size()) + " photo(s)");
     }
     r.sparsity = r.budget.sparsity;
   } else {

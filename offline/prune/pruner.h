@@ -11,7 +11,8 @@
 // layer is pruned alone at a probe sparsity and evaluated against the original on the
 // calibration photos (quantize::evaluate), and the less sensitive layers give up more
 // (layer_fractions.h) so that the model meets --sparsity S, or the highest sparsity within
-// --max-drop X is searched for (budget_search.h).
+// --max-drop X is searched for (budget_search.h). With photos, the biases absorb the mean of what
+// was removed (bias_correction.h).
 #pragma once
 
 #include <cstddef>
@@ -40,6 +41,9 @@ struct PruneOptions {
   std::vector<std::string> tasks;  // the tasks whose drop counts (empty: all)
   size_t limit = 0;                // images for sensitivity and the search (0: all)
   size_t threads = 1;              // per engine
+  // With images: what the pruning removes goes into the biases at the activations' means
+  // (bias_correction.h). Off: the weights are only removed.
+  bool bias_correction = true;
   // Each layer's sensitivity is its drop when pruned alone at this fraction; 0: the larger of
   // --sparsity and 0.5 (0.5 with --max-drop).
   double probe = 0;
@@ -49,13 +53,13 @@ struct PruneOptions {
 
 struct LayerReport {
   std::string name, op;
-  std::string shape;               // of the (first producer's) weight
-  std::vector<std::string> tied;   // structured: the other producers pruned with it
-  size_t size = 0;                 // prunable weights (structured: removable channels)
-  size_t channels = 0;             // structured: output channels before pruning
-  int block_rows = 0;              // unstructured: the block of block_rows x 1
-  double fraction = 0;             // the fraction chosen for it
-  size_t removed = 0;              // weights (structured: channels) removed
+  std::string shape;              // of the (first producer's) weight
+  std::vector<std::string> tied;  // structured: the other producers pruned with it
+  size_t size = 0;                // prunable weights (structured: removable channels)
+  size_t channels = 0;            // structured: output channels before pruning
+  int block_rows = 0;             // unstructured: the block of block_rows x 1
+  double fraction = 0;            // the fraction chosen for it
+  size_t removed = 0;             // weights (structured: channels) removed
   bool has_sensitivity = false;
   quantize::Evaluation sensitivity;  // pruned alone at the probe fraction
 };
@@ -67,9 +71,10 @@ struct PruneReport {
   double max_drop = 0;
   BudgetResult budget;
   double probe = 0;
-  size_t evaluation_images = 0;  // sensitivity and search (0: no calibration photos)
-  size_t prunable = 0, removed = 0;  // weights (structured: channels), over the layers pruned
-  std::vector<LayerReport> layers;   // in execution order
+  size_t evaluation_images = 0;       // sensitivity and search (0: no calibration photos)
+  size_t bias_correction_images = 0;  // photos the biases were corrected on (0: not corrected)
+  size_t prunable = 0, removed = 0;   // weights (structured: channels), over the layers pruned
+  std::vector<LayerReport> layers;    // in execution order
   std::vector<LayerSkip> skipped;
   size_t input_bytes = 0, output_bytes = 0;
 

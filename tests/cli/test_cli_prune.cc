@@ -193,17 +193,18 @@ TEST_CASE("cli prune: sensitivity and --max-drop on a photo, progress on stderr"
       {"prune", model, "-o", out, "--sparsity", "0.4", "--calib", photos, "--json", json}, dir);
   INFO(loud.out << loud.err);
   REQUIRE(loud.exit_code == 0);
-  CHECK(contains(loud.err, "polyhead prune: sensitivity of 3 layers, each pruned alone, on 1 photo"));
+  CHECK(
+      contains(loud.err, "polyhead prune: sensitivity of 3 layers, each pruned alone, on 1 photo"));
   CHECK_FALSE(contains(loud.out, "polyhead prune:"));
   CHECK(contains(loud.out, "each layer pruned alone at 0.5, on 1 photo(s)"));
   const Json j = parse(read_text(json));
   CHECK(j["evaluation_images"].number == 1);
   for (const Json& l : j["layers"].array) CHECK(l["sensitivity"]["tasks"].array.size() == 2);
 
-  const testing::CliStreams budget = testing::run_cli_streams(
-      {"prune", model, "-o", out, "--max-drop", "1", "--calib", photos, "--tasks", "classify",
-       "--quiet"},
-      dir);
+  const testing::CliStreams budget =
+      testing::run_cli_streams({"prune", model, "-o", out, "--max-drop", "1", "--calib", photos,
+                                "--tasks", "classify", "--quiet"},
+                               dir);
   INFO(budget.out << budget.err);
   REQUIRE(budget.exit_code == 0);
   CHECK(budget.err.empty());
@@ -268,8 +269,8 @@ TEST_CASE("cli prune: the selfie segmentation, structured and unstructured", "[n
   run_ok({"convert", data_file("selfie_segmentation.tflite"), "-o", model});
   const std::string photo = data_file("sample1.jpg");
   const std::string narrow = dir / "narrow.phm";
-  const ShellResult s = run_ok(
-      {"prune", model, "-o", narrow, "--sparsity", "0.25", "--structured", "--json", "-", "--quiet"});
+  const ShellResult s = run_ok({"prune", model, "-o", narrow, "--sparsity", "0.25", "--structured",
+                                "--json", "-", "--quiet"});
   const Json j = parse(s.output);
   CHECK(j["sparsity"].number == Approx(0.25).margin(0.02));
   CHECK(j["layers"].array.size() > 10);

@@ -23,6 +23,7 @@
 #include "offline/graph/source_graph.h"
 #include "offline/prune/block_layers.h"
 #include "offline/prune/budget_search.h"
+#include "offline/prune/channel_means.h"
 #include "offline/prune/channel_removal.h"
 #include "offline/prune/channel_ties.h"
 #include "offline/prune/layer_fractions.h"
@@ -96,13 +97,12 @@ Preprocess small_preprocess(int size) {
 //   r = add(c2, c1)            residual: c1 and c2 share their channels
 //   m = mul(r, k[8])           a per-channel constant
 //   c3 conv1x1(m) [12], padded = pad(m, channels +4), r2 = add(c3, padded)
-//   squeeze-excitation: mean(r2) -> g1 conv1x1 [4] relu -> g2 conv1x1 [12] -> sigmoid -> s = r2*gate
-//   c4 = conv1x1(s) [6], c5 = conv3x3(s) [4], cat = concat(c4, c5) on the channels [10]
-//   c4b = conv1x1(s) [6] sharing c4's weight, tall = concat(c4, c4b) on the height [16x8x6]
-//   c6 = conv1x1(maxpool(cat)) [5]                    task "dense"
-//   fc(mean(cat) [1,10]) [3] -> softmax              task "classify"
-//   c7 = conv1x1(s) [4] -> reshape [1,256]           task "flat"
-//   c8 = conv1x1(tall) [2]                           task "tall"
+//   squeeze-excitation: mean(r2) -> g1 conv1x1 [4] relu -> g2 conv1x1 [12] -> sigmoid -> s =
+//   r2*gate c4 = conv1x1(s) [6], c5 = conv3x3(s) [4], cat = concat(c4, c5) on the channels [10] c4b
+//   = conv1x1(s) [6] sharing c4's weight, tall = concat(c4, c4b) on the height [16x8x6] c6 =
+//   conv1x1(maxpool(cat)) [5]                    task "dense" fc(mean(cat) [1,10]) [3] -> softmax
+//   task "classify" c7 = conv1x1(s) [4] -> reshape [1,256]           task "flat" c8 = conv1x1(tall)
+//   [2]                           task "tall"
 std::vector<uint8_t> structured_model() {
   Builder m;
   ModelBuilder& b = m.b;
@@ -206,8 +206,8 @@ std::vector<std::vector<float>> run(const std::vector<uint8_t>& bytes) {
   auto plan = engine->prepare();
   if (!plan.is_ok()) FAIL(plan.status().to_string());
   for (const InputInfo& in : model.inputs()) {
-    const auto values = polyhead::testing::random_values(
-        static_cast<size_t>(in.shape.elements()), 99, 2.f);
+    const auto values =
+        polyhead::testing::random_values(static_cast<size_t>(in.shape.elements()), 99, 2.f);
     REQUIRE(plan->set_input(in.name, values.data(), values.size()).is_ok());
   }
   REQUIRE(plan->run().is_ok());
@@ -236,7 +236,8 @@ void require_close(const std::vector<std::vector<float>>& a,
 const schema::Tensor* weight_of(const schema::Model& root, const std::string& node, int slot = 1) {
   for (const schema::Node* n : *root.nodes())
     if (n->name()->str() == node)
-      return root.tensors()->Get(static_cast<unsigned>(n->inputs()->Get(static_cast<unsigned>(slot))));
+      return root.tensors()->Get(
+          static_cast<unsigned>(n->inputs()->Get(static_cast<unsigned>(slot))));
   return nullptr;
 }
 
@@ -406,9 +407,10 @@ TEST_CASE("prune: the --max-drop search bisects the grid", "[prune]") {
   REQUIRE(all.is_ok());
   CHECK(all->sparsity == Approx(0.95));
 
-  auto failing = search_budget(default_sparsity_grid(), 0.5, [](double) -> Result<quantize::Evaluation> {
-    return Status(ErrorCode::kInternal, "scripted failure");
-  });
+  auto failing =
+      search_budget(default_sparsity_grid(), 0.5, [](double) -> Result<quantize::Evaluation> {
+        return Status(ErrorCode::kInternal, "scripted failure");
+      });
   REQUIRE_FALSE(failing.is_ok());
   CHECK(contains(failing.status().message(), "scripted failure"));
 }
@@ -484,10 +486,10 @@ TEST_CASE("prune: unstructured pruning zeroes exactly the smallest blocks", "[pr
     if (zeroed) CHECK(largest_zeroed <= smallest_kept);
   }
   // Everything else is untouched: the biases and the dense layers.
-  const auto* stem_before = reinterpret_cast<const float*>(g.constant_data(
-      g.node(g.order[0]).inputs()->Get(1)));
-  const auto* stem_after = reinterpret_cast<const float*>(pg.constant_data(
-      pg.node(pg.order[0]).inputs()->Get(1)));
+  const auto* stem_before =
+      reinterpret_cast<const float*>(g.constant_data(g.node(g.order[0]).inputs()->Get(1)));
+  const auto* stem_after =
+      reinterpret_cast<const float*>(pg.constant_data(pg.node(pg.order[0]).inputs()->Get(1)));
   CHECK(std::equal(stem_before, stem_before + 16 * 27, stem_after));
 }
 
@@ -548,7 +550,8 @@ TEST_CASE("prune: a structured model computes what the original does with the ch
   // The same writer without pruning (the ModelBuilder leaves out default option values).
   const size_t unpruned = written(quantize::edit_copy(g)).size();
   for (const std::vector<size_t>& counts :
-       {std::vector<size_t>(units, 1), std::vector<size_t>(units, 3), std::vector<size_t>(units, 100)}) {
+       {std::vector<size_t>(units, 1), std::vector<size_t>(units, 3),
+        std::vector<size_t>(units, 100)}) {
     const std::vector<bool> removed = choose_removed_classes(*ties, counts);
     auto edited = remove_channels(g, *ties, removed);
     REQUIRE(edited.is_ok());
@@ -557,7 +560,8 @@ TEST_CASE("prune: a structured model computes what the original does with the ch
     CHECK(pruned.size() < unpruned);
     // Every tensor keeps a channel; removing "everything" leaves one per unit.
     for (size_t t = 0; t < ties->tensor_atoms.size(); ++t)
-      if (!ties->tensor_atoms[t].empty()) CHECK_FALSE(ties->kept(static_cast<int>(t), removed).empty());
+      if (!ties->tensor_atoms[t].empty())
+        CHECK_FALSE(ties->kept(static_cast<int>(t), removed).empty());
   }
 }
 
@@ -593,12 +597,14 @@ TEST_CASE("prune: structured bookkeeping of one removed channel", "[prune]") {
     if (n->name()->str() == "padded") CHECK(n->options_as_PadOptions()->after()->Get(3) == 3);
   }
   // c2's kept filters are the original rows 0-2 and 4-7 over input columns 0-2 and 4-7.
-  const auto* before = reinterpret_cast<const float*>(g.constant_data(
-      g.node([&] {
-         for (int n : g.order)
-           if (g.node_name(n) == "c2") return n;
-         return -1;
-       }()).inputs()->Get(1)));
+  const auto* before =
+      reinterpret_cast<const float*>(g.constant_data(g.node([&] {
+                                                        for (int n : g.order)
+                                                          if (g.node_name(n) == "c2") return n;
+                                                        return -1;
+                                                      }())
+                                                         .inputs()
+                                                         ->Get(1)));
   const merge::SourceGraph pg = graph(pruned);
   int c2w = -1;
   for (int n : pg.order)
@@ -648,8 +654,7 @@ TEST_CASE("prune: prune_model without photos prunes every layer alike, determini
   for (const LayerReport& l : r.layers) {
     CHECK(l.fraction == Approx(0.5));
     CHECK_FALSE(l.has_sensitivity);
-    CHECK(static_cast<double>(l.removed) / static_cast<double>(l.size) ==
-          Approx(0.5).margin(0.1));
+    CHECK(static_cast<double>(l.removed) / static_cast<double>(l.size) == Approx(0.5).margin(0.1));
   }
   CHECK(r.achieved() == Approx(0.5).margin(0.02));
   CHECK(r.output_bytes == a->bytes.size());
@@ -704,7 +709,8 @@ TEST_CASE("prune: --layers restricts, and a named layer that cannot be pruned is
   o.layers = {"c7"};
   auto pinned = prune_with(structured_model(), o);
   REQUIRE_FALSE(pinned.is_ok());
-  CHECK(contains(pinned.status().message(), "'c7' cannot be pruned: its output channels are read by RESHAPE"));
+  CHECK(contains(pinned.status().message(),
+                 "'c7' cannot be pruned: its output channels are read by RESHAPE"));
   o.layers = {"dw"};
   auto depthwise = prune_with(structured_model(), o);
   REQUIRE_FALSE(depthwise.is_ok());
@@ -742,14 +748,13 @@ TEST_CASE("prune: bad options and models with nothing to prune are errors", "[pr
   // Nothing prunable: one 3x3 convolution whose output is the task's.
   ModelBuilder mb;
   const int image = mb.add_input("image", Shape{1, 4, 4, 3}, small_preprocess(4));
-  const int conv = must(mb.conv2d("only", image,
-                                  mb.add_constant("w", Shape{2, 3, 3, 3},
-                                                  polyhead::testing::random_values(54, 1)),
-                                  -1, [] {
-                                    Conv2DParams p;
-                                    p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1;
-                                    return p;
-                                  }()));
+  const int conv = must(mb.conv2d(
+      "only", image,
+      mb.add_constant("w", Shape{2, 3, 3, 3}, polyhead::testing::random_values(54, 1)), -1, [] {
+        Conv2DParams p;
+        p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1;
+        return p;
+      }()));
   REQUIRE(mb.add_task("t", TaskKind::kOther, {{"o", conv}}).is_ok());
   auto bytes = mb.finish();
   REQUIRE(bytes.is_ok());
@@ -841,4 +846,68 @@ TEST_CASE("prune: structured pruning of MediaPipe models is exact against the ze
     const std::vector<uint8_t> pruned = written(*edited);
     require_close(run(pruned), run(zeroed_reference(g, *ties, removed)));
   }
+}
+
+TEST_CASE("prune: bias correction keeps a pruned layer's output means on the photos", "[prune]") {
+  // image -> c1 conv3x3 + relu [8] -> p conv1x1 [8] (no activation), task "out"
+  Builder m;
+  const int image = m.b.add_input("image", Shape{1, 8, 8, 3}, small_preprocess(8));
+  Conv2DParams c1p;
+  c1p.pad_top = c1p.pad_left = c1p.pad_bottom = c1p.pad_right = 1;
+  c1p.activation = Activation::relu();
+  const int c1 = must(m.b.conv2d("c1", image, m.constant("c1.w", Shape{8, 3, 3, 3}),
+                                 m.constant("c1.b", Shape{8}, 0.3f), c1p));
+  const int p = must(m.b.conv2d("p", c1, m.constant("p.w", Shape{8, 1, 1, 8}), -1, {}));
+  REQUIRE(m.b.add_task("out", TaskKind::kOther, {{"map", p}}).is_ok());
+  const std::vector<uint8_t> original = m.finish();
+  const Model model = load(original);
+  const merge::SourceGraph g = graph(model);
+  TempDir dir;
+  const std::vector<std::string> photos = write_photos(dir, 2);
+  auto means = measure_channel_means(model, g, photos, 1);
+  REQUIRE(means.is_ok());
+  int p_out = -1;
+  for (int n : g.order)
+    if (g.node_name(n) == "p") p_out = g.node(n).outputs()->Get(0);
+  const std::vector<double> before = (*means)[static_cast<size_t>(p_out)];
+  REQUIRE(before.size() == 8);
+
+  auto output_means = [&](const std::vector<uint8_t>& bytes) {
+    const Model pruned = load(bytes);
+    const merge::SourceGraph pg = graph(pruned);
+    auto after = measure_channel_means(pruned, pg, photos, 1);
+    REQUIRE(after.is_ok());
+    for (int n : pg.order)
+      if (pg.node_name(n) == "p")
+        return (*after)[static_cast<size_t>(pg.node(n).outputs()->Get(0))];
+    FAIL("no node p");
+    return std::vector<double>{};
+  };
+  auto check_means = [&](const std::vector<double>& after, bool expect_same) {
+    REQUIRE(after.size() == before.size());
+    double moved = 0;
+    for (size_t c = 0; c < after.size(); ++c) {
+      if (expect_same) CHECK(after[c] == Approx(before[c]).margin(1e-4));
+      moved = std::max(moved, std::abs(after[c] - before[c]));
+    }
+    if (!expect_same) CHECK(moved > 1e-3);
+  };
+
+  // Unstructured: p loses half its blocks.
+  const BlockLayers found = find_block_layers(g);
+  REQUIRE(found.layers.size() == 1);
+  check_means(output_means(written(prune_blocks(g, found.layers, {4}, &*means))), true);
+  check_means(output_means(written(prune_blocks(g, found.layers, {4}, nullptr))), false);
+
+  // Structured: c1 loses 3 channels, p's input columns with them.
+  auto ties = tie_channels(g);
+  REQUIRE(ties.is_ok());
+  REQUIRE(ties->units.size() == 1);
+  const std::vector<bool> removed = choose_removed_classes(*ties, {3});
+  auto corrected = remove_channels(g, *ties, removed, &*means);
+  REQUIRE(corrected.is_ok());
+  check_means(output_means(written(*corrected)), true);
+  auto plain = remove_channels(g, *ties, removed, nullptr);
+  REQUIRE(plain.is_ok());
+  check_means(output_means(written(*plain)), false);
 }
