@@ -158,6 +158,19 @@ TEST_CASE("store_sparse refuses what cannot be stored sparse, by name") {
   CHECK(b.store_sparse(w, 3, 2).is_ok());
 }
 
+TEST_CASE("a constant without a zero block is stored dense, as an older reader expects") {
+  ModelBuilder b;
+  const int in = b.add_input("x", Shape{1, 8});
+  const int w = b.add_constant("w", Shape{8, 8}, testing::random_values(64, 21, 1.f));
+  REQUIRE(b.store_sparse(w, 8, 1).is_ok());
+  const int y = b.fully_connected("fc", in, w, -1).value();
+  REQUIRE(b.add_task("t", TaskKind::kOther, {{"y", y}}).is_ok());
+  const std::vector<uint8_t> bytes = b.finish().value();
+  CHECK(Model::from_bytes(bytes).value().format_version_minor() < kSparseConstantsSinceMinor);
+  const sc::Tensor* t = sc::GetModel(bytes.data())->tensors()->Get(1);
+  CHECK(t->sparse() == nullptr);
+}
+
 TEST_CASE("an all-zero sparse constant stores no block and still runs") {
   ModelBuilder b;
   const int in = b.add_input("x", Shape{1, 8});
