@@ -25,8 +25,9 @@ namespace polyhead::cli {
 
 const char kPruneUsage[] =
     "usage: polyhead prune MODEL -o OUT.phm (--sparsity S | --max-drop X) [--structured]\n"
-    "                      [--calib DIR|PHOTO ...] [--no-bias-correction] [--tasks A,B]\n"
-    "                      [--layers A,B] [--limit N] [--threads N] [--json FILE] [--quiet]\n"
+    "                      [--calib DIR|PHOTO ...] [--bias-correction auto|on|off]\n"
+    "                      [--tasks A,B] [--layers A,B] [--limit N] [--threads N]\n"
+    "                      [--json FILE] [--quiet]\n"
     "\n"
     "Prunes a float32 model by weight magnitude, without fine-tuning (docs/prune.md).\n"
     "Unstructured (the default): blocks of 8, 4, 2 or 1 output channels x 1 input column with\n"
@@ -36,7 +37,7 @@ const char kPruneUsage[] =
     "smallest L2 norm) with everything that reads them, giving a smaller dense model; channels\n"
     "tied by residual ADDs are removed together, model inputs and task outputs keep theirs.\n"
     "With calibration photos each layer's sensitivity is measured (its drop when pruned alone)\n"
-    "and the less sensitive layers are pruned harder, and each pruned layer's bias takes in\n"
+    "and the less sensitive layers are pruned harder, and a pruned layer's bias can take in\n"
     "what was removed at the activations' means on the photos (bias correction); without\n"
     "photos every layer gets the same sparsity. No fine-tuning. The compression report\n"
     "compares the result with MODEL on the photos.\n"
@@ -52,7 +53,8 @@ const char kPruneUsage[] =
     "  --calib DIR|FILE   a folder (its .jpg/.jpeg/.png/.bmp files, sorted by name) or one photo;\n"
     "                     repeat to add more: sensitivity, bias correction, --max-drop and the\n"
     "                     report's drop\n"
-    "  --no-bias-correction  leave the biases as they are (only remove weights)\n"
+    "  --bias-correction M  with --calib: auto (the default: kept only if the pruned model\n"
+    "                     measures better with it than without), on, or off\n"
     "  --tasks A,B        only these tasks' drops count (the others are pruned all the same)\n"
     "  --layers A,B       prune only these layers (node names as 'polyhead inspect' shows them;\n"
     "                     --structured: any layer of a tied group); one that cannot be pruned is\n"
@@ -105,7 +107,21 @@ Status read_options(const ParsedArgs& p, PruneOptions& o) {
     PH_ASSIGN_OR_RETURN(o.max_drop, parse_double("--max-drop", p.get("--max-drop"), 0, 1));
   }
   o.structured = p.has("--structured");
-  o.bias_correction = !p.has("--no-bias-correction");
+  if (p.has("--bias-correction")) {
+    const std::string m = p.get("--bias-correction");
+    if (m == "auto")
+      o.bias_correction = PruneOptions::BiasCorrection::kAuto;
+    else if (m == "on")
+      o.bias_correction = PruneOptions::BiasCorrection::kOn;
+    else if (m == "off")
+      o.bias_correction = PruneOptions::BiasCorrection::kOff;
+    else
+      return Status(ErrorCode::kInvalidArgument, "invalid value '" + m +
+                                                     "' for --bias-correction: expected auto, on "
+                                                     "or off");
+    if (!p.has("--calib"))
+      return Status(ErrorCode::kInvalidArgument, "--bias-correction needs --calib");
+  }
   if (p.has("--tasks")) {
     PH_ASSIGN_OR_RETURN(o.tasks, parse_list("--tasks", p.get("--tasks")));
   }
@@ -141,6 +157,8 @@ std::function<void(const char*, size_t, size_t)> progress_lines(Progress& progre
     } else if (now == "means") {
       if (begins)
         progress.stage("channel means on " + counted(total, "photo") + " (bias correction)");
+    } else if (now == "correction") {
+      if (begins) progress.stage("the pruned model with and without the bias correction");
     } else if (now == "search") {
       if (begins)
         progress.stage("--max-drop: the highest sparsity whose worst drop is at most " +
@@ -184,9 +202,15 @@ void print_text(const std::string& in, const std::string& out, const PruneReport
         format_float(r.probe, 3).c_str(), r.evaluation_images);
   else
     std::printf("  sensitivity  not measured (no --calib): every layer at the target\n");
-  if (r.bias_correction_images)
-    std::printf("  biases       corrected at the activations' means on %zu photo(s)\n",
-                r.bias_correction_images);
+  if (r.bias_correction_images) {
+    std::printf("  biases       %s at the activations' means on %zu photo(s)",
+                r.bias_corrected ? "corrected" : "not corrected", r.bias_correction_images);
+    if (r.compared_correction)
+      std::printf(" (worst drop %s with, %s without)",
+                  format_float(r.corrected.worst_drop, 4).c_str(),
+                  format_float(r.uncorrected.worst_drop, 4).c_str());
+    std::printf("\n");
+  }
   if (r.has_budget) {
     std::printf("  --max-drop   %s: sparsity %s after %zu evaluation(s)\n",
                 format_float(r.max_drop, 4).c_str(), format_float(r.budget.sparsity, 3).c_str(),
@@ -253,7 +277,17 @@ void report_json(JsonWriter& j, const std::string& in, const std::string& out,
   j.field("prunable", static_cast<uint64_t>(r.prunable))
       .field("removed", static_cast<uint64_t>(r.removed));
   j.field("evaluation_images", static_cast<uint64_t>(r.evaluation_images));
-  j.field("bias_correction_images", static_cast<uint64_t>(r.bias_correction_images));
+  j.key("bias_correction")
+      .begin_object()
+      .field("images", static_cast<uint64_t>(r.bias_correction_images))
+      .field("applied", r.bias_corrected);
+  if (r.compared_correction) {
+    j.key("with");
+    evaluation_json(j, r.corrected);
+    j.key("without");
+    evaluation_json(j, r.uncorrected);
+  }
+  j.end_object();
   if (r.evaluation_images) j.field("probe_sparsity", r.probe);
   j.field("input_bytes", static_cast<uint64_t>(r.input_bytes))
       .field("output_bytes", static_cast<uint64_t>(r.output_bytes));
@@ -348,7 +382,7 @@ int prune_main(const std::vector<std::string>& raw) {
                                   {"--max-drop", true},
                                   {"--structured", false},
                                   {"--calib", true, true},
-                                  {"--no-bias-correction", false},
+                                  {"--bias-correction", true},
                                   {"--tasks", true},
                                   {"--layers", true},
                                   {"--limit", true},

@@ -32,8 +32,10 @@ class Method {
   virtual ~Method() = default;
   // The removal units layer i loses at `fraction` of its size.
   virtual size_t units_for(size_t i, double fraction) const = 0;
-  // The model with layer i losing units[i]; removed[i]: the weights (channels) it lost.
+  // The model with layer i losing units[i], its biases corrected at `means` (null: not);
+  // removed[i]: the weights (channels) it lost.
   virtual Result<quantize::EditModel> edit(const std::vector<size_t>& units,
+                                           const ChannelMeans* means,
                                            std::vector<size_t>* removed) const = 0;
 };
 
@@ -43,44 +45,41 @@ size_t rounded(double fraction, size_t of) {
 
 class BlockMethod : public Method {
  public:
-  BlockMethod(const merge::SourceGraph& g, std::vector<BlockLayer> layers,
-              const ChannelMeans* means)
-      : g_(g), layers_(std::move(layers)), means_(means) {}
+  BlockMethod(const merge::SourceGraph& g, std::vector<BlockLayer> layers)
+      : g_(g), layers_(std::move(layers)) {}
 
   // A layer keeps at least one block: an all-zero weight only leaves its bias.
   size_t units_for(size_t i, double fraction) const override {
     return std::min(layers_[i].blocks() - 1, rounded(fraction, layers_[i].blocks()));
   }
 
-  Result<quantize::EditModel> edit(const std::vector<size_t>& units,
+  Result<quantize::EditModel> edit(const std::vector<size_t>& units, const ChannelMeans* means,
                                    std::vector<size_t>* removed) const override {
     if (removed) {
       removed->resize(layers_.size());
       for (size_t i = 0; i < layers_.size(); ++i)
         (*removed)[i] = units[i] * static_cast<size_t>(layers_[i].block_rows);
     }
-    return prune_blocks(g_, layers_, units, means_);
+    return prune_blocks(g_, layers_, units, means);
   }
 
  private:
   const merge::SourceGraph& g_;
   std::vector<BlockLayer> layers_;
-  const ChannelMeans* means_;
 };
 
 class ChannelMethod : public Method {
  public:
   // `selected`: indices into ties.units, one per layer.
-  ChannelMethod(const merge::SourceGraph& g, const ChannelTies& ties, std::vector<size_t> selected,
-                const ChannelMeans* means)
-      : g_(g), ties_(ties), selected_(std::move(selected)), means_(means) {}
+  ChannelMethod(const merge::SourceGraph& g, const ChannelTies& ties, std::vector<size_t> selected)
+      : g_(g), ties_(ties), selected_(std::move(selected)) {}
 
   size_t units_for(size_t i, double fraction) const override {
     const ChannelUnit& u = ties_.units[selected_[i]];
     return std::min({u.classes.size(), u.channels - 1, rounded(fraction, u.classes.size())});
   }
 
-  Result<quantize::EditModel> edit(const std::vector<size_t>& units,
+  Result<quantize::EditModel> edit(const std::vector<size_t>& units, const ChannelMeans* means,
                                    std::vector<size_t>* removed) const override {
     std::vector<size_t> per_unit(ties_.units.size(), 0);
     for (size_t i = 0; i < selected_.size(); ++i) per_unit[selected_[i]] = units[i];
@@ -91,14 +90,13 @@ class ChannelMethod : public Method {
         for (int c : ties_.units[selected_[i]].classes)
           (*removed)[i] += gone[static_cast<size_t>(c)] ? 1 : 0;
     }
-    return remove_channels(g_, ties_, gone, means_);
+    return remove_channels(g_, ties_, gone, means);
   }
 
  private:
   const merge::SourceGraph& g_;
   const ChannelTies& ties_;
   std::vector<size_t> selected_;
-  const ChannelMeans* means_;
 };
 
 // The layers --layers keeps (all when it is empty); unknown names and named skips are errors.
@@ -196,7 +194,7 @@ Result<PruneResult> prune_model(const Model& model, const std::vector<std::strin
   // The activations' channel means, for the bias correction.
   ChannelMeans means;
   const ChannelMeans* correction = nullptr;
-  if (o.bias_correction && !images.empty()) {
+  if (o.bias_correction != PruneOptions::BiasCorrection::kOff && !images.empty()) {
     if (o.progress) o.progress("means", 0, images.size());
     PH_ASSIGN_OR_RETURN(means, measure_channel_means(model, g, images, o.threads));
     correction = &means;
@@ -232,7 +230,7 @@ Result<PruneResult> prune_model(const Model& model, const std::vector<std::strin
       kept_reports.push_back(layers[i]);
     }
     layers = std::move(kept_reports);
-    method = std::make_unique<BlockMethod>(g, std::move(kept), correction);
+    method = std::make_unique<BlockMethod>(g, std::move(kept));
   } else {
     PH_ASSIGN_OR_RETURN(ties, tie_channels(g));
     auto node_names = [&](const std::vector<int>& producers) {
@@ -270,7 +268,7 @@ Result<PruneResult> prune_model(const Model& model, const std::vector<std::strin
     std::vector<LayerReport> kept_reports;
     for (size_t i : keep) kept_reports.push_back(layers[i]);
     layers = std::move(kept_reports);
-    method = std::make_unique<ChannelMethod>(g, ties, keep, correction);
+    method = std::make_unique<ChannelMethod>(g, ties, keep);
   }
   if (layers.empty()) {
     std::string why;
@@ -289,12 +287,13 @@ Result<PruneResult> prune_model(const Model& model, const std::vector<std::strin
   std::vector<std::pair<std::string, std::string>> base_metadata;
   for (const auto& kv : quantize::edit_copy(g).metadata)
     if (kv.first.rfind("pruning.", 0) != 0) base_metadata.push_back(kv);
-  auto build = [&](const std::vector<double>& fractions, std::vector<size_t>* removed,
-                   std::vector<uint8_t>* bytes_out) -> Result<Model> {
+  auto build_with = [&](const std::vector<double>& fractions, const ChannelMeans* means,
+                        std::vector<size_t>* removed,
+                        std::vector<uint8_t>* bytes_out) -> Result<Model> {
     std::vector<size_t> units(layers.size());
     for (size_t i = 0; i < layers.size(); ++i) units[i] = method->units_for(i, fractions[i]);
     std::vector<size_t> lost;
-    PH_ASSIGN_OR_RETURN(quantize::EditModel m, method->edit(units, &lost));
+    PH_ASSIGN_OR_RETURN(quantize::EditModel m, method->edit(units, means, &lost));
     size_t total = 0, gone = 0;
     for (size_t i = 0; i < layers.size(); ++i) {
       total += layers[i].size;
@@ -314,6 +313,11 @@ Result<PruneResult> prune_model(const Model& model, const std::vector<std::strin
     if (removed) *removed = std::move(lost);
     if (bytes_out) *bytes_out = std::move(bytes);
     return *loaded;
+  };
+  // The sensitivity and the search measure with the correction (unless it is off).
+  auto build = [&](const std::vector<double>& fractions, std::vector<size_t>* removed,
+                   std::vector<uint8_t>* bytes_out) {
+    return build_with(fractions, correction, removed, bytes_out);
   };
 
   const bool budget = o.max_drop >= 0;
@@ -392,7 +396,27 @@ Result<PruneResult> prune_model(const Model& model, const std::vector<std::strin
   const std::vector<double> fractions = fractions_for(r.sparsity);
   std::vector<size_t> removed;
   PH_ASSIGN_OR_RETURN(const Model written, build(fractions, &removed, &result.bytes));
-  (void)written;
+  r.bias_corrected = correction != nullptr;
+  if (correction && o.bias_correction == PruneOptions::BiasCorrection::kAuto) {
+    // Keep the correction only where it measures better (worst drop, then score) on the photos.
+    if (o.progress) o.progress("correction", 1, 2);
+    PH_ASSIGN_OR_RETURN(r.corrected, quantize::evaluate(model, written, eval_images, eval_options));
+    std::vector<uint8_t> plain_bytes;
+    std::vector<size_t> plain_removed;
+    PH_ASSIGN_OR_RETURN(const Model plain,
+                        build_with(fractions, nullptr, &plain_removed, &plain_bytes));
+    if (o.progress) o.progress("correction", 2, 2);
+    PH_ASSIGN_OR_RETURN(r.uncorrected, quantize::evaluate(model, plain, eval_images, eval_options));
+    r.compared_correction = true;
+    const bool plain_better = r.uncorrected.worst_drop < r.corrected.worst_drop ||
+                              (r.uncorrected.worst_drop == r.corrected.worst_drop &&
+                               r.uncorrected.worst_score < r.corrected.worst_score);
+    if (plain_better) {
+      result.bytes = std::move(plain_bytes);
+      removed = std::move(plain_removed);
+      r.bias_corrected = false;
+    }
+  }
   for (size_t i = 0; i < layers.size(); ++i) {
     layers[i].fraction = fractions[i];
     layers[i].removed = removed[i];

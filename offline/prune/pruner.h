@@ -41,9 +41,13 @@ struct PruneOptions {
   std::vector<std::string> tasks;  // the tasks whose drop counts (empty: all)
   size_t limit = 0;                // images for sensitivity and the search (0: all)
   size_t threads = 1;              // per engine
-  // With images: what the pruning removes goes into the biases at the activations' means
-  // (bias_correction.h). Off: the weights are only removed.
-  bool bias_correction = true;
+  // With images, what the pruning removes can go into the biases at the activations' means
+  // (bias_correction.h): kOn always, kOff never, kAuto (the default) in the sensitivity and the
+  // search, and for the written model only if it measures better than without on the photos
+  // (the mean is the best constant in the least-squares sense, but after a few nonlinear layers
+  // a shifted detection score can lose boxes that the uncorrected model keeps).
+  enum class BiasCorrection { kAuto, kOn, kOff };
+  BiasCorrection bias_correction = BiasCorrection::kAuto;
   // Each layer's sensitivity is its drop when pruned alone at this fraction; 0: the larger of
   // --sparsity and 0.5 (0.5 with --max-drop).
   double probe = 0;
@@ -72,9 +76,13 @@ struct PruneReport {
   BudgetResult budget;
   double probe = 0;
   size_t evaluation_images = 0;       // sensitivity and search (0: no calibration photos)
-  size_t bias_correction_images = 0;  // photos the biases were corrected on (0: not corrected)
-  size_t prunable = 0, removed = 0;   // weights (structured: channels), over the layers pruned
-  std::vector<LayerReport> layers;    // in execution order
+  size_t bias_correction_images = 0;  // photos the channel means were taken on (0: none)
+  bool bias_corrected = false;        // the written model's biases are corrected
+  // kAuto with photos: the final model measured both ways.
+  bool compared_correction = false;
+  quantize::Evaluation corrected, uncorrected;
+  size_t prunable = 0, removed = 0;  // weights (structured: channels), over the layers pruned
+  std::vector<LayerReport> layers;   // in execution order
   std::vector<LayerSkip> skipped;
   size_t input_bytes = 0, output_bytes = 0;
 

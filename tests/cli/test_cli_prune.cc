@@ -4,6 +4,7 @@
 // for what the pruner refuses; nothing written either way).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -199,6 +200,13 @@ TEST_CASE("cli prune: sensitivity and --max-drop on a photo, progress on stderr"
   CHECK(contains(loud.out, "each layer pruned alone at 0.5, on 1 photo(s)"));
   const Json j = parse(read_text(json));
   CHECK(j["evaluation_images"].number == 1);
+  // auto: measured both ways, the better one kept.
+  const Json& correction = j["bias_correction"];
+  CHECK(correction["images"].number == 1);
+  const double with = correction["with"]["worst_drop"].number;
+  const double without = correction["without"]["worst_drop"].number;
+  CHECK(correction["applied"].boolean == (with <= without));
+  CHECK(j["compression"]["worst_drop"].number == Approx(std::min(with, without)));
   for (const Json& l : j["layers"].array) CHECK(l["sensitivity"]["tasks"].array.size() == 2);
 
   const testing::CliStreams budget =
@@ -236,6 +244,13 @@ TEST_CASE("cli prune: errors") {
       {{"prune", model, "-o", out, "--max-drop", "0.1"}, 2, "--max-drop needs --calib"},
       {{"prune", model, "-o", out, "--max-drop", "2", "--calib", photos}, 2, "--max-drop"},
       {{"prune", model, "-o", model, "--sparsity", "0.5"}, 2, "would overwrite"},
+      {{"prune", model, "-o", out, "--sparsity", "0.5", "--bias-correction", "on"},
+       2,
+       "--bias-correction needs --calib"},
+      {{"prune", model, "-o", out, "--sparsity", "0.5", "--calib", photos, "--bias-correction",
+        "maybe"},
+       2,
+       "invalid value 'maybe' for --bias-correction"},
       {{"prune", model, "-o", out, "--sparsity", "0.5", "--tasks", "nope"},
        1,
        "--tasks: the model has no task 'nope' (it has classify, embed)"},

@@ -784,7 +784,7 @@ TEST_CASE("prune: sensitivity on photos orders the layers, --max-drop finds a sp
   };
   auto r = prune_with(model, o, photos);
   REQUIRE(r.is_ok());
-  CHECK(stages == std::vector<std::string>{"sensitivity"});
+  CHECK(stages == std::vector<std::string>{"means", "sensitivity", "correction"});
   CHECK(r->report.evaluation_images == 2);
   CHECK(r->report.probe == Approx(0.5));
   // The most sensitive layer gets the smallest fraction, the least sensitive the largest.
