@@ -143,6 +143,13 @@ Result<std::vector<size_t>> select_layers(const merge::SourceGraph& g,
   return out;
 }
 
+// True when `a` measures strictly better than `b`: a smaller worst drop, or the same and a
+// smaller worst score.
+bool better(const quantize::Evaluation& a, const quantize::Evaluation& b) {
+  return a.worst_drop < b.worst_drop ||
+         (a.worst_drop == b.worst_drop && a.worst_score < b.worst_score);
+}
+
 Status check_tasks(const Model& model, const std::vector<std::string>& tasks) {
   for (const std::string& t : tasks) {
     bool found = false;
@@ -362,18 +369,31 @@ Result<PruneResult> prune_model(const Model& model, const std::vector<std::strin
     return allocate_fractions(sizes, tolerance, s, fraction_cap(s));
   };
 
+  // A sparsity's drop; with the correction on kAuto, the better of with and without, as the
+  // written model will be.
+  const bool compare_correction =
+      correction && o.bias_correction == PruneOptions::BiasCorrection::kAuto;
+  auto evaluate_at = [&](double s) -> Result<quantize::Evaluation> {
+    const std::vector<double> f = fractions_for(s);
+    PH_ASSIGN_OR_RETURN(const Model m, build(f, nullptr, nullptr));
+    PH_ASSIGN_OR_RETURN(quantize::Evaluation e,
+                        quantize::evaluate(model, m, eval_images, eval_options));
+    if (!compare_correction) return e;
+    PH_ASSIGN_OR_RETURN(const Model plain, build_with(f, nullptr, nullptr, nullptr));
+    PH_ASSIGN_OR_RETURN(quantize::Evaluation p,
+                        quantize::evaluate(model, plain, eval_images, eval_options));
+    return better(p, e) ? p : e;
+  };
+
   if (budget) {
     r.has_budget = true;
     r.max_drop = o.max_drop;
     size_t step = 0;
-    PH_ASSIGN_OR_RETURN(
-        r.budget, search_budget(default_sparsity_grid(), o.max_drop,
-                                [&](double s) -> Result<quantize::Evaluation> {
-                                  if (o.progress) o.progress("search", ++step, 0);
-                                  PH_ASSIGN_OR_RETURN(const Model m,
-                                                      build(fractions_for(s), nullptr, nullptr));
-                                  return quantize::evaluate(model, m, eval_images, eval_options);
-                                }));
+    PH_ASSIGN_OR_RETURN(r.budget, search_budget(default_sparsity_grid(), o.max_drop,
+                                                [&](double s) -> Result<quantize::Evaluation> {
+                                                  if (o.progress) o.progress("search", ++step, 0);
+                                                  return evaluate_at(s);
+                                                }));
     if (!r.budget.within_budget) {
       const BudgetStep* best = r.budget.best();
       std::string worst_task;
@@ -397,7 +417,7 @@ Result<PruneResult> prune_model(const Model& model, const std::vector<std::strin
   std::vector<size_t> removed;
   PH_ASSIGN_OR_RETURN(const Model written, build(fractions, &removed, &result.bytes));
   r.bias_corrected = correction != nullptr;
-  if (correction && o.bias_correction == PruneOptions::BiasCorrection::kAuto) {
+  if (compare_correction) {
     // Keep the correction only where it measures better (worst drop, then score) on the photos.
     if (o.progress) o.progress("correction", 1, 2);
     PH_ASSIGN_OR_RETURN(r.corrected, quantize::evaluate(model, written, eval_images, eval_options));
@@ -408,10 +428,7 @@ Result<PruneResult> prune_model(const Model& model, const std::vector<std::strin
     if (o.progress) o.progress("correction", 2, 2);
     PH_ASSIGN_OR_RETURN(r.uncorrected, quantize::evaluate(model, plain, eval_images, eval_options));
     r.compared_correction = true;
-    const bool plain_better = r.uncorrected.worst_drop < r.corrected.worst_drop ||
-                              (r.uncorrected.worst_drop == r.corrected.worst_drop &&
-                               r.uncorrected.worst_score < r.corrected.worst_score);
-    if (plain_better) {
+    if (better(r.uncorrected, r.corrected)) {
       result.bytes = std::move(plain_bytes);
       removed = std::move(plain_removed);
       r.bias_corrected = false;

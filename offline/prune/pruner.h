@@ -42,10 +42,10 @@ struct PruneOptions {
   size_t limit = 0;                // images for sensitivity and the search (0: all)
   size_t threads = 1;              // per engine
   // With images, what the pruning removes can go into the biases at the activations' means
-  // (bias_correction.h): kOn always, kOff never, kAuto (the default) in the sensitivity and the
-  // search, and for the written model only if it measures better than without on the photos
-  // (the mean is the best constant in the least-squares sense, but after a few nonlinear layers
-  // a shifted detection score can lose boxes that the uncorrected model keeps).
+  // (bias_correction.h): kOn always, kOff never, kAuto (the default) in the sensitivity, while
+  // each --max-drop step and the written model take whichever of with and without measures
+  // better on the photos (the mean is the best constant in the least-squares sense, but after a
+  // few nonlinear layers a shifted detection score can lose boxes the uncorrected model keeps).
   enum class BiasCorrection { kAuto, kOn, kOff };
   BiasCorrection bias_correction = BiasCorrection::kAuto;
   // Each layer's sensitivity is its drop when pruned alone at this fraction; 0: the larger of
