@@ -197,7 +197,6 @@ void print_text(const std::string& in, const std::string& out, const LowrankRepo
                   format_count(s.macs_saved).c_str(), format_float(s.worst_drop, 4).c_str());
     std::printf("  final worst drop %s\n", format_float(r.final.worst_drop, 4).c_str());
   }
-  std::printf("\n");
   print_compression(c);
 }
 
@@ -271,6 +270,7 @@ std::string to_json(const std::string& in, const std::string& out, const Lowrank
     evaluation_json(j, r.final);
     j.end_object();
   }
+  j.key("compression");
   add_compression_json(j, c);
   j.end_object();
   return j.str();

@@ -193,6 +193,7 @@ TEST_CASE("cli lowrank: --energy on a small model, run against the original") {
   CHECK(contains(o.output, "factorized " + in + " -> " + out));
   CHECK(contains(o.output, "--energy 0.999"));
   CHECK(contains(o.output, "1 of 3 factorizable layer(s) factorized"));
+  CHECK(contains(o.output, "compressed against the original (2 image(s)"));
   CHECK(contains(o.output, "saves no MACs (at most 7 does)"));
   CHECK(contains(o.output, "saves no MACs (at most 5 does)"));
 
@@ -208,6 +209,18 @@ TEST_CASE("cli lowrank: --energy on a small model, run against the original") {
   CHECK(low["energy_kept"].number == Approx(1.0));
   CHECK(low["macs_before"].number == 64 * 256);
   CHECK(low["macs_after"].number == 64 * 2 * 32);
+  // The compression report: the written file, fewer MACs, both tasks' drops.
+  const Json& c = j["compression"];
+  CHECK(c["images"].number == 2);
+  CHECK(c["fine_tuned"].boolean == false);
+  CHECK(c["compressed"]["file_bytes"].number == static_cast<double>(fs::file_size(out)));
+  CHECK(c["original"]["file_bytes"].number == static_cast<double>(fs::file_size(in)));
+  CHECK(c["ratios"]["macs"].number < 1);
+  CHECK(c["original"]["macs"].number - c["compressed"]["macs"].number ==
+        low["macs_before"].number - low["macs_after"].number);
+  CHECK(c["ratios"]["latency"].number > 0);
+  CHECK(c["tasks"].array.size() == 2);
+  CHECK(c["worst_drop"].number < 0.01);  // 'low' is reproduced
   CHECK(layer(j, "full")["rank"].number == 0);
   CHECK(layer(j, "full")["note"].string ==
         "rank " + std::to_string(static_cast<int>(layer(j, "full")["wanted_rank"].number)) +
@@ -239,6 +252,7 @@ TEST_CASE("cli lowrank: --rank-ratio and --max-drop") {
   CHECK(layer(j, "fc")["rank"].number == 3);  // ceil(0.25 * 10)
   CHECK(j["factorized_layers"].number == 3);
   CHECK(j["layer_macs_after"].number < j["layer_macs_before"].number);
+  CHECK(j["compression"]["ratios"]["file"].number < 1);
 
   // A budget of 1: every layer at its lowest rank, found at the first evaluation.
   o = run_ok({"lowrank", in, "-o", dir / "m.phm", "--max-drop", "1", "--calib", photos, "--limit",
@@ -253,6 +267,7 @@ TEST_CASE("cli lowrank: --rank-ratio and --max-drop") {
   CHECK(!search["sensitivity"].array[0]["trials"].array.empty());
   CHECK(search["final"]["worst_drop"].number <= 1);
   CHECK(j["factorized_layers"].number == 3);
+  CHECK(j["compression"]["images"].number == 1);  // --limit applies to the report too
 
   // The text: the per-layer table and the search.
   o = run_ok({"lowrank", in, "-o", dir / "m2.phm", "--max-drop", "1", "--calib", photos, "--tasks",
