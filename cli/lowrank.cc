@@ -40,7 +40,7 @@ const char kLowrankUsage[] =
     "options:\n"
     "  -o, --output FILE  the model to write (required)\n"
     "  --energy E         per layer, the smallest rank keeping the fraction E of the sum of its\n"
-    "                     squared singular values, in (0, 1] (the default, with E = 0.95)\n"
+    "                     squared singular values, in (0, 1] (the default, with E = 0.99)\n"
     "  --rank-ratio R     every layer at rank ceil(R * min(O, I)), R in (0, 1)\n"
     "  --max-drop X       the most MACs saved while the worst task's drop (as 'polyhead quantize\n"
     "                     --auto' measures it) stays at most X, in [0, 1]: each layer alone at a\n"

@@ -33,7 +33,7 @@ const char* rank_mode_name(RankMode mode);  // "energy", "rank-ratio", "max-drop
 
 struct LowrankOptions {
   RankMode mode = RankMode::kEnergy;
-  double energy = 0.95;     // kEnergy: in (0, 1]
+  double energy = 0.99;     // kEnergy: in (0, 1]; the default keeps the drop small
   double rank_ratio = 0.5;  // kRankRatio: in (0, 1)
   double max_drop = 0.01;   // kMaxDrop: in [0, 1]
   size_t limit = 0;         // kMaxDrop: photos evaluated (0: all)
