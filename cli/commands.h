@@ -23,6 +23,7 @@ int merge_main(const std::vector<std::string>& args);
 int compare_main(const std::vector<std::string>& args);
 int quantize_main(const std::vector<std::string>& args);
 int prune_main(const std::vector<std::string>& args);
+int lowrank_main(const std::vector<std::string>& args);
 int stream_main(const std::vector<std::string>& args);
 
 extern const char kInspectUsage[];
@@ -34,6 +35,7 @@ extern const char kMergeUsage[];
 extern const char kCompareUsage[];
 extern const char kQuantizeUsage[];
 extern const char kPruneUsage[];
+extern const char kLowrankUsage[];
 extern const char kStreamUsage[];
 
 // Prints "polyhead CMD: message" to stderr and returns `code`.

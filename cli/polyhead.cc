@@ -9,6 +9,7 @@
 //   polyhead compare T S --images DIR    a student against its teacher on the same photos
 //   polyhead quantize M --calib DIR -o O int8 quantization with calibration photos
 //   polyhead prune M --sparsity S -o O   magnitude pruning: block-sparse weights or channels
+//   polyhead lowrank M --calib DIR -o O  low-rank factorization of 1x1 and fully connected layers
 //   polyhead stream M... --video FILE    models on a video, photos or a camera in real time
 #include <cstdio>
 #include <cstring>
@@ -54,6 +55,8 @@ const Command kCommands[] = {
      kQuantizeUsage, quantize_main},
     {"prune", "prune a float model: block-sparse weights or whole channels, by sensitivity",
      kPruneUsage, prune_main},
+    {"lowrank", "factorize fully connected and 1x1 layers into two of low rank (SVD); fewer MACs",
+     kLowrankUsage, lowrank_main},
     {"stream", "run models on a video, photos or a camera: per-task rates, budget, annotated video",
      kStreamUsage, stream_main},
 };
