@@ -51,7 +51,9 @@ struct BlockLayers {
 BlockLayers find_block_layers(const merge::SourceGraph& g);
 
 // A copy of `g`'s model in which layer i has its removed_blocks[i] smallest blocks (by L2 norm)
-// zeroed and its weight stored block-sparse; layers with 0 are left as they are. With `means`
+// zeroed and its weight stored block-sparse where that takes fewer bytes than dense (the block
+// index costs 4 bytes a block: not at low sparsity with short blocks); layers with 0 are left as
+// they are. With `means`
 // (per tensor, per channel), what the zeroed weights took away on average goes into the layer's
 // bias (bias_correction.h).
 quantize::EditModel prune_blocks(const merge::SourceGraph& g, const std::vector<BlockLayer>& layers,

@@ -198,16 +198,6 @@ Result<PruneResult> prune_model(const Model& model, const std::vector<std::strin
   r.structured = o.structured;
   r.input_bytes = model.file_bytes();
 
-  // The activations' channel means, for the bias correction.
-  ChannelMeans means;
-  const ChannelMeans* correction = nullptr;
-  if (o.bias_correction != PruneOptions::BiasCorrection::kOff && !images.empty()) {
-    if (o.progress) o.progress("means", 0, images.size());
-    PH_ASSIGN_OR_RETURN(means, measure_channel_means(model, g, images, o.threads));
-    correction = &means;
-    r.bias_correction_images = images.size();
-  }
-
   // The candidate layers of the method.
   std::vector<LayerReport> layers;
   std::vector<std::vector<std::string>> names, skip_names;
@@ -288,6 +278,16 @@ Result<PruneResult> prune_model(const Model& model, const std::vector<std::strin
                       (why.empty() ? "" : " (" + why + ")"));
   }
 
+  // The activations' channel means, for the bias correction.
+  ChannelMeans means;
+  const ChannelMeans* correction = nullptr;
+  if (o.bias_correction != PruneOptions::BiasCorrection::kOff && !images.empty()) {
+    if (o.progress) o.progress("means", 0, images.size());
+    PH_ASSIGN_OR_RETURN(means, measure_channel_means(model, g, images, o.threads));
+    correction = &means;
+    r.bias_correction_images = images.size();
+  }
+
   // Models built from per-layer fractions.
   std::vector<size_t> sizes;
   for (const LayerReport& l : layers) sizes.push_back(l.size);
@@ -312,6 +312,7 @@ Result<PruneResult> prune_model(const Model& model, const std::vector<std::strin
     m.metadata.emplace_back(
         "pruning.sparsity",
         number(total ? static_cast<double>(gone) / static_cast<double>(total) : 0));
+    m.metadata.emplace_back("pruning.bias_correction", means ? "yes" : "no");
     PH_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, quantize::write_model(m));
     auto loaded = Model::from_bytes(bytes);
     if (!loaded.is_ok())
