@@ -150,6 +150,7 @@ quantize::EditModel prune_blocks(const merge::SourceGraph& g, const std::vector<
           m, m.nodes[position[l.node]],
           removed_contribution(removed.data(), l.rows, l.cols, (*means)[static_cast<size_t>(x)]));
   }
+  quantize::drop_unused_constants(m);  // the biases the correction replaced
   return m;
 }
 

@@ -849,7 +849,7 @@ TEST_CASE("prune: structured pruning of MediaPipe models is exact against the ze
 }
 
 TEST_CASE("prune: bias correction keeps a pruned layer's output means on the photos", "[prune]") {
-  // image -> c1 conv3x3 + relu [8] -> p conv1x1 [8] (no activation), task "out"
+  // image -> c1 conv3x3 + relu [8] -> p conv1x1 + bias [8] (no activation), task "out"
   Builder m;
   const int image = m.b.add_input("image", Shape{1, 8, 8, 3}, small_preprocess(8));
   Conv2DParams c1p;
@@ -857,7 +857,8 @@ TEST_CASE("prune: bias correction keeps a pruned layer's output means on the pho
   c1p.activation = Activation::relu();
   const int c1 = must(m.b.conv2d("c1", image, m.constant("c1.w", Shape{8, 3, 3, 3}),
                                  m.constant("c1.b", Shape{8}, 0.3f), c1p));
-  const int p = must(m.b.conv2d("p", c1, m.constant("p.w", Shape{8, 1, 1, 8}), -1, {}));
+  const int p = must(m.b.conv2d("p", c1, m.constant("p.w", Shape{8, 1, 1, 8}),
+                                m.constant("p.b", Shape{8}, 0.1f), {}));
   REQUIRE(m.b.add_task("out", TaskKind::kOther, {{"map", p}}).is_ok());
   const std::vector<uint8_t> original = m.finish();
   const Model model = load(original);
@@ -893,10 +894,22 @@ TEST_CASE("prune: bias correction keeps a pruned layer's output means on the pho
     if (!expect_same) CHECK(moved > 1e-3);
   };
 
+  // The corrected model holds p's corrected bias instead of its old one, not both.
+  auto constants = [](const std::vector<uint8_t>& bytes) {
+    size_t n = 0;
+    for (const schema::Tensor* t : *schema::GetModel(bytes.data())->tensors())
+      n += t->buffer() != 0 ? 1 : 0;
+    return n;
+  };
+  const size_t original_constants = constants(original);
+
   // Unstructured: p loses half its blocks.
   const BlockLayers found = find_block_layers(g);
   REQUIRE(found.layers.size() == 1);
-  check_means(output_means(written(prune_blocks(g, found.layers, {4}, &*means))), true);
+  const std::vector<uint8_t> sparse = written(prune_blocks(g, found.layers, {4}, &*means));
+  CHECK(constants(sparse) == original_constants);
+  CHECK(written(prune_blocks(g, found.layers, {4}, &*means)) == sparse);
+  check_means(output_means(sparse), true);
   check_means(output_means(written(prune_blocks(g, found.layers, {4}, nullptr))), false);
 
   // Structured: c1 loses 3 channels, p's input columns with them.
@@ -906,7 +919,9 @@ TEST_CASE("prune: bias correction keeps a pruned layer's output means on the pho
   const std::vector<bool> removed = choose_removed_classes(*ties, {3});
   auto corrected = remove_channels(g, *ties, removed, &*means);
   REQUIRE(corrected.is_ok());
-  check_means(output_means(written(*corrected)), true);
+  const std::vector<uint8_t> narrow = written(*corrected);
+  CHECK(constants(narrow) == original_constants);
+  check_means(output_means(narrow), true);
   auto plain = remove_channels(g, *ties, removed, nullptr);
   REQUIRE(plain.is_ok());
   check_means(output_means(written(*plain)), false);
