@@ -3,8 +3,10 @@
 #include <immintrin.h>
 
 #include "f32_igemm.h"
+#include "sparse_gemm.h"
 #include "variants.h"
 #include "vector_math.h"
+#include "x86_sparse_registers.h"
 
 namespace polyhead::kernels::variants {
 namespace {
@@ -64,6 +66,22 @@ void requantize_s8(const int8_t* in, size_t count, const reference::Requantizati
 const F32Igemm kIgemm = {igemm_nr<Avx512>(), igemm_packed_bytes<Avx512>, igemm_pack<Avx512>,
                          igemm_run<Avx512, 8>};
 
+// The sparse GEMM's 16 lanes (sparse_gemm.h). Its clamp compares and blends: VMAXPS would do
+// (it returns the second operand on ties and NaN), but GCC 12 warns falsely about the
+// _mm512_undefined_ps() inside _mm512_max_ps where this template inlines it.
+struct SparseZmm : Avx512 {
+  static Reg max(Reg lo, Reg x) {
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ), x, lo);
+  }
+  static Reg min(Reg hi, Reg x) {
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(hi, x, _CMP_LT_OQ), x, hi);
+  }
+};
+
+// Tiles of 8 pixels (their row pointers fill the general registers); 16-row blocks in one zmm,
+// 8-row blocks in a ymm.
+const SparseGemmF32 kSparseGemm = {sparse_gemm<24, 8, SparseZmm, SparseYmm, SparseXmm, SparseSs>};
+
 }  // namespace
 
 const KernelVariant kAvx512 = {
@@ -83,6 +101,7 @@ const KernelVariant kAvx512 = {
     nullptr,
     &kIgemm,
     multiply_add_taps<Avx512>,
+    &kSparseGemm,
 };
 
 }  // namespace polyhead::kernels::variants

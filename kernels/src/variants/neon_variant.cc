@@ -3,7 +3,10 @@
 // division, round-to-nearest and across-lane reductions: those have armv7 forms below.
 #include <arm_neon.h>
 
+#include <cmath>
+
 #include "f32_igemm.h"
+#include "sparse_gemm.h"
 #include "variants.h"
 #include "vector_math.h"
 
@@ -110,6 +113,27 @@ void requantize_s8(const int8_t* in, size_t count, const reference::Requantizati
 // (armv7 runs XNNPACK's convolution).
 const F32Igemm kIgemm = {igemm_nr<Neon>(), igemm_packed_bytes<Neon>, igemm_pack<Neon>,
                          igemm_run<Neon, 8>};
+
+// The sparse GEMM's registers (sparse_gemm.h). Its clamp keeps the reference's answer where
+// FMAX / FMIN differ from it (a -0 against +0, a NaN): x < lo ? lo : x, hi < x ? hi : x.
+struct SparseNeon : Neon {
+  static Reg max(Reg lo, Reg x) { return vbslq_f32(vcltq_f32(x, lo), lo, x); }
+  static Reg min(Reg hi, Reg x) { return vbslq_f32(vcltq_f32(hi, x), hi, x); }
+};
+// One lane: a scalar float (FMADD; fused multiply-add is baseline on aarch64).
+struct SparseScalar {
+  using Reg = float;
+  static constexpr size_t kLanes = 1;
+  static Reg load(const float* p) { return *p; }
+  static void store(float* p, Reg v) { *p = v; }
+  static Reg set1(float v) { return v; }
+  static Reg fma(Reg a, Reg b, Reg c) { return std::fma(a, b, c); }
+  static Reg max(Reg lo, Reg x) { return x < lo ? lo : x; }
+  static Reg min(Reg hi, Reg x) { return hi < x ? hi : x; }
+};
+// Tiles of 8 pixels; 24 of the 32 registers accumulate. 8- and 16-row blocks take two and four
+// registers in passes of two.
+const SparseGemmF32 kSparseGemm = {sparse_gemm<24, 8, SparseNeon, SparseScalar>};
 #endif
 
 }  // namespace
@@ -132,6 +156,7 @@ const KernelVariant kNeon = {
 #if defined(__aarch64__)
     &kIgemm,
     multiply_add_taps<Neon>,
+    &kSparseGemm,
 #endif
 };
 
