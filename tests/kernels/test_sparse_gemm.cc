@@ -244,7 +244,7 @@ TEST_CASE("every sparse GEMM variant equals the reference bit for bit", "[sparse
       const OwnedSparse s =
           random_sparse(n, k, br, 1, density, static_cast<uint32_t>(br * 100 + density * 10));
       const std::vector<float> bias = random_values(n, 5, 1.f);
-      for (size_t m : {1, 2, 3, 7, 8, 9, 13, 21}) {
+      for (size_t m : {1, 2, 3, 7, 8, 9, 13, 16, 21, 35}) {
         const size_t a_stride = k + 5, out_stride = n + 3;
         const std::vector<float> a = random_values(m * a_stride, static_cast<uint32_t>(m), 2.f);
         for (bool with_bias : {false, true}) {
@@ -253,17 +253,22 @@ TEST_CASE("every sparse GEMM variant equals the reference bit for bit", "[sparse
             std::vector<float> want(m * out_stride, kSentinel);
             ref.sparse_gemm_f32->run(m, a.data(), a_stride, s.view,
                                      with_bias ? bias.data() : nullptr, lo, hi, want.data(),
-                                     out_stride);
+                                     out_stride, nullptr);
             for (Isa isa : isas) {
-              INFO("variant " << kernels::isa_name(isa) << ", block rows " << br << ", density "
-                              << density << ", m " << m << ", bias " << with_bias << ", clamp "
-                              << lo << ".." << hi);
-              std::vector<float> got(m * out_stride, kSentinel);
-              kernels::kernel_variant(isa)->sparse_gemm_f32->run(m, a.data(), a_stride, s.view,
-                                                                 with_bias ? bias.data() : nullptr,
-                                                                 lo, hi, got.data(), out_stride);
-              CHECK(same_bits(got, want));
-              ++cases;
+              const kernels::SparseGemmF32& g = *kernels::kernel_variant(isa)->sparse_gemm_f32;
+              // Without working memory, and with it (the grouped path, for blocks shorter
+              // than the variant's registers).
+              std::vector<float> scratch(g.scratch_bytes(s.view) / sizeof(float) + 1);
+              for (float* work : {static_cast<float*>(nullptr), scratch.data()}) {
+                INFO("variant " << kernels::isa_name(isa) << ", block rows " << br << ", density "
+                                << density << ", m " << m << ", bias " << with_bias << ", clamp "
+                                << lo << ".." << hi << ", scratch " << (work != nullptr));
+                std::vector<float> got(m * out_stride, kSentinel);
+                g.run(m, a.data(), a_stride, s.view, with_bias ? bias.data() : nullptr, lo, hi,
+                      got.data(), out_stride, work);
+                CHECK(same_bits(got, want));
+                ++cases;
+              }
             }
           }
         }
@@ -281,22 +286,29 @@ TEST_CASE("sparse GEMM variants keep the reference's -0 and blocks wider than a 
     const KernelVariant& v = *kernels::kernel_variant(isa);
     {
       // Empty block rows output their bias, -0 included, through a clamp at 0 (ReLU).
-      const size_t br = 8, n = 3 * br, k = 4, m = 9;
-      const OwnedSparse s = random_sparse(n, k, br, 1, 1.0, 77);
-      std::vector<float> bias(n, -0.f);
-      const std::vector<float> a = random_values(m * k, 8, 1.f);
-      std::vector<float> want(m * n, kSentinel), got(m * n, kSentinel);
-      ref.sparse_gemm_f32->run(m, a.data(), k, s.view, bias.data(), 0.f, 6.f, want.data(), n);
-      v.sparse_gemm_f32->run(m, a.data(), k, s.view, bias.data(), 0.f, 6.f, got.data(), n);
-      CHECK(std::signbit(want[br]));  // block row 1 is empty: -0 kept
-      CHECK(same_bits(got, want));
+      for (size_t br : {1, 4, 8, 16}) {
+        INFO("block rows " << br);
+        const size_t n = 3 * br, k = 4, m = 19;
+        const OwnedSparse s = random_sparse(n, k, br, 1, 1.0, 77);
+        std::vector<float> bias(n, -0.f);
+        const std::vector<float> a = random_values(m * k, 8, 1.f);
+        std::vector<float> scratch(v.sparse_gemm_f32->scratch_bytes(s.view) / sizeof(float) + 1);
+        std::vector<float> want(m * n, kSentinel), got(m * n, kSentinel);
+        ref.sparse_gemm_f32->run(m, a.data(), k, s.view, bias.data(), 0.f, 6.f, want.data(), n,
+                                 nullptr);
+        v.sparse_gemm_f32->run(m, a.data(), k, s.view, bias.data(), 0.f, 6.f, got.data(), n,
+                               scratch.data());
+        CHECK(std::signbit(want[br]));  // block row 1 is empty: -0 kept
+        CHECK(same_bits(got, want));
+      }
     }
     {
       const OwnedSparse s = random_sparse(8, 12, 4, 2, 0.5, 78);
       const std::vector<float> a = random_values(5 * 12, 9, 1.f);
       std::vector<float> want(5 * 8), got(5 * 8);
-      ref.sparse_gemm_f32->run(5, a.data(), 12, s.view, nullptr, -kInf, kInf, want.data(), 8);
-      v.sparse_gemm_f32->run(5, a.data(), 12, s.view, nullptr, -kInf, kInf, got.data(), 8);
+      ref.sparse_gemm_f32->run(5, a.data(), 12, s.view, nullptr, -kInf, kInf, want.data(), 8,
+                               nullptr);
+      v.sparse_gemm_f32->run(5, a.data(), 12, s.view, nullptr, -kInf, kInf, got.data(), 8, nullptr);
       CHECK(same_bits(got, want));
     }
   }

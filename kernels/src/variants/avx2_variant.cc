@@ -75,7 +75,8 @@ const F32Igemm kIgemm = {igemm_nr<Avx2>(), igemm_packed_bytes<Avx2>, igemm_pack<
                          igemm_run<Avx2, 6>};
 
 // Tiles of 8 pixels; 12 accumulators leave registers for two weight vectors and the broadcast.
-const SparseGemmF32 kSparseGemm = {sparse_gemm<12, 8, SparseYmm, SparseXmm, SparseSs>};
+const SparseGemmF32 kSparseGemm = {sparse_scratch_bytes<16, SparseYmm>,
+                                   sparse_gemm<12, 8, 16, SparseYmm, SparseXmm, SparseSs>};
 
 }  // namespace
 

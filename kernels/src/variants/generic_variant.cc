@@ -20,7 +20,7 @@ struct Scalar {
   static Reg min(Reg hi, Reg x) { return hi < x ? hi : x; }
 };
 
-const SparseGemmF32 kSparseGemm = {sparse_gemm<8, 4, Scalar>};
+const SparseGemmF32 kSparseGemm = {sparse_scratch_bytes<0, Scalar>, sparse_gemm<8, 4, 0, Scalar>};
 
 }  // namespace
 

@@ -4,7 +4,16 @@
 namespace polyhead::kernels::variants {
 
 namespace {
-const SparseGemmF32 kSparseGemm = {reference::sparse_gemm_f32};
+
+size_t no_scratch(const SparseMatrix&) {
+  return 0;
+}
+void sparse_gemm(size_t m, const float* a, size_t a_stride, const SparseMatrix& w,
+                 const float* bias, float min, float max, float* out, size_t out_stride, void*) {
+  reference::sparse_gemm_f32(m, a, a_stride, w, bias, min, max, out, out_stride);
+}
+const SparseGemmF32 kSparseGemm = {no_scratch, sparse_gemm};
+
 }  // namespace
 
 const KernelVariant kReference = {

@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "polyhead/kernels/reference.h"
 #include "polyhead/kernels/sparse_matrix.h"
@@ -124,33 +125,238 @@ void sparse_tile(size_t rows, const float* a, size_t a_stride, const SparseMatri
   }
 }
 
-// SparseGemmF32::run: tiles of MR rows of a (MR a power of two, at least 4), each over all the
-// weights, which stream from cache while the tile's inputs stay in L1; the last rows in the
-// shortest tile that holds them. Blocks wider than one column go to the reference.
-template <size_t kAcc, size_t MR, class... Vs>
+// The grouped path, for blocks shorter than a register (block_rows = kLanes / G for G > 1): a
+// register holds G pixels x block_rows output channels, lane l being pixel l % G and channel
+// l / G. Broadcasting one input value per pixel would load as often as it multiplies (the direct
+// path's bound: two broadcasts a cycle fill two registers of block_rows lanes), so the tile's
+// inputs are first transposed into `xt` [k][MR], where one load of G consecutive values,
+// repeated across the register, serves a whole register; a column's values for the whole tile
+// share one or two cache lines.
+//
+// V also provides, for the G it instantiates: load_group<G>(p) (p[0 .. G) repeated across the
+// register), expand<G>(w) (w[0 .. kLanes / G) each repeated G times) and store_group<G>(v, out,
+// stride) (pixel i's kLanes / G channels, lanes ch * G + i, to out + i * stride); and
+// kTransposeRows (T, dividing every tile height) with transpose_block(src, q, dst, dst_stride),
+// which writes columns [q, q + T) of the T rows src[0 .. T) to dst + i * dst_stride, i < T.
+
+// Transposes rows [0, rows) of a into xt [k][MR] (rows past `rows` repeat the last one).
+template <class V, size_t MR>
+void sparse_transpose(size_t rows, const float* a, size_t a_stride, size_t k, float* xt) {
+  constexpr size_t T = V::kTransposeRows;
+  static_assert(MR % T == 0, "whole blocks of rows");
+  const float* src[MR];
+  for (size_t p = 0; p < MR; ++p) src[p] = a + (p < rows ? p : rows - 1) * a_stride;
+  size_t q = 0;
+  for (; q + T <= k; q += T)
+    for (size_t p = 0; p < MR; p += T) V::transpose_block(src + p, q, xt + q * MR + p, MR);
+  for (; q < k; ++q)
+    for (size_t p = 0; p < MR; ++p) xt[q * MR + p] = src[p][q];
+}
+
+// Block rows [r0, r0 + R) of the weights over a transposed tile of MR rows (`rows` of them
+// real): R rows interleaved, so that R * MR / G accumulators are independent (a fused
+// multiply-add waits for the previous one of its chain), for the blocks they all have, then each
+// row's remaining blocks alone.
+template <class V, size_t G, size_t MR, size_t R>
+void sparse_group_rows(size_t rows, const float* xt, const SparseMatrix& w, const float* bias,
+                       float min, float max, float* out, size_t out_stride, size_t r0) {
+  using Reg = typename V::Reg;
+  constexpr size_t L = V::kLanes, BR = L / G, C = MR / G;
+  const uint32_t* columns[R];
+  const float* values[R];
+  size_t blocks[R];
+  size_t common = ~size_t{0};
+  Reg acc[R][C];
+  for (size_t j = 0; j < R; ++j) {
+    const uint32_t first = w.row_starts[r0 + j];
+    columns[j] = w.block_columns + first;
+    values[j] = w.values + static_cast<size_t>(first) * BR;
+    blocks[j] = w.row_starts[r0 + j + 1] - first;
+    common = blocks[j] < common ? blocks[j] : common;
+    const Reg b = bias ? V::template expand<G>(bias + (r0 + j) * BR) : V::set1(0.f);
+    for (size_t c = 0; c < C; ++c) acc[j][c] = b;
+  }
+  for (size_t i = 0; i < common; ++i)
+    for (size_t j = 0; j < R; ++j) {
+      const float* x = xt + static_cast<size_t>(columns[j][i]) * MR;
+      const Reg wv = V::template expand<G>(values[j] + i * BR);
+      for (size_t c = 0; c < C; ++c)
+        acc[j][c] = V::fma(V::template load_group<G>(x + c * G), wv, acc[j][c]);
+    }
+  for (size_t j = 0; j < R; ++j)
+    for (size_t i = common; i < blocks[j]; ++i) {
+      const float* x = xt + static_cast<size_t>(columns[j][i]) * MR;
+      const Reg wv = V::template expand<G>(values[j] + i * BR);
+      for (size_t c = 0; c < C; ++c)
+        acc[j][c] = V::fma(V::template load_group<G>(x + c * G), wv, acc[j][c]);
+    }
+  const Reg lo = V::set1(min), hi = V::set1(max);
+  for (size_t j = 0; j < R; ++j)
+    for (size_t c = 0; c < C; ++c) {
+      const Reg y = V::min(hi, V::max(lo, acc[j][c]));
+      float* o = out + c * G * out_stride + (r0 + j) * BR;
+      if (c * G + G <= rows) {
+        V::template store_group<G>(y, o, out_stride);
+      } else {  // the tile's last group, part repeats: only its real pixels are written
+        float pixels[L];
+        V::template store_group<G>(y, pixels, BR);
+        for (size_t i = 0; c * G + i < rows; ++i)
+          for (size_t ch = 0; ch < BR; ++ch) o[i * out_stride + ch] = pixels[i * BR + ch];
+      }
+    }
+}
+
+// One tile of MR rows of a (`rows` of them real) through the grouped path.
+template <class V, size_t G, size_t MR>
+void sparse_grouped_tile(size_t rows, const float* a, size_t a_stride, const SparseMatrix& w,
+                         const float* bias, float min, float max, float* out, size_t out_stride,
+                         float* xt) {
+  // About eight independent accumulators.
+  constexpr size_t R = MR / G >= 8 ? 1 : 8 / (MR / G);
+  sparse_transpose<V, MR>(rows, a, a_stride, w.cols, xt);
+  const size_t block_rows = w.rows / w.block_rows;
+  size_t r = 0;
+  for (; r + R <= block_rows; r += R)
+    sparse_group_rows<V, G, MR, R>(rows, xt, w, bias, min, max, out, out_stride, r);
+  for (; r < block_rows; ++r)
+    sparse_group_rows<V, G, MR, 1>(rows, xt, w, bias, min, max, out, out_stride, r);
+}
+
+// The last `rows` < 2 * MR rows: a tile of MR if they fill one, then the rest in halving tiles
+// (the last of at least G rows, some of them repeats).
+template <class V, size_t G, size_t MR>
+void sparse_grouped_tail(size_t rows, const float* a, size_t a_stride, const SparseMatrix& w,
+                         const float* bias, float min, float max, float* out, size_t out_stride,
+                         float* xt) {
+  if (rows >= MR) {
+    sparse_grouped_tile<V, G, MR>(MR, a, a_stride, w, bias, min, max, out, out_stride, xt);
+    rows -= MR;
+    a += MR * a_stride;
+    out += MR * out_stride;
+  }
+  if (rows == 0) return;
+  if constexpr (MR / 2 >= G && MR / 2 >= V::kTransposeRows)
+    sparse_grouped_tail<V, G, MR / 2>(rows, a, a_stride, w, bias, min, max, out, out_stride, xt);
+  else
+    sparse_grouped_tile<V, G, MR>(rows, a, a_stride, w, bias, min, max, out, out_stride, xt);
+}
+
+// Every row of a through the grouped path: tiles of GMR rows, then the tail.
+template <class V, size_t G, size_t GMR>
+void sparse_grouped(size_t m, const float* a, size_t a_stride, const SparseMatrix& w,
+                    const float* bias, float min, float max, float* out, size_t out_stride,
+                    float* xt) {
+  static_assert(GMR >= G, "a tile holds whole groups");
+  size_t p = 0;
+  for (; p + GMR <= m; p += GMR)
+    sparse_grouped_tile<V, G, GMR>(GMR, a + p * a_stride, a_stride, w, bias, min, max,
+                                   out + p * out_stride, out_stride, xt);
+  // The tail takes fewer than GMR rows: halving tiles from GMR / 2 where that is a tile.
+  constexpr size_t TM = GMR / 2 >= G && GMR / 2 >= V::kTransposeRows ? GMR / 2 : GMR;
+  if (p < m)
+    sparse_grouped_tail<V, G, TM>(m - p, a + p * a_stride, a_stride, w, bias, min, max,
+                                  out + p * out_stride, out_stride, xt);
+}
+
+// The grouped path's tile height for groups of G: GMR, or 4 * G where that is more, so a tile
+// has at least four registers of inputs per weight (G = kLanes: single-row blocks, where each
+// weight broadcast and each column index would otherwise be loaded for one or two multiplies).
+constexpr size_t sparse_group_tile(size_t gmr, size_t g) {
+  return gmr > 4 * g ? gmr : 4 * g;
+}
+
+// G for the grouped path of `w` on V (kLanes / block_rows), or 0 where it does not apply.
+template <class V>
+size_t sparse_group_size(const SparseMatrix& w) {
+  const size_t br = w.block_rows;
+  if (w.block_cols != 1 || br == 0 || br >= V::kLanes || V::kLanes % br != 0) return 0;
+  return V::kLanes / br;
+}
+
+// Runs the grouped path for `w` when it applies; false when it does not.
+template <class V, size_t GMR>
+bool sparse_grouped_dispatch(size_t m, const float* a, size_t a_stride, const SparseMatrix& w,
+                             const float* bias, float min, float max, float* out, size_t out_stride,
+                             float* xt) {
+  constexpr size_t L = V::kLanes;
+  switch (sparse_group_size<V>(w)) {
+    case 2:
+      if constexpr (L >= 2) {
+        sparse_grouped<V, 2, sparse_group_tile(GMR, 2)>(m, a, a_stride, w, bias, min, max, out,
+                                                        out_stride, xt);
+        return true;
+      }
+      break;
+    case 4:
+      if constexpr (L >= 4) {
+        sparse_grouped<V, 4, sparse_group_tile(GMR, 4)>(m, a, a_stride, w, bias, min, max, out,
+                                                        out_stride, xt);
+        return true;
+      }
+      break;
+    case 8:
+      if constexpr (L >= 8) {
+        sparse_grouped<V, 8, sparse_group_tile(GMR, 8)>(m, a, a_stride, w, bias, min, max, out,
+                                                        out_stride, xt);
+        return true;
+      }
+      break;
+    case 16:
+      if constexpr (L >= 16) {
+        sparse_grouped<V, 16, sparse_group_tile(GMR, 16)>(m, a, a_stride, w, bias, min, max, out,
+                                                          out_stride, xt);
+        return true;
+      }
+      break;
+    default:
+      break;
+  }
+  return false;
+}
+
+// SparseGemmF32::scratch_bytes: the grouped path's tile of GMR rows (0 where it does not apply, or
+// with GMR 0: variants without one).
+template <size_t GMR, class V>
+size_t sparse_scratch_bytes(const SparseMatrix& w) {
+  const size_t g = sparse_group_size<V>(w);
+  return GMR && g ? sparse_group_tile(GMR, g) * w.cols * sizeof(float) : 0;
+}
+
+// SparseGemmF32::run: with scratch, every row of a through the grouped path where the blocks are
+// shorter than V's register (V: the first of Vs), in tiles of GMR rows (a power of two). Else tiles
+// of MR rows (MR a power of two, at least 4) through the direct path, each over all the weights,
+// which stream from cache while the tile's inputs stay in L1; the last rows in the shortest tile
+// that holds them. Blocks wider than one column go to the reference.
+template <size_t kAcc, size_t MR, size_t GMR, class V, class... Vs>
 void sparse_gemm(size_t m, const float* a, size_t a_stride, const SparseMatrix& w,
-                 const float* bias, float min, float max, float* out, size_t out_stride) {
+                 const float* bias, float min, float max, float* out, size_t out_stride,
+                 void* scratch) {
   static_assert(MR >= 4 && (MR & (MR - 1)) == 0, "MR: a power of two, at least 4");
   if (w.block_cols != 1) {
     reference::sparse_gemm_f32(m, a, a_stride, w, bias, min, max, out, out_stride);
     return;
   }
+  if constexpr (GMR > 0) {
+    if (scratch && sparse_grouped_dispatch<V, GMR>(m, a, a_stride, w, bias, min, max, out,
+                                                   out_stride, static_cast<float*>(scratch)))
+      return;
+  }
   size_t p = 0;
   for (; p + MR <= m; p += MR)
-    sparse_tile<kAcc, MR, Vs...>(MR, a + p * a_stride, a_stride, w, bias, min, max,
-                                 out + p * out_stride, out_stride);
+    sparse_tile<kAcc, MR, V, Vs...>(MR, a + p * a_stride, a_stride, w, bias, min, max,
+                                    out + p * out_stride, out_stride);
   const size_t tail = m - p;
   if (tail == 0) return;
   a += p * a_stride;
   out += p * out_stride;
   if (tail == 1)
-    sparse_tile<kAcc, 1, Vs...>(tail, a, a_stride, w, bias, min, max, out, out_stride);
+    sparse_tile<kAcc, 1, V, Vs...>(tail, a, a_stride, w, bias, min, max, out, out_stride);
   else if (tail == 2)
-    sparse_tile<kAcc, 2, Vs...>(tail, a, a_stride, w, bias, min, max, out, out_stride);
+    sparse_tile<kAcc, 2, V, Vs...>(tail, a, a_stride, w, bias, min, max, out, out_stride);
   else if (tail <= MR / 2)
-    sparse_tile<kAcc, MR / 2, Vs...>(tail, a, a_stride, w, bias, min, max, out, out_stride);
+    sparse_tile<kAcc, MR / 2, V, Vs...>(tail, a, a_stride, w, bias, min, max, out, out_stride);
   else
-    sparse_tile<kAcc, MR, Vs...>(tail, a, a_stride, w, bias, min, max, out, out_stride);
+    sparse_tile<kAcc, MR, V, Vs...>(tail, a, a_stride, w, bias, min, max, out, out_stride);
 }
 
 }  // namespace polyhead::kernels::variants

@@ -54,12 +54,16 @@ struct F32Igemm {
 // reference::sparse_gemm_f32 bit for bit on finite values: each output starts from its bias and
 // adds one fused multiply-add per stored weight, in increasing column order, then the clamp.
 struct SparseGemmF32 {
+  // Bytes of the working memory `run` can use for `w` (blocks shorter than a SIMD register: the
+  // inputs of a tile of rows regrouped so one load feeds a register); 0 when it uses none.
+  size_t (*scratch_bytes)(const SparseMatrix& w);
   // Rows [0, m) of a (row p at a + p * a_stride) times the transposed weights w [n][k], plus the
   // bias (n values, may be null), clamped to [min, max]: row p of the result at
-  // out + p * out_stride, n values. Fast for block_cols 1 and block_rows a multiple of 4; any
-  // block shape is correct. No allocation.
+  // out + p * out_stride, n values. `scratch`: scratch_bytes(w) bytes aligned for floats, used by
+  // this call only; null is allowed (slower where scratch_bytes is not 0). Fast for block_cols 1
+  // and power-of-two block_rows; any block shape is correct. No allocation.
   void (*run)(size_t m, const float* a, size_t a_stride, const SparseMatrix& w, const float* bias,
-              float min, float max, float* out, size_t out_stride);
+              float min, float max, float* out, size_t out_stride, void* scratch);
 };
 
 struct KernelVariant {
