@@ -156,10 +156,11 @@ void sparse_transpose(size_t rows, const float* a, size_t a_stride, size_t k, fl
 // Block rows [r0, r0 + R) of the weights over a transposed tile of MR rows (`rows` of them
 // real): R rows interleaved, so that R * MR / G accumulators are independent (a fused
 // multiply-add waits for the previous one of its chain), for the blocks they all have, then each
-// row's remaining blocks alone.
+// row's remaining blocks alone. Single-row blocks (G = kLanes, a register is G pixels of one
+// channel) go to yt [channel - r0][MR] when it is given, for the caller to transpose.
 template <class V, size_t G, size_t MR, size_t R>
 void sparse_group_rows(size_t rows, const float* xt, const SparseMatrix& w, const float* bias,
-                       float min, float max, float* out, size_t out_stride, size_t r0) {
+                       float min, float max, float* out, size_t out_stride, size_t r0, float* yt) {
   using Reg = typename V::Reg;
   constexpr size_t L = V::kLanes, BR = L / G, C = MR / G;
   const uint32_t* columns[R];
@@ -195,7 +196,9 @@ void sparse_group_rows(size_t rows, const float* xt, const SparseMatrix& w, cons
     for (size_t c = 0; c < C; ++c) {
       const Reg y = V::min(hi, V::max(lo, acc[j][c]));
       float* o = out + c * G * out_stride + (r0 + j) * BR;
-      if (c * G + G <= rows) {
+      if (yt) {
+        V::store(yt + j * MR + c * G, y);
+      } else if (c * G + G <= rows) {
         V::template store_group<G>(y, o, out_stride);
       } else {  // the tile's last group, part repeats: only its real pixels are written
         float pixels[L];
@@ -213,39 +216,74 @@ void sparse_grouped_tile(size_t rows, const float* a, size_t a_stride, const Spa
                          float* xt) {
   // About eight independent accumulators.
   constexpr size_t R = MR / G >= 8 ? 1 : 8 / (MR / G);
+  constexpr size_t T = V::kTransposeRows;
   sparse_transpose<V, MR>(rows, a, a_stride, w.cols, xt);
   const size_t block_rows = w.rows / w.block_rows;
-  size_t r = 0;
-  for (; r + R <= block_rows; r += R)
-    sparse_group_rows<V, G, MR, R>(rows, xt, w, bias, min, max, out, out_stride, r);
-  for (; r < block_rows; ++r)
-    sparse_group_rows<V, G, MR, 1>(rows, xt, w, bias, min, max, out, out_stride, r);
+  if constexpr (G == V::kLanes) {
+    // One channel per register: results for T channels at a time go to a transposed block, and
+    // from it to the output in T x T transposes, not one float at a time.
+    static_assert(T % R == 0, "whole interleaved groups in a chunk");
+    float yt[T * MR];
+    const float* src[T];
+    for (size_t i = 0; i < T; ++i) src[i] = yt + i * MR;
+    size_t r = 0;
+    for (; r + T <= block_rows; r += T) {
+      for (size_t j = 0; j < T; j += R)
+        sparse_group_rows<V, G, MR, R>(rows, xt, w, bias, min, max, out, out_stride, r + j,
+                                       yt + j * MR);
+      size_t p = 0;
+      for (; p + T <= rows; p += T)
+        V::transpose_block(src, p, out + p * out_stride + r, out_stride);
+      if (p < rows) {  // the last few real pixels: a whole block transposed, part written
+        float block[T * T];
+        V::transpose_block(src, p, block, T);
+        for (size_t q = 0; p + q < rows; ++q)
+          for (size_t i = 0; i < T; ++i) out[(p + q) * out_stride + r + i] = block[q * T + i];
+      }
+    }
+    for (; r < block_rows; ++r)
+      sparse_group_rows<V, G, MR, 1>(rows, xt, w, bias, min, max, out, out_stride, r, nullptr);
+  } else {
+    size_t r = 0;
+    for (; r + R <= block_rows; r += R)
+      sparse_group_rows<V, G, MR, R>(rows, xt, w, bias, min, max, out, out_stride, r, nullptr);
+    for (; r < block_rows; ++r)
+      sparse_group_rows<V, G, MR, 1>(rows, xt, w, bias, min, max, out, out_stride, r, nullptr);
+  }
 }
 
-// The last `rows` < 2 * MR rows: a tile of MR if they fill one, then the rest in halving tiles
-// (the last of at least G rows, some of them repeats).
+// Of the last `rows` < 2 * MR rows: a tile of MR if they fill one, then the rest in halving
+// tiles, the last of at least G rows, part of them repeats. Rows that would fill less than half
+// of the smallest tile are left to the direct path (returns how many rows it computed), except
+// for single-row blocks, where the direct path is scalar.
 template <class V, size_t G, size_t MR>
-void sparse_grouped_tail(size_t rows, const float* a, size_t a_stride, const SparseMatrix& w,
-                         const float* bias, float min, float max, float* out, size_t out_stride,
-                         float* xt) {
+size_t sparse_grouped_tail(size_t rows, const float* a, size_t a_stride, const SparseMatrix& w,
+                           const float* bias, float min, float max, float* out, size_t out_stride,
+                           float* xt) {
+  size_t done = 0;
   if (rows >= MR) {
     sparse_grouped_tile<V, G, MR>(MR, a, a_stride, w, bias, min, max, out, out_stride, xt);
-    rows -= MR;
-    a += MR * a_stride;
-    out += MR * out_stride;
+    done = MR;
   }
-  if (rows == 0) return;
-  if constexpr (MR / 2 >= G && MR / 2 >= V::kTransposeRows)
-    sparse_grouped_tail<V, G, MR / 2>(rows, a, a_stride, w, bias, min, max, out, out_stride, xt);
-  else
-    sparse_grouped_tile<V, G, MR>(rows, a, a_stride, w, bias, min, max, out, out_stride, xt);
+  const size_t rest = rows - done;
+  if (rest == 0) return done;
+  if constexpr (MR / 2 >= G && MR / 2 >= V::kTransposeRows) {
+    return done + sparse_grouped_tail<V, G, MR / 2>(rest, a + done * a_stride, a_stride, w, bias,
+                                                    min, max, out + done * out_stride, out_stride,
+                                                    xt);
+  } else {
+    if (2 * rest < MR && G < V::kLanes) return done;
+    sparse_grouped_tile<V, G, MR>(rest, a + done * a_stride, a_stride, w, bias, min, max,
+                                  out + done * out_stride, out_stride, xt);
+    return rows;
+  }
 }
 
-// Every row of a through the grouped path: tiles of GMR rows, then the tail.
+// Rows of a through the grouped path: tiles of GMR rows, then the tail; returns how many.
 template <class V, size_t G, size_t GMR>
-void sparse_grouped(size_t m, const float* a, size_t a_stride, const SparseMatrix& w,
-                    const float* bias, float min, float max, float* out, size_t out_stride,
-                    float* xt) {
+size_t sparse_grouped(size_t m, const float* a, size_t a_stride, const SparseMatrix& w,
+                      const float* bias, float min, float max, float* out, size_t out_stride,
+                      float* xt) {
   static_assert(GMR >= G, "a tile holds whole groups");
   size_t p = 0;
   for (; p + GMR <= m; p += GMR)
@@ -254,8 +292,9 @@ void sparse_grouped(size_t m, const float* a, size_t a_stride, const SparseMatri
   // The tail takes fewer than GMR rows: halving tiles from GMR / 2 where that is a tile.
   constexpr size_t TM = GMR / 2 >= G && GMR / 2 >= V::kTransposeRows ? GMR / 2 : GMR;
   if (p < m)
-    sparse_grouped_tail<V, G, TM>(m - p, a + p * a_stride, a_stride, w, bias, min, max,
-                                  out + p * out_stride, out_stride, xt);
+    p += sparse_grouped_tail<V, G, TM>(m - p, a + p * a_stride, a_stride, w, bias, min, max,
+                                       out + p * out_stride, out_stride, xt);
+  return p;
 }
 
 // The grouped path's tile height for groups of G: GMR, or 4 * G where that is more, so a tile
@@ -273,45 +312,37 @@ size_t sparse_group_size(const SparseMatrix& w) {
   return V::kLanes / br;
 }
 
-// Runs the grouped path for `w` when it applies; false when it does not.
+// The rows of a the grouped path computes for `w` (none where it does not apply).
 template <class V, size_t GMR>
-bool sparse_grouped_dispatch(size_t m, const float* a, size_t a_stride, const SparseMatrix& w,
-                             const float* bias, float min, float max, float* out, size_t out_stride,
-                             float* xt) {
+size_t sparse_grouped_dispatch(size_t m, const float* a, size_t a_stride, const SparseMatrix& w,
+                               const float* bias, float min, float max, float* out,
+                               size_t out_stride, float* xt) {
   constexpr size_t L = V::kLanes;
   switch (sparse_group_size<V>(w)) {
     case 2:
-      if constexpr (L >= 2) {
-        sparse_grouped<V, 2, sparse_group_tile(GMR, 2)>(m, a, a_stride, w, bias, min, max, out,
-                                                        out_stride, xt);
-        return true;
-      }
+      if constexpr (L >= 2)
+        return sparse_grouped<V, 2, sparse_group_tile(GMR, 2)>(m, a, a_stride, w, bias, min, max,
+                                                               out, out_stride, xt);
       break;
     case 4:
-      if constexpr (L >= 4) {
-        sparse_grouped<V, 4, sparse_group_tile(GMR, 4)>(m, a, a_stride, w, bias, min, max, out,
-                                                        out_stride, xt);
-        return true;
-      }
+      if constexpr (L >= 4)
+        return sparse_grouped<V, 4, sparse_group_tile(GMR, 4)>(m, a, a_stride, w, bias, min, max,
+                                                               out, out_stride, xt);
       break;
     case 8:
-      if constexpr (L >= 8) {
-        sparse_grouped<V, 8, sparse_group_tile(GMR, 8)>(m, a, a_stride, w, bias, min, max, out,
-                                                        out_stride, xt);
-        return true;
-      }
+      if constexpr (L >= 8)
+        return sparse_grouped<V, 8, sparse_group_tile(GMR, 8)>(m, a, a_stride, w, bias, min, max,
+                                                               out, out_stride, xt);
       break;
     case 16:
-      if constexpr (L >= 16) {
-        sparse_grouped<V, 16, sparse_group_tile(GMR, 16)>(m, a, a_stride, w, bias, min, max, out,
-                                                          out_stride, xt);
-        return true;
-      }
+      if constexpr (L >= 16)
+        return sparse_grouped<V, 16, sparse_group_tile(GMR, 16)>(m, a, a_stride, w, bias, min, max,
+                                                                 out, out_stride, xt);
       break;
     default:
       break;
   }
-  return false;
+  return 0;
 }
 
 // SparseGemmF32::scratch_bytes: the grouped path's tile of GMR rows (0 where it does not apply, or
@@ -322,11 +353,12 @@ size_t sparse_scratch_bytes(const SparseMatrix& w) {
   return GMR && g ? sparse_group_tile(GMR, g) * w.cols * sizeof(float) : 0;
 }
 
-// SparseGemmF32::run: with scratch, every row of a through the grouped path where the blocks are
-// shorter than V's register (V: the first of Vs), in tiles of GMR rows (a power of two). Else tiles
-// of MR rows (MR a power of two, at least 4) through the direct path, each over all the weights,
-// which stream from cache while the tile's inputs stay in L1; the last rows in the shortest tile
-// that holds them. Blocks wider than one column go to the reference.
+// SparseGemmF32::run. With scratch, where the blocks are shorter than V's register (V: the first
+// of Vs), rows of a go through the grouped path in tiles of GMR rows (a power of two), all but a
+// short tail. The rest go through the direct path in tiles of MR rows (a power of two, at least
+// 4), each over all the weights, which stream from cache while the tile's inputs stay in L1; the
+// last rows in the shortest tile that holds them. Blocks wider than one column go to the
+// reference.
 template <size_t kAcc, size_t MR, size_t GMR, class V, class... Vs>
 void sparse_gemm(size_t m, const float* a, size_t a_stride, const SparseMatrix& w,
                  const float* bias, float min, float max, float* out, size_t out_stride,
@@ -336,12 +368,12 @@ void sparse_gemm(size_t m, const float* a, size_t a_stride, const SparseMatrix& 
     reference::sparse_gemm_f32(m, a, a_stride, w, bias, min, max, out, out_stride);
     return;
   }
-  if constexpr (GMR > 0) {
-    if (scratch && sparse_grouped_dispatch<V, GMR>(m, a, a_stride, w, bias, min, max, out,
-                                                   out_stride, static_cast<float*>(scratch)))
-      return;
-  }
   size_t p = 0;
+  if constexpr (GMR > 0) {
+    if (scratch)
+      p = sparse_grouped_dispatch<V, GMR>(m, a, a_stride, w, bias, min, max, out, out_stride,
+                                          static_cast<float*>(scratch));
+  }
   for (; p + MR <= m; p += MR)
     sparse_tile<kAcc, MR, V, Vs...>(MR, a + p * a_stride, a_stride, w, bias, min, max,
                                     out + p * out_stride, out_stride);
