@@ -1,33 +1,44 @@
 #include "polyhead/kernels/sparse_choice.h"
 
 #include "polyhead/kernels/isa.h"
+#include "polyhead/kernels/kernel_variant.h"
 #include "polyhead/kernels/op_table.h"
 
 namespace polyhead::kernels {
 
 namespace {
 
-// Densities (stored values over dense values) at or below which the sparse kernel beats the
-// dense kernel the factory picks for the same layer, per instruction set and block height:
-// MobileNetV2's 1x1 layers, one thread (benchmarks/bench_sparse_gemm.cc; docs/sparse.md,
-// "Sparse kernels", has the table). Taller blocks load one weight vector for more outputs.
-double break_even_density(Isa isa, size_t block_rows) {
-  switch (isa) {
-    case Isa::kAvx512:
-    case Isa::kAvx512Vnni:
-      return block_rows % 16 == 0  ? 0.3
-             : block_rows % 8 == 0 ? 0.3
-             : block_rows % 4 == 0 ? 0.3
-                                   : 0.3;
-    case Isa::kAvx2:
-      return block_rows % 8 == 0 ? 0.3 : block_rows % 4 == 0 ? 0.3 : 0.3;
-    case Isa::kNeon:
-      return block_rows % 4 == 0 ? 0.3 : 0.3;
-    case Isa::kReference:
-    case Isa::kGeneric:
-      return 0.3;
-  }
-  return 0.3;
+// Densities (stored values over dense values) at or below which the sparse kernel runs a layer
+// rather than the dense kernel the factory would pick for it: the lowest break-even measured over
+// MobileNetV2's 1x1 layers on AVX-512, one thread, rounded down (benchmarks/bench_sparse_gemm.cc;
+// docs/sparse.md, "Sparse kernels", has the table). Taller blocks measured alike: from 16x1 down
+// to 4x1 the sparse kernel was faster at 50 % sparsity on every layer (break-evens 0.51 to 1.0).
+constexpr double kBlockBreakEven = 0.5;
+// Single-row blocks (unstructured sparsity) need more zeros: break-evens 0.31 to 0.64, and never
+// on a layer of 24 input channels (56x56 24->144), where writing each output costs more than its
+// few products: so only from kMinSingleRowColumns input channels, on every instruction set.
+constexpr double kSingleRowBreakEven = 0.3;
+constexpr size_t kMinSingleRowColumns = 32;
+// Scalar code (the generic and reference tables; armv7 NEON, which has no fused multiply-add,
+// runs the generic one) against a SIMD dense kernel: std::fma is a library call there, and the
+// generic table took 2.0 ms for 14x14 96->576 in 8x1 blocks at 90 % sparsity where AVX-512's
+// dense kernel takes 0.16 ms. An SSE or armv7 NEON dense kernel is a few times slower than that,
+// so the sparse kernel only pays on nearly empty weights.
+constexpr double kScalarBreakEven = 0.02;
+
+bool power_of_two(size_t v) {
+  return v != 0 && (v & (v - 1)) == 0;
+}
+
+// The measurements come from AVX-512. AVX2 and NEON run the same code on narrower registers
+// against a dense kernel as narrow (measured under POLYHEAD_ISA=avx2 against AVX-512's dense
+// kernel, AVX2's sparse kernel still won at 50 % on 16x1 and 8x1 blocks), so they share it.
+double break_even_density(Isa isa, const SparseMatrix& w) {
+  if (w.block_rows == 1 && w.cols < kMinSingleRowColumns) return 0.0;
+  const KernelVariant* v = kernel_variant(isa);
+  const bool simd = v && v->sparse_gemm_f32 && isa != Isa::kGeneric && isa != Isa::kReference;
+  if (!simd || !power_of_two(w.block_rows)) return kScalarBreakEven;
+  return w.block_rows > 1 ? kBlockBreakEven : kSingleRowBreakEven;
 }
 
 std::string str(int64_t v) {
@@ -97,7 +108,8 @@ bool use_sparse_kernel(const NodeDesc& desc, const SparseMatrix& weights, Sparse
   if (mode == SparseWeights::kSparse) return true;
   const Result<Isa> isa = selected_isa();
   if (!isa.is_ok()) return false;  // kernel creation reports the bad $POLYHEAD_ISA
-  return weights.density() <= break_even_density(*isa, weights.block_rows);
+  const double limit = break_even_density(*isa, weights);
+  return limit > 0.0 && weights.density() <= limit;
 }
 
 }  // namespace polyhead::kernels

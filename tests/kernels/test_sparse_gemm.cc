@@ -437,6 +437,24 @@ TEST_CASE("the sparse kernel is chosen only where it can run and pays", "[sparse
   CHECK_FALSE(kernels::use_sparse_kernel(pointwise, full_scalar.view, SparseWeights::kAuto));
   CHECK(kernels::use_sparse_kernel(pointwise, full_scalar.view, SparseWeights::kSparse));
 
+  // Auto by block shape: single-row blocks only from 32 input channels (never faster below).
+  {
+    auto pointwise_with = [&](NodeBuffer& nb, int64_t c) {
+      build_conv(nb, OpKind::CONV_2D, {}, 2);
+      return describe(nb.node, Shape{1, 4, 4, c}, Shape{16, 1, 1, c}, ys, nullptr, nullptr,
+                      nullptr);
+    };
+    NodeBuffer n24, n64;
+    const NodeDesc narrow = pointwise_with(n24, 24), wide = pointwise_with(n64, 64);
+    const OwnedSparse empty24 = random_sparse(16, 24, 1, 1, 0.0, 104);
+    const OwnedSparse empty64 = random_sparse(16, 64, 1, 1, 0.0, 105);
+    CHECK_FALSE(kernels::use_sparse_kernel(narrow, empty24.view, SparseWeights::kAuto));
+    CHECK(kernels::use_sparse_kernel(narrow, empty24.view, SparseWeights::kSparse));
+    CHECK(kernels::use_sparse_kernel(wide, empty64.view, SparseWeights::kAuto));
+    const OwnedSparse full8x1 = random_sparse(16, 64, 8, 1, 1.0, 106);
+    CHECK_FALSE(kernels::use_sparse_kernel(wide, full8x1.view, SparseWeights::kAuto));
+  }
+
   // Fully connected: rank-2 weights.
   NodeBuffer fc;
   build_fc(fc, -kInf, kInf, 2);

@@ -5,6 +5,7 @@ namespace polyhead::kernels::variants {
 
 namespace {
 
+// The reference sparse GEMM, which needs no working memory.
 size_t no_scratch(const SparseMatrix&) {
   return 0;
 }
