@@ -222,18 +222,20 @@ void sparse_grouped_tile(size_t rows, const float* a, size_t a_stride, const Spa
   if constexpr (G == V::kLanes) {
     // One channel per register: results for T channels at a time go to a transposed block, and
     // from it to the output in T x T transposes, not one float at a time.
-    static_assert(T % R == 0, "whole interleaved groups in a chunk");
+    constexpr size_t RT = R < T ? R : T;  // interleaved rows: whole groups in a chunk
+    static_assert(T % RT == 0, "whole interleaved groups in a chunk");
     float yt[T * MR];
     const float* src[T];
     for (size_t i = 0; i < T; ++i) src[i] = yt + i * MR;
     size_t r = 0;
     for (; r + T <= block_rows; r += T) {
-      for (size_t j = 0; j < T; j += R)
-        sparse_group_rows<V, G, MR, R>(rows, xt, w, bias, min, max, out, out_stride, r + j,
-                                       yt + j * MR);
-      size_t p = 0;
-      for (; p + T <= rows; p += T)
-        V::transpose_block(src, p, out + p * out_stride + r, out_stride);
+      for (size_t j = 0; j < T; j += RT)
+        sparse_group_rows<V, G, MR, RT>(rows, xt, w, bias, min, max, out, out_stride, r + j,
+                                        yt + j * MR);
+      const size_t whole = rows / T;  // blocks of T real pixels
+      for (size_t b = 0; b < whole && b < MR / T; ++b)
+        V::transpose_block(src, b * T, out + b * T * out_stride + r, out_stride);
+      const size_t p = whole * T;
       if (p < rows) {  // the last few real pixels: a whole block transposed, part written
         float block[T * T];
         V::transpose_block(src, p, block, T);
