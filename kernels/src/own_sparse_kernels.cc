@@ -101,7 +101,9 @@ class SparseGemm final : public Kernel {
     return kMaxSlots;  // no working memory needed (scratch_floats_ 0): none claimed
   }
 
-  static constexpr size_t kRowAlign = 16;  // every variant's tile heights divide it
+  // Rows per task: a multiple of the direct path's tiles and of the grouped path's smaller ones,
+  // so only a layer's last task ends in a partial tile.
+  static constexpr size_t kRowAlign = 16;
   static constexpr size_t kMaxSlots = 64;
   static constexpr size_t kLineFloats = 16;  // a 64-byte cache line
   const SparseGemmF32& gemm_;

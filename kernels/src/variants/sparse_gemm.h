@@ -3,12 +3,17 @@
 // the reason vector_math.h gives (no function compiled with wider instructions may be picked by
 // the linker for baseline code).
 //
-// The output is NHWC, so an output pixel's channels are contiguous and a block of block_rows
-// output channels x 1 input channel is one short vector: each stored block is loaded once per
-// tile of MR pixels and multiplied by each pixel's input value, broadcast. A block row of any
-// height is covered by passes of decreasing width: two registers of the widest type while rows
-// remain for two, then one, then the narrower types, down to one lane (so every height is
-// correct, and 4, 8 and 16 are one or two passes).
+// Two paths (docs/sparse.md, "Sparse kernels"). The direct path: the output is NHWC, so an
+// output pixel's channels are contiguous and a block of block_rows output channels x 1 input
+// channel is one short vector: each stored block is loaded once per tile of MR pixels and
+// multiplied by each pixel's input value, broadcast. A block row of any height is covered by
+// passes of decreasing width: two registers of the widest type while rows remain for two, then
+// one, then the narrower types, down to one lane (so every height is correct, and 4, 8 and 16
+// are one or two passes). The grouped path, for blocks shorter than the widest register, is
+// described further down.
+//
+// Every path computes each output as the reference does: from its bias, one fused multiply-add
+// per stored block in increasing column order, then the clamp; so all agree bit for bit.
 //
 // V provides: Reg, kLanes, load, store, set1, fma(a, b, c) = a * b + c fused, and the clamp's
 // max(lo, x) = x < lo ? lo : x and min(hi, x) = hi < x ? hi : x (so a NaN or a -0 stays as the
