@@ -476,6 +476,19 @@ TEST_CASE("face detection (short range) agrees with LiteRT", "[tflite][litert]")
                "sample1.jpg"});
 }
 
+// The pruned full-range detector: 46 of its 1x1 convolutions read fp16 weights stored sparse
+// (TFLite sparsity, DENSIFY then DEQUANTIZE), decoded by the importer (sparse_tensor.h).
+TEST_CASE("face detection (full range, sparse) agrees with LiteRT", "[tflite][litert][sparse]") {
+  check_model({"face_detection_full_range_sparse.tflite", "mediapipe-face-detection-full", -1.f,
+               1.f, "sample2.jpg"});
+}
+
+// Its dense twin, the same network before pruning.
+TEST_CASE("face detection (full range) agrees with LiteRT", "[tflite][litert]") {
+  check_model({"face_detection_full_range.tflite", "mediapipe-face-detection-full", -1.f, 1.f,
+               "sample2.jpg"});
+}
+
 TEST_CASE("selfie segmentation agrees with LiteRT", "[tflite][litert]") {
   check_model(
       {"selfie_segmentation.tflite", "mediapipe-selfie-segmentation", 0.f, 1.f, "astronaut.png"});
