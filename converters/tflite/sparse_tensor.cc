@@ -124,10 +124,11 @@ Result<std::vector<uint32_t>> dense_offsets(const TfSparsity& s, const std::vect
   for (int64_t d : dims) {
     if (d < 1) return invalid(where + " has dimension " + std::to_string(d));
     total *= d;  // dims come from a checked shape: at most 2^34 elements, no overflow
-    if (total > kMaxDensifiedElements)
-      return unsupported(where + " has more than " + std::to_string(kMaxDensifiedElements) +
-                         " elements, more than the importer expands a sparse tensor into");
   }
+  if (total > kMaxDensifiedElements)
+    return unsupported(where + " has " + std::to_string(total) + " elements, more than the " +
+                       std::to_string(kMaxDensifiedElements) +
+                       " the importer expands a sparse tensor into");
   if (s.traversal_order.size() != levels || s.dims.size() != levels)
     return invalid(where + " has " + std::to_string(s.traversal_order.size()) +
                    " traversal_order and " + std::to_string(s.dims.size()) +
@@ -224,7 +225,7 @@ Result<std::vector<uint32_t>> dense_offsets(const TfSparsity& s, const std::vect
     }
   }
   if (static_cast<uint64_t>(count[levels]) != stored_values)
-    return invalid(where + "'s sparsity describes " + std::to_string(count[levels]) +
+    return invalid(where + ": its sparsity describes " + std::to_string(count[levels]) +
                    " stored values, its buffer holds " + std::to_string(stored_values));
 
   // Then the walk: the dense offset of every element of each level, from the level above.
