@@ -23,7 +23,7 @@ struct EngineState {
   EngineState(const Model& m, const EngineOptions& o)
       : model(m),
         options(o),
-        kernels(m.data().graph, o.precision),
+        kernels(m.data().graph, o.precision, o.sparse_weights),
         threads(o.thread_pool ? o.thread_pool.state()
                               : std::make_shared<ThreadPoolState>(o.threads)),
         cache(o.plan_cache_capacity) {}
@@ -112,6 +112,10 @@ Result<Engine> Engine::create(const Model& model, const EngineOptions& options) 
     return Status(ErrorCode::kInvalidArgument,
                   "parallel_heads must be auto, never or always, found " +
                       std::to_string(static_cast<int>(options.parallel_heads)));
+  if (static_cast<unsigned>(options.sparse_weights) > 2u)
+    return Status(ErrorCode::kInvalidArgument,
+                  "sparse_weights must be auto, sparse or dense, found " +
+                      std::to_string(static_cast<int>(options.sparse_weights)));
   if (options.plan_cache_capacity == 0)
     return Status(ErrorCode::kInvalidArgument, "plan_cache_capacity must be at least 1, found 0");
   if (options.precision == Precision::kF16 && !kernels::cpu_has_fp16_arithmetic())
@@ -134,6 +138,8 @@ const Model& Engine::model() const {
 EngineStats Engine::stats() const {
   EngineStats s;
   s.packed_weight_bytes = state_->kernels.packed_weight_bytes();
+  s.sparse_kernel_nodes = state_->kernels.sparse_kernel_count();
+  s.expanded_sparse_weight_bytes = state_->kernels.expanded_weight_bytes();
   s.arena_pool_bytes = state_->pool->owned_bytes();
   s.cached_plans = state_->cache.size();
   s.threads = state_->threads->pool.threads();

@@ -30,6 +30,8 @@ struct ModelBuilder::State {
     int constant = -1;  // index into constants
     ElementType type = ElementType::kF32;
     Quantization quantization;
+    int sparse_block_rows = 0;  // > 0: store block-sparse (store_sparse)
+    int sparse_block_cols = 0;
   };
   struct ConstantRec {
     std::vector<uint8_t> bytes;
@@ -137,6 +139,8 @@ struct ModelBuilder::State {
                                                            t.quantization.zero_point.end()),
                                       t.quantization.axis};
       pt.constant = t.constant;
+      if (t.sparse_block_rows > 0)
+        pt.sparse = internal::PhmSparseBlocks{t.sparse_block_rows, t.sparse_block_cols};
       m.tensors.push_back(std::move(pt));
     }
     for (const ConstantRec& c : constants) m.constants.push_back({c.bytes.data(), c.bytes.size()});
@@ -243,6 +247,27 @@ int ModelBuilder::add_constant(const std::string& name, const Shape& shape,
       {name, shape, static_cast<int>(s_->constants.size()), ElementType::kF32, {}});
   s_->constants.push_back(State::raw(values));
   return t;
+}
+
+Status ModelBuilder::store_sparse(int tensor, int block_rows, int block_cols) {
+  if (tensor < 0 || static_cast<size_t>(tensor) >= s_->tensors.size())
+    return Status(ErrorCode::kInvalidArgument, "store_sparse: no tensor " + std::to_string(tensor) +
+                                                   " (the model has " +
+                                                   std::to_string(s_->tensors.size()) + ")");
+  State::TensorRec& t = s_->tensors[static_cast<size_t>(tensor)];
+  if (t.constant < 0 || t.type != ElementType::kF32)
+    return Status(ErrorCode::kInvalidArgument,
+                  "store_sparse: '" + t.name + "' is not a float constant");
+  const int64_t rows = t.shape.rank() == 0 ? 1 : t.shape[0];
+  const int64_t cols = t.shape.elements() / rows;
+  if (block_rows <= 0 || block_cols <= 0 || rows % block_rows != 0 || cols % block_cols != 0)
+    return Status(ErrorCode::kInvalidArgument,
+                  "store_sparse: blocks of " + std::to_string(block_rows) + "x" +
+                      std::to_string(block_cols) + " do not divide the " + std::to_string(rows) +
+                      "x" + std::to_string(cols) + " matrix of '" + t.name + "'");
+  t.sparse_block_rows = block_rows;
+  t.sparse_block_cols = block_cols;
+  return Status::ok();
 }
 
 Result<int> ModelBuilder::conv2d(const std::string& name, int input, int weights, int bias,

@@ -97,6 +97,62 @@ Status check_quantization(const schema::Tensor& t, const Shape& shape, const std
   return Status::ok();
 }
 
+// A block-sparse constant (schema/phm.fbs, SparseLayout): every index a kernel will follow is in
+// range and in order, so kernels walk it without checks. Fills info.sparse (values at `values`).
+Status check_sparse_layout(const schema::Tensor& t, const uint8_t* values, const std::string& where,
+                           runtime::TensorInfo& info) {
+  const schema::SparseLayout& s = *t.sparse();
+  if (info.type != ElementType::kF32)
+    return invalid(where + ": only float constants can be stored sparse, not " +
+                   element_type_name(info.type));
+  const auto rows = static_cast<uint64_t>(info.shape.rank() == 0 ? 1 : info.shape[0]);
+  const uint64_t cols = static_cast<uint64_t>(info.shape.elements()) / rows;
+  if (s.block_rows() <= 0 || s.block_cols() <= 0 ||
+      rows % static_cast<uint64_t>(s.block_rows()) != 0 ||
+      cols % static_cast<uint64_t>(s.block_cols()) != 0)
+    return invalid(where + ": sparse blocks of " + str(s.block_rows()) + "x" + str(s.block_cols()) +
+                   " do not divide its " + str(static_cast<int64_t>(rows)) + "x" +
+                   str(static_cast<int64_t>(cols)) + " matrix");
+  const uint64_t block_rows = rows / static_cast<uint64_t>(s.block_rows());
+  const uint64_t block_cols = cols / static_cast<uint64_t>(s.block_cols());
+  const auto& starts = *s.row_starts();
+  const auto& columns = *s.block_columns();
+  if (starts.size() != block_rows + 1)
+    return invalid(where + ": sparse row_starts has " + str(starts.size()) + " entries, " +
+                   str(static_cast<int64_t>(block_rows + 1)) + " expected");
+  if (starts.Get(0) != 0)
+    return invalid(where + ": sparse row_starts begins at " + str(starts.Get(0)) + ", not 0");
+  if (starts.Get(starts.size() - 1) != columns.size())
+    return invalid(where + ": sparse row_starts ends at " + str(starts.Get(starts.size() - 1)) +
+                   " but there are " + str(columns.size()) + " block columns");
+  for (flatbuffers::uoffset_t r = 0; r + 1 < starts.size(); ++r) {
+    const uint32_t begin = starts.Get(r), end = starts.Get(r + 1);
+    if (end < begin)
+      return invalid(where + ": sparse row_starts decreases at block row " + str(r) + " (" +
+                     str(begin) + " then " + str(end) + ")");
+    if (end > columns.size())
+      return invalid(where + ": sparse row_starts entry " + str(r + 1) + " is " + str(end) +
+                     ", past the " + str(columns.size()) + " block columns");
+    for (uint32_t k = begin; k < end; ++k) {
+      const uint32_t c = columns.Get(k);
+      if (c >= block_cols)
+        return invalid(where + ": sparse block " + str(k) + " has block column " + str(c) +
+                       ", beyond the " + str(static_cast<int64_t>(block_cols)) + " there are");
+      if (k > begin && c <= columns.Get(k - 1))
+        return invalid(where + ": sparse block columns of block row " + str(r) +
+                       " are not increasing at block " + str(k));
+    }
+  }
+  info.sparse.rows = static_cast<size_t>(rows);
+  info.sparse.cols = static_cast<size_t>(cols);
+  info.sparse.block_rows = static_cast<size_t>(s.block_rows());
+  info.sparse.block_cols = static_cast<size_t>(s.block_cols());
+  info.sparse.row_starts = starts.data();
+  info.sparse.block_columns = columns.data();
+  info.sparse.values = reinterpret_cast<const float*>(values);
+  return Status::ok();
+}
+
 Status check_tensors(ModelData& d) {
   const schema::Model& m = *d.root;
   if (m.tensors()->size() > kMaxTensors)
@@ -157,19 +213,27 @@ Status check_tensors(ModelData& d) {
         return invalid(where + ": constant data [" + str(static_cast<int64_t>(b.offset())) + ", +" +
                        str(static_cast<int64_t>(b.size())) + ") lies outside the file of " +
                        str(d.size) + " bytes");
-      if (b.size() != bytes)
-        return invalid(where + ": constant data has " + str(static_cast<int64_t>(b.size())) +
-                       " bytes, shape " + info.shape.to_string() + " needs " +
-                       str(static_cast<int64_t>(bytes)));
+      uint64_t stored = elements;
+      if (t.sparse()) {
+        PH_RETURN_IF_ERROR(check_sparse_layout(t, d.bytes + b.offset(), where, info));
+        stored = info.sparse.block_count() * info.sparse.block_rows * info.sparse.block_cols;
+      }
+      if (b.size() != stored * element_size(info.type))
+        return invalid(
+            where + ": constant data has " + str(static_cast<int64_t>(b.size())) + " bytes, " +
+            (t.sparse() ? "its " + str(static_cast<int64_t>(stored)) + " stored sparse values need "
+                        : "shape " + info.shape.to_string() + " needs ") +
+            str(static_cast<int64_t>(stored * element_size(info.type))));
       info.constant = d.bytes + b.offset();
       if (info.type == ElementType::kF32) {
         const auto* v = static_cast<const float*>(info.constant);
-        for (uint64_t k = 0; k < elements; ++k)
+        for (uint64_t k = 0; k < stored; ++k)
           if (!std::isfinite(v[k]))
             return invalid(where + ": constant value " + str(static_cast<int64_t>(k)) +
                            " is not finite");
       }
     } else {
+      if (t.sparse()) return invalid(where + ": has a sparse layout but no constant data");
       activation_bytes += bytes;
       if (activation_bytes > kMaxActivationBytes)
         return invalid(where + ": the activations (non-constant tensors) up to this one take " +

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "polyhead/format_version.h"
+#include "polyhead/internal/block_sparse.h"
 #include "polyhead/kernels/op_table.h"
 #include "polyhead/tensor.h"
 
@@ -48,6 +49,11 @@ Status check_constants(const PhmModel& m) {
     const uint64_t bytes = m.constants[c].size;
     const uint64_t size = element_size(static_cast<ElementType>(t.type));
     const std::optional<uint64_t> elements = element_count(t.shape);
+    if (t.sparse && t.type != schema::ElementType::F32)
+      return Status(ErrorCode::kInvalidArgument,
+                    "constant '" + t.name + "' is " +
+                        element_type_name(static_cast<ElementType>(t.type)) +
+                        "; only float constants can be stored block-sparse");
     if (size != 0 && elements && bytes / size == *elements && bytes % size == 0) continue;
     const std::string what = "constant '" + t.name + "' of shape " + shape_text(t.shape) + " has ";
     if (size != 0 && bytes % size == 0)
@@ -76,12 +82,21 @@ fb::Offset<schema::PostProcess> add_postprocess(fb::FlatBufferBuilder& b, const 
                                    p.max_detections, anchors);
 }
 
-fb::Offset<schema::Tensor> add_tensor(fb::FlatBufferBuilder& b, const PhmTensor& t) {
+// `sparse`: the tensor's encoded blocks, or null when it is stored dense.
+fb::Offset<schema::Tensor> add_tensor(fb::FlatBufferBuilder& b, const PhmTensor& t,
+                                      const BlockSparse* sparse) {
+  fb::Offset<schema::SparseLayout> layout = 0;
+  if (sparse) {
+    const auto columns = b.CreateVector(sparse->block_columns);
+    const auto starts = b.CreateVector(sparse->row_starts);
+    layout = schema::CreateSparseLayout(b, static_cast<int>(sparse->block_rows),
+                                        static_cast<int>(sparse->block_cols), starts, columns);
+  }
   const auto q = t.quantization ? add_phm_quantization(b, *t.quantization) : 0;
   const auto shape = b.CreateVector(t.shape);
   const auto name = b.CreateString(t.name);
   const uint32_t buffer = t.constant < 0 ? 0 : static_cast<uint32_t>(t.constant) + 1;
-  return schema::CreateTensor(b, name, shape, t.type, q, buffer);
+  return schema::CreateTensor(b, name, shape, t.type, q, buffer, layout);
 }
 
 Result<fb::Offset<schema::Node>> add_node(fb::FlatBufferBuilder& b, const PhmNode& n) {
@@ -113,19 +128,25 @@ fb::Offset<schema::Task> add_task(fb::FlatBufferBuilder& b, const PhmTask& t) {
   return schema::CreateTask(b, name, t.kind, outputs, post, t.priority, t.rate);
 }
 
-// The root table; `offsets` are the constants' file offsets (all 0 in the sizing pass).
+// The root table; `offsets` are the constants' file offsets (all 0 in the sizing pass), `sparse`
+// each tensor's encoded blocks (empty when no tensor is sparse).
 Result<fb::Offset<schema::Model>> add_model(fb::FlatBufferBuilder& b, const PhmModel& m,
-                                            const std::vector<uint64_t>& offsets) {
+                                            const std::vector<uint64_t>& offsets,
+                                            const std::vector<const BlockSparse*>& sparse) {
   std::vector<fb::Offset<schema::Tensor>> tensors;
   tensors.reserve(m.tensors.size());
-  for (const PhmTensor& t : m.tensors) tensors.push_back(add_tensor(b, t));
+  uint32_t newest_minor = 0;  // the format version of the newest operator or feature used
+  for (size_t i = 0; i < m.tensors.size(); ++i) {
+    const BlockSparse* s = sparse.empty() ? nullptr : sparse[i];
+    if (s) newest_minor = kSparseConstantsSinceMinor;
+    tensors.push_back(add_tensor(b, m.tensors[i], s));
+  }
   std::vector<schema::BufferRef> buffers;
   buffers.reserve(m.constants.size());
   for (size_t i = 0; i < m.constants.size(); ++i)
     buffers.emplace_back(offsets[i], m.constants[i].size);
   std::vector<fb::Offset<schema::Node>> nodes;
   nodes.reserve(m.nodes.size());
-  uint32_t newest_minor = 0;  // the format version of the newest operator the model uses
   for (const PhmNode& n : m.nodes) {
     PH_ASSIGN_OR_RETURN(const kernels::OpInfo* info, kernels::op_info(n.op));
     newest_minor = std::max(newest_minor, info->since_minor);
@@ -159,9 +180,9 @@ Result<fb::Offset<schema::Model>> add_model(fb::FlatBufferBuilder& b, const PhmM
 }
 
 Status finish(fb::FlatBufferBuilder& b, const PhmModel& m, const std::vector<uint64_t>& offsets,
-              const PhmWriteOptions& options) {
+              const std::vector<const BlockSparse*>& sparse, const PhmWriteOptions& options) {
   b.ForceDefaults(options.keep_defaults);
-  PH_ASSIGN_OR_RETURN(const auto root, add_model(b, m, offsets));
+  PH_ASSIGN_OR_RETURN(const auto root, add_model(b, m, offsets, sparse));
   b.Finish(root, kFileIdentifier);
   return Status::ok();
 }
@@ -199,20 +220,73 @@ Result<PhmLayout> plan_phm_layout(uint64_t flatbuffer_bytes,
   return layout;
 }
 
-Result<std::vector<uint8_t>> write_phm(const PhmModel& model, const PhmWriteOptions& options) {
-  PH_RETURN_IF_ERROR(check_constants(model));
+namespace {
+
+// `model` with its sparse tensors' constants replaced by their encoded blocks: each sparse tensor
+// gets a constant of its own, and a dense constant only sparse tensors read is left out.
+struct EncodedModel {
+  PhmModel model;
+  std::vector<BlockSparse> blocks;  // per sparse tensor, in tensor order
+  std::vector<const BlockSparse*> per_tensor;
+};
+
+Status encode_sparse_tensors(const PhmModel& in, EncodedModel& out) {
+  out.model = in;
+  out.model.constants.clear();
+  out.blocks.reserve(in.tensors.size());
+  std::vector<int> remapped(in.constants.size(), -1);
+  for (PhmTensor& t : out.model.tensors) {
+    if (t.constant < 0) continue;
+    const PhmConstant& c = in.constants[static_cast<size_t>(t.constant)];
+    if (!t.sparse) {
+      int& to = remapped[static_cast<size_t>(t.constant)];
+      if (to < 0) {
+        to = static_cast<int>(out.model.constants.size());
+        out.model.constants.push_back(c);
+      }
+      t.constant = to;
+      continue;
+    }
+    const size_t rows = t.shape.empty() ? 1 : static_cast<size_t>(t.shape[0]);
+    const size_t cols = rows == 0 ? 0 : static_cast<size_t>(c.size) / sizeof(float) / rows;
+    if (t.sparse->block_rows <= 0 || t.sparse->block_cols <= 0)
+      return Status(ErrorCode::kInvalidArgument, "constant '" + t.name + "': sparse block " +
+                                                     std::to_string(t.sparse->block_rows) + "x" +
+                                                     std::to_string(t.sparse->block_cols) +
+                                                     " must be at least 1x1");
+    PH_ASSIGN_OR_RETURN(BlockSparse encoded,
+                        encode_block_sparse(static_cast<const float*>(c.data), rows, cols,
+                                            static_cast<size_t>(t.sparse->block_rows),
+                                            static_cast<size_t>(t.sparse->block_cols),
+                                            "constant '" + t.name + "'"));
+    out.blocks.push_back(std::move(encoded));
+    t.constant = static_cast<int>(out.model.constants.size());
+    out.model.constants.push_back(
+        {out.blocks.back().values.data(), out.blocks.back().values.size() * sizeof(float)});
+  }
+  size_t next = 0;
+  out.per_tensor.assign(in.tensors.size(), nullptr);
+  for (size_t i = 0; i < in.tensors.size(); ++i)
+    if (in.tensors[i].sparse && in.tensors[i].constant >= 0)
+      out.per_tensor[i] = &out.blocks[next++];
+  return Status::ok();
+}
+
+Result<std::vector<uint8_t>> write_checked(const PhmModel& model,
+                                           const std::vector<const BlockSparse*>& sparse,
+                                           const PhmWriteOptions& options) {
   // Pass 1 sizes the FlatBuffer; the offsets are fixed-size struct fields, so pass 2 with the real
   // offsets has the same size.
   fb::FlatBufferBuilder sizing;
   PH_RETURN_IF_ERROR(
-      finish(sizing, model, std::vector<uint64_t>(model.constants.size(), 0), options));
+      finish(sizing, model, std::vector<uint64_t>(model.constants.size(), 0), sparse, options));
   std::vector<uint64_t> sizes;
   sizes.reserve(model.constants.size());
   for (const PhmConstant& c : model.constants) sizes.push_back(c.size);
   PH_ASSIGN_OR_RETURN(const PhmLayout layout,
                       plan_phm_layout(sizing.GetSize(), sizes, options.what));
   fb::FlatBufferBuilder b;
-  PH_RETURN_IF_ERROR(finish(b, model, layout.offsets, options));
+  PH_RETURN_IF_ERROR(finish(b, model, layout.offsets, sparse, options));
   if (b.GetSize() != sizing.GetSize())
     return Status(ErrorCode::kInternal, options.what + ": size changed between writer passes");
   std::vector<uint8_t> bytes(static_cast<size_t>(layout.file_bytes), 0);
@@ -222,6 +296,18 @@ Result<std::vector<uint8_t>> write_phm(const PhmModel& model, const PhmWriteOpti
       std::memcpy(bytes.data() + layout.offsets[i], model.constants[i].data,
                   static_cast<size_t>(model.constants[i].size));
   return bytes;
+}
+
+}  // namespace
+
+Result<std::vector<uint8_t>> write_phm(const PhmModel& model, const PhmWriteOptions& options) {
+  PH_RETURN_IF_ERROR(check_constants(model));
+  bool any_sparse = false;
+  for (const PhmTensor& t : model.tensors) any_sparse |= t.sparse && t.constant >= 0;
+  if (!any_sparse) return write_checked(model, {}, options);
+  EncodedModel encoded;
+  PH_RETURN_IF_ERROR(encode_sparse_tensors(model, encoded));
+  return write_checked(encoded.model, encoded.per_tensor, options);
 }
 
 }  // namespace polyhead::internal

@@ -118,8 +118,9 @@ Status check_known_fields(const schema::Model& m, const std::string& source) {
     return unknown_fields(source, "the model");
   for (fb::uoffset_t i = 0; i < m.tensors()->size(); ++i) {
     const schema::Tensor* t = m.tensors()->Get(i);
-    if (has_unknown_fields(t, schema::Tensor::VT_BUFFER) ||
-        has_unknown_fields(t->quantization(), schema::Quantization::VT_AXIS))
+    if (has_unknown_fields(t, schema::Tensor::VT_SPARSE) ||
+        has_unknown_fields(t->quantization(), schema::Quantization::VT_AXIS) ||
+        has_unknown_fields(t->sparse(), schema::SparseLayout::VT_BLOCK_COLUMNS))
       return unknown_fields(source, "tensor '" + t->name()->str() + "'");
   }
   for (const schema::Node* n : *m.nodes()) {
@@ -226,6 +227,11 @@ Result<fb::Offset<void>> copy_options(fb::FlatBufferBuilder& b, const schema::No
                         std::to_string(static_cast<int>(n.options_type())) +
                         " cannot be copied by this build");
   }
+}
+
+std::optional<internal::PhmSparseBlocks> read_sparse_blocks(const schema::SparseLayout* s) {
+  if (!s) return std::nullopt;
+  return internal::PhmSparseBlocks{s->block_rows(), s->block_cols()};
 }
 
 std::optional<internal::PhmQuantization> read_quantization(const schema::Quantization* q) {

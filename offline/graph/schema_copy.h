@@ -26,6 +26,8 @@ Result<flatbuffers::Offset<void>> copy_options(flatbuffers::FlatBufferBuilder& b
 std::optional<internal::PhmQuantization> read_quantization(const schema::Quantization* q);
 std::optional<internal::PhmPreprocess> read_preprocess(const schema::Preprocess* p);
 std::optional<internal::PhmPostProcess> read_postprocess(const schema::PostProcess* p);
+// The block shape of a constant stored sparse (the writer encodes the blocks again).
+std::optional<internal::PhmSparseBlocks> read_sparse_blocks(const schema::SparseLayout* s);
 
 // Canonical bytes of a node's options table and of a quantization table: every scalar is written
 // out (an absent field and one stored at its default give the same bytes, -0.0 and 0.0 do not), so

@@ -3,20 +3,48 @@
 #include <queue>
 
 #include "offline/graph/schema_copy.h"
+#include "polyhead/kernels/sparse_matrix.h"
 
 namespace polyhead::merge {
 
 const uint8_t* SourceGraph::constant_data(int t) const {
   const uint32_t buffer = tensor(t).buffer();
   if (buffer == 0) return nullptr;
+  if (const auto& dense = expanded_[static_cast<size_t>(t)])
+    return reinterpret_cast<const uint8_t*>(dense->data());
   return file + root->buffers()->Get(buffer - 1)->offset();
 }
 
 size_t SourceGraph::constant_size(int t) const {
   const uint32_t buffer = tensor(t).buffer();
   if (buffer == 0) return 0;
+  if (const auto& dense = expanded_[static_cast<size_t>(t)]) return dense->size() * sizeof(float);
   return static_cast<size_t>(root->buffers()->Get(buffer - 1)->size());
 }
+
+namespace {
+
+// The dense form of a sparse constant of a validated model (its layout was checked at load).
+std::shared_ptr<const std::vector<float>> expand_sparse(const SourceGraph& g, int t) {
+  const schema::Tensor& tensor = g.tensor(t);
+  const schema::SparseLayout& s = *tensor.sparse();
+  kernels::SparseMatrix m;
+  m.rows = tensor.shape()->size() == 0 ? 1 : static_cast<size_t>(tensor.shape()->Get(0));
+  m.cols = 1;
+  for (flatbuffers::uoffset_t d = 1; d < tensor.shape()->size(); ++d)
+    m.cols *= static_cast<size_t>(tensor.shape()->Get(d));
+  m.block_rows = static_cast<size_t>(s.block_rows());
+  m.block_cols = static_cast<size_t>(s.block_cols());
+  m.row_starts = s.row_starts()->data();
+  m.block_columns = s.block_columns()->data();
+  m.values = reinterpret_cast<const float*>(g.file +
+                                            g.root->buffers()->Get(tensor.buffer() - 1)->offset());
+  auto dense = std::make_shared<std::vector<float>>(m.rows * m.cols);
+  kernels::densify(m, dense->data());
+  return dense;
+}
+
+}  // namespace
 
 std::string shape_text(const schema::Tensor& t) {
   std::string s = "[";
@@ -33,6 +61,10 @@ Result<SourceGraph> read_source_graph(const Model& model, const std::string& sou
   PH_RETURN_IF_ERROR(check_known_fields(*g.root, source));
   const size_t tensors = g.root->tensors()->size();
   const size_t nodes = g.root->nodes()->size();
+  g.expanded_.assign(tensors, nullptr);
+  for (size_t t = 0; t < tensors; ++t)
+    if (g.tensor(static_cast<int>(t)).sparse() && g.is_constant(static_cast<int>(t)))
+      g.expanded_[t] = expand_sparse(g, static_cast<int>(t));
   g.producer.assign(tensors, -1);
   g.input_position.assign(tensors, -1);
   for (flatbuffers::uoffset_t i = 0; i < g.root->inputs()->size(); ++i)

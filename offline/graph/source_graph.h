@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,11 +27,17 @@ struct SourceGraph {
   std::string tensor_name(int t) const { return tensor(t).name()->str(); }
   std::string node_name(int n) const { return node(n).name()->str(); }
   bool is_constant(int t) const { return tensor(t).buffer() != 0; }
-  // The bytes of a constant tensor, read in place from the file.
+  // The dense bytes of a constant tensor: read in place from the file, or for a constant the file
+  // stores block-sparse, its expanded copy (made when the graph was read).
   const uint8_t* constant_data(int t) const;
   size_t constant_size(int t) const;
 
  private:
+  friend Result<SourceGraph> read_source_graph(const Model& model, const std::string& source);
+  // Per tensor: the expanded copy of a sparse constant, else null. Shared, so copies of the graph
+  // stay cheap and their pointers stay valid.
+  std::vector<std::shared_ptr<const std::vector<float>>> expanded_;
+
   static flatbuffers::uoffset_t index(int i) { return static_cast<flatbuffers::uoffset_t>(i); }
 };
 

@@ -53,6 +53,7 @@ Result<std::vector<uint8_t>> write_merged_model(const MergedGraph& mg, const Mer
     pt.type = src.type();
     pt.quantization = read_quantization(src.quantization());
     pt.constant = buffer_of_tensor[t];
+    if (pt.constant >= 0) pt.sparse = read_sparse_blocks(src.sparse());
     m.tensors.push_back(std::move(pt));
   }
   for (size_t n = 0; n < mg.nodes.size(); ++n) {

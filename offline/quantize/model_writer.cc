@@ -24,6 +24,10 @@ EditModel edit_copy(const merge::SourceGraph& g) {
     if (t.buffer() != 0) {
       et.data = g.constant_data(static_cast<int>(i));
       et.size = g.constant_size(static_cast<int>(i));
+      if (const schema::SparseLayout* sparse = t.sparse()) {
+        et.sparse_block_rows = sparse->block_rows();
+        et.sparse_block_cols = sparse->block_cols();
+      }
     }
     m.tensors.push_back(std::move(et));
   }
@@ -109,6 +113,8 @@ Result<std::vector<uint8_t>> write_model(const EditModel& m) {
     if (et.data) {
       t.constant = static_cast<int>(out.constants.size());
       out.constants.push_back({et.data, et.size});
+      if (et.sparse_block_rows > 0 || et.sparse_block_cols > 0)
+        t.sparse = internal::PhmSparseBlocks{et.sparse_block_rows, et.sparse_block_cols};
     }
     out.tensors.push_back(std::move(t));
   }

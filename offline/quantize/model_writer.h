@@ -25,9 +25,14 @@ struct EditTensor {
   std::vector<float> scales;
   std::vector<int64_t> zero_points;
   int axis = -1;
-  // Constant data (null: not a constant). Points into the source file or EditModel::storage.
+  // Constant data (null: not a constant), always dense. Points into the source file, a source
+  // graph's expanded copy of a sparse constant, or EditModel::storage.
   const uint8_t* data = nullptr;
   size_t size = 0;
+  // Non-zero: the file stores this float constant block-sparse with blocks of these dimensions
+  // (docs/format.md, "Sparse constants"); the writer keeps only the blocks holding a nonzero.
+  int sparse_block_rows = 0;
+  int sparse_block_cols = 0;
 };
 
 struct EditNode {

@@ -208,6 +208,7 @@ struct Rewriter {
     t.scales = {p.scale};
     t.zero_points = {p.zero_point};
     t.axis = -1;
+    t.sparse_block_rows = t.sparse_block_cols = 0;  // only float constants are stored sparse
   }
 
   // The I8 tensor standing for source tensor t (made on first use).
@@ -283,6 +284,7 @@ struct Rewriter {
     et.scales = q.scales;
     et.zero_points.assign(q.scales.size(), 0);
     et.axis = options.per_tensor_weights ? -1 : 0;
+    et.sparse_block_rows = et.sparse_block_cols = 0;  // int8 weights are stored dense
     et.size = q.values.size();
     et.data = m.store(bytes_of(q.values.data(), q.values.size()));
     std::pair<int, int> ids{m.add_tensor(std::move(et)), -1};
@@ -292,6 +294,7 @@ struct Rewriter {
       bt.scales = q.bias_scales;
       bt.zero_points.assign(q.bias_scales.size(), 0);
       bt.axis = 0;
+      bt.sparse_block_rows = bt.sparse_block_cols = 0;
       bt.size = q.bias.size() * sizeof(int32_t);
       bt.data = m.store(bytes_of(q.bias.data(), bt.size));
       ids.second = m.add_tensor(std::move(bt));

@@ -112,7 +112,7 @@ Result<std::unique_ptr<ExecutionPlan>> ExecutionPlan::create(
       if (t < 0) {
         plan->io_.push_back(nullptr);
       } else if (graph.tensors[static_cast<size_t>(t)].constant) {
-        plan->io_.push_back(const_cast<void*>(graph.tensors[static_cast<size_t>(t)].constant));
+        plan->io_.push_back(const_cast<void*>(kernels.constant_data(n, t)));
       } else {
         plan->io_.push_back(plan->tensor_data(t));
       }

@@ -22,6 +22,7 @@
 #include "polyhead/model.h"
 #include "polyhead/pixel_image.h"
 #include "polyhead/precision.h"
+#include "polyhead/sparse_weights.h"
 #include "polyhead/result.h"
 #include "polyhead/tensor.h"
 #include "polyhead/thread_pool.h"
@@ -61,6 +62,11 @@ struct EngineOptions {
   // With two or more threads, whether heads run concurrently. kAuto plans lay out their arena so
   // that they can, which may make it larger (PlanInfo::arena_bytes).
   ParallelHeads parallel_heads = ParallelHeads::kAuto;
+  // Layers whose weights the model stores block-sparse (docs/sparse.md): kAuto runs the sparse
+  // kernel where it beats the dense one at the layer's density, kSparse wherever it can run the
+  // layer, kDense never (the weights are then expanded once per engine). Outputs agree to float
+  // rounding either way.
+  SparseWeights sparse_weights = SparseWeights::kAuto;
 };
 
 struct PlanInfo {
@@ -148,6 +154,10 @@ struct EngineStats {
   // they were packed from for XNNPACK's operators (their padding is not visible through its API),
   // padding included for Polyhead's own kernels.
   size_t packed_weight_bytes = 0;
+  // Of the kernels created so far, those running block-sparse weights on the sparse kernel, and
+  // the bytes of sparse weights expanded to dense for the others (EngineOptions::sparse_weights).
+  size_t sparse_kernel_nodes = 0;
+  size_t expanded_sparse_weight_bytes = 0;
   size_t arena_pool_bytes = 0;  // memory the arena pool holds
   size_t cached_plans = 0;
   size_t threads = 1;

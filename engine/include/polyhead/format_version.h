@@ -11,10 +11,12 @@ constexpr uint32_t kFormatVersionMajor = 1;
 // The minor version written for a model that uses nothing newer. Every writer wrote 1.2 before
 // 1.3 existed, so the files of models without newer operators stay byte for byte the same.
 constexpr uint32_t kFormatVersionMinor = 2;
+// The minor version that added block-sparse constants (Tensor.sparse).
+constexpr uint32_t kSparseConstantsSinceMinor = 6;
 // The newest minor version this build knows (1.3 added the ABS operator, 1.4 SILU, 1.5 SLICE and
-// CHANNEL_SHUFFLE): the largest OpInfo::since_minor of the operator table
-// (polyhead/kernels/op_table.h).
-constexpr uint32_t kFormatVersionMinorLatest = 5;
+// CHANNEL_SHUFFLE, 1.6 sparse constants): the largest OpInfo::since_minor of the operator table
+// (polyhead/kernels/op_table.h) or of a feature above.
+constexpr uint32_t kFormatVersionMinorLatest = 6;
 constexpr const char kFileIdentifier[] = "PHM1";
 
 // The minor version a writer records for a model whose newest operator (OpInfo::since_minor) or

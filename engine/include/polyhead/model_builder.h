@@ -82,6 +82,10 @@ class ModelBuilder {
                       const std::vector<int8_t>& values, const Quantization& quantization);
   int add_constant_i32(const std::string& name, const Shape& shape,
                        const std::vector<int32_t>& values, const Quantization& quantization);
+  // Stores float constant `tensor` block-sparse (docs/format.md, "Sparse constants"): read as a
+  // [shape[0]] x [the rest] matrix, only its block_rows x block_cols blocks that hold a nonzero
+  // are written. Needs format 1.6: a model with sparse constants is written as 1.6.
+  Status store_sparse(int tensor, int block_rows, int block_cols);
   // Makes an operator's output an I8 activation with these per-tensor parameters.
   Status set_quantization(int tensor, const Quantization& quantization);
   // F32 -> I8 with `quantization`, and I8 -> F32.

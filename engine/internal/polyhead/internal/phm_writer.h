@@ -36,12 +36,22 @@ struct PhmQuantization {
   int axis = -1;
 };
 
+// A float constant that the file stores block-sparse (docs/format.md, "Sparse constants"): only
+// its blocks that hold a nonzero are written.
+struct PhmSparseBlocks {
+  int block_rows = 1;
+  int block_cols = 1;
+};
+
 struct PhmTensor {
   std::string name;
   std::vector<int> shape;
   schema::ElementType type = schema::ElementType::F32;
   std::optional<PhmQuantization> quantization;
   int constant = -1;  // index into PhmModel::constants (tensors may share one), -1: not constant
+  // Set: store the constant block-sparse. Its PhmConstant still holds the dense bytes; write_phm
+  // encodes them (block_sparse.h).
+  std::optional<PhmSparseBlocks> sparse;
 };
 
 // Writes a node's options table into the builder; called once per pass (write_phm makes two).
@@ -131,7 +141,8 @@ Result<PhmLayout> plan_phm_layout(uint64_t flatbuffer_bytes,
                                   const std::string& what);
 
 // The file's bytes. Fails when a constant tensor's bytes do not match its shape and type, when a
-// tensor names a constant that does not exist, past the 2 GiB limit (before copying any
+// tensor names a constant that does not exist, when a sparse tensor is not a float constant or its
+// blocks do not divide its matrix, past the 2 GiB limit (before copying any
 // constant), or when an options writer fails.
 Result<std::vector<uint8_t>> write_phm(const PhmModel& model, const PhmWriteOptions& options = {});
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "polyhead/kernels/sparse_matrix.h"
 #include "polyhead/quantization.h"
 #include "polyhead/schema/phm_generated.h"
 #include "polyhead/tensor.h"
@@ -18,9 +19,15 @@ struct TensorInfo {
   ElementType type = ElementType::kF32;
   size_t bytes = 0;
   const void* constant = nullptr;  // in-place constant data, or null for activations
-  Quantization quantization;       // empty for float tensors
+  // A constant stored block-sparse: `constant` then points at the stored blocks (sparse.values),
+  // and readers that want the dense form expand it (kernels::densify). `bytes` stays the dense
+  // size.
+  kernels::SparseMatrix sparse;
+  Quantization quantization;  // empty for float tensors
   int producer = -1;               // node index, or -1 (constants, model inputs)
   bool is_model_input = false;
+
+  bool is_sparse() const { return sparse.row_starts != nullptr; }
 };
 
 struct NodeInfo {
