@@ -77,8 +77,10 @@ Result<std::vector<uint8_t>> convert(const std::vector<uint8_t>& bytes,
   PH_RETURN_IF_ERROR(g.convert_operators());
   int kept = 0;
   if (options.sparse_weights == importers::SparseImport::kKeep) {
-    // TODO(issue 16): ModelBuilder::store_sparse, once on main.
-    kept = 0;
+    for (const GraphConverter::SparseWeights& w : g.sparse_weights()) {
+      PH_RETURN_IF_ERROR(b.store_sparse(w.tensor, w.block_rows, w.block_cols));
+      ++kept;
+    }
   }
 
   std::vector<std::string> task_names;
