@@ -154,10 +154,10 @@ class GraphConverter {
   std::map<int, std::vector<float>> folded_;  // DEQUANTIZE outputs of constants
   std::set<int> sparse_folds_;                // those folded from sparse constants
   std::vector<SparseWeights> sparse_weights_;
-  std::map<int, Quantization> q8_;            // our int8 tensors and their quantization
-  std::map<int, int> float_of_;               // our int8 tensor -> its DEQUANTIZE
-  std::map<int, int> float_const_;            // TFLite constant -> our dequantized f32 constant
-  std::map<int, int> outputs_;                // TFLite output -> our float output tensor
+  std::map<int, Quantization> q8_;  // our int8 tensors and their quantization
+  std::map<int, int> float_of_;     // our int8 tensor -> its DEQUANTIZE
+  std::map<int, int> float_const_;  // TFLite constant -> our dequantized f32 constant
+  std::map<int, int> outputs_;      // TFLite output -> our float output tensor
   std::set<std::string> names_;
   std::map<std::string, int> source_ops_, nodes_;
 };

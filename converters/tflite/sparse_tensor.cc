@@ -156,12 +156,11 @@ Result<std::vector<uint32_t>> dense_offsets(const TfSparsity& s, const std::vect
     const int64_t lo = block_part ? static_cast<int64_t>(n) : 0;
     const int64_t hi = block_part ? static_cast<int64_t>(levels) : static_cast<int64_t>(n);
     if (d < lo || d >= hi)
-      return invalid(where + ": traversal_order[" + std::to_string(l) + "] = " +
-                     std::to_string(d) + " is outside [" + std::to_string(lo) + ", " +
-                     std::to_string(hi) + ") (the " +
-                     (block_part ? "block dimensions follow the tensor's"
-                                 : "tensor's dimensions come first") +
-                     ")");
+      return invalid(
+          where + ": traversal_order[" + std::to_string(l) + "] = " + std::to_string(d) +
+          " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + ") (the " +
+          (block_part ? "block dimensions follow the tensor's" : "tensor's dimensions come first") +
+          ")");
     if (level_of[static_cast<size_t>(d)] >= 0)
       return invalid(where + ": traversal_order names dimension " + std::to_string(d) + " twice");
     level_of[static_cast<size_t>(d)] = static_cast<int>(l);
@@ -180,9 +179,9 @@ Result<std::vector<uint32_t>> dense_offsets(const TfSparsity& s, const std::vect
                          level_name(l) + ") is " + format_name(m.format) +
                          "; block dimensions must be DENSE, whose dense_size gives the block size");
     if (m.dense_size < 1 || dims[cut] % m.dense_size != 0)
-      return invalid(where + ": block size " + std::to_string(m.dense_size) + " (" +
-                     level_name(l) + ") does not divide dimension " + std::to_string(cut) +
-                     " of size " + std::to_string(dims[cut]));
+      return invalid(where + ": block size " + std::to_string(m.dense_size) + " (" + level_name(l) +
+                     ") does not divide dimension " + std::to_string(cut) + " of size " +
+                     std::to_string(dims[cut]));
     size[n + j] = m.dense_size;
     step[n + j] = stride[cut];
   }
@@ -200,8 +199,8 @@ Result<std::vector<uint32_t>> dense_offsets(const TfSparsity& s, const std::vect
     const TfDimensionMetadata& m = s.dims[l];
     const int64_t sz = size[static_cast<size_t>(s.traversal_order[l])];
     const std::string what = where + ": " + level_name(l) + " (dimension " +
-                             std::to_string(s.traversal_order[l]) + ", size " +
-                             std::to_string(sz) + ")";
+                             std::to_string(s.traversal_order[l]) + ", size " + std::to_string(sz) +
+                             ")";
     if (m.format == kDimDense) {
       if (m.dense_size != sz)
         return invalid(what + " is DENSE with dense_size " + std::to_string(m.dense_size));
@@ -211,9 +210,8 @@ Result<std::vector<uint32_t>> dense_offsets(const TfSparsity& s, const std::vect
       if (m.indices.width == 0) return invalid(what + " is SPARSE_CSR without array_indices");
       if (m.segments.count != static_cast<uint64_t>(count[l]) + 1)
         return invalid(what + " has " + std::to_string(m.segments.count) +
-                       " array_segments entries; the level above has " +
-                       std::to_string(count[l]) + " elements, so " +
-                       std::to_string(count[l] + 1) + " are needed");
+                       " array_segments entries; the level above has " + std::to_string(count[l]) +
+                       " elements, so " + std::to_string(count[l] + 1) + " are needed");
       if (m.indices.count > static_cast<uint64_t>(count[l] * sz))
         return invalid(what + " has " + std::to_string(m.indices.count) +
                        " array_indices entries, more than the " + std::to_string(count[l] * sz) +

@@ -70,8 +70,8 @@ constexpr int64_t kMaxDensifiedElements = int64_t{1} << 26;
 // inside its dimension, none twice in one segment; and that the leaves number `stored_values`.
 // `where` names the tensor in messages.
 Result<std::vector<uint32_t>> dense_offsets(const TfSparsity& sparsity,
-                                            const std::vector<int64_t>& dims,
-                                            size_t stored_values, const std::string& where);
+                                            const std::vector<int64_t>& dims, size_t stored_values,
+                                            const std::string& where);
 
 // The dense bytes of a sparse tensor of shape `dims` whose stored values are `values` (`bytes`
 // long, `element_size` bytes each): every stored value at its place, zero bytes elsewhere (0 for

@@ -100,8 +100,7 @@ Status densify_sparse_constants(TfModel& m) {
     const int in = op.inputs[0], out = op.outputs[0];
     const TfTensor& from = m.tensors[static_cast<size_t>(in)];
     const TfTensor& to = m.tensors[static_cast<size_t>(out)];
-    if (!from.sparse)
-      return invalid(where + ": input '" + from.name + "' is not a sparse tensor");
+    if (!from.sparse) return invalid(where + ": input '" + from.name + "' is not a sparse tensor");
     if (to.sparse || m.stored(out).size != 0 || writers[static_cast<size_t>(out)] != 1)
       return invalid(where + ": output '" + to.name + "' already has a value");
     if (to.type != from.type)

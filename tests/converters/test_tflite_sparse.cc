@@ -22,6 +22,7 @@
 #include "converters/tflite/tflite_ops.h"
 #include "polyhead/engine.h"
 #include "polyhead/model.h"
+#include "polyhead/schema/phm_generated.h"
 #include "support/tflite_builder.h"
 
 namespace {
@@ -210,7 +211,8 @@ const Layout kMediaPipe = {{0, 1, 2, 3}, {}, {}, {kDense, kDense, kDense, kCsr},
 
 }  // namespace
 
-// ---- decoding ------------------------------------------------------------------------------------
+// ---- decoding
+// ------------------------------------------------------------------------------------
 
 TEST_CASE("sparse tensors decode: CSR levels, any traversal order, each index width",
           "[tflite][sparse]") {
@@ -269,8 +271,7 @@ TEST_CASE("block-sparse tensors decode: block maps and block traversal orders",
     check_round_trip({4, 8}, blocks, m);
   }
   SECTION("blocks column-major inside (block traversal 3, 2), uint16 indices") {
-    check_round_trip({4, 8}, {{0, 1, 3, 2}, {0, 1}, {2, 4}, {kDense, kCsr, kDense, kDense}, 2},
-                     m);
+    check_round_trip({4, 8}, {{0, 1, 3, 2}, {0, 1}, {2, 4}, {kDense, kCsr, kDense, kDense}, 2}, m);
   }
   SECTION("block map in the other order (block dimension 2 cuts columns), int32 indices") {
     check_round_trip({4, 8}, {{1, 0, 2, 3}, {1, 0}, {4, 2}, {kCsr, kCsr, kDense, kDense}, 4}, m);
@@ -300,8 +301,8 @@ TEST_CASE("sparse tensors decode: random layouts round-trip", "[tflite][sparse]"
         if (shape[d] % b == 0) divisors.push_back(b);
       if (pick(3) == 0) {
         layout.block_map.push_back(static_cast<int32_t>(d));
-        layout.block_sizes.push_back(divisors[static_cast<size_t>(pick(
-            static_cast<int>(divisors.size())))]);
+        layout.block_sizes.push_back(
+            divisors[static_cast<size_t>(pick(static_cast<int>(divisors.size())))]);
       }
     }
     const size_t k = layout.block_map.size();
@@ -329,7 +330,8 @@ TEST_CASE("sparse tensors decode: random layouts round-trip", "[tflite][sparse]"
   CHECK(cases == 300);
 }
 
-// ---- hostile sparsity parameters -----------------------------------------------------------------
+// ---- hostile sparsity parameters
+// -----------------------------------------------------------------
 
 TEST_CASE("bad sparsity parameters are clear errors naming the tensor", "[tflite][sparse]") {
   // Rows 0..3 of a 4 x 5 CSR matrix: {1, 4}, {}, {0, 3, 4}, {2}.
@@ -470,8 +472,8 @@ TEST_CASE("sparse tensors the importer does not expand are refused by name", "[t
   }
   SECTION("a type DENSIFY does not take") {
     const Encoded e = encode({1, 0, 0, 2}, {4}, {{0}, {}, {}, {kCsr}, 1});
-    auto r = densified_bytes(densify_model({4}, e.sparsity, bytes_of(std::vector<int32_t>{1, 2}),
-                                           kI32));
+    auto r =
+        densified_bytes(densify_model({4}, e.sparsity, bytes_of(std::vector<int32_t>{1, 2}), kI32));
     REQUIRE_FALSE(r.is_ok());
     CHECK(contains(r.status().message(),
                    "sparse tensor 'w' has type INT32 (float32, float16 or int8 expected)"));
@@ -502,7 +504,8 @@ TEST_CASE("a sparsity table out of bounds is a clear error", "[tflite][sparse]")
   CHECK(contains(broken.status().message(), "tensor 0 ('w'): its sparsity table is out of bounds"));
 }
 
-// ---- DENSIFY in a model --------------------------------------------------------------------------
+// ---- DENSIFY in a model
+// --------------------------------------------------------------------------
 
 namespace {
 
@@ -678,7 +681,136 @@ TEST_CASE("bad DENSIFY operators are clear errors naming the operator", "[tflite
   }
 }
 
-// ---- keeping weights sparse ----------------------------------------------------------------------
+// ---- keeping weights sparse
+// ----------------------------------------------------------------------
+
+namespace {
+
+// The block shape of .phm tensor `name` ({0, 0}: stored dense).
+std::pair<int, int> stored_blocks(const std::vector<uint8_t>& phm, const std::string& name) {
+  const auto* model = polyhead::schema::GetModel(phm.data());
+  for (const auto* t : *model->tensors())
+    if (t->name()->str() == name)
+      return t->sparse() ? std::make_pair(t->sparse()->block_rows(), t->sparse()->block_cols())
+                         : std::make_pair(0, 0);
+  FAIL("no tensor '" << name << "'");
+  return {0, 0};
+}
+
+std::vector<float> run_with(const std::vector<uint8_t>& phm, const std::vector<float>& x,
+                            polyhead::SparseWeights mode, size_t* sparse_nodes) {
+  auto model = polyhead::Model::from_bytes(phm);
+  REQUIRE(model.is_ok());
+  polyhead::EngineOptions o;
+  o.sparse_weights = mode;
+  auto engine = polyhead::Engine::create(*model, o);
+  REQUIRE(engine.is_ok());
+  auto plan = engine->prepare();
+  REQUIRE(plan.is_ok());
+  REQUIRE(plan->set_input(model->inputs()[0].name, x.data(), x.size()).is_ok());
+  REQUIRE(plan->run().is_ok());
+  const polyhead::TaskInfo& task = model->tasks()[0];
+  auto out = plan->output(task.name, task.outputs[0].name);
+  REQUIRE(out.is_ok());
+  *sparse_nodes = engine->stats().sparse_kernel_nodes;
+  return std::vector<float>(out->f32(), out->f32() + out->shape.elements());
+}
+
+// x [1,3,3,I] -> FULLY_CONNECTED (keep_num_dims false: rows of I) with weights [O,I] read
+// directly from a sparse float32 tensor -> y [9,O].
+std::vector<uint8_t> sparse_fc_model(const std::vector<float>& w, int o, int i) {
+  TfliteWriter tw;
+  const int x = tw.f32("x", {1, 3, 3, i});
+  const Encoded e = encode(w, {o, i}, {{0, 1}, {}, {}, {kDense, kCsr}, 2});
+  const int weights = tw.tensor("fc_w", {o, i}, kF32, {}, bytes_of(e.values));
+  tw.at(weights).sparsity = e.sparsity;
+  const int y = tw.f32("y", {9, o});
+  tw.op(tfl::kFullyConnected, {x, weights}, {y}, {}, kOptNone);
+  tw.inputs({x});
+  tw.outputs({y});
+  return tw.finish();
+}
+
+}  // namespace
+
+TEST_CASE("sparse weights of 1x1 convolutions and fully connected layers stay sparse",
+          "[tflite][sparse]") {
+  const int o = 8, i = 16;
+  const std::vector<float> w = sparse_values(static_cast<size_t>(o * i), 0.3, 5);
+  const std::vector<float> x = sparse_values(9 * i, 1.0, 6);
+  tfl::ConvertOptions densify;
+  densify.sparse_weights = polyhead::importers::SparseImport::kDensify;
+  size_t sparse_nodes = 0;
+
+  SECTION("a 1x1 convolution, float16 weights through DENSIFY and DEQUANTIZE") {
+    const std::vector<uint8_t> file = pointwise_conv_model(w, o, i, WeightsAs::kSparseF16);
+    tfl::ConvertReport kept_report, dense_report;
+    auto kept = tfl::convert(file, {}, &kept_report);
+    auto dense = tfl::convert(file, densify, &dense_report);
+    REQUIRE(kept.is_ok());
+    REQUIRE(dense.is_ok());
+    CHECK(kept_report.sparse_weights_kept == 1);
+    CHECK(dense_report.sparse_weights_kept == 0);
+    CHECK(stored_blocks(*kept, "w") == std::make_pair(1, 1));  // scattered: 1x1 blocks
+    CHECK(stored_blocks(*dense, "w") == std::make_pair(0, 0));
+    CHECK(kept->size() < dense->size());
+    // Expanded again for the dense kernel: the very same weights, the very same outputs.
+    CHECK(run_with(*kept, x, polyhead::SparseWeights::kDense, &sparse_nodes) ==
+          run_with(*dense, x, polyhead::SparseWeights::kDense, &sparse_nodes));
+    CHECK(sparse_nodes == 0);
+  }
+  SECTION("a fully connected layer reading sparse weights directly") {
+    const std::vector<uint8_t> file = sparse_fc_model(w, o, i);
+    tfl::ConvertReport report;
+    auto kept = tfl::convert(file, {}, &report);
+    auto dense = tfl::convert(file, densify);
+    REQUIRE(kept.is_ok());
+    REQUIRE(dense.is_ok());
+    CHECK(report.sparse_weights_kept == 1);
+    CHECK(stored_blocks(*kept, "fc_w") == std::make_pair(1, 1));
+    CHECK(run_with(*kept, x, polyhead::SparseWeights::kDense, &sparse_nodes) ==
+          run_with(*dense, x, polyhead::SparseWeights::kDense, &sparse_nodes));
+  }
+  SECTION("not where no sparse kernel runs the layer: a strided 1x1 convolution") {
+    TfliteWriter tw;
+    const int xx = tw.f32("x", {1, 4, 4, i});
+    const Encoded e = encode(w, {o, 1, 1, i}, kMediaPipe);
+    const int ws = tw.tensor("w", {o, 1, 1, i}, kF32, {}, bytes_of(e.values));
+    tw.at(ws).sparsity = e.sparsity;
+    const int y = tw.f32("y", {1, 2, 2, o});
+    tw.op(tfl::kConv2D, {xx, ws}, {y}, conv_options(kValid, 2, kActNone), kOptConv);
+    tw.inputs({xx});
+    tw.outputs({y});
+    tfl::ConvertReport report;
+    auto phm = tfl::convert(tw.finish(), {}, &report);
+    REQUIRE(phm.is_ok());
+    CHECK(report.sparse_tensors == 1);
+    CHECK(report.sparse_weights_kept == 0);
+    CHECK(stored_blocks(*phm, "w") == std::make_pair(0, 0));
+  }
+  SECTION("not when too dense to pay") {
+    const std::vector<float> dense_w = sparse_values(static_cast<size_t>(o * i), 0.7, 5);
+    tfl::ConvertReport report;
+    REQUIRE(tfl::convert(pointwise_conv_model(dense_w, o, i, WeightsAs::kSparseF32), {}, &report)
+                .is_ok());
+    CHECK(report.sparse_weights_kept == 0);
+  }
+}
+
+// Separate, for it needs the sparse kernel (kernels/, docs/sparse.md).
+TEST_CASE("sparse weights kept by the importer run on the sparse kernel", "[tflite][sparse]") {
+  const int o = 8, i = 16;
+  const std::vector<float> w = sparse_values(static_cast<size_t>(o * i), 0.2, 5);
+  const std::vector<float> x = sparse_values(9 * i, 1.0, 6);
+  auto phm = tfl::convert(pointwise_conv_model(w, o, i, WeightsAs::kSparseF16), {});
+  REQUIRE(phm.is_ok());
+  size_t sparse_nodes = 0;
+  const std::vector<float> want = run_with(*phm, x, polyhead::SparseWeights::kDense, &sparse_nodes);
+  const std::vector<float> got = run_with(*phm, x, polyhead::SparseWeights::kSparse, &sparse_nodes);
+  CHECK(sparse_nodes == 1);
+  REQUIRE(got.size() == want.size());
+  for (size_t k = 0; k < got.size(); ++k) CHECK(got[k] == Approx(want[k]).margin(1e-5));
+}
 
 TEST_CASE("the block shape kept sparse is the one storing the weights in the fewest bytes",
           "[tflite][sparse]") {

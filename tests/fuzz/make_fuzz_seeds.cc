@@ -1,9 +1,9 @@
 // Writes the seed corpora of the fuzz harnesses (tests/fuzz/README.md) into OUT_DIR/<target>/:
 // the builder's edge-case models (float and int8) as .phm, the synthetic int8 network as .tflite
-// and converted, a small model with sparse weights as .tflite, small ONNX graphs written with the protobuf API, and, from DATA_DIR and
-// ONNX_DIR when present, the MediaPipe face detector (.tflite and converted .phm), the small
-// exported ONNX models and one photo re-encoded small in several formats. scripts/fuzz.sh then
-// minimises them with libFuzzer's -merge=1 into tests/fuzz/corpus/.
+// and converted, a small model with sparse weights as .tflite, small ONNX graphs written with the
+// protobuf API, and, from DATA_DIR and ONNX_DIR when present, the MediaPipe face detector (.tflite
+// and converted .phm), the small exported ONNX models and one photo re-encoded small in several
+// formats. scripts/fuzz.sh then minimises them with libFuzzer's -merge=1 into tests/fuzz/corpus/.
 //
 //   polyhead_fuzz_seeds OUT_DIR [DATA_DIR [ONNX_DIR]]
 #include <algorithm>

@@ -47,8 +47,10 @@ std::pair<uint8_t, Offset<void>> index_vector(FlatBufferBuilder& fbb, const TfIn
   }
   const uoffset_t start = fbb.StartTable();
   fbb.AddOffset(slot(0), values);
-  const uint8_t type = static_cast<uint8_t>(
-      v.type >= 0 ? v.type : v.width == 4 ? 1 : v.width == 2 ? 2 : 3);
+  const uint8_t type = static_cast<uint8_t>(v.type >= 0    ? v.type
+                                            : v.width == 4 ? 1
+                                            : v.width == 2 ? 2
+                                                           : 3);
   return {type, Offset<void>(fbb.EndTable(start))};
 }
 
