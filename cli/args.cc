@@ -141,6 +141,14 @@ Result<ParallelHeads> parse_parallel_heads_option(const std::string& text) {
   return *mode;
 }
 
+Result<SparseWeights> parse_sparse_weights_option(const std::string& text) {
+  SparseWeights mode = SparseWeights::kAuto;
+  if (!parse_sparse_weights(text, &mode))
+    return usage("invalid value '" + text +
+                 "' for --sparse-weights: expected auto, sparse or dense");
+  return mode;
+}
+
 std::vector<std::string> expand_output_flag(const std::vector<std::string>& raw) {
   std::vector<std::string> args;
   args.reserve(raw.size());

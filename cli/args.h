@@ -9,6 +9,7 @@
 
 #include "polyhead/engine.h"
 #include "polyhead/result.h"
+#include "polyhead/sparse_weights.h"
 
 namespace polyhead::cli {
 
@@ -50,6 +51,8 @@ Result<std::vector<std::string>> parse_list(const std::string& option, const std
 
 // --parallel-heads auto|never|always (polyhead::parse_parallel_heads), the error naming the value.
 Result<ParallelHeads> parse_parallel_heads_option(const std::string& text);
+// --sparse-weights auto|sparse|dense (EngineOptions::sparse_weights).
+Result<SparseWeights> parse_sparse_weights_option(const std::string& text);
 
 // "NAME=FILE" -> {NAME, FILE}.
 Result<std::pair<std::string, std::string>> parse_assignment(const std::string& option,

@@ -22,7 +22,7 @@ const char kBenchUsage[] =
     "usage: polyhead bench MODEL [--tasks a,b] [--threads N] [--warmup W] [--runs R]\n"
     "                      [--min-time S] [--profile] [--separate] [--sweep-threads 1,2,4]\n"
     "                      [--parallel-heads auto|never|always] [--json FILE] [--html FILE]\n"
-    "                      [--quiet]\n"
+    "                      [--sparse-weights auto|sparse|dense] [--quiet]\n"
     "       polyhead bench MODEL --soak [N] [--soak-rss-growth MIB] [--soak-warmup W]\n"
     "                      [--soak-sample K] [--soak-plan-cache C] [--soak-seed S]\n"
     "                      [--tasks a,b] [--threads N] [--parallel-heads M] [--json FILE]\n"
@@ -43,6 +43,8 @@ const char kBenchUsage[] =
     "  --sweep-threads L    repeat the measurement for each thread count in L (e.g. 1,2,4)\n"
     "  --parallel-heads M   with 2+ threads, whether the heads run at the same time after the\n"
     "                       shared nodes: auto (default: measured per plan), never or always\n"
+    "  --sparse-weights M   layers with block-sparse weights: auto (default: the sparse kernel\n"
+    "                       where it beats the dense one), sparse (wherever it can) or dense\n"
     "  --json FILE          write every figure as JSON to FILE ('-' = stdout, no table)\n"
     "  --html FILE          write a self-contained HTML report with charts to FILE\n"
     "  --quiet              no progress lines on stderr (one per stage: load, prepare, each\n"
@@ -115,6 +117,9 @@ Result<BenchConfig> parse_config(const ParsedArgs& a) {
   if (a.has("--parallel-heads")) {
     PH_ASSIGN_OR_RETURN(c.parallel_heads, parse_parallel_heads_option(a.get("--parallel-heads")));
   }
+  if (a.has("--sparse-weights")) {
+    PH_ASSIGN_OR_RETURN(c.sparse_weights, parse_sparse_weights_option(a.get("--sparse-weights")));
+  }
   if (a.has("--sweep-threads")) {
     PH_ASSIGN_OR_RETURN(std::vector<std::string> items,
                         parse_list("--sweep-threads", a.get("--sweep-threads")));
@@ -164,6 +169,7 @@ Result<SoakConfig> parse_soak_config(const ParsedArgs& a, const BenchConfig& ben
   c.tasks = bench.tasks;
   c.threads = bench.threads;
   c.parallel_heads = bench.parallel_heads;
+  c.sparse_weights = bench.sparse_weights;
   // 10 bytes of bookkeeping per run: 10^8 runs keep it at 1 GB.
   PH_ASSIGN_OR_RETURN(const long long runs, parse_int("--soak", a.get("--soak"), 1, 100000000));
   c.runs = static_cast<size_t>(runs);
@@ -230,6 +236,7 @@ int soak_main(const ParsedArgs& parsed, const BenchConfig& bench) {
 int bench_main(const std::vector<std::string>& args) {
   auto parsed = parse_args(expand_soak_flag(args), {{"--tasks", true},
                                                     {"--threads", true},
+                                                    {"--sparse-weights", true},
                                                     {"--warmup", true},
                                                     {"--runs", true},
                                                     {"--min-time", true},

@@ -78,6 +78,7 @@ std::string bench_to_json(const BenchResult& r) {
   j.field("warmup", c.warmup).field("runs", c.runs).field("min_time_s", c.min_time_s);
   j.field("profile", c.profile).field("separate", c.separate);
   j.field("parallel_heads", std::string(parallel_heads_name(c.parallel_heads)));
+  j.field("sparse_weights", std::string(sparse_weights_name(c.sparse_weights)));
   j.key("sweep_threads").begin_array();
   for (size_t t : c.sweep_threads) j.value(u64(t));
   j.end_array().end_object();
@@ -98,6 +99,8 @@ std::string bench_to_json(const BenchResult& r) {
       .begin_object()
       .field("model_bytes", m.model_bytes)
       .field("packed_weight_bytes", m.packed_weight_bytes)
+      .field("sparse_kernel_nodes", m.sparse_kernel_nodes)
+      .field("expanded_sparse_weight_bytes", m.expanded_sparse_weight_bytes)
       .field("prepare_rss_delta_bytes", m.prepare_rss_delta_bytes)
       .field("arena_bytes", m.arena_bytes)
       .field("arena_lower_bound_bytes", m.arena_lower_bound_bytes)

@@ -6,7 +6,7 @@
 
 #include "cli/bench_model.h"
 #include "cli/format.h"
-#include "cli/model_graph.h"
+#include "offline/graph/graph_costs.h"
 #include "cli/process_memory.h"
 #include "cli/progress.h"
 #include "polyhead/engine.h"
@@ -67,13 +67,13 @@ Result<Latency> measure(Plan& plan, const BenchConfig& c, Progress& progress,
 // Which part each plan node belongs to: "shared" when two or more of the tasks need it, else the
 // one task whose head it is (the rule of `polyhead inspect`).
 Result<std::vector<std::string>> node_parts(const Plan& plan, const std::vector<std::string>& tasks,
-                                            const GraphCosts& costs,
+                                            const graph::GraphCosts& costs,
                                             const std::vector<size_t>& plan_nodes) {
   std::vector<int> users(costs.nodes.size(), 0);
   std::vector<size_t> owner(costs.nodes.size(), 0);
   for (size_t t = 0; t < tasks.size(); ++t) {
     PH_ASSIGN_OR_RETURN(std::vector<std::string> names, plan.node_names({tasks[t]}));
-    PH_ASSIGN_OR_RETURN(std::vector<size_t> nodes, resolve_nodes(names, costs));
+    PH_ASSIGN_OR_RETURN(std::vector<size_t> nodes, graph::resolve_nodes(names, costs));
     for (size_t n : nodes) {
       ++users[n];
       owner[n] = t;
@@ -86,7 +86,7 @@ Result<std::vector<std::string>> node_parts(const Plan& plan, const std::vector<
 }
 
 Result<Profile> profile(Plan& plan, const BenchConfig& c, const std::vector<std::string>& tasks,
-                        const GraphCosts& costs, const std::vector<size_t>& plan_nodes,
+                        const graph::GraphCosts& costs, const std::vector<size_t>& plan_nodes,
                         Progress& progress) {
   PH_ASSIGN_OR_RETURN(std::vector<std::string> parts, node_parts(plan, tasks, costs, plan_nodes));
   const size_t nodes = plan_nodes.size();
@@ -113,7 +113,7 @@ Result<Profile> profile(Plan& plan, const BenchConfig& c, const std::vector<std:
     std::vector<double> column(runs);
     for (size_t r = 0; r < runs; ++r) column[r] = us[r * nodes + k];
     const Summary s = summarize(column);
-    const NodeCost& cost = costs.nodes[plan_nodes[k]];
+    const graph::NodeCost& cost = costs.nodes[plan_nodes[k]];
     NodeProfile n;
     n.name = cost.name;
     n.op = cost.op;
@@ -175,6 +175,7 @@ Result<ThreadPoint> sweep_point(const Model& model, const BenchConfig& c, size_t
   EngineOptions options;
   options.threads = threads;
   options.parallel_heads = c.parallel_heads;
+  options.sparse_weights = c.sparse_weights;
   PH_ASSIGN_OR_RETURN(Engine engine, Engine::create(model, options));
   PH_ASSIGN_OR_RETURN(Plan plan, engine.prepare(tasks));
   PH_RETURN_IF_ERROR(fill_inputs(model, plan));
@@ -201,7 +202,7 @@ Result<BenchResult> run_bench(const BenchConfig& config, Progress& progress) {
   PH_ASSIGN_OR_RETURN(const Model model, load_bench_model(config.model_path, r.model_format));
   r.load_ms = ms_since(start);
   PH_RETURN_IF_ERROR(check_bench_tasks(model, config.tasks));
-  PH_ASSIGN_OR_RETURN(GraphCosts costs, read_graph_costs(model));
+  PH_ASSIGN_OR_RETURN(graph::GraphCosts costs, graph::read_graph_costs(model));
 
   progress.stage("preparing " +
                  (config.tasks.empty() ? std::string("every task") : join(config.tasks, ", ")) +
@@ -213,6 +214,7 @@ Result<BenchResult> run_bench(const BenchConfig& config, Progress& progress) {
   EngineOptions options;
   options.threads = config.threads;
   options.parallel_heads = config.parallel_heads;
+  options.sparse_weights = config.sparse_weights;
   PH_ASSIGN_OR_RETURN(Engine engine, Engine::create(model, options));
   PH_ASSIGN_OR_RETURN(Plan plan, engine.prepare(config.tasks));
   r.prepare_ms = ms_since(start);
@@ -223,7 +225,7 @@ Result<BenchResult> run_bench(const BenchConfig& config, Progress& progress) {
   r.plan_nodes = info.nodes;
   r.resolved_threads = engine.stats().threads;
   PH_ASSIGN_OR_RETURN(std::vector<std::string> names, plan.node_names());
-  PH_ASSIGN_OR_RETURN(std::vector<size_t> plan_nodes, resolve_nodes(names, costs));
+  PH_ASSIGN_OR_RETURN(std::vector<size_t> plan_nodes, graph::resolve_nodes(names, costs));
   for (size_t n : plan_nodes) r.plan_macs += costs.nodes[n].macs;
 
   PH_RETURN_IF_ERROR(fill_inputs(model, plan));
@@ -240,6 +242,8 @@ Result<BenchResult> run_bench(const BenchConfig& config, Progress& progress) {
   Memory& m = r.memory;
   m.model_bytes = model.file_bytes();
   m.packed_weight_bytes = engine.stats().packed_weight_bytes;
+  m.sparse_kernel_nodes = engine.stats().sparse_kernel_nodes;
+  m.expanded_sparse_weight_bytes = engine.stats().expanded_sparse_weight_bytes;
   m.prepare_rss_delta_bytes = static_cast<int64_t>(rss_after) - static_cast<int64_t>(rss_before);
   m.arena_bytes = info.arena_bytes;
   m.arena_lower_bound_bytes = info.arena_lower_bound_bytes;

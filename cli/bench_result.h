@@ -24,6 +24,7 @@ struct BenchConfig {
   bool separate = false;
   std::vector<size_t> sweep_threads;  // empty = no sweep
   ParallelHeads parallel_heads = ParallelHeads::kAuto;
+  SparseWeights sparse_weights = SparseWeights::kAuto;
 };
 
 struct Latency {
@@ -87,6 +88,10 @@ struct Memory {
   // What the engine counts for the kernels it created: the constant bytes they packed from
   // (XNNPACK's own padding is not visible through its API).
   uint64_t packed_weight_bytes = 0;
+  // Layers whose block-sparse weights run on the sparse kernel, and sparse weights expanded to
+  // dense for the others (EngineStats).
+  uint64_t sparse_kernel_nodes = 0;
+  uint64_t expanded_sparse_weight_bytes = 0;
   // Resident memory added by Engine::create + prepare: packed weights, arena, kernel state and
   // the pages of the mapped model touched while packing, as the OS counts them.
   int64_t prepare_rss_delta_bytes = 0;

@@ -100,6 +100,10 @@ void print_bench_text(const BenchResult& r, FILE* out) {
   std::fprintf(out, "  %-32s %s\n", "model (mapped)", format_bytes(m.model_bytes).c_str());
   std::fprintf(out, "  %-32s %s\n", "packed weights (engine count)",
                format_bytes(m.packed_weight_bytes).c_str());
+  if (m.sparse_kernel_nodes || m.expanded_sparse_weight_bytes)
+    std::fprintf(out, "  %-32s %llu layers on the sparse kernel, %s expanded to dense\n",
+                 "sparse weights", static_cast<unsigned long long>(m.sparse_kernel_nodes),
+                 format_bytes(m.expanded_sparse_weight_bytes).c_str());
   std::fprintf(
       out, "  %-32s %s%s\n", "resident added by prepare",
       format_bytes(m.prepare_rss_delta_bytes > 0 ? static_cast<uint64_t>(m.prepare_rss_delta_bytes)

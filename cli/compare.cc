@@ -23,6 +23,7 @@ const char kCompareUsage[] =
     "usage: polyhead compare TEACHER.phm STUDENT.phm --images DIR|PHOTO [--images ...]\n"
     "                        [--limit N] [--temperature T] [--match-iou X] [--tasks a,b]\n"
     "                        [--threads N] [--rounds N] [--runs N] [--json FILE] [--quiet]\n"
+    "                        [--sparse-weights auto|sparse|dense]\n"
     "\n"
     "Runs a teacher and a student model (a model and its quantized, pruned, distilled, converted\n"
     "or merged copy, or a smaller-input or narrower variant) on the same photos, each through its\n"
@@ -50,6 +51,8 @@ const char kCompareUsage[] =
     "  --threads N        worker threads per model, 0 = one per logical processor (default 1)\n"
     "  --rounds N         latency: interleaved rounds, the order flipped every round (default 5)\n"
     "  --runs N           latency: runs of each model per round (default 10)\n"
+    "  --sparse-weights M layers with block-sparse weights, in both models: auto (default),\n"
+    "                     sparse or dense (docs/sparse.md)\n"
     "  --json FILE        also write every number as JSON to FILE ('-': to stdout, instead of\n"
     "                     the table)\n"
     "  --quiet            no progress lines on stderr (photos compared, timing)\n";
@@ -104,6 +107,9 @@ Status read_options(const ParsedArgs& p, compare::CompareOptions& o, size_t& lim
     PH_ASSIGN_OR_RETURN(const long long t, parse_int("--threads", p.get("--threads"), 0, 1024));
     o.threads = static_cast<size_t>(t);
   }
+  if (p.has("--sparse-weights")) {
+    PH_ASSIGN_OR_RETURN(o.sparse_weights, parse_sparse_weights_option(p.get("--sparse-weights")));
+  }
   if (p.has("--rounds")) {
     PH_ASSIGN_OR_RETURN(const long long r, parse_int("--rounds", p.get("--rounds"), 1, 1000));
     o.latency.rounds = static_cast<int>(r);
@@ -130,6 +136,7 @@ int compare_main(const std::vector<std::string>& args) {
                                   {"--tasks", true},
                                   {"--threads", true},
                                   {"--rounds", true},
+                                  {"--sparse-weights", true},
                                   {"--runs", true},
                                   {"--json", true},
                                   {"--quiet", false}});

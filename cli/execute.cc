@@ -255,6 +255,7 @@ Status execute_and_report(const Model& model, const ExecuteOptions& o) {
   eo.threads = o.threads;
   eo.precision = o.precision;
   eo.parallel_heads = o.parallel_heads;
+  eo.sparse_weights = o.sparse_weights;
   PH_ASSIGN_OR_RETURN(Engine engine, Engine::create(model, eo));
   PH_ASSIGN_OR_RETURN(Plan plan, engine.prepare(o.tasks));
   PH_RETURN_IF_ERROR(load_inputs(model, plan, o.inputs));

@@ -27,6 +27,7 @@ struct ExecuteOptions {
   std::string dump_dir;  // empty = no dump
   Precision precision = Precision::kF32;
   ParallelHeads parallel_heads = ParallelHeads::kAuto;
+  SparseWeights sparse_weights = SparseWeights::kAuto;
   bool report_heads = false;  // print the plan's head groups (`run --parallel-heads`)
 };
 

@@ -6,7 +6,7 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/json.h"
-#include "cli/model_graph.h"
+#include "offline/graph/graph_costs.h"
 #include "polyhead/engine.h"
 
 namespace polyhead::cli {
@@ -28,7 +28,7 @@ namespace {
 // What one task costs on its own and what it adds on top of the shared nodes.
 struct TaskCost {
   const TaskInfo* info = nullptr;
-  std::vector<size_t> nodes;  // every node it needs, indices into GraphCosts::nodes
+  std::vector<size_t> nodes;  // every node it needs, indices into graph::GraphCosts::nodes
   std::vector<std::string> exclusive_nodes;
   uint64_t exclusive_macs = 0;
   uint64_t standalone_macs = 0;
@@ -55,7 +55,7 @@ Result<Report> analyse(const std::string& path, const Model& model,
   PH_ASSIGN_OR_RETURN(Engine engine, Engine::create(model));
   PH_ASSIGN_OR_RETURN(Plan plan, engine.prepare(tasks));
   r.plan = plan.info();
-  PH_ASSIGN_OR_RETURN(GraphCosts costs, read_graph_costs(model));
+  PH_ASSIGN_OR_RETURN(graph::GraphCosts costs, graph::read_graph_costs(model));
 
   // How many of the chosen tasks need each node, and each constant.
   std::vector<int> node_users(costs.nodes.size(), 0), node_owner(costs.nodes.size(), -1);
@@ -68,7 +68,7 @@ Result<Report> analyse(const std::string& path, const Model& model,
     if (!tc.info)
       return Status(ErrorCode::kInternal, "plan task '" + name + "' is not in the model");
     PH_ASSIGN_OR_RETURN(std::vector<std::string> names, plan.node_names({name}));
-    PH_ASSIGN_OR_RETURN(tc.nodes, resolve_nodes(names, costs));
+    PH_ASSIGN_OR_RETURN(tc.nodes, graph::resolve_nodes(names, costs));
     const int id = static_cast<int>(r.tasks.size());
     std::vector<char> counted(costs.constant_bytes.size(), 0);
     for (size_t n : tc.nodes) {

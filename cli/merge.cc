@@ -9,7 +9,7 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/json.h"
-#include "cli/model_graph.h"
+#include "offline/graph/graph_costs.h"
 #include "offline/merge/model_merger.h"
 
 namespace polyhead::cli {
@@ -48,7 +48,7 @@ struct MacTotals {
 
 Result<MacTotals> count_macs(const merge::MergeReport& r) {
   PH_ASSIGN_OR_RETURN(Model merged, Model::from_bytes(r.bytes));
-  PH_ASSIGN_OR_RETURN(GraphCosts costs, read_graph_costs(merged));
+  PH_ASSIGN_OR_RETURN(graph::GraphCosts costs, graph::read_graph_costs(merged));
   if (costs.nodes.size() != r.nodes.size())
     return Status(ErrorCode::kInternal, "the merged model's node count changed");
   MacTotals t;

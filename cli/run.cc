@@ -13,7 +13,7 @@ namespace polyhead::cli {
 const char kRunUsage[] =
     "usage: polyhead run MODEL --input NAME=FILE.f32 [--input ...] [--tasks a,b] [--threads N]\n"
     "                    [--repeat N] [--dump DIR] [--precision f32|f16]\n"
-    "                    [--parallel-heads auto|never|always]\n"
+    "                    [--parallel-heads auto|never|always] [--sparse-weights M]\n"
     "       polyhead run MODEL --image PHOTO [--tasks a,b] [--threads N] [--repeat N]\n"
     "                    [--out ANNOTATED.png] [--json]\n"
     "\n"
@@ -34,6 +34,8 @@ const char kRunUsage[] =
     "  --dump DIR         write DIR/<task>.<output>.f32 and DIR/outputs.json\n"
     "  --precision P      f32 (default) or f16: half-precision operators, on CPUs with fp16\n"
     "                     arithmetic (ARMv8.2-A FP16); see docs/arm.md\n"
+    "  --sparse-weights M layers with block-sparse weights: auto (default: the sparse kernel\n"
+    "                     where it beats the dense one), sparse (wherever it can) or dense\n"
     "  --parallel-heads M with 2+ threads, whether the heads run at the same time after the\n"
     "                     shared nodes: auto (default: measured per plan), never or always;\n"
     "                     also prints the plan's head groups (docs/performance.md)\n"
@@ -49,6 +51,7 @@ int run_main(const std::vector<std::string>& args) {
                                   {"--dump", true},
                                   {"--precision", true},
                                   {"--parallel-heads", true},
+                                  {"--sparse-weights", true},
                                   {"--image", true},
                                   {"--out", true},
                                   {"--json", false}});
@@ -109,6 +112,12 @@ int run_main(const std::vector<std::string>& args) {
     options.report_heads = true;
   }
 
+  if (parsed->has("--sparse-weights")) {
+    auto sparse = parse_sparse_weights_option(parsed->get("--sparse-weights"));
+    if (!sparse.is_ok()) return report_usage_error("run", sparse.status().message());
+    options.sparse_weights = *sparse;
+  }
+
   auto model = Model::load_file(options.model_path);
   if (!model.is_ok())
     return report_error(
@@ -120,6 +129,7 @@ int run_main(const std::vector<std::string>& args) {
     io.image_path = parsed->get("--image");
     io.tasks = options.tasks;
     io.threads = options.threads;
+    io.sparse_weights = options.sparse_weights;
     io.repeat = options.repeat;
     io.out_path = parsed->get("--out");
     io.json = parsed->has("--json");

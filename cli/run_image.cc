@@ -217,6 +217,7 @@ Status run_image(const Model& model, const ImageRunOptions& o) {
   PH_ASSIGN_OR_RETURN(const InputInfo* input, image_input(model));
   EngineOptions eo;
   eo.threads = o.threads;
+  eo.sparse_weights = o.sparse_weights;
   PH_ASSIGN_OR_RETURN(Engine engine, Engine::create(model, eo));
   PH_ASSIGN_OR_RETURN(Plan plan, engine.prepare(o.tasks));
   PH_ASSIGN_OR_RETURN(float* dst, plan.input_buffer(input->name));

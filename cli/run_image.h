@@ -9,6 +9,7 @@
 
 #include "polyhead/model.h"
 #include "polyhead/result.h"
+#include "polyhead/sparse_weights.h"
 
 namespace polyhead::cli {
 
@@ -17,6 +18,7 @@ struct ImageRunOptions {
   std::string image_path;
   std::vector<std::string> tasks;  // empty = every task
   size_t threads = 1;
+  SparseWeights sparse_weights = SparseWeights::kAuto;
   int repeat = 1;
   std::string out_path;  // annotated PNG; empty = none
   bool json = false;     // JSON on stdout instead of the text summary

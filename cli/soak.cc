@@ -164,6 +164,7 @@ Result<SoakResult> run_soak(const SoakConfig& config, Progress& progress, const 
   EngineOptions options;
   options.threads = c.threads;
   options.parallel_heads = c.parallel_heads;
+  options.sparse_weights = c.sparse_weights;
   options.plan_cache_capacity = c.plan_cache;
   PH_ASSIGN_OR_RETURN(Engine engine, Engine::create(model, options));
   r.resolved_threads = engine.stats().threads;

@@ -33,6 +33,7 @@ struct SoakConfig {
   size_t runs = kDefaultSoakRuns;
   size_t threads = 1;  // 0 = one per logical processor
   ParallelHeads parallel_heads = ParallelHeads::kAuto;
+  SparseWeights sparse_weights = SparseWeights::kAuto;
   size_t warmup_runs = kSoakDefaultWarmup;  // runs before the RSS baseline
   size_t sample_every = 0;  // RSS and latency samples every K runs; 0 = default_soak_sample(runs)
   size_t plan_cache = 0;    // the engine's plan cache capacity; 0 = default_soak_plan_cache()

@@ -29,10 +29,11 @@ struct Side {
 };
 
 Result<Side> prepare_side(const Model& model, const std::string& role,
-                          const std::vector<std::string>& tasks, size_t threads) {
+                          const std::vector<std::string>& tasks, const CompareOptions& o) {
   PH_ASSIGN_OR_RETURN(const InputInfo* input, image_input(model, role));
   EngineOptions eo;
-  eo.threads = threads;
+  eo.threads = o.threads;
+  eo.sparse_weights = o.sparse_weights;
   auto engine = Engine::create(model, eo);
   if (!engine.is_ok())
     return Status(engine.status().code(), role + ": " + engine.status().message());
@@ -251,8 +252,8 @@ Result<CompareReport> compare_models(const Model& teacher, const Model& student,
   std::vector<std::string> names;
   names.reserve(pairs.size());
   for (const TaskPair& p : pairs) names.push_back(p.teacher->name);
-  PH_ASSIGN_OR_RETURN(Side t, prepare_side(teacher, "teacher", names, o.threads));
-  PH_ASSIGN_OR_RETURN(Side s, prepare_side(student, "student", names, o.threads));
+  PH_ASSIGN_OR_RETURN(Side t, prepare_side(teacher, "teacher", names, o));
+  PH_ASSIGN_OR_RETURN(Side s, prepare_side(student, "student", names, o));
 
   CompareReport report;
   report.temperature = o.temperature;

@@ -15,6 +15,7 @@
 #include "eval/latency.h"
 #include "polyhead/model.h"
 #include "polyhead/result.h"
+#include "polyhead/sparse_weights.h"
 
 namespace polyhead::compare {
 
@@ -23,6 +24,8 @@ struct CompareOptions {
   double match_iou = 0.5;          // detection: the least IoU for two boxes to match; in (0, 1]
   std::vector<std::string> tasks;  // empty = every task (then both models need the same set)
   size_t threads = 1;              // per engine
+  // Both engines' EngineOptions::sparse_weights (the student's sparse layers, usually).
+  SparseWeights sparse_weights = SparseWeights::kAuto;
   LatencyOptions latency;
   // Called after each image ("comparing", done, total) and before the timing ("timing", 0, 0);
   // may be empty. `polyhead compare` prints progress lines with it.

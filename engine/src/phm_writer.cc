@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <limits>
 
 #include "polyhead/format_version.h"
@@ -223,30 +224,37 @@ Result<PhmLayout> plan_phm_layout(uint64_t flatbuffer_bytes,
 namespace {
 
 // `model` with its sparse tensors' constants replaced by their encoded blocks: each sparse tensor
-// gets a constant of its own, and a dense constant only sparse tensors read is left out.
+// gets a constant of its own, and a dense constant only sparse tensors read is left out. A tensor
+// whose every block holds a nonzero is stored dense: sparse storage would save nothing, and its
+// bytes would have the dense size, so a reader older than 1.6 would misread them instead of
+// refusing the file.
 struct EncodedModel {
   PhmModel model;
-  std::vector<BlockSparse> blocks;  // per sparse tensor, in tensor order
-  std::vector<const BlockSparse*> per_tensor;
+  std::deque<BlockSparse> blocks;              // stable addresses
+  std::vector<const BlockSparse*> per_tensor;  // null for a tensor stored dense
 };
 
 Status encode_sparse_tensors(const PhmModel& in, EncodedModel& out) {
   out.model = in;
   out.model.constants.clear();
-  out.blocks.reserve(in.tensors.size());
+  out.per_tensor.assign(in.tensors.size(), nullptr);
   std::vector<int> remapped(in.constants.size(), -1);
-  for (PhmTensor& t : out.model.tensors) {
+  auto keep_dense = [&](PhmTensor& t) {
+    int& to = remapped[static_cast<size_t>(t.constant)];
+    if (to < 0) {
+      to = static_cast<int>(out.model.constants.size());
+      out.model.constants.push_back(in.constants[static_cast<size_t>(t.constant)]);
+    }
+    t.constant = to;
+  };
+  for (size_t i = 0; i < out.model.tensors.size(); ++i) {
+    PhmTensor& t = out.model.tensors[i];
     if (t.constant < 0) continue;
-    const PhmConstant& c = in.constants[static_cast<size_t>(t.constant)];
     if (!t.sparse) {
-      int& to = remapped[static_cast<size_t>(t.constant)];
-      if (to < 0) {
-        to = static_cast<int>(out.model.constants.size());
-        out.model.constants.push_back(c);
-      }
-      t.constant = to;
+      keep_dense(t);
       continue;
     }
+    const PhmConstant& c = in.constants[static_cast<size_t>(t.constant)];
     const size_t rows = t.shape.empty() ? 1 : static_cast<size_t>(t.shape[0]);
     const size_t cols = rows == 0 ? 0 : static_cast<size_t>(c.size) / sizeof(float) / rows;
     if (t.sparse->block_rows <= 0 || t.sparse->block_cols <= 0)
@@ -259,16 +267,17 @@ Status encode_sparse_tensors(const PhmModel& in, EncodedModel& out) {
                                             static_cast<size_t>(t.sparse->block_rows),
                                             static_cast<size_t>(t.sparse->block_cols),
                                             "constant '" + t.name + "'"));
+    if (encoded.values.size() == rows * cols) {
+      t.sparse.reset();
+      keep_dense(t);
+      continue;
+    }
     out.blocks.push_back(std::move(encoded));
+    out.per_tensor[i] = &out.blocks.back();
     t.constant = static_cast<int>(out.model.constants.size());
     out.model.constants.push_back(
         {out.blocks.back().values.data(), out.blocks.back().values.size() * sizeof(float)});
   }
-  size_t next = 0;
-  out.per_tensor.assign(in.tensors.size(), nullptr);
-  for (size_t i = 0; i < in.tensors.size(); ++i)
-    if (in.tensors[i].sparse && in.tensors[i].constant >= 0)
-      out.per_tensor[i] = &out.blocks[next++];
   return Status::ok();
 }
 

@@ -303,6 +303,11 @@ const char* ph_parallel_heads_name(ph_parallel_heads mode) {
   return enum_name(mode, names, "unknown parallel heads mode");
 }
 
+const char* ph_sparse_weights_name(ph_sparse_weights mode) {
+  static const char* const names[] = {"auto", "sparse", "dense"};
+  return enum_name(mode, names, "unknown sparse weights mode");
+}
+
 // ---- Models ----------------------------------------------------------------------------------
 
 ph_status ph_model_load_file(const char* path, ph_model** out) {
@@ -573,6 +578,7 @@ ph_engine_options ph_engine_options_default(void) {
   options.choose_threads_per_node = defaults.choose_threads_per_node ? 1 : 0;
   options.thread_pool = nullptr;
   options.parallel_heads = static_cast<ph_parallel_heads>(defaults.parallel_heads);
+  options.sparse_weights = static_cast<ph_sparse_weights>(defaults.sparse_weights);
   return options;
 }
 
@@ -630,6 +636,18 @@ ph_status ph_engine_create(const ph_model* model, const ph_engine_options* optio
           return fail(PH_INVALID_ARGUMENT, text);
         }
         cpp.parallel_heads = static_cast<polyhead::ParallelHeads>(mode);
+      }
+      if (has(offsetof(ph_engine_options, sparse_weights), sizeof options->sparse_weights)) {
+        const long long mode = raw_enum(options->sparse_weights);
+        if (mode < PH_SPARSE_WEIGHTS_AUTO || mode > PH_SPARSE_WEIGHTS_DENSE) {
+          char text[256];
+          std::snprintf(text, sizeof text,
+                        "%s: options->sparse_weights is %lld; expected PH_SPARSE_WEIGHTS_AUTO (0), "
+                        "_SPARSE (1) or _DENSE (2)",
+                        fn, mode);
+          return fail(PH_INVALID_ARGUMENT, text);
+        }
+        cpp.sparse_weights = static_cast<polyhead::SparseWeights>(mode);
       }
       // A newer header's fields must be left at zero: this library cannot honour them.
       const auto* bytes = reinterpret_cast<const unsigned char*>(options);

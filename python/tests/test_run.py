@@ -214,5 +214,9 @@ def test_thread_pool_and_parallel_heads_errors(demo_model):
         polyhead.ThreadPool(5000)
     with pytest.raises(polyhead.InvalidArgumentError, match="'sometimes'"):
         polyhead.Engine(demo_model, parallel_heads="sometimes")
+    with pytest.raises(polyhead.InvalidArgumentError, match="'thin'"):
+        polyhead.Engine(demo_model, sparse_weights="thin")
+    stats = polyhead.Engine(demo_model, sparse_weights="dense").stats
+    assert stats.sparse_kernel_nodes == 0 and stats.expanded_sparse_weight_bytes == 0
     with pytest.raises(polyhead.InvalidArgumentError, match="threads = 4"):
         polyhead.Engine(demo_model, threads=4, thread_pool=polyhead.ThreadPool(2))

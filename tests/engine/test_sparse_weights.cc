@@ -12,6 +12,7 @@
 #include "polyhead/engine.h"
 #include "polyhead/format_version.h"
 #include "polyhead/model_builder.h"
+#include "polyhead/polyhead_c.h"
 #include "polyhead/schema/phm_generated.h"
 #include "support/test_models.h"
 
@@ -157,6 +158,19 @@ TEST_CASE("store_sparse refuses what cannot be stored sparse, by name") {
   CHECK(b.store_sparse(w, 3, 2).is_ok());
 }
 
+TEST_CASE("a constant without a zero block is stored dense, as an older reader expects") {
+  ModelBuilder b;
+  const int in = b.add_input("x", Shape{1, 8});
+  const int w = b.add_constant("w", Shape{8, 8}, testing::random_values(64, 21, 1.f));
+  REQUIRE(b.store_sparse(w, 8, 1).is_ok());
+  const int y = b.fully_connected("fc", in, w, -1).value();
+  REQUIRE(b.add_task("t", TaskKind::kOther, {{"y", y}}).is_ok());
+  const std::vector<uint8_t> bytes = b.finish().value();
+  CHECK(Model::from_bytes(bytes).value().format_version_minor() < kSparseConstantsSinceMinor);
+  const sc::Tensor* t = sc::GetModel(bytes.data())->tensors()->Get(1);
+  CHECK(t->sparse() == nullptr);
+}
+
 TEST_CASE("an all-zero sparse constant stores no block and still runs") {
   ModelBuilder b;
   const int in = b.add_input("x", Shape{1, 8});
@@ -193,6 +207,29 @@ TEST_CASE("an unknown sparse_weights mode is refused with its value") {
   CHECK(parsed == SparseWeights::kDense);
   CHECK(!parse_sparse_weights("Sparse", &parsed));
   CHECK(std::string(sparse_weights_name(SparseWeights::kSparse)) == "sparse");
+}
+
+TEST_CASE("the C API takes sparse_weights and refuses an unknown one") {
+  const std::vector<uint8_t> bytes = pointwise_model(true, 0.75);
+  ph_model* model = nullptr;
+  REQUIRE(ph_model_from_bytes(bytes.data(), bytes.size(), &model) == PH_OK);
+  ph_engine_options options = ph_engine_options_default();
+  CHECK(options.sparse_weights == PH_SPARSE_WEIGHTS_AUTO);
+  CHECK(std::string(ph_sparse_weights_name(PH_SPARSE_WEIGHTS_DENSE)) == "dense");
+  CHECK(std::string(ph_sparse_weights_name(static_cast<ph_sparse_weights>(5))) ==
+        "unknown sparse weights mode");
+  const int bad = 5;
+  std::memcpy(&options.sparse_weights, &bad, sizeof bad);
+  ph_engine* engine = nullptr;
+  CHECK(ph_engine_create(model, &options, &engine) == PH_INVALID_ARGUMENT);
+  CHECK_THAT(ph_last_error(), Catch::Contains("options->sparse_weights is 5"));
+  options.sparse_weights = PH_SPARSE_WEIGHTS_DENSE;
+  REQUIRE(ph_engine_create(model, &options, &engine) == PH_OK);
+  ph_plan* plan = nullptr;
+  REQUIRE(ph_plan_prepare(engine, nullptr, 0, &plan) == PH_OK);
+  ph_plan_free(plan);
+  ph_engine_free(engine);
+  ph_model_free(model);
 }
 
 // ---------------------------------------------------------------------------------------------

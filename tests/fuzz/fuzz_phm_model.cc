@@ -3,7 +3,8 @@
 // its description, Engine::create, prepare of every task, a run on fixed inputs and reading every
 // output in full. Seeded with float and int8 models (tests/fuzz/README.md), so the int8 paths of
 // the loader and the engine are fuzzed here too. Any outcome but a crash, a sanitizer report, a
-// leak or a hang is fine: hostile files must fail with a Status.
+// leak or a hang is fine: hostile files must fail with a Status. A model with block-sparse
+// weights runs twice: on the sparse kernel where it can, and with every sparse weight expanded.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -14,6 +15,7 @@
 
 #include "polyhead/engine.h"
 #include "polyhead/model.h"
+#include "polyhead/schema/phm_generated.h"
 
 namespace {
 
@@ -32,7 +34,14 @@ float touch(const polyhead::TensorView& v) {
   return sum;
 }
 
-void exercise(const polyhead::Model& model) {
+// Whether a loaded (so verified) model stores any constant block-sparse.
+bool has_sparse_weights(const polyhead::Model& model) {
+  for (const polyhead::schema::Tensor* t : *polyhead::schema::GetModel(model.bytes())->tensors())
+    if (t->sparse()) return true;
+  return false;
+}
+
+void exercise(const polyhead::Model& model, polyhead::SparseWeights sparse) {
   using namespace polyhead;
   // The description a tool prints.
   (void)model.producer();
@@ -44,6 +53,7 @@ void exercise(const polyhead::Model& model) {
   EngineOptions options;
   options.threads = 1;  // one core per fuzzer; threads are the tsan preset's business
   options.plan_cache_capacity = 1;
+  options.sparse_weights = sparse;
   auto engine = Engine::create(model, options);
   note("create", engine.status());
   if (!engine.is_ok()) return;
@@ -82,6 +92,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 0) std::memcpy(copy.get(), data, size);
   auto model = polyhead::Model::from_buffer(copy.get(), size);
   note("load", model.status());
-  if (model.is_ok()) exercise(*model);
+  if (!model.is_ok()) return 0;
+  if (has_sparse_weights(*model)) {
+    exercise(*model, polyhead::SparseWeights::kSparse);
+    exercise(*model, polyhead::SparseWeights::kDense);
+  } else {
+    exercise(*model, polyhead::SparseWeights::kAuto);
+  }
   return 0;
 }

@@ -60,6 +60,29 @@ void phm_from_tflite(const fs::path& dir, const std::string& name, const std::ve
 
 // Conv -> BatchNormalization -> Relu -> GlobalAveragePool -> Flatten -> Gemm, plus a Resize and a
 // Concat branch: the importer's folds and common operators in a few hundred bytes.
+// A 1x1 convolution and a fully connected layer whose weights are stored block-sparse (8x1 and
+// 4x1 blocks, half of them zero): the loader's SparseLayout checks and both kernels.
+std::vector<uint8_t> sparse_weights_model() {
+  ModelBuilder b;
+  const int in = b.add_input("image", Shape{1, 3, 3, 8});
+  std::vector<float> cw = testing::random_values(16 * 8, 31, 0.5f);
+  std::vector<float> fw = testing::random_values(8 * 16, 32, 0.5f);
+  for (size_t i = 0; i < cw.size(); ++i)
+    if ((i / 8) % 2 == 0 && (i % 8) % 2 == 0) cw[i] = 0.f;
+  for (size_t i = 0; i < fw.size(); ++i)
+    if (i % 3 == 0) fw[i] = 0.f;
+  const int w1 = b.add_constant("conv/w", Shape{16, 1, 1, 8}, cw);
+  const int w2 = b.add_constant("fc/w", Shape{8, 16}, fw);
+  (void)b.store_sparse(w1, 8, 1);
+  (void)b.store_sparse(w2, 4, 1);
+  const int conv = b.conv2d("conv", in, w1, -1, {}).value();
+  const int mean = b.mean("mean", conv, false).value();
+  const int fc = b.fully_connected("fc", mean, w2, -1).value();
+  (void)b.add_task("features", TaskKind::kOther, {{"map", conv}});
+  (void)b.add_task("classes", TaskKind::kClassification, {{"logits", fc}});
+  return b.finish().value();
+}
+
 std::vector<uint8_t> onnx_conv_net(int opset) {
   testing::OnnxModel m(opset);
   m.input("x", {1, 2, 4, 4});
@@ -249,6 +272,7 @@ int main(int argc, char** argv) {
   phm_from_tflite(phm, "int8_net.phm", int8_net.tflite);
   phm_from_tflite(phm, "int8_taps.phm", int8_taps.tflite);
   phm_from_tflite(phm, "int8_same_concat.phm", int8_same_concat.tflite);
+  write(phm, "sparse_weights.phm", sparse_weights_model());
 
   // .tflite: the synthetic int8 network, sparse weights, and the real face detector.
   const fs::path tfl = out / "fuzz_tflite_import";

@@ -298,6 +298,16 @@ typedef enum ph_parallel_heads {
 /* "auto", "never", "always" ("unknown parallel heads mode" otherwise). */
 const char* ph_parallel_heads_name(ph_parallel_heads mode);
 
+/* Which kernel runs a layer whose weights the model stores block-sparse (docs/sparse.md). Values
+ * are part of the ABI. */
+typedef enum ph_sparse_weights {
+  PH_SPARSE_WEIGHTS_AUTO = 0,   /* the sparse kernel where it beats the dense one at the density */
+  PH_SPARSE_WEIGHTS_SPARSE = 1, /* the sparse kernel wherever it can run the layer */
+  PH_SPARSE_WEIGHTS_DENSE = 2   /* the dense kernel on weights expanded once per engine */
+} ph_sparse_weights;
+/* "auto", "sparse", "dense" ("unknown sparse weights mode" otherwise). */
+const char* ph_sparse_weights_name(ph_sparse_weights mode);
+
 /* Options for ph_engine_create. Start from ph_engine_options_default(), which sets struct_size,
  * then change fields. The library reads only the first struct_size bytes (fields past them keep
  * their defaults), so programs built against an older header keep working; bytes past the fields
@@ -316,6 +326,7 @@ typedef struct ph_engine_options {
    * a pool, `threads` must stay 1 or equal ph_thread_pool_threads(pool). */
   ph_thread_pool* thread_pool;
   ph_parallel_heads parallel_heads; /* default PH_PARALLEL_HEADS_AUTO */
+  ph_sparse_weights sparse_weights; /* default PH_SPARSE_WEIGHTS_AUTO */
 } ph_engine_options;
 
 ph_engine_options ph_engine_options_default(void);

@@ -45,6 +45,10 @@ void bind_engine(nb::module_& m) {
               "Weights held by the kernels created so far, shared by all plans.")
       .def_ro("arena_pool_bytes", &EngineStats::arena_pool_bytes,
               "Activation memory the engine's pool holds.")
+      .def_ro("sparse_kernel_nodes", &EngineStats::sparse_kernel_nodes,
+              "Layers whose block-sparse weights run on the sparse kernel.")
+      .def_ro("expanded_sparse_weight_bytes", &EngineStats::expanded_sparse_weight_bytes,
+              "Block-sparse weights expanded to dense for the dense kernel.")
       .def_ro("cached_plans", &EngineStats::cached_plans)
       .def_ro("threads", &EngineStats::threads)
       .def("__repr__", [](const EngineStats& s) {
@@ -62,7 +66,8 @@ void bind_engine(nb::module_& m) {
           "__init__",
           [](EngineHandle* self, const Model& model, size_t threads, const std::string& precision,
              size_t plan_cache_capacity, bool choose_threads_per_node,
-             std::optional<ThreadPool> thread_pool, const std::string& parallel_heads) {
+             std::optional<ThreadPool> thread_pool, const std::string& parallel_heads,
+             const std::string& sparse_weights) {
             EngineOptions options;
             options.threads = threads;
             options.precision = precision_from_name(precision);
@@ -70,12 +75,16 @@ void bind_engine(nb::module_& m) {
             options.choose_threads_per_node = choose_threads_per_node;
             if (thread_pool) options.thread_pool = *thread_pool;
             options.parallel_heads = value_or_raise(parse_parallel_heads(parallel_heads));
+            if (!parse_sparse_weights(sparse_weights, &options.sparse_weights))
+              raise_invalid_argument("sparse_weights must be 'auto', 'sparse' or 'dense', found '" +
+                                     sparse_weights + "'");
             Engine engine = value_or_raise(Engine::create(model, options));
             new (self) EngineHandle{std::move(engine), options, std::make_shared<EngineUse>()};
           },
           nb::arg("model"), nb::kw_only(), nb::arg("threads") = 1, nb::arg("precision") = "f32",
           nb::arg("plan_cache_capacity") = 8, nb::arg("choose_threads_per_node") = true,
           nb::arg("thread_pool").none() = nb::none(), nb::arg("parallel_heads") = "auto",
+          nb::arg("sparse_weights") = "auto",
           "threads: worker threads (0 = one per logical processor). precision: 'f32', or 'f16' "
           "on CPUs with half-precision arithmetic (UnsupportedError elsewhere). "
           "plan_cache_capacity: prepared task sets kept for reuse. choose_threads_per_node: "
@@ -83,7 +92,8 @@ void bind_engine(nb::module_& m) {
           "(outputs do not change). thread_pool: a ThreadPool shared with other engines (threads "
           "must then stay 1 or equal its size). parallel_heads: 'auto', 'never' or 'always': "
           "whether a plan's heads run concurrently after the shared nodes (outputs do not "
-          "change).")
+          "change). sparse_weights: 'auto', 'sparse' or 'dense': which kernel runs layers whose "
+          "weights the model stores block-sparse (docs/sparse.md).")
       .def(
           "prepare",
           [](EngineHandle& self, nb::handle tasks) {

@@ -100,6 +100,8 @@ class Model:
 
 class EngineStats:
     packed_weight_bytes: int
+    sparse_kernel_nodes: int
+    expanded_sparse_weight_bytes: int
     arena_pool_bytes: int
     cached_plans: int
     threads: int
@@ -116,7 +118,8 @@ class Engine:
     def __init__(self, model: Model, *, threads: int = 1, precision: Literal["f32", "f16"] = "f32",
                  plan_cache_capacity: int = 8, choose_threads_per_node: bool = True,
                  thread_pool: Optional[ThreadPool] = None,
-                 parallel_heads: Literal["auto", "never", "always"] = "auto") -> None: ...
+                 parallel_heads: Literal["auto", "never", "always"] = "auto",
+                 sparse_weights: Literal["auto", "sparse", "dense"] = "auto") -> None: ...
     def prepare(self, tasks: _Tasks = None) -> Plan: ...
     model: Model
     stats: EngineStats

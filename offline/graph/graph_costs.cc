@@ -1,11 +1,28 @@
-#include "cli/model_graph.h"
+#include "offline/graph/graph_costs.h"
 
 #include <map>
 
 #include "polyhead/kernels/shape_inference.h"
 #include "polyhead/schema/phm_generated.h"
 
-namespace polyhead::cli {
+namespace polyhead::graph {
+
+namespace {
+
+// Stored values over dense values of a constant stored block-sparse; 1 for a dense one.
+double stored_fraction(const schema::Tensor& t) {
+  const schema::SparseLayout* s = t.sparse();
+  if (!s) return 1.0;
+  uint64_t dense = 1;
+  for (int d : *t.shape()) dense *= static_cast<uint64_t>(d);
+  const uint64_t stored = static_cast<uint64_t>(s->block_columns()->size()) *
+                          static_cast<uint64_t>(s->block_rows()) *
+                          static_cast<uint64_t>(s->block_cols());
+  return dense == 0 ? 1.0 : static_cast<double>(stored) / static_cast<double>(dense);
+}
+
+}  // namespace
+
 Result<GraphCosts> read_graph_costs(const Model& loaded) {
   // The bytes were verified and validated when the Model was loaded, and a Model never changes.
   const schema::Model* model = schema::GetModel(loaded.bytes());
@@ -41,6 +58,14 @@ Result<GraphCosts> read_graph_costs(const Model& loaded) {
       return Status(ErrorCode::kInvalidModel,
                     "node '" + cost.name + "': " + out.status().message());
     PH_ASSIGN_OR_RETURN(cost.macs, kernels::count_macs(*node, in, *out));
+    // Weights stored block-sparse (input 1 of a convolution or fully connected layer) cost only
+    // their stored values: what the sparse kernel computes.
+    if (node->inputs()->size() > 1 && node->inputs()->Get(1) >= 0 &&
+        static_cast<flatbuffers::uoffset_t>(node->inputs()->Get(1)) < tensors->size()) {
+      const double f = stored_fraction(
+          *tensors->Get(static_cast<flatbuffers::uoffset_t>(node->inputs()->Get(1))));
+      if (f < 1.0) cost.macs = static_cast<uint64_t>(static_cast<double>(cost.macs) * f + 0.5);
+    }
     for (const kernels::InputShape& i : in) cost.input_shapes.push_back(i.shape);
     cost.output_shapes = *out;
     costs.nodes.push_back(std::move(cost));
@@ -66,4 +91,4 @@ Result<std::vector<size_t>> resolve_nodes(const std::vector<std::string>& names,
   return out;
 }
 
-}  // namespace polyhead::cli
+}  // namespace polyhead::graph

@@ -1,6 +1,6 @@
 // Per-node costs read from a loaded model's FlatBuffer (the public API does not expose the graph):
 // the multiply-accumulates of each node, its shapes and the constant tensors it reads, for
-// `polyhead inspect` and `polyhead bench`.
+// `polyhead inspect`, `polyhead bench` and the compression reports.
 #pragma once
 
 #include <cstdint>
@@ -11,12 +11,12 @@
 #include "polyhead/result.h"
 #include "polyhead/tensor.h"
 
-namespace polyhead::cli {
+namespace polyhead::graph {
 
 struct NodeCost {
   std::string name;
-  std::string op;  // "CONV_2D"
-  uint64_t macs = 0;
+  std::string op;                    // "CONV_2D"
+  uint64_t macs = 0;                 // of the stored weights only, where they are block-sparse
   std::vector<int> constants;        // tensor indices of the constant inputs
   std::vector<Shape> input_shapes;   // per input, empty for an absent optional one
   std::vector<Shape> output_shapes;  // per output
@@ -35,4 +35,4 @@ Result<GraphCosts> read_graph_costs(const Model& model);
 Result<std::vector<size_t>> resolve_nodes(const std::vector<std::string>& names,
                                           const GraphCosts& costs);
 
-}  // namespace polyhead::cli
+}  // namespace polyhead::graph
