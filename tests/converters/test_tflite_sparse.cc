@@ -859,7 +859,7 @@ TEST_CASE("the block shape kept sparse is the one storing the weights in the few
   }
 }
 
-TEST_CASE("--sparse-weights values", "[tflite][sparse]") {
+TEST_CASE("the import option for sparse weights: keep or densify", "[tflite][sparse]") {
   polyhead::importers::SparseImport s = polyhead::importers::SparseImport::kDensify;
   REQUIRE(polyhead::importers::parse_sparse_import("keep", &s));
   CHECK(s == polyhead::importers::SparseImport::kKeep);
