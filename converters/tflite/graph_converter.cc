@@ -289,7 +289,7 @@ void GraphConverter::keep_sparse(int tensor, const std::vector<float>& values, i
   const auto choice = choose_sparse_storage(values.data(), static_cast<size_t>(rows),
                                             values.size() / static_cast<size_t>(rows));
   if (choice)
-    sparse_weights_.push_back({tensor, choice->block_rows, choice->block_cols, choice->density});
+    kept_sparse_.push_back({tensor, choice->block_rows, choice->block_cols, choice->density});
 }
 
 Result<Shape> GraphConverter::tf_shape(int t) const {

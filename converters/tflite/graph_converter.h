@@ -88,13 +88,13 @@ class GraphConverter {
   // whose dense values are `values`, read as a [rows] x [values / rows] matrix. Kept sparse when
   // choose_sparse_storage() finds a layout worth it (sparse_storage.h).
   void keep_sparse(int tensor, const std::vector<float>& values, int64_t rows);
-  struct SparseWeights {
+  struct KeptSparse {
     int tensor = -1;
     int block_rows = 1, block_cols = 1;
     double density = 1;  // stored values over dense values
   };
   // The weights keep_sparse() chose, in the order seen.
-  const std::vector<SparseWeights>& sparse_weights() const { return sparse_weights_; }
+  const std::vector<KeptSparse>& kept_sparse() const { return kept_sparse_; }
 
   // Our tensor for TFLite tensor `t`: its producer's output, an input, or a new constant (int8
   // constants stay int8).
@@ -153,7 +153,7 @@ class GraphConverter {
   std::map<int, int> map_;                    // TFLite tensor -> our tensor
   std::map<int, std::vector<float>> folded_;  // DEQUANTIZE outputs of constants
   std::set<int> sparse_folds_;                // those folded from sparse constants
-  std::vector<SparseWeights> sparse_weights_;
+  std::vector<KeptSparse> kept_sparse_;
   std::map<int, Quantization> q8_;  // our int8 tensors and their quantization
   std::map<int, int> float_of_;     // our int8 tensor -> its DEQUANTIZE
   std::map<int, int> float_const_;  // TFLite constant -> our dequantized f32 constant

@@ -77,7 +77,7 @@ Result<std::vector<uint8_t>> convert(const std::vector<uint8_t>& bytes,
   PH_RETURN_IF_ERROR(g.convert_operators());
   int kept = 0;
   if (options.sparse_weights == importers::SparseImport::kKeep) {
-    for (const GraphConverter::SparseWeights& w : g.sparse_weights()) {
+    for (const GraphConverter::KeptSparse& w : g.kept_sparse()) {
       PH_RETURN_IF_ERROR(b.store_sparse(w.tensor, w.block_rows, w.block_cols));
       ++kept;
     }
