@@ -22,6 +22,7 @@ int bench_main(const std::vector<std::string>& args);
 int merge_main(const std::vector<std::string>& args);
 int compare_main(const std::vector<std::string>& args);
 int quantize_main(const std::vector<std::string>& args);
+int lowrank_main(const std::vector<std::string>& args);
 int stream_main(const std::vector<std::string>& args);
 
 extern const char kInspectUsage[];
@@ -32,6 +33,7 @@ extern const char kBenchUsage[];
 extern const char kMergeUsage[];
 extern const char kCompareUsage[];
 extern const char kQuantizeUsage[];
+extern const char kLowrankUsage[];
 extern const char kStreamUsage[];
 
 // Prints "polyhead CMD: message" to stderr and returns `code`.

@@ -8,6 +8,7 @@
 //   polyhead merge A B -o OUT            merge models sharing a backbone (backbone once)
 //   polyhead compare T S --images DIR    a student against its teacher on the same photos
 //   polyhead quantize M --calib DIR -o O int8 quantization with calibration photos
+//   polyhead lowrank M --calib DIR -o O  low-rank factorization of 1x1 and fully connected layers
 //   polyhead stream M... --video FILE    models on a video, photos or a camera in real time
 #include <cstdio>
 #include <cstring>
@@ -51,6 +52,8 @@ const Command kCommands[] = {
      kCompareUsage, compare_main},
     {"quantize", "quantize a float model to int8 with calibration photos; per-node sensitivity",
      kQuantizeUsage, quantize_main},
+    {"lowrank", "factorize fully connected and 1x1 layers into two of low rank (SVD); fewer MACs",
+     kLowrankUsage, lowrank_main},
     {"stream", "run models on a video, photos or a camera: per-task rates, budget, annotated video",
      kStreamUsage, stream_main},
 };
