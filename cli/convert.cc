@@ -19,6 +19,7 @@ const char kConvertUsage[] =
     "NAME=OUTPUT[,OUTPUT...]]...\n"
     "                        [--kind NAME=KIND]... [--mean a,b,c] [--std a,b,c] [--rgb|--bgr]\n"
     "                        [--preset NAME] [--input-shape NAME=d,d,...]...\n"
+    "                        [--sparse-weights keep|densify]\n"
     "\n"
     "Converts a float32 TensorFlow Lite model (fp16 weights are widened to float32), a\n"
     "full-integer int8 one (into an int8 model with float inputs and outputs), or an ONNX model\n"
@@ -34,9 +35,12 @@ const char kConvertUsage[] =
     "  --std a,b,c         per-channel standard deviation in pixel units, 1 or 3 values\n"
     "  --rgb, --bgr        the colour order the model expects (default RGB)\n"
     "  --preset NAME       (TFLite) tasks, pre- and post-processing of a known model:\n"
-    "                      mediapipe-face-detection-short, mediapipe-selfie-segmentation,\n"
-    "                      mediapipe-pose-landmark-lite\n"
-    "  --input-shape N=S   (ONNX) the shape of input N when the file leaves it symbolic\n";
+    "                      mediapipe-face-detection-short, mediapipe-face-detection-full,\n"
+    "                      mediapipe-selfie-segmentation, mediapipe-pose-landmark-lite\n"
+    "  --input-shape N=S   (ONNX) the shape of input N when the file leaves it symbolic\n"
+    "  --sparse-weights M  (TFLite) weights the file stores sparse: keep (default) stores those\n"
+    "                      of 1x1 convolutions and fully connected layers block-sparse where\n"
+    "                      it saves space; densify stores them dense\n";
 
 namespace {
 
@@ -187,7 +191,8 @@ int convert_main(const std::vector<std::string>& raw) {
                                   {"--rgb", false, false},
                                   {"--bgr", false, false},
                                   {"--preset", true, false},
-                                  {"--input-shape", true, true}});
+                                  {"--input-shape", true, true},
+                                  {"--sparse-weights", true, false}});
   if (!parsed.is_ok()) return report_usage_error(cmd, parsed.status().message());
   if (parsed->help) {
     std::fputs(kConvertUsage, stdout);
@@ -208,6 +213,8 @@ int convert_main(const std::vector<std::string>& raw) {
   if (ends_with(in, ".onnx")) {
     if (parsed->has("--preset"))
       return report_usage_error(cmd, "--preset applies to TFLite models only");
+    if (parsed->has("--sparse-weights"))
+      return report_usage_error(cmd, "--sparse-weights applies to TFLite models only");
 #if POLYHEAD_HAVE_ONNX
     return convert_onnx(cmd, *parsed, std::move(*common));
 #else
@@ -217,6 +224,11 @@ int convert_main(const std::vector<std::string>& raw) {
   }
   if (parsed->has("--input-shape"))
     return report_usage_error(cmd, "--input-shape applies to ONNX models only");
+  importers::SparseImport sparse = importers::SparseImport::kKeep;
+  if (parsed->has("--sparse-weights") &&
+      !importers::parse_sparse_import(parsed->get("--sparse-weights"), &sparse))
+    return report_usage_error(cmd, "--sparse-weights must be keep or densify, got '" +
+                                       parsed->get("--sparse-weights") + "'");
 
   tflite::ConvertOptions options;
   options.preset = parsed->get("--preset");
@@ -233,6 +245,7 @@ int convert_main(const std::vector<std::string>& raw) {
   options.mean = common->preprocess.mean;
   options.std = common->preprocess.std;
   options.color = common->preprocess.color;
+  options.sparse_weights = sparse;
   const std::string out = parsed->get("--output");
   tflite::ConvertReport report;
   const int rc = write_phm(cmd, tflite::convert_file(in, options, &report), out);
@@ -244,6 +257,9 @@ int convert_main(const std::vector<std::string>& raw) {
     std::printf("  folded: RELU into the previous node x%d\n", report.folded_relus);
   if (report.folded_swishes)
     std::printf("  folded: LOGISTIC and MUL into SiLU x%d\n", report.folded_swishes);
+  if (report.sparse_tensors)
+    std::printf("  sparse: %d sparse tensors densified, %d weights kept block-sparse\n",
+                report.sparse_tensors, report.sparse_weights_kept);
   return kExitOk;
 }
 

@@ -28,6 +28,16 @@ Status apply_overrides(const PreprocessOverrides& o, Preprocess* p) {
   return Status::ok();
 }
 
+bool parse_sparse_import(const std::string& name, SparseImport* out) {
+  if (name == "keep")
+    *out = SparseImport::kKeep;
+  else if (name == "densify")
+    *out = SparseImport::kDensify;
+  else
+    return false;
+  return true;
+}
+
 std::string sanitise(const std::string& name) {
   std::string s;
   for (char c : name) s += (c == ',' || static_cast<unsigned char>(c) < 32) ? '_' : c;

@@ -30,6 +30,20 @@ struct PreprocessOverrides {
   std::optional<ColorOrder> color;  // kRgb, kBgr or none
 };
 
+// What an importer does with weights the source model stores sparse (TFLite's sparse tensors):
+// `polyhead convert --sparse-weights keep|densify`.
+enum class SparseImport {
+  kKeep,     // block-sparse in the .phm where a sparse kernel can run the layer and it saves space
+  kDensify,  // dense, like every other constant
+};
+
+inline const char* sparse_import_name(SparseImport s) {
+  return s == SparseImport::kDensify ? "densify" : "keep";
+}
+
+// Parses "keep" or "densify"; false for anything else.
+bool parse_sparse_import(const std::string& name, SparseImport* out);
+
 // Checks `o` (1 or 3 values, std not 0, known colour order) and applies it to `p`.
 Status apply_overrides(const PreprocessOverrides& o, Preprocess* p);
 

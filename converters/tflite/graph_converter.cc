@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "converters/tflite/op_handler_table.h"
+#include "converters/tflite/sparse_storage.h"
 #include "converters/tflite/status_helpers.h"
 #include "converters/tflite/tensor_data.h"
 #include "converters/tflite/tflite_ops.h"
@@ -108,14 +109,15 @@ Status GraphConverter::convert(size_t index, const TfOperator& op) {
   if (op.outputs.size() != 1)
     return unsupported("has " + std::to_string(op.outputs.size()) + " outputs (1 supported)");
   const int out = op.outputs[0];
-  if (mapped(out) >= 0 || is_constant(out))
+  // A DENSIFY's output is the constant it writes (densify_sparse_constants()).
+  if (mapped(out) >= 0 || (is_constant(out) && m_.densify_outputs.count(out) == 0))
     return invalid("writes a tensor that already has a value");
   const std::string& out_name = tf_tensor(out).name;
   std::string base = out_name.empty() ? "op" + std::to_string(index) : out_name;
   const OpHandlerEntry* handler = find_handler(m_.operator_codes[op.opcode_index]);
   if (!handler) return unsupported("is not supported");
 
-  if (handler->converts_quantization) {
+  if (handler->converts_quantization || handler->writes_no_node) {
     OpContext c(*this, op, std::move(base), OpMode::kFloat);
     PH_ASSIGN_OR_RETURN(Converted converted, handler->convert(c));
     if (converted.tensor < 0) return Status::ok();  // folded into a constant
@@ -270,6 +272,24 @@ Result<int> GraphConverter::int8_constant(int t) {
       b_.add_constant_i8(tensor.name.empty() ? "constant" : tensor.name, shape, values, q);
   q8_[c] = q;
   return c;
+}
+
+void GraphConverter::fold(int out, int from, std::vector<float> values) {
+  folded_[out] = std::move(values);
+  if (from_sparse(from)) sparse_folds_.insert(out);
+}
+
+bool GraphConverter::from_sparse(int t) const {
+  if (t < 0 || static_cast<size_t>(t) >= m_.tensors.size()) return false;
+  return tf_tensor(t).sparse || m_.densify_outputs.count(t) != 0 || sparse_folds_.count(t) != 0;
+}
+
+void GraphConverter::keep_sparse(int tensor, const std::vector<float>& values, int64_t rows) {
+  if (rows < 1 || values.empty() || values.size() % static_cast<size_t>(rows) != 0) return;
+  const auto choice = choose_sparse_storage(values.data(), static_cast<size_t>(rows),
+                                            values.size() / static_cast<size_t>(rows));
+  if (choice)
+    kept_sparse_.push_back({tensor, choice->block_rows, choice->block_cols, choice->density});
 }
 
 Result<Shape> GraphConverter::tf_shape(int t) const {

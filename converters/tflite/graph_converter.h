@@ -76,8 +76,25 @@ class GraphConverter {
   Result<std::vector<float>> const_floats(int t) const;
   Result<std::vector<int64_t>> const_ints(int t) const;
   Result<Quantization> quantization(int t, bool per_tensor) const;
-  // Records that TFLite tensor `out` is the constant `values` (a DEQUANTIZE of a constant).
-  void fold(int out, std::vector<float> values) { folded_[out] = std::move(values); }
+  // Records that TFLite tensor `out` is the constant `values`, computed from constant `from` (a
+  // DEQUANTIZE of a constant).
+  void fold(int out, int from, std::vector<float> values);
+  // Whether TFLite constant `t` holds weights the file stores sparse: a sparse tensor, a DENSIFY
+  // output, or a constant folded from one.
+  bool from_sparse(int t) const;
+
+  // Weights that came sparse and feed a float layer a sparse kernel can run (a 1x1 convolution
+  // with one group, stride 1 and no padding, or a fully connected layer): our constant `tensor`,
+  // whose dense values are `values`, read as a [rows] x [values / rows] matrix. Kept sparse when
+  // choose_sparse_storage() finds a layout worth it (sparse_storage.h).
+  void keep_sparse(int tensor, const std::vector<float>& values, int64_t rows);
+  struct KeptSparse {
+    int tensor = -1;
+    int block_rows = 1, block_cols = 1;
+    double density = 1;  // stored values over dense values
+  };
+  // The weights keep_sparse() chose, in the order seen.
+  const std::vector<KeptSparse>& kept_sparse() const { return kept_sparse_; }
 
   // Our tensor for TFLite tensor `t`: its producer's output, an input, or a new constant (int8
   // constants stay int8).
@@ -135,10 +152,12 @@ class GraphConverter {
   ModelBuilder& b_;
   std::map<int, int> map_;                    // TFLite tensor -> our tensor
   std::map<int, std::vector<float>> folded_;  // DEQUANTIZE outputs of constants
-  std::map<int, Quantization> q8_;            // our int8 tensors and their quantization
-  std::map<int, int> float_of_;               // our int8 tensor -> its DEQUANTIZE
-  std::map<int, int> float_const_;            // TFLite constant -> our dequantized f32 constant
-  std::map<int, int> outputs_;                // TFLite output -> our float output tensor
+  std::set<int> sparse_folds_;                // those folded from sparse constants
+  std::vector<KeptSparse> kept_sparse_;
+  std::map<int, Quantization> q8_;  // our int8 tensors and their quantization
+  std::map<int, int> float_of_;     // our int8 tensor -> its DEQUANTIZE
+  std::map<int, int> float_const_;  // TFLite constant -> our dequantized f32 constant
+  std::map<int, int> outputs_;      // TFLite output -> our float output tensor
   std::set<std::string> names_;
   std::map<std::string, int> source_ops_, nodes_;
 };

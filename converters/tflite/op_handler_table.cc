@@ -27,7 +27,7 @@ struct CustomHandler {
 
 // Names come from builtin_name() (tflite_ops.cc), which knows every code for messages.
 const BuiltinHandler kBuiltinHandlers[] = {
-    // code                   {handler, becomes, data input, converts quantization}
+    // code                   {handler, becomes, data input, converts quantization, no node}
     {kConv2D, {convert_conv_2d, OpKind::CONV_2D}},
     {kDepthwiseConv2D, {convert_depthwise_conv_2d, OpKind::CONV_2D}},
     // TRANSPOSE_CONV's inputs are output_shape, weights, input[, bias].
@@ -57,6 +57,9 @@ const BuiltinHandler kBuiltinHandlers[] = {
     {kResizeNearestNeighbor, {convert_resize_nearest_neighbor, OpKind::RESIZE}},
     {kQuantize, {convert_quantize, OpKind::QUANTIZE, 0, true}},
     {kDequantize, {convert_dequantize, OpKind::DEQUANTIZE, 0, true}},
+    {kDepthToSpace, {convert_depth_to_space, OpKind::DEPTH_TO_SPACE}},
+    // No node: `becomes` is not read for an operator that writes none.
+    {kDensify, {convert_densify, OpKind::RESHAPE, 0, false, true}},
 };
 
 const CustomHandler kCustomHandlers[] = {

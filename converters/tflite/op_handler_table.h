@@ -19,6 +19,9 @@ struct OpHandlerEntry {
   // QUANTIZE and DEQUANTIZE convert between int8 and float themselves: no OpMode, no requantizing
   // of their output.
   bool converts_quantization = false;
+  // DENSIFY writes no node either: its output is already the dense constant
+  // (densify_sparse_constants()); no OpMode, no quantization.
+  bool writes_no_node = false;
 };
 
 // The handler of operator code `code`; null when the converter does not map it.

@@ -41,9 +41,13 @@ Result<Converted> convert_reshape(OpContext& c);
 Result<Converted> convert_concatenation(OpContext& c);
 Result<Converted> convert_resize_bilinear(OpContext& c);
 Result<Converted> convert_resize_nearest_neighbor(OpContext& c);
+Result<Converted> convert_depth_to_space(OpContext& c);
 
 // op_handlers_quantize.cc: between float and int8.
 Result<Converted> convert_quantize(OpContext& c);
 Result<Converted> convert_dequantize(OpContext& c);
+
+// op_handlers_sparse.cc: sparse weights.
+Result<Converted> convert_densify(OpContext& c);
 
 }  // namespace polyhead::tflite

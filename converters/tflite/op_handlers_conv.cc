@@ -28,9 +28,10 @@ ConvSettings conv_settings(const Options& o) {
 
 // The weights and bias of a convolution: int8 when it runs in int8, else float (int8 weights of a
 // hybrid model, float activations, are dequantized). `ws` is TFLite's weights shape, `our_ws`
-// ours.
+// ours. `pointwise`: a 1x1 convolution with one group, stride 1 and no padding, whose weights
+// may be kept sparse.
 Result<WeightsAndBias> conv_weights(OpContext& c, int x, const Shape& ws, const Shape& our_ws,
-                                    bool depthwise) {
+                                    bool depthwise, bool pointwise) {
   GraphConverter& g = c.g;
   const TfTensor& wtensor = g.tf_tensor(c.in(1));
   if (c.mode == OpMode::kInt8) {
@@ -46,6 +47,8 @@ Result<WeightsAndBias> conv_weights(OpContext& c, int x, const Shape& ws, const 
   PH_ASSIGN_OR_RETURN(std::vector<float> w, g.const_floats(c.in(1)));
   if (depthwise) w = depthwise_to_grouped(w, ws[1], ws[2], our_ws[0]);
   r.weights = g.builder().add_constant(wtensor.name, our_ws, w);
+  if (pointwise && c.mode == OpMode::kFloat && g.from_sparse(c.in(1)))
+    g.keep_sparse(r.weights, w, our_ws[0]);
   if (c.in(2) >= 0) {
     PH_ASSIGN_OR_RETURN(r.bias, g.float_value(c.in(2)));
   }
@@ -88,7 +91,10 @@ Result<Converted> convolution(OpContext& c, const ConvSettings& s, bool depthwis
     same_pads(xs[1], kh, p.stride_h, p.dilation_h, &p.pad_top, &p.pad_bottom);
     same_pads(xs[2], kw, p.stride_w, p.dilation_w, &p.pad_left, &p.pad_right);
   }
-  PH_ASSIGN_OR_RETURN(WeightsAndBias w, conv_weights(c, x, ws, our_ws, depthwise));
+  const bool pointwise = !depthwise && p.groups == 1 && kh == 1 && kw == 1 && p.stride_h == 1 &&
+                         p.stride_w == 1 && p.pad_top == 0 && p.pad_bottom == 0 &&
+                         p.pad_left == 0 && p.pad_right == 0;
+  PH_ASSIGN_OR_RETURN(WeightsAndBias w, conv_weights(c, x, ws, our_ws, depthwise, pointwise));
   PH_ASSIGN_OR_RETURN(int result, g.builder().conv2d(c.name(), x, w.weights, w.bias, p));
   g.count("CONV_2D");
   PH_ASSIGN_OR_RETURN(result, c.finish_activation(result, s.fused_activation));
@@ -212,6 +218,14 @@ Result<Converted> convert_fully_connected(OpContext& c) {
     // TFLite quantizes FULLY_CONNECTED weights [O, I] along dimension 0.
     PH_ASSIGN_OR_RETURN(
         w, g.int8_weights_and_bias("FULLY_CONNECTED", c.in(1), c.in(2), ws, 0, false, g.q8(x)));
+  } else if (c.mode == OpMode::kFloat && g.from_sparse(c.in(1))) {
+    // Weights of their own, which no other operator reads, to be kept sparse.
+    PH_ASSIGN_OR_RETURN(std::vector<float> values, g.const_floats(c.in(1)));
+    w.weights = g.builder().add_constant(g.tf_tensor(c.in(1)).name, ws, values);
+    g.keep_sparse(w.weights, values, ws[0]);
+    if (c.in(2) >= 0) {
+      PH_ASSIGN_OR_RETURN(w.bias, g.float_value(c.in(2)));
+    }
   } else {
     PH_ASSIGN_OR_RETURN(w.weights, g.float_value(c.in(1)));
     if (c.in(2) >= 0) {

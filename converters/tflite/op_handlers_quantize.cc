@@ -50,7 +50,7 @@ Result<Converted> convert_dequantize(OpContext& c) {
     PH_ASSIGN_OR_RETURN(Shape shape, g.tf_shape(c.out()));
     if (static_cast<size_t>(shape.elements()) != values.size())
       return invalid("output shape does not match its input");
-    g.fold(c.out(), std::move(values));
+    g.fold(c.out(), c.in(0), std::move(values));
     return Converted{};
   }
   PH_ASSIGN_OR_RETURN(int x, c.value(c.in(0)));

@@ -143,4 +143,18 @@ Result<Converted> convert_resize_nearest_neighbor(OpContext& c) {
   return resize(c, ResizeMode::kNearest, o.align_corners(), o.half_pixel_centers());
 }
 
+// NHWC, the channel index (i·block + j)·C' + c going to row offset i and column offset j, as
+// ours does.
+Result<Converted> convert_depth_to_space(OpContext& c) {
+  GraphConverter& g = c.g;
+  PH_RETURN_IF_ERROR(c.need_inputs(1, 1));
+  PH_ASSIGN_OR_RETURN(int x, c.value(c.in(0)));
+  Converted r;
+  PH_ASSIGN_OR_RETURN(r.tensor, g.builder().depth_to_space(
+                                    c.name(), x, DepthToSpaceOptions(c.options()).block_size()));
+  g.count("DEPTH_TO_SPACE");
+  r.keeps_quantization_of = x;
+  return r;
+}
+
 }  // namespace polyhead::tflite

@@ -7,6 +7,7 @@ namespace polyhead::tflite {
 namespace {
 
 constexpr const char* kFaceDetection = "mediapipe-face-detection-short";
+constexpr const char* kFaceDetectionFull = "mediapipe-face-detection-full";
 constexpr const char* kSelfieSegmentation = "mediapipe-selfie-segmentation";
 constexpr const char* kPoseLandmark = "mediapipe-pose-landmark-lite";
 
@@ -74,44 +75,73 @@ Preprocess image_input(int h, int w, std::vector<float> mean, std::vector<float>
   return p;
 }
 
-// mediapipe/modules/face_detection/face_detection_short_range.pbtxt (+ _common).
-Result<Preset> face_detection(const TfModel& m) {
-  PH_RETURN_IF_ERROR(check_input(kFaceDetection, m, 128, 128));
-  PH_ASSIGN_OR_RETURN(int boxes, output_with_shape(kFaceDetection, m, {1, 896, 16}));
-  PH_ASSIGN_OR_RETURN(int scores, output_with_shape(kFaceDetection, m, {1, 896, 1}));
+// What the short- and full-range face detectors' graphs differ in.
+struct FaceDetectorSpec {
+  const char* preset;
+  const char* description;
+  int size;     // square input
+  int anchors;  // boxes
+  float score_threshold;
+  std::vector<int> strides;
+  float interpolated_scale_aspect_ratio;
+};
+
+// mediapipe/modules/face_detection/face_detection_short_range.pbtxt and
+// face_detection_full_range.pbtxt (+ face_detection.pbtxt, the options they share).
+Result<Preset> face_detection(const TfModel& m, const FaceDetectorSpec& spec) {
+  PH_RETURN_IF_ERROR(check_input(spec.preset, m, spec.size, spec.size));
+  PH_ASSIGN_OR_RETURN(int boxes, output_with_shape(spec.preset, m, {1, spec.anchors, 16}));
+  PH_ASSIGN_OR_RETURN(int scores, output_with_shape(spec.preset, m, {1, spec.anchors, 1}));
   Preset p;
-  p.description = "MediaPipe face detection (short range), BlazeFace";
-  p.preprocess = image_input(128, 128, {127.5f, 127.5f, 127.5f}, {127.5f, 127.5f, 127.5f}, 255.f,
-                             ImageFit::kLetterbox);
+  p.description = spec.description;
+  p.preprocess = image_input(spec.size, spec.size, {127.5f, 127.5f, 127.5f},
+                             {127.5f, 127.5f, 127.5f}, 255.f, ImageFit::kLetterbox);
   PresetTask t;
   t.name = "faces";
   t.kind = TaskKind::kDetection;
   t.outputs = {{"boxes", boxes}, {"scores", scores}};
   t.post.activation =
       is_sigmoid_output(m, scores) ? OutputActivation::kNone : OutputActivation::kSigmoid;
-  t.post.score_threshold = 0.5f;
+  t.post.score_threshold = spec.score_threshold;
   t.post.nms_iou = 0.3f;
   t.post.max_detections = 100;
   SsdAnchorOptions a;
-  a.input_height = a.input_width = 128;
-  a.num_layers = 4;
+  a.input_height = a.input_width = spec.size;
+  a.num_layers = static_cast<int>(spec.strides.size());
   a.min_scale = 0.1484375f;
   a.max_scale = 0.75f;
   a.anchor_offset_x = a.anchor_offset_y = 0.5f;
-  a.strides = {8, 16, 16, 16};
+  a.strides = spec.strides;
   a.aspect_ratios = {1.f};
   a.fixed_anchor_size = true;
-  a.interpolated_scale_aspect_ratio = 1.f;
+  a.interpolated_scale_aspect_ratio = spec.interpolated_scale_aspect_ratio;
   a.reduce_boxes_in_lowest_layer = false;
   t.post.anchors = generate_ssd_anchors(a);
   p.tasks.push_back(std::move(t));
+  const std::string size = std::to_string(spec.size);
   p.metadata = {{"faces.box_format", "mediapipe"},
-                {"faces.box_scale", "128,128,128,128"},
+                {"faces.box_scale", size + "," + size + "," + size + "," + size},
                 {"faces.keypoints", "6"},
                 {"faces.nms", "weighted"},
                 {"faces.score_clip", "100"}};
   return p;
 }
+
+const FaceDetectorSpec kShortRange = {kFaceDetection,
+                                      "MediaPipe face detection (short range), BlazeFace",
+                                      128,
+                                      896,
+                                      0.5f,
+                                      {8, 16, 16, 16},
+                                      1.f};
+// face_detection_full_range.tflite and its pruned twin face_detection_full_range_sparse.tflite.
+const FaceDetectorSpec kFullRange = {kFaceDetectionFull,
+                                     "MediaPipe face detection (full range), BlazeFace",
+                                     192,
+                                     2304,
+                                     0.6f,
+                                     {4},
+                                     0.f};
 
 // mediapipe/modules/selfie_segmentation/selfie_segmentation_cpu.pbtxt.
 Result<Preset> selfie_segmentation(const TfModel& m) {
@@ -170,11 +200,12 @@ Result<Preset> pose_landmark(const TfModel& m) {
 }  // namespace
 
 std::vector<std::string> preset_names() {
-  return {kFaceDetection, kSelfieSegmentation, kPoseLandmark};
+  return {kFaceDetection, kFaceDetectionFull, kSelfieSegmentation, kPoseLandmark};
 }
 
 Result<Preset> make_preset(const std::string& name, const TfModel& model) {
-  if (name == kFaceDetection) return face_detection(model);
+  if (name == kFaceDetection) return face_detection(model, kShortRange);
+  if (name == kFaceDetectionFull) return face_detection(model, kFullRange);
   if (name == kSelfieSegmentation) return selfie_segmentation(model);
   if (name == kPoseLandmark) return pose_landmark(model);
   std::string known;

@@ -5,7 +5,9 @@
 #include <cstring>
 #include <limits>
 
+#include "converters/tflite/sparse_tensor.h"
 #include "converters/tflite/status_helpers.h"
+#include "converters/tflite/tflite_ops.h"
 
 namespace polyhead::tflite {
 namespace {
@@ -29,6 +31,12 @@ float half_to_float(uint16_t h) {
   else
     v = std::ldexp(static_cast<float>(mantissa | 0x400), exponent - 25);
   return (h & 0x8000) ? -v : v;
+}
+
+// Bytes per element of the types a sparse tensor may have: TFLite's DENSIFY takes float32,
+// float16 and int8.
+size_t sparse_element_size(int type) {
+  return type == kTfFloat32 ? 4 : type == kTfFloat16 ? 2 : type == kTfInt8 ? 1 : 0;
 }
 
 }  // namespace
@@ -60,6 +68,57 @@ Result<Shape> tensor_shape(const TfModel& m, int t) {
                      std::to_string(kMaxElements) + " elements");
   }
   return s;
+}
+
+Status densify_sparse_constants(TfModel& m) {
+  for (size_t i = 0; i < m.tensors.size(); ++i) {
+    const TfTensor& tensor = m.tensors[i];
+    if (!tensor.sparse) continue;
+    const std::string where = "sparse tensor '" + tensor.name + "'";
+    const size_t width = sparse_element_size(tensor.type);
+    if (width == 0)
+      return unsupported(where + " has type " + tensor_type_name(tensor.type) +
+                         " (float32, float16 or int8 expected)");
+    PH_ASSIGN_OR_RETURN(Shape shape, tensor_shape(m, static_cast<int>(i)));
+    const TfBuffer stored = m.stored(static_cast<int>(i));
+    PH_ASSIGN_OR_RETURN(m.densified[static_cast<int>(i)],
+                        densify(tensor.sparsity, std::vector<int64_t>(shape.begin(), shape.end()),
+                                width, stored.data, stored.size, where));
+  }
+
+  std::vector<int> writers(m.tensors.size(), 0);
+  for (const TfOperator& op : m.operators)
+    for (int32_t o : op.outputs) ++writers[static_cast<size_t>(o)];
+  for (int32_t t : m.inputs) ++writers[static_cast<size_t>(t)];
+  for (size_t i = 0; i < m.operators.size(); ++i) {
+    const TfOperator& op = m.operators[i];
+    if (m.operator_codes[op.opcode_index].builtin != kDensify) continue;
+    const std::string where = "operator " + std::to_string(i) + " (DENSIFY)";
+    if (op.inputs.size() != 1 || op.outputs.size() != 1 || op.inputs[0] < 0)
+      return invalid(where + " has " + std::to_string(op.inputs.size()) + " inputs and " +
+                     std::to_string(op.outputs.size()) + " outputs (1 and 1 expected)");
+    const int in = op.inputs[0], out = op.outputs[0];
+    const TfTensor& from = m.tensors[static_cast<size_t>(in)];
+    const TfTensor& to = m.tensors[static_cast<size_t>(out)];
+    if (!from.sparse) return invalid(where + ": input '" + from.name + "' is not a sparse tensor");
+    if (to.sparse || m.stored(out).size != 0 || writers[static_cast<size_t>(out)] != 1)
+      return invalid(where + ": output '" + to.name + "' already has a value");
+    if (to.type != from.type)
+      return invalid(where + ": output '" + to.name + "' is " + tensor_type_name(to.type) +
+                     ", input '" + from.name + "' " + tensor_type_name(from.type));
+    if (to.shape != from.shape) {
+      auto text = [](const std::vector<int32_t>& dims) {
+        std::string s = "[";
+        for (size_t d = 0; d < dims.size(); ++d) s += (d ? "," : "") + std::to_string(dims[d]);
+        return s + "]";
+      };
+      return invalid(where + ": output '" + to.name + "' has shape " + text(to.shape) +
+                     ", input '" + from.name + "' " + text(from.shape));
+    }
+    m.densified[out] = m.densified[in];
+    m.densify_outputs.insert(out);
+  }
+  return Status::ok();
 }
 
 Result<std::vector<float>> constant_floats(const TfModel& m, int t) {

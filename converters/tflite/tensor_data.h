@@ -21,6 +21,13 @@ constexpr int64_t kMaxDim = int64_t{1} << 24;
 // so that element counts and byte sizes computed from a shape never overflow.
 constexpr int64_t kMaxElements = sizeof(size_t) >= 8 ? int64_t{1} << 34 : int64_t{1} << 30;
 
+// Decodes every sparse tensor of `m` into its dense bytes (sparse_tensor.h), and gives every
+// DENSIFY operator's output the dense bytes of its input: after this, TfModel::constant() of
+// either is the dense tensor, and converting a DENSIFY writes nothing. A DENSIFY must read a
+// sparse constant of its output's type and shape and be its output's only writer. Errors name the
+// tensor (and the operator) and the value found.
+Status densify_sparse_constants(TfModel& m);
+
 // The shape of tensor `t`: rank <= 6, every dimension known and in [1, kMaxDim], at most
 // kMaxElements elements.
 Result<Shape> tensor_shape(const TfModel& m, int t);

@@ -4,6 +4,7 @@
 #include "converters/tflite/graph_converter.h"
 #include "converters/tflite/op_handler_table.h"
 #include "converters/tflite/presets.h"
+#include "converters/tflite/tensor_data.h"
 #include "converters/tflite/tflite_model.h"
 #include "polyhead/model.h"
 #include "polyhead/model_builder.h"
@@ -47,6 +48,7 @@ Result<std::vector<uint8_t>> convert(const std::vector<uint8_t>& bytes,
   PH_ASSIGN_OR_RETURN(TfModel m, read_tflite(bytes.data(), bytes.size()));
   PH_RETURN_IF_ERROR(check_tensor_types(m));
   PH_RETURN_IF_ERROR(check_supported_operators(m));
+  PH_RETURN_IF_ERROR(densify_sparse_constants(m));
 
   Preset preset;
   if (!options.preset.empty()) {
@@ -73,6 +75,13 @@ Result<std::vector<uint8_t>> convert(const std::vector<uint8_t>& bytes,
   GraphConverter g(m, b);
   PH_RETURN_IF_ERROR(g.add_inputs(preset.preprocess));
   PH_RETURN_IF_ERROR(g.convert_operators());
+  int kept = 0;
+  if (options.sparse_weights == importers::SparseImport::kKeep) {
+    for (const GraphConverter::KeptSparse& w : g.kept_sparse()) {
+      PH_RETURN_IF_ERROR(b.store_sparse(w.tensor, w.block_rows, w.block_cols));
+      ++kept;
+    }
+  }
 
   std::vector<std::string> task_names;
   if (!options.preset.empty()) {
@@ -112,6 +121,9 @@ Result<std::vector<uint8_t>> convert(const std::vector<uint8_t>& bytes,
     report->nodes = g.node_counts();
     report->folded_relus = static_cast<int>(g.folded_relus());
     report->folded_swishes = static_cast<int>(g.folded_swishes());
+    report->sparse_tensors = 0;
+    for (const TfTensor& t : m.tensors) report->sparse_tensors += t.sparse ? 1 : 0;
+    report->sparse_weights_kept = kept;
     report->tasks = task_names;
   }
   return phm;

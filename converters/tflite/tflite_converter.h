@@ -3,7 +3,9 @@
 // outputs are grouped into named tasks and the input's pre-processing is recorded. fp16 weights
 // behind DEQUANTIZE are folded into f32 constants; int8 models become int8 .phm models whose
 // inputs and task outputs stay float32 (docs/int8.md). The input is untrusted: every offset is
-// bounds-checked and every failure is a Status. See docs/tflite_import.md.
+// bounds-checked and every failure is a Status. Sparse tensors (TFLite's sparsity, DENSIFY) are
+// decoded into dense constants, and the weights of layers a sparse kernel can run are stored
+// block-sparse again. See docs/tflite_import.md.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +35,9 @@ struct ConvertOptions {
   // preset.
   std::string preset;
   std::string producer = "polyhead convert (tflite)";
+  // Sparse weights (TFLite sparse tensors, DENSIFY): kept block-sparse where a sparse kernel can
+  // run their layer and it saves space, or all dense (docs/tflite_import.md, "Sparse weights").
+  importers::SparseImport sparse_weights = importers::SparseImport::kKeep;
 };
 
 // What a conversion did, for tools and tests.
@@ -44,6 +49,10 @@ struct ConvertReport {
   int folded_relus = 0;
   // LOGISTIC + MUL pairs (x * sigmoid(x)) written as one SILU node.
   int folded_swishes = 0;
+  // Sparse tensors of the file, decoded into dense constants.
+  int sparse_tensors = 0;
+  // Weights stored block-sparse in the .phm (none with SparseImport::kDensify).
+  int sparse_weights_kept = 0;
 };
 
 // The preset names convert() accepts.

@@ -16,7 +16,7 @@ namespace subgraph_f {
 constexpr int kTensors = 0, kInputs = 1, kOutputs = 2, kOperators = 3;
 }
 namespace tensor_f {
-constexpr int kShape = 0, kType = 1, kBuffer = 2, kName = 3, kQuantization = 4;
+constexpr int kShape = 0, kType = 1, kBuffer = 2, kName = 3, kQuantization = 4, kSparsity = 6;
 }
 namespace quant_f {
 // min = 0, max = 1, details (a union) = 4 and 5.
@@ -56,6 +56,15 @@ const char* tensor_type_name(int type) {
 }
 
 TfBuffer TfModel::constant(int t) const {
+  if (t < 0 || static_cast<size_t>(t) >= tensors.size()) return {};
+  auto dense = densified.find(t);
+  if (dense != densified.end()) return {dense->second.data(), dense->second.size()};
+  // A sparse tensor's buffer is not its values: nothing until it is densified.
+  if (tensors[static_cast<size_t>(t)].sparse) return {};
+  return stored(t);
+}
+
+TfBuffer TfModel::stored(int t) const {
   if (t < 0 || static_cast<size_t>(t) >= tensors.size()) return {};
   const uint32_t b = tensors[static_cast<size_t>(t)].buffer;
   if (b == 0 || b >= buffers.size()) return {};
@@ -161,6 +170,15 @@ Result<TfModel> read_tflite(const uint8_t* data, size_t size) {
       tq.details_type = q.u8(quant_f::kDetailsType);
     }
     tensor.quantized = !tensor.quantization.scale.empty();
+    const Table sparsity = t.table(tensor_f::kSparsity);
+    if (size_t at = 0; !sparsity.valid() && t.field_position(tensor_f::kSparsity, &at))
+      return invalid(where + " ('" + tensor.name + "'): its sparsity table is out of bounds");
+    if (sparsity.valid()) {
+      auto read = read_sparsity(sparsity, "sparse tensor '" + tensor.name + "'");
+      if (!read.is_ok()) return invalid(read.status().message());
+      tensor.sparse = true;
+      tensor.sparsity = std::move(*read);
+    }
     m.tensors.push_back(std::move(tensor));
   }
 

@@ -6,11 +6,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "converters/tflite/flatbuffer_view.h"
+#include "converters/tflite/sparse_tensor.h"
 #include "polyhead/result.h"
 
 namespace polyhead::tflite {
@@ -56,6 +59,10 @@ struct TfTensor {
   bool quantized = false;  // has quantization scales
   TfQuantization quantization;
   size_t type_position = 0;  // byte offset of the type field in the file (0: absent)
+  // Has sparsity parameters: its buffer holds only the stored values (sparse_tensor.h), and
+  // TfModel::constant() gives its dense bytes once densify_sparse_constants() has run.
+  bool sparse = false;
+  TfSparsity sparsity;
 };
 
 struct TfOperator {
@@ -84,9 +91,17 @@ struct TfModel {
   size_t subgraphs = 0;
   // Keeps the Tables above readable; the bytes themselves belong to the caller.
   std::unique_ptr<FlatBufferView> view;
+  // The dense bytes of every sparse tensor and of every DENSIFY output, by tensor
+  // (densify_sparse_constants(), tensor_data.h).
+  std::map<int, std::vector<uint8_t>> densified;
+  // The DENSIFY outputs among them: constants that an operator writes.
+  std::set<int> densify_outputs;
 
-  // The constant data of tensor `t`, or an empty buffer when it is not constant.
+  // The constant data of tensor `t`: its buffer, or its dense bytes when it is sparse or a
+  // DENSIFY output; an empty buffer when it is not constant (or not densified yet).
   TfBuffer constant(int t) const;
+  // Tensor `t`'s buffer as the file stores it (a sparse tensor's stored values only).
+  TfBuffer stored(int t) const;
 };
 
 // Parses and structurally checks `data` (which must outlive the result): identifier, root,

@@ -11,6 +11,7 @@ enum TfBuiltin : int {
   kConcatenation = 2,
   kConv2D = 3,
   kDepthwiseConv2D = 4,
+  kDepthToSpace = 5,
   kDequantize = 6,
   kFullyConnected = 9,
   kLogistic = 14,
@@ -35,6 +36,7 @@ enum TfBuiltin : int {
   kLeakyRelu = 98,
   kQuantize = 114,
   kHardSwish = 117,
+  kDensify = 124,
 };
 
 // "CONV_2D"; "BUILTIN(200)" for codes this table does not know.

@@ -176,6 +176,16 @@ class ReducerOptions {
   Table t_;
 };
 
+// DepthToSpaceOptions.
+class DepthToSpaceOptions {
+ public:
+  explicit DepthToSpaceOptions(const Table& t) : t_(t) {}
+  int32_t block_size() const { return t_.i32(0); }
+
+ private:
+  Table t_;
+};
+
 // SoftmaxOptions.
 class SoftmaxOptions {
  public:

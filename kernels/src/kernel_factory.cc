@@ -1,8 +1,10 @@
 // create_kernel(): asks the factories in turn, most specific first, as kernel_factory.h
-// describes: int8 nodes go to the int8 ones (int8_dispatch.cc); a float node goes to Polyhead's
-// own kernels, then in half precision to XNNPACK's f16 operators, then to its f32 ones. (Own
-// kernels that have an f16 rival in XNNPACK, the dense convolution, decline half-precision nodes
-// until XNNPACK's f16 operator has declined them too.)
+// describes: a node with a block-sparse operand goes to the sparse kernel, which runs it or
+// names why not (no other kernel reads sparse weights); int8 nodes go to the int8 ones
+// (int8_dispatch.cc); a float node goes to Polyhead's own kernels, then in half precision to
+// XNNPACK's f16 operators, then to its f32 ones. (Own kernels that have an f16 rival in XNNPACK,
+// the dense convolution, decline half-precision nodes until XNNPACK's f16 operator has declined
+// them too.)
 #include <xnnpack.h>
 
 #include <mutex>
@@ -34,6 +36,8 @@ Result<std::unique_ptr<Kernel>> create_kernel(const NodeDesc& d) {
   if (d.inputs.empty() || !d.inputs[0].present || d.outputs.size() != 1)
     return Status(ErrorCode::kInternal, where + ": kernels take a first input and one output");
   PH_RETURN_IF_ERROR(initialize_backend());
+  for (const OperandDesc& op : d.inputs)
+    if (op.sparse) return create_own_sparse_kernel(d);
   if (is_int8_node(d)) return create_int8_kernel(d);
   for (const auto* list : {&d.inputs, &d.outputs})
     for (const OperandDesc& op : *list)

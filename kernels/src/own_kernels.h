@@ -20,5 +20,8 @@ KernelResult create_own_dense_conv(const NodeDesc& desc, const KernelVariant& va
 // channel, at stride and dilation 1, computed a row at a time; or not_handled()
 // (own_row_conv.cc).
 KernelResult create_own_row_conv(const NodeDesc& desc, const KernelVariant& variant);
+// The kernel of a node with a block-sparse operand (own_sparse_kernels.cc): a 1x1 CONV_2D or a
+// FULLY_CONNECTED over sparse weights; any other node with a sparse operand is an error.
+KernelResult create_own_sparse_kernel(const NodeDesc& desc);
 
 }  // namespace polyhead::kernels

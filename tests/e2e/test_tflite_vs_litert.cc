@@ -261,6 +261,8 @@ struct ModelCase {
   const char* preset;
   float lo, hi;       // the model's input range (MediaPipe's graphs)
   const char* photo;  // a real photo, pre-processed as the model declares (needs OpenCV)
+  // How Polyhead runs layers whose weights the .phm stores sparse: every mode listed must agree.
+  std::vector<polyhead::SparseWeights> sparse_modes = {polyhead::SparseWeights::kAuto};
 };
 
 #ifdef POLYHEAD_HAVE_VISION
@@ -316,11 +318,6 @@ void check_model(const ModelCase& mc) {
     CHECK(hi == Approx(mc.hi).margin(1e-6));
   }
 
-  auto engine = polyhead::Engine::create(*model, {/*threads=*/2});
-  if (!engine) FAIL(engine.status().to_string());
-  auto plan = engine->prepare();
-  if (!plan) FAIL(plan.status().to_string());
-
   // The TFLite input is NHWC [1,H,W,3]; Polyhead's is the same or its NCHW permutation.
   const std::vector<int64_t> in_dims = dims_of(input.shape);
   REQUIRE(in_dims.size() == 4);
@@ -361,99 +358,119 @@ void check_model(const ModelCase& mc) {
   if (litert.size() != runs.size()) FAIL(error);
 
   std::map<std::string, Agreement> worst;  // per output, over all samples
-  for (size_t s = 0; s < samples.size(); ++s) {
-    const Sample& sample = samples[s];
-    INFO("input: " << sample.label);
-    const std::vector<RefOutput>& ref = litert[2 * s];
-    const std::vector<RefOutput>& nudged = litert[2 * s + 1];
-    if (nudged.size() != ref.size()) FAIL("LiteRT gave different outputs for the nudged input");
+  for (const polyhead::SparseWeights mode : mc.sparse_modes) {
+    INFO("sparse weights: " << polyhead::sparse_weights_name(mode));
+    polyhead::EngineOptions engine_options;
+    engine_options.threads = 2;
+    engine_options.sparse_weights = mode;
+    auto engine = polyhead::Engine::create(*model, engine_options);
+    if (!engine) FAIL(engine.status().to_string());
+    auto plan = engine->prepare();
+    if (!plan) FAIL(plan.status().to_string());
+    // The mode's label in the summary, when there are several.
+    const std::string mode_label =
+        mc.sparse_modes.size() > 1
+            ? std::string(" (sparse weights ") + polyhead::sparse_weights_name(mode) + ")"
+            : std::string();
+    for (size_t s = 0; s < samples.size(); ++s) {
+      const Sample& sample = samples[s];
+      INFO("input: " << sample.label);
+      const std::vector<RefOutput>& ref = litert[2 * s];
+      const std::vector<RefOutput>& nudged = litert[2 * s + 1];
+      if (nudged.size() != ref.size()) FAIL("LiteRT gave different outputs for the nudged input");
 
-    // Polyhead on the same values (transposed when it wants NCHW).
-    std::vector<float> ours_in = sample.nhwc;
-    if (nchw) {
-      for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-          for (int ch = 0; ch < c; ++ch)
-            ours_in[(static_cast<size_t>(ch) * static_cast<size_t>(h) + static_cast<size_t>(y)) *
-                        static_cast<size_t>(w) +
-                    static_cast<size_t>(x)] =
-                sample.nhwc[(static_cast<size_t>(y) * static_cast<size_t>(w) +
-                             static_cast<size_t>(x)) *
-                                static_cast<size_t>(c) +
-                            static_cast<size_t>(ch)];
-    }
-    const polyhead::Status set = plan->set_input(input.name, ours_in.data(), ours_in.size());
-    if (!set.is_ok()) FAIL(set.to_string());
-    const polyhead::Status ran = plan->run();
-    if (!ran.is_ok()) FAIL(ran.to_string());
+      // Polyhead on the same values (transposed when it wants NCHW).
+      std::vector<float> ours_in = sample.nhwc;
+      if (nchw) {
+        for (int y = 0; y < h; ++y)
+          for (int x = 0; x < w; ++x)
+            for (int ch = 0; ch < c; ++ch)
+              ours_in[(static_cast<size_t>(ch) * static_cast<size_t>(h) + static_cast<size_t>(y)) *
+                          static_cast<size_t>(w) +
+                      static_cast<size_t>(x)] =
+                  sample.nhwc[(static_cast<size_t>(y) * static_cast<size_t>(w) +
+                               static_cast<size_t>(x)) *
+                                  static_cast<size_t>(c) +
+                              static_cast<size_t>(ch)];
+      }
+      const polyhead::Status set = plan->set_input(input.name, ours_in.data(), ours_in.size());
+      if (!set.is_ok()) FAIL(set.to_string());
+      const polyhead::Status ran = plan->run();
+      if (!ran.is_ok()) FAIL(ran.to_string());
 
-    // Every LiteRT output must be some task's output: by tensor name, else by a unique shape.
-    std::vector<bool> matched(ref.size(), false);
-    for (const polyhead::TaskInfo& task : model->tasks()) {
-      for (const polyhead::TaskOutputInfo& out : task.outputs) {
-        const std::string label = task.name + "." + out.name;
-        INFO("output " << label << " (tensor " << out.tensor << " " << out.shape.to_string()
-                       << ")");
-        int found = -1;
-        for (size_t r = 0; r < ref.size(); ++r)
-          if (ref[r].name == out.tensor) found = static_cast<int>(r);
-        if (found < 0) {
-          for (size_t r = 0; r < ref.size(); ++r) {
-            const std::vector<int64_t> ours = dims_of(out.shape);
-            if (ours == ref[r].shape || is_nchw_of(ours, ref[r].shape)) {
-              if (found >= 0) FAIL("two LiteRT outputs have this output's shape; cannot map it");
-              found = static_cast<int>(r);
+      // Every LiteRT output must be some task's output: by tensor name, else by a unique shape.
+      std::vector<bool> matched(ref.size(), false);
+      for (const polyhead::TaskInfo& task : model->tasks()) {
+        for (const polyhead::TaskOutputInfo& out : task.outputs) {
+          const std::string label = task.name + "." + out.name;
+          INFO("output " << label << " (tensor " << out.tensor << " " << out.shape.to_string()
+                         << ")");
+          int found = -1;
+          for (size_t r = 0; r < ref.size(); ++r)
+            if (ref[r].name == out.tensor) found = static_cast<int>(r);
+          if (found < 0) {
+            for (size_t r = 0; r < ref.size(); ++r) {
+              const std::vector<int64_t> ours = dims_of(out.shape);
+              if (ours == ref[r].shape || is_nchw_of(ours, ref[r].shape)) {
+                if (found >= 0) FAIL("two LiteRT outputs have this output's shape; cannot map it");
+                found = static_cast<int>(r);
+              }
             }
           }
-        }
-        if (found < 0) FAIL("no LiteRT output corresponds to this output");
-        const RefOutput& r = ref[static_cast<size_t>(found)];
-        matched[static_cast<size_t>(found)] = true;
+          if (found < 0) FAIL("no LiteRT output corresponds to this output");
+          const RefOutput& r = ref[static_cast<size_t>(found)];
+          matched[static_cast<size_t>(found)] = true;
 
-        auto view = plan->output(task.name, out.name);
-        if (!view) FAIL(view.status().to_string());
-        REQUIRE(view->f32() != nullptr);
-        const std::vector<float> ours =
-            to_reference_order(view->f32(), dims_of(view->shape), r.shape);
-        if (ours.empty()) {
-          FAIL("shape " << view->shape.to_string() << " does not correspond to LiteRT's " << r.name
-                        << " " << dims_text(r.shape));
-        }
-        const RefOutput& n = nudged[static_cast<size_t>(found)];
-        REQUIRE(n.values.size() == r.values.size());
-        double max_ref = 0, max_err = 0, spread = 0;
-        size_t worst_at = 0;
-        bool finite = true;
-        for (size_t i = 0; i < ours.size(); ++i) {
-          max_ref = std::max(max_ref, std::fabs(static_cast<double>(r.values[i])));
-          spread = std::max(spread, std::fabs(static_cast<double>(n.values[i]) - r.values[i]));
-          if (!std::isfinite(ours[i])) finite = false;
-          const double e = std::fabs(static_cast<double>(ours[i]) - r.values[i]);
-          if (e > max_err) {
-            max_err = e;
-            worst_at = i;
+          auto view = plan->output(task.name, out.name);
+          if (!view) FAIL(view.status().to_string());
+          REQUIRE(view->f32() != nullptr);
+          const std::vector<float> ours =
+              to_reference_order(view->f32(), dims_of(view->shape), r.shape);
+          if (ours.empty()) {
+            FAIL("shape " << view->shape.to_string() << " does not correspond to LiteRT's "
+                          << r.name << " " << dims_text(r.shape));
           }
+          const RefOutput& n = nudged[static_cast<size_t>(found)];
+          REQUIRE(n.values.size() == r.values.size());
+          double max_ref = 0, max_err = 0, spread = 0;
+          size_t worst_at = 0;
+          bool finite = true;
+          for (size_t i = 0; i < ours.size(); ++i) {
+            max_ref = std::max(max_ref, std::fabs(static_cast<double>(r.values[i])));
+            spread = std::max(spread, std::fabs(static_cast<double>(n.values[i]) - r.values[i]));
+            if (!std::isfinite(ours[i])) finite = false;
+            const double e = std::fabs(static_cast<double>(ours[i]) - r.values[i]);
+            if (e > max_err) {
+              max_err = e;
+              worst_at = i;
+            }
+          }
+          const double tol = std::max(1e-4 * std::max(1.0, max_ref), 4.0 * spread);
+          INFO("vs LiteRT " << r.name << " " << dims_text(r.shape) << ": max |error| " << max_err
+                            << " at element " << worst_at << " (polyhead " << ours[worst_at]
+                            << ", litert " << r.values[worst_at] << "), max |reference| " << max_ref
+                            << ", LiteRT's own spread at 1 ulp " << spread << ", tolerance "
+                            << tol);
+          CHECK(finite);
+          CHECK(max_err <= tol);
+          Agreement& a = worst[label + mode_label];
+          a.label = label + " <- " + r.name + " " + dims_text(r.shape) + mode_label;
+          a.max_error = std::max(a.max_error, max_err);
+          a.max_reference = std::max(a.max_reference, max_ref);
+          a.litert_spread = std::max(a.litert_spread, spread);
+          a.tolerance = std::max(a.tolerance, tol);
+          a.worst_ratio = std::max(a.worst_ratio, max_err / tol);
         }
-        const double tol = std::max(1e-4 * std::max(1.0, max_ref), 4.0 * spread);
-        INFO("vs LiteRT " << r.name << " " << dims_text(r.shape) << ": max |error| " << max_err
-                          << " at element " << worst_at << " (polyhead " << ours[worst_at]
-                          << ", litert " << r.values[worst_at] << "), max |reference| " << max_ref
-                          << ", LiteRT's own spread at 1 ulp " << spread << ", tolerance " << tol);
-        CHECK(finite);
-        CHECK(max_err <= tol);
-        Agreement& a = worst[label];
-        a.label = label + " <- " + r.name + " " + dims_text(r.shape);
-        a.max_error = std::max(a.max_error, max_err);
-        a.max_reference = std::max(a.max_reference, max_ref);
-        a.litert_spread = std::max(a.litert_spread, spread);
-        a.tolerance = std::max(a.tolerance, tol);
-        a.worst_ratio = std::max(a.worst_ratio, max_err / tol);
+      }
+      for (size_t r = 0; r < ref.size(); ++r) {
+        INFO("LiteRT output " << ref[r].name << " " << dims_text(ref[r].shape));
+        CHECK(matched[r]);  // the preset must expose every model output as a task output
       }
     }
-    for (size_t r = 0; r < ref.size(); ++r) {
-      INFO("LiteRT output " << ref[r].name << " " << dims_text(ref[r].shape));
-      CHECK(matched[r]);  // the preset must expose every model output as a task output
-    }
+    // The sparse kernel ran where asked for, the dense one only where told.
+    if (mode == polyhead::SparseWeights::kDense) CHECK(engine->stats().sparse_kernel_nodes == 0);
+    if (mode == polyhead::SparseWeights::kSparse && mc.sparse_modes.size() > 1)
+      CHECK(engine->stats().sparse_kernel_nodes > 0);
   }
 
   const double seconds =
@@ -474,6 +491,26 @@ void check_model(const ModelCase& mc) {
 TEST_CASE("face detection (short range) agrees with LiteRT", "[tflite][litert]") {
   check_model({"face_detection_short_range.tflite", "mediapipe-face-detection-short", -1.f, 1.f,
                "sample1.jpg"});
+}
+
+// The pruned full-range detector: 46 of its 1x1 convolutions read fp16 weights stored sparse
+// (TFLite sparsity, DENSIFY then DEQUANTIZE), decoded by the importer (sparse_tensor.h) and kept
+// block-sparse in the .phm; run with those weights expanded, on the sparse kernel, and as auto
+// chooses.
+TEST_CASE("face detection (full range, sparse) agrees with LiteRT", "[tflite][litert][sparse]") {
+  check_model({"face_detection_full_range_sparse.tflite",
+               "mediapipe-face-detection-full",
+               -1.f,
+               1.f,
+               "sample2.jpg",
+               {polyhead::SparseWeights::kDense, polyhead::SparseWeights::kSparse,
+                polyhead::SparseWeights::kAuto}});
+}
+
+// Its dense twin, the same network before pruning.
+TEST_CASE("face detection (full range) agrees with LiteRT", "[tflite][litert]") {
+  check_model({"face_detection_full_range.tflite", "mediapipe-face-detection-full", -1.f, 1.f,
+               "sample2.jpg"});
 }
 
 TEST_CASE("selfie segmentation agrees with LiteRT", "[tflite][litert]") {

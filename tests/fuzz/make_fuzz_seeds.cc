@@ -1,9 +1,9 @@
 // Writes the seed corpora of the fuzz harnesses (tests/fuzz/README.md) into OUT_DIR/<target>/:
 // the builder's edge-case models (float and int8) as .phm, the synthetic int8 network as .tflite
-// and converted, small ONNX graphs written with the protobuf API, and, from DATA_DIR and
-// ONNX_DIR when present, the MediaPipe face detector (.tflite and converted .phm), the small
-// exported ONNX models and one photo re-encoded small in several formats. scripts/fuzz.sh then
-// minimises them with libFuzzer's -merge=1 into tests/fuzz/corpus/.
+// and converted, a small model with sparse weights as .tflite, small ONNX graphs written with the
+// protobuf API, and, from DATA_DIR and ONNX_DIR when present, the MediaPipe face detector (.tflite
+// and converted .phm), the small exported ONNX models and one photo re-encoded small in several
+// formats. scripts/fuzz.sh then minimises them with libFuzzer's -merge=1 into tests/fuzz/corpus/.
 //
 //   polyhead_fuzz_seeds OUT_DIR [DATA_DIR [ONNX_DIR]]
 #include <algorithm>
@@ -23,6 +23,7 @@
 #include "converters/tflite/tflite_converter.h"
 #include "support/onnx_builder.h"
 #include "support/test_models.h"
+#include "support/tflite_builder.h"
 #include "support/tflite_int8_net.h"
 
 namespace fs = std::filesystem;
@@ -196,6 +197,62 @@ void image_seeds(const fs::path& dir, const fs::path& photo) {
   }
 }
 
+// Sparse weights (TFLite sparsity, DENSIFY) in a few hundred bytes: float16 weights of a 1x1
+// convolution stored CSR along the input channels (uint8 indices) through DENSIFY and DEQUANTIZE,
+// as MediaPipe's pruned models store them, then fully connected weights in 1x4 blocks (block map,
+// uint16 indices) read directly, as TFLite's sparse FULLY_CONNECTED does.
+std::vector<uint8_t> sparse_tflite() {
+  auto bytes16 = [](const std::vector<uint16_t>& v) {
+    return std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(v.data()),
+                                reinterpret_cast<const uint8_t*>(v.data() + v.size()));
+  };
+  auto bytes32 = [](const std::vector<float>& v) {
+    return std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(v.data()),
+                                reinterpret_cast<const uint8_t*>(v.data() + v.size()));
+  };
+  testing::TfliteWriter w;
+  const int x = w.f32("x", {1, 2, 2, 8});
+  // [4,1,1,8]: rows {0, 3}, {}, {1, 2, 7}, {5}; float16 1, -2, 0.5, 3, -1, 0.25.
+  const int conv_sparse = w.tensor("conv_w_sparse", {4, 1, 1, 8}, testing::kF16, {},
+                                   bytes16({0x3c00, 0xc000, 0x3800, 0x4200, 0xbc00, 0x3400}));
+  testing::TfSparsitySpec& cs = w.at(conv_sparse).sparsity;
+  cs.present = true;
+  cs.traversal_order = {0, 1, 2, 3};
+  cs.dims.resize(4);
+  cs.dims[0].dense_size = 4;
+  cs.dims[1].dense_size = cs.dims[2].dense_size = 1;
+  cs.dims[3].format = 1;
+  cs.dims[3].segments = {1, {0, 2, 2, 5, 6}, -1};
+  cs.dims[3].indices = {1, {0, 3, 1, 2, 7, 5}, -1};
+  const int conv_f16 = w.tensor("conv_w_f16", {4, 1, 1, 8}, testing::kF16);
+  w.op(124, {conv_sparse}, {conv_f16}, {}, testing::kOptNone);  // DENSIFY
+  const int conv_w = w.f32("conv_w", {4, 1, 1, 8});
+  w.op(6, {conv_f16}, {conv_w}, {}, testing::kOptNone);  // DEQUANTIZE
+  const int y = w.f32("y", {1, 2, 2, 4});
+  w.op(3, {x, conv_w}, {y}, testing::conv_options(testing::kValid, 1, testing::kActRelu),
+       testing::kOptConv);
+  // [6,4] in 1x4 blocks: rows 0, 2, 3 and 5 hold one.
+  std::vector<float> fc(16);
+  for (size_t i = 0; i < fc.size(); ++i) fc[i] = 0.125f * static_cast<float>(i) - 1.f;
+  const int fc_w = w.tensor("fc_w", {6, 4}, testing::kF32, {}, bytes32(fc));
+  testing::TfSparsitySpec& fcs = w.at(fc_w).sparsity;
+  fcs.present = true;
+  fcs.traversal_order = {0, 1, 2};
+  fcs.block_map = {1};
+  fcs.dims.resize(3);
+  fcs.dims[0].dense_size = 6;
+  fcs.dims[1].format = 1;
+  fcs.dims[1].segments = {2, {0, 1, 1, 2, 3, 3, 4}, -1};
+  fcs.dims[1].indices = {2, {0, 0, 0, 0}, -1};
+  fcs.dims[2].dense_size = 4;
+  const int z = w.f32("z", {4, 6});
+  w.op(9, {y, fc_w}, {z}, {testing::TfField::byte(0, testing::kActNone)},
+       testing::kOptFc);  // FULLY_CONNECTED
+  w.inputs({x});
+  w.outputs({z});
+  return w.finish();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -217,10 +274,11 @@ int main(int argc, char** argv) {
   phm_from_tflite(phm, "int8_same_concat.phm", int8_same_concat.tflite);
   write(phm, "sparse_weights.phm", sparse_weights_model());
 
-  // .tflite: the synthetic int8 network, and the real face detector.
+  // .tflite: the synthetic int8 network, sparse weights, and the real face detector.
   const fs::path tfl = out / "fuzz_tflite_import";
   write(tfl, "int8_net.tflite", int8_net.tflite);
   write(tfl, "int8_taps.tflite", int8_taps.tflite);
+  write(tfl, "sparse_densify.tflite", sparse_tflite());
   const fs::path face = data / "face_detection_short_range.tflite";
   if (!data.empty() && fs::exists(face)) {
     const std::vector<uint8_t> bytes = read(face);

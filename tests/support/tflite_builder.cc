@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <random>
+#include <utility>
 
 namespace polyhead::testing {
 namespace {
@@ -24,6 +25,59 @@ std::vector<uint8_t> bytes_of(const std::vector<T>& v) {
   std::vector<uint8_t> out(v.size() * sizeof(T));
   if (!out.empty()) std::memcpy(out.data(), v.data(), out.size());
   return out;
+}
+
+// A SparseIndexVector's table and union type (0: none).
+std::pair<uint8_t, Offset<void>> index_vector(FlatBufferBuilder& fbb, const TfIndexVector& v) {
+  if (v.width == 0) return {static_cast<uint8_t>(v.type < 0 ? 0 : v.type), Offset<void>()};
+  Offset<void> values;
+  if (v.width == 4) {
+    std::vector<int32_t> w(v.values.begin(), v.values.end());
+    values = fbb.CreateVector(w).Union();
+  } else if (v.width == 2) {
+    std::vector<uint16_t> w;
+    for (int64_t x : v.values) w.push_back(static_cast<uint16_t>(x));
+    fbb.ForceVectorAlignment(w.size(), 2, 4);
+    values = fbb.CreateVector(w).Union();
+  } else {
+    std::vector<uint8_t> w;
+    for (int64_t x : v.values) w.push_back(static_cast<uint8_t>(x));
+    fbb.ForceVectorAlignment(w.size(), 1, 4);
+    values = fbb.CreateVector(w).Union();
+  }
+  const uoffset_t start = fbb.StartTable();
+  fbb.AddOffset(slot(0), values);
+  const uint8_t type = static_cast<uint8_t>(v.type >= 0    ? v.type
+                                            : v.width == 4 ? 1
+                                            : v.width == 2 ? 2
+                                                           : 3);
+  return {type, Offset<void>(fbb.EndTable(start))};
+}
+
+// A SparsityParameters table.
+Offset<void> sparsity_table(FlatBufferBuilder& fbb, const TfSparsitySpec& s) {
+  std::vector<Offset<void>> dims;
+  for (const TfDimMetadata& d : s.dims) {
+    const auto segments = index_vector(fbb, d.segments);
+    const auto indices = index_vector(fbb, d.indices);
+    const uoffset_t start = fbb.StartTable();
+    fbb.AddElement<int8_t>(slot(0), static_cast<int8_t>(d.format), 0);
+    fbb.AddElement<int32_t>(slot(1), d.dense_size, 0);
+    fbb.AddElement<uint8_t>(slot(2), segments.first, 0);
+    if (!segments.second.IsNull()) fbb.AddOffset(slot(3), segments.second);
+    fbb.AddElement<uint8_t>(slot(4), indices.first, 0);
+    if (!indices.second.IsNull()) fbb.AddOffset(slot(5), indices.second);
+    dims.push_back(Offset<void>(fbb.EndTable(start)));
+  }
+  auto order = fbb.CreateVector(s.traversal_order);
+  Offset<flatbuffers::Vector<int32_t>> block_map;
+  if (!s.block_map.empty()) block_map = fbb.CreateVector(s.block_map);
+  auto dim_vec = fbb.CreateVector(dims);
+  const uoffset_t start = fbb.StartTable();
+  fbb.AddOffset(slot(0), order);
+  if (!block_map.IsNull()) fbb.AddOffset(slot(1), block_map);
+  fbb.AddOffset(slot(2), dim_vec);
+  return Offset<void>(fbb.EndTable(start));
 }
 
 }  // namespace
@@ -59,7 +113,7 @@ std::vector<int32_t> random_i32(size_t n, uint32_t seed, int lo, int hi) {
 
 int TfliteWriter::tensor(const std::string& name, const std::vector<int32_t>& shape, int8_t type,
                          const TfQuant& quant, const std::vector<uint8_t>& data) {
-  tensors_.push_back({name, shape, type, quant, data});
+  tensors_.push_back({name, shape, type, quant, data, {}});
   return static_cast<int>(tensors_.size() - 1);
 }
 
@@ -125,12 +179,15 @@ std::vector<uint8_t> TfliteWriter::finish() const {
       fbb.AddElement<int32_t>(slot(6), t.quant.quantized_dimension, 0);
       quant = Offset<void>(fbb.EndTable(start));
     }
+    Offset<void> sparsity;
+    if (t.sparsity.present) sparsity = sparsity_table(fbb, t.sparsity);
     const uoffset_t start = fbb.StartTable();
     fbb.AddOffset(slot(0), shape);
     fbb.AddElement<int8_t>(slot(1), t.type, 0);
     fbb.AddElement<uint32_t>(slot(2), buffer_of[i], 0);
     fbb.AddOffset(slot(3), name);
     if (!quant.IsNull()) fbb.AddOffset(slot(4), quant);
+    if (!sparsity.IsNull()) fbb.AddOffset(slot(6), sparsity);
     tensors.push_back(Offset<void>(fbb.EndTable(start)));
   }
 

@@ -33,12 +33,35 @@ struct TfField {
   static TfField boolean(int id, bool v) { return {kBool, id, v ? 1.0 : 0.0}; }
 };
 
+// A SparseIndexVector: Int32Vector (width 4), Uint16Vector (2) or Uint8Vector (1); width 0 writes
+// none. `type` overrides the union type written (hostile files).
+struct TfIndexVector {
+  int width = 0;
+  std::vector<int64_t> values;  // truncated to the width
+  int type = -1;                // -1: the type of `width`
+};
+
+// A DimensionMetadata table (format 0 DENSE, 1 SPARSE_CSR).
+struct TfDimMetadata {
+  int format = 0;
+  int32_t dense_size = 0;
+  TfIndexVector segments, indices;
+};
+
+// A SparsityParameters table; written when `present`.
+struct TfSparsitySpec {
+  bool present = false;
+  std::vector<int32_t> traversal_order, block_map;
+  std::vector<TfDimMetadata> dims;
+};
+
 struct TfTensorSpec {
   std::string name;
   std::vector<int32_t> shape;
   int8_t type = kF32;
   TfQuant quant;
   std::vector<uint8_t> data;  // constant bytes; empty: not constant
+  TfSparsitySpec sparsity;    // the data then holds the stored values only
 };
 
 // BuiltinOptions union types, Padding and ActivationFunctionType values of the TFLite schema.

@@ -2,8 +2,10 @@
 #include <immintrin.h>
 
 #include "f32_igemm.h"
+#include "sparse_gemm.h"
 #include "variants.h"
 #include "vector_math.h"
+#include "x86_sparse_registers.h"
 
 namespace polyhead::kernels::variants {
 namespace {
@@ -72,6 +74,10 @@ void requantize_s8(const int8_t* in, size_t count, const reference::Requantizati
 const F32Igemm kIgemm = {igemm_nr<Avx2>(), igemm_packed_bytes<Avx2>, igemm_pack<Avx2>,
                          igemm_run<Avx2, 6>};
 
+// Tiles of 8 pixels; 12 accumulators leave registers for two weight vectors and the broadcast.
+const SparseGemmF32 kSparseGemm = {sparse_scratch_bytes<16, SparseYmm>,
+                                   sparse_gemm<12, 8, 16, SparseYmm, SparseXmm, SparseSs>};
+
 }  // namespace
 
 const KernelVariant kAvx2 = {
@@ -91,6 +97,7 @@ const KernelVariant kAvx2 = {
     nullptr,
     &kIgemm,
     multiply_add_taps<Avx2>,
+    &kSparseGemm,
 };
 
 }  // namespace polyhead::kernels::variants

@@ -3,8 +3,10 @@
 #include <immintrin.h>
 
 #include "f32_igemm.h"
+#include "sparse_gemm.h"
 #include "variants.h"
 #include "vector_math.h"
+#include "x86_sparse_registers.h"
 
 namespace polyhead::kernels::variants {
 namespace {
@@ -64,6 +66,87 @@ void requantize_s8(const int8_t* in, size_t count, const reference::Requantizati
 const F32Igemm kIgemm = {igemm_nr<Avx512>(), igemm_packed_bytes<Avx512>, igemm_pack<Avx512>,
                          igemm_run<Avx512, 8>};
 
+// The sparse GEMM's 16 lanes (sparse_gemm.h): Avx512's operations (VMAXPS / VMINPS return their
+// second operand on ties and NaN, the clamp sparse_gemm.h asks for), and the grouped path's.
+struct SparseZmm : Avx512 {
+  // The grouped path: p[0 .. G) across the register; w[0 .. 16 / G) each G times; the tile
+  // transposed in 8 x 8 blocks.
+  static constexpr size_t kTransposeRows = 8;
+  static void transpose_block(const float* const* src, size_t q, float* dst, size_t stride) {
+    sparse_transpose8x8(src, q, dst, stride);
+  }
+  template <size_t G>
+  static Reg load_group(const float* p) {
+    if constexpr (G == 2) {
+      return _mm512_castpd_ps(_mm512_set1_pd(sparse_float_pair(p)));
+    } else if constexpr (G == 4) {
+      return _mm512_broadcast_f32x4(_mm_loadu_ps(p));
+    } else if constexpr (G == 8) {
+      return _mm512_castpd_ps(
+          _mm512_broadcast_f64x4(_mm256_loadu_pd(reinterpret_cast<const double*>(p))));
+    } else {
+      static_assert(G == 16, "a group of 2, 4, 8 or 16 pixels");
+      return _mm512_loadu_ps(p);
+    }
+  }
+  template <size_t G>
+  static Reg expand(const float* w) {
+    if constexpr (G == 2) {
+      const Reg x = _mm512_castpd_ps(
+          _mm512_broadcast_f64x4(_mm256_loadu_pd(reinterpret_cast<const double*>(w))));
+      return _mm512_permutexvar_ps(
+          _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7), x);
+    } else if constexpr (G == 4) {
+      return _mm512_permutexvar_ps(
+          _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3),
+          _mm512_broadcast_f32x4(_mm_loadu_ps(w)));
+    } else if constexpr (G == 8) {
+      return _mm512_permutexvar_ps(
+          _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1),
+          _mm512_castpd_ps(_mm512_set1_pd(sparse_float_pair(w))));
+    } else {
+      static_assert(G == 16, "a group of 2, 4, 8 or 16 pixels");
+      return _mm512_set1_ps(*w);
+    }
+  }
+  template <size_t G>
+  static void store_group(Reg v, float* out, size_t stride) {
+    if constexpr (G == 2) {
+      v = _mm512_permutexvar_ps(
+          _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15), v);
+      _mm256_storeu_ps(out, _mm512_castps512_ps256(v));
+      _mm256_storeu_ps(out + stride, _mm512_castps512_ps256(_mm512_shuffle_f32x4(v, v, 0xEE)));
+    } else if constexpr (G == 4) {
+      v = _mm512_permutexvar_ps(
+          _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), v);
+      _mm_storeu_ps(out, _mm512_extractf32x4_ps(v, 0));
+      _mm_storeu_ps(out + stride, _mm512_extractf32x4_ps(v, 1));
+      _mm_storeu_ps(out + 2 * stride, _mm512_extractf32x4_ps(v, 2));
+      _mm_storeu_ps(out + 3 * stride, _mm512_extractf32x4_ps(v, 3));
+    } else if constexpr (G == 8) {
+      v = _mm512_permutexvar_ps(
+          _mm512_setr_epi32(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15), v);
+      const __m128 q[4] = {_mm512_extractf32x4_ps(v, 0), _mm512_extractf32x4_ps(v, 1),
+                           _mm512_extractf32x4_ps(v, 2), _mm512_extractf32x4_ps(v, 3)};
+      for (size_t i = 0; i < 4; ++i) {
+        _mm_storel_pi(reinterpret_cast<__m64*>(out + 2 * i * stride), q[i]);
+        _mm_storeh_pi(reinterpret_cast<__m64*>(out + (2 * i + 1) * stride), q[i]);
+      }
+    } else {
+      static_assert(G == 16, "a group of 2, 4, 8 or 16 pixels");
+      float lanes[16];
+      _mm512_storeu_ps(lanes, v);
+      for (size_t i = 0; i < 16; ++i) out[i * stride] = lanes[i];
+    }
+  }
+};
+
+// Tiles of 8 pixels (their row pointers fill the general registers); 16-row blocks in one zmm,
+// 8-row blocks in a ymm.
+const SparseGemmF32 kSparseGemm = {
+    sparse_scratch_bytes<32, SparseZmm>,
+    sparse_gemm<24, 8, 32, SparseZmm, SparseYmm, SparseXmm, SparseSs>};
+
 }  // namespace
 
 const KernelVariant kAvx512 = {
@@ -83,6 +166,7 @@ const KernelVariant kAvx512 = {
     nullptr,
     &kIgemm,
     multiply_add_taps<Avx512>,
+    &kSparseGemm,
 };
 
 }  // namespace polyhead::kernels::variants

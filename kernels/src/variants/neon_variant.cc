@@ -3,7 +3,10 @@
 // division, round-to-nearest and across-lane reductions: those have armv7 forms below.
 #include <arm_neon.h>
 
+#include <cmath>
+
 #include "f32_igemm.h"
+#include "sparse_gemm.h"
 #include "variants.h"
 #include "vector_math.h"
 
@@ -110,6 +113,75 @@ void requantize_s8(const int8_t* in, size_t count, const reference::Requantizati
 // (armv7 runs XNNPACK's convolution).
 const F32Igemm kIgemm = {igemm_nr<Neon>(), igemm_packed_bytes<Neon>, igemm_pack<Neon>,
                          igemm_run<Neon, 8>};
+
+// The sparse GEMM's registers (sparse_gemm.h). Its clamp keeps the reference's answer where
+// FMAX / FMIN differ from it (a -0 against +0, a NaN): x < lo ? lo : x, hi < x ? hi : x.
+struct SparseNeon : Neon {
+  static Reg max(Reg lo, Reg x) { return vbslq_f32(vcltq_f32(x, lo), lo, x); }
+  static Reg min(Reg hi, Reg x) { return vbslq_f32(vcltq_f32(hi, x), hi, x); }
+  // The grouped path: p[0 .. G) across the register; w[0 .. 4 / G) each G times; the tile
+  // transposed in 4 x 4 blocks.
+  static constexpr size_t kTransposeRows = 4;
+  static void transpose_block(const float* const* src, size_t q, float* dst, size_t stride) {
+    const float32x4x2_t t01 = vtrnq_f32(vld1q_f32(src[0] + q), vld1q_f32(src[1] + q));
+    const float32x4x2_t t23 = vtrnq_f32(vld1q_f32(src[2] + q), vld1q_f32(src[3] + q));
+    vst1q_f32(dst, vcombine_f32(vget_low_f32(t01.val[0]), vget_low_f32(t23.val[0])));
+    vst1q_f32(dst + stride, vcombine_f32(vget_low_f32(t01.val[1]), vget_low_f32(t23.val[1])));
+    vst1q_f32(dst + 2 * stride, vcombine_f32(vget_high_f32(t01.val[0]), vget_high_f32(t23.val[0])));
+    vst1q_f32(dst + 3 * stride, vcombine_f32(vget_high_f32(t01.val[1]), vget_high_f32(t23.val[1])));
+  }
+  template <size_t G>
+  static Reg load_group(const float* p) {
+    if constexpr (G == 2) {
+      const float32x2_t d = vld1_f32(p);
+      return vcombine_f32(d, d);
+    } else {
+      static_assert(G == 4, "a group of 2 or 4 pixels");
+      return vld1q_f32(p);
+    }
+  }
+  template <size_t G>
+  static Reg expand(const float* w) {
+    if constexpr (G == 2) {
+      const float32x2_t d = vld1_f32(w);
+      const float32x4_t q = vcombine_f32(d, d);
+      return vzip1q_f32(q, q);
+    } else {
+      static_assert(G == 4, "a group of 2 or 4 pixels");
+      return vld1q_dup_f32(w);
+    }
+  }
+  template <size_t G>
+  static void store_group(Reg v, float* out, size_t stride) {
+    if constexpr (G == 2) {
+      // Lanes: channel 0 of pixels 0 and 1, then channel 1 of both.
+      const float32x2x2_t p = vtrn_f32(vget_low_f32(v), vget_high_f32(v));
+      vst1_f32(out, p.val[0]);
+      vst1_f32(out + stride, p.val[1]);
+    } else {
+      static_assert(G == 4, "a group of 2 or 4 pixels");
+      vst1q_lane_f32(out, v, 0);
+      vst1q_lane_f32(out + stride, v, 1);
+      vst1q_lane_f32(out + 2 * stride, v, 2);
+      vst1q_lane_f32(out + 3 * stride, v, 3);
+    }
+  }
+};
+// One lane: a scalar float (FMADD; fused multiply-add is baseline on aarch64).
+struct SparseScalar {
+  using Reg = float;
+  static constexpr size_t kLanes = 1;
+  static Reg load(const float* p) { return *p; }
+  static void store(float* p, Reg v) { *p = v; }
+  static Reg set1(float v) { return v; }
+  static Reg fma(Reg a, Reg b, Reg c) { return std::fma(a, b, c); }
+  static Reg max(Reg lo, Reg x) { return x < lo ? lo : x; }
+  static Reg min(Reg hi, Reg x) { return hi < x ? hi : x; }
+};
+// Tiles of 8 pixels; 24 of the 32 registers accumulate. 8- and 16-row blocks take two and four
+// registers in passes of two.
+const SparseGemmF32 kSparseGemm = {sparse_scratch_bytes<16, SparseNeon>,
+                                   sparse_gemm<24, 8, 16, SparseNeon, SparseScalar>};
 #endif
 
 }  // namespace
@@ -132,6 +204,7 @@ const KernelVariant kNeon = {
 #if defined(__aarch64__)
     &kIgemm,
     multiply_add_taps<Neon>,
+    &kSparseGemm,
 #endif
 };
 

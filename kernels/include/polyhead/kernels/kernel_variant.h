@@ -7,6 +7,7 @@
 
 #include "polyhead/kernels/isa.h"
 #include "polyhead/kernels/reference.h"
+#include "polyhead/kernels/sparse_matrix.h"
 #include "polyhead/tensor.h"
 
 namespace polyhead::kernels {
@@ -48,6 +49,23 @@ struct F32Igemm {
               const void* prefetch);
 };
 
+// A float GEMM with block-sparse weights (1x1 convolutions and fully connected layers over
+// weights stored block-CSR, sparse_matrix.h), reading the weights in place. The same results as
+// reference::sparse_gemm_f32 bit for bit on finite values: each output starts from its bias and
+// adds one fused multiply-add per stored weight, in increasing column order, then the clamp.
+struct SparseGemmF32 {
+  // Bytes of the working memory `run` can use for `w` (blocks shorter than a SIMD register: the
+  // inputs of a tile of rows regrouped so one load feeds a register); 0 when it uses none.
+  size_t (*scratch_bytes)(const SparseMatrix& w);
+  // Rows [0, m) of a (row p at a + p * a_stride) times the transposed weights w [n][k], plus the
+  // bias (n values, may be null), clamped to [min, max]: row p of the result at
+  // out + p * out_stride, n values. `scratch`: scratch_bytes(w) bytes aligned for floats, used by
+  // this call only; null is allowed (slower where scratch_bytes is not 0). Fast for block_cols 1
+  // and power-of-two block_rows; any block shape is correct. No allocation.
+  void (*run)(size_t m, const float* a, size_t a_stride, const SparseMatrix& w, const float* bias,
+              float min, float max, float* out, size_t out_stride, void* scratch);
+};
+
 struct KernelVariant {
   Isa isa;
   void (*tanh)(const float* input, size_t count, float* output);
@@ -81,6 +99,9 @@ struct KernelVariant {
   void (*multiply_add_taps)(size_t taps, const float* const* x, const float* const* w,
                             size_t period, size_t count, float min, float max,
                             float* acc) = nullptr;
+  // Null where the variant has none (armv7 NEON, without fused multiply-add: the sparse kernel
+  // runs the generic table's there).
+  const SparseGemmF32* sparse_gemm_f32 = nullptr;
 };
 
 // The table of `isa`, or null when this build does not contain it (the CPU is not consulted:

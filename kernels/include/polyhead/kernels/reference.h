@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "polyhead/kernels/sparse_matrix.h"
 #include "polyhead/tensor.h"
 
 namespace polyhead::kernels::reference {
@@ -94,6 +95,16 @@ void f32_igemm(size_t m, size_t n, size_t taps, size_t c, const float* const* in
 // turn; acc[i] = clamp(a, min, max).
 void multiply_add_taps(size_t taps, const float* const* x, const float* const* w, size_t period,
                        size_t count, float min, float max, float* acc);
+
+// Float GEMM of a 1x1 convolution or a fully connected layer with block-sparse weights w
+// [n = w.rows][k = w.cols] (kernel_variant.h, SparseGemmF32): for rows p < m of a (row p at
+// a + p * a_stride, k values) and output channels o < n,
+//   acc = bias[o] (0 when bias is null); for each weight w[o][q] stored in a block, in increasing
+//   q: acc = fma(a[p][q], w[o][q], acc); out[p * out_stride + o] = clamp(acc, min, max).
+// Stored zeros count as weights (the variants compute them too); columns without a stored block
+// add nothing. Any block shape.
+void sparse_gemm_f32(size_t m, const float* a, size_t a_stride, const SparseMatrix& w,
+                     const float* bias, float min, float max, float* out, size_t out_stride);
 
 // output[i] = table[uint8(input[i])]: any unary int8 function, tabulated once per node.
 void lookup_s8(const int8_t* input, size_t count, const int8_t* table, int8_t* output);
