@@ -225,9 +225,10 @@ namespace {
 
 // `model` with its sparse tensors' constants replaced by their encoded blocks: each sparse tensor
 // gets a constant of its own, and a dense constant only sparse tensors read is left out. A tensor
-// whose every block holds a nonzero is stored dense: sparse storage would save nothing, and its
-// bytes would have the dense size, so a reader older than 1.6 would misread them instead of
-// refusing the file.
+// whose blocks and indices would take at least its dense bytes is stored dense: sparse storage
+// would save nothing (nor would the sparse kernel, whose break-even densities lie well below), and
+// with every block stored the bytes would have the dense size, which a reader older than 1.6
+// would misread instead of refusing the file.
 struct EncodedModel {
   PhmModel model;
   std::deque<BlockSparse> blocks;              // stable addresses
@@ -267,7 +268,10 @@ Status encode_sparse_tensors(const PhmModel& in, EncodedModel& out) {
                                             static_cast<size_t>(t.sparse->block_rows),
                                             static_cast<size_t>(t.sparse->block_cols),
                                             "constant '" + t.name + "'"));
-    if (encoded.values.size() == rows * cols) {
+    const size_t sparse_bytes =
+        (encoded.values.size() + encoded.block_columns.size() + encoded.row_starts.size()) *
+        sizeof(uint32_t);
+    if (sparse_bytes >= rows * cols * sizeof(float)) {
       t.sparse.reset();
       keep_dense(t);
       continue;

@@ -64,23 +64,6 @@ std::string why_not(const merge::SourceGraph& g, int n, const std::vector<std::v
   return {};
 }
 
-// True when storing `w` block-sparse takes fewer bytes than dense: each stored block costs its
-// values and a 4-byte column index, each block row a 4-byte start. At low sparsity, and with
-// blocks of one or two rows, the index outweighs the zeros left out; such a weight stays dense
-// (still zeroed), which the runtime would have run on the dense kernel anyway.
-bool sparse_is_smaller(const float* w, size_t rows, size_t cols, size_t block_rows) {
-  size_t stored = 0;
-  for (size_t rb = 0; rb < rows / block_rows; ++rb)
-    for (size_t c = 0; c < cols; ++c) {
-      bool nonzero = false;
-      for (size_t r = rb * block_rows; r < rb * block_rows + block_rows && !nonzero; ++r)
-        nonzero = w[r * cols + c] != 0.f;
-      stored += nonzero ? 1 : 0;
-    }
-  const size_t sparse = stored * (block_rows * sizeof(float) + 4) + (rows / block_rows + 1) * 4;
-  return sparse < rows * cols * sizeof(float);
-}
-
 }  // namespace
 
 int sparse_block_rows(int rows) {
@@ -143,7 +126,9 @@ quantize::EditModel prune_blocks(const merge::SourceGraph& g, const std::vector<
     std::memcpy(bytes.data(), w.data(), bytes.size());
     t.data = m.store(std::move(bytes));
     t.size = w.size() * sizeof(float);
-    if (sparse_is_smaller(w.data(), l.rows, l.cols, br)) store_block_sparse(t, l.block_rows, 1);
+    // The writer stores it dense again where the blocks and their indices would take more bytes
+    // (low sparsity, blocks of one or two rows); the runtime would run such a layer densely anyway.
+    store_block_sparse(t, l.block_rows, 1);
     const int x = g.node(l.node).inputs()->Get(0);
     if (means && !(*means)[static_cast<size_t>(x)].empty())
       add_to_bias(
