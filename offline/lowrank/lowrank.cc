@@ -48,21 +48,6 @@ Status check_options(const LowrankOptions& o) {
   return Status::ok();
 }
 
-Status check_tasks(const Model& model, const std::vector<std::string>& tasks) {
-  for (const std::string& t : tasks) {
-    bool found = false;
-    std::string names;
-    for (const TaskInfo& info : model.tasks()) {
-      found = found || info.name == t;
-      names += (names.empty() ? "" : ", ") + info.name;
-    }
-    if (!found)
-      return Status(ErrorCode::kInvalidArgument,
-                    "--tasks: the model has no task '" + t + "' (it has " + names + ")");
-  }
-  return Status::ok();
-}
-
 Status no_layer_error(const merge::SourceGraph& g) {
   size_t convs = 0, fcs = 0;
   for (int n : g.order) {
@@ -181,7 +166,7 @@ const char* rank_mode_name(RankMode mode) {
 Result<LowrankResult> lowrank_model(const Model& model, const std::vector<std::string>& images,
                                     const LowrankOptions& o) {
   PH_RETURN_IF_ERROR(check_options(o));
-  PH_RETURN_IF_ERROR(check_tasks(model, o.tasks));
+  PH_RETURN_IF_ERROR(quantize::check_evaluation_tasks(model, o.tasks));
   if (o.mode == RankMode::kMaxDrop && images.empty())
     return Status(ErrorCode::kInvalidArgument, "--max-drop needs calibration photos (--calib)");
   PH_ASSIGN_OR_RETURN(const merge::SourceGraph g, merge::read_source_graph(model, "model"));

@@ -150,21 +150,6 @@ bool better(const quantize::Evaluation& a, const quantize::Evaluation& b) {
          (a.worst_drop == b.worst_drop && a.worst_score < b.worst_score);
 }
 
-Status check_tasks(const Model& model, const std::vector<std::string>& tasks) {
-  for (const std::string& t : tasks) {
-    bool found = false;
-    std::string names;
-    for (const TaskInfo& info : model.tasks()) {
-      found = found || info.name == t;
-      names += (names.empty() ? "" : ", ") + info.name;
-    }
-    if (!found)
-      return Status(ErrorCode::kInvalidArgument,
-                    "--tasks: the model has no task '" + t + "' (it has " + names + ")");
-  }
-  return Status::ok();
-}
-
 Status check_options(const PruneOptions& o, const std::vector<std::string>& images) {
   const bool budget = o.max_drop >= 0;
   if (budget && o.sparsity != 0)
@@ -190,7 +175,7 @@ Status check_options(const PruneOptions& o, const std::vector<std::string>& imag
 Result<PruneResult> prune_model(const Model& model, const std::vector<std::string>& images,
                                 const PruneOptions& o) {
   PH_RETURN_IF_ERROR(check_options(o, images));
-  PH_RETURN_IF_ERROR(check_tasks(model, o.tasks));
+  PH_RETURN_IF_ERROR(quantize::check_evaluation_tasks(model, o.tasks));
   PH_ASSIGN_OR_RETURN(const merge::SourceGraph g, merge::read_source_graph(model, "model"));
 
   PruneResult result;

@@ -126,17 +126,7 @@ Result<QuantizeResult> quantize_model(const Model& model, const std::vector<std:
     }
   }
 
-  for (const std::string& t : o.tasks) {
-    bool found = false;
-    std::string names;
-    for (const TaskInfo& info : model.tasks()) {
-      found = found || info.name == t;
-      names += (names.empty() ? "" : ", ") + info.name;
-    }
-    if (!found)
-      return Status(ErrorCode::kInvalidArgument,
-                    "--tasks: the model has no task '" + t + "' (it has " + names + ")");
-  }
+  PH_RETURN_IF_ERROR(check_evaluation_tasks(model, o.tasks));
 
   CalibrationOptions co;
   co.threads = o.threads;

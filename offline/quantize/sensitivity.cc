@@ -58,6 +58,21 @@ TaskDrop task_drop(const compare::TaskComparison& c) {
   return d;
 }
 
+Status check_evaluation_tasks(const Model& model, const std::vector<std::string>& tasks) {
+  for (const std::string& t : tasks) {
+    bool found = false;
+    std::string names;
+    for (const TaskInfo& info : model.tasks()) {
+      found = found || info.name == t;
+      names += (names.empty() ? "" : ", ") + info.name;
+    }
+    if (!found)
+      return Status(ErrorCode::kInvalidArgument,
+                    "--tasks: the model has no task '" + t + "' (it has " + names + ")");
+  }
+  return Status::ok();
+}
+
 Result<Evaluation> evaluate(const Model& reference, const Model& quantized,
                             const std::vector<std::string>& images,
                             const EvaluationOptions& options) {

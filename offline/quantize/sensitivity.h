@@ -46,6 +46,10 @@ struct EvaluationOptions {
   std::vector<std::string> tasks;  // the tasks whose drop counts; empty = every task
 };
 
+// Fails (kInvalidArgument, "--tasks: the model has no task 'x' (it has a, b)") on a name in
+// `tasks` that is not a task of `model`.
+Status check_evaluation_tasks(const Model& model, const std::vector<std::string>& tasks);
+
 // Compares `quantized` with `reference` on `images` (compare::compare_models, one latency run).
 Result<Evaluation> evaluate(const Model& reference, const Model& quantized,
                             const std::vector<std::string>& images, const EvaluationOptions& o);
