@@ -57,10 +57,11 @@ class SparseGemm final : public Kernel {
     if (threads > 1) {
       const size_t wanted = 4 * threads;
       const size_t row_tiles = (m_ + kRowAlign - 1) / kRowAlign;
-      const size_t row_splits = row_tiles < wanted ? (row_tiles ? row_tiles : 1) : wanted;
-      rows_per_task_ = (m_ + row_splits - 1) / row_splits;
-      rows_per_task_ = (rows_per_task_ + kRowAlign - 1) / kRowAlign * kRowAlign;
-      const size_t row_tasks = (m_ + rows_per_task_ - 1) / rows_per_task_;
+      const size_t row_splits = std::max<size_t>(1, std::min(row_tiles, wanted));
+      const size_t per_task = (m_ + row_splits - 1) / row_splits;
+      rows_per_task_ =
+          std::max<size_t>(kRowAlign, (per_task + kRowAlign - 1) / kRowAlign * kRowAlign);
+      const size_t row_tasks = std::max<size_t>(1, (m_ + rows_per_task_ - 1) / rows_per_task_);
       if (row_tasks < wanted && block_rows > 1) {
         const size_t splits = (wanted + row_tasks - 1) / row_tasks;
         block_rows_per_task_ = (block_rows + splits - 1) / splits;

@@ -207,6 +207,7 @@ Result<PruneResult> prune_model(const Model& model, const std::vector<std::strin
                                       "a convolution or fully connected layer"));
     std::vector<BlockLayer> kept;
     std::vector<LayerReport> kept_reports;
+    kept_reports.reserve(keep.size());
     for (size_t i : keep) {
       kept.push_back(found.layers[i]);
       kept_reports.push_back(layers[i]);
@@ -217,6 +218,7 @@ Result<PruneResult> prune_model(const Model& model, const std::vector<std::strin
     PH_ASSIGN_OR_RETURN(ties, tie_channels(g));
     auto node_names = [&](const std::vector<int>& producers) {
       std::vector<std::string> out;
+      out.reserve(producers.size());
       for (int p : producers) out.push_back(g.node_name(p));
       return out;
     };
@@ -248,6 +250,7 @@ Result<PruneResult> prune_model(const Model& model, const std::vector<std::strin
                       "a layer that makes output channels (a convolution with one group or a "
                       "fully connected layer)"));
     std::vector<LayerReport> kept_reports;
+    kept_reports.reserve(keep.size());
     for (size_t i : keep) kept_reports.push_back(layers[i]);
     layers = std::move(kept_reports);
     method = std::make_unique<ChannelMethod>(g, ties, keep);
@@ -275,6 +278,7 @@ Result<PruneResult> prune_model(const Model& model, const std::vector<std::strin
 
   // Models built from per-layer fractions.
   std::vector<size_t> sizes;
+  sizes.reserve(layers.size());
   for (const LayerReport& l : layers) sizes.push_back(l.size);
   std::vector<std::pair<std::string, std::string>> base_metadata;
   for (const auto& kv : quantize::edit_copy(g).metadata)
