@@ -243,7 +243,7 @@ Result<std::vector<uint32_t>> dense_offsets(const TfSparsity& s, const std::vect
     } else {
       const TfIndexArray& seg = m.segments;
       const TfIndexArray& idx = m.indices;
-      // Starting at 0, ending at the index count and never decreasing keeps every segment
+      // Starting at 0 and no entry decreasing or passing the index count keeps every segment
       // inside array_indices.
       if (seg.at(0) != 0)
         return invalid(what + ".array_segments starts at " + std::to_string(seg.at(0)) +
@@ -257,6 +257,11 @@ Result<std::vector<uint32_t>> dense_offsets(const TfSparsity& s, const std::vect
         if (end < begin)
           return invalid(what + ".array_segments decreases: entry " + std::to_string(p + 1) +
                          " is " + std::to_string(end) + " after " + std::to_string(begin));
+        // Checked here, not only at the last entry: a later decrease would come too late.
+        if (end > static_cast<int64_t>(idx.count))
+          return invalid(what + ".array_segments entry " + std::to_string(p + 1) + " is " +
+                         std::to_string(end) + ", past the " + std::to_string(idx.count) +
+                         " array_indices entries");
         for (int64_t q = begin; q < end; ++q) {
           const int64_t i = idx.at(static_cast<size_t>(q));
           if (i < 0 || i >= sz)

@@ -358,6 +358,10 @@ TEST_CASE("bad sparsity parameters are clear errors naming the tensor", "[tflite
     seg[2] = 1;  // 0, 2, 1, 5, 6
     expected = {"array_segments decreases: entry 2 is 1 after 2"};
   }
+  SECTION("a segment past the indices, before the segments decrease") {
+    seg[1] = 40;  // 0, 40, 2, 5, 6: entry 1 reaches past the 6 indices
+    expected = {"array_segments entry 1 is 40, past the 6 array_indices entries"};
+  }
   SECTION("segments not starting at 0") {
     seg[0] = 1;
     expected = {"array_segments starts at 1 (0 expected)"};
