@@ -40,6 +40,10 @@ extern const char kStreamUsage[];
 
 // Prints "polyhead CMD: message" to stderr and returns `code`.
 int report_error(const char* command, const std::string& message, int code);
+// The whole of a command this build has without OpenCV: its help for -h/--help, otherwise an
+// error saying OpenCV is needed.
+int report_needs_opencv(const char* command, const char* usage,
+                        const std::vector<std::string>& args);
 // For option errors: adds a pointer to the command's help.
 int report_usage_error(const char* command, const std::string& message);
 

@@ -60,15 +60,7 @@ const char kCompareUsage[] =
 #ifndef POLYHEAD_HAVE_COMPARE
 
 int compare_main(const std::vector<std::string>& args) {
-  for (const std::string& a : args)
-    if (a == "-h" || a == "--help") {
-      std::fputs(kCompareUsage, stdout);
-      return kExitOk;
-    }
-  return report_error("compare",
-                      "needs OpenCV: this polyhead was built without it (install libopencv-dev "
-                      "and rebuild)",
-                      kExitRuntime);
+  return report_needs_opencv("compare", kCompareUsage, args);
 }
 
 #else

@@ -59,15 +59,7 @@ const char kLowrankUsage[] =
 #ifndef POLYHEAD_HAVE_LOWRANK
 
 int lowrank_main(const std::vector<std::string>& args) {
-  for (const std::string& a : args)
-    if (a == "-h" || a == "--help") {
-      std::fputs(kLowrankUsage, stdout);
-      return kExitOk;
-    }
-  return report_error("lowrank",
-                      "needs OpenCV: this polyhead was built without it (install libopencv-dev "
-                      "and rebuild)",
-                      kExitRuntime);
+  return report_needs_opencv("lowrank", kLowrankUsage, args);
 }
 
 #else

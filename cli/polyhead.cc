@@ -29,6 +29,19 @@ int report_error(const char* command, const std::string& message, int code) {
   return code;
 }
 
+int report_needs_opencv(const char* command, const char* usage,
+                        const std::vector<std::string>& args) {
+  for (const std::string& a : args)
+    if (a == "-h" || a == "--help") {
+      std::fputs(usage, stdout);
+      return kExitOk;
+    }
+  return report_error(command,
+                      "needs OpenCV: this polyhead was built without it (install libopencv-dev "
+                      "and rebuild)",
+                      kExitRuntime);
+}
+
 int report_usage_error(const char* command, const std::string& message) {
   std::fprintf(stderr, "polyhead %s: %s (see 'polyhead %s --help')\n", command, message.c_str(),
                command);

@@ -69,15 +69,7 @@ const char kPruneUsage[] =
 #ifndef POLYHEAD_HAVE_PRUNE
 
 int prune_main(const std::vector<std::string>& args) {
-  for (const std::string& a : args)
-    if (a == "-h" || a == "--help") {
-      std::fputs(kPruneUsage, stdout);
-      return kExitOk;
-    }
-  return report_error("prune",
-                      "needs OpenCV: this polyhead was built without it (install libopencv-dev "
-                      "and rebuild)",
-                      kExitRuntime);
+  return report_needs_opencv("prune", kPruneUsage, args);
 }
 
 #else

@@ -66,15 +66,7 @@ const char kQuantizeUsage[] =
 #ifndef POLYHEAD_HAVE_QUANTIZE
 
 int quantize_main(const std::vector<std::string>& args) {
-  for (const std::string& a : args)
-    if (a == "-h" || a == "--help") {
-      std::fputs(kQuantizeUsage, stdout);
-      return kExitOk;
-    }
-  return report_error("quantize",
-                      "needs OpenCV: this polyhead was built without it (install libopencv-dev "
-                      "and rebuild)",
-                      kExitRuntime);
+  return report_needs_opencv("quantize", kQuantizeUsage, args);
 }
 
 #else
