@@ -25,7 +25,8 @@ const char kQuantizeUsage[] =
     "                         [--method minmax|percentile|entropy] [--percentile P]\n"
     "                         [--per-tensor] [--int8-stem] [--keep-float NODE,...]\n"
     "                         [--sensitivity] [--tasks A,B]\n"
-    "                         [--auto --max-drop X] [--limit N] [--threads N] [--json FILE]\n"
+    "                         [--auto --max-drop X|TASK=X,...] [--limit N] [--threads N]\n"
+    "                         [--json FILE]\n"
     "                         [--quiet]\n"
     "\n"
     "Quantizes a float32 model to int8 (docs/int8.md) after running it on calibration photos,\n"
@@ -54,8 +55,11 @@ const char kQuantizeUsage[] =
     "                     and print them, most sensitive first\n"
     "  --tasks A,B        only these tasks' drops count for --sensitivity and --auto (the others\n"
     "                     are quantized all the same, only not judged)\n"
-    "  --auto             keep the most sensitive nodes in float until the worst task's drop is\n"
-    "                     at most --max-drop X (a fraction in [0, 1], required with --auto)\n"
+    "  --auto             keep the most sensitive nodes in float until every task is within\n"
+    "                     --max-drop (required with --auto): X, a fraction in [0, 1] for every\n"
+    "                     task, or a budget per task (landmarks=0.008,mask=0.03), or both\n"
+    "                     (0.05,landmarks=0.008: the number is the others' budget; without\n"
+    "                     one, only the named tasks are judged)\n"
     "  --limit N          use the first N calibration photos for --sensitivity and --auto\n"
     "                     (calibration uses them all)\n"
     "  --threads N        worker threads, 0 = one per logical processor (default 1)\n"
@@ -106,7 +110,7 @@ Status read_options(const ParsedArgs& p, QuantizeOptions& o) {
     return Status(ErrorCode::kInvalidArgument, "--auto needs --max-drop X");
   if (p.has("--max-drop")) {
     if (!o.auto_select) return Status(ErrorCode::kInvalidArgument, "--max-drop needs --auto");
-    PH_ASSIGN_OR_RETURN(o.max_drop, parse_double("--max-drop", p.get("--max-drop"), 0, 1));
+    PH_ASSIGN_OR_RETURN(o.max_drop, quantize::DropBudget::parse(p.get("--max-drop")));
   }
   if (p.has("--limit")) {
     PH_ASSIGN_OR_RETURN(const long long l, parse_int("--limit", p.get("--limit"), 1, 1000000000));
@@ -140,8 +144,8 @@ std::function<void(const char*, size_t, size_t)> progress_lines(Progress& progre
       progress.step("sensitivity", done, total, "nodes");
     } else if (now == "auto") {
       if (begins)
-        progress.stage("--auto: nodes back to float until the worst drop is at most " +
-                       format_float(o.max_drop, 4));
+        progress.stage("--auto: nodes back to float until every task is within --max-drop " +
+                       o.max_drop.text());
       progress.step("--auto evaluation", done, 0, "");
     } else {
       if (begins) progress.stage(now);
@@ -198,12 +202,12 @@ void print_text(const std::string& in, const std::string& out, const QuantizeRep
   }
   if (r.has_auto) {
     const quantize::AutoResult& a = r.auto_result;
-    std::printf("\nauto: %s after %zu evaluation(s); %zu node(s) kept float\n",
+    std::printf("\nauto: %s (--max-drop %s) after %zu evaluation(s); %zu node(s) kept float\n",
                 a.within_budget ? "within the budget" : "NOT within the budget (all float)",
-                a.steps.size(), a.kept_float.size());
+                r.max_drop.text().c_str(), a.steps.size(), a.kept_float.size());
     for (const quantize::AutoStep& s : a.steps)
-      std::printf("  %3zu float  worst drop %s\n", s.float_nodes,
-                  format_float(s.worst_drop, 4).c_str());
+      std::printf("  %3zu float  worst drop %s  budget used %s\n", s.float_nodes,
+                  format_float(s.worst_drop, 4).c_str(), format_float(s.budget_use, 3).c_str());
     if (!a.kept_float.empty())
       std::printf("  kept float   %s\n", wrap_list(a.kept_float, 15).substr(15).c_str());
     std::printf("  final        %s\n", drops_text(a.final).c_str());
@@ -258,12 +262,18 @@ std::string to_json(const std::string& in, const std::string& out, const Quantiz
   if (r.has_auto) {
     const quantize::AutoResult& a = r.auto_result;
     j.key("auto").begin_object().field("within_budget", a.within_budget);
+    j.key("max_drop").begin_object();
+    if (r.max_drop.others) j.field("others", *r.max_drop.others);
+    j.key("tasks").begin_object();
+    for (const auto& [task, v] : r.max_drop.per_task) j.field(task, v);
+    j.end_object().end_object();
     j.field("kept_float", a.kept_float);
     j.key("steps").begin_array();
     for (const quantize::AutoStep& s : a.steps)
       j.begin_object()
           .field("float_nodes", static_cast<uint64_t>(s.float_nodes))
           .field("worst_drop", s.worst_drop)
+          .field("budget_use", s.budget_use)
           .end_object();
     j.end_array().key("final");
     evaluation_json(j, a.final);

@@ -5,7 +5,7 @@
 namespace polyhead::quantize {
 
 Result<AutoResult> auto_select(
-    const std::vector<std::string>& ordered, double max_drop,
+    const std::vector<std::string>& ordered, const DropBudget& budget,
     const std::function<Result<Evaluation>(const std::set<std::string>& float_nodes)>& evaluate) {
   AutoResult r;
   // The model with the `count` most sensitive candidates in float.
@@ -13,7 +13,7 @@ Result<AutoResult> auto_select(
     const std::set<std::string> kept(ordered.begin(),
                                      ordered.begin() + static_cast<std::ptrdiff_t>(count));
     PH_ASSIGN_OR_RETURN(Evaluation e, evaluate(kept));
-    r.steps.push_back({count, e.worst_drop});
+    r.steps.push_back({count, e.worst_drop, budget.usage(e)});
     return e;
   };
   // Grow the float set in batches until within budget...
@@ -21,7 +21,7 @@ Result<AutoResult> auto_select(
   bool any_failed = false;
   for (;;) {
     PH_ASSIGN_OR_RETURN(r.final, measure(moved));
-    if (r.final.worst_drop <= max_drop) {
+    if (budget.met(r.final)) {
       r.within_budget = true;
       break;
     }
@@ -35,7 +35,7 @@ Result<AutoResult> auto_select(
   while (r.within_budget && any_failed && moved - failed > 1) {
     const size_t mid = failed + (moved - failed) / 2;
     PH_ASSIGN_OR_RETURN(Evaluation e, measure(mid));
-    if (e.worst_drop <= max_drop) {
+    if (budget.met(e)) {
       moved = mid;
       r.final = std::move(e);
     } else {

@@ -1,5 +1,6 @@
 #include "offline/quantize/quantizer.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -100,9 +101,6 @@ Result<QuantizeResult> quantize_model(const Model& model, const std::vector<std:
   if (o.method == RangeMethod::kPercentile && !(o.percentile > 0 && o.percentile <= 100))
     return Status(ErrorCode::kInvalidArgument,
                   "percentile must be in (0, 100], got " + format_number(o.percentile));
-  if (o.auto_select && !(o.max_drop >= 0 && o.max_drop <= 1))
-    return Status(ErrorCode::kInvalidArgument,
-                  "max drop must be in [0, 1], got " + format_number(o.max_drop));
   Quantizer q{model, o, {}, {}, {}};
   PH_ASSIGN_OR_RETURN(q.g, merge::read_source_graph(model, "model"));
   const merge::SourceGraph& g = q.g;
@@ -127,6 +125,7 @@ Result<QuantizeResult> quantize_model(const Model& model, const std::vector<std:
   }
 
   PH_RETURN_IF_ERROR(check_evaluation_tasks(model, o.tasks));
+  if (o.auto_select) PH_RETURN_IF_ERROR(o.max_drop.check(model, o.tasks));
 
   CalibrationOptions co;
   co.threads = o.threads;
@@ -170,7 +169,7 @@ Result<QuantizeResult> quantize_model(const Model& model, const std::vector<std:
   std::set<std::string> auto_float;
   EvaluationOptions eval_options;
   eval_options.threads = o.threads;
-  eval_options.tasks = o.tasks;
+  eval_options.tasks = o.auto_select ? o.max_drop.judged_tasks(o.tasks) : o.tasks;
   if (o.sensitivity || o.auto_select) {
     r.evaluation_images = eval_images.size();
     auto progress = [&](size_t d, size_t t) {
@@ -184,8 +183,16 @@ Result<QuantizeResult> quantize_model(const Model& model, const std::vector<std:
                                            eval_images, eval_options, progress));
   }
   if (o.auto_select) {
+    // Most of its budget used first: with one budget for every task that is the sensitivity
+    // order itself; with one per task, a node that costs a tight budget ranks higher.
+    std::vector<const NodeSensitivity*> ranked;
+    for (const NodeSensitivity& s : r.sensitivity) ranked.push_back(&s);
+    std::stable_sort(ranked.begin(), ranked.end(),
+                     [&](const NodeSensitivity* a, const NodeSensitivity* b) {
+                       return o.max_drop.usage(a->evaluation) > o.max_drop.usage(b->evaluation);
+                     });
     std::vector<std::string> ordered;
-    for (const NodeSensitivity& s : r.sensitivity) ordered.push_back(s.node);
+    for (const NodeSensitivity* s : ranked) ordered.push_back(s->node);
     size_t step = 0;
     PH_ASSIGN_OR_RETURN(
         r.auto_result,
@@ -196,6 +203,7 @@ Result<QuantizeResult> quantize_model(const Model& model, const std::vector<std:
               return evaluate(model, m, eval_images, eval_options);
             }));
     r.has_auto = true;
+    r.max_drop = o.max_drop;
     auto_float.insert(r.auto_result.kept_float.begin(), r.auto_result.kept_float.end());
   }
 

@@ -17,6 +17,7 @@
 
 #include "offline/quantize/activation_ranges.h"
 #include "offline/quantize/auto_selection.h"
+#include "offline/quantize/drop_budget.h"
 #include "offline/quantize/quantized_writer.h"
 #include "offline/quantize/sensitivity.h"
 #include "polyhead/model.h"
@@ -34,7 +35,7 @@ struct QuantizeOptions {
   std::vector<std::string> keep_float;  // node names that stay float
   bool sensitivity = false;             // measure every candidate node alone
   bool auto_select = false;             // keep sensitive nodes float until within max_drop
-  double max_drop = 0.01;
+  DropBudget max_drop = DropBudget::uniform(0.01);
   size_t limit = 0;  // images for sensitivity and --auto (0: all calibration images)
   // The tasks whose drop --sensitivity and --auto measure (empty: every task); the others are
   // still quantized, only not judged. Unknown names are an error.
@@ -61,6 +62,7 @@ struct QuantizeReport {
   std::vector<NodeChoice> nodes;             // every node of the float model, in execution order
   std::vector<NodeSensitivity> sensitivity;  // sorted, most sensitive first; empty unless asked
   bool has_auto = false;
+  DropBudget max_drop;  // --auto's budget
   AutoResult auto_result;
 
   double size_ratio() const {

@@ -109,3 +109,11 @@ def test_quantize_and_compare(face_model_path, data_dir, tmp_path):
     assert 0.0 <= faces["recall"] <= 1.0
     with pytest.raises(polyhead.CommandError, match="unknown range method .median."):
         polyhead.quantize(face_model_path, tmp_path / "x.phm", calib=photos, method="median")
+    # A budget per task, as a mapping: the summary states it.
+    summary = polyhead.quantize(face_model_path, tmp_path / "b.phm", calib=photos[0], auto=True,
+                                max_drop={"faces": 1.0})
+    assert summary["auto"]["max_drop"]["tasks"] == {"faces": 1.0}
+    assert summary["auto"]["within_budget"] and summary["auto"]["kept_float"] == []
+    with pytest.raises(polyhead.CommandError, match="the model has no task 'mask'"):
+        polyhead.quantize(face_model_path, tmp_path / "y.phm", calib=photos[0], auto=True,
+                          max_drop={"mask": 0.1})

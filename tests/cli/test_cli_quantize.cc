@@ -244,7 +244,30 @@ TEST_CASE("cli quantize: --keep-float, --sensitivity and --auto") {
   // A generous budget keeps everything int8.
   o = run_ok(
       {"quantize", fp32, "--calib", photos, "-o", dir / "b.phm", "--auto", "--max-drop", "1"});
-  CHECK(contains(o.output, "within the budget after 1 evaluation(s); 0 node(s) kept float"));
+  CHECK(contains(o.output,
+                 "within the budget (--max-drop 1) after 1 evaluation(s); 0 node(s) kept float"));
+
+  // A budget per task: "embed" must not move at all, "classify" may drop entirely; the JSON
+  // states both and every step's share of the budget.
+  o = run_ok({"quantize", fp32, "--calib", photos, "-o", dir / "p.phm", "--auto", "--max-drop",
+              "classify=1,embed=0", "--json", "-", "--quiet"});
+  j = parse(o.output);
+  const Json& per = j["auto"];
+  CHECK(per["within_budget"].boolean);
+  CHECK(per["max_drop"]["tasks"]["classify"].number == 1);
+  CHECK(per["max_drop"]["tasks"]["embed"].number == 0);
+  CHECK_FALSE(per["max_drop"].has("others"));
+  for (const Json& t : per["final"]["tasks"].array)
+    if (t["task"].string == "embed") CHECK(t["drop"].number <= 0);
+  CHECK(per["steps"].array.back()["budget_use"].number <= 1);
+
+  // Only the named task is judged when no number covers the others.
+  o = run_ok({"quantize", fp32, "--calib", photos, "-o", dir / "c.phm", "--auto", "--max-drop",
+              "classify=1", "--json", "-", "--quiet"});
+  j = parse(o.output);
+  REQUIRE(j["auto"]["final"]["tasks"].array.size() == 1);
+  CHECK(j["auto"]["final"]["tasks"].array[0]["task"].string == "classify");
+  CHECK(j["auto"]["kept_float"].array.empty());
 }
 
 TEST_CASE("cli quantize: progress lines on stderr, stdout unchanged, none with --quiet") {
@@ -264,7 +287,7 @@ TEST_CASE("cli quantize: progress lines on stderr, stdout unchanged, none with -
   CHECK(lines[0] == "polyhead quantize: calibrating on 3 photos");
   CHECK(lines[1] == "polyhead quantize: sensitivity of 5 nodes, each alone in int8, on 2 photos");
   CHECK(lines[2] ==
-        "polyhead quantize: --auto: nodes back to float until the worst drop is at most 0.5");
+        "polyhead quantize: --auto: nodes back to float until every task is within --max-drop 0.5");
   CHECK(contains(loud.out, "quantized " + fp32));
   CHECK_FALSE(contains(loud.out, "polyhead quantize:"));
 
@@ -334,6 +357,25 @@ TEST_CASE("cli quantize: errors") {
         "embed,nope"},
        1,
        "--tasks: the model has no task 'nope'"},
+      {{"quantize", fp32, "--calib", photos, "-o", out, "--auto", "--max-drop", "x"},
+       2,
+       "--max-drop: invalid value 'x': 'x' is not a fraction in [0, 1]"},
+      {{"quantize", fp32, "--calib", photos, "-o", out, "--auto", "--max-drop", "embed=2"},
+       2,
+       "the budget '2' of task 'embed' is not a fraction in [0, 1]"},
+      {{"quantize", fp32, "--calib", photos, "-o", out, "--auto", "--max-drop", "0.1,0.2"},
+       2,
+       "more than one budget without a task name"},
+      {{"quantize", fp32, "--calib", photos, "-o", out, "--auto", "--max-drop", "embed=0.1,embed=0"},
+       2,
+       "task 'embed' is given twice"},
+      {{"quantize", fp32, "--calib", photos, "-o", out, "--auto", "--max-drop", "nope=0.1"},
+       1,
+       "--max-drop: the model has no task 'nope' (it has classify, embed)"},
+      {{"quantize", fp32, "--calib", photos, "-o", out, "--auto", "--max-drop", "embed=0.1",
+        "--tasks", "classify"},
+       1,
+       "--max-drop: task 'embed' has a budget but --tasks leaves it out"},
   };
   for (const Case& c : cases) {
     const ShellResult o = run_cli(c.args);

@@ -616,7 +616,7 @@ TEST_CASE("quantize: --auto keeps the most sensitive nodes float until within bu
     e.worst_drop = (kept.count("a") ? 0 : 0.1) + (kept.count("b") ? 0 : 0.1);
     return e;
   };
-  auto r = auto_select(ordered, 0.05, scripted);
+  auto r = auto_select(ordered, DropBudget::uniform(0.05), scripted);
   REQUIRE(r.is_ok());
   CHECK(r->within_budget);
   CHECK(r->kept_float == std::vector<std::string>{"a", "b"});
@@ -629,7 +629,7 @@ TEST_CASE("quantize: --auto keeps the most sensitive nodes float until within bu
     for (const char* n : {"a", "b", "c"}) e.worst_drop += kept.count(n) ? 0 : 0.1;
     return e;
   };
-  r = auto_select(ordered, 0.05, three);
+  r = auto_select(ordered, DropBudget::uniform(0.05), three);
   REQUIRE(r.is_ok());
   CHECK(r->within_budget);
   CHECK(r->kept_float == std::vector<std::string>{"a", "b", "c"});
@@ -638,7 +638,7 @@ TEST_CASE("quantize: --auto keeps the most sensitive nodes float until within bu
   CHECK(r->steps[4].float_nodes == 3);
 
   // Already within budget: nothing is kept float.
-  r = auto_select(ordered, 0.5, scripted);
+  r = auto_select(ordered, DropBudget::uniform(0.5), scripted);
   REQUIRE(r.is_ok());
   CHECK(r->kept_float.empty());
   CHECK(r->steps.size() == 1);
@@ -649,7 +649,7 @@ TEST_CASE("quantize: --auto keeps the most sensitive nodes float until within bu
     e.worst_drop = kept.size() == ordered.size() ? 0 : 0.5;
     return e;
   };
-  r = auto_select(ordered, 0.01, only_float);
+  r = auto_select(ordered, DropBudget::uniform(0.01), only_float);
   REQUIRE(r.is_ok());
   CHECK(r->within_budget);
   CHECK(r->kept_float.size() == ordered.size());
@@ -661,7 +661,7 @@ TEST_CASE("quantize: --auto keeps the most sensitive nodes float until within bu
     e.worst_drop = 1;
     return e;
   };
-  r = auto_select(ordered, 0.01, never);
+  r = auto_select(ordered, DropBudget::uniform(0.01), never);
   REQUIRE(r.is_ok());
   CHECK_FALSE(r->within_budget);
   CHECK(r->kept_float.size() == ordered.size());

@@ -101,7 +101,7 @@ def quantize(model: PathLike, output: PathLike, *,
              sensitivity: bool = False,
              tasks: Optional[Sequence[str]] = None,
              auto: bool = False,
-             max_drop: Optional[float] = None,
+             max_drop: Union[None, float, str, Mapping[str, float]] = None,
              limit: Optional[int] = None,
              threads: Optional[int] = None) -> Dict[str, Any]:
     """Quantizes the float model ``model`` to int8 into ``output``; returns the JSON summary.
@@ -129,12 +129,21 @@ def quantize(model: PathLike, output: PathLike, *,
     if auto:
         args.append("--auto")
     if max_drop is not None:
-        args += ["--max-drop", repr(float(max_drop))]
+        args += ["--max-drop", _drop_budget(max_drop)]
     if limit is not None:
         args += ["--limit", str(int(limit))]
     if threads is not None:
         args += ["--threads", str(int(threads))]
     return json.loads(run_cli(*args).stdout)
+
+
+def _drop_budget(max_drop: Union[float, str, Mapping[str, float]]) -> str:
+    """``--max-drop``'s text: one number, ``{task: budget}`` or the text itself."""
+    if isinstance(max_drop, str):
+        return max_drop
+    if isinstance(max_drop, Mapping):
+        return ",".join(f"{task}={float(v)!r}" for task, v in max_drop.items())
+    return repr(float(max_drop))
 
 
 def compare(teacher: PathLike, student: PathLike, *,
