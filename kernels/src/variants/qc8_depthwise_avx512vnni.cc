@@ -49,6 +49,30 @@ void run_tile(size_t first, size_t channels, size_t taps, const int8_t* const* i
   }
 }
 
+// Eight channels at stride 1: two neighbouring output pixels fill one register (their inputs,
+// and their outputs, are 16 contiguous bytes), each half with the block's first eight weights,
+// so no lane idles. Pixels [first, first + 2P).
+template <size_t P>
+void run_pairs(size_t first, size_t taps, const int8_t* const* indirection, const uint8_t* packed,
+               __m512 lo, __m512 hi, __m512i zero, int8_t* out) {
+  constexpr size_t kChannels = 8;
+  const auto duplicate = [](__m512i v) { return _mm512_shuffle_i64x2(v, v, 0x44); };
+  const auto* w = reinterpret_cast<const __m512i*>(packed) + 2;
+  __m512i acc[P];
+  const __m512i bias = duplicate(_mm512_loadu_si512(packed));
+  for (size_t i = 0; i < P; ++i) acc[i] = bias;
+  for (size_t t = 0; t < taps; ++t) {
+    const __m512i wt = duplicate(_mm512_loadu_si512(w + t));
+    const int8_t* x = indirection[t] + first * kChannels;
+    for (size_t i = 0; i < P; ++i)
+      acc[i] = _mm512_dpwssd_epi32(acc[i], load_input(x + i * 2 * kChannels, 0xffff), wt);
+  }
+  const __m512 scale = _mm512_castsi512_ps(
+      duplicate(_mm512_castps_si512(_mm512_loadu_ps(packed + kDepthwiseBlock * 4))));
+  for (size_t i = 0; i < P; ++i)
+    store_output(acc[i], scale, lo, hi, zero, 0xffff, out + (first + 2 * i) * kChannels);
+}
+
 void run(size_t pixels, size_t channels, size_t taps, const int8_t* const* indirection,
          size_t input_step, const void* packed, int32_t c_zero_point, int32_t c_min, int32_t c_max,
          int8_t* out) {
@@ -57,6 +81,10 @@ void run(size_t pixels, size_t channels, size_t taps, const int8_t* const* indir
   const __m512i zero = _mm512_set1_epi32(c_zero_point);
   const auto* w = static_cast<const uint8_t*>(packed);
   size_t p = 0;
+  if (channels == 8 && input_step == 8) {
+    for (; p + 8 <= pixels; p += 8) run_pairs<4>(p, taps, indirection, w, lo, hi, zero, out);
+    for (; p + 2 <= pixels; p += 2) run_pairs<1>(p, taps, indirection, w, lo, hi, zero, out);
+  }
   for (; p + 4 <= pixels; p += 4)
     run_tile<4>(p, channels, taps, indirection, input_step, w, lo, hi, zero, out);
   for (; p < pixels; ++p)
