@@ -75,6 +75,9 @@ Result<std::unique_ptr<Kernel>> create_int8_kernel(const NodeDesc& d) {
           activation_params(node, d.inputs[i], "input " + std::to_string(i)).status());
   PH_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> k, create_own_int8_gemm_kernel(d, in, out));
   if (k) return k;
+  // int8 depthwise convolution: Polyhead's own before XNNPACK's.
+  PH_ASSIGN_OR_RETURN(k, create_own_int8_depthwise_kernel(d, in, out));
+  if (k) return k;
   PH_ASSIGN_OR_RETURN(k, create_xnnpack_int8_kernel(d, in, out));
   if (k) return k;
   PH_ASSIGN_OR_RETURN(k, create_own_int8_kernel(d, in, out));

@@ -24,6 +24,11 @@ KernelResult create_xnnpack_convert_kernel(const NodeDesc& desc);
 KernelResult create_own_int8_gemm_kernel(const NodeDesc& desc, const QParams& in,
                                          const QParams& out);
 
+// Polyhead's own int8 depthwise convolution (own_int8_depthwise.cc): not handled for other
+// convolutions and for options it lacks (dilation, stride above 2, windows above 8x8).
+KernelResult create_own_int8_depthwise_kernel(const NodeDesc& desc, const QParams& in,
+                                              const QParams& out);
+
 // Polyhead's own int8 kernels, for what XNNPACK lacks.
 KernelResult create_own_int8_kernel(const NodeDesc& desc, const QParams& in, const QParams& out);
 

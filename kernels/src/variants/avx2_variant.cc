@@ -2,6 +2,7 @@
 #include <immintrin.h>
 
 #include "f32_igemm.h"
+#include "qc8_depthwise.h"
 #include "sparse_gemm.h"
 #include "variants.h"
 #include "vector_math.h"
@@ -98,6 +99,7 @@ const KernelVariant kAvx2 = {
     &kIgemm,
     multiply_add_taps<Avx2>,
     &kSparseGemm,
+    &kAvx2Qc8Depthwise,  // int8 depthwise convolution
 };
 
 }  // namespace polyhead::kernels::variants

@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include "f32_igemm.h"
+#include "qc8_depthwise.h"
 #include "sparse_gemm.h"
 #include "variants.h"
 #include "vector_math.h"
@@ -167,6 +168,7 @@ const KernelVariant kAvx512 = {
     &kIgemm,
     multiply_add_taps<Avx512>,
     &kSparseGemm,
+    &kAvx2Qc8Depthwise,  // int8 depthwise convolution: AVX-512 F lacks 16-bit multiplies
 };
 
 }  // namespace polyhead::kernels::variants

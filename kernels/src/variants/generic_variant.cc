@@ -2,6 +2,7 @@
 // SIMD variant is available (armv7 without NEON, x86 without AVX2).
 #include <cmath>
 
+#include "qc8_depthwise.h"
 #include "sparse_gemm.h"
 #include "variants.h"
 
@@ -42,6 +43,7 @@ const KernelVariant kGeneric = {
     nullptr,
     nullptr,
     &kSparseGemm,
+    &kGenericQc8Depthwise,  // int8 depthwise convolution
 };
 
 }  // namespace polyhead::kernels::variants

@@ -1,5 +1,6 @@
 #include "polyhead/kernels/kernel_variant.h"
 
+#include "qc8_depthwise.h"
 #include "variants.h"
 
 namespace polyhead::kernels {
@@ -37,6 +38,7 @@ const KernelVariant* kernel_variant(Isa isa) {
         v.isa = Isa::kAvx512Vnni;
         v.qc8_gemm = &variants::kVnniQc8Gemm;
         v.lookup_s8 = variants::lookup_s8_vbmi;
+        v.qc8_depthwise = &variants::kVnniQc8Depthwise;  // int8 depthwise convolution
         return v;
       }();
       return &vnni;

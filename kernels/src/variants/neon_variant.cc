@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "f32_igemm.h"
+#include "qc8_depthwise.h"
 #include "sparse_gemm.h"
 #include "variants.h"
 #include "vector_math.h"
@@ -205,7 +206,12 @@ const KernelVariant kNeon = {
     &kIgemm,
     multiply_add_taps<Neon>,
     &kSparseGemm,
+#else
+    nullptr,
+    nullptr,
+    nullptr,
 #endif
+    &kNeonQc8Depthwise,  // int8 depthwise convolution
 };
 
 }  // namespace polyhead::kernels::variants

@@ -66,6 +66,28 @@ struct SparseGemmF32 {
               float min, float max, float* out, size_t out_stride, void* scratch);
 };
 
+// --- int8 depthwise convolution (own_int8_depthwise.cc) ---
+// An int8 depthwise convolution (one input and one output channel per group) with per-channel
+// weights, its own weight layout and fused requantization. For output pixels p < pixels and
+// channels j < channels, with x_t = indirection[t] + p * input_step (tap t's input pixel; a
+// padded tap points at bytes holding the input zero point):
+//   acc = bias[j] + sum_t (x_t[j] - a_zero_point) * w[j][t]         (int32, wrapping)
+//   out[p * channels + j] = nearbyint(clamp(float(acc) * scale[j], c_min - c_zero,
+//                                           c_max - c_zero)) + c_zero
+// the rounding of reference::qc8_gemm; every variant gives the reference's bytes.
+struct Qc8Depthwise {
+  // Bytes of the packed form of `channels` x `taps` weights.
+  size_t (*packed_bytes)(size_t channels, size_t taps);
+  // Packs w [channels][taps] with the bias (may be null), the input zero point and the
+  // per-channel output scales into `packed` (packed_bytes bytes, aligned to 64 bytes).
+  void (*pack)(const int8_t* w, size_t channels, size_t taps, const int32_t* bias,
+               int32_t a_zero_point, const float* scale, void* packed);
+  void (*run)(size_t pixels, size_t channels, size_t taps, const int8_t* const* indirection,
+              size_t input_step, const void* packed, int32_t c_zero_point, int32_t c_min,
+              int32_t c_max, int8_t* out);
+};
+// --- end int8 depthwise convolution ---
+
 struct KernelVariant {
   Isa isa;
   void (*tanh)(const float* input, size_t count, float* output);
@@ -102,6 +124,8 @@ struct KernelVariant {
   // Null where the variant has none (armv7 NEON, without fused multiply-add: the sparse kernel
   // runs the generic table's there).
   const SparseGemmF32* sparse_gemm_f32 = nullptr;
+  // --- int8 depthwise convolution: null where the variant has none (XNNPACK runs those). ---
+  const Qc8Depthwise* qc8_depthwise = nullptr;
 };
 
 // The table of `isa`, or null when this build does not contain it (the CPU is not consulted:
