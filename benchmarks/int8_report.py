@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Markdown table of benchmarks/int8.sh: one row per task of each model, from the JSON reports of
-`polyhead compare` (student = int8, teacher = fp32) and `polyhead quantize`."""
+`polyhead compare` (student = int8, teacher = fp32) and `polyhead quantize`. The LiteRT int8 column
+is native LiteRT's median on the model's full-integer .tflite twin, from NAME.litert.json
+({"latency_ms": ...}) when one exists; none of the models of int8.sh has one (n/a), the
+full-integer TFLite models are compared in `benchmarks/peers.sh --cases int8`."""
 import json
 import os
 import sys
@@ -29,11 +32,19 @@ def float_nodes(q):
     return "?"
 
 
+def litert_ms(work, name):
+    path = os.path.join(work, f"{name}.litert.json")
+    if not os.path.exists(path):
+        return "n/a"
+    with open(path) as f:
+        return f"{json.load(f)['latency_ms']:.3f}"
+
+
 def main():
     work, names = sys.argv[1], sys.argv[2:]
-    print("| model | fp32 file | int8 file | size ratio | fp32 ms | int8 ms | latency ratio | "
-          "nodes kept float | task | int8 vs fp32 |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| model | fp32 file | int8 file | size ratio | fp32 ms | int8 ms | LiteRT int8 ms | "
+          "latency ratio | nodes kept float | task | int8 vs fp32 |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name in names:
         with open(os.path.join(work, f"{name}.compare.json")) as f:
             c = json.load(f)
@@ -47,12 +58,17 @@ def main():
         for task in c["tasks"]:
             cells = [name, f"{t['file_bytes'] / 1e6:.2f} MB", f"{s['file_bytes'] / 1e6:.2f} MB",
                      f"{r['file_bytes']:.3f}", f"{t['latency_ms']:.3f}", f"{s['latency_ms']:.3f}",
-                     f"{r['latency']:.3f}", str(float_nodes(q))] if first else [""] * 8
+                     litert_ms(work, name), f"{r['latency']:.3f}",
+                     str(float_nodes(q))] if first else [""] * 9
             print("| " + " | ".join(cells + [task["task"], headline(task)]) + " |")
             first = False
     lat = c["latency"]
     print(f"\nLatency: medians of {lat['runs']} runs x {lat['rounds']} interleaved rounds, "
           f"{lat['threads']} thread(s), both models in one process (polyhead compare).")
+    print("LiteRT int8 ms: native LiteRT (XNNPACK) on a full-integer .tflite of the same model; "
+          "n/a: no such twin (the MediaPipe models ship float, the torchvision models are ONNX). "
+          "Polyhead int8 against LiteRT int8 on full-integer TFLite models: "
+          "`benchmarks/peers.sh --cases int8` (build/peers/peers-int8.md).")
 
 
 if __name__ == "__main__":
