@@ -2,8 +2,9 @@
 """Markdown table of benchmarks/int8.sh: one row per task of each model, from the JSON reports of
 `polyhead compare` (student = int8, teacher = fp32) and `polyhead quantize`. The LiteRT int8 column
 is native LiteRT's median on the model's full-integer .tflite twin, from NAME.litert.json
-({"latency_ms": ...}) when one exists; none of the models of int8.sh has one (n/a), the
-full-integer TFLite models are compared in `benchmarks/peers.sh --cases int8`."""
+({"latency_ms": ...}) when one exists: the full-integer TFLite models (keras_*_full_integer rows,
+made by scripts/make_int8_tflite_models.sh); the others have none (n/a). At 1 and 2 threads with
+interleaved rounds: `benchmarks/peers.sh --cases int8`."""
 import json
 import os
 import sys
@@ -29,7 +30,7 @@ def headline(t):
 def float_nodes(q):
     if "float_nodes" in q:
         return f"{q['float_nodes']} of {q['float_nodes'] + q['int8_nodes']}"
-    return "?"
+    return "n/a" if not q else "?"
 
 
 def litert_ms(work, name):
@@ -65,10 +66,11 @@ def main():
     lat = c["latency"]
     print(f"\nLatency: medians of {lat['runs']} runs x {lat['rounds']} interleaved rounds, "
           f"{lat['threads']} thread(s), both models in one process (polyhead compare).")
-    print("LiteRT int8 ms: native LiteRT (XNNPACK) on a full-integer .tflite of the same model; "
-          "n/a: no such twin (the MediaPipe models ship float, the torchvision models are ONNX). "
-          "Polyhead int8 against LiteRT int8 on full-integer TFLite models: "
-          "`benchmarks/peers.sh --cases int8` (build/peers/peers-int8.md).")
+    print("LiteRT int8 ms: native LiteRT (XNNPACK) on the model's full-integer .tflite, in its own "
+          "process (median of rounds x runs); n/a: no such file (the MediaPipe models ship float, "
+          "the torchvision models are ONNX). keras_*_full_integer: TensorFlow's own full-integer "
+          "conversion, not `polyhead quantize` (no nodes kept float: n/a). Interleaved, 1 and 2 "
+          "threads: `benchmarks/peers.sh --cases int8` (build/peers/peers-int8.md).")
 
 
 if __name__ == "__main__":

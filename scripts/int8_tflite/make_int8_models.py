@@ -10,7 +10,9 @@ project's photos (build/data/sample1-6.jpg). For each model, the photos preproce
 (resized bilinear, scaled to [-1, 1]) are run through LiteRT (ai_edge_litert, its default
 XNNPACK delegate) and through LiteRT's reference kernels; inputs and outputs are written as raw
 little-endian float32 files, described by OUTDIR/manifest.json, so the C++ agreement test
-(tests/e2e/test_tflite_int8_models.cc) needs no Python. Called by scripts/make_int8_tflite_models.sh.
+(tests/e2e/test_tflite_int8_models.cc) needs no Python. Each model's float32 twin
+(NAME_fp32.tflite, same weights, no quantization) is written too, for benchmarks/int8.sh.
+Called by scripts/make_int8_tflite_models.sh.
 """
 import hashlib
 import json
@@ -126,6 +128,8 @@ def settle_batchnorm(model, images, rng):
 
 
 def convert(model, size):
+    """(full-integer .tflite, float32 .tflite) of the model: the float twin is what
+    benchmarks/int8.sh measures the int8 model against."""
     # Through a SavedModel: Keras 3 variables are not captured by a bare concrete function
     # (the converter then leaves READ_VARIABLE ops that fail at calibration).
     saved = tempfile.mkdtemp(prefix="int8_tflite_")
@@ -133,7 +137,9 @@ def convert(model, size):
         model.export(saved, format="tf_saved_model", verbose=False,
                      input_signature=[tf.TensorSpec((1, size, size, 3), tf.float32, name="input")])
         conv = tf.lite.TFLiteConverter.from_saved_model(saved)
-        return convert_configured(conv, size)
+        int8 = convert_configured(conv, size)
+        fp32 = tf.lite.TFLiteConverter.from_saved_model(saved).convert()
+        return int8, fp32
     finally:
         shutil.rmtree(saved, ignore_errors=True)
 
@@ -198,13 +204,19 @@ def main():
         tf.keras.utils.set_random_seed(SEED)
         model = build()
         settle_batchnorm(model, calibration_set(size), np.random.default_rng(SEED))
-        blob = convert(model, size)
+        blob, fp32 = convert(model, size)
         path = os.path.join(out, name + ".tflite")
         with open(path, "wb") as f:
             f.write(blob)
+        fp32_path = os.path.join(out, name.replace("_int8", "_fp32") + ".tflite")
+        with open(fp32_path, "wb") as f:
+            f.write(fp32)
         inputs = [load_photo(p, size) for p in REFERENCE]
         entry = {"name": name, "file": name + ".tflite", "bytes": len(blob),
-                 "sha256": sha256(path), "input_shape": [1, size, size, 3], "samples": []}
+                 "sha256": sha256(path),
+                 "fp32_twin": {"file": os.path.basename(fp32_path), "bytes": len(fp32),
+                               "sha256": sha256(fp32_path)},
+                 "input_shape": [1, size, size, 3], "samples": []}
         interp, outs, default = run(path, inputs, Resolver.AUTO)
         _, _, reference = run(path, inputs, Resolver.BUILTIN_REF)
         entry["outputs"] = [{"name": o["name"], "shape": [int(d) for d in o["shape"]],
