@@ -6,6 +6,8 @@
 #   benchmarks/int8.sh [--rounds N] [--runs N] [--threads N] [--method M]
 # Calibration and evaluation photos are disjoint: calibration uses @vladmandic/face-api's
 # sample1-3 and python3-skimage photos, evaluation sample4-6 and astronaut.png.
+# The full-integer TFLite models (scripts/make_int8_tflite_models.sh) come last, with native
+# LiteRT's int8 latency beside Polyhead's (the other models have no int8 .tflite: n/a).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=5 runs=30 threads=1 method=percentile
@@ -57,6 +59,35 @@ for c in "${cases[@]}"; do
     --method "$method" $extra --json "$work/$name.quantize.json" >&2
   "$bin" compare "$work/$name.phm" "$work/$name.int8.phm" "${eval_args[@]}" --rounds "$rounds" \
     --runs "$runs" --threads "$threads" --json "$work/$name.compare.json" >&2
+  reports+=("$name")
+done
+
+# The full-integer TFLite models (docs/int8.md, "Full-integer TFLite models"): the int8 model is
+# TensorFlow's own full-integer conversion (not `polyhead quantize`), the fp32 model its float twin
+# (same weights), and native LiteRT with XNNPACK times the same int8 .tflite for the "LiteRT int8"
+# column (its own process, median of rounds x runs; the Polyhead pair is interleaved by compare).
+int8_tflite=build/int8_tflite
+scripts/make_int8_tflite_models.sh "$int8_tflite" >&2
+litert_python=build/int8-tflite-venv/bin/python
+for m in mobilenet_v2 mobilenet_v3_small detector; do
+  name="keras_${m}_full_integer"
+  echo "== $name" >&2
+  # The Keras models take x / 127.5 - 1.
+  for kind in fp32 int8; do
+    suffix=""
+    [[ $kind == int8 ]] && suffix=".int8"
+    "$bin" convert "$int8_tflite/${m}_$kind.tflite" --mean 127.5 --std 127.5 \
+      -o "$work/$name$suffix.phm" >/dev/null
+  done
+  rm -f "$work/$name.quantize.json"
+  "$bin" compare "$work/$name.phm" "$work/$name.int8.phm" "${eval_args[@]}" --rounds "$rounds" \
+    --runs "$runs" --threads "$threads" --json "$work/$name.compare.json" >&2
+  "$litert_python" benchmarks/peers/peer_litert.py --models "$int8_tflite/${m}_int8.tflite" \
+    --threads "$threads" --warmup 5 --runs $((rounds * runs)) |
+    python3 -c 'import json, sys
+d = json.loads(sys.stdin.read().strip().splitlines()[-1])
+json.dump({"latency_ms": d["median_ms"], "runtime": d["runtime"]}, sys.stdout)' \
+    >"$work/$name.litert.json"
   reports+=("$name")
 done
 python3 benchmarks/int8_report.py "$work" "${reports[@]}" | tee "$work/int8.md"

@@ -8,7 +8,9 @@
 #                        multitask model, ResNet-50, EfficientNet-B0, RegNetY-400MF, ShuffleNetV2
 #     --cases multitask  the merge benchmark: merged model (one pass, three tasks) vs the three
 #                        separate models in turn, Polyhead vs ONNX Runtime, 1 thread
-#     --cases all        both ("models" is accepted as the old name of "suite")
+#     --cases int8       full-integer TFLite models (scripts/make_int8_tflite_models.sh): Polyhead's
+#                        int8 (the converted .phm) vs native LiteRT int8 (XNNPACK), 1 and 2 threads
+#     --cases all        all three ("models" is accepted as the old name of "suite")
 #     --models KEY,...   only these suite models (keys: benchmarks/peers/prepare_models.py)
 #   run_peers.py options pass through, e.g. --rounds 9 --runs 30 --peers polyhead,litert
 #   --threads 1,2 (--peers litert,litert-no-xnnpack is the XNNPACK check).
@@ -25,8 +27,8 @@ while [[ $# -gt 0 ]]; do
 done
 [[ "$which" == models ]] && which=suite
 case "$which" in
-  suite|multitask|all) ;;
-  *) echo "peers.sh: --cases must be suite, multitask or all, got '$which'" >&2; exit 2 ;;
+  suite|multitask|int8|all) ;;
+  *) echo "peers.sh: --cases must be suite, multitask, int8 or all, got '$which'" >&2; exit 2 ;;
 esac
 build=build/release
 work=build/peers
@@ -36,13 +38,18 @@ mkdir -p "$work"
 scripts/make_onnx_models.sh build/onnx_models >&2
 scripts/make_peer_models.sh build/peer_models >&2
 scripts/ort_reference.sh --install >&2
+[[ "$which" == int8 || "$which" == all ]] && scripts/make_int8_tflite_models.sh build/int8_tflite >&2
 benchmarks/peers/make_venv.sh "$venv"
 cmake --preset release >/dev/null
 cmake --build --preset release -j"$(nproc)" --target polyhead peer_polyhead peer_opencv >&2
-prepare=(--work "$work" --bin "$build/bin" --venv "$venv" --suite "$which" -o "$work/cases.json")
+# The int8 comparison keeps its own files, beside the suite's.
+tag=""
+[[ "$which" == int8 ]] && tag="-int8"
+prepare=(--work "$work" --bin "$build/bin" --venv "$venv" --suite "$which" -o "$work/cases$tag.json")
 [[ -n "$models" ]] && prepare+=(--models "$models")
 python3 benchmarks/peers/prepare_models.py "${prepare[@]}"
 extra=()
 [[ "$which" == multitask ]] && extra=(--peers polyhead,onnxruntime --threads 1)
-python3 benchmarks/peers/run_peers.py --cases "$work/cases.json" --bin "$build/bin" --venv "$venv" \
-  --json "$work/peers.json" --markdown "$work/peers.md" "${extra[@]}" "$@"
+[[ "$which" == int8 ]] && extra=(--peers polyhead,litert)
+python3 benchmarks/peers/run_peers.py --cases "$work/cases$tag.json" --bin "$build/bin" \
+  --venv "$venv" --json "$work/peers$tag.json" --markdown "$work/peers$tag.md" "${extra[@]}" "$@"

@@ -14,6 +14,10 @@ scripts/fetch_data.sh >/dev/null
 # would make them on first use too; doing it here keeps the parallel ctest run from waiting on it.
 scripts/make_onnx_models.sh build/onnx_models >/dev/null
 scripts/ort_reference.sh --install
+# The full-integer TFLite models and native LiteRT's outputs for test_tflite_int8_models
+# (build/int8_tflite; a pinned virtualenv with tensorflow-cpu, ~1-2 min to install once, ~1-2 min
+# to generate; cached by a stamp afterwards).
+scripts/make_int8_tflite_models.sh build/int8_tflite
 jobs="$(nproc)"
 for preset in release asan; do
   echo "== $preset =="

@@ -27,6 +27,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 DATA = os.path.join(ROOT, "build", "data")            # scripts/fetch_data.sh
 ONNX = os.path.join(ROOT, "build", "onnx_models")     # scripts/make_onnx_models.sh
 ZOO = os.path.join(ROOT, "build", "peer_models")      # scripts/make_peer_models.sh
+INT8 = os.path.join(ROOT, "build", "int8_tflite")     # scripts/make_int8_tflite_models.sh
 
 # (key, table name, source file, input shape in the source's layout)
 SUITE = [
@@ -50,6 +51,17 @@ SUITE = [
      os.path.join(ZOO, "shufflenet_v2_x1_0.onnx"), (1, 3, 224, 224)),
 ]
 
+# The int8 comparison (--suite int8): full-integer TFLite models made by tensorflow-cpu's converter,
+# Polyhead (the converted .phm, int8 kernels) against native LiteRT (its int8 XNNPACK kernels).
+INT8_SUITE = [
+    ("mobilenet_v2_int8", "MobileNetV2 224 int8 (full-integer TFLite)",
+     os.path.join(INT8, "mobilenet_v2_int8.tflite"), (1, 224, 224, 3)),
+    ("mobilenet_v3_small_int8", "MobileNetV3Small 224 int8 (full-integer TFLite)",
+     os.path.join(INT8, "mobilenet_v3_small_int8.tflite"), (1, 224, 224, 3)),
+    ("detector_int8", "Two-head detector 128 int8 (full-integer TFLite)",
+     os.path.join(INT8, "detector_int8.tflite"), (1, 128, 128, 3)),
+]
+
 PEERS = ["polyhead", "litert", "onnxruntime", "onnxruntime-node", "ncnn", "mnn", "opencv"]
 
 NO_TFLITE_ROUTE = {
@@ -71,7 +83,7 @@ def parse_args():
     p.add_argument("--work", required=True)
     p.add_argument("--bin", required=True, help="folder with polyhead")
     p.add_argument("--venv", required=True)
-    p.add_argument("--suite", default="suite", choices=["suite", "multitask", "all"])
+    p.add_argument("--suite", default="suite", choices=["suite", "multitask", "int8", "all"])
     p.add_argument("--models", help="only these suite models (keys, comma separated)")
     p.add_argument("-o", "--output", required=True)
     return p.parse_args()
@@ -210,6 +222,24 @@ def multitask_cases(conv):
     ]
 
 
+def int8_cases(conv, only):
+    """Polyhead against LiteRT only: the other peers have no int8 route from these files."""
+    cases = []
+    for key, name, src, shape in INT8_SUITE:
+        if only is not None and key not in only:
+            continue
+        if not os.path.exists(src):
+            sys.exit(f"prepare_models: {src} is missing (scripts/make_int8_tflite_models.sh "
+                     f"{os.path.relpath(INT8, ROOT)})")
+        path, error = conv.polyhead_convert(key, src)
+        polyhead = ({"error": "cannot load: " + error} if error else
+                    {"models": [path], "shapes": [list(shape)]})
+        cases.append({"key": key, "name": name, "source": os.path.relpath(src, ROOT),
+                      "peers": {"polyhead": polyhead,
+                                "litert": {"models": [src], "shapes": [list(shape)]}}})
+    return cases
+
+
 def main():
     args = parse_args()
     conv = Converter(args)
@@ -228,6 +258,8 @@ def main():
             print(f"prepare_models: {key}: {', '.join(loadable)}", file=sys.stderr)
     if args.suite in ("multitask", "all"):
         cases += multitask_cases(conv)
+    if args.suite in ("int8", "all"):
+        cases += int8_cases(conv, only)
     with open(args.output, "w") as f:
         json.dump(cases, f, indent=1)
         f.write("\n")
