@@ -209,9 +209,9 @@ void print_sections(const graph::FileSections& f) {
   std::printf("\nfile sections (%llu bytes)\n", static_cast<unsigned long long>(f.file_bytes));
   for (const graph::FileSection& s : f.sections) {
     if (s.bytes == 0) continue;
-    const double share = f.file_bytes ? 100.0 * static_cast<double>(s.bytes) /
-                                            static_cast<double>(f.file_bytes)
-                                      : 0.0;
+    const double share =
+        f.file_bytes ? 100.0 * static_cast<double>(s.bytes) / static_cast<double>(f.file_bytes)
+                     : 0.0;
     std::printf("  %-46s %10llu B %5.1f%%", s.label.c_str(),
                 static_cast<unsigned long long>(s.bytes), share);
     if (s.count > 0) std::printf("  (%llu)", static_cast<unsigned long long>(s.count));
