@@ -47,8 +47,8 @@ std::vector<uint8_t> conv_model(const std::string& input_name = "image") {
   Pool2DParams p;
   p.filter_h = p.filter_w = p.stride_h = p.stride_w = 2;
   const int pool = must(b.pool2d("pool", PoolOp::kMax, c1, p));
-  const int c2 = must(b.conv2d("c2", pool, constant("c2.w", Shape{4, 1, 1, 4}),
-                               constant("c2.b", Shape{4}), {}));
+  const int c2 = must(
+      b.conv2d("c2", pool, constant("c2.w", Shape{4, 1, 1, 4}), constant("c2.b", Shape{4}), {}));
   const int mean = must(b.mean("mean", c2, false));
   const int soft = must(b.softmax("softmax", mean));
   const int c3 = must(b.conv2d("c3", pool, constant("c3.w", Shape{2, 1, 1, 4}), -1, {}));
@@ -74,8 +74,8 @@ std::vector<std::vector<uint8_t>> run_all(const std::vector<uint8_t>& bytes) {
   Engine engine = must(Engine::create(model));
   Plan plan = must(engine.prepare({}));
   for (const InputInfo& in : model.inputs()) {
-    const std::vector<float> values = polyhead::testing::random_values(
-        static_cast<size_t>(in.shape.elements()), 3, 1.f);
+    const std::vector<float> values =
+        polyhead::testing::random_values(static_cast<size_t>(in.shape.elements()), 3, 1.f);
     REQUIRE(plan.set_input(in.name, values.data(), values.size()).is_ok());
   }
   REQUIRE(plan.run().is_ok());
@@ -118,7 +118,8 @@ std::vector<std::string> interface_names(const std::vector<uint8_t>& bytes) {
   const schema::Model* root = schema::GetModel(bytes.data());
   std::vector<std::string> out;
   for (const schema::Input* in : *root->inputs())
-    out.push_back("input " + root->tensors()->Get(static_cast<unsigned>(in->tensor()))->name()->str());
+    out.push_back("input " +
+                  root->tensors()->Get(static_cast<unsigned>(in->tensor()))->name()->str());
   for (const schema::Task* t : *root->tasks())
     for (const schema::TaskOutput* o : *t->outputs()) {
       std::string writer;
@@ -167,8 +168,7 @@ TEST_CASE("short names: an int8 model keeps its interface and computes the same 
   CHECK(must(shorten_names_in_file(renamed, true)) == renamed);
 }
 
-TEST_CASE("short names: the every-operator model runs the same after renaming",
-          "[short_names]") {
+TEST_CASE("short names: the every-operator model runs the same after renaming", "[short_names]") {
   const std::vector<uint8_t> original = polyhead::testing::every_operator_model();
   const std::vector<uint8_t> renamed = must(shorten_names_in_file(original, false));
   CHECK(unique(tensor_names(renamed)));
@@ -192,8 +192,7 @@ TEST_CASE("short names: --names takes keep or short", "[short_names]") {
     const Result<NameMode> r = parse_name_mode("--names", bad);
     REQUIRE_FALSE(r.is_ok());
     CHECK(r.status().code() == ErrorCode::kInvalidArgument);
-    CHECK(r.status().message() ==
-          std::string("--names must be keep or short, got '") + bad + "'");
+    CHECK(r.status().message() == std::string("--names must be keep or short, got '") + bad + "'");
   }
 }
 
