@@ -114,6 +114,11 @@ TEST_CASE("cli: --names takes keep or short") {
   INFO(q.output);
   CHECK(q.exit_code == 2);
   CHECK(contains(q.output, "--names must be keep or short, got 'no'"));
+  const testing::ShellResult b = run_cli({"quantize", dir / "absent.phm", "--calib",
+                                          dir.path().string(), "-o", out, "--bias-scales", "none"});
+  INFO(b.output);
+  CHECK(b.exit_code == 2);
+  CHECK(contains(b.output, "--bias-scales must be stored or implied, got 'none'"));
 #endif
 }
 
@@ -156,5 +161,14 @@ TEST_CASE("cli: convert and quantize --names short write smaller files with the 
   CHECK(section(d, "int8_constants") == section(c, "int8_constants"));
   CHECK(section(d, "node_names") < section(c, "node_names"));
   CHECK(run_outputs(int8_short, dir, "int8_short") == run_outputs(int8, dir, "int8_plain"));
+  // --bias-scales implied: no int32 bias keeps scales, format 1.7, the same outputs again.
+  const std::string int8_implied = dir / "face.int8.implied.phm";
+  args = quantize;
+  args.insert(args.end(), {"-o", int8_implied, "--bias-scales", "implied"});
+  REQUIRE(run_cli(args).exit_code == 0);
+  const Json e = sections_of(int8_implied);
+  CHECK(section(e, "quantization") < section(c, "quantization"));
+  CHECK(e["format_version"].string == "1.7");
+  CHECK(run_outputs(int8_implied, dir, "int8_implied") == run_outputs(int8, dir, "int8_plain"));
 #endif
 }
