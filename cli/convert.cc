@@ -8,6 +8,7 @@
 #include "cli/format.h"
 #include "converters/common/import_options.h"
 #include "converters/tflite/tflite_converter.h"
+#include "offline/quantize/short_names.h"
 #if POLYHEAD_HAVE_ONNX
 #include "converters/onnx/onnx_converter.h"
 #endif
@@ -19,7 +20,7 @@ const char kConvertUsage[] =
     "NAME=OUTPUT[,OUTPUT...]]...\n"
     "                        [--kind NAME=KIND]... [--mean a,b,c] [--std a,b,c] [--rgb|--bgr]\n"
     "                        [--preset NAME] [--input-shape NAME=d,d,...]...\n"
-    "                        [--sparse-weights keep|densify]\n"
+    "                        [--sparse-weights keep|densify] [--names keep|short]\n"
     "\n"
     "Converts a float32 TensorFlow Lite model (fp16 weights are widened to float32), a\n"
     "full-integer int8 one (into an int8 model with float inputs and outputs), or an ONNX model\n"
@@ -40,7 +41,11 @@ const char kConvertUsage[] =
     "  --input-shape N=S   (ONNX) the shape of input N when the file leaves it symbolic\n"
     "  --sparse-weights M  (TFLite) weights the file stores sparse: keep (default) stores those\n"
     "                      of 1x1 convolutions and fully connected layers block-sparse where\n"
-    "                      it saves space; densify stores them dense\n";
+    "                      it saves space; densify stores them dense\n"
+    "  --names M           keep (default) the source's tensor and node names, or short: only\n"
+    "                      model inputs, the tensors tasks read and the nodes writing them keep\n"
+    "                      theirs, every other name becomes a short unique one (t1f, n2a): a\n"
+    "                      smaller file whose profiles show the short names\n";
 
 namespace {
 
@@ -73,10 +78,14 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 struct CommonOptions {
   std::vector<importers::TaskSpec> tasks;
   importers::PreprocessOverrides preprocess;
+  quantize::NameMode names = quantize::NameMode::kKeep;
 };
 
 Result<CommonOptions> read_common(const ParsedArgs& parsed) {
   CommonOptions o;
+  if (parsed.has("--names")) {
+    PH_ASSIGN_OR_RETURN(o.names, quantize::parse_name_mode("--names", parsed.get("--names")));
+  }
   for (const std::string& spec : parsed.all("--task")) {
     PH_ASSIGN_OR_RETURN(auto kv, parse_assignment("--task", spec));
     if (kv.first.find(',') != std::string::npos)
@@ -114,7 +123,12 @@ Result<CommonOptions> read_common(const ParsedArgs& parsed) {
   return o;
 }
 
-int write_phm(const char* cmd, const Result<std::vector<uint8_t>>& phm, const std::string& out) {
+// `names`: kShort rewrites the converted file with short names (offline/quantize/short_names.h),
+// leaving out schema defaults as the converters do.
+int write_phm(const char* cmd, Result<std::vector<uint8_t>> phm, const std::string& out,
+              quantize::NameMode names) {
+  if (phm.is_ok() && names == quantize::NameMode::kShort)
+    phm = quantize::shorten_names_in_file(*phm, /*keep_defaults=*/false);
   if (!phm.is_ok()) {
     const ErrorCode code = phm.status().code();
     return report_error(cmd, phm.status().message(),
@@ -164,8 +178,8 @@ int convert_onnx(const char* cmd, const ParsedArgs& parsed, CommonOptions common
   }
   const std::string out = parsed.get("--output");
   onnx_import::ConvertReport report;
-  const int rc =
-      write_phm(cmd, onnx_import::convert_file(parsed.positional[0], options, &report), out);
+  const int rc = write_phm(cmd, onnx_import::convert_file(parsed.positional[0], options, &report),
+                           out, common.names);
   if (rc != kExitOk) return rc;
   std::string folded;
   for (const auto& kv : report.folded)
@@ -192,7 +206,8 @@ int convert_main(const std::vector<std::string>& raw) {
                                   {"--bgr", false, false},
                                   {"--preset", true, false},
                                   {"--input-shape", true, true},
-                                  {"--sparse-weights", true, false}});
+                                  {"--sparse-weights", true, false},
+                                  {"--names", true, false}});
   if (!parsed.is_ok()) return report_usage_error(cmd, parsed.status().message());
   if (parsed->help) {
     std::fputs(kConvertUsage, stdout);
@@ -248,7 +263,7 @@ int convert_main(const std::vector<std::string>& raw) {
   options.sparse_weights = sparse;
   const std::string out = parsed->get("--output");
   tflite::ConvertReport report;
-  const int rc = write_phm(cmd, tflite::convert_file(in, options, &report), out);
+  const int rc = write_phm(cmd, tflite::convert_file(in, options, &report), out, common->names);
   if (rc != kExitOk) return rc;
   std::printf("%s: %d TFLite operators -> %d nodes, tasks: %s (%s)\n", out.c_str(),
               sum(report.source_ops), sum(report.nodes), join(report.tasks, ", ").c_str(),

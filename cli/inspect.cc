@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/json.h"
+#include "offline/graph/file_sections.h"
 #include "offline/graph/graph_costs.h"
 #include "polyhead/engine.h"
 
@@ -17,7 +18,8 @@ const char kInspectUsage[] =
     "Shows the model's inputs and tasks and, for the chosen task set (default: all tasks):\n"
     "the nodes each task needs alone (its head), the nodes shared by two or more tasks (the\n"
     "backbone), parameter bytes and multiply-accumulates of each part, and the activation\n"
-    "arena a plan for the task set uses against its lower bound.\n"
+    "arena a plan for the task set uses against its lower bound; last, where the file's bytes\n"
+    "go (constants by kind, alignment padding, names, quantization tables, anchors, ...).\n"
     "\n"
     "options:\n"
     "  --tasks a,b   the task set to analyse (comma separated)\n"
@@ -45,6 +47,7 @@ struct Report {
   uint64_t shared_param_bytes = 0, param_bytes = 0;
   size_t plan_nodes = 0;
   PlanInfo plan;
+  graph::FileSections sections;
 };
 
 Result<Report> analyse(const std::string& path, const Model& model,
@@ -56,6 +59,7 @@ Result<Report> analyse(const std::string& path, const Model& model,
   PH_ASSIGN_OR_RETURN(Plan plan, engine.prepare(tasks));
   r.plan = plan.info();
   PH_ASSIGN_OR_RETURN(graph::GraphCosts costs, graph::read_graph_costs(model));
+  PH_ASSIGN_OR_RETURN(r.sections, graph::measure_file_sections(model.bytes(), model.file_bytes()));
 
   // How many of the chosen tasks need each node, and each constant.
   std::vector<int> node_users(costs.nodes.size(), 0), node_owner(costs.nodes.size(), -1);
@@ -172,6 +176,14 @@ std::string to_json(const Report& r) {
   j.field("arena_bytes", static_cast<uint64_t>(r.plan.arena_bytes));
   j.field("arena_lower_bound_bytes", static_cast<uint64_t>(r.plan.arena_lower_bound_bytes));
   j.field("arena_strategy", r.plan.arena_strategy);
+  j.key("file_sections").begin_array();
+  for (const graph::FileSection& s : r.sections.sections)
+    j.begin_object()
+        .field("section", s.key)
+        .field("bytes", s.bytes)
+        .field("count", s.count)
+        .end_object();
+  j.end_array();
   j.end_object();
   return j.str();
 }
@@ -190,6 +202,21 @@ std::string preprocess_text(const Preprocess& p) {
   if (!p.std.empty()) s += " std " + list(p.std);
   s += " pixel_scale " + format_float(p.pixel_scale);
   return s;
+}
+
+// Bytes per section, exact (they sum to the file size), and their share of the file.
+void print_sections(const graph::FileSections& f) {
+  std::printf("\nfile sections (%llu bytes)\n", static_cast<unsigned long long>(f.file_bytes));
+  for (const graph::FileSection& s : f.sections) {
+    if (s.bytes == 0) continue;
+    const double share =
+        f.file_bytes ? 100.0 * static_cast<double>(s.bytes) / static_cast<double>(f.file_bytes)
+                     : 0.0;
+    std::printf("  %-46s %10llu B %5.1f%%", s.label.c_str(),
+                static_cast<unsigned long long>(s.bytes), share);
+    if (s.count > 0) std::printf("  (%llu)", static_cast<unsigned long long>(s.count));
+    std::printf("\n");
+  }
 }
 
 void print_table(const Report& r) {
@@ -237,6 +264,7 @@ void print_table(const Report& r) {
   for (const TaskCost& t : r.tasks)
     std::printf("\n%s head nodes (%zu)\n%s\n", t.info->name.c_str(), t.exclusive_nodes.size(),
                 t.exclusive_nodes.empty() ? "  (none)" : wrap_list(t.exclusive_nodes, 2).c_str());
+  print_sections(r.sections);
 }
 
 }  // namespace

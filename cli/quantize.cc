@@ -15,7 +15,9 @@
 #include "cli/json.h"
 #include "cli/progress.h"
 #include "eval/image_set.h"
+#include "offline/quantize/implied_bias_scales.h"
 #include "offline/quantize/quantizer.h"
+#include "offline/quantize/short_names.h"
 #endif
 
 namespace polyhead::cli {
@@ -26,7 +28,7 @@ const char kQuantizeUsage[] =
     "                         [--per-tensor] [--int8-stem] [--keep-float NODE,...]\n"
     "                         [--sensitivity] [--tasks A,B]\n"
     "                         [--auto --max-drop X|TASK=X,...] [--limit N] [--threads N]\n"
-    "                         [--json FILE]\n"
+    "                         [--json FILE] [--names keep|short] [--bias-scales stored|implied]\n"
     "                         [--quiet]\n"
     "\n"
     "Quantizes a float32 model to int8 (docs/int8.md) after running it on calibration photos,\n"
@@ -65,6 +67,13 @@ const char kQuantizeUsage[] =
     "  --threads N        worker threads, 0 = one per logical processor (default 1)\n"
     "  --json FILE        also write the summary as JSON to FILE ('-': to stdout, instead of\n"
     "                     the text)\n"
+    "  --names M          keep (default) the tensor and node names, or short: only model inputs,\n"
+    "                     the tensors tasks read and the nodes writing them keep theirs, every\n"
+    "                     other name becomes a short unique one (t1f, n2a): a smaller file whose\n"
+    "                     profiles and compare show the short names\n"
+    "  --bias-scales M    stored (default): every int32 bias keeps its per-channel scales;\n"
+    "                     implied: biases whose scales are input scale x weight scale store\n"
+    "                     none (a smaller file of format 1.7, which older builds refuse)\n"
     "  --quiet            no progress lines on stderr (calibration, sensitivity, --auto steps)\n";
 
 #ifndef POLYHEAD_HAVE_QUANTIZE
@@ -302,6 +311,8 @@ int quantize_main(const std::vector<std::string>& raw) {
                                   {"--limit", true},
                                   {"--threads", true},
                                   {"--json", true},
+                                  {"--names", true},
+                                  {"--bias-scales", true},
                                   {"--quiet", false}});
   if (!parsed.is_ok()) return report_usage_error(cmd, parsed.status().message());
   if (parsed->help) {
@@ -324,6 +335,18 @@ int quantize_main(const std::vector<std::string>& raw) {
   const Status read = read_options(*parsed, options);
   if (!read.is_ok()) return report_usage_error(cmd, read.message());
   const std::string json_path = parsed->get("--json");
+  quantize::NameMode names = quantize::NameMode::kKeep;
+  if (parsed->has("--names")) {
+    auto mode = quantize::parse_name_mode("--names", parsed->get("--names"));
+    if (!mode.is_ok()) return report_usage_error(cmd, mode.status().message());
+    names = *mode;
+  }
+  quantize::BiasScales bias_scales = quantize::BiasScales::kStored;
+  if (parsed->has("--bias-scales")) {
+    auto mode = quantize::parse_bias_scales("--bias-scales", parsed->get("--bias-scales"));
+    if (!mode.is_ok()) return report_usage_error(cmd, mode.status().message());
+    bias_scales = *mode;
+  }
 
   auto images = compare::collect_images(parsed->all("--calib"));
   if (!images.is_ok())
@@ -340,6 +363,20 @@ int quantize_main(const std::vector<std::string>& raw) {
   options.progress = progress_lines(progress, options, images->files.size());
   auto result = quantize::quantize_model(*model, images->files, options);
   if (!result.is_ok()) return report_error(cmd, result.status().message(), kExitRuntime);
+  if (bias_scales == quantize::BiasScales::kImplied) {
+    auto compact = quantize::drop_implied_bias_scales_in_file(result->bytes);
+    if (!compact.is_ok())
+      return report_error(cmd, "--bias-scales implied: " + compact.status().message(),
+                          kExitRuntime);
+    result->bytes = std::move(*compact);
+  }
+  if (names == quantize::NameMode::kShort) {
+    auto shortened = quantize::shorten_names_in_file(result->bytes, /*keep_defaults=*/true);
+    if (!shortened.is_ok())
+      return report_error(cmd, "--names short: " + shortened.status().message(), kExitRuntime);
+    result->bytes = std::move(*shortened);
+  }
+  result->report.output_bytes = result->bytes.size();  // what is written, after the options above
 
   std::ofstream f(out, std::ios::binary | std::ios::trunc);
   f.write(reinterpret_cast<const char*>(result->bytes.data()),

@@ -149,6 +149,13 @@ Result<fb::Offset<schema::Model>> add_model(fb::FlatBufferBuilder& b, const PhmM
   std::vector<fb::Offset<schema::Node>> nodes;
   nodes.reserve(m.nodes.size());
   for (const PhmNode& n : m.nodes) {
+    // An I32 bias without quantization (scales implied by the input and weights) needs 1.7.
+    if (n.inputs.size() >= 3 && n.inputs[2] >= 0 &&
+        static_cast<size_t>(n.inputs[2]) < m.tensors.size()) {
+      const PhmTensor& bias = m.tensors[static_cast<size_t>(n.inputs[2])];
+      if (bias.type == schema::ElementType::I32 && bias.constant >= 0 && !bias.quantization)
+        newest_minor = std::max(newest_minor, kImpliedBiasScalesSinceMinor);
+    }
     PH_ASSIGN_OR_RETURN(const kernels::OpInfo* info, kernels::op_info(n.op));
     newest_minor = std::max(newest_minor, info->since_minor);
     PH_ASSIGN_OR_RETURN(const auto node, add_node(b, n));

@@ -69,7 +69,9 @@ Status check_bias(const schema::Node& node, const OperandDesc& b, float input_sc
     return unsupported(node, "bias has " + std::to_string(b.shape.elements()) + " values for " +
                                  std::to_string(ws.size()) + " output channels");
   const Quantization& q = b.quantization;
-  if (q.empty()) return unsupported(node, "i32 bias without quantization parameters");
+  // Since format 1.7 a bias may leave its quantization out: its scales are then input scale x
+  // weight scale, exactly what is checked below, and its zero points 0 (docs/format.md).
+  if (q.empty()) return Status::ok();
   for (int32_t z : q.zero_point)
     if (z != 0) return unsupported(node, "bias zero point " + std::to_string(z) + " (must be 0)");
   for (size_t c = 0; c < ws.size(); ++c) {

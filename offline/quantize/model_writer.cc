@@ -89,7 +89,7 @@ void drop_unused_constants(EditModel& m) {
     for (auto& o : task.outputs) fix(o.second);
 }
 
-Result<std::vector<uint8_t>> write_model(const EditModel& m) {
+Result<std::vector<uint8_t>> write_model(const EditModel& m, bool keep_defaults) {
   internal::PhmModel out;
   out.producer = m.producer;
   out.description = m.description;
@@ -151,7 +151,7 @@ Result<std::vector<uint8_t>> write_model(const EditModel& m) {
   out.metadata = m.metadata;
 
   internal::PhmWriteOptions options;
-  options.keep_defaults = true;
+  options.keep_defaults = keep_defaults;
   return internal::write_phm(out, options);
 }
 
