@@ -99,7 +99,7 @@ TEST_CASE("cli: inspect shows bytes per file section, summing to the file size")
 TEST_CASE("cli: --names takes keep or short") {
   TempDir dir;
   const std::string out = dir / "x.phm";
-  for (const std::string& bad : {"strip", "", "SHORT"}) {
+  for (const std::string bad : {"strip", "", "SHORT"}) {
     const testing::ShellResult o =
         run_cli({"convert", dir / "absent.tflite", "-o", out, "--names", bad});
     INFO(o.output);
