@@ -13,8 +13,8 @@ size_t activation_inputs(OpKind op, size_t inputs) {
     case OpKind::CONV_2D:
     case OpKind::DEPTHWISE_CONV_2D:
     case OpKind::FULLY_CONNECTED:
-      return 1;
     case OpKind::TRANSPOSE_CONV_2D:
+      return 1;
     case OpKind::ADD:
     case OpKind::SUB:
     case OpKind::MUL:

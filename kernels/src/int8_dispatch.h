@@ -24,6 +24,10 @@ KernelResult create_xnnpack_convert_kernel(const NodeDesc& desc);
 KernelResult create_own_int8_gemm_kernel(const NodeDesc& desc, const QParams& in,
                                          const QParams& out);
 
+// TRANSPOSE_CONV_2D (own_int8_transpose_conv.cc); never "not handled".
+KernelResult create_own_int8_transpose_conv(const NodeDesc& desc, const QParams& in,
+                                            const QParams& out);
+
 // Polyhead's own int8 kernels, for what XNNPACK lacks.
 KernelResult create_own_int8_kernel(const NodeDesc& desc, const QParams& in, const QParams& out);
 

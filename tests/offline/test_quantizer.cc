@@ -281,9 +281,11 @@ TEST_CASE("quantize: constant operands are int8 per tensor", "[quantize]") {
 TEST_CASE("quantize: which operators run in int8", "[quantize]") {
   using schema::OpKind;
   for (OpKind op : {OpKind::CONV_2D, OpKind::FULLY_CONNECTED, OpKind::ADD, OpKind::MEAN,
-                    OpKind::MAX_POOL_2D, OpKind::RESIZE, OpKind::CONCATENATION, OpKind::HARD_SWISH})
+                    OpKind::MAX_POOL_2D, OpKind::RESIZE, OpKind::CONCATENATION, OpKind::HARD_SWISH,
+                    OpKind::TRANSPOSE_CONV_2D})
     CHECK(has_int8_kernel(op));
-  for (OpKind op : {OpKind::SOFTMAX, OpKind::DIV, OpKind::PRELU, OpKind::TRANSPOSE_CONV_2D})
+  CHECK(has_channel_weights(OpKind::TRANSPOSE_CONV_2D));
+  for (OpKind op : {OpKind::SOFTMAX, OpKind::DIV, OpKind::PRELU})
     CHECK_FALSE(has_int8_kernel(op));
   for (OpKind op : {OpKind::MAX_POOL_2D, OpKind::RESIZE, OpKind::RESHAPE, OpKind::TRANSPOSE,
                     OpKind::DEPTH_TO_SPACE, OpKind::PAD})
