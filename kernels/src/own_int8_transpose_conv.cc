@@ -7,11 +7,18 @@
 // pixel sums the few taps that land on it, found from tables of (kernel index, input index) per
 // output row and column built at create, so threads own disjoint output rows and nothing is
 // allocated at run.
+//
+// When the kernel tiles the output without overlap (stride = kernel size, no padding, no
+// adjustment: selfie segmentation's 2x2 stride-2 decoder), every output value comes from one tap,
+// and kernel row ky of input row iy is a GEMM of the row's pixels [W, C] by the weights
+// [(kx, o), C]: on variants with an int8 GEMM (kernel_variant.h, Qc8Gemm) each such product
+// writes output row iy * kh + ky in place, kw * O contiguous values per input pixel.
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "int8_dispatch.h"
+#include "polyhead/kernels/kernel_variant.h"
 #include "polyhead/kernels/parallelize.h"
 
 namespace polyhead::kernels {
@@ -48,7 +55,7 @@ inline int32_t dot_s8(const int8_t* a, const int8_t* b, size_t n) {
 
 class TransposeConvS8 final : public Kernel {
  public:
-  Status create(const NodeDesc& d, const QParams& in, const QParams& out) {
+  Status create(const NodeDesc& d, const QParams& in, const QParams& out, const Qc8Gemm* gemm) {
     const schema::Node& node = *d.node;
     const auto* o = node.options_as_TransposeConv2DOptions();
     const Shape& x = d.inputs[0].shape;
@@ -85,13 +92,39 @@ class TransposeConvS8 final : public Kernel {
     zero_ = out.zero_point;
     lo_ = static_cast<float>(b.min - out.zero_point);
     hi_ = static_cast<float>(b.max - out.zero_point);
+    if (gemm && o->stride_h() == kh_ && o->stride_w() == kw_ && oh_ == h_ * kh_ &&
+        ow_ == w_ * kw_ && o->pad_top() == 0 && o->pad_left() == 0) {
+      gemm_ = gemm;
+      const auto n = static_cast<size_t>(kw_ * o_);
+      panel_bytes_ = gemm->packed_bytes(n, static_cast<size_t>(c_));
+      packed_.resize(panel_bytes_ * static_cast<size_t>(kh_));
+      std::vector<int8_t> rows(n * static_cast<size_t>(c_));
+      std::vector<int32_t> bias(n);
+      std::vector<float> scale(n);
+      for (int64_t ky = 0; ky < kh_; ++ky) {
+        for (int64_t kx = 0; kx < kw_; ++kx)
+          for (int64_t oc = 0; oc < o_; ++oc) {
+            const auto j = static_cast<size_t>(kx * o_ + oc);
+            std::memcpy(rows.data() + j * static_cast<size_t>(c_),
+                        wq + ((oc * kh_ + ky) * kw_ + kx) * c_, static_cast<size_t>(c_));
+            bias[j] = bias_[static_cast<size_t>(oc)];
+            scale[j] = scale_[static_cast<size_t>(oc)];
+          }
+        gemm->pack(rows.data(), n, static_cast<size_t>(c_), bias.data(), in.zero_point,
+                   scale.data(), packed_.data() + static_cast<size_t>(ky) * panel_bytes_);
+      }
+      b_ = b;
+      weights_.clear();  // the gather path's copies
+      zero_terms_.clear();
+      return Status::ok();
+    }
     axis_taps(h_, oh_, kh_, o->stride_h(), o->pad_top(), &row_first_, &row_taps_);
     axis_taps(w_, ow_, kw_, o->stride_w(), o->pad_left(), &col_first_, &col_taps_);
     return Status::ok();
   }
   size_t packed_weight_bytes() const override {
-    return weights_.size() + (zero_terms_.size() + bias_.size()) * sizeof(int32_t) +
-           scale_.size() * sizeof(float);
+    return packed_.size() + weights_.size() +
+           (zero_terms_.size() + bias_.size()) * sizeof(int32_t) + scale_.size() * sizeof(float);
   }
   Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
     in_ = static_cast<const int8_t*>(in[0]);
@@ -99,6 +132,16 @@ class TransposeConvS8 final : public Kernel {
     return Status::ok();
   }
   Status run(pthreadpool_t pool) override {
+    if (gemm_) {
+      parallelize_1d_tile_1d(
+          pool,
+          [](void* ctx, size_t start, size_t rows) {
+            auto* k = static_cast<TransposeConvS8*>(ctx);
+            for (size_t r = start; r < start + rows; ++r) k->run_gemm_row(static_cast<int64_t>(r));
+          },
+          this, static_cast<size_t>(n_ * oh_), 4, 0);
+      return Status::ok();
+    }
     parallelize_1d_tile_1d(
         pool,
         [](void* ctx, size_t start, size_t rows) {
@@ -110,6 +153,15 @@ class TransposeConvS8 final : public Kernel {
   }
 
  private:
+  // Output row r = n * oh + oy = (n * h + iy) * kh + ky, without overlap.
+  void run_gemm_row(int64_t r) {
+    const int64_t ky = r % kh_, in_row = r / kh_;
+    const auto n = static_cast<size_t>(kw_ * o_);
+    gemm_->run(static_cast<size_t>(w_), n, static_cast<size_t>(c_), in_ + in_row * w_ * c_,
+               static_cast<size_t>(c_), packed_.data() + static_cast<size_t>(ky) * panel_bytes_,
+               zero_, b_.min, b_.max, out_ + r * ow_ * o_, n);
+  }
+
   // Output row r = n * oh + oy.
   void run_row(int64_t r) {
     // Adding and removing 1.5 * 2^23 rounds half to even like std::nearbyint for |v| < 2^22
@@ -147,6 +199,10 @@ class TransposeConvS8 final : public Kernel {
   std::vector<float> scale_;         // [O]: input scale x weight scale / output scale
   std::vector<uint32_t> row_first_, col_first_;
   std::vector<Tap> row_taps_, col_taps_;
+  const Qc8Gemm* gemm_ = nullptr;  // set when the output is tiled without overlap
+  std::vector<uint8_t> packed_;    // kh panels of [(kx, o), C] weights for gemm_
+  size_t panel_bytes_ = 0;
+  Int8Bounds b_;
   int32_t zero_ = 0;
   float lo_ = -128.f, hi_ = 127.f;  // fused activation bounds minus the output zero point
   const int8_t* in_ = nullptr;
@@ -157,8 +213,9 @@ class TransposeConvS8 final : public Kernel {
 
 KernelResult create_own_int8_transpose_conv(const NodeDesc& d, const QParams& in,
                                             const QParams& out) {
+  PH_ASSIGN_OR_RETURN(const Isa isa, selected_isa());
   auto k = std::make_unique<TransposeConvS8>();
-  PH_RETURN_IF_ERROR(k->create(d, in, out));
+  PH_RETURN_IF_ERROR(k->create(d, in, out, kernel_variant(isa)->qc8_gemm));
   return std::unique_ptr<Kernel>(std::move(k));
 }
 
