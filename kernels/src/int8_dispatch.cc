@@ -1,5 +1,6 @@
 #include "int8_dispatch.h"
 
+#include "polyhead/kernels/kernel_variant.h"
 #include "polyhead/kernels/op_table.h"
 
 namespace polyhead::kernels {
@@ -73,7 +74,14 @@ Result<std::unique_ptr<Kernel>> create_int8_kernel(const NodeDesc& d) {
     if (d.inputs[i].present)
       PH_RETURN_IF_ERROR(
           activation_params(node, d.inputs[i], "input " + std::to_string(i)).status());
-  PH_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> k, create_own_int8_gemm_kernel(d, in, out));
+  std::unique_ptr<Kernel> k;
+  // Small convolutions first where the variant vectorizes them over pixels (issue 14).
+  PH_ASSIGN_OR_RETURN(const Isa isa, selected_isa());
+  if (const auto conv = kernel_variant(isa)->qs8_pixel_conv) {
+    PH_ASSIGN_OR_RETURN(k, create_own_int8_pixel_conv(d, in, out, conv));
+    if (k) return k;
+  }
+  PH_ASSIGN_OR_RETURN(k, create_own_int8_gemm_kernel(d, in, out));
   if (k) return k;
   PH_ASSIGN_OR_RETURN(k, create_xnnpack_int8_kernel(d, in, out));
   if (k) return k;

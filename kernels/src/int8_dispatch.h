@@ -28,6 +28,11 @@ KernelResult create_own_int8_gemm_kernel(const NodeDesc& desc, const QParams& in
 KernelResult create_own_int8_transpose_conv(const NodeDesc& desc, const QParams& in,
                                             const QParams& out);
 
+// CONV_2D with a small receptive field or few output channels, vectorized over output pixels
+// with `conv` (a variant's qs8_pixel_conv, own_int8_pixel_conv.cc); not handled otherwise.
+KernelResult create_own_int8_pixel_conv(const NodeDesc& desc, const QParams& in, const QParams& out,
+                                        void (*conv)(const reference::Qs8PixelConvRow&));
+
 // Polyhead's own int8 kernels, for what XNNPACK lacks.
 KernelResult create_own_int8_kernel(const NodeDesc& desc, const QParams& in, const QParams& out);
 

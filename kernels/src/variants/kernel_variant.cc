@@ -37,6 +37,7 @@ const KernelVariant* kernel_variant(Isa isa) {
         v.isa = Isa::kAvx512Vnni;
         v.qc8_gemm = &variants::kVnniQc8Gemm;
         v.lookup_s8 = variants::lookup_s8_vbmi;
+        v.qs8_pixel_conv = variants::qs8_pixel_conv_vnni;
         return v;
       }();
       return &vnni;

@@ -102,6 +102,9 @@ struct KernelVariant {
   // Null where the variant has none (armv7 NEON, without fused multiply-add: the sparse kernel
   // runs the generic table's there).
   const SparseGemmF32* sparse_gemm_f32 = nullptr;
+  // --- issue 14 (small convolutions): reference::qs8_pixel_conv, bit for bit. Null where the
+  // variant has none (the GEMM or XNNPACK run those layers instead).
+  void (*qs8_pixel_conv)(const reference::Qs8PixelConvRow& row) = nullptr;
 };
 
 // The table of `isa`, or null when this build does not contain it (the CPU is not consulted:
