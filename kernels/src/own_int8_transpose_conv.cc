@@ -12,7 +12,10 @@
 // adjustment: selfie segmentation's 2x2 stride-2 decoder), every output value comes from one tap,
 // and kernel row ky of input row iy is a GEMM of the row's pixels [W, C] by the weights
 // [(kx, o), C]: on variants with an int8 GEMM (kernel_variant.h, Qc8Gemm) each such product
-// writes output row iy * kh + ky in place, kw * O contiguous values per input pixel.
+// writes output row iy * kh + ky in place, kw * O contiguous values per input pixel. Variants with
+// a pixel convolution (kernel_variant.h, qs8_pixel_conv) run the same rows with it instead: it
+// vectorizes over the input pixels, where the GEMM's 16 output lanes would hold kw * O values
+// (2 for selfie).
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -55,7 +58,8 @@ inline int32_t dot_s8(const int8_t* a, const int8_t* b, size_t n) {
 
 class TransposeConvS8 final : public Kernel {
  public:
-  Status create(const NodeDesc& d, const QParams& in, const QParams& out, const Qc8Gemm* gemm) {
+  Status create(const NodeDesc& d, const QParams& in, const QParams& out, const Qc8Gemm* gemm,
+                void (*pixel)(const reference::Qs8PixelConvRow&)) {
     const schema::Node& node = *d.node;
     const auto* o = node.options_as_TransposeConv2DOptions();
     const Shape& x = d.inputs[0].shape;
@@ -92,8 +96,41 @@ class TransposeConvS8 final : public Kernel {
     zero_ = out.zero_point;
     lo_ = static_cast<float>(b.min - out.zero_point);
     hi_ = static_cast<float>(b.max - out.zero_point);
-    if (gemm && o->stride_h() == kh_ && o->stride_w() == kw_ && oh_ == h_ * kh_ &&
-        ow_ == w_ * kw_ && o->pad_top() == 0 && o->pad_left() == 0) {
+    const bool tiles = o->stride_h() == kh_ && o->stride_w() == kw_ && oh_ == h_ * kh_ &&
+                       ow_ == w_ * kw_ && o->pad_top() == 0 && o->pad_left() == 0;
+    const auto groups = static_cast<size_t>((c_ + 3) / 4);
+    if (pixel && tiles && groups <= kMaxGroups) {
+      // Kernel row ky of input row iy as one pixel-convolution row: input pixel ix is the
+      // "output pixel", (kx, o) its kw * O "channels", contiguous in output row iy * kh + ky.
+      pixel_ = pixel;
+      groups_ = groups;
+      const auto n = static_cast<size_t>(kw_ * o_);
+      pw_.assign(static_cast<size_t>(kh_) * n * groups, 0);
+      pbias_.resize(static_cast<size_t>(kh_) * n);
+      pscale_.resize(n);
+      for (int64_t ky = 0; ky < kh_; ++ky)
+        for (int64_t kx = 0; kx < kw_; ++kx)
+          for (int64_t oc = 0; oc < o_; ++oc) {
+            const auto j = static_cast<size_t>(ky) * n + static_cast<size_t>(kx * o_ + oc);
+            const int8_t* src = wq + ((oc * kh_ + ky) * kw_ + kx) * c_;
+            int64_t sum = 0;
+            for (int64_t ch = 0; ch < c_; ++ch) {
+              sum += src[ch];
+              pw_[j * groups + static_cast<size_t>(ch / 4)] |=
+                  static_cast<uint32_t>(static_cast<uint8_t>(src[ch])) << (8 * (ch % 4));
+            }
+            const int64_t folded =
+                int64_t{bias_[static_cast<size_t>(oc)]} - (128 + in.zero_point) * sum;
+            pbias_[j] = static_cast<int32_t>(static_cast<uint32_t>(folded));
+            pscale_[j % n] = scale_[static_cast<size_t>(oc)];
+          }
+      planes_.assign(static_cast<size_t>(n_ * h_ * w_) * groups, 0);
+      b_ = b;
+      weights_.clear();
+      zero_terms_.clear();
+      return Status::ok();
+    }
+    if (gemm && tiles) {
       gemm_ = gemm;
       const auto n = static_cast<size_t>(kw_ * o_);
       panel_bytes_ = gemm->packed_bytes(n, static_cast<size_t>(c_));
@@ -123,7 +160,7 @@ class TransposeConvS8 final : public Kernel {
     return Status::ok();
   }
   size_t packed_weight_bytes() const override {
-    return packed_.size() + weights_.size() +
+    return packed_.size() + weights_.size() + (pw_.size() + pbias_.size() + pscale_.size()) * 4 +
            (zero_terms_.size() + bias_.size()) * sizeof(int32_t) + scale_.size() * sizeof(float);
   }
   Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
@@ -132,6 +169,23 @@ class TransposeConvS8 final : public Kernel {
     return Status::ok();
   }
   Status run(pthreadpool_t pool) override {
+    if (pixel_) {
+      parallelize_1d_tile_1d(
+          pool,
+          [](void* ctx, size_t start, size_t rows) {
+            auto* k = static_cast<TransposeConvS8*>(ctx);
+            for (size_t r = start; r < start + rows; ++r) k->regroup_row(static_cast<int64_t>(r));
+          },
+          this, static_cast<size_t>(n_ * h_), 4, 0);
+      parallelize_1d_tile_1d(
+          pool,
+          [](void* ctx, size_t start, size_t rows) {
+            auto* k = static_cast<TransposeConvS8*>(ctx);
+            for (size_t r = start; r < start + rows; ++r) k->run_pixel_row(static_cast<int64_t>(r));
+          },
+          this, static_cast<size_t>(n_ * oh_), 4, 0);
+      return Status::ok();
+    }
     if (gemm_) {
       parallelize_1d_tile_1d(
           pool,
@@ -153,6 +207,55 @@ class TransposeConvS8 final : public Kernel {
   }
 
  private:
+  // Input row r = n * h + iy as planes of dwords: plane g holds channels 4g..4g+3 of each pixel,
+  // flipped to u8 (bytes past the channel count meet zero weights).
+  void regroup_row(int64_t r) {
+    const int8_t* src = in_ + r * w_ * c_;
+    const auto c = static_cast<size_t>(c_);
+    const size_t full = c / 4, rest = c % 4, groups = groups_;
+    const int64_t w = w_;
+    uint32_t* row = planes_.data() + static_cast<size_t>(r * w_) * groups;
+    for (size_t g = 0; g < groups; ++g) {
+      uint32_t* dst = row + g * static_cast<size_t>(w);
+      const int8_t* px = src + 4 * g;
+      if (g < full) {
+        for (int64_t ix = 0; ix < w; ++ix, px += c) {
+          uint32_t v;
+          std::memcpy(&v, px, 4);
+          dst[ix] = v ^ 0x80808080u;
+        }
+      } else {
+        // Built in a register: byte stores into v and its load would stall store forwarding.
+        for (int64_t ix = 0; ix < w; ++ix, px += c) {
+          uint32_t v = static_cast<uint8_t>(px[0]);
+          if (rest > 1) v |= static_cast<uint32_t>(static_cast<uint8_t>(px[1])) << 8;
+          if (rest > 2) v |= static_cast<uint32_t>(static_cast<uint8_t>(px[2])) << 16;
+          dst[ix] = v ^ 0x80808080u;
+        }
+      }
+    }
+  }
+
+  // Output row r = (n * h + iy) * kh + ky, without overlap.
+  void run_pixel_row(int64_t r) {
+    const int64_t ky = r % kh_, in_row = r / kh_;
+    const auto n = static_cast<size_t>(kw_ * o_);
+    const uint32_t* x[kMaxGroups];
+    for (size_t g = 0; g < groups_; ++g)
+      x[g] = planes_.data() + (static_cast<size_t>(in_row) * groups_ + g) * static_cast<size_t>(w_);
+    reference::Qs8PixelConvRow row;
+    row.count = static_cast<size_t>(w_);
+    row.n = n;
+    row.taps = groups_;
+    row.x = x;
+    row.w = pw_.data() + static_cast<size_t>(ky) * n * groups_;
+    row.bias = pbias_.data() + static_cast<size_t>(ky) * n;
+    row.scale = pscale_.data();
+    row.zero = zero_, row.min = b_.min, row.max = b_.max;
+    row.out = out_ + r * ow_ * o_;
+    pixel_(row);
+  }
+
   // Output row r = n * oh + oy = (n * h + iy) * kh + ky, without overlap.
   void run_gemm_row(int64_t r) {
     const int64_t ky = r % kh_, in_row = r / kh_;
@@ -199,6 +302,16 @@ class TransposeConvS8 final : public Kernel {
   std::vector<float> scale_;         // [O]: input scale x weight scale / output scale
   std::vector<uint32_t> row_first_, col_first_;
   std::vector<Tap> row_taps_, col_taps_;
+  static constexpr size_t kMaxGroups = 128;  // dwords per input pixel on the pixel path
+  // The pixel-convolution path (set when the output is tiled without overlap): weights
+  // [ky][(kx, o)][group] as dwords, biases [ky][(kx, o)] with the zero point folded in, scales
+  // [(kx, o)], and the input regrouped per run [n * h][group][w].
+  void (*pixel_)(const reference::Qs8PixelConvRow&) = nullptr;
+  size_t groups_ = 1;
+  std::vector<uint32_t> pw_;
+  std::vector<int32_t> pbias_;
+  std::vector<float> pscale_;
+  std::vector<uint32_t> planes_;
   const Qc8Gemm* gemm_ = nullptr;  // set when the output is tiled without overlap
   std::vector<uint8_t> packed_;    // kh panels of [(kx, o), C] weights for gemm_
   size_t panel_bytes_ = 0;
@@ -215,7 +328,8 @@ KernelResult create_own_int8_transpose_conv(const NodeDesc& d, const QParams& in
                                             const QParams& out) {
   PH_ASSIGN_OR_RETURN(const Isa isa, selected_isa());
   auto k = std::make_unique<TransposeConvS8>();
-  PH_RETURN_IF_ERROR(k->create(d, in, out, kernel_variant(isa)->qc8_gemm));
+  const KernelVariant& v = *kernel_variant(isa);
+  PH_RETURN_IF_ERROR(k->create(d, in, out, v.qc8_gemm, v.qs8_pixel_conv));
   return std::unique_ptr<Kernel>(std::move(k));
 }
 

@@ -233,6 +233,8 @@ Status prepare_status(const ModelBuilder& b) {
 const std::vector<Case>& cases() {
   static const std::vector<Case> c = {
       {"2x2 stride 2, 16 -> 1 (selfie's decoder)", Shape{1, 9, 7, 16}, 1, 2, 2, params(2, 2, {0, 0, 0, 0}, {0, 0}), true, true},
+      {"3x3 stride 3 tiles the output, 5 -> 2 (a partial channel group)", Shape{1, 6, 7, 5}, 2, 3, 3, params(3, 3, {0, 0, 0, 0}, {0, 0}), true, true},
+      {"2x2 stride 2 tiles the output, 16 -> 4, batch 2, relu6", Shape{2, 5, 19, 16}, 4, 2, 2, params(2, 2, {0, 0, 0, 0}, {0, 0}, Activation::relu6()), true, true},
       {"4x4 stride 2 pad 1, 8 -> 8, batch 2", Shape{2, 5, 4, 8}, 8, 4, 4, params(2, 2, {1, 1, 1, 1}, {0, 0}), true, true},
       {"3x3 stride 2, pad 1, adjustment 1, relu", Shape{1, 4, 5, 3}, 5, 3, 3, params(2, 2, {1, 1, 1, 1}, {1, 1}, Activation::relu()), true, true},
       {"3x3 stride 1, asymmetric pad, clamp [-0.5, 0.5]", Shape{1, 5, 4, 5}, 3, 3, 3, params(1, 1, {0, 1, 2, 0}, {0, 0}, {-0.5f, 0.5f}), true, true},
@@ -286,7 +288,16 @@ TEST_CASE("int8 TRANSPOSE_CONV_2D gives the same bytes on 1 and 3 threads", "[in
 
 TEST_CASE("int8 TRANSPOSE_CONV_2D refuses operands outside docs/int8.md's conventions",
           "[int8][deconv]") {
-  const Case c = cases()[1];
+  // 8 -> 8 channels: per-channel scales along axis 3 have the right count, so the file is valid
+  // and the kernel is the one to refuse them.
+  const Case c = {"4x4 stride 2 pad 1, 8 -> 8",
+                  Shape{1, 5, 4, 8},
+                  8,
+                  4,
+                  4,
+                  params(2, 2, {1, 1, 1, 1}, {0, 0}),
+                  true,
+                  true};
   const Data d = make_data(c, 3);
   auto rejected = [](const std::unique_ptr<ModelBuilder>& b, const std::string& what) {
     const Status s = prepare_status(*b);
