@@ -10,12 +10,11 @@
 //
 // When the kernel tiles the output without overlap (stride = kernel size, no padding, no
 // adjustment: selfie segmentation's 2x2 stride-2 decoder), every output value comes from one tap,
-// and kernel row ky of input row iy is a GEMM of the row's pixels [W, C] by the weights
-// [(kx, o), C]: on variants with an int8 GEMM (kernel_variant.h, Qc8Gemm) each such product
-// writes output row iy * kh + ky in place, kw * O contiguous values per input pixel. Variants with
-// a pixel convolution (kernel_variant.h, qs8_pixel_conv) run the same rows with it instead: it
-// vectorizes over the input pixels, where the GEMM's 16 output lanes would hold kw * O values
-// (2 for selfie).
+// and kernel row ky of input row iy is a product of the row's pixels [W, C] by the weights
+// [(kx, o), C] that writes output row iy * kh + ky in place, kw * O contiguous values per input
+// pixel: on variants with a pixel convolution (kernel_variant.h, qs8_pixel_conv) each such row is
+// one call of it, vectorized over the input pixels (an int8 GEMM would fill 2 of its 16 output
+// lanes for selfie: measured 145 us against 90 us).
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -58,7 +57,7 @@ inline int32_t dot_s8(const int8_t* a, const int8_t* b, size_t n) {
 
 class TransposeConvS8 final : public Kernel {
  public:
-  Status create(const NodeDesc& d, const QParams& in, const QParams& out, const Qc8Gemm* gemm,
+  Status create(const NodeDesc& d, const QParams& in, const QParams& out,
                 void (*pixel)(const reference::Qs8PixelConvRow&)) {
     const schema::Node& node = *d.node;
     const auto* o = node.options_as_TransposeConv2DOptions();
@@ -130,37 +129,12 @@ class TransposeConvS8 final : public Kernel {
       zero_terms_.clear();
       return Status::ok();
     }
-    if (gemm && tiles) {
-      gemm_ = gemm;
-      const auto n = static_cast<size_t>(kw_ * o_);
-      panel_bytes_ = gemm->packed_bytes(n, static_cast<size_t>(c_));
-      packed_.resize(panel_bytes_ * static_cast<size_t>(kh_));
-      std::vector<int8_t> rows(n * static_cast<size_t>(c_));
-      std::vector<int32_t> bias(n);
-      std::vector<float> scale(n);
-      for (int64_t ky = 0; ky < kh_; ++ky) {
-        for (int64_t kx = 0; kx < kw_; ++kx)
-          for (int64_t oc = 0; oc < o_; ++oc) {
-            const auto j = static_cast<size_t>(kx * o_ + oc);
-            std::memcpy(rows.data() + j * static_cast<size_t>(c_),
-                        wq + ((oc * kh_ + ky) * kw_ + kx) * c_, static_cast<size_t>(c_));
-            bias[j] = bias_[static_cast<size_t>(oc)];
-            scale[j] = scale_[static_cast<size_t>(oc)];
-          }
-        gemm->pack(rows.data(), n, static_cast<size_t>(c_), bias.data(), in.zero_point,
-                   scale.data(), packed_.data() + static_cast<size_t>(ky) * panel_bytes_);
-      }
-      b_ = b;
-      weights_.clear();  // the gather path's copies
-      zero_terms_.clear();
-      return Status::ok();
-    }
     axis_taps(h_, oh_, kh_, o->stride_h(), o->pad_top(), &row_first_, &row_taps_);
     axis_taps(w_, ow_, kw_, o->stride_w(), o->pad_left(), &col_first_, &col_taps_);
     return Status::ok();
   }
   size_t packed_weight_bytes() const override {
-    return packed_.size() + weights_.size() + (pw_.size() + pbias_.size() + pscale_.size()) * 4 +
+    return weights_.size() + (pw_.size() + pbias_.size() + pscale_.size()) * 4 +
            (zero_terms_.size() + bias_.size()) * sizeof(int32_t) + scale_.size() * sizeof(float);
   }
   Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
@@ -182,16 +156,6 @@ class TransposeConvS8 final : public Kernel {
           [](void* ctx, size_t start, size_t rows) {
             auto* k = static_cast<TransposeConvS8*>(ctx);
             for (size_t r = start; r < start + rows; ++r) k->run_pixel_row(static_cast<int64_t>(r));
-          },
-          this, static_cast<size_t>(n_ * oh_), 4, 0);
-      return Status::ok();
-    }
-    if (gemm_) {
-      parallelize_1d_tile_1d(
-          pool,
-          [](void* ctx, size_t start, size_t rows) {
-            auto* k = static_cast<TransposeConvS8*>(ctx);
-            for (size_t r = start; r < start + rows; ++r) k->run_gemm_row(static_cast<int64_t>(r));
           },
           this, static_cast<size_t>(n_ * oh_), 4, 0);
       return Status::ok();
@@ -256,15 +220,6 @@ class TransposeConvS8 final : public Kernel {
     pixel_(row);
   }
 
-  // Output row r = n * oh + oy = (n * h + iy) * kh + ky, without overlap.
-  void run_gemm_row(int64_t r) {
-    const int64_t ky = r % kh_, in_row = r / kh_;
-    const auto n = static_cast<size_t>(kw_ * o_);
-    gemm_->run(static_cast<size_t>(w_), n, static_cast<size_t>(c_), in_ + in_row * w_ * c_,
-               static_cast<size_t>(c_), packed_.data() + static_cast<size_t>(ky) * panel_bytes_,
-               zero_, b_.min, b_.max, out_ + r * ow_ * o_, n);
-  }
-
   // Output row r = n * oh + oy.
   void run_row(int64_t r) {
     // Adding and removing 1.5 * 2^23 rounds half to even like std::nearbyint for |v| < 2^22
@@ -312,9 +267,6 @@ class TransposeConvS8 final : public Kernel {
   std::vector<int32_t> pbias_;
   std::vector<float> pscale_;
   std::vector<uint32_t> planes_;
-  const Qc8Gemm* gemm_ = nullptr;  // set when the output is tiled without overlap
-  std::vector<uint8_t> packed_;    // kh panels of [(kx, o), C] weights for gemm_
-  size_t panel_bytes_ = 0;
   Int8Bounds b_;
   int32_t zero_ = 0;
   float lo_ = -128.f, hi_ = 127.f;  // fused activation bounds minus the output zero point
@@ -329,7 +281,7 @@ KernelResult create_own_int8_transpose_conv(const NodeDesc& d, const QParams& in
   PH_ASSIGN_OR_RETURN(const Isa isa, selected_isa());
   auto k = std::make_unique<TransposeConvS8>();
   const KernelVariant& v = *kernel_variant(isa);
-  PH_RETURN_IF_ERROR(k->create(d, in, out, v.qc8_gemm, v.qs8_pixel_conv));
+  PH_RETURN_IF_ERROR(k->create(d, in, out, v.qs8_pixel_conv));
   return std::unique_ptr<Kernel>(std::move(k));
 }
 
