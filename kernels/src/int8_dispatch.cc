@@ -1,5 +1,6 @@
 #include "int8_dispatch.h"
 
+#include "polyhead/kernels/kernel_variant.h"
 #include "polyhead/kernels/op_table.h"
 
 namespace polyhead::kernels {
@@ -13,8 +14,8 @@ size_t activation_inputs(OpKind op, size_t inputs) {
     case OpKind::CONV_2D:
     case OpKind::DEPTHWISE_CONV_2D:
     case OpKind::FULLY_CONNECTED:
-      return 1;
     case OpKind::TRANSPOSE_CONV_2D:
+      return 1;
     case OpKind::ADD:
     case OpKind::SUB:
     case OpKind::MUL:
@@ -73,7 +74,14 @@ Result<std::unique_ptr<Kernel>> create_int8_kernel(const NodeDesc& d) {
     if (d.inputs[i].present)
       PH_RETURN_IF_ERROR(
           activation_params(node, d.inputs[i], "input " + std::to_string(i)).status());
-  PH_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> k, create_own_int8_gemm_kernel(d, in, out));
+  std::unique_ptr<Kernel> k;
+  // Small convolutions first where the variant vectorizes them over pixels (issue 14).
+  PH_ASSIGN_OR_RETURN(const Isa isa, selected_isa());
+  if (const auto conv = kernel_variant(isa)->qs8_pixel_conv) {
+    PH_ASSIGN_OR_RETURN(k, create_own_int8_pixel_conv(d, in, out, conv));
+    if (k) return k;
+  }
+  PH_ASSIGN_OR_RETURN(k, create_own_int8_gemm_kernel(d, in, out));
   if (k) return k;
   // int8 depthwise convolution: Polyhead's own before XNNPACK's.
   PH_ASSIGN_OR_RETURN(k, create_own_int8_depthwise_kernel(d, in, out));

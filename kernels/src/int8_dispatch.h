@@ -28,6 +28,14 @@ KernelResult create_own_int8_gemm_kernel(const NodeDesc& desc, const QParams& in
 // convolutions and for options it lacks (dilation, stride above 2, windows above 8x8).
 KernelResult create_own_int8_depthwise_kernel(const NodeDesc& desc, const QParams& in,
                                               const QParams& out);
+// TRANSPOSE_CONV_2D (own_int8_transpose_conv.cc); never "not handled".
+KernelResult create_own_int8_transpose_conv(const NodeDesc& desc, const QParams& in,
+                                            const QParams& out);
+
+// CONV_2D with a small receptive field or few output channels, vectorized over output pixels
+// with `conv` (a variant's qs8_pixel_conv, own_int8_pixel_conv.cc); not handled otherwise.
+KernelResult create_own_int8_pixel_conv(const NodeDesc& desc, const QParams& in, const QParams& out,
+                                        void (*conv)(const reference::Qs8PixelConvRow&));
 
 // Polyhead's own int8 kernels, for what XNNPACK lacks.
 KernelResult create_own_int8_kernel(const NodeDesc& desc, const QParams& in, const QParams& out);

@@ -54,7 +54,7 @@ constexpr OpInfo kOps[] = {
     {OpKind::PRELU, "PRELU", OpOptions::NONE, false, rule::prelu, rule::per_output_element,
      I8::kFloatOnly, 0},
     {OpKind::TRANSPOSE_CONV_2D, "TRANSPOSE_CONV_2D", OpOptions::TransposeConv2DOptions, false,
-     rule::transpose_conv2d, rule::transpose_conv2d_macs, I8::kFloatOnly, 0},
+     rule::transpose_conv2d, rule::transpose_conv2d_macs, I8::kOwnQuantization, 0},
     {OpKind::DEPTH_TO_SPACE, "DEPTH_TO_SPACE", OpOptions::DepthToSpaceOptions, false,
      rule::depth_to_space, rule::per_output_element, I8::kInputQuantization, 0},
     {OpKind::RESHAPE, "RESHAPE", OpOptions::ReshapeOptions, false, rule::reshape,

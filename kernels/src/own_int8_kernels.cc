@@ -676,6 +676,8 @@ KernelResult create_own_int8_kernel(const NodeDesc& d, const QParams& in, const 
       return gather(d, v, in, out, slice_sources);
     case OpKind::CHANNEL_SHUFFLE:
       return gather(d, v, in, out, channel_shuffle_sources);
+    case OpKind::TRANSPOSE_CONV_2D:
+      return create_own_int8_transpose_conv(d, in, out);
     // XNNPACK's operators, float-only operators, and the conversions.
     case OpKind::CONV_2D:
     case OpKind::DEPTHWISE_CONV_2D:
@@ -685,7 +687,6 @@ KernelResult create_own_int8_kernel(const NodeDesc& d, const QParams& in, const 
     case OpKind::DIV:
     case OpKind::SOFTMAX:
     case OpKind::PRELU:
-    case OpKind::TRANSPOSE_CONV_2D:
     case OpKind::QUANTIZE:
     case OpKind::DEQUANTIZE:
       return not_handled();

@@ -236,6 +236,24 @@ void qc8_gemm(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, in
     }
 }
 
+void qs8_pixel_conv(const Qs8PixelConvRow& r) {
+  const auto lo = static_cast<float>(r.min - r.zero);
+  const auto hi = static_cast<float>(r.max - r.zero);
+  for (size_t i = 0; i < r.count; ++i)
+    for (size_t o = 0; o < r.n; ++o) {
+      auto acc = static_cast<uint32_t>(r.bias[o]);
+      for (size_t t = 0; t < r.taps; ++t) {
+        const uint32_t x = r.x[t][i], w = r.w[o * r.taps + t];
+        for (int b = 0; b < 4; ++b)
+          acc += static_cast<uint32_t>(static_cast<int32_t>((x >> (8 * b)) & 0xff) *
+                                       static_cast<int32_t>(static_cast<int8_t>(w >> (8 * b))));
+      }
+      const float v =
+          std::min(std::max(static_cast<float>(static_cast<int32_t>(acc)) * r.scale[o], lo), hi);
+      r.out[i * r.n + o] = static_cast<int8_t>(static_cast<int32_t>(std::nearbyint(v)) + r.zero);
+    }
+}
+
 void lookup_s8(const int8_t* input, size_t count, const int8_t* table, int8_t* output) {
   for (size_t i = 0; i < count; ++i) output[i] = table[static_cast<uint8_t>(input[i])];
 }

@@ -17,7 +17,8 @@ bool shares_input_quantization(OpKind op) {
 }
 
 bool has_channel_weights(OpKind op) {
-  return op == OpKind::CONV_2D || op == OpKind::DEPTHWISE_CONV_2D || op == OpKind::FULLY_CONNECTED;
+  return op == OpKind::CONV_2D || op == OpKind::DEPTHWISE_CONV_2D ||
+         op == OpKind::FULLY_CONNECTED || op == OpKind::TRANSPOSE_CONV_2D;
 }
 
 const char* op_name(OpKind op) {

@@ -8,7 +8,7 @@
 namespace polyhead::quantize {
 
 // True for the operators with an int8 kernel (QUANTIZE and DEQUANTIZE aside); false for the
-// float-only ones (SOFTMAX, DIV, PRELU, TRANSPOSE_CONV_2D) and for kinds this build does not know.
+// float-only ones (SOFTMAX, DIV, PRELU) and for kinds this build does not know.
 bool has_int8_kernel(schema::OpKind op);
 
 // True when the operator's int8 output must carry its input's scale and zero point (max pooling,
@@ -16,7 +16,8 @@ bool has_int8_kernel(schema::OpKind op);
 bool shares_input_quantization(schema::OpKind op);
 
 // True for the operators whose second input is a weight tensor quantized per output channel and
-// whose optional third input is an I32 bias (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED).
+// whose optional third input is an I32 bias (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED,
+// TRANSPOSE_CONV_2D: weights [O, kh, kw, I], scales along axis 0).
 bool has_channel_weights(schema::OpKind op);
 
 // "CONV_2D", "ADD", ...; "UNKNOWN" for kinds this build does not know.

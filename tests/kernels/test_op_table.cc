@@ -220,7 +220,8 @@ TEST_CASE("op table: options, int8 support and versions as the readers had them"
 
   // The kernel factory's, the quantizer's and the TFLite importer's former lists.
   CHECK(kinds_where([](const kernels::OpInfo& o) { return o.float_only(); }) ==
-        std::set<K>{K::SOFTMAX, K::DIV, K::PRELU, K::TRANSPOSE_CONV_2D});
+        std::set<K>{K::SOFTMAX, K::DIV, K::PRELU});
+  CHECK(op_info(K::TRANSPOSE_CONV_2D).value()->int8 == Int8Support::kOwnQuantization);
   CHECK(kinds_where([](const kernels::OpInfo& o) { return o.shares_input_quantization(); }) ==
         std::set<K>{K::MAX_POOL_2D, K::RESIZE, K::RESHAPE, K::TRANSPOSE, K::DEPTH_TO_SPACE, K::PAD,
                     K::SLICE, K::CHANNEL_SHUFFLE});

@@ -280,11 +280,12 @@ TEST_CASE("quantize: constant operands are int8 per tensor", "[quantize]") {
 
 TEST_CASE("quantize: which operators run in int8", "[quantize]") {
   using schema::OpKind;
-  for (OpKind op : {OpKind::CONV_2D, OpKind::FULLY_CONNECTED, OpKind::ADD, OpKind::MEAN,
-                    OpKind::MAX_POOL_2D, OpKind::RESIZE, OpKind::CONCATENATION, OpKind::HARD_SWISH})
+  for (OpKind op :
+       {OpKind::CONV_2D, OpKind::FULLY_CONNECTED, OpKind::ADD, OpKind::MEAN, OpKind::MAX_POOL_2D,
+        OpKind::RESIZE, OpKind::CONCATENATION, OpKind::HARD_SWISH, OpKind::TRANSPOSE_CONV_2D})
     CHECK(has_int8_kernel(op));
-  for (OpKind op : {OpKind::SOFTMAX, OpKind::DIV, OpKind::PRELU, OpKind::TRANSPOSE_CONV_2D})
-    CHECK_FALSE(has_int8_kernel(op));
+  CHECK(has_channel_weights(OpKind::TRANSPOSE_CONV_2D));
+  for (OpKind op : {OpKind::SOFTMAX, OpKind::DIV, OpKind::PRELU}) CHECK_FALSE(has_int8_kernel(op));
   for (OpKind op : {OpKind::MAX_POOL_2D, OpKind::RESIZE, OpKind::RESHAPE, OpKind::TRANSPOSE,
                     OpKind::DEPTH_TO_SPACE, OpKind::PAD})
     CHECK(shares_input_quantization(op));
@@ -665,4 +666,80 @@ TEST_CASE("quantize: --auto keeps the most sensitive nodes float until within bu
   REQUIRE(r.is_ok());
   CHECK_FALSE(r->within_budget);
   CHECK(r->kept_float.size() == ordered.size());
+}
+
+TEST_CASE("quantize: TRANSPOSE_CONV_2D becomes int8 with per-channel weights and an i32 bias",
+          "[quantize]") {
+  // x [1,4,4,6] -> c conv1x1 [1,4,4,8] -> up transpose conv 2x2 stride 2 + bias [1,8,8,3]
+  ModelBuilder b;
+  const int x = b.add_input("x", Shape{1, 4, 4, 6});
+  uint32_t seed = 41;
+  auto constant = [&](const std::string& name, const Shape& shape, float scale) {
+    return b.add_constant(
+        name, shape,
+        polyhead::testing::random_values(static_cast<size_t>(shape.elements()), seed++, scale));
+  };
+  const int c = must(b.conv2d("c", x, constant("c.w", Shape{8, 1, 1, 6}, 0.5f),
+                              constant("c.b", Shape{8}, 0.1f), {}));
+  TransposeConv2DParams p;
+  p.stride_h = p.stride_w = 2;
+  const int up = must(b.transpose_conv2d("up", c, constant("up.w", Shape{3, 2, 2, 8}, 0.5f),
+                                         constant("up.b", Shape{3}, 0.2f), p));
+  REQUIRE(b.add_task("t", TaskKind::kOther, {{"y", up}}).is_ok());
+  const auto fp32 = b.finish();
+  REQUIRE(fp32.is_ok());
+  const Model m = load(*fp32);
+  const merge::SourceGraph g = graph(m);
+  int up_node = -1;
+  for (size_t n = 0; n < g.root->nodes()->size(); ++n)
+    if (g.node_name(static_cast<int>(n)) == "up") up_node = static_cast<int>(n);
+  REQUIRE(up_node >= 0);
+  CHECK(can_run_int8(g, up_node));
+
+  const Written w = rewrite(m, {});
+  const schema::Node* deconv = w.node("up");
+  REQUIRE(deconv);
+  CHECK(deconv->op() == schema::OpKind::TRANSPOSE_CONV_2D);
+  CHECK(w.count(schema::OpKind::QUANTIZE) == 1);    // x
+  CHECK(w.count(schema::OpKind::DEQUANTIZE) == 1);  // the task output
+  const schema::Tensor* input = w.at(deconv->inputs()->Get(0));
+  const schema::Tensor* weights = w.at(deconv->inputs()->Get(1));
+  const schema::Tensor* bias = w.at(deconv->inputs()->Get(2));
+  CHECK(input->type() == schema::ElementType::I8);
+  CHECK(w.at(deconv->outputs()->Get(0))->type() == schema::ElementType::I8);
+  // Weights [O, KH, KW, I]: one scale per output channel along axis 0, as CONV_2D's.
+  CHECK(weights->type() == schema::ElementType::I8);
+  CHECK(weights->quantization()->axis() == 0);
+  CHECK(weights->quantization()->scale()->size() == 3);
+  CHECK(bias->type() == schema::ElementType::I32);
+  REQUIRE(bias->quantization()->scale()->size() == 3);
+  for (unsigned k = 0; k < 3; ++k)
+    CHECK(bias->quantization()->scale()->Get(k) ==
+          Approx(input->quantization()->scale()->Get(0) * weights->quantization()->scale()->Get(k))
+              .epsilon(1e-6));
+
+  // The file loads and runs; its output follows the float model's within a few int8 steps.
+  const std::vector<float> in = polyhead::testing::random_values(96, 5, 1.f);
+  auto run = [&](const Model& model) {
+    auto engine = Engine::create(model);
+    REQUIRE(engine.is_ok());
+    auto plan = engine->prepare();
+    INFO(plan.status().message());
+    REQUIRE(plan.is_ok());
+    REQUIRE(plan->set_input("x", in.data(), in.size()).is_ok());
+    REQUIRE(plan->run().is_ok());
+    const TensorView out = *plan->output("t", "y");
+    const auto* f = static_cast<const float*>(out.data);
+    return std::vector<float>(f, f + out.shape.elements());
+  };
+  const std::vector<float> want = run(m);
+  const std::vector<float> got = run(load(w.bytes));
+  REQUIRE(got.size() == want.size());
+  float lo = 0.f, hi = 0.f, err = 0.f;
+  for (size_t i = 0; i < want.size(); ++i) {
+    lo = std::min(lo, want[i]), hi = std::max(hi, want[i]);
+    err = std::max(err, std::fabs(got[i] - want[i]));
+  }
+  // flat_ranges quantizes every activation to [-2, 6]: steps of 8/255; allow a few of them.
+  CHECK(err < 0.2f);
 }

@@ -172,4 +172,70 @@ void lookup_s8_vbmi(const int8_t* in, size_t count, const int8_t* table, int8_t*
   }
 }
 
+// --- issue 14: reference::qs8_pixel_conv, 16 output pixels per register (one int32 lane per
+// pixel), four output channels at a time so each input load feeds four VPDPBUSD.
+namespace {
+
+inline __m512i requantize_lanes(__m512i acc, float scale, __m512 flo, __m512 fhi, __m512i zero) {
+  __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(scale));
+  f = _mm512_min_ps(_mm512_max_ps(f, flo), fhi);
+  return _mm512_add_epi32(_mm512_cvtps_epi32(f), zero);
+}
+
+}  // namespace
+
+void qs8_pixel_conv_vnni(const reference::Qs8PixelConvRow& r) {
+  const __m512 flo = _mm512_set1_ps(static_cast<float>(r.min - r.zero));
+  const __m512 fhi = _mm512_set1_ps(static_cast<float>(r.max - r.zero));
+  const __m512i vzero = _mm512_set1_epi32(r.zero);
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i offsets = _mm512_mullo_epi32(lane, _mm512_set1_epi32(static_cast<int32_t>(r.n)));
+  const size_t taps = r.taps;
+  for (size_t i = 0; i < r.count; i += 16) {
+    const size_t pixels = std::min<size_t>(16, r.count - i);
+    const auto mask = static_cast<__mmask16>((1u << pixels) - 1);
+    size_t o = 0;
+    for (; o + 4 <= r.n; o += 4) {
+      const uint32_t* w = r.w + o * taps;
+      __m512i a0 = _mm512_set1_epi32(r.bias[o]), a1 = _mm512_set1_epi32(r.bias[o + 1]);
+      __m512i a2 = _mm512_set1_epi32(r.bias[o + 2]), a3 = _mm512_set1_epi32(r.bias[o + 3]);
+      for (size_t t = 0; t < taps; ++t) {
+        const __m512i x = _mm512_maskz_loadu_epi32(mask, r.x[t] + i);
+        a0 = _mm512_dpbusd_epi32(a0, x, _mm512_set1_epi32(static_cast<int32_t>(w[t])));
+        a1 = _mm512_dpbusd_epi32(a1, x, _mm512_set1_epi32(static_cast<int32_t>(w[taps + t])));
+        a2 = _mm512_dpbusd_epi32(a2, x, _mm512_set1_epi32(static_cast<int32_t>(w[2 * taps + t])));
+        a3 = _mm512_dpbusd_epi32(a3, x, _mm512_set1_epi32(static_cast<int32_t>(w[3 * taps + t])));
+      }
+      const __m512i byte = _mm512_set1_epi32(0xff);
+      const __m512i q0 = _mm512_and_si512(requantize_lanes(a0, r.scale[o], flo, fhi, vzero), byte);
+      const __m512i q1 =
+          _mm512_and_si512(requantize_lanes(a1, r.scale[o + 1], flo, fhi, vzero), byte);
+      const __m512i q2 =
+          _mm512_and_si512(requantize_lanes(a2, r.scale[o + 2], flo, fhi, vzero), byte);
+      const __m512i q3 = requantize_lanes(a3, r.scale[o + 3], flo, fhi, vzero);
+      // Four channels of a pixel are four adjacent output bytes: one dword per pixel, scattered
+      // to pixel * n + o.
+      const __m512i packed =
+          _mm512_or_si512(_mm512_or_si512(q0, _mm512_slli_epi32(q1, 8)),
+                          _mm512_or_si512(_mm512_slli_epi32(q2, 16), _mm512_slli_epi32(q3, 24)));
+      _mm512_mask_i32scatter_epi32(r.out + i * r.n + o, mask, offsets, packed, 1);
+    }
+    for (; o < r.n; ++o) {
+      const uint32_t* w = r.w + o * taps;
+      __m512i a = _mm512_set1_epi32(r.bias[o]);
+      for (size_t t = 0; t < taps; ++t)
+        a = _mm512_dpbusd_epi32(a, _mm512_maskz_loadu_epi32(mask, r.x[t] + i),
+                                _mm512_set1_epi32(static_cast<int32_t>(w[t])));
+      const __m128i q = _mm512_cvtepi32_epi8(requantize_lanes(a, r.scale[o], flo, fhi, vzero));
+      if (r.n == 1) {
+        _mm_mask_storeu_epi8(r.out + i, mask, q);
+      } else {
+        alignas(16) int8_t bytes[16];
+        _mm_store_si128(reinterpret_cast<__m128i*>(bytes), q);
+        for (size_t p = 0; p < pixels; ++p) r.out[(i + p) * r.n + o] = bytes[p];
+      }
+    }
+  }
+}
+
 }  // namespace polyhead::kernels::variants

@@ -13,6 +13,8 @@ extern const KernelVariant kNeon;    // only with POLYHEAD_HAVE_NEON
 extern const KernelVariant kAvx2;    // only with POLYHEAD_HAVE_AVX2
 extern const KernelVariant kAvx512;  // only with POLYHEAD_HAVE_AVX512
 extern const Qc8Gemm kVnniQc8Gemm;   // only with POLYHEAD_HAVE_AVX512 (AVX-512 VNNI)
+// reference::qs8_pixel_conv with VPDPBUSD over 16 pixels; only with POLYHEAD_HAVE_AVX512.
+void qs8_pixel_conv_vnni(const reference::Qs8PixelConvRow& row);
 // Table lookup with AVX-512 VBMI; only with POLYHEAD_HAVE_AVX512.
 void lookup_s8_vbmi(const int8_t* input, size_t count, const int8_t* table, int8_t* output);
 

@@ -126,6 +126,9 @@ struct KernelVariant {
   const SparseGemmF32* sparse_gemm_f32 = nullptr;
   // --- int8 depthwise convolution: null where the variant has none (XNNPACK runs those). ---
   const Qc8Depthwise* qc8_depthwise = nullptr;
+  // --- int8 small convolutions: reference::qs8_pixel_conv, bit for bit. Null where the
+  // variant has none (the GEMM or XNNPACK run those layers instead).
+  void (*qs8_pixel_conv)(const reference::Qs8PixelConvRow& row) = nullptr;
 };
 
 // The table of `isa`, or null when this build does not contain it (the CPU is not consulted:

@@ -113,4 +113,25 @@ void lookup_s8(const int8_t* input, size_t count, const int8_t* table, int8_t* o
 void resize_bilinear(const float* input, const Shape& input_shape, int64_t out_h, int64_t out_w,
                      Coordinates mode, float* output);
 
+// --- int8 convolution vectorized over output pixels (issue 14, own_int8_pixel_conv.cc) ---
+// One output row of an int8 convolution with a small receptive field, whose input the caller
+// regrouped into dwords of four bytes, each byte flipped to u8 (x ^ 0x80). For pixels i < count
+// and output channels o < n:
+//   acc = bias[o] + sum_{t < taps} sum_{b < 4} u8 byte b of x[t][i] * s8 byte b of w[o * taps + t]
+//   out[i * n + o] = nearbyint(clamp(float(acc) * scale[o], min - zero, max - zero)) + zero
+// (wrapping int32 sums; the same requantization as qc8_gemm). The caller folds
+// -(128 + input zero point) * sum of the weights into the bias.
+struct Qs8PixelConvRow {
+  size_t count = 0;                    // output pixels
+  size_t n = 0;                        // output channels
+  size_t taps = 0;                     // dwords per pixel
+  const uint32_t* const* x = nullptr;  // taps pointers: pixel i reads x[t][i]
+  const uint32_t* w = nullptr;         // [n][taps] dwords of four int8 weights
+  const int32_t* bias = nullptr;       // [n]
+  const float* scale = nullptr;        // [n]
+  int32_t zero = 0, min = -128, max = 127;
+  int8_t* out = nullptr;  // pixel i, channel o at out[i * n + o]
+};
+void qs8_pixel_conv(const Qs8PixelConvRow& row);
+
 }  // namespace polyhead::kernels::reference
