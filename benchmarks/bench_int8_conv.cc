@@ -1,4 +1,4 @@
-// The int8 layers of issue 14 that XNNPACK's qc8 convolution ran slowly or not at all, each as a
+// The int8 layers that XNNPACK's qc8 convolution ran slowly or not at all, each as a
 // one-node model through the engine, in three forms in the same run:
 //   fp32          the float model (XNNPACK's f32 convolution / deconvolution)
 //   int8          the int8 model with the best variant (avx512vnni here: Polyhead's pixel

@@ -83,7 +83,7 @@ const OpHandlerEntry* find_handler(const TfOperatorCode& code) {
 bool float_only(schema::OpKind kind) {
   // The operator table knows every kind the table above names.
   const auto info = kernels::op_info(kind);
-  // TRANSPOSE_CONV_2D has an int8 kernel since issue 14, but the handlers do not map TFLite's
+  // TRANSPOSE_CONV_2D has an int8 kernel, but the handlers do not map TFLite's
   // int8 transposed convolution weights and bias yet: it stays float inside int8 files.
   return info.is_ok() && ((*info)->float_only() || kind == schema::OpKind::TRANSPOSE_CONV_2D);
 }

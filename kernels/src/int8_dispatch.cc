@@ -75,7 +75,7 @@ Result<std::unique_ptr<Kernel>> create_int8_kernel(const NodeDesc& d) {
       PH_RETURN_IF_ERROR(
           activation_params(node, d.inputs[i], "input " + std::to_string(i)).status());
   std::unique_ptr<Kernel> k;
-  // Small convolutions first where the variant vectorizes them over pixels (issue 14).
+  // Small convolutions first where the variant vectorizes them over pixels.
   PH_ASSIGN_OR_RETURN(const Isa isa, selected_isa());
   if (const auto conv = kernel_variant(isa)->qs8_pixel_conv) {
     PH_ASSIGN_OR_RETURN(k, create_own_int8_pixel_conv(d, in, out, conv));

@@ -1,4 +1,4 @@
-// int8 convolutions with a small receptive field or few output channels (issue 14): the
+// int8 convolutions with a small receptive field or few output channels: the
 // 3-channel stems (3x3 or 5x5, stride 2) and pose's 3x3 8 -> 1 channel head, where a GEMM over
 // output pixels wastes its width (one output channel fills 1 of 16 lanes) or spends its time on
 // the im2col copy of a few bytes per tap.

@@ -38,7 +38,7 @@ using polyhead::testing::Json;
 
 namespace {
 
-// The bound of the acceptance criterion (issue 14): within 1 LSB, at least 95% exact.
+// The bound of the acceptance criterion: within 1 LSB, at least 95% exact.
 struct Bound {
   int max_lsb = 1;
   double min_exact = 0.95;

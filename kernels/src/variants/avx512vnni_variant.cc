@@ -172,7 +172,7 @@ void lookup_s8_vbmi(const int8_t* in, size_t count, const int8_t* table, int8_t*
   }
 }
 
-// --- issue 14: reference::qs8_pixel_conv, 16 output pixels per register (one int32 lane per
+// --- int8 pixel convolution: reference::qs8_pixel_conv, 16 output pixels per register (one int32 lane per
 // pixel), four output channels at a time so each input load feeds four VPDPBUSD.
 namespace {
 

@@ -113,7 +113,7 @@ void lookup_s8(const int8_t* input, size_t count, const int8_t* table, int8_t* o
 void resize_bilinear(const float* input, const Shape& input_shape, int64_t out_h, int64_t out_w,
                      Coordinates mode, float* output);
 
-// --- int8 convolution vectorized over output pixels (issue 14, own_int8_pixel_conv.cc) ---
+// --- int8 convolution vectorized over output pixels (own_int8_pixel_conv.cc) ---
 // One output row of an int8 convolution with a small receptive field, whose input the caller
 // regrouped into dwords of four bytes, each byte flipped to u8 (x ^ 0x80). For pixels i < count
 // and output channels o < n:
