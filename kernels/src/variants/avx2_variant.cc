@@ -2,6 +2,7 @@
 #include <immintrin.h>
 
 #include "f32_igemm.h"
+#include "int8_elementwise.h"
 #include "sparse_gemm.h"
 #include "variants.h"
 #include "vector_math.h"
@@ -98,6 +99,7 @@ const KernelVariant kAvx2 = {
     &kIgemm,
     multiply_add_taps<Avx2>,
     &kSparseGemm,
+    &kInt8Elementwise,
 };
 
 }  // namespace polyhead::kernels::variants

@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include "f32_igemm.h"
+#include "int8_elementwise.h"
 #include "sparse_gemm.h"
 #include "variants.h"
 #include "vector_math.h"
@@ -167,6 +168,7 @@ const KernelVariant kAvx512 = {
     &kIgemm,
     multiply_add_taps<Avx512>,
     &kSparseGemm,
+    &kInt8Elementwise,
 };
 
 }  // namespace polyhead::kernels::variants

@@ -2,6 +2,7 @@
 // SIMD variant is available (armv7 without NEON, x86 without AVX2).
 #include <cmath>
 
+#include "int8_elementwise.h"
 #include "sparse_gemm.h"
 #include "variants.h"
 
@@ -42,6 +43,7 @@ const KernelVariant kGeneric = {
     nullptr,
     nullptr,
     &kSparseGemm,
+    &kInt8Elementwise,
 };
 
 }  // namespace polyhead::kernels::variants

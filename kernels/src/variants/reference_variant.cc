@@ -1,4 +1,5 @@
 // The reference table: every kernel from reference.cc, the ground truth of test_kernel_variants.
+#include "int8_elementwise.h"
 #include "variants.h"
 
 namespace polyhead::kernels::variants {
@@ -35,6 +36,7 @@ const KernelVariant kReference = {
     nullptr,
     nullptr,
     &kSparseGemm,
+    &kInt8Elementwise,
 };
 
 }  // namespace polyhead::kernels::variants
