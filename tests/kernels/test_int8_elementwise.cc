@@ -128,7 +128,7 @@ TEST_CASE("int8 bilinear rows: every variant computes the integer definition exa
   const auto tables = available_tables();
   REQUIRE(!tables.empty());
   std::mt19937 rng(77);
-  for (size_t channels : {1u, 3u, 8u, 16u, 24u}) {
+  for (size_t channels : {1u, 3u, 8u, 16u, 24u, 32u, 64u, 128u, 40u}) {
     const size_t in_w = 1 + rng() % 19;
     const auto top = random_bytes(in_w * channels, rng);
     const auto bottom = random_bytes(in_w * channels, rng);
@@ -147,25 +147,34 @@ TEST_CASE("int8 bilinear rows: every variant computes the integer definition exa
       for (size_t c = 0; c < channels; ++c)
         want[x * channels + c] = expected_bilinear(top[x0[x] + c], top[x1[x] + c],
                                                    bottom[x0[x] + c], bottom[x1[x] + c], wx[x], wy);
-    // The 2x row: weights 3/4 on this pixel and row, 1/4 on the neighbours, edges clamped.
-    std::vector<int8_t> want_2x(2 * in_w * channels);
-    for (size_t j = 0; j < in_w; ++j)
-      for (int side = 0; side < 2; ++side) {
-        const size_t n = side == 0 ? (j == 0 ? 0 : j - 1) : std::min(j + 1, in_w - 1);
-        for (size_t c = 0; c < channels; ++c)
-          want_2x[(2 * j + side) * channels + c] =
-              expected_bilinear(top[n * channels + c], top[j * channels + c],
-                                bottom[n * channels + c], bottom[j * channels + c], 1536, 512);
-      }
+    // The 2x rows (half-pixel: 3/4 and 1/4; asymmetric: 1, or 1/2 and 1/2), as the general
+    // definition with the same weights in 1/2048 (top = far, bottom = near; x1 = this pixel).
+    const int16_t kWeights[][6] = {{3, 1, 3, 1, 3, 1}, {4, 0, 4, 0, 2, 2}, {2, 2, 4, 0, 2, 2}};
+    std::vector<std::vector<int8_t>> want_2x;
+    for (const auto& w : kWeights) {
+      std::vector<int8_t> v(2 * in_w * channels);
+      for (size_t j = 0; j < in_w; ++j)
+        for (int side = 0; side < 2; ++side) {
+          const size_t n = side == 0 ? (j == 0 ? 0 : j - 1) : std::min(j + 1, in_w - 1);
+          const int wx = 512 * (side == 0 ? w[2] : w[4]);
+          for (size_t c = 0; c < channels; ++c)
+            v[(2 * j + side) * channels + c] =
+                expected_bilinear(bottom[n * channels + c], bottom[j * channels + c],
+                                  top[n * channels + c], top[j * channels + c], wx, 512 * w[0]);
+        }
+      want_2x.push_back(v);
+    }
     for (const Int8Elementwise* t : tables) {
       INFO("channels " << channels << " in_w " << in_w << " out_w " << out_w);
       std::vector<int8_t> got(out_w * channels);
       t->resize_bilinear_row(top.data(), bottom.data(), out_w, channels, x0.data(), x1.data(),
                              wx.data(), wy, got.data());
       CHECK(got == want);
-      std::vector<int8_t> got_2x(2 * in_w * channels);
-      t->resize_2x_half_pixel_row(top.data(), bottom.data(), in_w, channels, got_2x.data());
-      CHECK(got_2x == want_2x);
+      for (size_t k = 0; k < want_2x.size(); ++k) {
+        std::vector<int8_t> got_2x(2 * in_w * channels);
+        t->resize_2x_row(top.data(), bottom.data(), in_w, channels, kWeights[k], got_2x.data());
+        CHECK(got_2x == want_2x[k]);
+      }
     }
   }
 }
@@ -240,19 +249,18 @@ size_t broadcast_index(size_t i, const Shape& out, const Shape& s) {
 
 }  // namespace
 
-TEST_CASE("int8 add, sub and mul round the real result, with broadcasts, clamps, threads",
+TEST_CASE("int8 add, sub and mul with a scalar operand round the real result, clamp, thread",
           "[int8][elementwise]") {
   struct Case {
     Shape a, b, out;
   };
+  // The layouts Polyhead's kernel takes in the engine: one operand a single value (a table).
   const Case cases[] = {
-      {Shape{1, 7, 9, 13}, Shape{1, 7, 9, 13}, Shape{1, 7, 9, 13}},      // same shape, odd sizes
-      {Shape{1, 33, 65, 16}, Shape{1, 1, 1, 16}, Shape{1, 33, 65, 16}},  // squeeze-excite
-      {Shape{1, 1, 1, 24}, Shape{1, 5, 3, 24}, Shape{1, 5, 3, 24}},      // the row first
-      {Shape{1, 6, 7, 5}, Shape{5}, Shape{1, 6, 7, 5}},
-      {Shape{1, 9, 4, 3}, Shape{1}, Shape{1, 9, 4, 3}},           // scalar
-      {Shape{1}, Shape{2, 5, 11}, Shape{2, 5, 11}},               // scalar first
-      {Shape{1, 1, 1, 1}, Shape{1, 4, 4, 7}, Shape{1, 4, 4, 7}},  // one value, 4-D
+      {Shape{1, 9, 4, 3}, Shape{1}, Shape{1, 9, 4, 3}},
+      {Shape{1, 6, 7, 5}, Shape{1, 1, 1, 1}, Shape{1, 6, 7, 5}},
+      {Shape{1}, Shape{2, 5, 11}, Shape{2, 5, 11}},  // the scalar first
+      {Shape{1, 1, 1, 1}, Shape{1, 4, 4, 7}, Shape{1, 4, 4, 7}},
+      {Shape{1, 64, 33, 16}, Shape{1}, Shape{1, 64, 33, 16}},  // several thread-pool blocks
   };
   const Q scales[][3] = {{{0.05f, 10}, {0.03f, -17}, {0.07f, 3}},
                          {{0.5f, 0}, {0.25f, 0}, {0.5f, 0}},  // ratios on ties
@@ -352,6 +360,9 @@ TEST_CASE("int8 bilinear resize is within 1 LSB of the float resize, the same on
       {Shape{2, 3, 1, 3}, 6, 2, ResizeCoordinates::kHalfPixel},
       {Shape{1, 6, 5, 8}, 12, 10, ResizeCoordinates::kAlignCorners},
       {Shape{1, 6, 5, 5}, 12, 10, ResizeCoordinates::kAsymmetric},
+      {Shape{1, 7, 9, 24}, 14, 18, ResizeCoordinates::kAsymmetric},
+      {Shape{1, 4, 4, 128}, 8, 8, ResizeCoordinates::kAsymmetric},
+      {Shape{1, 5, 3, 8}, 7, 6, ResizeCoordinates::kAsymmetric},
       {Shape{1, 9, 11, 16}, 4, 5, ResizeCoordinates::kHalfPixel},  // downsampling
       {Shape{1, 4, 6, 1}, 7, 13, ResizeCoordinates::kAlignCorners},
       {Shape{1, 4, 6, 24}, 11, 9, ResizeCoordinates::kHalfPixel},

@@ -35,9 +35,9 @@ inline void add(size_t rows, size_t inner, const int8_t* a, const int8_t* b, siz
   const int32_t za = p.a_zero, zb = p.b_zero, zo = p.out_zero, ma = p.a_multiplier,
                 mb = p.b_multiplier, shift = p.shift, lo = p.min, hi = p.max;
   for (size_t r = 0; r < rows; ++r) {
-    const int8_t* ar = a + r * inner;
-    const int8_t* br = b + r * b_stride;
-    int8_t* o = out + r * inner;
+    const int8_t* __restrict ar = a + r * inner;
+    const int8_t* __restrict br = b + r * b_stride;
+    int8_t* __restrict o = out + r * inner;
     for (size_t i = 0; i < inner; ++i) {
       const int32_t acc = (ar[i] - za) * ma + (br[i] - zb) * mb;
       const int32_t q = shift_round_away(acc, shift) + zo;
@@ -55,9 +55,9 @@ inline void mul(size_t rows, size_t inner, const int8_t* a, const int8_t* b, siz
   const auto lo = static_cast<float>(p.min - zo);
   const auto hi = static_cast<float>(p.max - zo);
   for (size_t r = 0; r < rows; ++r) {
-    const int8_t* ar = a + r * inner;
-    const int8_t* br = b + r * b_stride;
-    int8_t* o = out + r * inner;
+    const int8_t* __restrict ar = a + r * inner;
+    const int8_t* __restrict br = b + r * b_stride;
+    int8_t* __restrict o = out + r * inner;
     for (size_t i = 0; i < inner; ++i) {
       const float v = static_cast<float>((ar[i] - za) * (br[i] - zb)) * scale;
       const float c = std::min(std::max(v, lo), hi);
@@ -73,12 +73,12 @@ inline void bilinear_pixels(const int8_t* top, const int8_t* bottom, size_t out_
   const size_t c_count = C ? C : channels;
   const int32_t wt = 2048 - wy;
   for (size_t x = 0; x < out_w; ++x) {
-    const int8_t* t0 = top + x0[x];
-    const int8_t* t1 = top + x1[x];
-    const int8_t* b0 = bottom + x0[x];
-    const int8_t* b1 = bottom + x1[x];
+    const int8_t* __restrict t0 = top + x0[x];
+    const int8_t* __restrict t1 = top + x1[x];
+    const int8_t* __restrict b0 = bottom + x0[x];
+    const int8_t* __restrict b1 = bottom + x1[x];
     const int32_t w1 = wx[x], w0 = 2048 - w1;
-    int8_t* o = out + x * c_count;
+    int8_t* __restrict o = out + x * c_count;
     for (size_t c = 0; c < c_count; ++c) {
       const int32_t t = t0[c] * w0 + t1[c] * w1;
       const int32_t b = b0[c] * w0 + b1[c] * w1;
@@ -99,38 +99,57 @@ inline void resize_bilinear_row(const int8_t* top, const int8_t* bottom, size_t 
     bilinear_pixels<0>(top, bottom, out_w, channels, x0, x1, wx, wy, out);
 }
 
-// 16 * the blend: 3/4 near + 1/4 far vertically (v = 3 near + far), then 3/4 of this column and
-// 1/4 of the neighbour horizontally; in int16 (|16 * 128| fits).
+// 16 * the blend in int16 (|16 * 128| fits): vertically v = wn * near + wf * far, then
+// horizontally w[2] * v[j] + w[3] * v[j - 1] (even output pixel) and w[4] * v[j] + w[5] * v[j + 1]
+// (odd), neighbours clamped at the edges; each pair of weights sums to 4.
 template <size_t C>
 inline void upsample_2x_pixels(const int8_t* near, const int8_t* far, size_t in_w, size_t channels,
-                               int8_t* out) {
+                               const int16_t* w, int8_t* out) {
   const size_t c_count = C ? C : channels;
+  const int16_t wn = w[0], wf = w[1], es = w[2], el = w[3], os = w[4], orr = w[5];
   for (size_t j = 0; j < in_w; ++j) {
     const size_t l = (j == 0 ? 0 : j - 1) * c_count;
     const size_t m = j * c_count;
     const size_t r = (j + 1 == in_w ? j : j + 1) * c_count;
-    int8_t* even = out + 2 * j * c_count;
-    int8_t* odd = even + c_count;
+    const int8_t* __restrict nl = near + l;
+    const int8_t* __restrict nm = near + m;
+    const int8_t* __restrict nr = near + r;
+    const int8_t* __restrict fl = far + l;
+    const int8_t* __restrict fm = far + m;
+    const int8_t* __restrict fr = far + r;
+    int8_t* __restrict even = out + 2 * j * c_count;
+    int8_t* __restrict odd = even + c_count;
     for (size_t c = 0; c < c_count; ++c) {
-      const auto vl = static_cast<int16_t>(3 * near[l + c] + far[l + c]);
-      const auto vm = static_cast<int16_t>(3 * near[m + c] + far[m + c]);
-      const auto vr = static_cast<int16_t>(3 * near[r + c] + far[r + c]);
-      const auto se = static_cast<int16_t>(3 * vm + vl);
-      const auto so = static_cast<int16_t>(3 * vm + vr);
+      const auto vl = static_cast<int16_t>(wn * nl[c] + wf * fl[c]);
+      const auto vm = static_cast<int16_t>(wn * nm[c] + wf * fm[c]);
+      const auto vr = static_cast<int16_t>(wn * nr[c] + wf * fr[c]);
+      const auto se = static_cast<int16_t>(es * vm + el * vl);
+      const auto so = static_cast<int16_t>(os * vm + orr * vr);
       even[c] = static_cast<int8_t>((se + 7 + ((se >> 4) & 1)) >> 4);
       odd[c] = static_cast<int8_t>((so + 7 + ((so >> 4) & 1)) >> 4);
     }
   }
 }
 
-inline void resize_2x_half_pixel_row(const int8_t* near, const int8_t* far, size_t in_w,
-                                     size_t channels, int8_t* out) {
-  if (channels == 8)
-    upsample_2x_pixels<8>(near, far, in_w, channels, out);
-  else if (channels == 16)
-    upsample_2x_pixels<16>(near, far, in_w, channels, out);
-  else
-    upsample_2x_pixels<0>(near, far, in_w, channels, out);
+inline void resize_2x_row(const int8_t* near, const int8_t* far, size_t in_w, size_t channels,
+                          const int16_t* weights, int8_t* out) {
+  // Fixed channel counts (MediaPipe's) let the compiler keep a pixel in registers.
+  switch (channels) {
+    case 8:
+      return upsample_2x_pixels<8>(near, far, in_w, channels, weights, out);
+    case 16:
+      return upsample_2x_pixels<16>(near, far, in_w, channels, weights, out);
+    case 24:
+      return upsample_2x_pixels<24>(near, far, in_w, channels, weights, out);
+    case 32:
+      return upsample_2x_pixels<32>(near, far, in_w, channels, weights, out);
+    case 64:
+      return upsample_2x_pixels<64>(near, far, in_w, channels, weights, out);
+    case 128:
+      return upsample_2x_pixels<128>(near, far, in_w, channels, weights, out);
+    default:
+      return upsample_2x_pixels<0>(near, far, in_w, channels, weights, out);
+  }
 }
 
 }  // namespace int8_elementwise
@@ -140,7 +159,7 @@ const Int8Elementwise kInt8Elementwise = {
     int8_elementwise::add,
     int8_elementwise::mul,
     int8_elementwise::resize_bilinear_row,
-    int8_elementwise::resize_2x_half_pixel_row,
+    int8_elementwise::resize_2x_row,
 };
 }  // namespace
 

@@ -104,12 +104,14 @@ struct Int8Elementwise {
   void (*resize_bilinear_row)(const int8_t* top, const int8_t* bottom, size_t out_w,
                               size_t channels, const int32_t* x0, const int32_t* x1,
                               const int16_t* wx, int32_t wy, int8_t* out);
-  // One output row of a 2x upsample with half-pixel centres (weights 3/4 and 1/4, the same
-  // values as resize_bilinear_row with wx, wy in {512, 1536} and edges clamped): `near` is the
-  // input row at 3/4, `far` the one at 1/4 (equal at the image edge), in_w pixels each; writes
-  // 2 * in_w pixels.
-  void (*resize_2x_half_pixel_row)(const int8_t* near, const int8_t* far, size_t in_w,
-                                   size_t channels, int8_t* out);
+  // One output row of a 2x upsample whose weights are multiples of 1/4 (half-pixel centres: 3/4
+  // and 1/4; asymmetric: 1, or 1/2 and 1/2), 2 * in_w pixels from rows `near` and `far` of in_w
+  // pixels: v = w[0] * near + w[1] * far per value, then output pixel 2j is
+  // w[2] * v[j] + w[3] * v[j - 1] and pixel 2j + 1 is w[4] * v[j] + w[5] * v[j + 1] (neighbours
+  // clamped at the edges), divided by 16 and rounded half to even. Each pair of weights sums
+  // to 4, so these are the values resize_bilinear_row gives with the same weights in 1/2048.
+  void (*resize_2x_row)(const int8_t* near, const int8_t* far, size_t in_w, size_t channels,
+                        const int16_t* weights, int8_t* out);
 };
 // ---- end of int8 ADD / SUB / MUL and bilinear RESIZE ----
 
