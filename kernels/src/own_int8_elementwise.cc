@@ -1,7 +1,7 @@
-// int8 ADD, SUB and MUL on the variant's Int8Elementwise (kernel_variant.h; integer definitions in
-// docs/int8.md "Elementwise arithmetic"): same shapes, a row of channels broadcast over the pixels
-// ([1,H,W,C] with [1,1,1,C], the squeeze-excite MUL), and a scalar operand, which becomes a
-// 256-entry table of the same arithmetic. Other broadcasts go to XNNPACK / the portable kernel.
+// int8 ADD, SUB and MUL with a one-value operand, on the variant's Int8Elementwise
+// (kernel_variant.h; integer definitions in docs/int8.md "Elementwise arithmetic"): the arithmetic
+// becomes a 256-entry table. Same shapes and channel rows go to XNNPACK, other broadcasts to the
+// portable kernel; the parameter functions below define the arithmetic for every variant.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -24,126 +24,74 @@ std::string number(double v) {
   return s.str();
 }
 
-// How the operands line up with the output.
-enum class Layout {
-  kSame,       // both have the output's shape
-  kRow,        // one has the output's shape, the other is its last dimension ([1,..,1,C])
-  kScalar,     // one has the output's shape, the other one value
-  kUnhandled,  // any other broadcast
-};
-
-bool is_row_of(const Shape& s, const Shape& out) {
-  if (s.rank() == 0 || out.rank() == 0 || s[s.rank() - 1] != out[out.rank() - 1]) return false;
-  for (size_t k = 0; k + 1 < s.rank(); ++k)
-    if (s[k] != 1) return false;
-  return s.rank() <= out.rank();
+// True when one operand has the output's shape and the other a single value; *swap when the
+// single value comes first.
+bool is_scalar_operation(const Shape& a, const Shape& b, const Shape& out, bool* swap) {
+  *swap = b == out && a.elements() == 1 && a != out;
+  return *swap || (a == out && b.elements() == 1 && b != out);
 }
 
-// The layout, and whether the operands swap so the full-shaped one comes first.
-Layout layout_of(const Shape& a, const Shape& b, const Shape& out, bool* swap) {
-  *swap = false;
-  if (a == out && b == out) return Layout::kSame;
-  for (int i = 0; i < 2; ++i) {
-    const Shape& full = i == 0 ? a : b;
-    const Shape& other = i == 0 ? b : a;
-    if (full != out) continue;
-    *swap = i == 1;
-    if (other.elements() == 1) return Layout::kScalar;
-    if (is_row_of(other, out)) return Layout::kRow;
-  }
-  return Layout::kUnhandled;
-}
-
-class Elementwise final : public Kernel {
+// out = f(x, scalar) for every x: a 256-entry table of the variant's arithmetic (computed per run:
+// the scalar may be an activation), then the table lookup.
+class ScalarTable final : public Kernel {
  public:
-  Elementwise(const KernelVariant& v, OpKind op) : v_(v), f_(*v.int8_elementwise), op_(op) {}
+  ScalarTable(const KernelVariant& v, OpKind op, bool swap)
+      : v_(v), f_(*v.int8_elementwise), op_(op), swap_(swap) {}
 
   Status create(const NodeDesc& d, const QParams& a, const QParams& b, const QParams& out) {
-    const Shape& o = d.outputs[0].shape;
-    layout_ = layout_of(d.inputs[0].shape, d.inputs[1].shape, o, &swap_);
-    const QParams& first = swap_ ? b : a;
-    const QParams& second = swap_ ? a : b;
+    const QParams& full = swap_ ? b : a;
+    const QParams& scalar = swap_ ? a : b;
     const Int8Bounds bounds = int8_bounds(fused_activation(*d.node), out);
     if (op_ == OpKind::MUL) {
-      PH_ASSIGN_OR_RETURN(mul_, int8_mul_params(*d.node, first, second, out, bounds));
+      PH_ASSIGN_OR_RETURN(mul_, int8_mul_params(*d.node, full, scalar, out, bounds));
     } else {
-      // SUB with swapped operands is -first + second.
-      const bool negate_first = op_ == OpKind::SUB && swap_;
-      const bool negate_second = op_ == OpKind::SUB && !swap_;
+      // SUB with the scalar first is -full + scalar.
+      const bool negate_full = op_ == OpKind::SUB && swap_;
+      const bool negate_scalar = op_ == OpKind::SUB && !swap_;
       PH_ASSIGN_OR_RETURN(
-          add_, int8_add_params(*d.node, first, negate_first, second, negate_second, out, bounds));
+          add_, int8_add_params(*d.node, full, negate_full, scalar, negate_scalar, out, bounds));
     }
-    count_ = static_cast<size_t>(o.elements());
-    inner_ = layout_ == Layout::kRow ? static_cast<size_t>(o[o.rank() - 1]) : count_;
+    count_ = static_cast<size_t>(d.outputs[0].shape.elements());
     return Status::ok();
   }
   Status setup(const void* const* in, void* const* out, pthreadpool_t) override {
-    a_ = static_cast<const int8_t*>(in[swap_ ? 1 : 0]);
-    b_ = static_cast<const int8_t*>(in[swap_ ? 0 : 1]);
+    full_ = static_cast<const int8_t*>(in[swap_ ? 1 : 0]);
+    scalar_ = static_cast<const int8_t*>(in[swap_ ? 0 : 1]);
     out_ = static_cast<int8_t*>(out[0]);
     return Status::ok();
   }
   Status run(pthreadpool_t pool) override {
     if (count_ == 0) return Status::ok();
-    if (layout_ == Layout::kScalar) {
-      // Every int8 value of the full operand against the scalar, through the same arithmetic;
-      // then a lookup per value.
-      int8_t all[256], scalar[256];
-      for (int q = 0; q < 256; ++q) {
-        all[q] = static_cast<int8_t>(static_cast<uint8_t>(q));  // entry q: the byte q (lookup_s8)
-        scalar[q] = b_[0];
-      }
-      apply(1, 256, all, scalar, 256, table_);
-      parallelize_1d_tile_1d(
-          pool,
-          [](void* ctx, size_t start, size_t n) {
-            auto* k = static_cast<Elementwise*>(ctx);
-            k->v_.lookup_s8(k->a_ + start, n, k->table_, k->out_ + start);
-          },
-          this, count_, kBlock, 0);
-      return Status::ok();
+    int8_t all[256], scalar[256];
+    for (int q = 0; q < 256; ++q) {
+      all[q] = static_cast<int8_t>(static_cast<uint8_t>(q));  // entry q: the byte q (lookup_s8)
+      scalar[q] = scalar_[0];
     }
-    if (layout_ == Layout::kSame) {
-      parallelize_1d_tile_1d(
-          pool,
-          [](void* ctx, size_t start, size_t n) {
-            auto* k = static_cast<Elementwise*>(ctx);
-            k->apply(1, n, k->a_ + start, k->b_ + start, n, k->out_ + start);
-          },
-          this, count_, kBlock, 0);
-      return Status::ok();
-    }
+    if (op_ == OpKind::MUL)
+      f_.mul(1, 256, all, scalar, 256, mul_, table_);
+    else
+      f_.add(1, 256, all, scalar, 256, add_, table_);
     parallelize_1d_tile_1d(
         pool,
-        [](void* ctx, size_t start, size_t rows) {
-          auto* k = static_cast<Elementwise*>(ctx);
-          k->apply(rows, k->inner_, k->a_ + start * k->inner_, k->b_, 0,
-                   k->out_ + start * k->inner_);
+        [](void* ctx, size_t start, size_t n) {
+          auto* k = static_cast<ScalarTable*>(ctx);
+          k->v_.lookup_s8(k->full_ + start, n, k->table_, k->out_ + start);
         },
-        this, count_ / inner_, std::max<size_t>(1, kBlock / inner_), 0);
+        this, count_, kBlock, 0);
     return Status::ok();
   }
 
  private:
-  void apply(size_t rows, size_t inner, const int8_t* a, const int8_t* b, size_t b_stride,
-             int8_t* out) const {
-    if (op_ == OpKind::MUL)
-      f_.mul(rows, inner, a, b, b_stride, mul_, out);
-    else
-      f_.add(rows, inner, a, b, b_stride, add_, out);
-  }
-
   const KernelVariant& v_;
   const Int8Elementwise& f_;
   OpKind op_;
-  Layout layout_ = Layout::kSame;
-  bool swap_ = false;
+  bool swap_;
   Int8AddParams add_;
   Int8MulParams mul_;
-  size_t count_ = 0, inner_ = 1;
+  size_t count_ = 0;
   int8_t table_[256] = {};
-  const int8_t* a_ = nullptr;
-  const int8_t* b_ = nullptr;
+  const int8_t* full_ = nullptr;
+  const int8_t* scalar_ = nullptr;
   int8_t* out_ = nullptr;
 };
 
@@ -202,13 +150,13 @@ KernelResult create_own_int8_elementwise_kernel(const NodeDesc& d, const QParams
   const KernelVariant& v = *kernel_variant(isa);
   if (!v.int8_elementwise || d.inputs.size() != 2) return not_handled();
   bool swap = false;
-  // Only the scalar operand (a table) beats the alternatives today: the plain loops of same
-  // shapes and broadcast rows measured about 2x slower than XNNPACK's qs8 add and the portable
-  // broadcasting kernel (bench_int8_elementwise), so those stay there.
-  if (layout_of(d.inputs[0].shape, d.inputs[1].shape, d.outputs[0].shape, &swap) != Layout::kScalar)
+  // Only a one-value operand (a table) beats the alternatives today: the variant's plain loops
+  // over same shapes and broadcast rows measured about 2x slower than XNNPACK's qs8 kernels
+  // (bench_int8_elementwise), so XNNPACK keeps those.
+  if (!is_scalar_operation(d.inputs[0].shape, d.inputs[1].shape, d.outputs[0].shape, &swap))
     return not_handled();
   PH_ASSIGN_OR_RETURN(const QParams b, activation_params(*d.node, d.inputs[1], "input 1"));
-  auto k = std::make_unique<Elementwise>(v, op);
+  auto k = std::make_unique<ScalarTable>(v, op, swap);
   // A scale ratio outside the fixed-point range leaves the node to the next factory.
   return unsupported_as_not_handled([&]() -> KernelResult {
     PH_RETURN_IF_ERROR(k->create(d, in, b, out));
