@@ -12,6 +12,7 @@ namespace {
 
 class Pad final : public Kernel {
  public:
+  static constexpr int64_t kShortRow = 64;  // bytes
   Status create(const NodeDesc& d, const QParams& in, const QParams& out) {
     const schema::Node& node = *d.node;
     PH_RETURN_IF_ERROR(require_same(node, in, out));
@@ -48,12 +49,16 @@ class Pad final : public Kernel {
       output_[0] = input_[0];
       return Status::ok();
     }
-    const auto fill = static_cast<int>(static_cast<uint8_t>(value_));
+    // Locals, not members: the int8 stores may alias anything reachable through `this`.
+    const int8_t value = value_;
+    const int8_t* const input = input_;
+    int8_t* const output = output_;
+    const auto fill = static_cast<int>(static_cast<uint8_t>(value));
     const int64_t row = out_[rank_ - 1], row_in = in_[rank_ - 1], lead = before_[rank_ - 1];
     const int64_t rows = total_ / row;
     int64_t index[Shape::kMaxDims] = {};  // output coordinates of the current row (last unused)
     for (int64_t r = 0; r < rows; ++r) {
-      int8_t* dst = output_ + r * row;
+      int8_t* dst = output + r * row;
       bool inside = true;
       int64_t source = 0;
       for (size_t k = 0; k + 1 < rank_; ++k) {
@@ -61,9 +66,16 @@ class Pad final : public Kernel {
         inside = inside && x >= 0 && x < in_[k];
         source = source * in_[k] + x;
       }
-      if (inside) {
+      if (inside && row <= kShortRow) {
+        // Short rows (a channel pad of a few dozen bytes): plain loops, cheaper than three
+        // library calls per row.
+        const int8_t* src = input + source * row_in;
+        for (int64_t k = 0; k < lead; ++k) dst[k] = value;
+        for (int64_t k = 0; k < row_in; ++k) dst[lead + k] = src[k];
+        for (int64_t k = lead + row_in; k < row; ++k) dst[k] = value;
+      } else if (inside) {
         std::memset(dst, fill, static_cast<size_t>(lead));
-        std::memcpy(dst + lead, input_ + source * row_in, static_cast<size_t>(row_in));
+        std::memcpy(dst + lead, input + source * row_in, static_cast<size_t>(row_in));
         std::memset(dst + lead + row_in, fill, static_cast<size_t>(row - lead - row_in));
       } else {
         std::memset(dst, fill, static_cast<size_t>(row));
