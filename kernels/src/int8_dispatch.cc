@@ -86,6 +86,12 @@ Result<std::unique_ptr<Kernel>> create_int8_kernel(const NodeDesc& d) {
   // int8 depthwise convolution: Polyhead's own before XNNPACK's.
   PH_ASSIGN_OR_RETURN(k, create_own_int8_depthwise_kernel(d, in, out));
   if (k) return k;
+  // Own PAD, bilinear RESIZE, ADD/SUB/MUL: faster than XNNPACK's (docs/int8.md "Speed").
+  for (auto* own : {create_own_int8_pad_kernel, create_own_int8_resize_kernel,
+                    create_own_int8_elementwise_kernel}) {
+    PH_ASSIGN_OR_RETURN(k, own(d, in, out));
+    if (k) return k;
+  }
   PH_ASSIGN_OR_RETURN(k, create_xnnpack_int8_kernel(d, in, out));
   if (k) return k;
   PH_ASSIGN_OR_RETURN(k, create_own_int8_kernel(d, in, out));

@@ -5,6 +5,7 @@
 
 #include "int8_params.h"
 #include "kernel_factory.h"
+#include "polyhead/kernels/kernel_variant.h"
 
 namespace polyhead::kernels {
 
@@ -36,6 +37,29 @@ KernelResult create_own_int8_transpose_conv(const NodeDesc& desc, const QParams&
 // with `conv` (a variant's qs8_pixel_conv, own_int8_pixel_conv.cc); not handled otherwise.
 KernelResult create_own_int8_pixel_conv(const NodeDesc& desc, const QParams& in, const QParams& out,
                                         void (*conv)(const reference::Qs8PixelConvRow&));
+// ---- Polyhead's own int8 kernels asked before XNNPACK, where they measured faster ----
+// PAD as whole rows (own_int8_pad.cc).
+KernelResult create_own_int8_pad_kernel(const NodeDesc& desc, const QParams& in,
+                                        const QParams& out);
+// Bilinear RESIZE (own_int8_resize.cc); not handled where the variant has no Int8Elementwise.
+KernelResult create_own_int8_resize_kernel(const NodeDesc& desc, const QParams& in,
+                                           const QParams& out);
+// ADD, SUB, MUL with equal shapes, a [1,..,1,C] row or a scalar operand
+// (own_int8_elementwise.cc); not handled otherwise, or where the scales leave the fixed-point
+// range of int8_add_params.
+KernelResult create_own_int8_elementwise_kernel(const NodeDesc& desc, const QParams& in,
+                                                const QParams& out);
+// The fixed-point parameters of out = a +- b (negate_a / negate_b: SUB), docs/int8.md; fails
+// (kUnsupported, naming the node and the ratio) when the larger of |a.scale| / out.scale and
+// b.scale / out.scale lies outside [2^-11, 2^20).
+Result<Int8AddParams> int8_add_params(const schema::Node& node, const QParams& a, bool negate_a,
+                                      const QParams& b, bool negate_b, const QParams& out,
+                                      Int8Bounds bounds);
+// The parameters of out = a * b; fails (kUnsupported) when a.scale * b.scale / out.scale has no
+// positive finite float32 value.
+Result<Int8MulParams> int8_mul_params(const schema::Node& node, const QParams& a, const QParams& b,
+                                      const QParams& out, Int8Bounds bounds);
+// ---- end of own int8 kernels asked before XNNPACK ----
 
 // Polyhead's own int8 kernels, for what XNNPACK lacks.
 KernelResult create_own_int8_kernel(const NodeDesc& desc, const QParams& in, const QParams& out);

@@ -3,6 +3,7 @@
 
 #include "f32_igemm.h"
 #include "qc8_depthwise.h"
+#include "int8_elementwise.h"
 #include "sparse_gemm.h"
 #include "variants.h"
 #include "vector_math.h"
@@ -100,6 +101,7 @@ const KernelVariant kAvx2 = {
     multiply_add_taps<Avx2>,
     &kSparseGemm,
     &kAvx2Qc8Depthwise,  // int8 depthwise convolution
+    &kInt8Elementwise,
 };
 
 }  // namespace polyhead::kernels::variants

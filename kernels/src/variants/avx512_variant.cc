@@ -4,6 +4,7 @@
 
 #include "f32_igemm.h"
 #include "qc8_depthwise.h"
+#include "int8_elementwise.h"
 #include "sparse_gemm.h"
 #include "variants.h"
 #include "vector_math.h"
@@ -169,6 +170,7 @@ const KernelVariant kAvx512 = {
     multiply_add_taps<Avx512>,
     &kSparseGemm,
     &kAvx2Qc8Depthwise,  // int8 depthwise convolution: AVX-512 F lacks 16-bit multiplies
+    &kInt8Elementwise,
 };
 
 }  // namespace polyhead::kernels::variants

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "qc8_depthwise.h"
+#include "int8_elementwise.h"
 #include "sparse_gemm.h"
 #include "variants.h"
 
@@ -44,6 +45,7 @@ const KernelVariant kGeneric = {
     nullptr,
     &kSparseGemm,
     &kGenericQc8Depthwise,  // int8 depthwise convolution
+    &kInt8Elementwise,
 };
 
 }  // namespace polyhead::kernels::variants

@@ -1,5 +1,6 @@
 // The reference table: every kernel from reference.cc, the ground truth of test_kernel_variants.
 #include "qc8_depthwise.h"
+#include "int8_elementwise.h"
 #include "variants.h"
 
 namespace polyhead::kernels::variants {
@@ -37,6 +38,7 @@ const KernelVariant kReference = {
     nullptr,
     &kSparseGemm,
     &kReferenceQc8Depthwise,  // int8 depthwise convolution
+    &kInt8Elementwise,
 };
 
 }  // namespace polyhead::kernels::variants

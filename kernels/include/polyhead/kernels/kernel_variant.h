@@ -87,6 +87,54 @@ struct Qc8Depthwise {
               int32_t c_max, int8_t* out);
 };
 // --- end int8 depthwise convolution ---
+// ---- int8 ADD / SUB / MUL and bilinear RESIZE (own_int8_elementwise.cc, own_int8_resize.cc) ----
+// Integer definitions in docs/int8.md ("Elementwise arithmetic", "Bilinear resize"); every variant
+// gives the same bytes.
+
+// ADD and SUB in fixed point (SUB negates b_multiplier):
+//   acc = (a - a_zero) * a_multiplier + (b - b_zero) * b_multiplier   (exact in int32)
+//   out = clamp(round_half_away_from_zero(acc / 2^shift) + out_zero, min, max)
+// with |multipliers| < 2^21 and 1 <= shift <= 31, so neither acc nor the rounding overflows.
+struct Int8AddParams {
+  int32_t a_zero = 0, b_zero = 0, out_zero = 0;
+  int32_t a_multiplier = 0, b_multiplier = 0;
+  int32_t shift = 1;
+  int32_t min = -128, max = 127;
+};
+// MUL: the exact product (a - a_zero) * (b - b_zero) converted to float32 and multiplied by `scale`
+// (one float32 rounding), clamped to [min - out_zero, max - out_zero], rounded half away from
+// zero, plus out_zero. Both round ties as TFLite's reference kernels do, so full-integer TFLite
+// models agree with LiteRT (docs/int8.md).
+struct Int8MulParams {
+  int32_t a_zero = 0, b_zero = 0, out_zero = 0;
+  float scale = 1.f;
+  int32_t min = -128, max = 127;
+};
+struct Int8Elementwise {
+  // rows x inner outputs: out[r * inner + i] = f(a[r * inner + i], b[r * b_stride + i]), where
+  // b_stride is inner (same shapes) or 0 (b is one row of `inner` values repeated: [N, C] by [C]).
+  void (*add)(size_t rows, size_t inner, const int8_t* a, const int8_t* b, size_t b_stride,
+              const Int8AddParams& p, int8_t* out);
+  void (*mul)(size_t rows, size_t inner, const int8_t* a, const int8_t* b, size_t b_stride,
+              const Int8MulParams& p, int8_t* out);
+  // One output row of a bilinear resize of `channels`-channel NHWC pixels: output pixel x blends
+  // pixels at byte offsets x0[x] and x1[x] of the rows `top` and `bottom` with 11-bit weights
+  // (wx[x] on x1, 2048 - wx[x] on x0; wy on bottom, 2048 - wy on top):
+  //   out = round_half_even((((top[x0] * (2048 - wx) + top[x1] * wx) * (2048 - wy) +
+  //                          (bottom[x0] * (2048 - wx) + bottom[x1] * wx) * wy) / 2^22)
+  void (*resize_bilinear_row)(const int8_t* top, const int8_t* bottom, size_t out_w,
+                              size_t channels, const int32_t* x0, const int32_t* x1,
+                              const int16_t* wx, int32_t wy, int8_t* out);
+  // One output row of a 2x upsample whose weights are multiples of 1/4 (half-pixel centres: 3/4
+  // and 1/4; asymmetric: 1, or 1/2 and 1/2), 2 * in_w pixels from rows `near` and `far` of in_w
+  // pixels: v = w[0] * near + w[1] * far per value, then output pixel 2j is
+  // w[2] * v[j] + w[3] * v[j - 1] and pixel 2j + 1 is w[4] * v[j] + w[5] * v[j + 1] (neighbours
+  // clamped at the edges), divided by 16 and rounded half to even. Each pair of weights sums
+  // to 4, so these are the values resize_bilinear_row gives with the same weights in 1/2048.
+  void (*resize_2x_row)(const int8_t* near, const int8_t* far, size_t in_w, size_t channels,
+                        const int16_t* weights, int8_t* out);
+};
+// ---- end of int8 ADD / SUB / MUL and bilinear RESIZE ----
 
 struct KernelVariant {
   Isa isa;
@@ -126,8 +174,12 @@ struct KernelVariant {
   const SparseGemmF32* sparse_gemm_f32 = nullptr;
   // --- int8 depthwise convolution: null where the variant has none (XNNPACK runs those). ---
   const Qc8Depthwise* qc8_depthwise = nullptr;
-  // --- int8 small convolutions: reference::qs8_pixel_conv, bit for bit. Null where the
-  // variant has none (the GEMM or XNNPACK run those layers instead).
+  // int8 ADD / SUB / MUL and bilinear RESIZE; null where the variant has none (XNNPACK and the
+  // portable broadcasting kernel run those nodes instead).
+  const Int8Elementwise* int8_elementwise = nullptr;
+  // int8 small convolutions: reference::qs8_pixel_conv, bit for bit. Null where the variant has
+  // none (the GEMM or XNNPACK run those layers instead); set by kernel_variant.cc, not by the
+  // tables, since only the AVX-512 VNNI build of the avx512 table has one.
   void (*qs8_pixel_conv)(const reference::Qs8PixelConvRow& row) = nullptr;
 };
 
