@@ -49,7 +49,11 @@ std::string write_file(const std::string& path, const std::vector<uint8_t>& byte
 }
 
 std::string write_temp_file(const std::vector<uint8_t>& bytes, const std::string& name) {
-  return write_file((std::filesystem::temp_directory_path() / name).string(), bytes);
+  // The process id keeps test programs run at the same time (two build trees, ctest -j) from
+  // writing one another's files.
+  return write_file(
+      (std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "_" + name)).string(),
+      bytes);
 }
 
 std::string shell_quote(const std::string& s) {
@@ -72,7 +76,7 @@ ShellResult run_shell(const std::string& command) {
 }
 
 TempModelFile::TempModelFile(const std::vector<uint8_t>& bytes, const std::string& stem)
-    : path(write_temp_file(bytes, stem + std::to_string(::getpid()) + ".phm")) {}
+    : path(write_temp_file(bytes, stem + ".phm")) {}
 
 TempModelFile::~TempModelFile() {
   std::remove(path.c_str());
