@@ -169,11 +169,13 @@ constexpr FewPermutes make_few_permutes() {
 }
 alignas(64) constexpr FewPermutes kFewPermutes = make_few_permutes();
 
-// Rows [0, rows) of a, flipped to u8, to buf at k bytes per row. Bytes past a row's k meet zero
+// Rows [0, rows) of a, flipped to u8, to buf at `stride` (k rounded up to 4) bytes per row, then
+// zero rows up to a multiple of kFewRows (computed, not stored). Bytes past a row's k meet zero
 // weights, whatever they hold.
-inline void flip_rows(const int8_t* a, size_t a_stride, size_t k, size_t rows, uint8_t* buf) {
+inline void flip_rows(const int8_t* a, size_t a_stride, size_t k, size_t stride, size_t rows,
+                      uint8_t* buf) {
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
-  if (a_stride == k) {  // one run of bytes
+  if (a_stride == k && k == stride) {  // one run of bytes
     const size_t bytes = rows * k;
     size_t i = 0;
     for (; i + 64 <= bytes; i += 64)
@@ -182,26 +184,29 @@ inline void flip_rows(const int8_t* a, size_t a_stride, size_t k, size_t rows, u
       const __mmask64 mask = (~uint64_t{0}) >> (64 - (bytes - i));
       _mm512_storeu_si512(buf + i, _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, a + i), flip));
     }
-    return;
+  } else {
+    const __mmask64 mask = (~uint64_t{0}) >> (64 - k);
+    for (size_t r = 0; r < rows; ++r)  // each store's spill past the row is overwritten next
+      _mm512_storeu_si512(buf + r * stride, _mm512_xor_si512(
+                                                _mm512_maskz_loadu_epi8(mask, a + r * a_stride),
+                                                flip));
   }
-  const __mmask64 mask = (~uint64_t{0}) >> (64 - k);
-  for (size_t r = 0; r < rows; ++r)  // each store's spill past k is overwritten by the next row
-    _mm512_storeu_si512(buf + r * k,
-                        _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, a + r * a_stride), flip));
+  const size_t padded = (rows + kFewRows - 1) / kFewRows * kFewRows;
+  std::memset(buf + rows * stride, 0, (padded - rows) * stride);
 }
 
 inline __m512i broadcast_group(const uint8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm512_set1_epi32(v);  // a broadcast load: no ALU port
+  using Unaligned32 = int32_t __attribute__((may_alias, aligned(1)));
+  return _mm512_set1_epi32(*reinterpret_cast<const Unaligned32*>(p));  // a load, no ALU port
 }
 
-// G = ceil(k / 4) groups. Rows past m repeat row m - 1 (computed, not stored).
+// G = ceil(k / 4) groups.
 template <size_t G>
 void few_channels(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride,
                   const uint8_t* block, int32_t zero, int32_t lo, int32_t hi, int8_t* c,
                   size_t c_stride) {
-  alignas(64) uint8_t buf[kFewChunk * kFewMaxK + 64];
+  constexpr size_t kStride = 4 * G;  // bytes per row in buf: offsets known at compile time
+  alignas(64) uint8_t buf[kFewChunk * kStride + 64];
   __m512i w[G];
   for (size_t g = 0; g < G; ++g) w[g] = _mm512_loadu_si512(block + 128 + g * 64);
   const __m512i bias = _mm512_loadu_si512(block);
@@ -212,24 +217,25 @@ void few_channels(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride
   const bool packed_rows = c_stride == n;
   const __m512i perm = _mm512_load_si512(kFewPermutes.idx[packed_rows ? n : kFewMaxN]);
   const auto row_mask = static_cast<__mmask16>((1u << n) - 1);
+  const __mmask64 four_rows = (~uint64_t{0}) >> (64 - 4 * n);
   for (size_t r0 = 0; r0 < m; r0 += kFewChunk) {
     const size_t chunk = std::min(kFewChunk, m - r0);
-    flip_rows(a + r0 * a_stride, a_stride, k, chunk, buf);
+    flip_rows(a + r0 * a_stride, a_stride, k, kStride, chunk, buf);
     for (size_t s = 0; s < chunk; s += kFewRows) {
-      const size_t rows = std::min(kFewRows, chunk - s);
-      const uint8_t* rp[kFewRows];
-      for (size_t i = 0; i < kFewRows; ++i) rp[i] = buf + (s + std::min(i, rows - 1)) * k;
+      const uint8_t* rows_in = buf + s * kStride;
       __m512i acc[kFewRows];
       for (size_t i = 0; i < kFewRows; ++i) acc[i] = bias;
       for (size_t g = 0; g < G; ++g)
         for (size_t i = 0; i < kFewRows; ++i)
-          acc[i] = _mm512_dpbusd_epi32(acc[i], broadcast_group(rp[i] + 4 * g), w[g]);
+          acc[i] = _mm512_dpbusd_epi32(acc[i], broadcast_group(rows_in + i * kStride + 4 * g),
+                                       w[g]);
       __m512i q[kFewRows];
       for (size_t i = 0; i < kFewRows; ++i) {
         __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[i]), scale);
         f = _mm512_min_ps(_mm512_max_ps(f, flo), fhi);
         q[i] = _mm512_cvtps_epi32(f);  // within [lo - zero, hi - zero]: exact in int16
       }
+      const size_t rows = std::min(kFewRows, chunk - s);
       int8_t* out = c + (r0 + s) * c_stride;
       for (size_t h = 0; h < kFewRows / 4 && 4 * h < rows; ++h) {
         const __m512i q01 = _mm512_add_epi16(_mm512_packs_epi32(q[4 * h], q[4 * h + 1]), zero16);
@@ -239,7 +245,8 @@ void few_channels(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride
         const size_t valid = std::min<size_t>(4, rows - 4 * h);
         int8_t* o = out + 4 * h * c_stride;
         if (packed_rows) {
-          _mm512_mask_storeu_epi8(o, (~uint64_t{0}) >> (64 - valid * n), bytes);
+          _mm512_mask_storeu_epi8(o, valid == 4 ? four_rows : (~uint64_t{0}) >> (64 - valid * n),
+                                  bytes);
           continue;
         }
         _mm_mask_storeu_epi8(o, row_mask, _mm512_castsi512_si128(bytes));
