@@ -200,13 +200,12 @@ inline __m512i broadcast_group(const uint8_t* p) {
   return _mm512_set1_epi32(*reinterpret_cast<const Unaligned32*>(p));  // a load, no ALU port
 }
 
-// G = ceil(k / 4) groups.
+// Rows [0, rows) (flipped, in buf at 4G bytes per row, padded to a multiple of kFewRows) times
+// one block of 16 output channels, of which `cols` are stored.
 template <size_t G>
-void few_channels(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride,
-                  const uint8_t* block, int32_t zero, int32_t lo, int32_t hi, int8_t* c,
-                  size_t c_stride) {
+void few_channels_block(size_t rows, const uint8_t* buf, const uint8_t* block, size_t cols,
+                        int32_t zero, int32_t lo, int32_t hi, int8_t* c, size_t c_stride) {
   constexpr size_t kStride = 4 * G;  // bytes per row in buf: offsets known at compile time
-  alignas(64) uint8_t buf[kFewChunk * kStride + 64];
   __m512i w[G];
   for (size_t g = 0; g < G; ++g) w[g] = _mm512_loadu_si512(block + 128 + g * 64);
   const __m512i bias = _mm512_loadu_si512(block);
@@ -214,50 +213,62 @@ void few_channels(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride
   const __m512 flo = _mm512_set1_ps(static_cast<float>(lo - zero));
   const __m512 fhi = _mm512_set1_ps(static_cast<float>(hi - zero));
   const __m512i zero16 = _mm512_set1_epi16(static_cast<int16_t>(zero));
-  const bool packed_rows = c_stride == n;
-  const __m512i perm = _mm512_load_si512(kFewPermutes.idx[packed_rows ? n : kFewMaxN]);
-  const auto row_mask = static_cast<__mmask16>((1u << n) - 1);
-  const __mmask64 four_rows = (~uint64_t{0}) >> (64 - 4 * n);
+  const bool packed_rows = c_stride == cols;  // only when the block holds every channel
+  const __m512i perm = _mm512_load_si512(kFewPermutes.idx[packed_rows ? cols : kFewMaxN]);
+  const auto row_mask = static_cast<__mmask16>((1u << cols) - 1);
+  const __mmask64 four_rows = (~uint64_t{0}) >> (64 - 4 * cols);
+  for (size_t s = 0; s < rows; s += kFewRows) {
+    const uint8_t* rows_in = buf + s * kStride;
+    __m512i acc[kFewRows];
+    for (size_t i = 0; i < kFewRows; ++i) acc[i] = bias;
+    for (size_t g = 0; g < G; ++g)
+      for (size_t i = 0; i < kFewRows; ++i)
+        acc[i] =
+            _mm512_dpbusd_epi32(acc[i], broadcast_group(rows_in + i * kStride + 4 * g), w[g]);
+    __m512i q[kFewRows];
+    for (size_t i = 0; i < kFewRows; ++i) {
+      __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[i]), scale);
+      f = _mm512_min_ps(_mm512_max_ps(f, flo), fhi);
+      q[i] = _mm512_cvtps_epi32(f);  // within [lo - zero, hi - zero]: exact in int16
+    }
+    const size_t step = std::min(kFewRows, rows - s);
+    int8_t* out = c + s * c_stride;
+    for (size_t h = 0; h < kFewRows / 4 && 4 * h < step; ++h) {
+      const __m512i q01 = _mm512_add_epi16(_mm512_packs_epi32(q[4 * h], q[4 * h + 1]), zero16);
+      const __m512i q23 = _mm512_add_epi16(_mm512_packs_epi32(q[4 * h + 2], q[4 * h + 3]), zero16);
+      const __m512i bytes = _mm512_permutexvar_epi8(perm, _mm512_packs_epi16(q01, q23));
+      const size_t valid = std::min<size_t>(4, step - 4 * h);
+      int8_t* o = out + 4 * h * c_stride;
+      if (packed_rows) {
+        _mm512_mask_storeu_epi8(o, valid == 4 ? four_rows : (~uint64_t{0}) >> (64 - valid * cols),
+                                bytes);
+        continue;
+      }
+      _mm_mask_storeu_epi8(o, row_mask, _mm512_castsi512_si128(bytes));
+      if (valid > 1)
+        _mm_mask_storeu_epi8(o + c_stride, row_mask, _mm512_extracti32x4_epi32(bytes, 1));
+      if (valid > 2)
+        _mm_mask_storeu_epi8(o + 2 * c_stride, row_mask, _mm512_extracti32x4_epi32(bytes, 2));
+      if (valid > 3)
+        _mm_mask_storeu_epi8(o + 3 * c_stride, row_mask, _mm512_extracti32x4_epi32(bytes, 3));
+    }
+  }
+}
+
+// G = ceil(k / 4) groups; any n: each pass of up to kFewChunk rows is flipped once and then runs
+// every block of 16 output channels.
+template <size_t G>
+void few_channels(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride,
+                  const uint8_t* blocks, int32_t zero, int32_t lo, int32_t hi, int8_t* c,
+                  size_t c_stride) {
+  alignas(64) uint8_t buf[kFewChunk * 4 * G + 64];
+  const size_t bb = block_bytes(k);
   for (size_t r0 = 0; r0 < m; r0 += kFewChunk) {
     const size_t chunk = std::min(kFewChunk, m - r0);
-    flip_rows(a + r0 * a_stride, a_stride, k, kStride, chunk, buf);
-    for (size_t s = 0; s < chunk; s += kFewRows) {
-      const uint8_t* rows_in = buf + s * kStride;
-      __m512i acc[kFewRows];
-      for (size_t i = 0; i < kFewRows; ++i) acc[i] = bias;
-      for (size_t g = 0; g < G; ++g)
-        for (size_t i = 0; i < kFewRows; ++i)
-          acc[i] = _mm512_dpbusd_epi32(acc[i], broadcast_group(rows_in + i * kStride + 4 * g),
-                                       w[g]);
-      __m512i q[kFewRows];
-      for (size_t i = 0; i < kFewRows; ++i) {
-        __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[i]), scale);
-        f = _mm512_min_ps(_mm512_max_ps(f, flo), fhi);
-        q[i] = _mm512_cvtps_epi32(f);  // within [lo - zero, hi - zero]: exact in int16
-      }
-      const size_t rows = std::min(kFewRows, chunk - s);
-      int8_t* out = c + (r0 + s) * c_stride;
-      for (size_t h = 0; h < kFewRows / 4 && 4 * h < rows; ++h) {
-        const __m512i q01 = _mm512_add_epi16(_mm512_packs_epi32(q[4 * h], q[4 * h + 1]), zero16);
-        const __m512i q23 =
-            _mm512_add_epi16(_mm512_packs_epi32(q[4 * h + 2], q[4 * h + 3]), zero16);
-        const __m512i bytes = _mm512_permutexvar_epi8(perm, _mm512_packs_epi16(q01, q23));
-        const size_t valid = std::min<size_t>(4, rows - 4 * h);
-        int8_t* o = out + 4 * h * c_stride;
-        if (packed_rows) {
-          _mm512_mask_storeu_epi8(o, valid == 4 ? four_rows : (~uint64_t{0}) >> (64 - valid * n),
-                                  bytes);
-          continue;
-        }
-        _mm_mask_storeu_epi8(o, row_mask, _mm512_castsi512_si128(bytes));
-        if (valid > 1)
-          _mm_mask_storeu_epi8(o + c_stride, row_mask, _mm512_extracti32x4_epi32(bytes, 1));
-        if (valid > 2)
-          _mm_mask_storeu_epi8(o + 2 * c_stride, row_mask, _mm512_extracti32x4_epi32(bytes, 2));
-        if (valid > 3)
-          _mm_mask_storeu_epi8(o + 3 * c_stride, row_mask, _mm512_extracti32x4_epi32(bytes, 3));
-      }
-    }
+    flip_rows(a + r0 * a_stride, a_stride, k, 4 * G, chunk, buf);
+    for (size_t b = 0; b * kNr < n; ++b)
+      few_channels_block<G>(chunk, buf, blocks + b * bb, std::min(kNr, n - b * kNr), zero, lo, hi,
+                            c + r0 * c_stride + b * kNr, c_stride);
   }
 }
 
@@ -273,7 +284,7 @@ constexpr FewChannelsFn kFewChannels[kFewMaxK / 4] = {
 void run(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, const void* packed,
          int32_t zero, int32_t lo, int32_t hi, int8_t* c, size_t c_stride) {
   const auto* blocks = static_cast<const uint8_t*>(packed);
-  if (n <= kFewMaxN && k >= 1 && k <= kFewMaxK && m > 0)
+  if (k >= 1 && k <= kFewMaxK && m > 0)
     return kFewChannels[groups(k) - 1](m, n, k, a, a_stride, blocks, zero, lo, hi, c, c_stride);
   for (size_t r = 0; r < m; r += kMr) {
     const size_t rows = std::min(kMr, m - r);
