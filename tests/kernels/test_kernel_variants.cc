@@ -587,7 +587,7 @@ TEST_CASE("qc8 GEMM variants agree with the reference on few channels, strided a
         for (auto& x : bias) x = std::uniform_int_distribution<int32_t>(-3000, 3000)(rng);
         const int kind = static_cast<int>((n + k) % 3);
         for (auto& x : scale)
-          x = kind == 0 ? 0.5f
+          x = kind == 0   ? 0.5f
               : kind == 1 ? 0.25f
                           : std::uniform_real_distribution<float>(1e-4f, 2e-2f)(rng);
         const int32_t a_zero = byte(-128, 127), c_zero = byte(-128, 127);
@@ -601,8 +601,8 @@ TEST_CASE("qc8 GEMM variants agree with the reference on few channels, strided a
                                      out, expected.data(), c_stride);
         std::vector<uint8_t> packed(v->qc8_gemm->packed_bytes(n, k));
         v->qc8_gemm->pack(w.data(), n, k, bias.data(), a_zero, scale.data(), packed.data());
-        v->qc8_gemm->run(m, n, k, a.data(), a_stride, packed.data(), c_zero, lo, hi,
-                         actual.data(), c_stride);
+        v->qc8_gemm->run(m, n, k, a.data(), a_stride, packed.data(), c_zero, lo, hi, actual.data(),
+                         c_stride);
         REQUIRE(actual == expected);  // also: the bytes between strided rows stay untouched
       }
   }

@@ -187,9 +187,8 @@ inline void flip_rows(const int8_t* a, size_t a_stride, size_t k, size_t stride,
   } else {
     const __mmask64 mask = (~uint64_t{0}) >> (64 - k);
     for (size_t r = 0; r < rows; ++r)  // each store's spill past the row is overwritten next
-      _mm512_storeu_si512(buf + r * stride, _mm512_xor_si512(
-                                                _mm512_maskz_loadu_epi8(mask, a + r * a_stride),
-                                                flip));
+      _mm512_storeu_si512(buf + r * stride,
+                          _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, a + r * a_stride), flip));
   }
   const size_t padded = (rows + kFewRows - 1) / kFewRows * kFewRows;
   std::memset(buf + rows * stride, 0, (padded - rows) * stride);
@@ -223,8 +222,7 @@ void few_channels_block(size_t rows, const uint8_t* buf, const uint8_t* block, s
     for (size_t i = 0; i < kFewRows; ++i) acc[i] = bias;
     for (size_t g = 0; g < G; ++g)
       for (size_t i = 0; i < kFewRows; ++i)
-        acc[i] =
-            _mm512_dpbusd_epi32(acc[i], broadcast_group(rows_in + i * kStride + 4 * g), w[g]);
+        acc[i] = _mm512_dpbusd_epi32(acc[i], broadcast_group(rows_in + i * kStride + 4 * g), w[g]);
     __m512i q[kFewRows];
     for (size_t i = 0; i < kFewRows; ++i) {
       __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[i]), scale);
