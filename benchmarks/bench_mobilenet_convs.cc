@@ -8,6 +8,7 @@
 //
 //   bench_mobilenet_convs --benchmark_filter=dw    (only the depthwise layers)
 //   bench_mobilenet_convs --benchmark_filter=int8  (only int8)
+//   bench_mobilenet_convs --benchmark_filter=few   (1x1 layers with few channels, 1 thread)
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -144,6 +145,22 @@ void run_conv(benchmark::State& state, const ConvShape& c, bool int8) {
   state.counters["MACs"] = static_cast<double>(c.macs());
 }
 
+// 1x1 convolutions with few input and output channels (issue 14): a grid of channel counts at
+// 64x64 and 128x128, and the MediaPipe models' own few-channel 1x1 layers.
+std::vector<ConvShape> few_channel_convs() {
+  std::vector<ConvShape> convs;
+  for (const int size : {64, 128})
+    for (const int in : {8, 16, 24, 32})
+      for (const int out : {8, 16, 24, 32, 72}) convs.push_back({"few", size, in, out});
+  convs.push_back({"selfie", 128, 16, 16});
+  convs.push_back({"selfie", 64, 16, 72});
+  convs.push_back({"face", 64, 24, 24});
+  convs.push_back({"face", 32, 28, 32});
+  convs.push_back({"face", 32, 32, 36});
+  convs.push_back({"pose", 256, 8, 8});
+  return convs;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -157,6 +174,14 @@ int main(int argc, char** argv) {
           ->ArgName("threads")
           ->Arg(1)
           ->Arg(2)
+          ->Unit(benchmark::kMicrosecond)
+          ->UseManualTime();
+  for (const ConvShape& c : few_channel_convs())
+    for (const bool int8 : {false, true})
+      benchmark::RegisterBenchmark((c.name() + (int8 ? "/int8" : "/fp32")).c_str(),  // NOLINT
+                                   run_conv, c, int8)
+          ->ArgName("threads")
+          ->Arg(1)
           ->Unit(benchmark::kMicrosecond)
           ->UseManualTime();
   benchmark::Initialize(&argc, argv);

@@ -556,6 +556,58 @@ TEST_CASE("qc8 GEMM variants agree with the reference bit for bit", "[variants][
   if (kernels::isa_available(Isa::kAvx512Vnni)) CHECK(variants_with_gemm >= 1);
 }
 
+TEST_CASE("qc8 GEMM variants agree with the reference on few channels, strided and clamped",
+          "[variants][int8][gemm]") {
+  // The VNNI variant's path for n <= 16, k <= 64 (and the general one past it): every n and k up
+  // to 40, odd row counts across its 8-row steps and 64-row passes, rows of a and c wider than k
+  // and n, narrow and full clamps, and scales of 1/2 and 1/4 that put results exactly on halves
+  // (rounded to even).
+  std::mt19937 rng(29);
+  auto byte = [&rng](int lo, int hi) {
+    return static_cast<int8_t>(std::uniform_int_distribution<int>(lo, hi)(rng));
+  };
+  const size_t rows[] = {1, 3, 13, 71, 130};
+  const int32_t clamps[][2] = {{-128, 127}, {-20, 30}, {0, 127}, {-128, -128}};
+  for (Isa isa : kernels::available_isas()) {
+    const KernelVariant* v = kernels::kernel_variant(isa);
+    if (!v->qc8_gemm) continue;
+    for (size_t n = 1; n <= 40; ++n)
+      for (size_t k = 1; k <= 40; ++k) {
+        const size_t m = rows[(n + k) % 5];
+        const bool strided = (n * 7 + k) % 3 == 0;
+        const size_t a_stride = strided ? k + 3 : k, c_stride = strided ? n + 5 : n;
+        const int32_t lo = clamps[(n + 2 * k) % 4][0], hi = clamps[(n + 2 * k) % 4][1];
+        CAPTURE(kernels::isa_name(isa), m, n, k, a_stride, c_stride, lo, hi);
+        std::vector<int8_t> a(m * a_stride), w(n * k);
+        std::vector<int8_t> expected(m * c_stride, 77), actual(m * c_stride, 77);
+        std::vector<int32_t> bias(n);
+        std::vector<float> scale(n);
+        for (auto& x : a) x = byte(-128, 127);
+        for (auto& x : w) x = byte(-127, 127);
+        for (auto& x : bias) x = std::uniform_int_distribution<int32_t>(-3000, 3000)(rng);
+        const int kind = static_cast<int>((n + k) % 3);
+        for (auto& x : scale)
+          x = kind == 0   ? 0.5f
+              : kind == 1 ? 0.25f
+                          : std::uniform_real_distribution<float>(1e-4f, 2e-2f)(rng);
+        const int32_t a_zero = byte(-128, 127), c_zero = byte(-128, 127);
+        if (kind != 2) {  // small sums, so that halves are common and not all clamped
+          for (auto& x : w) x = byte(-2, 2);
+          for (auto& x : a) x = static_cast<int8_t>(std::clamp(a_zero + byte(-3, 3), -128, 127));
+          for (auto& x : bias) x = std::uniform_int_distribution<int32_t>(-20, 20)(rng);
+        }
+        const kernels::reference::Qc8Output out{scale.data(), c_zero, lo, hi};
+        kernels::reference::qc8_gemm(m, n, k, a.data(), a_stride, a_zero, w.data(), bias.data(),
+                                     out, expected.data(), c_stride);
+        std::vector<uint8_t> packed(v->qc8_gemm->packed_bytes(n, k));
+        v->qc8_gemm->pack(w.data(), n, k, bias.data(), a_zero, scale.data(), packed.data());
+        v->qc8_gemm->run(m, n, k, a.data(), a_stride, packed.data(), c_zero, lo, hi, actual.data(),
+                         c_stride);
+        REQUIRE(actual == expected);  // also: the bytes between strided rows stay untouched
+      }
+  }
+}
+
 TEST_CASE("qc8 GEMM: biases at the int32 limits wrap alike in the reference and every variant",
           "[variants][int8][gemm]") {
   // Found by fuzz_phm_model: a hostile model's bias near INT32_MIN made the int32 sums overflow

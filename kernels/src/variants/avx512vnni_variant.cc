@@ -137,9 +137,153 @@ void row_tile(size_t rows, size_t n, size_t k, const int8_t* a, size_t a_stride,
                 c_stride);
 }
 
+// ---- Few channels: n <= 16 output channels from k <= 64 input channels (issue 14) ----
+// With 16 channels out of 16 the general tile spends more on bookkeeping than on its four
+// VPDPBUSD per row: an XOR per broadcast group, a 2-uop VPMOVDB and a masked store per row, and
+// the setup of an 8-row tile for every 8 rows. Here a block of up to 64 rows is flipped to u8 once,
+// 64 bytes per XOR, into a stack buffer, from which each group is a plain broadcast load; the
+// weights stay in registers for the whole call; eight rows run at once (eight independent
+// VPDPBUSD chains); four rows' int32 results become bytes together (two VPACKSSDW, one
+// VPACKSSWB, the zero point added in int16) and one VPERMB puts them in output order, so
+// contiguous output rows take one store per four rows. Same float epilogue and rounding as tile().
+
+constexpr size_t kFewMaxN = kNr;
+constexpr size_t kFewMaxK = 64;
+constexpr size_t kFewChunk = 64;  // rows flipped per pass
+constexpr size_t kFewRows = 8;    // rows per step
+
+// After VPACKSSWB(VPACKSSDW(q0, q1), VPACKSSDW(q2, q3)) 128-bit lane L holds, at byte 4p + j,
+// channel 4L + j of row p. idx[n] gathers row p's channel ch to byte p * n + ch (rows of n
+// bytes back to back); idx[16] is also the layout used for rows with another stride.
+struct FewPermutes {
+  uint8_t idx[kFewMaxN + 1][64];
+};
+constexpr FewPermutes make_few_permutes() {
+  FewPermutes t{};
+  for (size_t n = 1; n <= kFewMaxN; ++n)
+    for (size_t i = 0; i < 64 && i / n < 4; ++i) {
+      const size_t row = i / n, ch = i % n;
+      t.idx[n][i] = static_cast<uint8_t>(16 * (ch / 4) + 4 * row + ch % 4);
+    }
+  return t;
+}
+alignas(64) constexpr FewPermutes kFewPermutes = make_few_permutes();
+
+// Rows [0, rows) of a, flipped to u8, to buf at `stride` (k rounded up to 4) bytes per row, then
+// zero rows up to a multiple of kFewRows (computed, not stored). Bytes past a row's k meet zero
+// weights, whatever they hold.
+inline void flip_rows(const int8_t* a, size_t a_stride, size_t k, size_t stride, size_t rows,
+                      uint8_t* buf) {
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  if (a_stride == k && k == stride) {  // one run of bytes
+    const size_t bytes = rows * k;
+    size_t i = 0;
+    for (; i + 64 <= bytes; i += 64)
+      _mm512_storeu_si512(buf + i, _mm512_xor_si512(_mm512_loadu_si512(a + i), flip));
+    if (i < bytes) {
+      const __mmask64 mask = (~uint64_t{0}) >> (64 - (bytes - i));
+      _mm512_storeu_si512(buf + i, _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, a + i), flip));
+    }
+  } else {
+    const __mmask64 mask = (~uint64_t{0}) >> (64 - k);
+    for (size_t r = 0; r < rows; ++r)  // each store's spill past the row is overwritten next
+      _mm512_storeu_si512(buf + r * stride,
+                          _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, a + r * a_stride), flip));
+  }
+  const size_t padded = (rows + kFewRows - 1) / kFewRows * kFewRows;
+  std::memset(buf + rows * stride, 0, (padded - rows) * stride);
+}
+
+inline __m512i broadcast_group(const uint8_t* p) {
+  using Unaligned32 = int32_t __attribute__((may_alias, aligned(1)));
+  return _mm512_set1_epi32(*reinterpret_cast<const Unaligned32*>(p));  // a load, no ALU port
+}
+
+// Rows [0, rows) (flipped, in buf at 4G bytes per row, padded to a multiple of kFewRows) times
+// one block of 16 output channels, of which `cols` are stored.
+template <size_t G>
+void few_channels_block(size_t rows, const uint8_t* buf, const uint8_t* block, size_t cols,
+                        int32_t zero, int32_t lo, int32_t hi, int8_t* c, size_t c_stride) {
+  constexpr size_t kStride = 4 * G;  // bytes per row in buf: offsets known at compile time
+  __m512i w[G];
+  for (size_t g = 0; g < G; ++g) w[g] = _mm512_loadu_si512(block + 128 + g * 64);
+  const __m512i bias = _mm512_loadu_si512(block);
+  const __m512 scale = _mm512_loadu_ps(reinterpret_cast<const float*>(block + 64));
+  const __m512 flo = _mm512_set1_ps(static_cast<float>(lo - zero));
+  const __m512 fhi = _mm512_set1_ps(static_cast<float>(hi - zero));
+  const __m512i zero16 = _mm512_set1_epi16(static_cast<int16_t>(zero));
+  const bool packed_rows = c_stride == cols;  // only when the block holds every channel
+  const __m512i perm = _mm512_load_si512(kFewPermutes.idx[packed_rows ? cols : kFewMaxN]);
+  const auto row_mask = static_cast<__mmask16>((1u << cols) - 1);
+  const __mmask64 four_rows = (~uint64_t{0}) >> (64 - 4 * cols);
+  for (size_t s = 0; s < rows; s += kFewRows) {
+    const uint8_t* rows_in = buf + s * kStride;
+    __m512i acc[kFewRows];
+    for (size_t i = 0; i < kFewRows; ++i) acc[i] = bias;
+    for (size_t g = 0; g < G; ++g)
+      for (size_t i = 0; i < kFewRows; ++i)
+        acc[i] = _mm512_dpbusd_epi32(acc[i], broadcast_group(rows_in + i * kStride + 4 * g), w[g]);
+    __m512i q[kFewRows];
+    for (size_t i = 0; i < kFewRows; ++i) {
+      __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[i]), scale);
+      f = _mm512_min_ps(_mm512_max_ps(f, flo), fhi);
+      q[i] = _mm512_cvtps_epi32(f);  // within [lo - zero, hi - zero]: exact in int16
+    }
+    const size_t step = std::min(kFewRows, rows - s);
+    int8_t* out = c + s * c_stride;
+    for (size_t h = 0; h < kFewRows / 4 && 4 * h < step; ++h) {
+      const __m512i q01 = _mm512_add_epi16(_mm512_packs_epi32(q[4 * h], q[4 * h + 1]), zero16);
+      const __m512i q23 = _mm512_add_epi16(_mm512_packs_epi32(q[4 * h + 2], q[4 * h + 3]), zero16);
+      const __m512i bytes = _mm512_permutexvar_epi8(perm, _mm512_packs_epi16(q01, q23));
+      const size_t valid = std::min<size_t>(4, step - 4 * h);
+      int8_t* o = out + 4 * h * c_stride;
+      if (packed_rows) {
+        _mm512_mask_storeu_epi8(o, valid == 4 ? four_rows : (~uint64_t{0}) >> (64 - valid * cols),
+                                bytes);
+        continue;
+      }
+      _mm_mask_storeu_epi8(o, row_mask, _mm512_castsi512_si128(bytes));
+      if (valid > 1)
+        _mm_mask_storeu_epi8(o + c_stride, row_mask, _mm512_extracti32x4_epi32(bytes, 1));
+      if (valid > 2)
+        _mm_mask_storeu_epi8(o + 2 * c_stride, row_mask, _mm512_extracti32x4_epi32(bytes, 2));
+      if (valid > 3)
+        _mm_mask_storeu_epi8(o + 3 * c_stride, row_mask, _mm512_extracti32x4_epi32(bytes, 3));
+    }
+  }
+}
+
+// G = ceil(k / 4) groups; any n: each pass of up to kFewChunk rows is flipped once and then runs
+// every block of 16 output channels.
+template <size_t G>
+void few_channels(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride,
+                  const uint8_t* blocks, int32_t zero, int32_t lo, int32_t hi, int8_t* c,
+                  size_t c_stride) {
+  alignas(64) uint8_t buf[kFewChunk * 4 * G + 64];
+  const size_t bb = block_bytes(k);
+  for (size_t r0 = 0; r0 < m; r0 += kFewChunk) {
+    const size_t chunk = std::min(kFewChunk, m - r0);
+    flip_rows(a + r0 * a_stride, a_stride, k, 4 * G, chunk, buf);
+    for (size_t b = 0; b * kNr < n; ++b)
+      few_channels_block<G>(chunk, buf, blocks + b * bb, std::min(kNr, n - b * kNr), zero, lo, hi,
+                            c + r0 * c_stride + b * kNr, c_stride);
+  }
+}
+
+using FewChannelsFn = void (*)(size_t, size_t, size_t, const int8_t*, size_t, const uint8_t*,
+                               int32_t, int32_t, int32_t, int8_t*, size_t);
+constexpr FewChannelsFn kFewChannels[kFewMaxK / 4] = {
+    few_channels<1>,  few_channels<2>,  few_channels<3>,  few_channels<4>,
+    few_channels<5>,  few_channels<6>,  few_channels<7>,  few_channels<8>,
+    few_channels<9>,  few_channels<10>, few_channels<11>, few_channels<12>,
+    few_channels<13>, few_channels<14>, few_channels<15>, few_channels<16>};
+// ---- end few channels ----
+
 void run(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, const void* packed,
          int32_t zero, int32_t lo, int32_t hi, int8_t* c, size_t c_stride) {
   const auto* blocks = static_cast<const uint8_t*>(packed);
+  if (k >= 1 && k <= kFewMaxK && m > 0)
+    return kFewChannels[groups(k) - 1](m, n, k, a, a_stride, blocks, zero, lo, hi, c, c_stride);
   for (size_t r = 0; r < m; r += kMr) {
     const size_t rows = std::min(kMr, m - r);
     // A short last tile (a fully connected layer's single row) computes no wasted rows.
