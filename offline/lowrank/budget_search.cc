@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "offline/graph/number_text.h"
+
 namespace polyhead::lowrank {
 namespace {
 
 std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.4g", v);
-  return buf;
+  return graph::number_text(v, 4);
 }
 
 // a did worse alone than b: higher drop, then higher score.

@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "offline/graph/number_text.h"
 #include "offline/graph/source_graph.h"
 #include "offline/lowrank/factorizable_layer.h"
 #include "offline/lowrank/factorized_writer.h"
@@ -18,9 +19,7 @@ namespace polyhead::lowrank {
 namespace {
 
 std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.6g", v);
-  return buf;
+  return graph::number_text(v);
 }
 
 std::string dims(const FactorizableLayer& l) {

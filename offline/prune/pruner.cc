@@ -7,6 +7,7 @@
 #include <memory>
 #include <set>
 
+#include "offline/graph/number_text.h"
 #include "offline/graph/source_graph.h"
 #include "offline/prune/block_layers.h"
 #include "offline/prune/channel_means.h"
@@ -20,9 +21,7 @@ namespace polyhead::prune {
 namespace {
 
 std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%g", v);
-  return buf;
+  return graph::number_text(v);
 }
 
 // One way of pruning, as the search sees it: layers that each lose a count of removal units

@@ -1,7 +1,7 @@
 // `--auto --max-drop X`: start from every candidate node in int8; while a task's drop (see
-// sensitivity.h) exceeds its budget (drop_budget.h), move the most sensitive int8 nodes back to float, one at
-// first and then growing batches (1 + half of those already moved), until the drop is within X;
-// then bisect between the last count over budget and the first within it, so a batch that
+// sensitivity.h) exceeds its budget (drop_budget.h), move the most sensitive int8 nodes back to
+// float, one at first and then growing batches (1 + half of those already moved), until the drop is
+// within X; then bisect between the last count over budget and the first within it, so a batch that
 // overshot gives back what it did not need. It always ends: with every candidate in float the
 // model is the float model (drop 0).
 #pragma once

@@ -7,14 +7,12 @@
 #include <cstdlib>
 #include <limits>
 
+#include "offline/graph/number_text.h"
+
 namespace polyhead::quantize {
 namespace {
 
-std::string number_text(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%g", v);
-  return buf;
-}
+using graph::number_text;
 
 // A fraction in [0, 1], the whole text or nothing.
 std::optional<double> parse_fraction(const std::string& s) {
@@ -56,8 +54,8 @@ Result<DropBudget> DropBudget::parse(const std::string& text) {
       if (task.empty()) return bad(text, "'" + item + "' has no task name before '='");
       const std::optional<double> v = parse_fraction(value);
       if (!v)
-        return bad(text, "the budget '" + value + "' of task '" + task +
-                             "' is not a fraction in [0, 1]");
+        return bad(text,
+                   "the budget '" + value + "' of task '" + task + "' is not a fraction in [0, 1]");
       for (const auto& [named, unused] : b.per_task)
         if (named == task) return bad(text, "task '" + task + "' is given twice");
       b.per_task.emplace_back(task, *v);
@@ -79,23 +77,18 @@ Status DropBudget::check(const Model& model, const std::vector<std::string>& jud
   if (others && !(*others >= 0 && *others <= 1))
     return Status(ErrorCode::kInvalidArgument,
                   "max drop must be in [0, 1], got " + number_text(*others));
+  std::vector<std::string> named;
   for (const auto& [task, v] : per_task) {
     if (!(v >= 0 && v <= 1))
       return Status(ErrorCode::kInvalidArgument, "--max-drop: the budget of task '" + task +
                                                      "' must be in [0, 1], got " + number_text(v));
-    std::string names;
-    bool found = false;
-    for (const TaskInfo& info : model.tasks()) {
-      found = found || info.name == task;
-      names += (names.empty() ? "" : ", ") + info.name;
-    }
-    if (!found)
-      return Status(ErrorCode::kInvalidArgument,
-                    "--max-drop: the model has no task '" + task + "' (it has " + names + ")");
+    named.push_back(task);
+  }
+  PH_RETURN_IF_ERROR(check_evaluation_tasks(model, named, "--max-drop"));
+  for (const std::string& task : named)
     if (!judged.empty() && std::find(judged.begin(), judged.end(), task) == judged.end())
       return Status(ErrorCode::kInvalidArgument,
                     "--max-drop: task '" + task + "' has a budget but --tasks leaves it out");
-  }
   return Status::ok();
 }
 

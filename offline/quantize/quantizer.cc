@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "offline/graph/number_text.h"
 #include "offline/graph/source_graph.h"
 #include "offline/quantize/calibration.h"
 #include "offline/quantize/int8_support.h"
@@ -27,9 +28,7 @@ bool is_stem(const merge::SourceGraph& g, int n) {
 namespace {
 
 std::string format_number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%g", v);
-  return buf;
+  return graph::number_text(v);
 }
 
 struct Quantizer {

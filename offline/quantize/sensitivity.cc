@@ -58,7 +58,8 @@ TaskDrop task_drop(const compare::TaskComparison& c) {
   return d;
 }
 
-Status check_evaluation_tasks(const Model& model, const std::vector<std::string>& tasks) {
+Status check_evaluation_tasks(const Model& model, const std::vector<std::string>& tasks,
+                              const std::string& option) {
   for (const std::string& t : tasks) {
     bool found = false;
     std::string names;
@@ -68,7 +69,7 @@ Status check_evaluation_tasks(const Model& model, const std::vector<std::string>
     }
     if (!found)
       return Status(ErrorCode::kInvalidArgument,
-                    "--tasks: the model has no task '" + t + "' (it has " + names + ")");
+                    option + ": the model has no task '" + t + "' (it has " + names + ")");
   }
   return Status::ok();
 }

@@ -47,8 +47,9 @@ struct EvaluationOptions {
 };
 
 // Fails (kInvalidArgument, "--tasks: the model has no task 'x' (it has a, b)") on a name in
-// `tasks` that is not a task of `model`.
-Status check_evaluation_tasks(const Model& model, const std::vector<std::string>& tasks);
+// `tasks` that is not a task of `model`; `option` names the option in the message.
+Status check_evaluation_tasks(const Model& model, const std::vector<std::string>& tasks,
+                              const std::string& option = "--tasks");
 
 // Compares `quantized` with `reference` on `images` (compare::compare_models, one latency run).
 Result<Evaluation> evaluate(const Model& reference, const Model& quantized,

@@ -65,9 +65,10 @@ TEST_CASE("drop budget: bad text is refused with the item named") {
   CHECK(error_of("-0.1").find("'-0.1' is not a fraction") != std::string::npos);
   CHECK(error_of("nan").find("'nan' is not a fraction") != std::string::npos);
   CHECK(error_of("0.1,") == "--max-drop: invalid value '0.1,': '' is not a fraction in [0, 1]");
-  CHECK(error_of("mask=0.1x") == "--max-drop: invalid value 'mask=0.1x': the budget '0.1x' of "
-                                 "task 'mask' is not a fraction in [0, 1]");
-  CHECK(error_of("mask=") .find("the budget '' of task 'mask'") != std::string::npos);
+  CHECK(error_of("mask=0.1x") ==
+        "--max-drop: invalid value 'mask=0.1x': the budget '0.1x' of "
+        "task 'mask' is not a fraction in [0, 1]");
+  CHECK(error_of("mask=").find("the budget '' of task 'mask'") != std::string::npos);
   CHECK(error_of("=0.1") == "--max-drop: invalid value '=0.1': '=0.1' has no task name before '='");
   CHECK(error_of("0.1,0.2") ==
         "--max-drop: invalid value '0.1,0.2': more than one budget without a task name");
@@ -87,8 +88,8 @@ TEST_CASE("drop budget: judged tasks, within the budget, and the share used") {
   CHECK_FALSE(per.met(drops(0.06, 0.0)));    // mask over its own budget
   // One worst-task number would have refused 0.04 for a 0.01 budget: per task it fits.
   CHECK_FALSE(DropBudget::uniform(0.01).met(drops(0.04, 0.01)));
-  CHECK(per.usage(drops(0.04, 0.005)) == Approx(0.8));   // mask: 0.04 / 0.05
-  CHECK(per.usage(drops(0.01, 0.02)) == Approx(2.0));    // landmarks: 0.02 / 0.01
+  CHECK(per.usage(drops(0.04, 0.005)) == Approx(0.8));  // mask: 0.04 / 0.05
+  CHECK(per.usage(drops(0.01, 0.02)) == Approx(2.0));   // landmarks: 0.02 / 0.01
   CHECK(DropBudget::uniform(0.1).usage(drops(0.05, 0.0)) == Approx(0.5));
   // A zero budget: any drop uses it without bound, none uses nothing.
   const DropBudget zero = *DropBudget::parse("mask=0");
@@ -105,8 +106,8 @@ TEST_CASE("drop budget: --auto moves nodes back until every task is within its o
   };
   // The mask may lose 0.05: only b has to go back (the search keeps the most sensitive first, so
   // b leads the order here as quantizer.cc ranks it by the share of its budget).
-  auto r = auto_select({"b", "a", "c", "d"}, *DropBudget::parse("mask=0.05,landmarks=0.01"),
-                       scripted);
+  auto r =
+      auto_select({"b", "a", "c", "d"}, *DropBudget::parse("mask=0.05,landmarks=0.01"), scripted);
   REQUIRE(r.is_ok());
   CHECK(r->within_budget);
   CHECK(r->kept_float == std::vector<std::string>{"b"});
