@@ -738,9 +738,9 @@ TEST_CASE("int8 HARD_SWISH follows TFLite's fixed-point definition", "[int8][una
     }
     codes += got.size();
   }
-  // The fixed-point steps truncate once; a few percent of codes land 1 LSB off, not more.
+  // Measured: 115 of 76800 codes (0.15 %) 1 LSB off the exact function, none further.
   INFO(off_by_one << " of " << codes << " codes 1 LSB from the exact function");
-  CHECK(off_by_one * 10 < codes);
+  CHECK(off_by_one * 100 < codes);
 }
 
 TEST_CASE("int8 QUANTIZE and DEQUANTIZE match the reference", "[int8][convert]") {
