@@ -743,6 +743,20 @@ TEST_CASE("int8 HARD_SWISH follows TFLite's fixed-point definition", "[int8][una
   CHECK(off_by_one * 100 < codes);
 }
 
+TEST_CASE("int8 HARD_SWISH outside TFLite's definition is the exact function", "[int8][unary]") {
+  // Input scale / output scale >= 128, which TFLite refuses.
+  std::vector<int8_t> all;
+  for (int v = -128; v <= 127; ++v) all.push_back(static_cast<int8_t>(v));
+  for (const auto& [in, out] : {std::pair<QParams, QParams>{{0.5f, 0}, {0.002f, -128}},
+                                std::pair<QParams, QParams>{{0.3f, -20}, {0.0023f, 10}}}) {
+    INFO("input scale " << in.scale << ", output scale " << out.scale);
+    const QTensor x{Shape{1, static_cast<int64_t>(all.size())}, all, in};
+    Int8Model m;
+    const int y = m.out(m.b.unary("f", UnaryOp::kHardSwish, m.input("x", x)), out);
+    check_exact(run_int8(m, y), ref::unary(ref::Unary::kHardSwish, x, out));
+  }
+}
+
 TEST_CASE("int8 QUANTIZE and DEQUANTIZE match the reference", "[int8][convert]") {
   for (const QParams& q : {QParams{0.05f, 0}, QParams{0.013f, -77}, QParams{0.3f, 127}}) {
     INFO("scale " << q.scale << " zero point " << q.zero_point);
