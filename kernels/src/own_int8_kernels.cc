@@ -9,6 +9,7 @@
 
 #include "conv_geometry.h"
 #include "int8_dispatch.h"
+#include "int8_hard_swish.h"
 #include "own_kernels.h"
 #include "polyhead/kernels/kernel_variant.h"
 #include "polyhead/kernels/parallelize.h"
@@ -39,9 +40,6 @@ class OwnInt8Kernel : public Kernel {
 using UnaryFunction = float (*)(const schema::Node& node, float x);
 namespace unary {
 
-float hard_swish(const schema::Node&, float x) {
-  return x * std::min(std::max(x + 3.f, 0.f), 6.f) / 6.f;
-}
 float abs(const schema::Node&, float x) {
   return std::fabs(x);
 }
@@ -75,6 +73,11 @@ class Lookup final : public OwnInt8Kernel {
       table_[static_cast<uint8_t>(q)] =
           quantize_s8(f(*d.node, dequantize_s8(static_cast<int8_t>(q), in)), out);
   }
+  // A table computed elsewhere (HARD_SWISH's fixed-point definition).
+  Lookup(const NodeDesc& d, const KernelVariant& v, const std::array<int8_t, 256>& table)
+      : OwnInt8Kernel(v),
+        count_(static_cast<size_t>(d.inputs[0].shape.elements())),
+        table_(table) {}
   Status run(pthreadpool_t pool) override {
     parallelize_1d_tile_1d(
         pool,
@@ -637,7 +640,7 @@ KernelResult create_own_int8_kernel(const NodeDesc& d, const QParams& in, const 
     case OpKind::CLAMP:
       return std::unique_ptr<Kernel>(new Lookup(d, v, unary::clamp, in, out));
     case OpKind::HARD_SWISH:
-      return std::unique_ptr<Kernel>(new Lookup(d, v, unary::hard_swish, in, out));
+      return std::unique_ptr<Kernel>(new Lookup(d, v, hard_swish_table_s8(in, out)));
     case OpKind::SIGMOID:
       return std::unique_ptr<Kernel>(new Lookup(d, v, unary::sigmoid, in, out));
     case OpKind::TANH:

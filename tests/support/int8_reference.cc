@@ -464,4 +464,74 @@ Requantized unary(Unary op, const QTensor& x, const QParams& out, double a, doub
   return r;
 }
 
+namespace {
+
+// floor(a / b) for b > 0.
+int64_t floor_div(int64_t a, int64_t b) {
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+int64_t clamp16(int64_t v) {
+  return std::min<int64_t>(32767, std::max<int64_t>(-32768, v));
+}
+
+// m = mantissa * 2^(exponent - 31), mantissa in [2^30, 2^31), found by halving or doubling in
+// double (exact for powers of two), then rounded half up; a carry to 2^31 moves the exponent.
+void fixed_point_multiplier(double m, int64_t* mantissa, int* exponent) {
+  int e = 0;
+  while (m >= 1.0) m /= 2.0, ++e;
+  while (m < 0.5) m *= 2.0, --e;
+  int64_t q = static_cast<int64_t>(std::floor(m * 2147483648.0 + 0.5));
+  if (q == 2147483648LL) q /= 2, ++e;
+  *mantissa = q;
+  *exponent = e;
+}
+// Q31 -> Q15 rounding half up, saturating.
+int64_t to_q15(int64_t q31) {
+  return std::min<int64_t>(32767, floor_div(q31 + 32768, 65536));
+}
+// round(2ab / 2^16), halves towards +infinity, saturated (only -32768^2 needs it).
+int64_t high_mul_rounded(int64_t a, int64_t b) {
+  return clamp16(floor_div(2 * a * b + 32768, 65536));
+}
+// 2ab / 2^16 truncated towards zero, saturated.
+int64_t high_mul_truncated(int64_t a, int64_t b) {
+  const int64_t p = 2 * a * b;
+  return clamp16(p >= 0 ? p / 65536 : -(-p / 65536));
+}
+// x / 2^s rounded, halves away from zero.
+int64_t shift_rounded(int64_t x, int s) {
+  if (s == 0) return x;
+  const int64_t half = int64_t{1} << (s - 1);
+  return x >= 0 ? (x + half) >> s : -((-x + half) >> s);
+}
+
+}  // namespace
+
+std::vector<int8_t> hard_swish_fixed_point(const QTensor& x, const QParams& out) {
+  // The ratios are float32 divisions, then widened.
+  const float hires_scale = x.q.scale * (1.f / 128.f);
+  int64_t out_m = 0, relu_m = 0;
+  int out_e = 0, relu_e = 0;
+  fixed_point_multiplier(static_cast<double>(hires_scale / out.scale), &out_m, &out_e);
+  fixed_point_multiplier(static_cast<double>(hires_scale / (3.f / 32768.f)), &relu_m, &relu_e);
+  out_m = to_q15(out_m);
+  relu_m = to_q15(relu_m);
+  std::vector<int8_t> r(x.values.size());
+  for (size_t i = 0; i < r.size(); ++i) {
+    const int64_t hires = (int64_t{x.values[i]} - x.q.zero_point) * 128;
+    const int64_t scaled = high_mul_rounded(hires, out_m);
+    int64_t relu = hires;
+    if (relu_e > 0) {
+      relu = clamp16(relu * (int64_t{1} << (relu_e - 1)));
+      relu = clamp16(high_mul_rounded(relu, relu_m) * 2);
+    } else {
+      relu = shift_rounded(high_mul_rounded(relu, relu_m), -relu_e);
+    }
+    relu = floor_div(relu + 32768, 2);
+    const int64_t code = shift_rounded(high_mul_truncated(relu, scaled), -out_e) + out.zero_point;
+    r[i] = static_cast<int8_t>(std::min<int64_t>(127, std::max<int64_t>(-128, code)));
+  }
+  return r;
+}
+
 }  // namespace polyhead::testing::int8

@@ -114,4 +114,9 @@ enum class Unary { kClamp, kHardSwish, kSigmoid, kTanh, kLeakyRelu, kAbs, kSilu 
 // `a` and `b`: clamp bounds, or the leaky ReLU's negative slope in `a`.
 Requantized unary(Unary op, const QTensor& x, const QParams& out, double a = 0.0, double b = 0.0);
 
+// HARD_SWISH as TFLite's int8 kernel defines it, step by step in 16-bit fixed point (what
+// Polyhead's table follows, docs/int8.md "Rounding"), written apart from the kernel's code.
+// Only for input scale / output scale < 128, where the definition applies.
+std::vector<int8_t> hard_swish_fixed_point(const QTensor& x, const QParams& out);
+
 }  // namespace polyhead::testing::int8
