@@ -414,6 +414,14 @@ TEST_CASE("int8 pad moves bytes exactly in any rank, with the quantized pad valu
   const Case cases[] = {
       {Shape{1, 13, 11, 3}, {0, 1, 1, 0}, {0, 1, 1, 0}, 0.f},
       {Shape{1, 6, 5, 24}, {0, 0, 0, 0}, {0, 0, 0, 4}, 0.f},  // channel padding
+      // Channel pads of every copy shape: under, at and past one 16-byte piece, with a lead.
+      {Shape{1, 4, 3, 3}, {0, 0, 0, 0}, {0, 0, 0, 1}, 0.f},
+      {Shape{1, 5, 7, 16}, {0, 0, 0, 0}, {0, 0, 0, 2}, 0.f},
+      {Shape{1, 5, 7, 17}, {0, 0, 0, 3}, {0, 0, 0, 0}, 1.f},
+      {Shape{1, 9, 4, 28}, {0, 0, 0, 0}, {0, 0, 0, 4}, 0.f},
+      {Shape{1, 3, 5, 36}, {0, 0, 0, 2}, {0, 0, 0, 4}, -0.5f},
+      {Shape{2, 3, 3, 64}, {0, 0, 0, 0}, {0, 0, 0, 8}, 0.f},
+      {Shape{5, 33}, {0, 7}, {0, 9}, 0.f},
       {Shape{2, 3, 4, 5}, {1, 0, 2, 1}, {0, 3, 0, 2}, 0.5f},
       {Shape{7}, {3}, {2}, -1.f},
       {Shape{3, 4, 2, 2, 3}, {0, 1, 0, 1, 0}, {1, 0, 2, 0, 1}, 2.f},
