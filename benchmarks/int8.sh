@@ -43,12 +43,13 @@ eval_args=(--images "$data"/sample4.jpg --images "$data"/sample5.jpg --images "$
 # name | source | convert options | extra quantize options. Every int8 file is written with
 # `--names short --bias-scales implied` (docs/quantize.md, "File size"): same outputs, smaller file.
 # The accuracy targets (mask IoU >= 0.97, landmark error <= 1 % of the input) need --auto on the
-# selfie and pose models; their plain rows show the speed without it.
+# selfie and pose models; their plain rows show the speed without it. Selfie's budget is 0.01 on
+# the calibration photos because 0.03 there gave only 0.951 on the evaluation photos.
 cases=(
   "mobilenet_v2|$onnx/mobilenet_v2.onnx||"
   "mobilenet_v3_small|$onnx/mobilenet_v3_small.onnx||"
   "selfie_segmentation|$data/selfie_segmentation.tflite|--preset mediapipe-selfie-segmentation|"
-  "selfie_segmentation_auto|$data/selfie_segmentation.tflite|--preset mediapipe-selfie-segmentation|--auto --max-drop 0.03 --limit 4"
+  "selfie_segmentation_auto|$data/selfie_segmentation.tflite|--preset mediapipe-selfie-segmentation|--auto --max-drop 0.01 --limit 4"
   "face_detection|$data/face_detection_short_range.tflite|--preset mediapipe-face-detection-short|--int8-stem"
   "pose_landmarks|$data/pose_landmark_lite.tflite|--preset mediapipe-pose-landmark-lite|"
   "pose_landmarks_auto|$data/pose_landmark_lite.tflite|--preset mediapipe-pose-landmark-lite|--auto --max-drop landmarks=0.01,segmentation=0.03 --limit 4"
