@@ -39,7 +39,7 @@ class Pad final : public Kernel {
       before_[rank_ - 2] *= in_[rank_ - 1];
       --rank_;
     }
-    last_only_ = rank_ >= 1;
+    last_only_ = true;  // rank 0 never reaches the row loops (run copies its one value)
     for (size_t k = 0; k + 1 < rank_; ++k) last_only_ = last_only_ && in_[k] == out_[k];
     return Status::ok();
   }
@@ -78,8 +78,8 @@ class Pad final : public Kernel {
         source = source * in_[k] + x;
       }
       if (inside && row <= kShortRow) {
-        // Short rows (a channel pad of a few dozen bytes): plain loops, cheaper than three
-        // library calls per row.
+        // Short rows (under 16 bytes of input on a last-dimension pad, or short rows of a pad
+        // of several dimensions): plain loops, cheaper than three library calls per row.
         const int8_t* src = input + source * row_in;
         for (int64_t k = 0; k < lead; ++k) dst[k] = value;
         for (int64_t k = 0; k < row_in; ++k) dst[lead + k] = src[k];
@@ -100,7 +100,7 @@ class Pad final : public Kernel {
   }
 
  private:
-  static constexpr int64_t kPiece = 16;  // bytes: one SSE register
+  static constexpr int64_t kPiece = 16;  // bytes: one 128-bit register (SSE, NEON)
   // n >= kPiece bytes as fixed-size pieces (single vector moves), the last one ending at n.
   static void copy_row(int8_t* dst, const int8_t* src, int64_t n) {
     int64_t k = 0;
