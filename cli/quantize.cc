@@ -25,7 +25,8 @@ namespace polyhead::cli {
 const char kQuantizeUsage[] =
     "usage: polyhead quantize IN.phm --calib DIR|PHOTO [--calib ...] -o OUT.phm\n"
     "                         [--method minmax|percentile|entropy] [--percentile P]\n"
-    "                         [--per-tensor] [--int8-stem] [--keep-float NODE,...]\n"
+    "                         [--per-tensor] [--weight-scales half|float] [--int8-stem]\n"
+    "                         [--keep-float NODE,...]\n"
     "                         [--sensitivity] [--tasks A,B]\n"
     "                         [--auto --max-drop X|TASK=X,...] [--limit N] [--threads N]\n"
     "                         [--json FILE] [--names keep|short] [--bias-scales stored|implied]\n"
@@ -49,6 +50,9 @@ const char kQuantizeUsage[] =
     "                     levels is smallest)\n"
     "  --percentile P     the percentile of --method percentile, in (0, 100] (default 99.99)\n"
     "  --per-tensor       one weight scale per tensor instead of one per output channel\n"
+    "  --weight-scales M  half (default): per-channel weight scales are rounded up to half\n"
+    "                     floats (each larger by at most 2^-10 of itself) and stored in 2 bytes\n"
+    "                     (format 1.8); float: kept exact, 4 bytes each\n"
     "  --int8-stem        also quantize the stem (a convolution reading a model input of at most\n"
     "                     4 channels), which otherwise stays float: XNNPACK's float stem kernels\n"
     "                     beat int8 there and the photo keeps its full precision\n"
@@ -69,7 +73,7 @@ const char kQuantizeUsage[] =
     "                     the text)\n"
     "  --names M          keep (default) the tensor and node names, or short: only model inputs,\n"
     "                     the tensors tasks read and the nodes writing them keep theirs, every\n"
-    "                     other name becomes a short unique one (t1f, n2a): a smaller file whose\n"
+    "                     other name becomes a short unique one (t1f): a smaller file whose\n"
     "                     profiles and compare show the short names\n"
     "  --bias-scales M    stored (default): every int32 bias keeps its per-channel scales;\n"
     "                     implied: biases whose scales are input scale x weight scale store\n"
@@ -104,6 +108,17 @@ Status read_options(const ParsedArgs& p, QuantizeOptions& o) {
     o.percentile = *v;
   }
   o.per_tensor_weights = p.has("--per-tensor");
+  if (p.has("--weight-scales")) {
+    const std::string v = p.get("--weight-scales");
+    if (v != "half" && v != "float")
+      return Status(ErrorCode::kInvalidArgument,
+                    "invalid value '" + v + "' for --weight-scales: expected half or float");
+    if (v == "half" && o.per_tensor_weights)
+      return Status(ErrorCode::kInvalidArgument,
+                    "--weight-scales half rounds per-channel scales; --per-tensor has one scale "
+                    "per tensor, stored as a float");
+    o.half_weight_scales = v == "half";
+  }
   o.int8_stem = p.has("--int8-stem");
   if (p.has("--keep-float")) {
     PH_ASSIGN_OR_RETURN(o.keep_float, parse_list("--keep-float", p.get("--keep-float")));
@@ -175,8 +190,9 @@ void print_text(const std::string& in, const std::string& out, const QuantizeRep
   std::printf("  method       %s", r.method.c_str());
   if (r.method == "percentile") std::printf(" (P %s)", format_float(r.percentile, 6).c_str());
   std::printf(", %zu calibration image(s)\n", r.calibration_images);
-  std::printf("  weights      int8 %s, bias int32\n",
-              r.per_tensor_weights ? "per tensor" : "per output channel");
+  std::printf("  weights      int8 %s%s, bias int32\n",
+              r.per_tensor_weights ? "per tensor" : "per output channel",
+              r.half_weight_scales ? " (scales as half floats)" : "");
   std::printf("  nodes        %zu int8, %zu float; %zu QUANTIZE, %zu DEQUANTIZE inserted\n",
               r.stats.int8_nodes, r.stats.float_nodes, r.stats.quantize_nodes,
               r.stats.dequantize_nodes);
@@ -242,6 +258,7 @@ std::string to_json(const std::string& in, const std::string& out, const Quantiz
   j.begin_object().field("input", in).field("output", out).field("method", r.method);
   if (r.method == "percentile") j.field("percentile", r.percentile);
   j.field("weights", r.per_tensor_weights ? "per-tensor" : "per-channel");
+  j.field("weight_scales", r.half_weight_scales ? "half" : "float");
   j.field("calibration_images", static_cast<uint64_t>(r.calibration_images));
   j.field("input_bytes", static_cast<uint64_t>(r.input_bytes))
       .field("output_bytes", static_cast<uint64_t>(r.output_bytes))
@@ -302,6 +319,7 @@ int quantize_main(const std::vector<std::string>& raw) {
                                   {"--method", true},
                                   {"--percentile", true},
                                   {"--per-tensor", false},
+                                  {"--weight-scales", true},
                                   {"--int8-stem", false},
                                   {"--keep-float", true},
                                   {"--sensitivity", false},

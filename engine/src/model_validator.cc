@@ -9,6 +9,8 @@
 
 #include "model_data.h"
 #include "polyhead/format_version.h"
+#include "polyhead/internal/anchor_grids.h"
+#include "polyhead/internal/half_scales.h"
 #include "polyhead/kernels/op_table.h"
 #include "polyhead/kernels/shape_inference.h"
 #include "schema_enums.h"
@@ -59,12 +61,15 @@ ElementType to_element_type(schema::ElementType t) {
 Status check_quantization(const schema::Tensor& t, const Shape& shape, const std::string& where) {
   const schema::Quantization* q = t.quantization();
   if (!q) return Status::ok();
-  if (!q->scale() || q->scale()->size() == 0) return invalid(where + ": quantization has no scale");
-  for (float s : *q->scale())
+  if (q->scale() && q->scale_f16())
+    return invalid(where +
+                   ": quantization has both scale and scale_f16; a file stores one of them");
+  const size_t n = internal::quantization_scale_count(*q);
+  if (n == 0) return invalid(where + ": quantization has no scale");
+  for (float s : internal::quantization_scales(*q))
     if (!std::isfinite(s) || s <= 0.f)
       return invalid(where + ": quantization scale must be finite and positive, found " +
                      std::to_string(s));
-  const size_t n = q->scale()->size();
   // The verifier only checks 4-byte alignment of vectors; 64-bit elements need 8.
   if (q->zero_point() && q->zero_point()->size() > 0 &&
       reinterpret_cast<uintptr_t>(q->zero_point()->Data()) % alignof(int64_t) != 0)
@@ -193,8 +198,8 @@ Status check_tensors(ModelData& d) {
     info.bytes = static_cast<size_t>(bytes);
     PH_RETURN_IF_ERROR(check_quantization(t, info.shape, where));
     if (const schema::Quantization* q = t.quantization()) {
-      info.quantization.scale.assign(q->scale()->begin(), q->scale()->end());
-      info.quantization.zero_point.assign(q->scale()->size(), 0);
+      info.quantization.scale = internal::quantization_scales(*q);
+      info.quantization.zero_point.assign(info.quantization.scale.size(), 0);
       if (q->zero_point())
         for (size_t k = 0; k < q->zero_point()->size(); ++k)
           info.quantization.zero_point[k] =
@@ -465,9 +470,6 @@ Status check_tasks(ModelData& d) {
       for (float v : {p->score_threshold(), p->nms_iou()})
         if (!(v >= 0.f && v <= 1.f))
           return invalid(where + ": threshold " + std::to_string(v) + " is not in [0, 1]");
-      if (p->anchors() && p->anchors()->size() % 4 != 0)
-        return invalid(where + ": anchors hold " + str(p->anchors()->size()) +
-                       " floats, not a multiple of 4");
       if (p->max_detections() < 0) return invalid(where + ": negative max_detections");
     }
     runtime::TaskInfo info;
@@ -487,7 +489,7 @@ Status check_tasks(ModelData& d) {
       pub.postprocess.score_threshold = p->score_threshold();
       pub.postprocess.nms_iou = p->nms_iou();
       pub.postprocess.max_detections = p->max_detections();
-      if (p->anchors()) pub.postprocess.anchors.assign(p->anchors()->begin(), p->anchors()->end());
+      PH_ASSIGN_OR_RETURN(pub.postprocess.anchors, internal::read_anchors(*p, where));
     }
     std::set<std::string> outs;
     for (const schema::TaskOutput* o : *t.outputs()) {

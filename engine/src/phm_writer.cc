@@ -4,9 +4,13 @@
 #include <cstring>
 #include <deque>
 #include <limits>
+#include <map>
+#include <tuple>
 
 #include "polyhead/format_version.h"
+#include "polyhead/internal/anchor_grids.h"
 #include "polyhead/internal/block_sparse.h"
+#include "polyhead/internal/half_scales.h"
 #include "polyhead/kernels/op_table.h"
 #include "polyhead/tensor.h"
 
@@ -69,6 +73,58 @@ Status check_constants(const PhmModel& m) {
 // Sub-objects are created before the table that refers to them, the later fields' first. The
 // order fixes the file's bytes, so it is spelled out rather than left to argument evaluation.
 
+// Objects several tables may point to: FlatBuffers lets any number of tables refer to one vector or
+// table, so each distinct shape, index list, quantization table and options table is stored once
+// (in a small model these repeat over and over: a third of the FlatBuffer). Every reader sees the
+// same values as with one copy each; only the bytes get fewer. Keyed by content, so both writer
+// passes share the same objects and produce the same size.
+class SharedObjects {
+ public:
+  explicit SharedObjects(bool keep_defaults) : keep_defaults_(keep_defaults) {}
+
+  fb::Offset<fb::Vector<int>> ints(fb::FlatBufferBuilder& b, const std::vector<int>& v) {
+    auto [it, added] = ints_.try_emplace(v);
+    if (added) it->second = b.CreateVector(v);
+    return it->second;
+  }
+
+  fb::Offset<schema::Quantization> quantization(fb::FlatBufferBuilder& b,
+                                                const PhmQuantization& q) {
+    // Scales by their bits, so -0.0 and NaN payloads are kept apart from look-alikes.
+    std::vector<uint32_t> scale_bits(q.scale.size());
+    if (!q.scale.empty()) std::memcpy(scale_bits.data(), q.scale.data(), q.scale.size() * 4);
+    auto key = std::make_tuple(std::move(scale_bits), q.zero_point, q.axis);
+    auto [it, added] = quantizations_.try_emplace(std::move(key));
+    if (added) it->second = add_phm_quantization(b, q);
+    return it->second;
+  }
+
+  // The node's options table, written once per distinct content: the table is first written
+  // alone into a scratch buffer, whose bytes are the key.
+  Result<fb::Offset<void>> options(fb::FlatBufferBuilder& b, const PhmNode& n) {
+    fb::FlatBufferBuilder scratch;
+    scratch.ForceDefaults(keep_defaults_);
+    PH_ASSIGN_OR_RETURN(const fb::Offset<void> alone, n.options(scratch));
+    scratch.Finish(alone);
+    auto key = std::make_pair(n.options_type,
+                              std::vector<uint8_t>(scratch.GetBufferPointer(),
+                                                   scratch.GetBufferPointer() + scratch.GetSize()));
+    const auto found = options_.find(key);
+    if (found != options_.end()) return found->second;
+    PH_ASSIGN_OR_RETURN(const fb::Offset<void> written, n.options(b));
+    options_.emplace(std::move(key), written);
+    return written;
+  }
+
+ private:
+  bool keep_defaults_;
+  std::map<std::vector<int>, fb::Offset<fb::Vector<int>>> ints_;
+  std::map<std::tuple<std::vector<uint32_t>, std::optional<std::vector<int64_t>>, int>,
+           fb::Offset<schema::Quantization>>
+      quantizations_;
+  std::map<std::pair<schema::OpOptions, std::vector<uint8_t>>, fb::Offset<void>> options_;
+};
+
 fb::Offset<schema::Preprocess> add_preprocess(fb::FlatBufferBuilder& b, const PhmPreprocess& p) {
   const auto std_ = p.std ? b.CreateVector(*p.std) : 0;
   const auto mean = p.mean ? b.CreateVector(*p.mean) : 0;
@@ -76,16 +132,31 @@ fb::Offset<schema::Preprocess> add_preprocess(fb::FlatBufferBuilder& b, const Ph
                                   p.pixel_scale, p.fit);
 }
 
-fb::Offset<schema::PostProcess> add_postprocess(fb::FlatBufferBuilder& b, const PhmPostProcess& p) {
-  const auto anchors = p.anchors ? b.CreateVector(*p.anchors) : 0;
+// `grids`: the anchors as grids (anchor_grids.h) when they reproduce the list exactly and are
+// smaller; the list is stored otherwise.
+fb::Offset<schema::PostProcess> add_postprocess(
+    fb::FlatBufferBuilder& b, const PhmPostProcess& p,
+    const std::optional<std::vector<AnchorGridSpec>>& grids) {
+  fb::Offset<fb::Vector<fb::Offset<schema::AnchorGrid>>> grid_vec = 0;
+  fb::Offset<fb::Vector<float>> anchors = 0;
+  if (grids) {
+    std::vector<fb::Offset<schema::AnchorGrid>> tables;
+    for (const AnchorGridSpec& g : *grids) {
+      const auto sizes = b.CreateVector(g.sizes);
+      tables.push_back(schema::CreateAnchorGrid(b, g.rows, g.cols, g.offset_y, g.offset_x, sizes));
+    }
+    grid_vec = b.CreateVector(tables);
+  } else if (p.anchors) {
+    anchors = b.CreateVector(*p.anchors);
+  }
   const auto labels = p.labels ? b.CreateVectorOfStrings(*p.labels) : 0;
   return schema::CreatePostProcess(b, p.activation, labels, p.score_threshold, p.nms_iou,
-                                   p.max_detections, anchors);
+                                   p.max_detections, anchors, grid_vec);
 }
 
 // `sparse`: the tensor's encoded blocks, or null when it is stored dense.
-fb::Offset<schema::Tensor> add_tensor(fb::FlatBufferBuilder& b, const PhmTensor& t,
-                                      const BlockSparse* sparse) {
+fb::Offset<schema::Tensor> add_tensor(fb::FlatBufferBuilder& b, SharedObjects& shared,
+                                      const PhmTensor& t, const BlockSparse* sparse) {
   fb::Offset<schema::SparseLayout> layout = 0;
   if (sparse) {
     const auto columns = b.CreateVector(sparse->block_columns);
@@ -93,21 +164,22 @@ fb::Offset<schema::Tensor> add_tensor(fb::FlatBufferBuilder& b, const PhmTensor&
     layout = schema::CreateSparseLayout(b, static_cast<int>(sparse->block_rows),
                                         static_cast<int>(sparse->block_cols), starts, columns);
   }
-  const auto q = t.quantization ? add_phm_quantization(b, *t.quantization) : 0;
-  const auto shape = b.CreateVector(t.shape);
-  const auto name = b.CreateString(t.name);
+  const auto q = t.quantization ? shared.quantization(b, *t.quantization) : 0;
+  const auto shape = shared.ints(b, t.shape);
+  const auto name = b.CreateSharedString(t.name);
   const uint32_t buffer = t.constant < 0 ? 0 : static_cast<uint32_t>(t.constant) + 1;
   return schema::CreateTensor(b, name, shape, t.type, q, buffer, layout);
 }
 
-Result<fb::Offset<schema::Node>> add_node(fb::FlatBufferBuilder& b, const PhmNode& n) {
+Result<fb::Offset<schema::Node>> add_node(fb::FlatBufferBuilder& b, SharedObjects& shared,
+                                          const PhmNode& n) {
   fb::Offset<void> options;
   if (n.options) {
-    PH_ASSIGN_OR_RETURN(options, n.options(b));
+    PH_ASSIGN_OR_RETURN(options, shared.options(b, n));
   }
-  const auto outputs = b.CreateVector(n.outputs);
-  const auto inputs = b.CreateVector(n.inputs);
-  const auto name = b.CreateString(n.name);
+  const auto outputs = shared.ints(b, n.outputs);
+  const auto inputs = shared.ints(b, n.inputs);
+  const auto name = b.CreateSharedString(n.name);
   return schema::CreateNode(b, name, n.op, n.options_type, options, inputs, outputs);
 }
 
@@ -116,14 +188,15 @@ fb::Offset<schema::Input> add_input(fb::FlatBufferBuilder& b, const PhmInput& in
   return schema::CreateInput(b, in.tensor, pre);
 }
 
-fb::Offset<schema::Task> add_task(fb::FlatBufferBuilder& b, const PhmTask& t) {
+fb::Offset<schema::Task> add_task(fb::FlatBufferBuilder& b, const PhmTask& t,
+                                  const std::optional<std::vector<AnchorGridSpec>>& grids) {
   std::vector<fb::Offset<schema::TaskOutput>> outs;
   outs.reserve(t.outputs.size());
   for (const PhmTaskOutput& o : t.outputs) {
-    const auto name = b.CreateString(o.name);
+    const auto name = b.CreateSharedString(o.name);
     outs.push_back(schema::CreateTaskOutput(b, name, o.tensor));
   }
-  const auto post = t.postprocess ? add_postprocess(b, *t.postprocess) : 0;
+  const auto post = t.postprocess ? add_postprocess(b, *t.postprocess, grids) : 0;
   const auto outputs = b.CreateVector(outs);
   const auto name = b.CreateString(t.name);
   return schema::CreateTask(b, name, t.kind, outputs, post, t.priority, t.rate);
@@ -133,14 +206,18 @@ fb::Offset<schema::Task> add_task(fb::FlatBufferBuilder& b, const PhmTask& t) {
 // each tensor's encoded blocks (empty when no tensor is sparse).
 Result<fb::Offset<schema::Model>> add_model(fb::FlatBufferBuilder& b, const PhmModel& m,
                                             const std::vector<uint64_t>& offsets,
-                                            const std::vector<const BlockSparse*>& sparse) {
+                                            const std::vector<const BlockSparse*>& sparse,
+                                            bool keep_defaults) {
+  SharedObjects shared(keep_defaults);
   std::vector<fb::Offset<schema::Tensor>> tensors;
   tensors.reserve(m.tensors.size());
   uint32_t newest_minor = 0;  // the format version of the newest operator or feature used
   for (size_t i = 0; i < m.tensors.size(); ++i) {
     const BlockSparse* s = sparse.empty() ? nullptr : sparse[i];
-    if (s) newest_minor = kSparseConstantsSinceMinor;
-    tensors.push_back(add_tensor(b, m.tensors[i], s));
+    if (s) newest_minor = std::max(newest_minor, kSparseConstantsSinceMinor);
+    if (m.tensors[i].quantization && scales_as_halves(*m.tensors[i].quantization))
+      newest_minor = std::max(newest_minor, kHalfScalesSinceMinor);
+    tensors.push_back(add_tensor(b, shared, m.tensors[i], s));
   }
   std::vector<schema::BufferRef> buffers;
   buffers.reserve(m.constants.size());
@@ -158,7 +235,7 @@ Result<fb::Offset<schema::Model>> add_model(fb::FlatBufferBuilder& b, const PhmM
     }
     PH_ASSIGN_OR_RETURN(const kernels::OpInfo* info, kernels::op_info(n.op));
     newest_minor = std::max(newest_minor, info->since_minor);
-    PH_ASSIGN_OR_RETURN(const auto node, add_node(b, n));
+    PH_ASSIGN_OR_RETURN(const auto node, add_node(b, shared, n));
     nodes.push_back(node);
   }
   std::vector<fb::Offset<schema::Input>> inputs;
@@ -166,7 +243,12 @@ Result<fb::Offset<schema::Model>> add_model(fb::FlatBufferBuilder& b, const PhmM
   for (const PhmInput& in : m.inputs) inputs.push_back(add_input(b, in));
   std::vector<fb::Offset<schema::Task>> tasks;
   tasks.reserve(m.tasks.size());
-  for (const PhmTask& t : m.tasks) tasks.push_back(add_task(b, t));
+  for (const PhmTask& t : m.tasks) {
+    std::optional<std::vector<AnchorGridSpec>> grids;
+    if (t.postprocess && t.postprocess->anchors) grids = fit_anchor_grids(*t.postprocess->anchors);
+    if (grids) newest_minor = std::max(newest_minor, kAnchorGridsSinceMinor);
+    tasks.push_back(add_task(b, t, grids));
+  }
   std::vector<fb::Offset<schema::Metadata>> metadata;
   metadata.reserve(m.metadata.size());
   for (const auto& [key, value] : m.metadata) {
@@ -190,18 +272,33 @@ Result<fb::Offset<schema::Model>> add_model(fb::FlatBufferBuilder& b, const PhmM
 Status finish(fb::FlatBufferBuilder& b, const PhmModel& m, const std::vector<uint64_t>& offsets,
               const std::vector<const BlockSparse*>& sparse, const PhmWriteOptions& options) {
   b.ForceDefaults(options.keep_defaults);
-  PH_ASSIGN_OR_RETURN(const auto root, add_model(b, m, offsets, sparse));
+  PH_ASSIGN_OR_RETURN(const auto root, add_model(b, m, offsets, sparse, options.keep_defaults));
   b.Finish(root, kFileIdentifier);
   return Status::ok();
 }
 
 }  // namespace
 
+std::optional<std::vector<uint16_t>> scales_as_halves(const PhmQuantization& q) {
+  // One scale would save nothing: the vector's length and alignment take the 2 bytes back.
+  if (q.scale.size() < 2) return std::nullopt;
+  std::vector<uint16_t> halves;
+  halves.reserve(q.scale.size());
+  for (float s : q.scale) {
+    const std::optional<uint16_t> h = exact_half(s);
+    if (!h) return std::nullopt;
+    halves.push_back(*h);
+  }
+  return halves;
+}
+
 fb::Offset<schema::Quantization> add_phm_quantization(fb::FlatBufferBuilder& b,
                                                       const PhmQuantization& q) {
+  const std::optional<std::vector<uint16_t>> halves = scales_as_halves(q);
+  const auto scale_f16 = halves ? b.CreateVector(*halves) : 0;
   const auto zero_point = q.zero_point ? b.CreateVector(*q.zero_point) : 0;
-  const auto scale = b.CreateVector(q.scale);
-  return schema::CreateQuantization(b, scale, zero_point, q.axis);
+  const auto scale = halves ? 0 : b.CreateVector(q.scale);
+  return schema::CreateQuantization(b, scale, zero_point, q.axis, scale_f16);
 }
 
 Result<PhmLayout> plan_phm_layout(uint64_t flatbuffer_bytes,

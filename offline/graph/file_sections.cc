@@ -1,6 +1,7 @@
 #include "offline/graph/file_sections.h"
 
 #include <algorithm>
+#include <set>
 
 #include "polyhead/schema/phm_generated.h"
 
@@ -90,6 +91,12 @@ Result<FileSections> measure_file_sections(const uint8_t* data, size_t size) {
     out.sections[s].bytes += bytes;
     ++out.sections[s].count;
   };
+  // Writers share identical vectors between tables (phm_writer.h): each is counted once, where it
+  // is first met, so the sections still sum to the file size.
+  std::set<const void*> counted;
+  auto once = [&](const void* v) { return v && counted.insert(v).second; };
+  auto vector_once = [&](const auto* v) -> uint64_t { return once(v) ? vector_bytes(v) : 0; };
+  auto string_once = [&](const fb::String* s) -> uint64_t { return once(s) ? string_bytes(s) : 0; };
 
   // Constant data: each buffer once, of the kind of the first tensor that reads it. Buffers no
   // tensor reads count as padding (nothing uses their bytes).
@@ -125,31 +132,35 @@ Result<FileSections> measure_file_sections(const uint8_t* data, size_t size) {
 
   // The FlatBuffer's variable-size parts.
   for (const schema::Tensor* t : *m.tensors()) {
-    add(kTensorNames, string_bytes(t->name()));
-    add(kTensorShapes, vector_bytes(t->shape()));
+    add(kTensorNames, string_once(t->name()));
+    add(kTensorShapes, vector_once(t->shape()));
     if (const schema::Quantization* q = t->quantization())
-      add(kQuantization, vector_bytes(q->scale()) + vector_bytes(q->zero_point()));
+      add(kQuantization,
+          vector_once(q->scale()) + vector_once(q->scale_f16()) + vector_once(q->zero_point()));
     if (const schema::SparseLayout* s = t->sparse())
-      add(kSparseIndices, vector_bytes(s->row_starts()) + vector_bytes(s->block_columns()));
+      add(kSparseIndices, vector_once(s->row_starts()) + vector_once(s->block_columns()));
   }
   for (const schema::Node* n : *m.nodes()) {
-    add(kNodeNames, string_bytes(n->name()));
-    add(kNodeIo, vector_bytes(n->inputs()) + vector_bytes(n->outputs()));
+    add(kNodeNames, string_once(n->name()));
+    add(kNodeIo, vector_once(n->inputs()) + vector_once(n->outputs()));
   }
   for (const schema::Task* t : *m.tasks()) {
-    add(kStrings, string_bytes(t->name()));
-    for (const schema::TaskOutput* o : *t->outputs()) add(kStrings, string_bytes(o->name()));
+    add(kStrings, string_once(t->name()));
+    for (const schema::TaskOutput* o : *t->outputs()) add(kStrings, string_once(o->name()));
     if (const schema::PostProcess* p = t->postprocess()) {
-      add(kAnchors, vector_bytes(p->anchors()));
+      add(kAnchors, vector_once(p->anchors()));
+      if (p->anchor_grids())
+        for (const schema::AnchorGrid* g : *p->anchor_grids())
+          add(kAnchors, vector_once(g->sizes()));
       if (p->labels())
-        for (const fb::String* l : *p->labels()) add(kLabels, string_bytes(l));
+        for (const fb::String* l : *p->labels()) add(kLabels, string_once(l));
     }
   }
-  add(kStrings, string_bytes(m.producer()));
-  add(kStrings, string_bytes(m.description()));
+  add(kStrings, string_once(m.producer()));
+  add(kStrings, string_once(m.description()));
   if (m.metadata())
     for (const schema::Metadata* e : *m.metadata())
-      add(kStrings, string_bytes(e->key()) + string_bytes(e->value()));
+      add(kStrings, string_once(e->key()) + string_once(e->value()));
   uint64_t attributed = 0;
   for (size_t s = kQuantization; s < kFlatBufferOther; ++s) attributed += out.sections[s].bytes;
   if (attributed > flatbuffer_end)

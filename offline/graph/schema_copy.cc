@@ -2,6 +2,9 @@
 
 #include <vector>
 
+#include "polyhead/internal/anchor_grids.h"
+#include "polyhead/internal/half_scales.h"
+
 namespace polyhead::merge {
 
 namespace fb = flatbuffers;
@@ -119,7 +122,7 @@ Status check_known_fields(const schema::Model& m, const std::string& source) {
   for (fb::uoffset_t i = 0; i < m.tensors()->size(); ++i) {
     const schema::Tensor* t = m.tensors()->Get(i);
     if (has_unknown_fields(t, schema::Tensor::VT_SPARSE) ||
-        has_unknown_fields(t->quantization(), schema::Quantization::VT_AXIS) ||
+        has_unknown_fields(t->quantization(), schema::Quantization::VT_SCALE_F16) ||
         has_unknown_fields(t->sparse(), schema::SparseLayout::VT_BLOCK_COLUMNS))
       return unknown_fields(source, "tensor '" + t->name()->str() + "'");
   }
@@ -135,7 +138,10 @@ Status check_known_fields(const schema::Model& m, const std::string& source) {
       return unknown_fields(source, "input " + std::to_string(in->tensor()));
   for (const schema::Task* t : *m.tasks()) {
     bool unknown = has_unknown_fields(t, schema::Task::VT_RATE) ||
-                   has_unknown_fields(t->postprocess(), schema::PostProcess::VT_ANCHORS);
+                   has_unknown_fields(t->postprocess(), schema::PostProcess::VT_ANCHOR_GRIDS);
+    if (t->postprocess() && t->postprocess()->anchor_grids())
+      for (const schema::AnchorGrid* g : *t->postprocess()->anchor_grids())
+        unknown = unknown || has_unknown_fields(g, schema::AnchorGrid::VT_SIZES);
     for (const schema::TaskOutput* o : *t->outputs())
       unknown = unknown || has_unknown_fields(o, schema::TaskOutput::VT_TENSOR);
     if (unknown) return unknown_fields(source, "task '" + t->name()->str() + "'");
@@ -238,7 +244,7 @@ std::optional<internal::PhmQuantization> read_quantization(const schema::Quantiz
   if (!q) return std::nullopt;
   internal::PhmQuantization out;
   // Loaded models always store a scale (the validator requires one).
-  if (q->scale()) out.scale.assign(q->scale()->begin(), q->scale()->end());
+  out.scale = internal::quantization_scales(*q);
   out.zero_point = optional_vector(q->zero_point());
   out.axis = q->axis();
   return out;
@@ -258,8 +264,8 @@ std::optional<internal::PhmPreprocess> read_preprocess(const schema::Preprocess*
   return out;
 }
 
-std::optional<internal::PhmPostProcess> read_postprocess(const schema::PostProcess* p) {
-  if (!p) return std::nullopt;
+Result<std::optional<internal::PhmPostProcess>> read_postprocess(const schema::PostProcess* p) {
+  if (!p) return std::optional<internal::PhmPostProcess>();
   internal::PhmPostProcess out;
   out.activation = p->activation();
   if (p->labels()) {
@@ -271,8 +277,10 @@ std::optional<internal::PhmPostProcess> read_postprocess(const schema::PostProce
   out.score_threshold = p->score_threshold();
   out.nms_iou = p->nms_iou();
   out.max_detections = p->max_detections();
-  out.anchors = optional_vector(p->anchors());
-  return out;
+  if (p->anchors() || p->anchor_grids()) {
+    PH_ASSIGN_OR_RETURN(out.anchors, internal::read_anchors(*p, "post-processing"));
+  }
+  return std::optional<internal::PhmPostProcess>(std::move(out));
 }
 
 Result<std::string> options_bytes(const schema::Node& node) {

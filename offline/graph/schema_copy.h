@@ -25,7 +25,9 @@ Result<flatbuffers::Offset<void>> copy_options(flatbuffers::FlatBufferBuilder& b
 // The tables as the writer takes them; absent in, absent out. Every field is kept as stored.
 std::optional<internal::PhmQuantization> read_quantization(const schema::Quantization* q);
 std::optional<internal::PhmPreprocess> read_preprocess(const schema::Preprocess* p);
-std::optional<internal::PhmPostProcess> read_postprocess(const schema::PostProcess* p);
+// Anchors stored as grids come back as their list (the writer fits grids again); fails on grids
+// that do not expand (anchor_grids.h).
+Result<std::optional<internal::PhmPostProcess>> read_postprocess(const schema::PostProcess* p);
 // The block shape of a constant stored sparse (the writer encodes the blocks again).
 std::optional<internal::PhmSparseBlocks> read_sparse_blocks(const schema::SparseLayout* s);
 

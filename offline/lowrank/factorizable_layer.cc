@@ -2,12 +2,14 @@
 
 #include <cstring>
 
+#include "polyhead/internal/half_scales.h"
+
 namespace polyhead::lowrank {
 namespace {
 
 bool plain_float(const schema::Tensor& t) {
-  return t.type() == schema::ElementType::F32 && (!t.quantization() || !t.quantization()->scale() ||
-                                                  t.quantization()->scale()->size() == 0);
+  return t.type() == schema::ElementType::F32 &&
+         (!t.quantization() || internal::quantization_scale_count(*t.quantization()) == 0);
 }
 
 // A 1x1 convolution that is a matrix product per pixel: stride 1, one group, no padding (any

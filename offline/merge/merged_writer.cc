@@ -86,7 +86,7 @@ Result<std::vector<uint8_t>> write_merged_model(const MergedGraph& mg, const Mer
                       "task '" + task.name + "' output '" + o->name()->str() + "' lost its tensor");
       pt.outputs.push_back({o->name()->str(), t});
     }
-    pt.postprocess = read_postprocess(src->postprocess());
+    PH_ASSIGN_OR_RETURN(pt.postprocess, read_postprocess(src->postprocess()));
     pt.priority = src->priority();
     pt.rate = src->rate();
     m.tasks.push_back(std::move(pt));

@@ -1,6 +1,7 @@
 #include "offline/quantize/model_writer.h"
 
 #include "offline/graph/schema_copy.h"
+#include "polyhead/internal/half_scales.h"
 #include "polyhead/internal/phm_writer.h"
 
 namespace polyhead::quantize {
@@ -17,7 +18,7 @@ EditModel edit_copy(const merge::SourceGraph& g) {
     et.shape.assign(t.shape()->begin(), t.shape()->end());
     et.type = t.type();
     if (const schema::Quantization* q = t.quantization()) {
-      if (q->scale()) et.scales.assign(q->scale()->begin(), q->scale()->end());
+      et.scales = internal::quantization_scales(*q);
       if (q->zero_point()) et.zero_points.assign(q->zero_point()->begin(), q->zero_point()->end());
       et.axis = q->axis();
     }
@@ -142,7 +143,7 @@ Result<std::vector<uint8_t>> write_model(const EditModel& m, bool keep_defaults)
     task.kind = et.kind;
     for (const auto& [name, tensor] : et.outputs) task.outputs.push_back({name, tensor});
     if (et.from) {
-      task.postprocess = merge::read_postprocess(et.from->postprocess());
+      PH_ASSIGN_OR_RETURN(task.postprocess, merge::read_postprocess(et.from->postprocess()));
       task.priority = et.from->priority();
       task.rate = et.from->rate();
     }

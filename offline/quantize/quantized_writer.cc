@@ -277,7 +277,7 @@ struct Rewriter {
     }
     QuantizedWeights q =
         quantize_weights(wv.data(), channels, elements / channels, b >= 0 ? bv.data() : nullptr,
-                         input_scale, options.per_tensor_weights);
+                         input_scale, options.per_tensor_weights, options.half_weight_scales);
     stats.saturated_bias += q.saturated_bias;
     EditTensor et = m.tensors[static_cast<size_t>(w)];
     et.type = ElementType::I8;

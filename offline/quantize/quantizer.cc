@@ -40,8 +40,10 @@ struct Quantizer {
 
   Result<Model> build(const std::vector<bool>& int8_node, RewriteStats* stats,
                       std::vector<uint8_t>* bytes_out, size_t calibration_images) const {
-    PH_ASSIGN_OR_RETURN(EditModel m, rewrite_int8(g, int8_node, ranges,
-                                                  RewriteOptions{o.per_tensor_weights}, stats));
+    PH_ASSIGN_OR_RETURN(
+        EditModel m,
+        rewrite_int8(g, int8_node, ranges,
+                     RewriteOptions{o.per_tensor_weights, o.half_weight_scales}, stats));
     // Previous quantization notes are replaced.
     std::vector<std::pair<std::string, std::string>> md;
     for (auto& kv : m.metadata)
@@ -51,6 +53,8 @@ struct Quantizer {
     if (o.method == RangeMethod::kPercentile)
       md.emplace_back("quantization.percentile", format_number(o.percentile));
     md.emplace_back("quantization.weights", o.per_tensor_weights ? "per-tensor" : "per-channel");
+    if (!o.per_tensor_weights)
+      md.emplace_back("quantization.weight_scales", o.half_weight_scales ? "half" : "float");
     md.emplace_back("quantization.calibration_images", std::to_string(calibration_images));
     size_t int8 = 0;
     for (bool b : int8_node) int8 += b ? 1 : 0;
@@ -146,6 +150,7 @@ Result<QuantizeResult> quantize_model(const Model& model, const std::vector<std:
   r.method = range_method_name(o.method);
   r.percentile = o.method == RangeMethod::kPercentile ? o.percentile : 0;
   r.per_tensor_weights = o.per_tensor_weights;
+  r.half_weight_scales = o.half_weight_scales && !o.per_tensor_weights;
   r.calibration_images = images.size();
   r.input_bytes = model.file_bytes();
 

@@ -55,9 +55,17 @@ ShortNameCounts shorten_names(EditModel& m) {
     m.tensors[t].name = short_name('t', t, kept_tensors);
     ++counts.tensors;
   }
+  // A node takes the short name of its first output, so the file stores the string once for both
+  // (the writer shares equal strings); '_' is appended while it equals a name already taken.
+  std::unordered_set<std::string> taken = kept_nodes;
   for (size_t n = 0; n < m.nodes.size(); ++n) {
     if (keep_node[n]) continue;
-    m.nodes[n].name = short_name('n', n, kept_nodes);
+    const std::vector<int>& outs = m.nodes[n].outputs;
+    std::string name = !outs.empty() && outs[0] >= 0 ? m.tensors[static_cast<size_t>(outs[0])].name
+                                                     : short_name('n', n, kept_nodes);
+    while (taken.count(name)) name += '_';
+    taken.insert(name);
+    m.nodes[n].name = std::move(name);
     ++counts.nodes;
   }
   return counts;

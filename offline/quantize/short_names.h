@@ -1,11 +1,12 @@
 // `--names short` of `polyhead convert` and `polyhead quantize`: tensor and node names that nothing
-// looks up by name become short unique ones ("t1f", "n2a"), which in small models saves a few
+// looks up by name become short unique ones ("t1f"), which in small models saves a few
 // percent of the file (polyhead inspect's "tensor names" and "node names" sections).
 //
 // Kept as they are: the names of model inputs (Plan::set_input finds them by name), of the
 // tensors tasks read and of the nodes writing them (what a user recognises in a profile). Every
-// other tensor and node gets a name made of a letter and its index in base 36, different from
-// every kept name, so names stay unique. What the user loses: profiles, `compare` and error
+// other tensor gets a name made of a letter and its index in base 36 ("t1f"), different from
+// every kept name, so names stay unique; every other node the name of its first output (stored
+// once for both). What the user loses: profiles, `compare` and error
 // messages show the short names, and --keep-float must name nodes by them.
 #pragma once
 

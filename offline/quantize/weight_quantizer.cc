@@ -3,12 +3,16 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
+
+#include "polyhead/internal/half_scales.h"
 
 namespace polyhead::quantize {
 
 namespace {
 
 constexpr float kZeroChannelScale = 1e-6f;
+constexpr float kSmallestNormalHalf = 1.f / 16384.f;  // 2^-14
 constexpr double kInt32Max = 2147483647.0;
 
 int8_t to_int8(double v, int lo) {
@@ -18,7 +22,8 @@ int8_t to_int8(double v, int lo) {
 }  // namespace
 
 QuantizedWeights quantize_weights(const float* w, size_t channels, size_t per_channel,
-                                  const float* bias, float input_scale, bool per_tensor) {
+                                  const float* bias, float input_scale, bool per_tensor,
+                                  bool half_scales) {
   QuantizedWeights q;
   q.values.resize(channels * per_channel);
   std::vector<float> max_abs(channels, 0.f);
@@ -49,6 +54,15 @@ QuantizedWeights quantize_weights(const float* w, size_t channels, size_t per_ch
     } else {
       q.scales[c] = scale;
     }
+  }
+  if (half_scales && !per_tensor) {
+    // A channel of zeros may take any scale: the smallest normal half, unless its bias needs more.
+    std::vector<float> halves;
+    for (size_t c = 0; c < channels; ++c) {
+      const float s = max_abs[c] == 0.f ? std::max(q.scales[c], kSmallestNormalHalf) : q.scales[c];
+      if (const std::optional<float> h = internal::round_up_to_half(s)) halves.push_back(*h);
+    }
+    if (halves.size() == q.scales.size()) q.scales = std::move(halves);
   }
   for (size_t c = 0; c < channels; ++c) {
     const double scale = q.scales[per_tensor ? 0 : c];

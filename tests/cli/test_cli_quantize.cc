@@ -174,7 +174,7 @@ TEST_CASE("cli quantize: a small model, quantized and run against float") {
   REQUIRE(j["nodes"].array.size() == 7);
 
   const ShellResult inspect = run_ok({"inspect", int8});
-  CHECK(contains(inspect.output, "format 1.2"));
+  CHECK(contains(inspect.output, "format 1.8"));  // per-channel weight scales stored as halves
 
   // The int8 model keeps the float model's inputs and outputs and stays close to it.
   const std::string photo = (fs::path(photos) / "photo1.png").string();
@@ -343,6 +343,12 @@ TEST_CASE("cli quantize: errors") {
        2,
        "--percentile needs --method percentile"},
       {{"quantize", fp32, "--calib", photos, "-o", out, "--auto"}, 2, "--auto needs --max-drop"},
+      {{"quantize", fp32, "--calib", photos, "-o", out, "--weight-scales", "double"},
+       2,
+       "invalid value 'double' for --weight-scales: expected half or float"},
+      {{"quantize", fp32, "--calib", photos, "-o", out, "--per-tensor", "--weight-scales", "half"},
+       2,
+       "--weight-scales half rounds per-channel scales"},
       {{"quantize", fp32, "--calib", photos, "-o", fp32}, 2, "would overwrite"},
       {{"quantize", fp32, "--calib", empty, "-o", out}, 1, "no images in " + empty},
       {{"quantize", fp32, "--calib", dir / "nowhere", "-o", out}, 1, "nowhere' does not exist"},

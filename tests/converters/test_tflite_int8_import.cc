@@ -19,6 +19,7 @@
 #include "converters/tflite/tflite_converter.h"
 #include "converters/tflite/tflite_ops.h"
 #include "polyhead/engine.h"
+#include "polyhead/internal/half_scales.h"
 #include "polyhead/model.h"
 #include "polyhead/schema/phm_generated.h"
 #include "support/tflite_builder.h"
@@ -96,7 +97,7 @@ class Phm {
     Quant q;
     const sc::Quantization* sq = tensor(name)->quantization();
     if (!sq) return q;
-    if (sq->scale()) q.scale.assign(sq->scale()->begin(), sq->scale()->end());
+    q.scale = polyhead::internal::quantization_scales(*sq);
     if (sq->zero_point()) q.zero_point.assign(sq->zero_point()->begin(), sq->zero_point()->end());
     q.axis = sq->axis();
     return q;

@@ -84,6 +84,7 @@ std::vector<size_t> interesting_offsets(const std::vector<uint8_t>& bytes) {
     if (const sc::Quantization* q = t->quantization()) {
       s.table(q);
       s.vector(q->scale());
+      s.vector(q->scale_f16());
       s.vector(q->zero_point());
     }
   }
@@ -118,6 +119,12 @@ std::vector<size_t> interesting_offsets(const std::vector<uint8_t>& bytes) {
     if (const sc::PostProcess* p = t->postprocess()) {
       s.table(p);
       s.vector(p->anchors());
+      s.vector(p->anchor_grids());
+      if (p->anchor_grids())
+        for (const sc::AnchorGrid* g : *p->anchor_grids()) {
+          s.table(g);
+          s.vector(g->sizes());
+        }
     }
   }
   return s.offsets;

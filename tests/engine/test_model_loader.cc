@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "polyhead/engine.h"
@@ -45,6 +46,8 @@ struct QuantSpec {
   std::vector<float> scale;
   std::vector<int64_t> zero_point;
   int axis = -1;
+  std::vector<uint16_t> scale_f16;  // written when not empty
+  bool no_scale = false;            // leaves `scale` out
 };
 
 struct TensorSpec {
@@ -90,6 +93,8 @@ struct TaskSpec {
   int priority = 0;
   int rate = 1;
   std::optional<sc::OutputActivation> post_activation;  // writes a PostProcess table when set
+  // Writes the PostProcess table instead, when set (hostile anchors).
+  std::function<fb::Offset<sc::PostProcess>(fb::FlatBufferBuilder&)> post_writer;
 };
 
 TensorSpec tensor_spec(std::string name, std::vector<int> shape, uint32_t buffer = 0) {
@@ -160,8 +165,8 @@ struct ModelSpec {
     pre.mean = {0.5f, 0.5f};
     pre.std = {0.25f, 0.25f};
     m.inputs = {{0, pre}};
-    m.tasks = {{"features", sc::TaskKind::SEGMENTATION, {{"map", 4}}, 2, 3, std::nullopt},
-               {"summary", sc::TaskKind::EMBEDDING, {{"vector", 5}}, 0, 1, std::nullopt}};
+    m.tasks = {{"features", sc::TaskKind::SEGMENTATION, {{"map", 4}}, 2, 3, std::nullopt, {}},
+               {"summary", sc::TaskKind::EMBEDDING, {{"vector", 5}}, 0, 1, std::nullopt, {}}};
     m.metadata = {{"license", "test-only"}};
     return m;
   }
@@ -190,8 +195,9 @@ struct ModelSpec {
       fb::Offset<sc::Quantization> q = 0;
       if (t.quant)
         q = sc::CreateQuantization(
-            b, b.CreateVector(t.quant->scale),
-            t.quant->zero_point.empty() ? 0 : b.CreateVector(t.quant->zero_point), t.quant->axis);
+            b, t.quant->no_scale ? 0 : b.CreateVector(t.quant->scale),
+            t.quant->zero_point.empty() ? 0 : b.CreateVector(t.quant->zero_point), t.quant->axis,
+            t.quant->scale_f16.empty() ? 0 : b.CreateVector(t.quant->scale_f16));
       t_off.push_back(sc::CreateTensor(b, b.CreateString(t.name), b.CreateVector(t.shape), t.type,
                                        q, t.buffer));
     }
@@ -223,6 +229,7 @@ struct ModelSpec {
         outs.push_back(sc::CreateTaskOutput(b, b.CreateString(name), tensor));
       fb::Offset<sc::PostProcess> post = 0;
       if (t.post_activation) post = sc::CreatePostProcess(b, *t.post_activation);
+      if (t.post_writer) post = t.post_writer(b);
       k_off.push_back(sc::CreateTask(b, b.CreateString(t.name), t.kind, b.CreateVector(outs), post,
                                      t.priority, t.rate));
     }
@@ -532,51 +539,71 @@ TEST_CASE("loader: quantization parameters") {
   ModelSpec spec = ModelSpec::baseline();
   TensorSpec& t = spec.tensors[3];  // conv.out [1,4,4,3]
   SECTION("scale zero") {
-    t.quant = QuantSpec{{0.f}, {}, -1};
+    t.quant = QuantSpec{{0.f}, {}, -1, {}, false};
     expect_invalid(spec, {"tensor 3 'conv.out'", "scale must be finite and positive, found 0.0"});
   }
   SECTION("scale negative") {
-    t.quant = QuantSpec{{-0.5f}, {}, -1};
+    t.quant = QuantSpec{{-0.5f}, {}, -1, {}, false};
     expect_invalid(spec, {"tensor 3 'conv.out'", "found -0.5"});
   }
   SECTION("scale NaN") {
-    t.quant = QuantSpec{{kNaN}, {}, -1};
+    t.quant = QuantSpec{{kNaN}, {}, -1, {}, false};
     expect_invalid(spec, {"tensor 3 'conv.out'", "scale must be finite and positive, found nan"});
   }
   SECTION("no scale") {
-    t.quant = QuantSpec{{}, {}, -1};
+    t.quant = QuantSpec{{}, {}, -1, {}, false};
+    expect_invalid(spec, {"tensor 3 'conv.out'", "quantization has no scale"});
+    t.quant = QuantSpec{{}, {}, -1, {}, true};
     expect_invalid(spec, {"tensor 3 'conv.out'", "quantization has no scale"});
   }
+  SECTION("scales as halves and as floats at once") {
+    t.quant = QuantSpec{{0.5f}, {}, -1, {0x3800}, false};
+    expect_invalid(spec, {"tensor 3 'conv.out'", "both scale and scale_f16"});
+  }
+  SECTION("half scales that are NaN, infinite, zero or negative") {
+    for (const auto& [half, text] :
+         std::vector<std::pair<uint16_t, std::string>>{{0x7e00, "found nan"},
+                                                       {0x7c00, "found inf"},
+                                                       {0x0000, "found 0.0"},
+                                                       {0xb800, "found -0.5"}}) {
+      t.quant = QuantSpec{{}, {}, 3, {0x3800, half, 0x3800}, true};
+      expect_invalid(spec, {"tensor 3 'conv.out'", text});
+    }
+  }
+  SECTION("half scales count like float scales") {
+    t.quant = QuantSpec{{}, {}, 3, {0x3800, 0x3400}, true};
+    expect_invalid(spec, {"tensor 3 'conv.out'", "2 scales for 3 channels along axis 3"});
+  }
   SECTION("per-tensor with several scales") {
-    t.quant = QuantSpec{{0.5f, 0.25f}, {}, -1};
+    t.quant = QuantSpec{{0.5f, 0.25f}, {}, -1, {}, false};
     expect_invalid(spec,
                    {"tensor 3 'conv.out'", "per-tensor quantization (axis -1) with 2 scales"});
   }
   SECTION("per-channel scale count not matching the channels") {
-    t.quant = QuantSpec{{0.5f, 0.25f}, {}, 3};
+    t.quant = QuantSpec{{0.5f, 0.25f}, {}, 3, {}, false};
     expect_invalid(spec, {"tensor 3 'conv.out'", "2 scales for 3 channels along axis 3"});
   }
   SECTION("zero point count not matching the scales") {
-    t.quant = QuantSpec{{0.5f}, {0, 1}, -1};
+    t.quant = QuantSpec{{0.5f}, {0, 1}, -1, {}, false};
     expect_invalid(spec, {"tensor 3 'conv.out'", "2 zero points for 1 scales"});
   }
   SECTION("axis past the rank") {
-    t.quant = QuantSpec{{0.5f}, {}, 4};
+    t.quant = QuantSpec{{0.5f}, {}, 4, {}, false};
     expect_invalid(
         spec, {"tensor 3 'conv.out'", "quantization axis 4 is out of range for shape [1,4,4,3]"});
   }
   SECTION("negative axis other than -1") {
-    t.quant = QuantSpec{{0.5f}, {}, -2};
+    t.quant = QuantSpec{{0.5f}, {}, -2, {}, false};
     expect_invalid(spec, {"tensor 3 'conv.out'", "quantization axis -2"});
   }
   SECTION("int8 zero point out of range") {
     t.type = sc::ElementType::I8;
-    t.quant = QuantSpec{{0.5f}, {200}, -1};
+    t.quant = QuantSpec{{0.5f}, {200}, -1, {}, false};
     expect_invalid(spec, {"tensor 3 'conv.out'", "zero point 200 is out of range for i8"});
   }
   SECTION("uint8 zero point out of range") {
     t.type = sc::ElementType::U8;
-    t.quant = QuantSpec{{0.5f, 0.5f, 0.5f}, {0, -1, 3}, 3};
+    t.quant = QuantSpec{{0.5f, 0.5f, 0.5f}, {0, -1, 3}, 3, {}, false};
     expect_invalid(spec, {"tensor 3 'conv.out'", "zero point -1 is out of range for u8"});
   }
 }
@@ -783,6 +810,79 @@ TEST_CASE("loader: inputs and tasks") {
   SECTION("pre-processing negative colour order") {
     spec.inputs[0].preprocess->color = static_cast<sc::ColorOrder>(-1);
     expect_invalid(spec, {"input 0 'image'", "colour order"});
+  }
+}
+
+TEST_CASE("loader: hostile detection anchors, as a list or as grids") {
+  ModelSpec spec = ModelSpec::baseline();
+  // One grid (rows, cols, offsets, sizes) as the only anchors of task 0.
+  auto grids = [&](std::vector<std::tuple<int, int, float, std::vector<float>>> gs) {
+    spec.tasks[0].post_writer = [gs](fb::FlatBufferBuilder& b) {
+      std::vector<fb::Offset<sc::AnchorGrid>> tables;
+      for (const auto& [rows, cols, offset, sizes] : gs) {
+        const auto v = b.CreateVector(sizes);
+        tables.push_back(sc::CreateAnchorGrid(b, rows, cols, offset, 0.5f, v));
+      }
+      const auto vec = b.CreateVector(tables);
+      return sc::CreatePostProcess(b, sc::OutputActivation::NONE, 0, 0.5f, 0.45f, 100, 0, vec);
+    };
+  };
+  SECTION("a list that is not whole anchors") {
+    spec.tasks[0].post_writer = [](fb::FlatBufferBuilder& b) {
+      const auto v = b.CreateVector(std::vector<float>{0.5f, 0.5f, 1.f});
+      return sc::CreatePostProcess(b, sc::OutputActivation::NONE, 0, 0.5f, 0.45f, 100, v);
+    };
+    expect_invalid(spec, {"task 0 'features'", "anchors hold 3 floats, not a multiple of 4"});
+  }
+  SECTION("both a list and grids") {
+    spec.tasks[0].post_writer = [](fb::FlatBufferBuilder& b) {
+      const auto sizes = b.CreateVector(std::vector<float>{1.f, 1.f});
+      const std::vector<fb::Offset<sc::AnchorGrid>> g = {
+          sc::CreateAnchorGrid(b, 2, 2, 0.5f, 0.5f, sizes)};
+      const auto vec = b.CreateVector(g);
+      const auto list = b.CreateVector(std::vector<float>{0.5f, 0.5f, 1.f, 1.f});
+      return sc::CreatePostProcess(b, sc::OutputActivation::NONE, 0, 0.5f, 0.45f, 100, list, vec);
+    };
+    expect_invalid(spec, {"task 0 'features'", "both anchors and anchor_grids"});
+  }
+  SECTION("a grid of 0 rows") {
+    grids({{0, 4, 0.5f, {1.f, 1.f}}});
+    expect_invalid(spec, {"task 0 'features'", "anchor grid 0 has 0 rows and 4 columns"});
+  }
+  SECTION("a grid of negative columns") {
+    grids({{2, 2, 0.5f, {1.f, 1.f}}, {4, -3, 0.5f, {1.f, 1.f}}});
+    expect_invalid(spec, {"anchor grid 1 has 4 rows and -3 columns"});
+  }
+  SECTION("a grid whose sizes are not (height, width) pairs") {
+    grids({{2, 2, 0.5f, {1.f, 1.f, 0.5f}}});
+    expect_invalid(spec, {"anchor grid 0 has 3 size values"});
+  }
+  SECTION("a grid without sizes") {
+    grids({{2, 2, 0.5f, {}}});
+    expect_invalid(spec, {"anchor grid 0 has 0 size values"});
+  }
+  SECTION("a grid with a NaN offset") {
+    grids({{2, 2, kNaN, {1.f, 1.f}}});
+    expect_invalid(spec, {"anchor grid 0 has a non-finite offset"});
+  }
+  SECTION("grids that would make billions of anchors from a few bytes") {
+    grids({{65536, 65536, 0.5f, {1.f, 1.f}}});
+    expect_invalid(spec, {"anchor grid 0", "more than the 1048576 anchors"});
+    grids({{1024, 1024, 0.5f, {1.f, 1.f}}, {1, 1, 0.5f, {1.f, 1.f}}});
+    expect_invalid(spec, {"anchor grid 1", "more than the 1048576 anchors"});
+    grids({{std::numeric_limits<int>::max(), std::numeric_limits<int>::max(), 0.5f,
+            std::vector<float>(64, 1.f)}});
+    expect_invalid(spec, {"anchor grid 0", "more than the 1048576 anchors"});
+  }
+  SECTION("valid grids expand in order") {
+    grids({{2, 1, 0.5f, {1.f, 2.f}}, {1, 2, 0.f, {3.f, 4.f, 5.f, 6.f}}});
+    AlignedBytes aligned(spec.serialize());
+    auto model = Model::from_buffer(aligned.data.get(), aligned.size);
+    REQUIRE(model.is_ok());
+    const std::vector<float> want = {0.25f, 0.5f,  1.f, 2.f, 0.75f, 0.5f,  1.f, 2.f,
+                                     0.f,   0.25f, 3.f, 4.f, 0.f,   0.25f, 5.f, 6.f,
+                                     0.f,   0.75f, 3.f, 4.f, 0.f,   0.75f, 5.f, 6.f};
+    CHECK(model->tasks()[0].postprocess.anchors == want);
   }
 }
 

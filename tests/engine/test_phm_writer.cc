@@ -296,3 +296,54 @@ TEST_CASE("phm writer: an options writer's error is returned") {
   CHECK(bytes.status().code() == ErrorCode::kUnsupported);
   CHECK(contains(bytes.status().message(), "options type 99"));
 }
+
+TEST_CASE("phm writer: identical shapes, index lists, quantization and options are stored once") {
+  // Four tensors of one shape and quantization, two ADD nodes with the same options.
+  const std::vector<float> bias = {1.f, 2.f, 3.f};
+  PhmModel m = small_model(bias);
+  PhmQuantization q;
+  q.scale = {0.5f};
+  q.zero_point = std::vector<int64_t>{3};
+  for (PhmTensor& t : m.tensors)
+    if (t.constant < 0) t.quantization = q;
+  PhmTensor again = m.tensors[2];
+  again.name = "sum2";
+  m.tensors.push_back(again);
+  PhmNode add2 = m.nodes[0];
+  add2.name = "add2";
+  add2.inputs = {2, 1};
+  add2.outputs = {3};
+  m.nodes.push_back(add2);
+  for (bool keep_defaults : {false, true}) {
+    PhmWriteOptions options;
+    options.keep_defaults = keep_defaults;
+    auto bytes = write_phm(m, options);
+    REQUIRE(bytes.is_ok());
+    check_layout(*bytes);
+    const schema::Model* raw = schema::GetModel(bytes->data());
+    const auto* t = raw->tensors();
+    CHECK(t->Get(0)->shape() == t->Get(2)->shape());
+    CHECK(t->Get(2)->shape() == t->Get(3)->shape());
+    CHECK(t->Get(1)->shape() != t->Get(0)->shape());
+    CHECK(t->Get(0)->quantization() == t->Get(3)->quantization());
+    CHECK(t->Get(1)->quantization() == nullptr);
+    const auto* n = raw->nodes();
+    CHECK(n->Get(0)->options() == n->Get(1)->options());
+    CHECK(n->Get(0)->inputs() != n->Get(1)->inputs());
+    // The values each reader sees are those of the model, shared or not.
+    auto model = Model::from_bytes(*bytes);
+    REQUIRE(model.is_ok());
+    CHECK(model->inputs()[0].shape == model->tasks()[0].outputs[0].shape);
+    CHECK(model->inputs()[0].shape.rank() == 4);
+  }
+  // Options that differ in one value are two tables.
+  m.nodes[1].options = [](flatbuffers::FlatBufferBuilder& b) -> Result<flatbuffers::Offset<void>> {
+    const schema::Activation relu6(0.f, 6.f);
+    return schema::CreateBinaryOptions(b, &relu6).Union();
+  };
+  auto bytes = write_phm(m);
+  REQUIRE(bytes.is_ok());
+  const auto* n = schema::GetModel(bytes->data())->nodes();
+  CHECK(n->Get(0)->options() != n->Get(1)->options());
+  CHECK(n->Get(1)->options_as_BinaryOptions()->activation()->max() == 6.f);
+}

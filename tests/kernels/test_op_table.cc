@@ -170,8 +170,8 @@ TEST_CASE("op table: every operator kind of the schema has its entry", "[op_tabl
     newest = std::max(newest, op.since_minor);
   }
   // The newest operator is what made the newest minor version.
-  CHECK(std::max({newest, kSparseConstantsSinceMinor, kImpliedBiasScalesSinceMinor}) ==
-        kFormatVersionMinorLatest);
+  CHECK(std::max({newest, kSparseConstantsSinceMinor, kImpliedBiasScalesSinceMinor,
+                  kAnchorGridsSinceMinor}) == kFormatVersionMinorLatest);
 }
 
 TEST_CASE("op table: unknown kinds and names are errors, never defaults", "[op_table]") {

@@ -24,6 +24,8 @@
 #include "offline/quantize/sensitivity.h"
 #include "offline/quantize/weight_quantizer.h"
 #include "polyhead/engine.h"
+#include "polyhead/format_version.h"
+#include "polyhead/internal/half_scales.h"
 #include "polyhead/model_builder.h"
 #include "polyhead/schema/phm_generated.h"
 #include "support/test_files.h"
@@ -268,6 +270,37 @@ TEST_CASE("quantize: per-channel weights and int32 bias", "[quantize]") {
   CHECK(std::fabs(static_cast<double>(z.bias[1]) * z.bias_scales[1] - 1e6) < 1e6 * 1e-6);
 }
 
+TEST_CASE("quantize: half weight scales round up, keep |q| <= 127 and fall back as a whole",
+          "[quantize]") {
+  // Channel 0's scale 2/127 is no half; channel 1 is all zeros; channel 2's largest weight makes
+  // its scale (127/128) / 127 = 2^-7, a half already.
+  const std::vector<float> w = {1.f, -2.f, 0.5f, 0.f, 0.f, 0.f, 0.25f, 0.9921875f, -0.5f};
+  const std::vector<float> bias = {0.1f, 0.2f, -0.3f};
+  const QuantizedWeights f = quantize_weights(w.data(), 3, 3, bias.data(), 0.5f, false, false);
+  const QuantizedWeights h = quantize_weights(w.data(), 3, 3, bias.data(), 0.5f, false, true);
+  REQUIRE(h.scales.size() == 3);
+  for (size_t c = 0; c < 3; ++c) {
+    INFO("channel " << c);
+    CHECK(polyhead::internal::exact_half(h.scales[c]).has_value());
+    CHECK(h.scales[c] >= f.scales[c]);
+    if (c != 1) CHECK(h.scales[c] <= f.scales[c] * (1.f + 1.f / 1024.f));  // one half ulp
+    CHECK(h.bias_scales[c] == 0.5f * h.scales[c]);
+  }
+  CHECK(h.scales[1] == 1.f / 16384.f);  // a zero channel takes the smallest normal half
+  CHECK(h.scales[2] == f.scales[2]);
+  // Rounded up: the largest weight quantizes to 127 or just under it, never beyond.
+  for (int8_t v : h.values) CHECK(std::abs(static_cast<int>(v)) <= 127);
+  CHECK(h.values[1] == -127);
+  // A channel whose scale lies below the normal half range keeps every scale of the tensor float.
+  const std::vector<float> tiny = {1.f, -2.f, 0.5f, 1e-4f, 0.f, 0.f};
+  const QuantizedWeights t = quantize_weights(tiny.data(), 2, 3, nullptr, 0.5f, false, true);
+  const QuantizedWeights tf = quantize_weights(tiny.data(), 2, 3, nullptr, 0.5f, false, false);
+  CHECK(t.scales == tf.scales);
+  // Per tensor: one float scale, never rounded.
+  const QuantizedWeights p = quantize_weights(w.data(), 3, 3, bias.data(), 0.5f, true, true);
+  CHECK(p.scales[0] == 2.f / 127.f);
+}
+
 TEST_CASE("quantize: constant operands are int8 per tensor", "[quantize]") {
   const std::vector<float> v = {-1.f, 0.f, 0.5f, 3.f};
   const QuantizedConstant q = quantize_constant(v.data(), v.size());
@@ -499,7 +532,21 @@ TEST_CASE("quantize: quantize_model writes a loadable int8 model", "[quantize]")
   auto r = quantize_model(m, photos, o);
   REQUIRE(r.is_ok());
   const Model q = load(r->bytes);
-  CHECK(q.format_version_minor() == 2);
+  // Per-channel weight scales as halves (the default) need format 1.8; kept float, 1.2 is enough.
+  CHECK(q.format_version_minor() == kHalfScalesSinceMinor);
+  CHECK(q.metadata("quantization.weight_scales") == "half");
+  o.half_weight_scales = false;
+  auto exact = quantize_model(m, photos, o);
+  REQUIRE(exact.is_ok());
+  CHECK(load(exact->bytes).format_version_minor() == 2);
+  auto stores_halves = [](const std::vector<uint8_t>& bytes) {
+    for (const schema::Tensor* t : *schema::GetModel(bytes.data())->tensors())
+      if (t->quantization() && t->quantization()->scale_f16()) return true;
+    return false;
+  };
+  CHECK(stores_halves(r->bytes));
+  CHECK_FALSE(stores_halves(exact->bytes));
+  CHECK(load(exact->bytes).metadata("quantization.weight_scales") == "float");
   CHECK(q.metadata("quantization.method") == "entropy");
   CHECK(q.metadata("quantization.calibration_images") == "3");
   CHECK(q.metadata("license") == "test");

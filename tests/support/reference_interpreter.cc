@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "polyhead/internal/half_scales.h"
 #include "polyhead/schema/phm_generated.h"
 #include "support/tensor_index.h"
 
@@ -691,24 +692,31 @@ std::vector<char> needed_mask(const fbs::Model& m, const std::vector<std::string
   return needed;
 }
 
-// Scale and zero point of element `i` of a quantized tensor of shape `s` (per tensor or along
-// the quantization axis).
-std::pair<double, double> quantization_of(const fbs::Tensor& t, const Shape& s, size_t i) {
+// The scales of a quantized tensor, from either of the file's forms (float or half).
+std::vector<float> scales_of(const fbs::Tensor& t) {
   const fbs::Quantization* q = t.quantization();
-  expect(q && q->scale() && q->scale()->size() > 0,
+  expect(q && polyhead::internal::quantization_scale_count(*q) > 0,
          "tensor '" + t.name()->str() + "' is quantized without parameters");
+  return polyhead::internal::quantization_scales(*q);
+}
+
+// Scale and zero point of element `i` of a quantized tensor of shape `s` (per tensor or along
+// the quantization axis); `scales` are scales_of(t).
+std::pair<double, double> quantization_of(const fbs::Tensor& t, const std::vector<float>& scales,
+                                          const Shape& s, size_t i) {
+  const fbs::Quantization* q = t.quantization();
   size_t c = 0;
   if (q->axis() >= 0) {
     int64_t coords[Shape::kMaxDims];
     unravel(static_cast<int64_t>(i), s, coords);
     c = static_cast<size_t>(coords[q->axis()]);
   }
-  expect(c < q->scale()->size(), "tensor '" + t.name()->str() + "': too few scales");
+  expect(c < scales.size(), "tensor '" + t.name()->str() + "': too few scales");
   const auto k = static_cast<flatbuffers::uoffset_t>(c);
   const double zero = q->zero_point() && k < q->zero_point()->size()
                           ? static_cast<double>(q->zero_point()->Get(k))
                           : 0.0;
-  return {q->scale()->Get(k), zero};
+  return {scales[c], zero};
 }
 
 // F32 constants as they are; I8 and I32 constants dequantized.
@@ -730,6 +738,7 @@ ReferenceTensor load_constant(const fbs::Model& m, const std::vector<uint8_t>& b
     if (size) std::memcpy(out.values.data(), data, size);
     return out;
   }
+  const std::vector<float> scales = scales_of(t);
   for (size_t i = 0; i < out.values.size(); ++i) {
     double q = 0.0;
     if (t.type() == fbs::ElementType::I8) {
@@ -739,7 +748,7 @@ ReferenceTensor load_constant(const fbs::Model& m, const std::vector<uint8_t>& b
       std::memcpy(&v, data + i * 4, 4);
       q = v;
     }
-    const auto [scale, zero] = quantization_of(t, out.shape, i);
+    const auto [scale, zero] = quantization_of(t, scales, out.shape, i);
     out.values[i] = static_cast<float>(scale * (q - zero));
   }
   return out;
@@ -748,8 +757,9 @@ ReferenceTensor load_constant(const fbs::Model& m, const std::vector<uint8_t>& b
 // Fake quantization: what a node writes to an I8 tensor, rounded (half to even) onto that
 // tensor's grid and clamped to int8, then held dequantized again.
 void fake_quantize(const fbs::Tensor& t, ReferenceTensor& r) {
+  const std::vector<float> scales = scales_of(t);
   for (size_t i = 0; i < r.values.size(); ++i) {
-    const auto [scale, zero] = quantization_of(t, r.shape, i);
+    const auto [scale, zero] = quantization_of(t, scales, r.shape, i);
     const double q = std::min(127.0, std::max(-128.0, std::nearbyint(r.values[i] / scale) + zero));
     r.values[i] = static_cast<float>(scale * (q - zero));
   }

@@ -1,7 +1,9 @@
 // The one writer of the .phm layout (docs/format.md): the FlatBuffer first, stamped with this
 // build's format version, then each constant at a 64-byte aligned offset, the file padded to a
-// multiple of 64 and smaller than 2 GiB. ModelBuilder, `polyhead merge` and `polyhead quantize`
-// describe their model as a PhmModel and call write_phm, so the layout and its checks live here.
+// multiple of 64 and smaller than 2 GiB. Identical shapes, index lists, quantization tables and
+// options tables are stored once and shared by every table that refers to them. ModelBuilder,
+// `polyhead merge` and `polyhead quantize` describe their model as a PhmModel and call write_phm,
+// so the layout and its checks live here.
 //
 // Internal to the engine layer: the offline tools include it through the CMake target
 // polyhead_engine_internal; it is not installed and not part of the public API.
@@ -54,7 +56,9 @@ struct PhmTensor {
   std::optional<PhmSparseBlocks> sparse;
 };
 
-// Writes a node's options table into the builder; called once per pass (write_phm makes two).
+// Writes a node's options table into the builder. write_phm calls it several times (into a scratch
+// builder to compare options tables by their bytes, and once per pass), so it must write the same
+// table every time.
 using PhmOptionsWriter =
     std::function<Result<flatbuffers::Offset<void>>(flatbuffers::FlatBufferBuilder&)>;
 
@@ -145,6 +149,10 @@ Result<PhmLayout> plan_phm_layout(uint64_t flatbuffer_bytes,
 // blocks do not divide its matrix, past the 2 GiB limit (before copying any
 // constant), or when an options writer fails.
 Result<std::vector<uint8_t>> write_phm(const PhmModel& model, const PhmWriteOptions& options = {});
+
+// The scales as halves when there are several and each is exactly a normal half (half_scales.h):
+// write_phm then stores them as `scale_f16`.
+std::optional<std::vector<uint16_t>> scales_as_halves(const PhmQuantization& q);
 
 // One Quantization table, as write_phm writes it (for canonical comparison bytes).
 flatbuffers::Offset<schema::Quantization> add_phm_quantization(flatbuffers::FlatBufferBuilder& b,
