@@ -389,7 +389,7 @@ int quantize_main(const std::vector<std::string>& raw) {
     result->bytes = std::move(*compact);
   }
   if (names == quantize::NameMode::kShort) {
-    auto shortened = quantize::shorten_names_in_file(result->bytes, /*keep_defaults=*/true);
+    auto shortened = quantize::shorten_names_in_file(result->bytes, /*keep_defaults=*/false);
     if (!shortened.is_ok())
       return report_error(cmd, "--names short: " + shortened.status().message(), kExitRuntime);
     result->bytes = std::move(*shortened);

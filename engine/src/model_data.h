@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,6 +55,12 @@ struct ModelData {
   std::string description;
   std::vector<std::pair<std::string, std::string>> metadata;  // key, value (empty when absent)
   runtime::Graph graph;
+  // I32 constants the file stores as int16 (Tensor.storage INT16), widened at load; the graph's
+  // TensorInfo::constant points here. 64-byte aligned like constants read in place.
+  struct FreeDeleter {
+    void operator()(void* p) const { std::free(p); }
+  };
+  std::vector<std::unique_ptr<int32_t, FreeDeleter>> widened_constants;
   std::vector<InputInfo> inputs;
   std::vector<TaskInfo> tasks;
 };

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <set>
 #include <string>
 
@@ -11,6 +13,7 @@
 #include "polyhead/format_version.h"
 #include "polyhead/internal/anchor_grids.h"
 #include "polyhead/internal/half_scales.h"
+#include "polyhead/internal/int16_constants.h"
 #include "polyhead/kernels/op_table.h"
 #include "polyhead/kernels/shape_inference.h"
 #include "schema_enums.h"
@@ -158,6 +161,21 @@ Status check_sparse_layout(const schema::Tensor& t, const uint8_t* values, const
   return Status::ok();
 }
 
+// An int16-stored I32 constant widened into memory the model owns (64-byte aligned).
+Result<const void*> widen_int16(ModelData& d, const void* stored, uint64_t elements,
+                                const std::string& where) {
+  const size_t bytes = (static_cast<size_t>(elements) * sizeof(int32_t) + 63) / 64 * 64;
+  std::unique_ptr<int32_t, ModelData::FreeDeleter> wide(
+      static_cast<int32_t*>(std::aligned_alloc(64, bytes == 0 ? 64 : bytes)));
+  if (!wide)
+    return Status(ErrorCode::kOutOfMemory, where + ": could not allocate " + str(bytes) +
+                                               " bytes to widen its int16-stored values");
+  int32_t* out = wide.get();
+  d.widened_constants.push_back(std::move(wide));  // freed by `wide` if this throws
+  internal::widen_int16(stored, static_cast<size_t>(elements), out);
+  return static_cast<const void*>(out);
+}
+
 Status check_tensors(ModelData& d) {
   const schema::Model& m = *d.root;
   if (m.tensors()->size() > kMaxTensors)
@@ -219,17 +237,29 @@ Status check_tensors(ModelData& d) {
                        str(static_cast<int64_t>(b.size())) + ") lies outside the file of " +
                        str(d.size) + " bytes");
       uint64_t stored = elements;
+      const bool int16 = t.storage() == schema::ConstantStorage::INT16;
+      if (t.storage() != schema::ConstantStorage::PLAIN && !int16)
+        return invalid(where + ": unknown constant storage " + str(static_cast<int>(t.storage())) +
+                       " (written by a newer producer?)");
+      if (int16 && (info.type != ElementType::kI32 || t.sparse()))
+        return invalid(where + ": int16 storage is for dense I32 constants, not " +
+                       (t.sparse() ? std::string("sparse ones") : element_type_name(info.type)));
       if (t.sparse()) {
         PH_RETURN_IF_ERROR(check_sparse_layout(t, d.bytes + b.offset(), where, info));
         stored = info.sparse.block_count() * info.sparse.block_rows * info.sparse.block_cols;
       }
-      if (b.size() != stored * element_size(info.type))
+      const uint64_t stored_bytes = stored * (int16 ? sizeof(int16_t) : element_size(info.type));
+      if (b.size() != stored_bytes)
         return invalid(
             where + ": constant data has " + str(static_cast<int64_t>(b.size())) + " bytes, " +
             (t.sparse() ? "its " + str(static_cast<int64_t>(stored)) + " stored sparse values need "
-                        : "shape " + info.shape.to_string() + " needs ") +
-            str(static_cast<int64_t>(stored * element_size(info.type))));
+                        : "shape " + info.shape.to_string() + (int16 ? " stored as int16" : "") +
+                              " needs ") +
+            str(static_cast<int64_t>(stored_bytes)));
       info.constant = d.bytes + b.offset();
+      if (int16) {
+        PH_ASSIGN_OR_RETURN(info.constant, widen_int16(d, info.constant, elements, where));
+      }
       if (info.type == ElementType::kF32) {
         const auto* v = static_cast<const float*>(info.constant);
         for (uint64_t k = 0; k < stored; ++k)

@@ -11,6 +11,7 @@
 #include "polyhead/internal/anchor_grids.h"
 #include "polyhead/internal/block_sparse.h"
 #include "polyhead/internal/half_scales.h"
+#include "polyhead/internal/int16_constants.h"
 #include "polyhead/kernels/op_table.h"
 #include "polyhead/tensor.h"
 
@@ -156,7 +157,7 @@ fb::Offset<schema::PostProcess> add_postprocess(
 
 // `sparse`: the tensor's encoded blocks, or null when it is stored dense.
 fb::Offset<schema::Tensor> add_tensor(fb::FlatBufferBuilder& b, SharedObjects& shared,
-                                      const PhmTensor& t, const BlockSparse* sparse) {
+                                      const PhmTensor& t, const BlockSparse* sparse, bool int16) {
   fb::Offset<schema::SparseLayout> layout = 0;
   if (sparse) {
     const auto columns = b.CreateVector(sparse->block_columns);
@@ -168,7 +169,9 @@ fb::Offset<schema::Tensor> add_tensor(fb::FlatBufferBuilder& b, SharedObjects& s
   const auto shape = shared.ints(b, t.shape);
   const auto name = b.CreateSharedString(t.name);
   const uint32_t buffer = t.constant < 0 ? 0 : static_cast<uint32_t>(t.constant) + 1;
-  return schema::CreateTensor(b, name, shape, t.type, q, buffer, layout);
+  return schema::CreateTensor(
+      b, name, shape, t.type, q, buffer, layout,
+      int16 ? schema::ConstantStorage::INT16 : schema::ConstantStorage::PLAIN);
 }
 
 Result<fb::Offset<schema::Node>> add_node(fb::FlatBufferBuilder& b, SharedObjects& shared,
@@ -202,22 +205,29 @@ fb::Offset<schema::Task> add_task(fb::FlatBufferBuilder& b, const PhmTask& t,
   return schema::CreateTask(b, name, t.kind, outputs, post, t.priority, t.rate);
 }
 
-// The root table; `offsets` are the constants' file offsets (all 0 in the sizing pass), `sparse`
-// each tensor's encoded blocks (empty when no tensor is sparse).
+// How write_phm stores a model's constants: each tensor's encoded blocks (null when dense) and
+// whether its I32 constant is stored as int16.
+struct ConstantEncoding {
+  std::vector<const BlockSparse*> sparse;
+  std::vector<uint8_t> int16;
+};
+
+// The root table; `offsets` are the constants' file offsets (all 0 in the sizing pass).
 Result<fb::Offset<schema::Model>> add_model(fb::FlatBufferBuilder& b, const PhmModel& m,
                                             const std::vector<uint64_t>& offsets,
-                                            const std::vector<const BlockSparse*>& sparse,
-                                            bool keep_defaults) {
+                                            const ConstantEncoding& encoding, bool keep_defaults) {
   SharedObjects shared(keep_defaults);
   std::vector<fb::Offset<schema::Tensor>> tensors;
   tensors.reserve(m.tensors.size());
   uint32_t newest_minor = 0;  // the format version of the newest operator or feature used
   for (size_t i = 0; i < m.tensors.size(); ++i) {
-    const BlockSparse* s = sparse.empty() ? nullptr : sparse[i];
+    const BlockSparse* s = encoding.sparse[i];
+    const bool int16 = encoding.int16[i] != 0;
     if (s) newest_minor = std::max(newest_minor, kSparseConstantsSinceMinor);
+    if (int16) newest_minor = std::max(newest_minor, kNarrowConstantsSinceMinor);
     if (m.tensors[i].quantization && scales_as_halves(*m.tensors[i].quantization))
       newest_minor = std::max(newest_minor, kHalfScalesSinceMinor);
-    tensors.push_back(add_tensor(b, shared, m.tensors[i], s));
+    tensors.push_back(add_tensor(b, shared, m.tensors[i], s, int16));
   }
   std::vector<schema::BufferRef> buffers;
   buffers.reserve(m.constants.size());
@@ -270,9 +280,9 @@ Result<fb::Offset<schema::Model>> add_model(fb::FlatBufferBuilder& b, const PhmM
 }
 
 Status finish(fb::FlatBufferBuilder& b, const PhmModel& m, const std::vector<uint64_t>& offsets,
-              const std::vector<const BlockSparse*>& sparse, const PhmWriteOptions& options) {
+              const ConstantEncoding& encoding, const PhmWriteOptions& options) {
   b.ForceDefaults(options.keep_defaults);
-  PH_ASSIGN_OR_RETURN(const auto root, add_model(b, m, offsets, sparse, options.keep_defaults));
+  PH_ASSIGN_OR_RETURN(const auto root, add_model(b, m, offsets, encoding, options.keep_defaults));
   b.Finish(root, kFileIdentifier);
   return Status::ok();
 }
@@ -327,36 +337,60 @@ Result<PhmLayout> plan_phm_layout(uint64_t flatbuffer_bytes,
 
 namespace {
 
-// `model` with its sparse tensors' constants replaced by their encoded blocks: each sparse tensor
-// gets a constant of its own, and a dense constant only sparse tensors read is left out. A tensor
-// whose blocks and indices would take at least its dense bytes is stored dense: sparse storage
-// would save nothing (nor would the sparse kernel, whose break-even densities lie well below), and
-// with every block stored the bytes would have the dense size, which a reader older than 1.6
-// would misread instead of refusing the file.
+// `model` with its constants as the file stores them:
+// - each sparse tensor's constant replaced by its encoded blocks (a constant of its own; a dense
+//   constant only sparse tensors read is left out). A tensor whose blocks and indices would take
+//   at least its dense bytes is stored dense: sparse storage would save nothing (nor would the
+//   sparse kernel, whose break-even densities lie well below), and with every block stored the
+//   bytes would have the dense size, which a reader older than 1.6 would misread instead of
+//   refusing the file;
+// - each I32 constant whose values all fit int16, read only by dense I32 tensors, stored as int16
+//   (half the bytes; every reader widens it back, docs/format.md).
 struct EncodedModel {
   PhmModel model;
-  std::deque<BlockSparse> blocks;              // stable addresses
-  std::vector<const BlockSparse*> per_tensor;  // null for a tensor stored dense
+  std::deque<BlockSparse> blocks;             // stable addresses
+  std::deque<std::vector<int16_t>> narrowed;  // stable addresses
+  ConstantEncoding encoding;
 };
 
-Status encode_sparse_tensors(const PhmModel& in, EncodedModel& out) {
+Status encode_constants(const PhmModel& in, EncodedModel& out) {
   out.model = in;
   out.model.constants.clear();
-  out.per_tensor.assign(in.tensors.size(), nullptr);
+  out.encoding.sparse.assign(in.tensors.size(), nullptr);
+  out.encoding.int16.assign(in.tensors.size(), 0);
+  // Constants every reader of which is a dense I32 tensor may be narrowed.
+  std::vector<uint8_t> only_dense_i32(in.constants.size(), 1);
+  for (const PhmTensor& t : in.tensors)
+    if (t.constant >= 0 && (t.type != schema::ElementType::I32 || t.sparse))
+      only_dense_i32[static_cast<size_t>(t.constant)] = 0;
   std::vector<int> remapped(in.constants.size(), -1);
-  auto keep_dense = [&](PhmTensor& t) {
-    int& to = remapped[static_cast<size_t>(t.constant)];
+  std::vector<uint8_t> narrowed(in.constants.size(), 0);
+  auto keep_dense = [&](PhmTensor& t, size_t i) {
+    const auto c = static_cast<size_t>(t.constant);
+    int& to = remapped[c];
     if (to < 0) {
       to = static_cast<int>(out.model.constants.size());
-      out.model.constants.push_back(in.constants[static_cast<size_t>(t.constant)]);
+      std::optional<std::vector<int16_t>> narrow;
+      if (only_dense_i32[c] && in.constants[c].size > 0)
+        narrow = narrow_to_int16(in.constants[c].data,
+                                 static_cast<size_t>(in.constants[c].size / sizeof(int32_t)));
+      if (narrow) {
+        out.narrowed.push_back(std::move(*narrow));
+        narrowed[c] = 1;
+        out.model.constants.push_back(
+            {out.narrowed.back().data(), out.narrowed.back().size() * sizeof(int16_t)});
+      } else {
+        out.model.constants.push_back(in.constants[c]);
+      }
     }
     t.constant = to;
+    out.encoding.int16[i] = narrowed[c];
   };
   for (size_t i = 0; i < out.model.tensors.size(); ++i) {
     PhmTensor& t = out.model.tensors[i];
     if (t.constant < 0) continue;
     if (!t.sparse) {
-      keep_dense(t);
+      keep_dense(t, i);
       continue;
     }
     const PhmConstant& c = in.constants[static_cast<size_t>(t.constant)];
@@ -377,11 +411,11 @@ Status encode_sparse_tensors(const PhmModel& in, EncodedModel& out) {
         sizeof(uint32_t);
     if (sparse_bytes >= rows * cols * sizeof(float)) {
       t.sparse.reset();
-      keep_dense(t);
+      keep_dense(t, i);
       continue;
     }
     out.blocks.push_back(std::move(encoded));
-    out.per_tensor[i] = &out.blocks.back();
+    out.encoding.sparse[i] = &out.blocks.back();
     t.constant = static_cast<int>(out.model.constants.size());
     out.model.constants.push_back(
         {out.blocks.back().values.data(), out.blocks.back().values.size() * sizeof(float)});
@@ -389,21 +423,20 @@ Status encode_sparse_tensors(const PhmModel& in, EncodedModel& out) {
   return Status::ok();
 }
 
-Result<std::vector<uint8_t>> write_checked(const PhmModel& model,
-                                           const std::vector<const BlockSparse*>& sparse,
+Result<std::vector<uint8_t>> write_checked(const PhmModel& model, const ConstantEncoding& encoding,
                                            const PhmWriteOptions& options) {
   // Pass 1 sizes the FlatBuffer; the offsets are fixed-size struct fields, so pass 2 with the real
   // offsets has the same size.
   fb::FlatBufferBuilder sizing;
   PH_RETURN_IF_ERROR(
-      finish(sizing, model, std::vector<uint64_t>(model.constants.size(), 0), sparse, options));
+      finish(sizing, model, std::vector<uint64_t>(model.constants.size(), 0), encoding, options));
   std::vector<uint64_t> sizes;
   sizes.reserve(model.constants.size());
   for (const PhmConstant& c : model.constants) sizes.push_back(c.size);
   PH_ASSIGN_OR_RETURN(const PhmLayout layout,
                       plan_phm_layout(sizing.GetSize(), sizes, options.what));
   fb::FlatBufferBuilder b;
-  PH_RETURN_IF_ERROR(finish(b, model, layout.offsets, sparse, options));
+  PH_RETURN_IF_ERROR(finish(b, model, layout.offsets, encoding, options));
   if (b.GetSize() != sizing.GetSize())
     return Status(ErrorCode::kInternal, options.what + ": size changed between writer passes");
   std::vector<uint8_t> bytes(static_cast<size_t>(layout.file_bytes), 0);
@@ -419,12 +452,9 @@ Result<std::vector<uint8_t>> write_checked(const PhmModel& model,
 
 Result<std::vector<uint8_t>> write_phm(const PhmModel& model, const PhmWriteOptions& options) {
   PH_RETURN_IF_ERROR(check_constants(model));
-  bool any_sparse = false;
-  for (const PhmTensor& t : model.tensors) any_sparse |= t.sparse && t.constant >= 0;
-  if (!any_sparse) return write_checked(model, {}, options);
   EncodedModel encoded;
-  PH_RETURN_IF_ERROR(encode_sparse_tensors(model, encoded));
-  return write_checked(encoded.model, encoded.per_tensor, options);
+  PH_RETURN_IF_ERROR(encode_constants(model, encoded));
+  return write_checked(encoded.model, encoded.encoding, options);
 }
 
 }  // namespace polyhead::internal

@@ -1,5 +1,6 @@
 #include "offline/graph/schema_copy.h"
 
+#include <cmath>
 #include <vector>
 
 #include "polyhead/internal/anchor_grids.h"
@@ -121,7 +122,7 @@ Status check_known_fields(const schema::Model& m, const std::string& source) {
     return unknown_fields(source, "the model");
   for (fb::uoffset_t i = 0; i < m.tensors()->size(); ++i) {
     const schema::Tensor* t = m.tensors()->Get(i);
-    if (has_unknown_fields(t, schema::Tensor::VT_SPARSE) ||
+    if (has_unknown_fields(t, schema::Tensor::VT_STORAGE) ||
         has_unknown_fields(t->quantization(), schema::Quantization::VT_SCALE_F16) ||
         has_unknown_fields(t->sparse(), schema::SparseLayout::VT_BLOCK_COLUMNS))
       return unknown_fields(source, "tensor '" + t->name()->str() + "'");
@@ -185,10 +186,19 @@ Result<fb::Offset<void>> copy_options(fb::FlatBufferBuilder& b, const schema::No
     case OpOptions::MeanOptions:
       return schema::CreateMeanOptions(b, n.options_as_MeanOptions()->keep_dims()).Union();
     case OpOptions::PadOptions: {
+      // The one float field whose default is 0: a -0.0 pad value equals the default and would be
+      // left out of a compact table, so it is stored explicitly to keep its sign.
       const auto* o = n.options_as_PadOptions();
-      return schema::CreatePadOptions(b, copy_vector(b, o->before()), copy_vector(b, o->after()),
-                                      o->value())
-          .Union();
+      const auto after = copy_vector(b, o->after());
+      const auto before = copy_vector(b, o->before());
+      if (o->value() == 0.f && std::signbit(o->value())) {
+        schema::PadOptionsBuilder pad(b);
+        pad.add_before(before);
+        pad.add_after(after);
+        b.AddElement<float>(schema::PadOptions::VT_VALUE, o->value());
+        return pad.Finish().Union();
+      }
+      return schema::CreatePadOptions(b, before, after, o->value()).Union();
     }
     case OpOptions::ResizeOptions: {
       const auto* o = n.options_as_ResizeOptions();

@@ -3,6 +3,7 @@
 #include <queue>
 
 #include "offline/graph/schema_copy.h"
+#include "polyhead/internal/int16_constants.h"
 #include "polyhead/kernels/sparse_matrix.h"
 
 namespace polyhead::merge {
@@ -12,6 +13,8 @@ const uint8_t* SourceGraph::constant_data(int t) const {
   if (buffer == 0) return nullptr;
   if (const auto& dense = expanded_[static_cast<size_t>(t)])
     return reinterpret_cast<const uint8_t*>(dense->data());
+  if (const auto& wide = widened_[static_cast<size_t>(t)])
+    return reinterpret_cast<const uint8_t*>(wide->data());
   return file + root->buffers()->Get(buffer - 1)->offset();
 }
 
@@ -19,6 +22,7 @@ size_t SourceGraph::constant_size(int t) const {
   const uint32_t buffer = tensor(t).buffer();
   if (buffer == 0) return 0;
   if (const auto& dense = expanded_[static_cast<size_t>(t)]) return dense->size() * sizeof(float);
+  if (const auto& wide = widened_[static_cast<size_t>(t)]) return wide->size() * sizeof(int32_t);
   return static_cast<size_t>(root->buffers()->Get(buffer - 1)->size());
 }
 
@@ -62,9 +66,18 @@ Result<SourceGraph> read_source_graph(const Model& model, const std::string& sou
   const size_t tensors = g.root->tensors()->size();
   const size_t nodes = g.root->nodes()->size();
   g.expanded_.assign(tensors, nullptr);
-  for (size_t t = 0; t < tensors; ++t)
-    if (g.tensor(static_cast<int>(t)).sparse() && g.is_constant(static_cast<int>(t)))
-      g.expanded_[t] = expand_sparse(g, static_cast<int>(t));
+  g.widened_.assign(tensors, nullptr);
+  for (size_t t = 0; t < tensors; ++t) {
+    const schema::Tensor& tensor = g.tensor(static_cast<int>(t));
+    if (!g.is_constant(static_cast<int>(t))) continue;
+    if (tensor.sparse()) g.expanded_[t] = expand_sparse(g, static_cast<int>(t));
+    if (tensor.storage() == schema::ConstantStorage::INT16) {
+      const schema::BufferRef& b = *g.root->buffers()->Get(tensor.buffer() - 1);
+      auto wide = std::make_shared<std::vector<int32_t>>(static_cast<size_t>(b.size() / 2));
+      internal::widen_int16(g.file + b.offset(), wide->size(), wide->data());
+      g.widened_[t] = std::move(wide);
+    }
+  }
   g.producer.assign(tensors, -1);
   g.input_position.assign(tensors, -1);
   for (flatbuffers::uoffset_t i = 0; i < g.root->inputs()->size(); ++i)

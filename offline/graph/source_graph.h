@@ -28,7 +28,7 @@ struct SourceGraph {
   std::string node_name(int n) const { return node(n).name()->str(); }
   bool is_constant(int t) const { return tensor(t).buffer() != 0; }
   // The dense bytes of a constant tensor: read in place from the file, or for a constant the file
-  // stores block-sparse, its expanded copy (made when the graph was read).
+  // stores block-sparse or as int16, its expanded or widened copy (made when the graph was read).
   const uint8_t* constant_data(int t) const;
   size_t constant_size(int t) const;
 
@@ -37,6 +37,8 @@ struct SourceGraph {
   // Per tensor: the expanded copy of a sparse constant, else null. Shared, so copies of the graph
   // stay cheap and their pointers stay valid.
   std::vector<std::shared_ptr<const std::vector<float>>> expanded_;
+  // Per tensor: the int32 values of a constant stored as int16, else null.
+  std::vector<std::shared_ptr<const std::vector<int32_t>>> widened_;
 
   static flatbuffers::uoffset_t index(int i) { return static_cast<flatbuffers::uoffset_t>(i); }
 };

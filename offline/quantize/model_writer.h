@@ -84,9 +84,9 @@ void drop_unused_constants(EditModel& m);
 
 // The .phm bytes of `m`; all-zero zero points are left out. Fails (kInvalidArgument) past the
 // 2 GiB limit or on a constant whose bytes do not fit its shape, and on options it cannot copy;
-// the result still has to pass Model::from_bytes. `keep_defaults` (what the rewriting tools use)
-// stores scalars equal to their schema default, so a copied -0.0 stays -0.0; false leaves them
-// out, as ModelBuilder does.
-Result<std::vector<uint8_t>> write_model(const EditModel& m, bool keep_defaults = true);
+// the result still has to pass Model::from_bytes. Scalars equal to their schema default are left
+// out (the compact file ModelBuilder writes too; a copied -0.0 pad value is stored all the same,
+// merge::copy_options); `keep_defaults` stores them all.
+Result<std::vector<uint8_t>> write_model(const EditModel& m, bool keep_defaults = false);
 
 }  // namespace polyhead::quantize

@@ -20,6 +20,7 @@
 #include "converters/tflite/tflite_ops.h"
 #include "polyhead/engine.h"
 #include "polyhead/internal/half_scales.h"
+#include "polyhead/internal/int16_constants.h"
 #include "polyhead/model.h"
 #include "polyhead/schema/phm_generated.h"
 #include "support/tflite_builder.h"
@@ -108,6 +109,14 @@ class Phm {
     REQUIRE(t->buffer() > 0);
     const sc::BufferRef* b = m_->buffers()->Get(t->buffer() - 1);
     REQUIRE(b->offset() + b->size() <= bytes_.size());
+    if (t->storage() == sc::ConstantStorage::INT16) {  // an I32 constant the writer narrowed
+      REQUIRE(sizeof(T) == sizeof(int32_t));
+      std::vector<int32_t> wide(b->size() / 2);
+      polyhead::internal::widen_int16(bytes_.data() + b->offset(), wide.size(), wide.data());
+      std::vector<T> v(wide.size());
+      std::memcpy(v.data(), wide.data(), wide.size() * sizeof(T));
+      return v;
+    }
     std::vector<T> v(b->size() / sizeof(T));
     std::memcpy(v.data(), bytes_.data() + b->offset(), v.size() * sizeof(T));
     return v;

@@ -90,14 +90,14 @@ TEST_CASE("implied bias scales: int8 biases drop their scales, same outputs, for
   const Model m = must(Model::from_bytes(source));
   const std::vector<uint8_t> stored = must(write_model(int8_edit(m)));
   CHECK(i32_with_scales(stored) == 2);
-  CHECK(must(Model::from_bytes(stored)).format_version_minor() < kImpliedBiasScalesSinceMinor);
 
   size_t dropped = 0;
   const std::vector<uint8_t> implied = must(drop_implied_bias_scales_in_file(stored, &dropped));
   CHECK(dropped == 2);
   CHECK(i32_with_scales(implied) == 0);
   CHECK(implied.size() < stored.size());
-  CHECK(must(Model::from_bytes(implied)).format_version_minor() == kImpliedBiasScalesSinceMinor);
+  // Format 1.7 at least (1.8 here: the biases fit int16 and are stored so).
+  CHECK(must(Model::from_bytes(implied)).format_version_minor() >= kImpliedBiasScalesSinceMinor);
   CHECK(run_all(implied) == run_all(stored));
   // Nothing left to drop: the file comes back unchanged.
   CHECK(must(drop_implied_bias_scales_in_file(implied, &dropped)) == implied);

@@ -19,6 +19,7 @@
 #include "offline/quantize/auto_selection.h"
 #include "offline/quantize/calibration.h"
 #include "offline/quantize/int8_support.h"
+#include "offline/quantize/model_writer.h"
 #include "offline/quantize/quantized_writer.h"
 #include "offline/quantize/quantizer.h"
 #include "offline/quantize/sensitivity.h"
@@ -26,6 +27,7 @@
 #include "polyhead/engine.h"
 #include "polyhead/format_version.h"
 #include "polyhead/internal/half_scales.h"
+#include "polyhead/internal/phm_writer.h"
 #include "polyhead/model_builder.h"
 #include "polyhead/schema/phm_generated.h"
 #include "support/test_files.h"
@@ -41,9 +43,10 @@ bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-int must(Result<int> r) {
+template <typename T>
+T must(Result<T> r) {
   if (!r.is_ok()) FAIL(r.status().to_string());
-  return *r;
+  return std::move(*r);
 }
 
 // 10000 values spread evenly over [-1, 1] and one outlier at 100.
@@ -331,7 +334,7 @@ TEST_CASE("quantize: int8 rewrite places QUANTIZE and DEQUANTIZE at the boundari
   const Model m = load(fp32);
   const Written w = rewrite(m, {});
   CHECK(w.root->format_version_major() == 1);
-  CHECK(w.root->format_version_minor() == 2);
+  CHECK(w.root->format_version_minor() == kNarrowConstantsSinceMinor);  // int16-stored biases
 
   // One QUANTIZE (the image), DEQUANTIZE before the float softmax and for the two int8 task
   // outputs (c2 also feeds the int8 add: it keeps its I8 tensor and gets one float copy).
@@ -532,13 +535,12 @@ TEST_CASE("quantize: quantize_model writes a loadable int8 model", "[quantize]")
   auto r = quantize_model(m, photos, o);
   REQUIRE(r.is_ok());
   const Model q = load(r->bytes);
-  // Per-channel weight scales as halves (the default) need format 1.8; kept float, 1.2 is enough.
+  // Per-channel weight scales as halves (the default) need format 1.8.
   CHECK(q.format_version_minor() == kHalfScalesSinceMinor);
   CHECK(q.metadata("quantization.weight_scales") == "half");
   o.half_weight_scales = false;
   auto exact = quantize_model(m, photos, o);
   REQUIRE(exact.is_ok());
-  CHECK(load(exact->bytes).format_version_minor() == 2);
   auto stores_halves = [](const std::vector<uint8_t>& bytes) {
     for (const schema::Tensor* t : *schema::GetModel(bytes.data())->tensors())
       if (t->quantization() && t->quantization()->scale_f16()) return true;
@@ -789,4 +791,45 @@ TEST_CASE("quantize: TRANSPOSE_CONV_2D becomes int8 with per-channel weights and
   }
   // flat_ranges quantizes every activation to [-2, 6]: steps of 8/255; allow a few of them.
   CHECK(err < 0.2f);
+}
+
+TEST_CASE("quantize: the compact writer keeps a -0.0 pad value", "[quantize]") {
+  // A float model whose PAD stores value -0.0, which equals the schema default 0: a compact writer
+  // would leave it out and every reader would see +0.0.
+  using namespace polyhead::internal;
+  PhmModel pm;
+  PhmTensor in, out;
+  in.name = "image";
+  in.shape = {1, 2, 2, 1};
+  out.name = "padded";
+  out.shape = {1, 4, 4, 1};
+  pm.tensors = {in, out};
+  PhmNode pad;
+  pad.name = "pad";
+  pad.op = schema::OpKind::PAD;
+  pad.options_type = schema::OpOptions::PadOptions;
+  pad.options = [](flatbuffers::FlatBufferBuilder& b) -> Result<flatbuffers::Offset<void>> {
+    const auto after = b.CreateVector(std::vector<int>{0, 1, 1, 0});
+    const auto before = b.CreateVector(std::vector<int>{0, 1, 1, 0});
+    schema::PadOptionsBuilder o(b);
+    o.add_before(before);
+    o.add_after(after);
+    b.AddElement<float>(schema::PadOptions::VT_VALUE, -0.f);
+    return o.Finish().Union();
+  };
+  pad.inputs = {0};
+  pad.outputs = {1};
+  pm.nodes.push_back(pad);
+  pm.inputs.push_back({0, std::nullopt});
+  PhmTask task;
+  task.name = "t";
+  task.outputs.push_back({"padded", 1});
+  pm.tasks.push_back(task);
+  const Model m = load(must(write_phm(pm)));
+  const merge::SourceGraph g = must(merge::read_source_graph(m, "model"));
+  const std::vector<uint8_t> copied = must(write_model(edit_copy(g)));
+  const auto* options = schema::GetModel(copied.data())->nodes()->Get(0)->options_as_PadOptions();
+  REQUIRE(options != nullptr);
+  CHECK(options->value() == 0.f);
+  CHECK(std::signbit(options->value()));
 }

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "polyhead/internal/half_scales.h"
+#include "polyhead/internal/int16_constants.h"
 #include "polyhead/schema/phm_generated.h"
 #include "support/tensor_index.h"
 
@@ -728,12 +729,20 @@ ReferenceTensor load_constant(const fbs::Model& m, const std::vector<uint8_t>& b
   const fbs::BufferRef* ref = m.buffers()->Get(b - 1);
   ReferenceTensor out{declared_shape(t), {}};
   out.values.resize(count(out.shape));
-  const size_t element = t.type() == fbs::ElementType::I8 ? 1 : 4;
+  const bool int16 = t.storage() == fbs::ConstantStorage::INT16;
+  const size_t element = t.type() == fbs::ElementType::I8 ? 1 : int16 ? 2 : 4;
   const uint64_t size = out.values.size() * element;
   expect(
       ref->size() == size && ref->offset() <= bytes.size() && size <= bytes.size() - ref->offset(),
       "tensor '" + t.name()->str() + "': buffer does not fit the file or the shape");
   const uint8_t* data = bytes.data() + ref->offset();
+  std::vector<int32_t> widened;  // an I32 constant stored as int16, read back as int32
+  if (int16) {
+    expect(t.type() == fbs::ElementType::I32, "tensor '" + t.name()->str() + "': int16 storage");
+    widened.resize(out.values.size());
+    polyhead::internal::widen_int16(data, widened.size(), widened.data());
+    data = reinterpret_cast<const uint8_t*>(widened.data());
+  }
   if (t.type() == fbs::ElementType::F32) {
     if (size) std::memcpy(out.values.data(), data, size);
     return out;

@@ -20,6 +20,8 @@ constexpr uint32_t kImpliedBiasScalesSinceMinor = 7;
 constexpr uint32_t kAnchorGridsSinceMinor = 8;
 // The minor version that added quantization scales stored as half floats (Quantization.scale_f16).
 constexpr uint32_t kHalfScalesSinceMinor = 8;
+// The minor version that added I32 constants stored as int16 (Tensor.storage INT16).
+constexpr uint32_t kNarrowConstantsSinceMinor = 8;
 // The newest minor version this build knows (1.3 added the ABS operator, 1.4 SILU, 1.5 SLICE and
 // CHANNEL_SHUFFLE, 1.6 sparse constants, 1.7 implied bias scales, 1.8 anchor grids and half-float
 // scales): the largest OpInfo::since_minor of the operator table (polyhead/kernels/op_table.h) or
