@@ -306,7 +306,11 @@ fb::Offset<schema::Quantization> add_phm_quantization(fb::FlatBufferBuilder& b,
                                                       const PhmQuantization& q) {
   const std::optional<std::vector<uint16_t>> halves = scales_as_halves(q);
   const auto scale_f16 = halves ? b.CreateVector(*halves) : 0;
-  const auto zero_point = q.zero_point ? b.CreateVector(*q.zero_point) : 0;
+  // Absent zero points read as all 0 (docs/format.md): a vector of zeros (TFLite's per-channel
+  // weights carry one, 8 bytes per channel) is left out.
+  const bool all_zero = q.zero_point && std::all_of(q.zero_point->begin(), q.zero_point->end(),
+                                                    [](int64_t z) { return z == 0; });
+  const auto zero_point = q.zero_point && !all_zero ? b.CreateVector(*q.zero_point) : 0;
   const auto scale = halves ? 0 : b.CreateVector(q.scale);
   return schema::CreateQuantization(b, scale, zero_point, q.axis, scale_f16);
 }

@@ -56,6 +56,7 @@ struct TensorSpec {
   sc::ElementType type = sc::ElementType::F32;
   uint32_t buffer = 0;  // index into ModelSpec::buffers + 1; 0 = not constant
   std::optional<QuantSpec> quant;
+  sc::ConstantStorage storage = sc::ConstantStorage::PLAIN;
 };
 
 struct BufferSpec {
@@ -199,7 +200,7 @@ struct ModelSpec {
             t.quant->zero_point.empty() ? 0 : b.CreateVector(t.quant->zero_point), t.quant->axis,
             t.quant->scale_f16.empty() ? 0 : b.CreateVector(t.quant->scale_f16));
       t_off.push_back(sc::CreateTensor(b, b.CreateString(t.name), b.CreateVector(t.shape), t.type,
-                                       q, t.buffer));
+                                       q, t.buffer, 0, t.storage));
     }
     std::vector<sc::BufferRef> refs;
     for (size_t i = 0; i < buffers.size(); ++i)
@@ -454,6 +455,27 @@ TEST_CASE("loader: tensor indices out of range") {
   SECTION("constant buffer index") {
     spec.tensors[2].buffer = 9;
     expect_invalid(spec, {"tensor 2 'conv.b'", "buffer 9 is out of range (2 buffers)"});
+  }
+}
+
+TEST_CASE("loader: int16-stored constants") {
+  ModelSpec spec = ModelSpec::baseline();
+  TensorSpec& bias = spec.tensors[2];  // conv.b [3], F32 in the baseline
+  SECTION("on a float constant") {
+    bias.storage = sc::ConstantStorage::INT16;
+    expect_invalid(spec,
+                   {"tensor 2 'conv.b'", "int16 storage is for dense I32 constants, not f32"});
+  }
+  SECTION("an unknown storage") {
+    bias.storage = static_cast<sc::ConstantStorage>(9);
+    expect_invalid(spec, {"tensor 2 'conv.b'", "unknown constant storage 9"});
+  }
+  SECTION("an I32 constant whose bytes are not 2 per value") {
+    bias.type = sc::ElementType::I32;
+    bias.storage = sc::ConstantStorage::INT16;
+    spec.buffers[1].data.assign(3 * 4, 0);  // int32-sized
+    expect_invalid(spec, {"tensor 2 'conv.b'", "constant data has 12 bytes",
+                          "shape [3] stored as int16 needs 6"});
   }
 }
 

@@ -34,7 +34,7 @@ struct PhmConstant {
 
 struct PhmQuantization {
   std::vector<float> scale;
-  std::optional<std::vector<int64_t>> zero_point;  // absent: all 0
+  std::optional<std::vector<int64_t>> zero_point;  // absent: all 0 (written so when all 0)
   int axis = -1;
 };
 
