@@ -45,14 +45,18 @@ std::optional<uint16_t> exact_half(float v) {
                                mantissa);
 }
 
-std::optional<float> round_up_to_half(float v) {
+std::optional<float> round_to_half(float v) {
   if (!(v > 0.f) || !std::isfinite(v)) return std::nullopt;
-  const uint32_t low = (1u << kDroppedMantissaBits) - 1;
-  uint32_t u = float_bits(v);
-  if (u & low) u = (u & ~low) + (low + 1);  // a carry into the exponent is still right
-  const float rounded = from_bits(u);
-  if (!exact_half(rounded)) return std::nullopt;
-  return rounded;
+  const uint32_t step = 1u << kDroppedMantissaBits, low = step - 1, half_step = step / 2;
+  const uint32_t u = float_bits(v);
+  uint32_t rounded = u & ~low;
+  const uint32_t dropped = u & low;
+  // Past half a step, or exactly half with an odd kept bit: up (a carry into the exponent is
+  // still right).
+  if (dropped > half_step || (dropped == half_step && (rounded & step))) rounded += step;
+  const float r = from_bits(rounded);
+  if (!exact_half(r)) return std::nullopt;
+  return r;
 }
 
 std::vector<float> quantization_scales(const schema::Quantization& q) {

@@ -19,7 +19,7 @@ namespace polyhead::quantize {
 
 struct RewriteOptions {
   bool per_tensor_weights = false;  // one weight scale per tensor instead of per output channel
-  // Per-channel weight scales rounded up to half floats, stored in 2 bytes each
+  // Per-channel weight scales rounded to half floats, stored in 2 bytes each
   // (weight_quantizer.h).
   bool half_weight_scales = false;
 };

@@ -29,8 +29,8 @@ struct QuantizeOptions {
   RangeMethod method = RangeMethod::kMinMax;
   double percentile = 99.99;  // kPercentile: in (0, 100]
   bool per_tensor_weights = false;
-  // Per-channel weight scales rounded up to half floats: 2 bytes per channel in the file instead
-  // of 4, each scale larger by at most 2^-10 of itself (--weight-scales half|float).
+  // Per-channel weight scales rounded to the nearest half float: 2 bytes per channel in the file
+  // instead of 4, each scale moved by at most 2^-11 of itself (--weight-scales half|float).
   bool half_weight_scales = true;
   // A convolution reading a model input of at most 4 channels (the stem) stays float: XNNPACK's
   // float stem kernels beat int8 on 3 channels and the photo keeps its full precision.

@@ -60,7 +60,7 @@ QuantizedWeights quantize_weights(const float* w, size_t channels, size_t per_ch
     std::vector<float> halves;
     for (size_t c = 0; c < channels; ++c) {
       const float s = max_abs[c] == 0.f ? std::max(q.scales[c], kSmallestNormalHalf) : q.scales[c];
-      if (const std::optional<float> h = internal::round_up_to_half(s)) halves.push_back(*h);
+      if (const std::optional<float> h = internal::round_to_half(s)) halves.push_back(*h);
     }
     if (halves.size() == q.scales.size()) q.scales = std::move(halves);
   }

@@ -23,9 +23,10 @@ struct QuantizedWeights {
 // max|w_c| / 127, q = round(w / scale_c) in [-127, 127], zero point 0. A channel of zeros gets a
 // tiny positive scale (raised when needed so that its bias still fits int32). `bias` (may be null)
 // has `channels` values and is quantized with zero point 0 at input_scale × scale_c.
-// `half_scales`: per-channel scales are rounded up to half floats (half_scales.h), which the file
-// then stores in 2 bytes each; rounding up keeps every |q| <= 127, and moves a scale by at most
-// 2^-10 of itself. When any channel's scale lies outside the normal half range, all stay floats.
+// `half_scales`: per-channel scales are rounded to the nearest half float (half_scales.h), which
+// the file then stores in 2 bytes each; a scale moves by at most 2^-11 of itself, and a weight
+// that lands past 127 by as much is clamped to 127. When any channel's scale lies outside the
+// normal half range, all stay floats.
 QuantizedWeights quantize_weights(const float* weights, size_t channels, size_t per_channel,
                                   const float* bias, float input_scale, bool per_tensor,
                                   bool half_scales = false);

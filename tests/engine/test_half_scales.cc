@@ -46,31 +46,36 @@ TEST_CASE("half scales: every normal half round-trips, nothing else is taken as 
   CHECK_FALSE(exact_half(65536.f).has_value());
 }
 
-TEST_CASE("half scales: rounding up gives the next half at or above, within one half ulp",
-          "[half_scales]") {
+TEST_CASE("half scales: rounding gives the nearest half, within half a half ulp", "[half_scales]") {
   uint32_t seed = 12345;
   for (int i = 0; i < 20000; ++i) {
     seed = seed * 1664525u + 1013904223u;
     const float v = std::ldexp(1.f + static_cast<float>(seed >> 8) / 16777216.f,
                                static_cast<int>(seed % 28) - 14);
     INFO("v = " << v);
-    const std::optional<float> r = round_up_to_half(v);
-    if (v > 65504.f) {
+    const std::optional<float> r = round_to_half(v);
+    if (v >= 65520.f) {  // nearer 65536 than 65504: no normal half
       CHECK_FALSE(r.has_value());
       continue;
     }
     REQUIRE(r.has_value());
-    CHECK(*r >= v);
     CHECK(exact_half(*r).has_value());
-    CHECK(*r - v < std::ldexp(1.f, std::ilogb(v) - 10) * 1.0001f);
+    const float ulp = std::ldexp(1.f, std::ilogb(v) - 10);
+    CHECK(std::fabs(*r - v) <= ulp / 2);
+    // No other half is nearer: the neighbours one half ulp away are not.
+    CHECK(std::fabs(*r - v) <= std::fabs(*r + ulp - v));
+    CHECK(std::fabs(*r - v) <= std::fabs(*r - ulp - v));
   }
-  CHECK(round_up_to_half(0.5f) == 0.5f);  // already a half: unchanged
-  CHECK_FALSE(round_up_to_half(0.f).has_value());
-  CHECK_FALSE(round_up_to_half(-1.f).has_value());
-  CHECK_FALSE(round_up_to_half(std::ldexp(1.f, -15)).has_value());  // below the normal range
-  CHECK_FALSE(round_up_to_half(std::numeric_limits<float>::quiet_NaN()).has_value());
-  CHECK(round_up_to_half(65504.f) == 65504.f);
-  CHECK_FALSE(round_up_to_half(65505.f).has_value());
+  CHECK(round_to_half(0.5f) == 0.5f);                       // already a half: unchanged
+  CHECK(round_to_half(1.f + std::ldexp(1.f, -11)) == 1.f);  // a tie: to the even half
+  CHECK(round_to_half(1.f + 3 * std::ldexp(1.f, -11)) == 1.f + std::ldexp(1.f, -9));
+  CHECK(round_to_half(2.f - std::ldexp(1.f, -12)) == 2.f);  // up across a binade
+  CHECK_FALSE(round_to_half(0.f).has_value());
+  CHECK_FALSE(round_to_half(-1.f).has_value());
+  CHECK_FALSE(round_to_half(std::ldexp(1.f, -15)).has_value());  // below the normal range
+  CHECK_FALSE(round_to_half(std::numeric_limits<float>::quiet_NaN()).has_value());
+  CHECK(round_to_half(65504.f) == 65504.f);
+  CHECK_FALSE(round_to_half(65530.f).has_value());
 }
 
 TEST_CASE("half scales: the writer stores halves only when every scale is one", "[half_scales]") {
