@@ -7,8 +7,8 @@
 //                 convolution, and the transposed convolution's portable gather loop
 // The time is the node's own (Plan profiling, manual time), so QUANTIZE of the float input is not
 // counted. Shapes: pose's Identity_2 (3x3, 8 -> 1 at 256x256), the 3-channel stems of face
-// detection (5x5 s2), selfie segmentation and pose (3x3 s2), selfie's decoder (2x2 s2 transposed,
-// 16 -> 1).
+// detection (5x5 s2), selfie segmentation, pose, MobileNetV2 and the full-integer Keras detector
+// (3x3 s2), selfie's decoder (2x2 s2 transposed, 16 -> 1).
 //
 //   bench_int8_conv --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
@@ -43,6 +43,8 @@ const std::vector<Layer>& layers() {
       {"face_stem_5x5s2_3to24/128x128", Shape{1, 128, 128, 3}, 24, 5, 2, {1, 1, 2, 2}},
       {"selfie_stem_3x3s2_3to16/256x256", Shape{1, 256, 256, 3}, 16, 3, 2, {0, 0, 1, 1}},
       {"pose_stem_3x3s2_3to24/258x258", Shape{1, 258, 258, 3}, 24, 3, 2, {0, 0, 0, 0}},
+      {"mobilenet_v2_stem_3x3s2_3to32/224x224", Shape{1, 224, 224, 3}, 32, 3, 2, {0, 0, 1, 1}},
+      {"keras_detector_stem_3x3s2_3to16/128x128", Shape{1, 128, 128, 3}, 16, 3, 2, {0, 0, 1, 1}},
       {"selfie_segment_deconv_2x2s2_16to1/128x128", Shape{1, 128, 128, 16}, 1, 2, 2, {}, true},
   };
   return l;

@@ -191,8 +191,12 @@ TEST_CASE("qs8_pixel_conv: every variant equals the reference bit for bit", "[in
   struct Shape2 {
     size_t count, n, taps;
   };
-  for (const Shape2 s : {Shape2{1, 1, 1}, Shape2{16, 1, 18}, Shape2{37, 4, 9}, Shape2{33, 24, 25},
-                         Shape2{5, 7, 3}, Shape2{64, 16, 27}, Shape2{17, 2, 128}}) {
+  // Output channels in blocks of 16 and 8 (pixel-major stores) and 4 (scatter) and single ones,
+  // with whole and partial groups of 16 pixels.
+  for (const Shape2 s :
+       {Shape2{1, 1, 1}, Shape2{16, 1, 18}, Shape2{37, 4, 9}, Shape2{33, 24, 25}, Shape2{5, 7, 3},
+        Shape2{64, 16, 27}, Shape2{17, 2, 128}, Shape2{35, 32, 9}, Shape2{13, 16, 7},
+        Shape2{48, 8, 9}, Shape2{3, 8, 2}, Shape2{50, 29, 9}, Shape2{16, 48, 27}}) {
     INFO("count " << s.count << ", n " << s.n << ", taps " << s.taps);
     std::vector<std::vector<uint32_t>> columns(s.taps);
     std::vector<const uint32_t*> x(s.taps);

@@ -316,8 +316,8 @@ void lookup_s8_vbmi(const int8_t* in, size_t count, const int8_t* table, int8_t*
   }
 }
 
-// --- int8 pixel convolution: reference::qs8_pixel_conv, 16 output pixels per register (one int32 lane per
-// pixel), four output channels at a time so each input load feeds four VPDPBUSD.
+// --- int8 pixel convolution: reference::qs8_pixel_conv, 16 output pixels per register (one int32
+// lane per pixel), four output channels at a time so each input load feeds four VPDPBUSD.
 namespace {
 
 inline __m512i requantize_lanes(__m512i acc, float scale, __m512 flo, __m512 fhi, __m512i zero) {
@@ -325,6 +325,80 @@ inline __m512i requantize_lanes(__m512i acc, float scale, __m512 flo, __m512 fhi
   f = _mm512_min_ps(_mm512_max_ps(f, flo), fhi);
   return _mm512_add_epi32(_mm512_cvtps_epi32(f), zero);
 }
+
+// GCC 12 reports the intrinsics' own _mm512_undefined_*() placeholders as used uninitialized once
+// they are inlined into this function's loops (GCC bug 105593, fixed in GCC 13).
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
+// Output channels [o, o + kBlock) of 16 pixels (`mask` of them real), kBlock 8 or 16: all the
+// block's accumulators at once, so each input load feeds kBlock VPDPBUSD; then the requantized
+// bytes are transposed in registers from channel-major to pixel-major and each pixel's kBlock
+// bytes stored in one piece (a 16-dword scatter per four channels cost a third of a stem's time).
+template <size_t kBlock>
+void pixel_conv_block(const reference::Qs8PixelConvRow& r, size_t i, size_t pixels, __mmask16 mask,
+                      size_t o, __m512 flo, __m512 fhi, __m512i vzero) {
+  const size_t taps = r.taps;
+  const uint32_t* w = r.w + o * taps;
+  // Unrolled so the accumulators stay in registers (16 of the 32).
+  __m512i acc[kBlock];
+#pragma GCC unroll 16
+  for (size_t j = 0; j < kBlock; ++j) acc[j] = _mm512_set1_epi32(r.bias[o + j]);
+  for (size_t t = 0; t < taps; ++t) {
+    const __m512i x = _mm512_maskz_loadu_epi32(mask, r.x[t] + i);
+#pragma GCC unroll 16
+    for (size_t j = 0; j < kBlock; ++j)
+      acc[j] =
+          _mm512_dpbusd_epi32(acc[j], x, _mm512_set1_epi32(static_cast<int32_t>(w[j * taps + t])));
+  }
+  // d[q], lane p: channels o + 4q .. o + 4q + 3 of pixel p, one byte each.
+  const __m512i byte = _mm512_set1_epi32(0xff);
+  __m512i d[kBlock / 4];
+#pragma GCC unroll 4
+  for (size_t q = 0; q < kBlock / 4; ++q) {
+    __m512i packed = _mm512_setzero_si512();
+#pragma GCC unroll 4
+    for (size_t b = 0; b < 4; ++b) {
+      const size_t j = 4 * q + b;
+      const __m512i v =
+          _mm512_and_si512(requantize_lanes(acc[j], r.scale[o + j], flo, fhi, vzero), byte);
+      packed = _mm512_or_si512(packed, _mm512_slli_epi32(v, static_cast<unsigned>(8 * b)));
+    }
+    d[q] = packed;
+  }
+  alignas(64) int8_t rows[16 * kBlock];  // pixel-major: pixel p at rows + p * kBlock
+  if constexpr (kBlock == 16) {
+    // 4 x 4 dword transposes within each 128-bit lane L: u[k] lane L is pixel 4L + k.
+    const __m512i t0 = _mm512_unpacklo_epi32(d[0], d[1]), t1 = _mm512_unpackhi_epi32(d[0], d[1]);
+    const __m512i t2 = _mm512_unpacklo_epi32(d[2], d[3]), t3 = _mm512_unpackhi_epi32(d[2], d[3]);
+    const __m512i u0 = _mm512_unpacklo_epi64(t0, t2), u1 = _mm512_unpackhi_epi64(t0, t2);
+    const __m512i u2 = _mm512_unpacklo_epi64(t1, t3), u3 = _mm512_unpackhi_epi64(t1, t3);
+    // Lanes in pixel order: pixels 0-3 are lane 0 of u0, u1, u2, u3, and so on.
+    const __m512i lo01 = _mm512_shuffle_i32x4(u0, u1, 0x44),
+                  hi01 = _mm512_shuffle_i32x4(u0, u1, 0xee);
+    const __m512i lo23 = _mm512_shuffle_i32x4(u2, u3, 0x44),
+                  hi23 = _mm512_shuffle_i32x4(u2, u3, 0xee);
+    _mm512_store_si512(rows, _mm512_shuffle_i32x4(lo01, lo23, 0x88));
+    _mm512_store_si512(rows + 64, _mm512_shuffle_i32x4(lo01, lo23, 0xdd));
+    _mm512_store_si512(rows + 128, _mm512_shuffle_i32x4(hi01, hi23, 0x88));
+    _mm512_store_si512(rows + 192, _mm512_shuffle_i32x4(hi01, hi23, 0xdd));
+  } else {
+    // 2 x 2 dword transposes: t0 lane L holds pixels 4L, 4L + 1, t1 pixels 4L + 2, 4L + 3; then
+    // the lanes in pixel order (t0 L0, t1 L0, t0 L1, t1 L1, ...).
+    const __m512i t0 = _mm512_unpacklo_epi32(d[0], d[1]), t1 = _mm512_unpackhi_epi32(d[0], d[1]);
+    const __m512i lo = _mm512_shuffle_i32x4(t0, t1, 0x44), hi = _mm512_shuffle_i32x4(t0, t1, 0xee);
+    _mm512_store_si512(rows, _mm512_shuffle_i32x4(lo, lo, 0xd8));
+    _mm512_store_si512(rows + 64, _mm512_shuffle_i32x4(hi, hi, 0xd8));
+  }
+  int8_t* out = r.out + i * r.n + o;
+  for (size_t p = 0; p < pixels; ++p) std::memcpy(out + p * r.n, rows + p * kBlock, kBlock);
+}
+
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic pop
+#endif
 
 }  // namespace
 
@@ -339,6 +413,8 @@ void qs8_pixel_conv_vnni(const reference::Qs8PixelConvRow& r) {
     const size_t pixels = std::min<size_t>(16, r.count - i);
     const auto mask = static_cast<__mmask16>((1u << pixels) - 1);
     size_t o = 0;
+    for (; o + 16 <= r.n; o += 16) pixel_conv_block<16>(r, i, pixels, mask, o, flo, fhi, vzero);
+    for (; o + 8 <= r.n; o += 8) pixel_conv_block<8>(r, i, pixels, mask, o, flo, fhi, vzero);
     for (; o + 4 <= r.n; o += 4) {
       const uint32_t* w = r.w + o * taps;
       __m512i a0 = _mm512_set1_epi32(r.bias[o]), a1 = _mm512_set1_epi32(r.bias[o + 1]);
