@@ -13,23 +13,10 @@ while (($#)); do
     *) echo "file_size.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
-bin=build/release/bin/polyhead
 work=build/file_size
-data=build/data
-onnx=build/onnx_models
-skimage=/usr/lib/python3/dist-packages/skimage/data
 mkdir -p "$work"
-scripts/fetch_data.sh >/dev/null
-scripts/make_onnx_models.sh "$onnx" >&2
-cmake --preset release >/dev/null
-cmake --build --preset release -j"$(nproc)" --target polyhead >&2
-
-# The calibration photos of benchmarks/int8.sh.
-calib=()
-for f in "$data"/sample1.jpg "$data"/sample2.jpg "$data"/sample3.jpg "$skimage"/chelsea.png \
-  "$skimage"/coffee.png "$skimage"/rocket.jpg "$skimage"/motorcycle_left.png; do
-  calib+=(--calib "$f")
-done
+# bin, data, onnx, calib: as benchmarks/int8.sh has them.
+source benchmarks/int8_inputs.sh
 
 # name | source | convert options | quantize options of every int8 column (benchmarks/int8.sh's)
 cases=(

@@ -20,25 +20,10 @@ while (($#)); do
     *) echo "int8.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
-build=build/release
-bin="$build/bin/polyhead"
 work=build/int8
-data=build/data
-onnx=build/onnx_models
-skimage=/usr/lib/python3/dist-packages/skimage/data
 mkdir -p "$work"
-scripts/fetch_data.sh >/dev/null
-scripts/make_onnx_models.sh "$onnx" >&2
-cmake --preset release >/dev/null
-cmake --build --preset release -j"$(nproc)" --target polyhead >&2
-
-calib=()
-for f in "$data"/sample1.jpg "$data"/sample2.jpg "$data"/sample3.jpg "$skimage"/chelsea.png \
-  "$skimage"/coffee.png "$skimage"/rocket.jpg "$skimage"/motorcycle_left.png; do
-  calib+=(--calib "$f")
-done
-eval_args=(--images "$data"/sample4.jpg --images "$data"/sample5.jpg --images "$data"/sample6.jpg
-  --images "$skimage"/astronaut.png)
+# bin, data, onnx, the calibration photos (calib) and the evaluation photos (eval_args).
+source benchmarks/int8_inputs.sh
 
 # name | source | convert options | extra quantize options. Every int8 file is written with
 # `--names short --bias-scales implied` (docs/quantize.md, "File size"): same outputs, smaller file.

@@ -4,19 +4,15 @@
 #include <cstdint>
 #include <cstring>
 
+#include "polyhead/internal/float_bits.h"
+
 namespace polyhead::internal {
 
 namespace {
 
-uint32_t bits(float v) {
-  uint32_t u = 0;
-  std::memcpy(&u, &v, sizeof u);
-  return u;
-}
-
 bool same_bits(const float* a, const float* b, size_t n) {
   for (size_t i = 0; i < n; ++i)
-    if (bits(a[i]) != bits(b[i])) return false;
+    if (float_bits(a[i]) != float_bits(b[i])) return false;
   return true;
 }
 
@@ -47,7 +43,8 @@ std::optional<AnchorGridSpec> fit_one_grid(const AnchorView& v, size_t first) {
   while (first + k < v.count && v.same_centre(first, first + k)) ++k;
   size_t cols = 1;
   for (size_t cell = first + k; cell + k <= v.count; cell += k, ++cols) {
-    if (bits(v.at(cell)[0]) != bits(v.at(first)[0]) || !v.same_sizes(first, cell, k)) break;
+    if (float_bits(v.at(cell)[0]) != float_bits(v.at(first)[0]) || !v.same_sizes(first, cell, k))
+      break;
     if (!(v.at(cell)[1] > v.at(cell - k)[1])) break;
   }
   const float cy0 = v.at(first)[0], cx0 = v.at(first)[1];
@@ -72,7 +69,7 @@ std::optional<AnchorGridSpec> fit_one_grid(const AnchorView& v, size_t first) {
   // The usual half-cell offset first, then the one the first centre implies.
   auto offset_for = [](float c0, int count) -> std::optional<float> {
     for (float o : {0.5f, 0.f, c0 * static_cast<float>(count)})
-      if (std::isfinite(o) && bits(centre(0, o, count)) == bits(c0)) return o;
+      if (std::isfinite(o) && float_bits(centre(0, o, count)) == float_bits(c0)) return o;
     return std::nullopt;
   };
   const std::optional<float> oy = offset_for(cy0, g.rows), ox = offset_for(cx0, g.cols);

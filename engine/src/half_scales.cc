@@ -3,21 +3,11 @@
 #include <cmath>
 #include <cstring>
 
+#include "polyhead/internal/float_bits.h"
+
 namespace polyhead::internal {
 
 namespace {
-
-uint32_t float_bits(float v) {
-  uint32_t u = 0;
-  std::memcpy(&u, &v, sizeof u);
-  return u;
-}
-
-float from_bits(uint32_t u) {
-  float v = 0.f;
-  std::memcpy(&v, &u, sizeof v);
-  return v;
-}
 
 constexpr uint32_t kDroppedMantissaBits = 13;  // float has 23, half 10
 constexpr int kHalfMinExponent = -14, kHalfMaxExponent = 15;
@@ -31,8 +21,9 @@ float half_to_float(uint16_t h) {
     const float magnitude = std::ldexp(static_cast<float>(mantissa), -24);
     return sign ? -magnitude : magnitude;
   }
-  if (exponent == 0x1f) return from_bits(sign | 0x7f800000u | (mantissa << kDroppedMantissaBits));
-  return from_bits(sign | ((exponent - 15 + 127) << 23) | (mantissa << kDroppedMantissaBits));
+  if (exponent == 0x1f)
+    return float_from_bits(sign | 0x7f800000u | (mantissa << kDroppedMantissaBits));
+  return float_from_bits(sign | ((exponent - 15 + 127) << 23) | (mantissa << kDroppedMantissaBits));
 }
 
 std::optional<uint16_t> exact_half(float v) {
@@ -54,7 +45,7 @@ std::optional<float> round_to_half(float v) {
   // Past half a step, or exactly half with an odd kept bit: up (a carry into the exponent is
   // still right).
   if (dropped > half_step || (dropped == half_step && (rounded & step))) rounded += step;
-  const float r = from_bits(rounded);
+  const float r = float_from_bits(rounded);
   if (!exact_half(r)) return std::nullopt;
   return r;
 }

@@ -11,6 +11,7 @@
 #include "polyhead/internal/phm_writer.h"
 #include "polyhead/model.h"
 #include "polyhead/schema/phm_generated.h"
+#include "support/phm_models.h"
 
 using namespace polyhead;
 using namespace polyhead::internal;
@@ -49,35 +50,12 @@ std::vector<float> expand(const std::vector<AnchorGridSpec>& grids) {
 
 // A loadable detection model: image [1,2,2,3] -> ADD -> "out", with `anchors` on its task.
 PhmModel detection_model(const std::vector<float>& anchors, const std::vector<float>& bias) {
-  PhmModel m;
-  m.producer = "test";
-  PhmTensor image;
-  image.name = "image";
-  image.shape = {1, 2, 2, 3};
-  PhmTensor b;
-  b.name = "bias";
-  b.shape = {3};
-  b.constant = 0;
-  PhmTensor out;
-  out.name = "out";
-  out.shape = {1, 2, 2, 3};
-  m.tensors = {image, b, out};
-  m.constants.push_back({bias.data(), bias.size() * sizeof(float)});
-  PhmNode add;
-  add.name = "add";
-  add.op = schema::OpKind::ADD;
-  add.inputs = {0, 1};
-  add.outputs = {2};
-  m.nodes.push_back(add);
-  m.inputs.push_back({0, std::nullopt});
-  PhmTask task;
-  task.name = "faces";
-  task.kind = schema::TaskKind::DETECTION;
-  task.outputs.push_back({"out", 2});
+  PhmModel m = testing::add_bias_phm_model(bias);
+  m.tasks[0].name = "faces";
+  m.tasks[0].kind = schema::TaskKind::DETECTION;
   PhmPostProcess post;
   post.anchors = anchors;
-  task.postprocess = post;
-  m.tasks.push_back(task);
+  m.tasks[0].postprocess = post;
   return m;
 }
 

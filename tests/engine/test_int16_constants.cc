@@ -12,41 +12,23 @@
 #include "polyhead/internal/phm_writer.h"
 #include "polyhead/model.h"
 #include "polyhead/schema/phm_generated.h"
+#include "support/phm_models.h"
 
 using namespace polyhead;
 using namespace polyhead::internal;
 
 namespace {
 
-// An I32 constant [n] read by nothing but kept in the file, beside a float ADD model.
+// An I32 constant "ints" [n] read by nothing but kept in the file, beside a float ADD model.
 PhmModel model_with_i32(const std::vector<int32_t>& values, const std::vector<float>& bias) {
-  PhmModel m;
-  PhmTensor image, b, out, ints;
-  image.name = "image";
-  image.shape = {1, 1, 1, 3};
-  b.name = "bias";
-  b.shape = {3};
-  b.constant = 0;
-  out.name = "out";
-  out.shape = {1, 1, 1, 3};
+  PhmModel m = testing::add_bias_phm_model(bias);
+  PhmTensor ints;
   ints.name = "ints";
   ints.shape = {static_cast<int>(values.size())};
   ints.type = schema::ElementType::I32;
   ints.constant = 1;
-  m.tensors = {image, b, out, ints};
-  m.constants.push_back({bias.data(), bias.size() * sizeof(float)});
+  m.tensors.push_back(ints);
   m.constants.push_back({values.data(), values.size() * sizeof(int32_t)});
-  PhmNode add;
-  add.name = "add";
-  add.op = schema::OpKind::ADD;
-  add.inputs = {0, 1};
-  add.outputs = {2};
-  m.nodes.push_back(add);
-  m.inputs.push_back({0, std::nullopt});
-  PhmTask t;
-  t.name = "t";
-  t.outputs.push_back({"out", 2});
-  m.tasks.push_back(t);
   return m;
 }
 
