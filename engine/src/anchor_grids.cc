@@ -56,7 +56,8 @@ std::optional<AnchorGridSpec> fit_one_grid(const AnchorView& v, size_t first) {
     if (!(estimate >= 1.0 && estimate <= static_cast<double>(kMaxAnchors))) return std::nullopt;
     rows = static_cast<int>(estimate);
   }
-  const size_t total = static_cast<size_t>(rows) * cols * k;
+  // In 64 bits: size_t is 32 on armhf, where rows x cols x k could wrap.
+  const uint64_t total = uint64_t{static_cast<uint32_t>(rows)} * cols * k;
   if (cols > kMaxAnchors || total > v.count - first) return std::nullopt;
 
   AnchorGridSpec g;
@@ -77,7 +78,7 @@ std::optional<AnchorGridSpec> fit_one_grid(const AnchorView& v, size_t first) {
   g.offset_y = *oy;
   g.offset_x = *ox;
   std::vector<float> expanded;
-  expanded.reserve(4 * total);
+  expanded.reserve(4 * static_cast<size_t>(total));
   append_grid_anchors(g, expanded);
   if (!same_bits(expanded.data(), v.at(first), expanded.size())) return std::nullopt;
   return g;
@@ -150,12 +151,14 @@ Result<std::vector<float>> read_anchors(const schema::PostProcess& post, const s
                      " size values, not a nonzero number of (height, width) pairs");
     if (!std::isfinite(g->offset_y()) || !std::isfinite(g->offset_x()))
       return invalid(gw + " has a non-finite offset");
-    // Checked in steps so the product cannot overflow before it is compared.
-    const size_t cells = static_cast<size_t>(g->rows()) * static_cast<size_t>(g->cols());
+    // In 64 bits, so the product cannot wrap where size_t has 32 (armhf), and checked against the
+    // limit before it is multiplied further.
+    const uint64_t cells =
+        uint64_t{static_cast<uint32_t>(g->rows())} * static_cast<uint32_t>(g->cols());
     if (cells > kMaxAnchors || sizes / 2 > kMaxAnchors || cells * (sizes / 2) > kMaxAnchors - total)
       return invalid(gw + " makes the model hold more than the " + std::to_string(kMaxAnchors) +
                      " anchors a model may have");
-    total += cells * (sizes / 2);
+    total += static_cast<size_t>(cells) * (sizes / 2);
   }
   out.reserve(4 * total);
   for (const schema::AnchorGrid* g : *grids) {
