@@ -1,7 +1,6 @@
 #include "polyhead/internal/half_scales.h"
 
 #include <cmath>
-#include <cstring>
 
 #include "polyhead/internal/float_bits.h"
 

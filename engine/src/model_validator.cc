@@ -5,9 +5,10 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "model_data.h"
 #include "polyhead/format_version.h"
@@ -61,15 +62,17 @@ ElementType to_element_type(schema::ElementType t) {
   return static_cast<ElementType>(t);
 }
 
-Status check_quantization(const schema::Tensor& t, const Shape& shape, const std::string& where) {
+// `scales`: the table's scales, from either of its fields (read once by the caller).
+Status check_quantization(const schema::Tensor& t, const std::vector<float>& scales,
+                          const Shape& shape, const std::string& where) {
   const schema::Quantization* q = t.quantization();
   if (!q) return Status::ok();
   if (q->scale() && q->scale_f16())
     return invalid(where +
                    ": quantization has both scale and scale_f16; a file stores one of them");
-  const size_t n = internal::quantization_scale_count(*q);
+  const size_t n = scales.size();
   if (n == 0) return invalid(where + ": quantization has no scale");
-  for (float s : internal::quantization_scales(*q))
+  for (float s : scales)
     if (!std::isfinite(s) || s <= 0.f)
       return invalid(where + ": quantization scale must be finite and positive, found " +
                      std::to_string(s));
@@ -214,9 +217,11 @@ Status check_tensors(ModelData& d) {
                      " bytes is too large (the limit is " +
                      str(static_cast<int64_t>(kMaxTensorBytes)) + ")");
     info.bytes = static_cast<size_t>(bytes);
-    PH_RETURN_IF_ERROR(check_quantization(t, info.shape, where));
+    std::vector<float> scales;
+    if (t.quantization()) scales = internal::quantization_scales(*t.quantization());
+    PH_RETURN_IF_ERROR(check_quantization(t, scales, info.shape, where));
     if (const schema::Quantization* q = t.quantization()) {
-      info.quantization.scale = internal::quantization_scales(*q);
+      info.quantization.scale = std::move(scales);
       info.quantization.zero_point.assign(info.quantization.scale.size(), 0);
       if (q->zero_point())
         for (size_t k = 0; k < q->zero_point()->size(); ++k)

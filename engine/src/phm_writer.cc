@@ -10,6 +10,7 @@
 #include "polyhead/format_version.h"
 #include "polyhead/internal/anchor_grids.h"
 #include "polyhead/internal/block_sparse.h"
+#include "polyhead/internal/float_bits.h"
 #include "polyhead/internal/half_scales.h"
 #include "polyhead/internal/int16_constants.h"
 #include "polyhead/kernels/op_table.h"
@@ -92,8 +93,9 @@ class SharedObjects {
   fb::Offset<schema::Quantization> quantization(fb::FlatBufferBuilder& b,
                                                 const PhmQuantization& q) {
     // Scales by their bits, so -0.0 and NaN payloads are kept apart from look-alikes.
-    std::vector<uint32_t> scale_bits(q.scale.size());
-    if (!q.scale.empty()) std::memcpy(scale_bits.data(), q.scale.data(), q.scale.size() * 4);
+    std::vector<uint32_t> scale_bits;
+    scale_bits.reserve(q.scale.size());
+    for (float s : q.scale) scale_bits.push_back(float_bits(s));
     auto key = std::make_tuple(std::move(scale_bits), q.zero_point, q.axis);
     auto [it, added] = quantizations_.try_emplace(std::move(key));
     if (added) it->second = add_phm_quantization(b, q);

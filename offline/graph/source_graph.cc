@@ -11,26 +11,32 @@ namespace polyhead::merge {
 const uint8_t* SourceGraph::constant_data(int t) const {
   const uint32_t buffer = tensor(t).buffer();
   if (buffer == 0) return nullptr;
-  if (const auto& dense = expanded_[static_cast<size_t>(t)])
-    return reinterpret_cast<const uint8_t*>(dense->data());
-  if (const auto& wide = widened_[static_cast<size_t>(t)])
-    return reinterpret_cast<const uint8_t*>(wide->data());
+  if (const auto& decoded = decoded_[static_cast<size_t>(t)]) return decoded->data();
   return file + root->buffers()->Get(buffer - 1)->offset();
 }
 
 size_t SourceGraph::constant_size(int t) const {
   const uint32_t buffer = tensor(t).buffer();
   if (buffer == 0) return 0;
-  if (const auto& dense = expanded_[static_cast<size_t>(t)]) return dense->size() * sizeof(float);
-  if (const auto& wide = widened_[static_cast<size_t>(t)]) return wide->size() * sizeof(int32_t);
+  if (const auto& decoded = decoded_[static_cast<size_t>(t)]) return decoded->size();
   return static_cast<size_t>(root->buffers()->Get(buffer - 1)->size());
 }
 
 namespace {
 
-// The dense form of a sparse constant of a validated model (its layout was checked at load).
-std::shared_ptr<const std::vector<float>> expand_sparse(const SourceGraph& g, int t) {
+// The dense bytes of a constant a validated model stores block-sparse or as int16 (checked at
+// load), or null for one stored as it is read. The bytes come from operator new, aligned for
+// floats and int32.
+std::shared_ptr<const std::vector<uint8_t>> decode_constant(const SourceGraph& g, int t) {
   const schema::Tensor& tensor = g.tensor(t);
+  const schema::BufferRef& b = *g.root->buffers()->Get(tensor.buffer() - 1);
+  if (tensor.storage() == schema::ConstantStorage::INT16) {
+    const auto count = static_cast<size_t>(b.size() / sizeof(int16_t));
+    auto wide = std::make_shared<std::vector<uint8_t>>(count * sizeof(int32_t));
+    internal::widen_int16(g.file + b.offset(), count, reinterpret_cast<int32_t*>(wide->data()));
+    return wide;
+  }
+  if (!tensor.sparse()) return nullptr;
   const schema::SparseLayout& s = *tensor.sparse();
   kernels::SparseMatrix m;
   m.rows = tensor.shape()->size() == 0 ? 1 : static_cast<size_t>(tensor.shape()->Get(0));
@@ -41,10 +47,9 @@ std::shared_ptr<const std::vector<float>> expand_sparse(const SourceGraph& g, in
   m.block_cols = static_cast<size_t>(s.block_cols());
   m.row_starts = s.row_starts()->data();
   m.block_columns = s.block_columns()->data();
-  m.values = reinterpret_cast<const float*>(g.file +
-                                            g.root->buffers()->Get(tensor.buffer() - 1)->offset());
-  auto dense = std::make_shared<std::vector<float>>(m.rows * m.cols);
-  kernels::densify(m, dense->data());
+  m.values = reinterpret_cast<const float*>(g.file + b.offset());
+  auto dense = std::make_shared<std::vector<uint8_t>>(m.rows * m.cols * sizeof(float));
+  kernels::densify(m, reinterpret_cast<float*>(dense->data()));
   return dense;
 }
 
@@ -65,19 +70,9 @@ Result<SourceGraph> read_source_graph(const Model& model, const std::string& sou
   PH_RETURN_IF_ERROR(check_known_fields(*g.root, source));
   const size_t tensors = g.root->tensors()->size();
   const size_t nodes = g.root->nodes()->size();
-  g.expanded_.assign(tensors, nullptr);
-  g.widened_.assign(tensors, nullptr);
-  for (size_t t = 0; t < tensors; ++t) {
-    const schema::Tensor& tensor = g.tensor(static_cast<int>(t));
-    if (!g.is_constant(static_cast<int>(t))) continue;
-    if (tensor.sparse()) g.expanded_[t] = expand_sparse(g, static_cast<int>(t));
-    if (tensor.storage() == schema::ConstantStorage::INT16) {
-      const schema::BufferRef& b = *g.root->buffers()->Get(tensor.buffer() - 1);
-      auto wide = std::make_shared<std::vector<int32_t>>(static_cast<size_t>(b.size() / 2));
-      internal::widen_int16(g.file + b.offset(), wide->size(), wide->data());
-      g.widened_[t] = std::move(wide);
-    }
-  }
+  g.decoded_.assign(tensors, nullptr);
+  for (size_t t = 0; t < tensors; ++t)
+    if (g.is_constant(static_cast<int>(t))) g.decoded_[t] = decode_constant(g, static_cast<int>(t));
   g.producer.assign(tensors, -1);
   g.input_position.assign(tensors, -1);
   for (flatbuffers::uoffset_t i = 0; i < g.root->inputs()->size(); ++i)

@@ -34,11 +34,10 @@ struct SourceGraph {
 
  private:
   friend Result<SourceGraph> read_source_graph(const Model& model, const std::string& source);
-  // Per tensor: the expanded copy of a sparse constant, else null. Shared, so copies of the graph
-  // stay cheap and their pointers stay valid.
-  std::vector<std::shared_ptr<const std::vector<float>>> expanded_;
-  // Per tensor: the int32 values of a constant stored as int16, else null.
-  std::vector<std::shared_ptr<const std::vector<int32_t>>> widened_;
+  // Per tensor: the dense bytes of a constant the file stores block-sparse (floats) or as int16
+  // (widened to int32), else null. Shared, so copies of the graph stay cheap and their pointers
+  // stay valid.
+  std::vector<std::shared_ptr<const std::vector<uint8_t>>> decoded_;
 
   static flatbuffers::uoffset_t index(int i) { return static_cast<flatbuffers::uoffset_t>(i); }
 };
