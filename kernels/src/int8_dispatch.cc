@@ -77,8 +77,10 @@ Result<std::unique_ptr<Kernel>> create_int8_kernel(const NodeDesc& d) {
   std::unique_ptr<Kernel> k;
   // Small convolutions first where the variant vectorizes them over pixels.
   PH_ASSIGN_OR_RETURN(const Isa isa, selected_isa());
-  if (const auto conv = kernel_variant(isa)->qs8_pixel_conv) {
-    PH_ASSIGN_OR_RETURN(k, create_own_int8_pixel_conv(d, in, out, conv));
+  const KernelVariant& variant = *kernel_variant(isa);
+  if (variant.qs8_pixel_conv) {
+    PH_ASSIGN_OR_RETURN(k, create_own_int8_pixel_conv(d, in, out, variant.qs8_pixel_conv,
+                                                      variant.qs8_pixel_regroup));
     if (k) return k;
   }
   PH_ASSIGN_OR_RETURN(k, create_own_int8_gemm_kernel(d, in, out));

@@ -34,9 +34,13 @@ KernelResult create_own_int8_transpose_conv(const NodeDesc& desc, const QParams&
                                             const QParams& out);
 
 // CONV_2D with a small receptive field or few output channels, vectorized over output pixels
-// with `conv` (a variant's qs8_pixel_conv, own_int8_pixel_conv.cc); not handled otherwise.
+// with `conv` (a variant's qs8_pixel_conv, own_int8_pixel_conv.cc) on an input regrouped with
+// `regroup` (the variant's, or the reference's when null); not handled otherwise.
+using PixelConvRow = void (*)(const reference::Qs8PixelConvRow&);
+using PixelRegroup = void (*)(const int8_t* src, size_t count, size_t step, size_t bytes,
+                              uint32_t pad, uint32_t* dwords);
 KernelResult create_own_int8_pixel_conv(const NodeDesc& desc, const QParams& in, const QParams& out,
-                                        void (*conv)(const reference::Qs8PixelConvRow&));
+                                        PixelConvRow conv, PixelRegroup regroup);
 // ---- Polyhead's own int8 kernels asked before XNNPACK, where they measured faster ----
 // PAD as whole rows (own_int8_pad.cc).
 KernelResult create_own_int8_pad_kernel(const NodeDesc& desc, const QParams& in,

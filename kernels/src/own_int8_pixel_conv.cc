@@ -30,13 +30,14 @@ constexpr int64_t kFewInputChannels = 4;             // taken whatever the outpu
 
 class PixelConv final : public Kernel {
  public:
-  explicit PixelConv(void (*conv)(const reference::Qs8PixelConvRow&)) : conv_(conv) {}
+  PixelConv(PixelConvRow conv, PixelRegroup regroup) : conv_(conv), regroup_(regroup) {}
 
   Status create(const NodeDesc& d, const QParams& in, const QParams& out) {
     const schema::Node& node = *d.node;
     g_ = ConvGeometry::of(d);
     o_ = d.outputs[0].shape[3];
-    groups_ = static_cast<size_t>((g_.c + 3) / 4);
+    c_ = static_cast<size_t>(g_.c);
+    groups_ = (c_ + 3) / 4;
     taps_ = static_cast<size_t>(g_.kh * g_.kw) * groups_;
     rows_ = (g_.oh - 1) * g_.sh + g_.kh;
     const int64_t cols = (g_.ow - 1) * g_.sw + g_.kw;
@@ -113,48 +114,16 @@ class PixelConv final : public Kernel {
     const int64_t n = r / g_.h, iy = r % g_.h, ry = iy + g_.pt;
     if (ry >= rows_) return;
     const int8_t* src = in_ + r * g_.w * g_.c;
-    const auto c = static_cast<size_t>(g_.c);
     const auto last = std::min<int64_t>(g_.w, static_cast<int64_t>(len_) * g_.sw - g_.pl);
-    const size_t full = c / 4, rest = c % 4;
-    // Bytes past the channel count keep the flipped zero point of pad_; the others are flipped.
-    const uint32_t rest_keep = rest ? ~(0xffffffffu >> (8 * (4 - rest))) : 0u;
     for (int64_t phase = 0; phase < g_.sw; ++phase) {
       // Columns ix with (ix + pad_left) % stride == phase, at jj = (ix + pad_left) / stride.
       const int64_t first = ((phase - g_.pl) % g_.sw + g_.sw) % g_.sw;
-      for (size_t g = 0; g < groups_; ++g) {
-        uint32_t* dst = plane(n, ry, phase, g) + (first + g_.pl) / g_.sw;
-        const int8_t* px = src + 4 * g + first * g_.c;
-        // Locals: the stores through dst may alias the members, which would be reloaded per value.
-        const int64_t step = g_.sw * g_.c;
-        const uint32_t pad = pad_;
-        const uint32_t keep = g < full ? 0u : rest_keep;
-        const uint32_t flip = 0x80808080u & ~keep;
-        const uint32_t kept = pad & keep;
-        const int64_t count = first < last ? (last - first + g_.sw - 1) / g_.sw : 0;
-        if (g < full) {
-          for (int64_t j = 0; j < count; ++j, px += step) {
-            uint32_t v;
-            std::memcpy(&v, px, 4);
-            dst[j] = v ^ flip;
-          }
-        } else {
-          for (int64_t j = 0; j < count; ++j, px += step) {
-            uint32_t v = pad;
-            copy_rest(px, rest, &v);
-            dst[j] = ((v & ~keep) ^ flip) | kept;
-          }
-        }
-      }
+      const int64_t count = first < last ? (last - first + g_.sw - 1) / g_.sw : 0;
+      for (size_t g = 0; g < groups_; ++g)
+        regroup_(src + 4 * g + first * g_.c, static_cast<size_t>(count),
+                 static_cast<size_t>(g_.sw * g_.c), std::min<size_t>(4, c_ - 4 * g), pad_,
+                 plane(n, ry, phase, g) + (first + g_.pl) / g_.sw);
     }
-  }
-
-  // The last `rest` (1-3) channels of a pixel in the low bytes of `v`, built in a register (byte
-  // stores into `v` followed by its load stall store forwarding, which cost 5 ns per pixel).
-  static void copy_rest(const int8_t* p, size_t rest, uint32_t* v) {
-    uint32_t bytes = static_cast<uint8_t>(p[0]);
-    if (rest > 1) bytes |= static_cast<uint32_t>(static_cast<uint8_t>(p[1])) << 8;
-    if (rest > 2) bytes |= static_cast<uint32_t>(static_cast<uint8_t>(p[2])) << 16;
-    *v = (*v & ~(0xffffffffu >> (8 * (4 - rest)))) | bytes;
   }
 
   // Output row r = n * oh + oy.
@@ -179,10 +148,11 @@ class PixelConv final : public Kernel {
     conv_(row);
   }
 
-  void (*conv_)(const reference::Qs8PixelConvRow&);
+  PixelConvRow conv_;
+  PixelRegroup regroup_;
   ConvGeometry g_;
   int64_t o_ = 0, rows_ = 0;
-  size_t groups_ = 1, taps_ = 0, len_ = 0;
+  size_t c_ = 1, groups_ = 1, taps_ = 0, len_ = 0;
   std::vector<uint32_t> w_;
   std::vector<int32_t> bias_;
   std::vector<float> scale_;
@@ -196,7 +166,7 @@ class PixelConv final : public Kernel {
 }  // namespace
 
 KernelResult create_own_int8_pixel_conv(const NodeDesc& d, const QParams& in, const QParams& out,
-                                        void (*conv)(const reference::Qs8PixelConvRow&)) {
+                                        PixelConvRow conv, PixelRegroup regroup) {
   if (d.node->op() != schema::OpKind::CONV_2D) return not_handled();
   const auto* o = d.node->options_as_Conv2DOptions();
   if (!o || o->groups() != 1 || o->dilation_h() != 1 || o->dilation_w() != 1) return not_handled();
@@ -209,7 +179,7 @@ KernelResult create_own_int8_pixel_conv(const NodeDesc& d, const QParams& in, co
   const int64_t rows = (g.oh - 1) * g.sh + g.kh, cols = (g.ow - 1) * g.sw + g.kw;
   const auto bytes = static_cast<size_t>(g.n * rows * (cols + g.sw) * ((g.c + 3) / 4) * 4);
   if (bytes > kMaxPlaneBytes) return not_handled();
-  auto k = std::make_unique<PixelConv>(conv);
+  auto k = std::make_unique<PixelConv>(conv, regroup ? regroup : reference::qs8_pixel_regroup);
   PH_RETURN_IF_ERROR(k->create(d, in, out));
   return std::unique_ptr<Kernel>(std::move(k));
 }

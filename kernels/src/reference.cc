@@ -254,6 +254,22 @@ void qs8_pixel_conv(const Qs8PixelConvRow& r) {
     }
 }
 
+void qs8_pixel_regroup(const int8_t* src, size_t count, size_t step, size_t bytes, uint32_t pad,
+                       uint32_t* dwords) {
+  const uint32_t low = bytes >= 4 ? 0xffffffffu : (1u << (8 * bytes)) - 1;
+  for (size_t j = 0; j < count; ++j, src += step) {
+    // Built in a register: byte stores into a dword followed by its load stall store forwarding.
+    uint32_t v = 0;
+    if (bytes >= 4) {
+      std::memcpy(&v, src, 4);
+    } else {
+      for (size_t b = 0; b < bytes; ++b)
+        v |= static_cast<uint32_t>(static_cast<uint8_t>(src[b])) << (8 * b);
+    }
+    dwords[j] = ((v ^ 0x80808080u) & low) | (pad & ~low);
+  }
+}
+
 void lookup_s8(const int8_t* input, size_t count, const int8_t* table, int8_t* output) {
   for (size_t i = 0; i < count; ++i) output[i] = table[static_cast<uint8_t>(input[i])];
 }

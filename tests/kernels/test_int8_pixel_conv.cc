@@ -237,6 +237,39 @@ TEST_CASE("qs8_pixel_conv: every variant equals the reference bit for bit", "[in
   }
 }
 
+TEST_CASE("qs8_pixel_regroup: the definition, and every variant bit for bit",
+          "[int8][pixel_conv]") {
+  const uint32_t pad = 0x85858585u;  // a flipped zero point of 5
+  for (size_t bytes = 1; bytes <= 4; ++bytes)
+    for (size_t step : {1, 2, 3, 4, 6, 8, 9, 12})
+      for (size_t count : {0, 1, 5, 15, 16, 17, 31, 33, 70}) {
+        if (count > 0 && step < bytes) continue;  // pixels do not overlap in a real row
+        INFO("bytes " << bytes << ", step " << step << ", count " << count);
+        // The source ends exactly at the last pixel's last byte, so an over-read past it is
+        // outside the vector (AddressSanitizer builds catch it).
+        const size_t used = count ? (count - 1) * step + bytes : 0;
+        const std::vector<int8_t> src = random_s8(std::max<size_t>(used, 1), static_cast<uint32_t>(
+                                                      bytes * 1000 + step * 100 + count));
+        std::vector<uint32_t> want(count + 1, 0xdeadbeefu);
+        reference::qs8_pixel_regroup(src.data(), count, step, bytes, pad, want.data());
+        for (size_t j = 0; j < count; ++j)
+          for (size_t b = 0; b < 4; ++b) {
+            const auto got = static_cast<uint8_t>(want[j] >> (8 * b));
+            const auto expect = b < bytes ? static_cast<uint8_t>(src[j * step + b] ^ 0x80) : 0x85;
+            REQUIRE(got == expect);
+          }
+        CHECK(want[count] == 0xdeadbeefu);  // nothing past `count`
+        for (const kernels::Isa isa : kernels::available_isas()) {
+          const kernels::KernelVariant* v = kernels::kernel_variant(isa);
+          if (!v || !v->qs8_pixel_regroup) continue;
+          INFO(kernels::isa_name(isa));
+          std::vector<uint32_t> got(count + 1, 0xdeadbeefu);
+          v->qs8_pixel_regroup(src.data(), count, step, bytes, pad, got.data());
+          CHECK(got == want);
+        }
+      }
+}
+
 TEST_CASE("int8 small convolutions match the integer reference bit for bit", "[int8][pixel_conv]") {
   for (size_t i = 0; i < cases().size(); ++i) {
     const Case& c = cases()[i];

@@ -40,6 +40,7 @@ const KernelVariant* kernel_variant(Isa isa) {
         v.lookup_s8 = variants::lookup_s8_vbmi;
         v.qc8_depthwise = &variants::kVnniQc8Depthwise;  // int8 depthwise convolution
         v.qs8_pixel_conv = variants::qs8_pixel_conv_vnni;
+        v.qs8_pixel_regroup = variants::qs8_pixel_regroup_vnni;
         return v;
       }();
       return &vnni;

@@ -15,6 +15,9 @@ extern const KernelVariant kAvx512;  // only with POLYHEAD_HAVE_AVX512
 extern const Qc8Gemm kVnniQc8Gemm;   // only with POLYHEAD_HAVE_AVX512 (AVX-512 VNNI)
 // reference::qs8_pixel_conv with VPDPBUSD over 16 pixels; only with POLYHEAD_HAVE_AVX512.
 void qs8_pixel_conv_vnni(const reference::Qs8PixelConvRow& row);
+// reference::qs8_pixel_regroup with VPERMT2B, 16 dwords per step; only with POLYHEAD_HAVE_AVX512.
+void qs8_pixel_regroup_vnni(const int8_t* src, size_t count, size_t step, size_t bytes,
+                            uint32_t pad, uint32_t* dwords);
 // Table lookup with AVX-512 VBMI; only with POLYHEAD_HAVE_AVX512.
 void lookup_s8_vbmi(const int8_t* input, size_t count, const int8_t* table, int8_t* output);
 

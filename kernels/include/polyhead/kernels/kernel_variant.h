@@ -181,6 +181,9 @@ struct KernelVariant {
   // none (the GEMM or XNNPACK run those layers instead); set by kernel_variant.cc, not by the
   // tables, since only the AVX-512 VNNI build of the avx512 table has one.
   void (*qs8_pixel_conv)(const reference::Qs8PixelConvRow& row) = nullptr;
+  // Its input regrouping, reference::qs8_pixel_regroup bit for bit; set with qs8_pixel_conv.
+  void (*qs8_pixel_regroup)(const int8_t* src, size_t count, size_t step, size_t bytes,
+                            uint32_t pad, uint32_t* dwords) = nullptr;
 };
 
 // The table of `isa`, or null when this build does not contain it (the CPU is not consulted:

@@ -134,4 +134,10 @@ struct Qs8PixelConvRow {
 };
 void qs8_pixel_conv(const Qs8PixelConvRow& row);
 
+// One plane row of that regrouped input: for j < count, dwords[j] holds the first `bytes` (1-4)
+// bytes at src + j * step, each flipped to u8 (x ^ 0x80), and the bytes of `pad` above them
+// (the flipped input zero point, where the channels run out).
+void qs8_pixel_regroup(const int8_t* src, size_t count, size_t step, size_t bytes, uint32_t pad,
+                       uint32_t* dwords);
+
 }  // namespace polyhead::kernels::reference
