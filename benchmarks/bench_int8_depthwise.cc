@@ -63,6 +63,8 @@ std::vector<Layer> layers() {
       {"pose/128x128x24_3x3_s1", 128, 128, 24, 3, 1},
       {"selfie/128x128x16_3x3_s1", 128, 128, 16, 3, 1},
       {"selfie/32x32x72_5x5_s1", 32, 32, 72, 5, 1},
+      {"keras_detector/32x32x24_3x3_s1", 32, 32, 24, 3, 1},
+      {"keras_detector/32x32x24_3x3_s2", 32, 32, 24, 3, 2},
   };
 }
 

@@ -2,11 +2,13 @@
 // register, the input bytes sign-extended to 32 bits (VPMOVSXBD) and multiplied by the packed
 // (w, 0) pairs with VPDPWSSD, which adds into the accumulator in the same instruction. Channel
 // counts that are not a multiple of 16 load and store their last block through a byte mask
-// (AVX-512 BW), so nothing past the channels is read or written. Four output pixels at a time
-// share each weight load and hide VPDPWSSD's latency.
+// (AVX-512 BW), so nothing past the channels is read or written; a last block of 8 channels or
+// fewer takes two output pixels per register. Four output pixels (or pairs) at a time share each
+// weight load and hide VPDPWSSD's latency.
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstdint>
 
 #include "qc8_depthwise.h"
 
@@ -25,13 +27,15 @@ inline void store_output(__m512i acc, __m512 scale, __m512 lo, __m512 hi, __m512
   _mm_mask_storeu_epi8(out, mask, _mm512_cvtsepi32_epi8(q));
 }
 
+// Channel blocks [c_begin, c_end) of output pixels [first, first + P).
 template <size_t P>
-void run_tile(size_t first, size_t channels, size_t taps, const int8_t* const* indirection,
-              size_t input_step, const uint8_t* packed, __m512 lo, __m512 hi, __m512i zero,
-              int8_t* out) {
+void run_tile(size_t first, size_t c_begin, size_t c_end, size_t channels, size_t taps,
+              const int8_t* const* indirection, size_t input_step, const uint8_t* packed,
+              __m512 lo, __m512 hi, __m512i zero, int8_t* out) {
   const size_t block_bytes = depthwise_block_bytes(taps);
-  for (size_t c = 0; c < channels; c += kDepthwiseBlock, packed += block_bytes) {
-    const size_t n = std::min(kDepthwiseBlock, channels - c);
+  packed += c_begin / kDepthwiseBlock * block_bytes;
+  for (size_t c = c_begin; c < c_end; c += kDepthwiseBlock, packed += block_bytes) {
+    const size_t n = std::min(kDepthwiseBlock, c_end - c);
     const auto mask = static_cast<__mmask16>((1u << n) - 1);
     const auto* w = reinterpret_cast<const __m512i*>(packed) + 2;
     __m512i acc[P];
@@ -49,6 +53,56 @@ void run_tile(size_t first, size_t channels, size_t taps, const int8_t* const* i
   }
 }
 
+// A register's first eight dwords, in both halves.
+inline __m512i duplicate_low_half(__m512i v) {
+  return _mm512_shuffle_i64x2(v, v, 0x44);
+}
+
+// p - 8 as an address for a masked access whose mask starts at byte 8, so that only p onwards is
+// touched (an integer, as p - 8 may lie before the buffer).
+template <typename T>
+inline T* eight_before(T* p) {
+  return reinterpret_cast<T*>(reinterpret_cast<uintptr_t>(p) - 8);
+}
+
+// The last block of a channel count whose remainder n is 8 or less, two output pixels per
+// register: lanes 0-7 pixel p, lanes 8-15 pixel p + 1, each half with the block's first eight
+// weights (the remainder alone would leave half the lanes idle or more). Each half is loaded and
+// stored through a byte mask of its n channels, so nothing past them is touched. Output pixels
+// [first, first + 2P), channels [c, c + n).
+template <size_t P>
+void run_tail_pairs(size_t first, size_t c, size_t n, size_t channels, size_t taps,
+                    const int8_t* const* indirection, size_t input_step, const uint8_t* packed,
+                    __m512 lo, __m512 hi, __m512i zero, int8_t* out) {
+  packed += c / kDepthwiseBlock * depthwise_block_bytes(taps);
+  const auto low = static_cast<__mmask16>((1u << n) - 1);
+  const auto high = static_cast<__mmask16>(low << 8);
+  const auto* w = reinterpret_cast<const __m512i*>(packed) + 2;
+  __m512i acc[P];
+  const __m512i bias = duplicate_low_half(_mm512_loadu_si512(packed));
+  for (size_t i = 0; i < P; ++i) acc[i] = bias;
+  for (size_t t = 0; t < taps; ++t) {
+    const __m512i wt = duplicate_low_half(_mm512_loadu_si512(w + t));
+    const int8_t* x = indirection[t] + first * input_step + c;
+    for (size_t i = 0; i < P; ++i) {
+      const int8_t* a = x + 2 * i * input_step;
+      const __m128i pair =
+          _mm_mask_loadu_epi8(_mm_maskz_loadu_epi8(low, a), high, eight_before(a + input_step));
+      acc[i] = _mm512_dpwssd_epi32(acc[i], _mm512_cvtepi8_epi32(pair), wt);
+    }
+  }
+  const __m512 scale = _mm512_castsi512_ps(
+      duplicate_low_half(_mm512_castps_si512(_mm512_loadu_ps(packed + kDepthwiseBlock * 4))));
+  for (size_t i = 0; i < P; ++i) {
+    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[i]), scale);
+    v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+    const __m128i q = _mm512_cvtsepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(v), zero));
+    int8_t* o = out + (first + 2 * i) * channels + c;
+    _mm_mask_storeu_epi8(o, low, q);
+    _mm_mask_storeu_epi8(eight_before(o + channels), high, q);
+  }
+}
+
 // Eight channels at stride 1: two neighbouring output pixels fill one register (their inputs,
 // and their outputs, are 16 contiguous bytes), each half with the block's first eight weights,
 // so no lane idles. Pixels [first, first + 2P).
@@ -56,19 +110,18 @@ template <size_t P>
 void run_pairs(size_t first, size_t taps, const int8_t* const* indirection, const uint8_t* packed,
                __m512 lo, __m512 hi, __m512i zero, int8_t* out) {
   constexpr size_t kChannels = 8;
-  const auto duplicate = [](__m512i v) { return _mm512_shuffle_i64x2(v, v, 0x44); };
   const auto* w = reinterpret_cast<const __m512i*>(packed) + 2;
   __m512i acc[P];
-  const __m512i bias = duplicate(_mm512_loadu_si512(packed));
+  const __m512i bias = duplicate_low_half(_mm512_loadu_si512(packed));
   for (size_t i = 0; i < P; ++i) acc[i] = bias;
   for (size_t t = 0; t < taps; ++t) {
-    const __m512i wt = duplicate(_mm512_loadu_si512(w + t));
+    const __m512i wt = duplicate_low_half(_mm512_loadu_si512(w + t));
     const int8_t* x = indirection[t] + first * kChannels;
     for (size_t i = 0; i < P; ++i)
       acc[i] = _mm512_dpwssd_epi32(acc[i], load_input(x + i * 2 * kChannels, 0xffff), wt);
   }
   const __m512 scale = _mm512_castsi512_ps(
-      duplicate(_mm512_castps_si512(_mm512_loadu_ps(packed + kDepthwiseBlock * 4))));
+      duplicate_low_half(_mm512_castps_si512(_mm512_loadu_ps(packed + kDepthwiseBlock * 4))));
   for (size_t i = 0; i < P; ++i)
     store_output(acc[i], scale, lo, hi, zero, 0xffff, out + (first + 2 * i) * kChannels);
 }
@@ -80,15 +133,31 @@ void run(size_t pixels, size_t channels, size_t taps, const int8_t* const* indir
   const __m512 hi = _mm512_set1_ps(static_cast<float>(c_max - c_zero_point));
   const __m512i zero = _mm512_set1_epi32(c_zero_point);
   const auto* w = static_cast<const uint8_t*>(packed);
-  size_t p = 0;
   if (channels == 8 && input_step == 8) {
+    size_t p = 0;
     for (; p + 8 <= pixels; p += 8) run_pairs<4>(p, taps, indirection, w, lo, hi, zero, out);
     for (; p + 2 <= pixels; p += 2) run_pairs<1>(p, taps, indirection, w, lo, hi, zero, out);
+    if (p < pixels) run_tile<1>(p, 0, channels, channels, taps, indirection, input_step, w, lo, hi,
+                                zero, out);
+    return;
   }
+  // A remainder of 8 channels or fewer goes two pixels per register (run_tail_pairs) when
+  // there are two pixels to pair.
+  const size_t rest = channels % kDepthwiseBlock;
+  const size_t body = rest != 0 && rest <= 8 && pixels >= 2 ? channels - rest : channels;
+  size_t p = 0;
   for (; p + 4 <= pixels; p += 4)
-    run_tile<4>(p, channels, taps, indirection, input_step, w, lo, hi, zero, out);
+    run_tile<4>(p, 0, body, channels, taps, indirection, input_step, w, lo, hi, zero, out);
   for (; p < pixels; ++p)
-    run_tile<1>(p, channels, taps, indirection, input_step, w, lo, hi, zero, out);
+    run_tile<1>(p, 0, body, channels, taps, indirection, input_step, w, lo, hi, zero, out);
+  if (body == channels) return;
+  p = 0;
+  for (; p + 8 <= pixels; p += 8)
+    run_tail_pairs<4>(p, body, rest, channels, taps, indirection, input_step, w, lo, hi, zero, out);
+  for (; p + 2 <= pixels; p += 2)
+    run_tail_pairs<1>(p, body, rest, channels, taps, indirection, input_step, w, lo, hi, zero, out);
+  if (p < pixels)
+    run_tile<1>(p, body, channels, channels, taps, indirection, input_step, w, lo, hi, zero, out);
 }
 
 }  // namespace
