@@ -43,12 +43,21 @@ class Int8Depthwise final : public Kernel {
     for (float& s : scales) s = in.scale * s / out.scale;
     bounds_ = int8_bounds(fused_activation(*d.node), out);
     zero_ = out.zero_point;
+    in_zero_ = in.zero_point;
+    const auto* w = static_cast<const int8_t*>(d.inputs[1].constant);
+    const auto kh = static_cast<size_t>(g_.kh), kw = static_cast<size_t>(g_.kw);
+    rows_ = dw_.run_row && dw_.row_supported(c_, kh, kw, static_cast<size_t>(g_.sw));
     // 64 spare bytes: the packing is read as whole 64-byte registers from an aligned start.
-    packed_.resize(dw_.packed_bytes(c_, taps_) + 64);
-    dw_.pack(static_cast<const int8_t*>(d.inputs[1].constant), c_, taps_, bias, in.zero_point,
-             scales.data(), packed());
-    padding_.assign(static_cast<size_t>((g_.ow * g_.sw + g_.kw) * g_.c),
-                    static_cast<int8_t>(in.zero_point));
+    if (rows_) {
+      packed_.resize(dw_.rows_packed_bytes(c_, kh, kw) + 64);
+      dw_.rows_pack(w, c_, kh, kw, bias, in.zero_point, scales.data(), packed());
+      padding_.assign(c_, static_cast<int8_t>(in.zero_point));
+    } else {
+      packed_.resize(dw_.packed_bytes(c_, taps_) + 64);
+      dw_.pack(w, c_, taps_, bias, in.zero_point, scales.data(), packed());
+      padding_.assign(static_cast<size_t>((g_.ow * g_.sw + g_.kw) * g_.c),
+                      static_cast<int8_t>(in.zero_point));
+    }
     // Output columns [first_, last_) read no padding: ox * sw - pl >= 0 and
     // ox * sw - pl + kw <= w.
     first_ = std::min<int64_t>((g_.pl + g_.sw - 1) / g_.sw, g_.ow);
@@ -83,8 +92,40 @@ class Int8Depthwise final : public Kernel {
   }
   void* packed() { return const_cast<void*>(static_cast<const Int8Depthwise*>(this)->packed()); }
 
+  // Output row r (batch r / oh, row r % oh), on the variant's row form: the window's rows, those
+  // outside the image (and up to a whole group of four past kh) reading the zero-point row.
+  void run_whole_row(int64_t r) const {
+    const ConvGeometry& g = g_;
+    const int64_t n = r / g.oh, oy = r % g.oh;
+    std::array<const int8_t*, kMaxKernelSide> rows{};
+    std::array<size_t, kMaxKernelSide> steps{};
+    for (int64_t k = 0; k < kMaxKernelSide; ++k) {
+      const int64_t iy = oy * g.sh - g.pt + k;
+      const bool inside = k < g.kh && iy >= 0 && iy < g.h;
+      rows[k] = inside ? in_ + (n * g.h + iy) * g.w * g.c : padding_.data();
+      steps[k] = inside ? c_ : 0;
+    }
+    Qc8DepthwiseRow row;
+    row.rows = rows.data();
+    row.row_steps = steps.data();
+    row.width = static_cast<size_t>(g.w);
+    row.channels = c_;
+    row.kh = static_cast<size_t>(g.kh), row.kw = static_cast<size_t>(g.kw);
+    row.stride_w = static_cast<size_t>(g.sw), row.pad_left = static_cast<size_t>(g.pl);
+    row.out_width = static_cast<size_t>(g.ow);
+    row.packed = packed();
+    row.a_zero_point = in_zero_;
+    row.c_zero_point = zero_, row.c_min = bounds_.min, row.c_max = bounds_.max;
+    row.out = out_ + r * g.ow * g.c;
+    dw_.run_row(row);
+  }
+
   // Output row r (batch r / oh, row r % oh).
   void run_row(int64_t r) const {
+    if (rows_) {
+      run_whole_row(r);
+      return;
+    }
     const ConvGeometry& g = g_;
     const int64_t n = r / g.oh, oy = r % g.oh;
     std::array<const int8_t*, kMaxKernelSide> rows{};  // null: the kernel row is padding
@@ -123,9 +164,10 @@ class Int8Depthwise final : public Kernel {
   int64_t first_ = 0, last_ = 0;
   size_t rows_per_task_ = 1;
   Int8Bounds bounds_;
-  int32_t zero_ = 0;
+  int32_t zero_ = 0, in_zero_ = 0;
+  bool rows_ = false;            // the variant's row form (run_row) runs the layer
   std::vector<uint8_t> packed_;  // the variant's packing, from the first 64-byte boundary
-  std::vector<int8_t> padding_;  // the input zero point, a row's worth
+  std::vector<int8_t> padding_;  // the input zero point: a row's worth, or a pixel's (rows_)
   const int8_t* in_ = nullptr;
   int8_t* out_ = nullptr;
 };

@@ -38,4 +38,13 @@ extern const Qc8Depthwise kAvx2Qc8Depthwise;  // only with POLYHEAD_HAVE_AVX2
 extern const Qc8Depthwise kVnniQc8Depthwise;  // only with POLYHEAD_HAVE_AVX512 (BW/VL/VNNI)
 extern const Qc8Depthwise kNeonQc8Depthwise;  // only with POLYHEAD_HAVE_NEON
 
+// The avx512vnni table's row form (qc8_depthwise_rows_avx512vnni.cc), only with
+// POLYHEAD_HAVE_AVX512: Qc8Depthwise's row_supported, rows_packed_bytes, rows_pack and run_row.
+bool vnni_depthwise_row_supported(size_t channels, size_t kh, size_t kw, size_t stride_w);
+size_t vnni_depthwise_rows_packed_bytes(size_t channels, size_t kh, size_t kw);
+void vnni_depthwise_rows_pack(const int8_t* w, size_t channels, size_t kh, size_t kw,
+                              const int32_t* bias, int32_t a_zero_point, const float* scale,
+                              void* packed);
+void vnni_depthwise_run_row(const Qc8DepthwiseRow& row);
+
 }  // namespace polyhead::kernels::variants

@@ -162,6 +162,14 @@ void run(size_t pixels, size_t channels, size_t taps, const int8_t* const* indir
 
 }  // namespace
 
-const Qc8Depthwise kVnniQc8Depthwise = {qc8_depthwise_packed_bytes, qc8_depthwise_pack, run};
+// Windows the row form takes (3 or 5 wide, stride 1 or 2) run on it; the per-tap form serves
+// the rest and the engine's border pixels.
+const Qc8Depthwise kVnniQc8Depthwise = {qc8_depthwise_packed_bytes,
+                                        qc8_depthwise_pack,
+                                        run,
+                                        vnni_depthwise_row_supported,
+                                        vnni_depthwise_rows_packed_bytes,
+                                        vnni_depthwise_rows_pack,
+                                        vnni_depthwise_run_row};
 
 }  // namespace polyhead::kernels::variants

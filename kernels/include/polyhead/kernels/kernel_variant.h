@@ -75,6 +75,23 @@ struct SparseGemmF32 {
 //   out[p * channels + j] = nearbyint(clamp(float(acc) * scale[j], c_min - c_zero,
 //                                           c_max - c_zero)) + c_zero
 // the rounding of reference::qc8_gemm; every variant gives the reference's bytes.
+//
+// Optionally a variant also computes whole output rows (run_row, with its own packing): the same
+// bytes, with the padding read from `zeros` instead of a frame.
+struct Qc8DepthwiseRow {
+  // Input row k of the window (k < 4 * ceil(kh / 4)): column x's channels at
+  // rows[k] + x * row_steps[k]. A row above or below the image, or past kh, is `zeros` with step
+  // 0; columns outside [0, width) read as the input zero point.
+  const int8_t* const* rows = nullptr;
+  const size_t* row_steps = nullptr;
+  size_t width = 0;  // input columns
+  size_t channels = 0, kh = 0, kw = 0, stride_w = 1, pad_left = 0;
+  size_t out_width = 0;
+  const void* packed = nullptr;  // rows_pack's layout, aligned to 64 bytes
+  int32_t a_zero_point = 0;      // the input's, for columns outside the image
+  int32_t c_zero_point = 0, c_min = -128, c_max = 127;
+  int8_t* out = nullptr;  // out_width x channels
+};
 struct Qc8Depthwise {
   // Bytes of the packed form of `channels` x `taps` weights.
   size_t (*packed_bytes)(size_t channels, size_t taps);
@@ -85,6 +102,13 @@ struct Qc8Depthwise {
   void (*run)(size_t pixels, size_t channels, size_t taps, const int8_t* const* indirection,
               size_t input_step, const void* packed, int32_t c_zero_point, int32_t c_min,
               int32_t c_max, int8_t* out);
+  // Null where the variant has no row form; row_supported says which windows it takes.
+  bool (*row_supported)(size_t channels, size_t kh, size_t kw, size_t stride_w) = nullptr;
+  size_t (*rows_packed_bytes)(size_t channels, size_t kh, size_t kw) = nullptr;
+  // w [channels][kh][kw]; otherwise as pack.
+  void (*rows_pack)(const int8_t* w, size_t channels, size_t kh, size_t kw, const int32_t* bias,
+                    int32_t a_zero_point, const float* scale, void* packed) = nullptr;
+  void (*run_row)(const Qc8DepthwiseRow& row) = nullptr;
 };
 // --- end int8 depthwise convolution ---
 // ---- int8 ADD / SUB / MUL and bilinear RESIZE (own_int8_elementwise.cc, own_int8_resize.cc) ----

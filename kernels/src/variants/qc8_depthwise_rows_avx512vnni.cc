@@ -1,0 +1,196 @@
+// The row form of the avx512vnni table's int8 depthwise convolution (kernel_variant.h,
+// Qc8DepthwiseRow): four products per int32 lane with VPDPBUSD, where the per-tap form multiplies
+// one (VPDPWSSD on sign-extended bytes).
+//
+// The four bytes of a lane are four kernel rows of one channel: for input column x, 16 channels
+// of rows k..k+3 (four 16-byte loads) are interleaved by one VPERMB into 64 bytes, lane j holding
+// (row k, row k+1, row k+2, row k+3) of channel j, and flipped to u8. That register serves every
+// output pixel whose window contains column x (three at stride 1 for a 3-wide kernel), each with
+// one VPDPBUSD against the packed weights of its kernel column. A 3x3 window costs 3 VPDPBUSD
+// per 16 outputs instead of 9 multiply-adds, and the interleave is shared by the window's columns.
+//
+// Packing per block of 16 channels (the last padded with zeros): 16 int32 biases, 16 float
+// scales, then for each kernel column kx and group g of four kernel rows, 64 bytes where lane j
+// holds w[j][4g..4g+3][kx] (zeros past kh). The bias absorbs -(128 + input zero point) x the
+// weight sum, exactly modulo 2^32: the input is read as u8 = x + 128, and padding (the input zero
+// point) then adds nothing.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "qc8_depthwise.h"
+
+namespace polyhead::kernels::variants {
+namespace {
+
+constexpr size_t kBlock = kDepthwiseBlock;  // channels per register
+constexpr size_t kMaxRowGroups = 2;         // kernel rows up to 8
+
+size_t row_groups(size_t kh) {
+  return (kh + 3) / 4;
+}
+size_t block_bytes(size_t kh, size_t kw) {
+  return (2 + kw * row_groups(kh)) * 64;
+}
+
+// Eight channels or fewer would leave half the lanes idle: the per-tap form's pairs of pixels
+// run those faster (pose's 256x256x8 layer: 1.35x the time here).
+bool supported(size_t channels, size_t kh, size_t kw, size_t stride_w) {
+  return channels > 8 && kh >= 1 && row_groups(kh) <= kMaxRowGroups && (kw == 3 || kw == 5) &&
+         (stride_w == 1 || stride_w == 2);
+}
+
+size_t packed_bytes(size_t channels, size_t kh, size_t kw) {
+  return (channels + kBlock - 1) / kBlock * block_bytes(kh, kw);
+}
+
+void pack(const int8_t* w, size_t channels, size_t kh, size_t kw, const int32_t* bias,
+          int32_t a_zero_point, const float* scale, void* packed) {
+  auto* out = static_cast<uint8_t*>(packed);
+  std::memset(out, 0, packed_bytes(channels, kh, kw));
+  const size_t groups = row_groups(kh);
+  for (size_t b = 0; b < channels; b += kBlock, out += block_bytes(kh, kw)) {
+    auto* biases = reinterpret_cast<uint32_t*>(out);
+    auto* scales = reinterpret_cast<float*>(out + 64);
+    auto* weights = reinterpret_cast<int8_t*>(out + 128);
+    for (size_t j = 0; j < kBlock && b + j < channels; ++j) {
+      const int8_t* wc = w + (b + j) * kh * kw;
+      int64_t sum = 0;
+      for (size_t ky = 0; ky < kh; ++ky)
+        for (size_t kx = 0; kx < kw; ++kx) {
+          sum += wc[ky * kw + kx];
+          weights[(kx * groups + ky / 4) * 64 + 4 * j + ky % 4] = wc[ky * kw + kx];
+        }
+      biases[j] = static_cast<uint32_t>(bias ? bias[b + j] : 0) -
+                  static_cast<uint32_t>((128 + static_cast<int64_t>(a_zero_point)) * sum);
+      scales[j] = scale[b + j];
+    }
+  }
+}
+
+// What one row's loops share.
+struct RowContext {
+  const int8_t* rows[4 * kMaxRowGroups];  // at the block's first channel
+  size_t steps[4 * kMaxRowGroups];
+  int64_t width;
+  __mmask16 mask;  // the block's channels
+  __m512i interleave, flip, padding;
+};
+
+// Column x of row group g: lane j = channel j of rows 4g..4g+3, flipped to u8; a column outside
+// the image is the input zero point throughout (`padding`).
+inline __m512i column(const RowContext& r, int64_t x, size_t g) {
+  if (x < 0 || x >= r.width) return r.padding;
+  const size_t k = 4 * g;
+  const auto at = [&](size_t i) {
+    return _mm_maskz_loadu_epi8(r.mask, r.rows[k + i] + static_cast<size_t>(x) * r.steps[k + i]);
+  };
+  __m512i v = _mm512_castsi128_si512(at(0));
+  v = _mm512_inserti32x4(v, at(1), 1);
+  v = _mm512_inserti32x4(v, at(2), 2);
+  v = _mm512_inserti32x4(v, at(3), 3);
+  return _mm512_xor_si512(_mm512_permutexvar_epi8(r.interleave, v), r.flip);
+}
+
+// P output pixels from ox0 of one block: the (P - 1) * SW + KW columns their windows cover,
+// each loaded once and multiplied into every pixel that reads it (indices fixed at compile time,
+// so the accumulators stay in registers).
+template <size_t KW, size_t SW, size_t GH, size_t P>
+void pixels(const RowContext& r, const Qc8DepthwiseRow& a, const uint8_t* block, size_t c,
+            int64_t ox0, __m512 lo, __m512 hi, __m512i zero) {
+  const auto* w = reinterpret_cast<const __m512i*>(block + 128);
+  __m512i acc[P];
+  const __m512i bias = _mm512_load_si512(block);
+#pragma GCC unroll 8
+  for (size_t i = 0; i < P; ++i) acc[i] = bias;
+  const int64_t x0 = ox0 * static_cast<int64_t>(SW) - static_cast<int64_t>(a.pad_left);
+  constexpr size_t kColumns = (P - 1) * SW + KW;
+#pragma GCC unroll 32
+  for (size_t j = 0; j < kColumns; ++j) {
+#pragma GCC unroll 2
+    for (size_t g = 0; g < GH; ++g) {
+      const __m512i x = column(r, x0 + static_cast<int64_t>(j), g);
+#pragma GCC unroll 8
+      for (size_t kx = 0; kx < KW; ++kx) {
+        if (j < kx || (j - kx) % SW != 0 || (j - kx) / SW >= P) continue;
+        const size_t i = (j - kx) / SW;
+        acc[i] = _mm512_dpbusd_epi32(acc[i], x, _mm512_load_si512(w + kx * GH + g));
+      }
+    }
+  }
+  const __m512 scale = _mm512_load_ps(block + 64);
+#pragma GCC unroll 8
+  for (size_t i = 0; i < P; ++i) {
+    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[i]), scale);
+    v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+    const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(v), zero);  // rounds half to even
+    _mm_mask_storeu_epi8(a.out + (static_cast<size_t>(ox0) + i) * a.channels + c, r.mask,
+                         _mm512_cvtsepi32_epi8(q));
+  }
+}
+
+template <size_t KW, size_t SW, size_t GH>
+void run_row_of(const Qc8DepthwiseRow& a) {
+  RowContext r;
+  r.width = static_cast<int64_t>(a.width);
+  // Byte 4j + k takes byte 16k + j: channel j of the k-th row.
+  alignas(64) uint8_t interleave[64];
+  for (size_t j = 0; j < 16; ++j)
+    for (size_t k = 0; k < 4; ++k) interleave[4 * j + k] = static_cast<uint8_t>(16 * k + j);
+  r.interleave = _mm512_load_si512(interleave);
+  r.flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  r.padding = _mm512_set1_epi8(static_cast<char>(a.a_zero_point ^ 0x80));
+  const __m512 lo = _mm512_set1_ps(static_cast<float>(a.c_min - a.c_zero_point));
+  const __m512 hi = _mm512_set1_ps(static_cast<float>(a.c_max - a.c_zero_point));
+  const __m512i zero = _mm512_set1_epi32(a.c_zero_point);
+  const auto ow = static_cast<int64_t>(a.out_width);
+  const auto* block = static_cast<const uint8_t*>(a.packed);
+  for (size_t c = 0; c < a.channels; c += kBlock, block += block_bytes(a.kh, KW)) {
+    r.mask = static_cast<__mmask16>((1u << std::min(kBlock, a.channels - c)) - 1);
+    for (size_t k = 0; k < 4 * GH; ++k) {
+      // A padding row has step 0 and stays at its first bytes.
+      r.rows[k] = a.rows[k] + (a.row_steps[k] ? c : 0);
+      r.steps[k] = a.row_steps[k];
+    }
+    int64_t ox = 0;
+    for (; ox + 8 <= ow; ox += 8) pixels<KW, SW, GH, 8>(r, a, block, c, ox, lo, hi, zero);
+    for (; ox + 4 <= ow; ox += 4) pixels<KW, SW, GH, 4>(r, a, block, c, ox, lo, hi, zero);
+    for (; ox < ow; ++ox) pixels<KW, SW, GH, 1>(r, a, block, c, ox, lo, hi, zero);
+  }
+}
+
+template <size_t KW, size_t SW>
+void run_row_groups(const Qc8DepthwiseRow& a) {
+  if (row_groups(a.kh) == 1)
+    run_row_of<KW, SW, 1>(a);
+  else
+    run_row_of<KW, SW, 2>(a);
+}
+
+void run_row(const Qc8DepthwiseRow& a) {
+  if (a.kw == 3)
+    a.stride_w == 1 ? run_row_groups<3, 1>(a) : run_row_groups<3, 2>(a);
+  else
+    a.stride_w == 1 ? run_row_groups<5, 1>(a) : run_row_groups<5, 2>(a);
+}
+
+}  // namespace
+
+bool vnni_depthwise_row_supported(size_t channels, size_t kh, size_t kw, size_t stride_w) {
+  return supported(channels, kh, kw, stride_w);
+}
+size_t vnni_depthwise_rows_packed_bytes(size_t channels, size_t kh, size_t kw) {
+  return packed_bytes(channels, kh, kw);
+}
+void vnni_depthwise_rows_pack(const int8_t* w, size_t channels, size_t kh, size_t kw,
+                              const int32_t* bias, int32_t a_zero_point, const float* scale,
+                              void* packed) {
+  pack(w, channels, kh, kw, bias, a_zero_point, scale, packed);
+}
+void vnni_depthwise_run_row(const Qc8DepthwiseRow& row) {
+  run_row(row);
+}
+
+}  // namespace polyhead::kernels::variants
