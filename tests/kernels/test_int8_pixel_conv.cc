@@ -248,8 +248,8 @@ TEST_CASE("qs8_pixel_regroup: the definition, and every variant bit for bit",
         // The source ends exactly at the last pixel's last byte, so an over-read past it is
         // outside the vector (AddressSanitizer builds catch it).
         const size_t used = count ? (count - 1) * step + bytes : 0;
-        const std::vector<int8_t> src = random_s8(std::max<size_t>(used, 1), static_cast<uint32_t>(
-                                                      bytes * 1000 + step * 100 + count));
+        const std::vector<int8_t> src = random_s8(
+            std::max<size_t>(used, 1), static_cast<uint32_t>(bytes * 1000 + step * 100 + count));
         std::vector<uint32_t> want(count + 1, 0xdeadbeefu);
         reference::qs8_pixel_regroup(src.data(), count, step, bytes, pad, want.data());
         for (size_t j = 0; j < count; ++j)

@@ -458,7 +458,6 @@ void qs8_pixel_conv_vnni(const reference::Qs8PixelConvRow& r) {
   }
 }
 
-
 // reference::qs8_pixel_regroup, 16 dwords per step: the bytes of 16 pixels (at most 128 when
 // step <= 8) come in through two masked loads (nothing past the last pixel's bytes is read), one
 // VPERMT2B puts each pixel's bytes in its dword, an XOR flips them and a blend puts the padding
@@ -471,10 +470,10 @@ void qs8_pixel_regroup_vnni(const int8_t* src, size_t count, size_t step, size_t
   }
   // Byte 4j + b of the result takes byte j * step + min(b, bytes - 1) of the 128 loaded; j * step
   // < 128 fits a byte, so a 16-bit multiply of byte pairs gives each byte's product.
-  const __m512i pixel = _mm512_set_epi32(0x0f0f0f0f, 0x0e0e0e0e, 0x0d0d0d0d, 0x0c0c0c0c,
-                                         0x0b0b0b0b, 0x0a0a0a0a, 0x09090909, 0x08080808,
-                                         0x07070707, 0x06060606, 0x05050505, 0x04040404,
-                                         0x03030303, 0x02020202, 0x01010101, 0x00000000);
+  const __m512i pixel =
+      _mm512_set_epi32(0x0f0f0f0f, 0x0e0e0e0e, 0x0d0d0d0d, 0x0c0c0c0c, 0x0b0b0b0b, 0x0a0a0a0a,
+                       0x09090909, 0x08080808, 0x07070707, 0x06060606, 0x05050505, 0x04040404,
+                       0x03030303, 0x02020202, 0x01010101, 0x00000000);
   const __m512i byte_in_dword = _mm512_set1_epi32(0x03020100);
   const __m512i index = _mm512_add_epi8(
       _mm512_mullo_epi16(pixel, _mm512_set1_epi16(static_cast<int16_t>(step))),
@@ -488,7 +487,8 @@ void qs8_pixel_regroup_vnni(const int8_t* src, size_t count, size_t step, size_t
     const size_t n = std::min<size_t>(16, count - j);
     const size_t span = (n - 1) * step + bytes;  // bytes read, <= 128
     const __mmask64 lo = span >= 64 ? ~__mmask64{0} : (__mmask64{1} << span) - 1;
-    const __mmask64 hi = span <= 64 ? 0 : (span >= 128 ? ~__mmask64{0} : (__mmask64{1} << (span - 64)) - 1);
+    const __mmask64 hi =
+        span <= 64 ? 0 : (span >= 128 ? ~__mmask64{0} : (__mmask64{1} << (span - 64)) - 1);
     const __m512i a = _mm512_maskz_loadu_epi8(lo, src);
     const __m512i b = _mm512_maskz_loadu_epi8(hi, src + 64);
     const __m512i v = _mm512_xor_si512(_mm512_permutex2var_epi8(a, index, b), flip);

@@ -30,8 +30,8 @@ inline void store_output(__m512i acc, __m512 scale, __m512 lo, __m512 hi, __m512
 // Channel blocks [c_begin, c_end) of output pixels [first, first + P).
 template <size_t P>
 void run_tile(size_t first, size_t c_begin, size_t c_end, size_t channels, size_t taps,
-              const int8_t* const* indirection, size_t input_step, const uint8_t* packed,
-              __m512 lo, __m512 hi, __m512i zero, int8_t* out) {
+              const int8_t* const* indirection, size_t input_step, const uint8_t* packed, __m512 lo,
+              __m512 hi, __m512i zero, int8_t* out) {
   const size_t block_bytes = depthwise_block_bytes(taps);
   packed += c_begin / kDepthwiseBlock * block_bytes;
   for (size_t c = c_begin; c < c_end; c += kDepthwiseBlock, packed += block_bytes) {
@@ -137,8 +137,8 @@ void run(size_t pixels, size_t channels, size_t taps, const int8_t* const* indir
     size_t p = 0;
     for (; p + 8 <= pixels; p += 8) run_pairs<4>(p, taps, indirection, w, lo, hi, zero, out);
     for (; p + 2 <= pixels; p += 2) run_pairs<1>(p, taps, indirection, w, lo, hi, zero, out);
-    if (p < pixels) run_tile<1>(p, 0, channels, channels, taps, indirection, input_step, w, lo, hi,
-                                zero, out);
+    if (p < pixels)
+      run_tile<1>(p, 0, channels, channels, taps, indirection, input_step, w, lo, hi, zero, out);
     return;
   }
   // A remainder of 8 channels or fewer goes two pixels per register (run_tail_pairs) when
