@@ -58,17 +58,10 @@ inline __m512i duplicate_low_half(__m512i v) {
   return _mm512_shuffle_i64x2(v, v, 0x44);
 }
 
-// p - 8 as an address for a masked access whose mask starts at byte 8, so that only p onwards is
-// touched (an integer, as p - 8 may lie before the buffer).
-template <typename T>
-inline T* eight_before(T* p) {
-  return reinterpret_cast<T*>(reinterpret_cast<uintptr_t>(p) - 8);
-}
-
 // The last block of a channel count whose remainder n is 8 or less, two output pixels per
 // register: lanes 0-7 pixel p, lanes 8-15 pixel p + 1, each half with the block's first eight
-// weights (the remainder alone would leave half the lanes idle or more). Each half is loaded and
-// stored through a byte mask of its n channels, so nothing past them is touched. Output pixels
+// weights (the remainder alone would leave half the lanes idle or more). Each pixel's n channels
+// are loaded and stored through a byte mask, so nothing past them is touched. Output pixels
 // [first, first + 2P), channels [c, c + n).
 template <size_t P>
 void run_tail_pairs(size_t first, size_t c, size_t n, size_t channels, size_t taps,
@@ -76,7 +69,6 @@ void run_tail_pairs(size_t first, size_t c, size_t n, size_t channels, size_t ta
                     __m512 lo, __m512 hi, __m512i zero, int8_t* out) {
   packed += c / kDepthwiseBlock * depthwise_block_bytes(taps);
   const auto low = static_cast<__mmask16>((1u << n) - 1);
-  const auto high = static_cast<__mmask16>(low << 8);
   const auto* w = reinterpret_cast<const __m512i*>(packed) + 2;
   __m512i acc[P];
   const __m512i bias = duplicate_low_half(_mm512_loadu_si512(packed));
@@ -86,8 +78,8 @@ void run_tail_pairs(size_t first, size_t c, size_t n, size_t channels, size_t ta
     const int8_t* x = indirection[t] + first * input_step + c;
     for (size_t i = 0; i < P; ++i) {
       const int8_t* a = x + 2 * i * input_step;
-      const __m128i pair =
-          _mm_mask_loadu_epi8(_mm_maskz_loadu_epi8(low, a), high, eight_before(a + input_step));
+      const __m128i pair = _mm_unpacklo_epi64(_mm_maskz_loadu_epi8(low, a),
+                                              _mm_maskz_loadu_epi8(low, a + input_step));
       acc[i] = _mm512_dpwssd_epi32(acc[i], _mm512_cvtepi8_epi32(pair), wt);
     }
   }
@@ -99,7 +91,7 @@ void run_tail_pairs(size_t first, size_t c, size_t n, size_t channels, size_t ta
     const __m128i q = _mm512_cvtsepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(v), zero));
     int8_t* o = out + (first + 2 * i) * channels + c;
     _mm_mask_storeu_epi8(o, low, q);
-    _mm_mask_storeu_epi8(eight_before(o + channels), high, q);
+    _mm_mask_storeu_epi8(o + channels, low, _mm_unpackhi_epi64(q, q));
   }
 }
 
