@@ -129,14 +129,17 @@ Status prepare_status(const ModelBuilder& b) {
 }
 
 // Runs the model with output `tensor` as task "t" output "y".
-TensorView run_model(Int8Model& m, int tensor, std::vector<uint8_t>* storage) {
+TensorView run_model(Int8Model& m, int tensor, std::vector<uint8_t>* storage, size_t threads = 1) {
   REQUIRE(m.b.add_task("t", TaskKind::kOther, {{"y", tensor}}).is_ok());
   const auto bytes = m.b.finish();
   REQUIRE(bytes.is_ok());
   const auto model = Model::from_bytes(*bytes);
   INFO(model.status().message());
   REQUIRE(model.is_ok());
-  auto engine = Engine::create(*model);
+  EngineOptions options;
+  options.threads = threads;
+  options.choose_threads_per_node = false;  // every node on all the threads
+  auto engine = Engine::create(*model, options);
   INFO(engine.status().message());
   REQUIRE(engine.is_ok());
   auto plan = engine->prepare();
@@ -155,9 +158,9 @@ TensorView run_model(Int8Model& m, int tensor, std::vector<uint8_t>* storage) {
   return copy;
 }
 
-std::vector<int8_t> run_int8(Int8Model& m, int tensor) {
+std::vector<int8_t> run_int8(Int8Model& m, int tensor, size_t threads = 1) {
   std::vector<uint8_t> storage;
-  const TensorView out = run_model(m, tensor, &storage);
+  const TensorView out = run_model(m, tensor, &storage, threads);
   REQUIRE(out.type == ElementType::kI8);
   std::vector<int8_t> r(storage.size());
   if (!r.empty()) std::memcpy(r.data(), storage.data(), r.size());
@@ -364,6 +367,53 @@ TEST_CASE("int8 fully connected matches the integer reference", "[int8][fc]") {
         const int y = m.out(m.b.fully_connected("fc", xi, wi, bi, act), out);
         check_within_one(run_int8(m, y), ref::fully_connected(x, w, bias, act, out));
       }
+}
+
+TEST_CASE("int8 GEMMs with few rows split their output channels across threads exactly",
+          "[int8][conv][fc]") {
+  // MobileNetV2's 7x7 layers have 49 rows and a classifier has one: fewer row tasks than
+  // threads, so the output channels are split too (channel counts that leave a partial block).
+  struct Case {
+    const char* what;
+    Shape in;
+    int out_channels;
+    bool conv;
+  };
+  const Case cases[] = {{"1x1 on 7x7, 200 outputs", Shape{1, 7, 7, 96}, 200, true},
+                        {"1x1 on 3x5, 40 outputs", Shape{1, 3, 5, 20}, 40, true},
+                        {"fully connected, 1 row, 250 outputs", Shape{1, 130}, 250, false},
+                        {"fully connected, 2 rows, 33 outputs", Shape{2, 64}, 33, false}};
+  uint32_t seed = 900;
+  for (const Case& c : cases) {
+    INFO(c.what);
+    ++seed;
+    const QTensor x = random_tensor(c.in, seed, QParams{0.05f, 3});
+    const int k = static_cast<int>(c.in[c.in.rank() - 1]);
+    const Shape ws = c.conv ? Shape{c.out_channels, 1, 1, k} : Shape{c.out_channels, k};
+    const QWeights w = ref::quantize_weights(
+        random_values(static_cast<size_t>(ws.elements()), seed + 1, 0.5f), ws, true);
+    const std::vector<int32_t> bias = random_bias(static_cast<size_t>(c.out_channels), seed + 2);
+    Conv2DParams p;
+    p.activation = Activation::relu6();
+    const auto compute = [&](const QParams& q) {
+      return c.conv ? ref::conv2d(x, w, bias, p, q)
+                    : ref::fully_connected(x, w, bias, Activation::relu6(), q);
+    };
+    const QParams out = fitted_output(compute);
+    std::vector<int8_t> by_threads[2];
+    for (size_t t = 0; t < 2; ++t) {
+      Int8Model m;
+      const int xi = m.input("x", x);
+      const int wi = m.weights("w", w, true);
+      const int bi = m.bias("b", bias, x.q, w, true);
+      const int y = m.out(c.conv ? m.b.conv2d("layer", xi, wi, bi, p)
+                                 : m.b.fully_connected("layer", xi, wi, bi, Activation::relu6()),
+                          out);
+      by_threads[t] = run_int8(m, y, t == 0 ? 1 : 3);
+    }
+    check_within_one(by_threads[0], compute(out));
+    CHECK(by_threads[1] == by_threads[0]);
+  }
 }
 
 TEST_CASE("int8 add, sub and mul match the reference, with broadcasting", "[int8][binary]") {

@@ -297,7 +297,7 @@ void run(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, const v
 
 }  // namespace
 
-const Qc8Gemm kVnniQc8Gemm = {packed_bytes, pack, run};
+const Qc8Gemm kVnniQc8Gemm = {packed_bytes, pack, run, kNr};
 
 void lookup_s8_vbmi(const int8_t* in, size_t count, const int8_t* table, int8_t* out) {
   const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);

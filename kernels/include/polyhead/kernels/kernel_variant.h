@@ -24,6 +24,9 @@ struct Qc8Gemm {
   // Rows [0, m) of c from rows of a.
   void (*run)(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, const void* packed,
               int32_t c_zero_point, int32_t c_min, int32_t c_max, int8_t* c, size_t c_stride);
+  // Output channels per packed block: the block of channels [j, j + nr) (j a multiple of nr)
+  // starts at byte packed_bytes(j, k), so a caller may run any range of whole blocks.
+  size_t nr = 16;
 };
 
 // A float convolution as an indirect GEMM (dense convolutions with one group). Output row i (one
