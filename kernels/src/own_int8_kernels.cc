@@ -243,22 +243,12 @@ class GemmConv final : public OwnInt8Kernel {
     packed_.resize(gemm_.packed_bytes(n_, k_));
     gemm_.pack(static_cast<const int8_t*>(d.inputs[1].constant), n_, k_, bias, in.zero_point,
                scales.data(), packed_.data());
-    // Few rows (MobileNetV2's 7x7 layers: 49, a fully connected layer: 1) make fewer row tasks
-    // than a second thread can share: split the output channels too, in pairs of blocks (the
-    // GEMM's widest tile), into at least kMinTasks tasks. im2col rows are gathered per row task,
-    // so those keep whole rows.
-    const size_t row_tasks = (m_ + kGemmRows - 1) / kGemmRows;
-    column_tile_ = n_;
-    if (!im2col && row_tasks < kMinTasks) {
-      const size_t pair = 2 * gemm_.nr;
-      const size_t groups = (kMinTasks + row_tasks - 1) / row_tasks;
-      column_tile_ = std::max(pair, (n_ / groups + pair - 1) / pair * pair);
-    }
     return Status::ok();
   }
   size_t packed_weight_bytes() const override { return packed_.size(); }
   Status run(pthreadpool_t pool) override {
-    if (column_tile_ < n_) {
+    const size_t column_tile = column_tile_for(pool ? pthreadpool_get_threads_count(pool) : 1);
+    if (column_tile < n_) {
       parallelize_2d_tile_2d(
           pool,
           [](void* ctx, size_t row, size_t column, size_t rows, size_t columns) {
@@ -267,7 +257,7 @@ class GemmConv final : public OwnInt8Kernel {
                          k->packed_.data() + k->gemm_.packed_bytes(column, k->k_), k->zero_,
                          k->bounds_.min, k->bounds_.max, k->out_ + row * k->n_ + column, k->n_);
           },
-          this, m_, n_, kGemmRows, column_tile_, 0);
+          this, m_, n_, kGemmRows, column_tile, 0);
       return Status::ok();
     }
     parallelize_1d_tile_1d(
@@ -324,11 +314,24 @@ class GemmConv final : public OwnInt8Kernel {
     }
   }
 
-  static constexpr size_t kGemmRows = 64;  // rows per thread-pool task
-  static constexpr size_t kMinTasks = 4;   // below this, output channels are split too
+  // Output channels per task on `threads` threads: all of them, unless the rows make fewer than
+  // four tasks per thread (MobileNetV2's 7x7 layers: 49 rows, one task; its 14x14 ones: 196
+  // rows, four tasks, three of them large). Then the channels are split too, in whole pairs of
+  // blocks (the GEMM's widest tile), rounded down so that the tasks come out even. im2col rows
+  // are gathered per row task, so those keep whole rows.
+  size_t column_tile_for(size_t threads) const {
+    const size_t row_tasks = (m_ + kGemmRows - 1) / kGemmRows;
+    if (threads <= 1 || !scratch_.empty() || row_tasks >= kTasksPerThread * threads) return n_;
+    const size_t pair = 2 * gemm_.nr;
+    const size_t pairs = (n_ + pair - 1) / pair;
+    const size_t groups = (kTasksPerThread * threads + row_tasks - 1) / row_tasks;
+    return std::max<size_t>(1, pairs / groups) * pair;
+  }
+
+  static constexpr size_t kGemmRows = 64;       // rows per thread-pool task
+  static constexpr size_t kTasksPerThread = 4;  // fewer row tasks: output channels split too
   const Qc8Gemm& gemm_;
   size_t m_ = 0, n_ = 0, k_ = 0;
-  size_t column_tile_ = 0;  // output channels per task
   ConvGeometry g_;
   int8_t pad_ = 0;               // the input zero point: padding that adds 0
   std::vector<int8_t> scratch_;  // im2col rows, sized at create
