@@ -61,12 +61,13 @@ inline __m512i duplicate_low_half(__m512i v) {
 // The last block of a channel count whose remainder n is 8 or less, two output pixels per
 // register: lanes 0-7 pixel p, lanes 8-15 pixel p + 1, each half with the block's first eight
 // weights (the remainder alone would leave half the lanes idle or more). Each pixel's n channels
-// are loaded and stored through a byte mask, so nothing past them is touched. Output pixels
+// are loaded and stored through a byte mask, so nothing past them is touched; kAdjacent (eight
+// channels at stride 1) loads and stores both pixels as one 16-byte piece. Output pixels
 // [first, first + 2P), channels [c, c + n).
-template <size_t P>
-void run_tail_pairs(size_t first, size_t c, size_t n, size_t channels, size_t taps,
-                    const int8_t* const* indirection, size_t input_step, const uint8_t* packed,
-                    __m512 lo, __m512 hi, __m512i zero, int8_t* out) {
+template <size_t P, bool kAdjacent>
+void run_pairs(size_t first, size_t c, size_t n, size_t channels, size_t taps,
+               const int8_t* const* indirection, size_t input_step, const uint8_t* packed,
+               __m512 lo, __m512 hi, __m512i zero, int8_t* out) {
   packed += c / kDepthwiseBlock * depthwise_block_bytes(taps);
   const auto low = static_cast<__mmask16>((1u << n) - 1);
   const auto* w = reinterpret_cast<const __m512i*>(packed) + 2;
@@ -78,8 +79,10 @@ void run_tail_pairs(size_t first, size_t c, size_t n, size_t channels, size_t ta
     const int8_t* x = indirection[t] + first * input_step + c;
     for (size_t i = 0; i < P; ++i) {
       const int8_t* a = x + 2 * i * input_step;
-      const __m128i pair = _mm_unpacklo_epi64(_mm_maskz_loadu_epi8(low, a),
-                                              _mm_maskz_loadu_epi8(low, a + input_step));
+      const __m128i pair = kAdjacent
+                               ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(a))
+                               : _mm_unpacklo_epi64(_mm_maskz_loadu_epi8(low, a),
+                                                    _mm_maskz_loadu_epi8(low, a + input_step));
       acc[i] = _mm512_dpwssd_epi32(acc[i], _mm512_cvtepi8_epi32(pair), wt);
     }
   }
@@ -90,32 +93,13 @@ void run_tail_pairs(size_t first, size_t c, size_t n, size_t channels, size_t ta
     v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
     const __m128i q = _mm512_cvtsepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(v), zero));
     int8_t* o = out + (first + 2 * i) * channels + c;
-    _mm_mask_storeu_epi8(o, low, q);
-    _mm_mask_storeu_epi8(o + channels, low, _mm_unpackhi_epi64(q, q));
+    if (kAdjacent) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o), q);
+    } else {
+      _mm_mask_storeu_epi8(o, low, q);
+      _mm_mask_storeu_epi8(o + channels, low, _mm_unpackhi_epi64(q, q));
+    }
   }
-}
-
-// Eight channels at stride 1: two neighbouring output pixels fill one register (their inputs,
-// and their outputs, are 16 contiguous bytes), each half with the block's first eight weights,
-// so no lane idles. Pixels [first, first + 2P).
-template <size_t P>
-void run_pairs(size_t first, size_t taps, const int8_t* const* indirection, const uint8_t* packed,
-               __m512 lo, __m512 hi, __m512i zero, int8_t* out) {
-  constexpr size_t kChannels = 8;
-  const auto* w = reinterpret_cast<const __m512i*>(packed) + 2;
-  __m512i acc[P];
-  const __m512i bias = duplicate_low_half(_mm512_loadu_si512(packed));
-  for (size_t i = 0; i < P; ++i) acc[i] = bias;
-  for (size_t t = 0; t < taps; ++t) {
-    const __m512i wt = duplicate_low_half(_mm512_loadu_si512(w + t));
-    const int8_t* x = indirection[t] + first * kChannels;
-    for (size_t i = 0; i < P; ++i)
-      acc[i] = _mm512_dpwssd_epi32(acc[i], load_input(x + i * 2 * kChannels, 0xffff), wt);
-  }
-  const __m512 scale = _mm512_castsi512_ps(
-      duplicate_low_half(_mm512_castps_si512(_mm512_loadu_ps(packed + kDepthwiseBlock * 4))));
-  for (size_t i = 0; i < P; ++i)
-    store_output(acc[i], scale, lo, hi, zero, 0xffff, out + (first + 2 * i) * kChannels);
 }
 
 void run(size_t pixels, size_t channels, size_t taps, const int8_t* const* indirection,
@@ -125,16 +109,8 @@ void run(size_t pixels, size_t channels, size_t taps, const int8_t* const* indir
   const __m512 hi = _mm512_set1_ps(static_cast<float>(c_max - c_zero_point));
   const __m512i zero = _mm512_set1_epi32(c_zero_point);
   const auto* w = static_cast<const uint8_t*>(packed);
-  if (channels == 8 && input_step == 8) {
-    size_t p = 0;
-    for (; p + 8 <= pixels; p += 8) run_pairs<4>(p, taps, indirection, w, lo, hi, zero, out);
-    for (; p + 2 <= pixels; p += 2) run_pairs<1>(p, taps, indirection, w, lo, hi, zero, out);
-    if (p < pixels)
-      run_tile<1>(p, 0, channels, channels, taps, indirection, input_step, w, lo, hi, zero, out);
-    return;
-  }
-  // A remainder of 8 channels or fewer goes two pixels per register (run_tail_pairs) when
-  // there are two pixels to pair.
+  // A remainder of 8 channels or fewer goes two pixels per register (run_pairs) when there are
+  // two pixels to pair.
   const size_t rest = channels % kDepthwiseBlock;
   const size_t body = rest != 0 && rest <= 8 && pixels >= 2 ? channels - rest : channels;
   size_t p = 0;
@@ -143,11 +119,13 @@ void run(size_t pixels, size_t channels, size_t taps, const int8_t* const* indir
   for (; p < pixels; ++p)
     run_tile<1>(p, 0, body, channels, taps, indirection, input_step, w, lo, hi, zero, out);
   if (body == channels) return;
+  const auto pairs = channels == 8 && input_step == 8 ? run_pairs<4, true> : run_pairs<4, false>;
+  const auto pair = channels == 8 && input_step == 8 ? run_pairs<1, true> : run_pairs<1, false>;
   p = 0;
   for (; p + 8 <= pixels; p += 8)
-    run_tail_pairs<4>(p, body, rest, channels, taps, indirection, input_step, w, lo, hi, zero, out);
+    pairs(p, body, rest, channels, taps, indirection, input_step, w, lo, hi, zero, out);
   for (; p + 2 <= pixels; p += 2)
-    run_tail_pairs<1>(p, body, rest, channels, taps, indirection, input_step, w, lo, hi, zero, out);
+    pair(p, body, rest, channels, taps, indirection, input_step, w, lo, hi, zero, out);
   if (p < pixels)
     run_tile<1>(p, body, channels, channels, taps, indirection, input_step, w, lo, hi, zero, out);
 }
