@@ -4,8 +4,10 @@
 // kernel ran no faster than float; this one keeps each tap's weights in a register for four output
 // pixels and multiplies 16 channels per instruction on AVX-512 VNNI.
 //
-// Each task computes whole output rows. The columns whose window lies inside the input are one
-// call of the variant: tap t of pixel p reads pointer[t] + p * stride * channels. A kernel row
+// Where the variant has a row form for the window (Qc8Depthwise::run_row: on avx512vnni, four
+// kernel rows per VPDPBUSD lane), each output row is one call of it, borders included. Otherwise
+// each task computes whole output rows with the per-tap form. The columns whose window lies inside
+// the input are one call of the variant: tap t of pixel p reads pointer[t] + p * stride * channels. A kernel row
 // above or below the image points into a buffer of the input zero point (which adds 0) long
 // enough for a whole row; the few border columns are a call each, with their own pointers.
 #include <algorithm>
