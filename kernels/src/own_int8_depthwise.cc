@@ -7,9 +7,9 @@
 // Where the variant has a row form for the window (Qc8Depthwise::run_row: on avx512vnni, four
 // kernel rows per VPDPBUSD lane), each output row is one call of it, borders included. Otherwise
 // each task computes whole output rows with the per-tap form. The columns whose window lies inside
-// the input are one call of the variant: tap t of pixel p reads pointer[t] + p * stride * channels. A kernel row
-// above or below the image points into a buffer of the input zero point (which adds 0) long
-// enough for a whole row; the few border columns are a call each, with their own pointers.
+// the input are one call of the variant: tap t of pixel p reads pointer[t] + p * stride * channels.
+// A kernel row above or below the image points into a buffer of the input zero point (which adds 0)
+// long enough for a whole row; the few border columns are a call each, with their own pointers.
 #include <algorithm>
 #include <array>
 #include <vector>
