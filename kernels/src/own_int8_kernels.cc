@@ -253,9 +253,7 @@ class GemmConv final : public OwnInt8Kernel {
           pool,
           [](void* ctx, size_t row, size_t column, size_t rows, size_t columns) {
             auto* k = static_cast<GemmConv*>(ctx);
-            k->gemm_.run(rows, columns, k->k_, k->in_ + row * k->k_, k->k_,
-                         k->packed_.data() + k->gemm_.packed_bytes(column, k->k_), k->zero_,
-                         k->bounds_.min, k->bounds_.max, k->out_ + row * k->n_ + column, k->n_);
+            k->multiply(k->in_ + row * k->k_, row, rows, column, columns);
           },
           this, m_, n_, kGemmRows, column_tile, 0);
       return Status::ok();
@@ -269,14 +267,20 @@ class GemmConv final : public OwnInt8Kernel {
             k->gather_rows(start, rows);
             a = k->scratch_.data() + start * k->k_;
           }
-          k->gemm_.run(rows, k->n_, k->k_, a, k->k_, k->packed_.data(), k->zero_, k->bounds_.min,
-                       k->bounds_.max, k->out_ + start * k->n_, k->n_);
+          k->multiply(a, start, rows, 0, k->n_);
         },
         this, m_, kGemmRows, 0);
     return Status::ok();
   }
 
  private:
+  // Output rows [row, row + rows), channels [column, column + columns) (column a multiple of the
+  // GEMM's block width), from `a`: those rows of the input or of the im2col matrix.
+  void multiply(const int8_t* a, size_t row, size_t rows, size_t column, size_t columns) const {
+    gemm_.run(rows, columns, k_, a, k_, packed_.data() + gemm_.packed_bytes(column, k_), zero_,
+              bounds_.min, bounds_.max, out_ + row * n_ + column, n_);
+  }
+
   // Rows [start, start + rows) of the im2col matrix: kernel rows, kernel columns, channels.
   void gather_rows(size_t start, size_t rows) {
     const ConvGeometry& g = g_;

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "requantize_avx512.h"
 #include "variants.h"
 
 namespace polyhead::kernels::variants {
@@ -112,12 +113,10 @@ void tile(size_t rows, size_t k, const int8_t* a, size_t a_stride, const uint8_t
     const __m512 scale = _mm512_loadu_ps(reinterpret_cast<const float*>(blocks + b * bb + 64));
     const size_t n = std::min(kNr, cols - b * kNr);
     const auto mask = static_cast<__mmask16>((1u << n) - 1);
-    for (size_t i = 0; i < rows; ++i) {
-      __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[i][b]), scale);
-      f = _mm512_min_ps(_mm512_max_ps(f, flo), fhi);
-      const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), vzero);
-      _mm_mask_storeu_epi8(c + i * c_stride + b * kNr, mask, _mm512_cvtepi32_epi8(q));
-    }
+    for (size_t i = 0; i < rows; ++i)
+      _mm_mask_storeu_epi8(
+          c + i * c_stride + b * kNr, mask,
+          _mm512_cvtepi32_epi8(requantize_lanes(acc[i][b], scale, flo, fhi, vzero)));
   }
 }
 
@@ -320,10 +319,9 @@ void lookup_s8_vbmi(const int8_t* in, size_t count, const int8_t* table, int8_t*
 // lane per pixel), four output channels at a time so each input load feeds four VPDPBUSD.
 namespace {
 
-inline __m512i requantize_lanes(__m512i acc, float scale, __m512 flo, __m512 fhi, __m512i zero) {
-  __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(scale));
-  f = _mm512_min_ps(_mm512_max_ps(f, flo), fhi);
-  return _mm512_add_epi32(_mm512_cvtps_epi32(f), zero);
+// One output channel's scale for 16 pixels.
+inline __m512i requantize_channel(__m512i acc, float scale, __m512 flo, __m512 fhi, __m512i zero) {
+  return requantize_lanes(acc, _mm512_set1_ps(scale), flo, fhi, zero);
 }
 
 // GCC 12 reports the intrinsics' own _mm512_undefined_*() placeholders as used uninitialized once
@@ -363,7 +361,7 @@ void pixel_conv_block(const reference::Qs8PixelConvRow& r, size_t i, size_t pixe
     for (size_t b = 0; b < 4; ++b) {
       const size_t j = 4 * q + b;
       const __m512i v =
-          _mm512_and_si512(requantize_lanes(acc[j], r.scale[o + j], flo, fhi, vzero), byte);
+          _mm512_and_si512(requantize_channel(acc[j], r.scale[o + j], flo, fhi, vzero), byte);
       packed = _mm512_or_si512(packed, _mm512_slli_epi32(v, static_cast<unsigned>(8 * b)));
     }
     d[q] = packed;
@@ -427,12 +425,13 @@ void qs8_pixel_conv_vnni(const reference::Qs8PixelConvRow& r) {
         a3 = _mm512_dpbusd_epi32(a3, x, _mm512_set1_epi32(static_cast<int32_t>(w[3 * taps + t])));
       }
       const __m512i byte = _mm512_set1_epi32(0xff);
-      const __m512i q0 = _mm512_and_si512(requantize_lanes(a0, r.scale[o], flo, fhi, vzero), byte);
+      const __m512i q0 =
+          _mm512_and_si512(requantize_channel(a0, r.scale[o], flo, fhi, vzero), byte);
       const __m512i q1 =
-          _mm512_and_si512(requantize_lanes(a1, r.scale[o + 1], flo, fhi, vzero), byte);
+          _mm512_and_si512(requantize_channel(a1, r.scale[o + 1], flo, fhi, vzero), byte);
       const __m512i q2 =
-          _mm512_and_si512(requantize_lanes(a2, r.scale[o + 2], flo, fhi, vzero), byte);
-      const __m512i q3 = requantize_lanes(a3, r.scale[o + 3], flo, fhi, vzero);
+          _mm512_and_si512(requantize_channel(a2, r.scale[o + 2], flo, fhi, vzero), byte);
+      const __m512i q3 = requantize_channel(a3, r.scale[o + 3], flo, fhi, vzero);
       // Four channels of a pixel are four adjacent output bytes: one dword per pixel, scattered
       // to pixel * n + o.
       const __m512i packed =
@@ -446,7 +445,7 @@ void qs8_pixel_conv_vnni(const reference::Qs8PixelConvRow& r) {
       for (size_t t = 0; t < taps; ++t)
         a = _mm512_dpbusd_epi32(a, _mm512_maskz_loadu_epi32(mask, r.x[t] + i),
                                 _mm512_set1_epi32(static_cast<int32_t>(w[t])));
-      const __m128i q = _mm512_cvtepi32_epi8(requantize_lanes(a, r.scale[o], flo, fhi, vzero));
+      const __m128i q = _mm512_cvtepi32_epi8(requantize_channel(a, r.scale[o], flo, fhi, vzero));
       if (r.n == 1) {
         _mm_mask_storeu_epi8(r.out + i, mask, q);
       } else {

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "qc8_depthwise.h"
+#include "requantize_avx512.h"
 
 namespace polyhead::kernels::variants {
 namespace {
@@ -21,10 +22,8 @@ inline __m512i load_input(const int8_t* x, __mmask16 mask) {
 
 inline void store_output(__m512i acc, __m512 scale, __m512 lo, __m512 hi, __m512i zero,
                          __mmask16 mask, int8_t* out) {
-  __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), scale);
-  v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
-  const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(v), zero);  // rounds half to even
-  _mm_mask_storeu_epi8(out, mask, _mm512_cvtsepi32_epi8(q));
+  _mm_mask_storeu_epi8(out, mask,
+                       _mm512_cvtsepi32_epi8(requantize_lanes(acc, scale, lo, hi, zero)));
 }
 
 // Channel blocks [c_begin, c_end) of output pixels [first, first + P).
@@ -89,9 +88,7 @@ void run_pairs(size_t first, size_t c, size_t n, size_t channels, size_t taps,
   const __m512 scale = _mm512_castsi512_ps(
       duplicate_low_half(_mm512_castps_si512(_mm512_loadu_ps(packed + kDepthwiseBlock * 4))));
   for (size_t i = 0; i < P; ++i) {
-    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[i]), scale);
-    v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
-    const __m128i q = _mm512_cvtsepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(v), zero));
+    const __m128i q = _mm512_cvtsepi32_epi8(requantize_lanes(acc[i], scale, lo, hi, zero));
     int8_t* o = out + (first + 2 * i) * channels + c;
     if (kAdjacent) {
       _mm_storeu_si128(reinterpret_cast<__m128i*>(o), q);

@@ -21,6 +21,7 @@
 #include <cstring>
 
 #include "qc8_depthwise.h"
+#include "requantize_avx512.h"
 
 namespace polyhead::kernels::variants {
 namespace {
@@ -33,41 +34,6 @@ size_t row_groups(size_t kh) {
 }
 size_t block_bytes(size_t kh, size_t kw) {
   return (2 + kw * row_groups(kh)) * 64;
-}
-
-// Eight channels or fewer would leave half the lanes idle: the per-tap form's pairs of pixels
-// run those faster (pose's 256x256x8 layer: 1.35x the time here).
-bool supported(size_t channels, size_t kh, size_t kw, size_t stride_w) {
-  return channels > 8 && kh >= 1 && row_groups(kh) <= kMaxRowGroups && (kw == 3 || kw == 5) &&
-         (stride_w == 1 || stride_w == 2);
-}
-
-size_t packed_bytes(size_t channels, size_t kh, size_t kw) {
-  return (channels + kBlock - 1) / kBlock * block_bytes(kh, kw);
-}
-
-void pack(const int8_t* w, size_t channels, size_t kh, size_t kw, const int32_t* bias,
-          int32_t a_zero_point, const float* scale, void* packed) {
-  auto* out = static_cast<uint8_t*>(packed);
-  std::memset(out, 0, packed_bytes(channels, kh, kw));
-  const size_t groups = row_groups(kh);
-  for (size_t b = 0; b < channels; b += kBlock, out += block_bytes(kh, kw)) {
-    auto* biases = reinterpret_cast<uint32_t*>(out);
-    auto* scales = reinterpret_cast<float*>(out + 64);
-    auto* weights = reinterpret_cast<int8_t*>(out + 128);
-    for (size_t j = 0; j < kBlock && b + j < channels; ++j) {
-      const int8_t* wc = w + (b + j) * kh * kw;
-      int64_t sum = 0;
-      for (size_t ky = 0; ky < kh; ++ky)
-        for (size_t kx = 0; kx < kw; ++kx) {
-          sum += wc[ky * kw + kx];
-          weights[(kx * groups + ky / 4) * 64 + 4 * j + ky % 4] = wc[ky * kw + kx];
-        }
-      biases[j] = static_cast<uint32_t>(bias ? bias[b + j] : 0) -
-                  static_cast<uint32_t>((128 + static_cast<int64_t>(a_zero_point)) * sum);
-      scales[j] = scale[b + j];
-    }
-  }
 }
 
 // What one row's loops share.
@@ -122,13 +88,9 @@ void pixels(const RowContext& r, const Qc8DepthwiseRow& a, const uint8_t* block,
   }
   const __m512 scale = _mm512_load_ps(block + 64);
 #pragma GCC unroll 8
-  for (size_t i = 0; i < P; ++i) {
-    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[i]), scale);
-    v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
-    const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(v), zero);  // rounds half to even
+  for (size_t i = 0; i < P; ++i)
     _mm_mask_storeu_epi8(a.out + (static_cast<size_t>(ox0) + i) * a.channels + c, r.mask,
-                         _mm512_cvtsepi32_epi8(q));
-  }
+                         _mm512_cvtsepi32_epi8(requantize_lanes(acc[i], scale, lo, hi, zero)));
 }
 
 template <size_t KW, size_t SW, size_t GH>
@@ -169,28 +131,49 @@ void run_row_groups(const Qc8DepthwiseRow& a) {
     run_row_of<KW, SW, 2>(a);
 }
 
-void run_row(const Qc8DepthwiseRow& a) {
+}  // namespace
+
+// Eight channels or fewer would leave half the lanes idle: the per-tap form's pairs of pixels
+// run those faster (pose's 256x256x8 layer: 1.35x the time here).
+bool vnni_depthwise_row_supported(size_t channels, size_t kh, size_t kw, size_t stride_w) {
+  return channels > 8 && kh >= 1 && row_groups(kh) <= kMaxRowGroups && (kw == 3 || kw == 5) &&
+         (stride_w == 1 || stride_w == 2);
+}
+
+size_t vnni_depthwise_rows_packed_bytes(size_t channels, size_t kh, size_t kw) {
+  return (channels + kBlock - 1) / kBlock * block_bytes(kh, kw);
+}
+
+void vnni_depthwise_rows_pack(const int8_t* w, size_t channels, size_t kh, size_t kw,
+                              const int32_t* bias, int32_t a_zero_point, const float* scale,
+                              void* packed) {
+  auto* out = static_cast<uint8_t*>(packed);
+  std::memset(out, 0, vnni_depthwise_rows_packed_bytes(channels, kh, kw));
+  const size_t groups = row_groups(kh);
+  for (size_t b = 0; b < channels; b += kBlock, out += block_bytes(kh, kw)) {
+    auto* biases = reinterpret_cast<uint32_t*>(out);
+    auto* scales = reinterpret_cast<float*>(out + 64);
+    auto* weights = reinterpret_cast<int8_t*>(out + 128);
+    for (size_t j = 0; j < kBlock && b + j < channels; ++j) {
+      const int8_t* wc = w + (b + j) * kh * kw;
+      int64_t sum = 0;
+      for (size_t ky = 0; ky < kh; ++ky)
+        for (size_t kx = 0; kx < kw; ++kx) {
+          sum += wc[ky * kw + kx];
+          weights[(kx * groups + ky / 4) * 64 + 4 * j + ky % 4] = wc[ky * kw + kx];
+        }
+      biases[j] = static_cast<uint32_t>(bias ? bias[b + j] : 0) -
+                  static_cast<uint32_t>((128 + static_cast<int64_t>(a_zero_point)) * sum);
+      scales[j] = scale[b + j];
+    }
+  }
+}
+
+void vnni_depthwise_run_row(const Qc8DepthwiseRow& a) {
   if (a.kw == 3)
     a.stride_w == 1 ? run_row_groups<3, 1>(a) : run_row_groups<3, 2>(a);
   else
     a.stride_w == 1 ? run_row_groups<5, 1>(a) : run_row_groups<5, 2>(a);
-}
-
-}  // namespace
-
-bool vnni_depthwise_row_supported(size_t channels, size_t kh, size_t kw, size_t stride_w) {
-  return supported(channels, kh, kw, stride_w);
-}
-size_t vnni_depthwise_rows_packed_bytes(size_t channels, size_t kh, size_t kw) {
-  return packed_bytes(channels, kh, kw);
-}
-void vnni_depthwise_rows_pack(const int8_t* w, size_t channels, size_t kh, size_t kw,
-                              const int32_t* bias, int32_t a_zero_point, const float* scale,
-                              void* packed) {
-  pack(w, channels, kh, kw, bias, a_zero_point, scale, packed);
-}
-void vnni_depthwise_run_row(const Qc8DepthwiseRow& row) {
-  run_row(row);
 }
 
 }  // namespace polyhead::kernels::variants
