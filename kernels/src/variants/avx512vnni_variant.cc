@@ -75,65 +75,132 @@ inline __m512i broadcast_u8(const int8_t* p, size_t bytes) {
                           _mm512_set1_epi32(static_cast<int32_t>(0x80808080u)));
 }
 
+inline __m512i broadcast_group(const uint8_t* p) {
+  using Unaligned32 = int32_t __attribute__((may_alias, aligned(1)));
+  return _mm512_set1_epi32(*reinterpret_cast<const Unaligned32*>(p));  // a load, no ALU port
+}
+
+// Depths up to 4 * kTileMaxGroups can run from rows flipped once into a stack buffer (row_tile);
+// deeper ones (none in the models we know) flip each broadcast.
+constexpr size_t kTileMaxGroups = 1024;
+
+// Group g of a row: from a flipped buffer, or from the int8 row itself (its tail byte by byte).
+template <bool kFlipped>
+inline __m512i broadcast_at(const uint8_t* row, size_t g, size_t k) {
+  if constexpr (kFlipped) return broadcast_group(row + 4 * g);
+  return broadcast_u8(reinterpret_cast<const int8_t*>(row) + 4 * g, std::min<size_t>(4, k - 4 * g));
+}
+
+// tile()'s byte order after pack_four: registers p = rows 0..3 of one block, to row p's 16
+// channels at bytes 16p..16p+15.
+struct TilePermute {
+  uint8_t idx[64];
+};
+constexpr TilePermute make_tile_permute() {
+  TilePermute t{};
+  for (size_t i = 0; i < 64; ++i) {
+    const size_t row = i / 16, ch = i % 16;
+    t.idx[i] = static_cast<uint8_t>(16 * (ch / 4) + 4 * row + ch % 4);
+  }
+  return t;
+}
+alignas(64) constexpr TilePermute kTilePermute = make_tile_permute();
+
 // One tile: `rows` (<= MR) rows x NB blocks. Rows past `rows` repeat the last one (computed,
 // not stored), so the inner loop has no branches.
-template <size_t MR, size_t NB>
-void tile(size_t rows, size_t k, const int8_t* a, size_t a_stride, const uint8_t* blocks,
+template <size_t MR, size_t NB, bool kFlipped>
+void tile(size_t rows, size_t k, const uint8_t* a, size_t a_stride, const uint8_t* blocks,
           size_t cols, int32_t zero, int32_t lo, int32_t hi, int8_t* c, size_t c_stride) {
   const size_t bb = block_bytes(k);
-  const int8_t* ar[MR];
+  const uint8_t* ar[MR];
   for (size_t i = 0; i < MR; ++i) ar[i] = a + std::min(i, rows - 1) * a_stride;
   __m512i acc[MR][NB];
   for (size_t b = 0; b < NB; ++b) {
     const __m512i bias = _mm512_loadu_si512(blocks + b * bb);
     for (size_t i = 0; i < MR; ++i) acc[i][b] = bias;
   }
-  const size_t full = k / 4;
   const uint8_t* wp = blocks + 128;
-  for (size_t g = 0; g < full; ++g) {
+  for (size_t g = 0; g < groups(k); ++g) {
     __m512i wv[NB];
     for (size_t b = 0; b < NB; ++b) wv[b] = _mm512_loadu_si512(wp + b * bb + g * 64);
     for (size_t i = 0; i < MR; ++i) {
-      const __m512i av = broadcast_u8(ar[i] + 4 * g, 4);
+      const __m512i av = broadcast_at<kFlipped>(ar[i], g, k);
       for (size_t b = 0; b < NB; ++b) acc[i][b] = _mm512_dpbusd_epi32(acc[i][b], av, wv[b]);
     }
   }
-  if (k % 4) {
-    __m512i wv[NB];
-    for (size_t b = 0; b < NB; ++b) wv[b] = _mm512_loadu_si512(wp + b * bb + full * 64);
-    for (size_t i = 0; i < MR; ++i) {
-      const __m512i av = broadcast_u8(ar[i] + 4 * full, k % 4);
-      for (size_t b = 0; b < NB; ++b) acc[i][b] = _mm512_dpbusd_epi32(acc[i][b], av, wv[b]);
-    }
-  }
-  const __m512 flo = _mm512_set1_ps(static_cast<float>(lo - zero));
   const __m512 fhi = _mm512_set1_ps(static_cast<float>(hi - zero));
-  const __m512i vzero = _mm512_set1_epi32(zero);
   for (size_t b = 0; b < NB; ++b) {
     const __m512 scale = _mm512_loadu_ps(reinterpret_cast<const float*>(blocks + b * bb + 64));
     const size_t n = std::min(kNr, cols - b * kNr);
     const auto mask = static_cast<__mmask16>((1u << n) - 1);
-    for (size_t i = 0; i < rows; ++i)
-      _mm_mask_storeu_epi8(
-          c + i * c_stride + b * kNr, mask,
-          _mm512_cvtepi32_epi8(requantize_lanes(acc[i][b], scale, flo, fhi, vzero)));
+    if constexpr (MR < 4) {  // a fully connected layer's row or a short tail: row by row
+      const __m512 flo = _mm512_set1_ps(static_cast<float>(lo - zero));
+      const __m512i vzero = _mm512_set1_epi32(zero);
+      for (size_t i = 0; i < rows; ++i)
+        _mm_mask_storeu_epi8(
+            c + i * c_stride + b * kNr, mask,
+            _mm512_cvtepi32_epi8(requantize_lanes(acc[i][b], scale, flo, fhi, vzero)));
+    } else {  // four rows per pack_four and one VPERMB
+      const __m512i zero16 = _mm512_set1_epi16(static_cast<int16_t>(zero));
+      const __m512i min8 = _mm512_set1_epi8(static_cast<char>(lo));
+      const __m512i order = _mm512_load_si512(kTilePermute.idx);
+      for (size_t r = 0; r < MR && r < rows; r += 4) {
+        const __m512i bytes = _mm512_permutexvar_epi8(
+            order, pack_four(requantize_upper(acc[r][b], scale, fhi),
+                             requantize_upper(acc[r + 1][b], scale, fhi),
+                             requantize_upper(acc[r + 2][b], scale, fhi),
+                             requantize_upper(acc[r + 3][b], scale, fhi), zero16, min8));
+        int8_t* o = c + r * c_stride + b * kNr;
+        _mm_mask_storeu_epi8(o, mask, _mm512_castsi512_si128(bytes));
+        if (r + 1 < rows)
+          _mm_mask_storeu_epi8(o + c_stride, mask, _mm512_extracti32x4_epi32(bytes, 1));
+        if (r + 2 < rows)
+          _mm_mask_storeu_epi8(o + 2 * c_stride, mask, _mm512_extracti32x4_epi32(bytes, 2));
+        if (r + 3 < rows)
+          _mm_mask_storeu_epi8(o + 3 * c_stride, mask, _mm512_extracti32x4_epi32(bytes, 3));
+      }
+    }
   }
 }
 
-// Rows [0, rows) with tiles of MR rows: all column blocks, two at a time.
+// Rows [0, rows) (<= MR) with all column blocks, two at a time. With more than one block pair
+// the rows are flipped to u8 once, 64 bytes per XOR, into a stack buffer at 4 * groups(k) bytes
+// per row, so that every group of every pair is a plain broadcast load rather than a load, an
+// XOR and a broadcast; bytes past k meet zero weights.
 template <size_t MR>
 void row_tile(size_t rows, size_t n, size_t k, const int8_t* a, size_t a_stride,
               const uint8_t* blocks, int32_t zero, int32_t lo, int32_t hi, int8_t* c,
               size_t c_stride) {
   const size_t nblocks = (n + kNr - 1) / kNr;
   const size_t bb = block_bytes(k);
-  size_t b = 0;
-  for (; b + 2 <= nblocks; b += 2)
-    tile<MR, 2>(rows, k, a, a_stride, blocks + b * bb, n - b * kNr, zero, lo, hi, c + b * kNr,
-                c_stride);
-  if (b < nblocks)
-    tile<MR, 1>(rows, k, a, a_stride, blocks + b * bb, n - b * kNr, zero, lo, hi, c + b * kNr,
-                c_stride);
+  auto blocks_of = [&](auto pair, auto single, const uint8_t* rows_in, size_t stride) {
+    size_t b = 0;
+    for (; b + 2 <= nblocks; b += 2)
+      pair(rows, k, rows_in, stride, blocks + b * bb, n - b * kNr, zero, lo, hi, c + b * kNr,
+           c_stride);
+    if (b < nblocks)
+      single(rows, k, rows_in, stride, blocks + b * bb, n - b * kNr, zero, lo, hi, c + b * kNr,
+             c_stride);
+  };
+  // One block pair reads each group once: flipping first would only add the stores and reloads.
+  if (nblocks <= 2 || groups(k) > kTileMaxGroups)
+    return blocks_of(tile<MR, 2, false>, tile<MR, 1, false>, reinterpret_cast<const uint8_t*>(a),
+                     a_stride);
+  alignas(64) uint8_t buf[MR * 4 * kTileMaxGroups + 64];  // 64: the last row's tail store
+  const size_t stride = 4 * groups(k);
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  for (size_t r = 0; r < rows; ++r) {
+    const int8_t* row = a + r * a_stride;
+    uint8_t* out = buf + r * stride;
+    size_t i = 0;
+    for (; i + 64 <= k; i += 64)
+      _mm512_storeu_si512(out + i, _mm512_xor_si512(_mm512_loadu_si512(row + i), flip));
+    if (i < k) {  // never reads past the row; the store's spill is overwritten by the next row
+      const __mmask64 tail = ~uint64_t{0} >> (64 - (k - i));
+      _mm512_storeu_si512(out + i, _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail, row + i), flip));
+    }
+  }
+  blocks_of(tile<MR, 2, true>, tile<MR, 1, true>, buf, stride);
 }
 
 // ---- Few channels: n <= 16 output channels from k <= 64 input channels (issue 14) ----
@@ -142,9 +209,9 @@ void row_tile(size_t rows, size_t n, size_t k, const int8_t* a, size_t a_stride,
 // the setup of an 8-row tile for every 8 rows. Here a block of up to 64 rows is flipped to u8 once,
 // 64 bytes per XOR, into a stack buffer, from which each group is a plain broadcast load; the
 // weights stay in registers for the whole call; eight rows run at once (eight independent
-// VPDPBUSD chains); four rows' int32 results become bytes together (two VPACKSSDW, one
-// VPACKSSWB, the zero point added in int16) and one VPERMB puts them in output order, so
-// contiguous output rows take one store per four rows. Same float epilogue and rounding as tile().
+// VPDPBUSD chains); four rows' int32 results become bytes together (pack_four) and one VPERMB
+// puts them in output order, so contiguous output rows take one store per four rows. Same
+// requantization and rounding as tile().
 
 constexpr size_t kFewMaxN = kNr;
 constexpr size_t kFewMaxK = 64;
@@ -193,11 +260,6 @@ inline void flip_rows(const int8_t* a, size_t a_stride, size_t k, size_t stride,
   std::memset(buf + rows * stride, 0, (padded - rows) * stride);
 }
 
-inline __m512i broadcast_group(const uint8_t* p) {
-  using Unaligned32 = int32_t __attribute__((may_alias, aligned(1)));
-  return _mm512_set1_epi32(*reinterpret_cast<const Unaligned32*>(p));  // a load, no ALU port
-}
-
 // Rows [0, rows) (flipped, in buf at 4G bytes per row, padded to a multiple of kFewRows) times
 // one block of 16 output channels, of which `cols` are stored.
 template <size_t G>
@@ -208,9 +270,9 @@ void few_channels_block(size_t rows, const uint8_t* buf, const uint8_t* block, s
   for (size_t g = 0; g < G; ++g) w[g] = _mm512_loadu_si512(block + 128 + g * 64);
   const __m512i bias = _mm512_loadu_si512(block);
   const __m512 scale = _mm512_loadu_ps(reinterpret_cast<const float*>(block + 64));
-  const __m512 flo = _mm512_set1_ps(static_cast<float>(lo - zero));
   const __m512 fhi = _mm512_set1_ps(static_cast<float>(hi - zero));
   const __m512i zero16 = _mm512_set1_epi16(static_cast<int16_t>(zero));
+  const __m512i min8 = _mm512_set1_epi8(static_cast<char>(lo));
   const bool packed_rows = c_stride == cols;  // only when the block holds every channel
   const __m512i perm = _mm512_load_si512(kFewPermutes.idx[packed_rows ? cols : kFewMaxN]);
   const auto row_mask = static_cast<__mmask16>((1u << cols) - 1);
@@ -223,17 +285,12 @@ void few_channels_block(size_t rows, const uint8_t* buf, const uint8_t* block, s
       for (size_t i = 0; i < kFewRows; ++i)
         acc[i] = _mm512_dpbusd_epi32(acc[i], broadcast_group(rows_in + i * kStride + 4 * g), w[g]);
     __m512i q[kFewRows];
-    for (size_t i = 0; i < kFewRows; ++i) {
-      __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[i]), scale);
-      f = _mm512_min_ps(_mm512_max_ps(f, flo), fhi);
-      q[i] = _mm512_cvtps_epi32(f);  // within [lo - zero, hi - zero]: exact in int16
-    }
+    for (size_t i = 0; i < kFewRows; ++i) q[i] = requantize_upper(acc[i], scale, fhi);
     const size_t step = std::min(kFewRows, rows - s);
     int8_t* out = c + s * c_stride;
     for (size_t h = 0; h < kFewRows / 4 && 4 * h < step; ++h) {
-      const __m512i q01 = _mm512_add_epi16(_mm512_packs_epi32(q[4 * h], q[4 * h + 1]), zero16);
-      const __m512i q23 = _mm512_add_epi16(_mm512_packs_epi32(q[4 * h + 2], q[4 * h + 3]), zero16);
-      const __m512i bytes = _mm512_permutexvar_epi8(perm, _mm512_packs_epi16(q01, q23));
+      const __m512i bytes = _mm512_permutexvar_epi8(
+          perm, pack_four(q[4 * h], q[4 * h + 1], q[4 * h + 2], q[4 * h + 3], zero16, min8));
       const size_t valid = std::min<size_t>(4, step - 4 * h);
       int8_t* o = out + 4 * h * c_stride;
       if (packed_rows) {
