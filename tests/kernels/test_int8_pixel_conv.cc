@@ -215,24 +215,35 @@ TEST_CASE("qs8_pixel_conv: every variant equals the reference bit for bit", "[in
       bias[o] = static_cast<int32_t>(rng() % 2000001) - 1000000;
       scale[o] = 1e-5f * static_cast<float>(1 + o % 7);
     }
-    reference::Qs8PixelConvRow row;
-    row.count = s.count, row.n = s.n, row.taps = s.taps;
-    row.x = x.data(), row.w = w.data(), row.bias = bias.data(), row.scale = scale.data();
-    row.zero = 3, row.min = -100, row.max = 120;
-    std::vector<int8_t> want(s.count * s.n), got(s.count * s.n, 0);
-    row.out = want.data();
-    reference::qs8_pixel_conv(row);
-    size_t inside = 0;
-    for (int8_t v : want) inside += v > -100 && v < 120;
-    CHECK(inside > want.size() / 4);  // the scales leave most values unclamped
-    for (const kernels::Isa isa : kernels::available_isas()) {
-      const kernels::KernelVariant* v = kernels::kernel_variant(isa);
-      if (!v || !v->qs8_pixel_conv) continue;
-      INFO(kernels::isa_name(isa));
-      std::fill(got.begin(), got.end(), int8_t{0});
-      row.out = got.data();
-      v->qs8_pixel_conv(row);
-      CHECK(got == want);
+    // A narrow clamp with most values inside it, then the full range with a zero point at its
+    // lower end and scales that push many sums far past both ends (saturating packs).
+    for (const int clamp : {0, 1}) {
+      INFO("clamp " << clamp);
+      std::vector<float> scales = scale;
+      if (clamp == 1)
+        for (float& f : scales) f *= 40.f;
+      reference::Qs8PixelConvRow row;
+      row.count = s.count, row.n = s.n, row.taps = s.taps;
+      row.x = x.data(), row.w = w.data(), row.bias = bias.data(), row.scale = scales.data();
+      if (clamp == 0)
+        row.zero = 3, row.min = -100, row.max = 120;
+      else
+        row.zero = -128, row.min = -128, row.max = 127;
+      std::vector<int8_t> want(s.count * s.n), got(s.count * s.n, 0);
+      row.out = want.data();
+      reference::qs8_pixel_conv(row);
+      size_t inside = 0;
+      for (int8_t v : want) inside += v > row.min && v < row.max;
+      if (clamp == 0) CHECK(inside > want.size() / 4);  // most values unclamped
+      for (const kernels::Isa isa : kernels::available_isas()) {
+        const kernels::KernelVariant* v = kernels::kernel_variant(isa);
+        if (!v || !v->qs8_pixel_conv) continue;
+        INFO(kernels::isa_name(isa));
+        std::fill(got.begin(), got.end(), int8_t{0});
+        row.out = got.data();
+        v->qs8_pixel_conv(row);
+        CHECK(got == want);
+      }
     }
   }
 }

@@ -411,13 +411,36 @@ inline __m512i requantize_channel(__m512i acc, float scale, __m512 flo, __m512 f
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
+// VPERMB / VPERMT2B indices from pack_four's layout to pixel-major bytes (pixel_conv_block).
+struct PixelOrder {
+  uint8_t block16[64];    // in: lane g byte 4c + p; out: byte 16p + 4g + c
+  uint8_t block8[2][64];  // in: q[g] lane L byte 4c + p (q[1] at +64); out: byte 8p + 4g + c
+};
+constexpr PixelOrder make_pixel_order() {
+  PixelOrder t{};
+  for (size_t p = 0; p < 4; ++p)
+    for (size_t g = 0; g < 4; ++g)
+      for (size_t c = 0; c < 4; ++c)
+        t.block16[16 * p + 4 * g + c] = static_cast<uint8_t>(16 * g + 4 * c + p);
+  for (size_t h = 0; h < 2; ++h)
+    for (size_t p = 0; p < 8; ++p)
+      for (size_t g = 0; g < 2; ++g)
+        for (size_t c = 0; c < 4; ++c) {
+          const size_t pixel = 8 * h + p;  // lane pixel / 4, byte 4c + pixel % 4 of q[g]
+          t.block8[h][8 * p + 4 * g + c] =
+              static_cast<uint8_t>(64 * g + 16 * (pixel / 4) + 4 * c + pixel % 4);
+        }
+  return t;
+}
+alignas(64) constexpr PixelOrder kPixelOrder = make_pixel_order();
+
 // Output channels [o, o + kBlock) of 16 pixels (`mask` of them real), kBlock 8 or 16: all the
 // block's accumulators at once, so each input load feeds kBlock VPDPBUSD; then the requantized
 // bytes are transposed in registers from channel-major to pixel-major and each pixel's kBlock
 // bytes stored in one piece (a 16-dword scatter per four channels cost a third of a stem's time).
 template <size_t kBlock>
 void pixel_conv_block(const reference::Qs8PixelConvRow& r, size_t i, size_t pixels, __mmask16 mask,
-                      size_t o, __m512 flo, __m512 fhi, __m512i vzero) {
+                      size_t o, __m512 fhi) {
   const size_t taps = r.taps;
   const uint32_t* w = r.w + o * taps;
   // Unrolled so the accumulators stay in registers (16 of the 32).
@@ -431,47 +454,60 @@ void pixel_conv_block(const reference::Qs8PixelConvRow& r, size_t i, size_t pixe
       acc[j] =
           _mm512_dpbusd_epi32(acc[j], x, _mm512_set1_epi32(static_cast<int32_t>(w[j * taps + t])));
   }
-  // d[q], lane p: channels o + 4q .. o + 4q + 3 of pixel p, one byte each.
-  const __m512i byte = _mm512_set1_epi32(0xff);
-  __m512i d[kBlock / 4];
+  // Bytes: r[q] = pack_four of channels o + 4q .. o + 4q + 3, so 128-bit lane L of r[q] holds
+  // at byte 4c + p channel o + 4q + c of pixel 4L + p. Then into pixel-major order, each pixel's
+  // kBlock channels in one piece (a scatter per four channels cost a third of a stem's time).
+  const __m512i zero16 = _mm512_set1_epi16(static_cast<int16_t>(r.zero));
+  const __m512i min8 = _mm512_set1_epi8(static_cast<char>(r.min));
+  __m512i q[kBlock / 4];
 #pragma GCC unroll 4
-  for (size_t q = 0; q < kBlock / 4; ++q) {
-    __m512i packed = _mm512_setzero_si512();
-#pragma GCC unroll 4
-    for (size_t b = 0; b < 4; ++b) {
-      const size_t j = 4 * q + b;
-      const __m512i v =
-          _mm512_and_si512(requantize_channel(acc[j], r.scale[o + j], flo, fhi, vzero), byte);
-      packed = _mm512_or_si512(packed, _mm512_slli_epi32(v, static_cast<unsigned>(8 * b)));
-    }
-    d[q] = packed;
-  }
-  alignas(64) int8_t rows[16 * kBlock];  // pixel-major: pixel p at rows + p * kBlock
-  if constexpr (kBlock == 16) {
-    // 4 x 4 dword transposes within each 128-bit lane L: u[k] lane L is pixel 4L + k.
-    const __m512i t0 = _mm512_unpacklo_epi32(d[0], d[1]), t1 = _mm512_unpackhi_epi32(d[0], d[1]);
-    const __m512i t2 = _mm512_unpacklo_epi32(d[2], d[3]), t3 = _mm512_unpackhi_epi32(d[2], d[3]);
-    const __m512i u0 = _mm512_unpacklo_epi64(t0, t2), u1 = _mm512_unpackhi_epi64(t0, t2);
-    const __m512i u2 = _mm512_unpacklo_epi64(t1, t3), u3 = _mm512_unpackhi_epi64(t1, t3);
-    // Lanes in pixel order: pixels 0-3 are lane 0 of u0, u1, u2, u3, and so on.
-    const __m512i lo01 = _mm512_shuffle_i32x4(u0, u1, 0x44),
-                  hi01 = _mm512_shuffle_i32x4(u0, u1, 0xee);
-    const __m512i lo23 = _mm512_shuffle_i32x4(u2, u3, 0x44),
-                  hi23 = _mm512_shuffle_i32x4(u2, u3, 0xee);
-    _mm512_store_si512(rows, _mm512_shuffle_i32x4(lo01, lo23, 0x88));
-    _mm512_store_si512(rows + 64, _mm512_shuffle_i32x4(lo01, lo23, 0xdd));
-    _mm512_store_si512(rows + 128, _mm512_shuffle_i32x4(hi01, hi23, 0x88));
-    _mm512_store_si512(rows + 192, _mm512_shuffle_i32x4(hi01, hi23, 0xdd));
-  } else {
-    // 2 x 2 dword transposes: t0 lane L holds pixels 4L, 4L + 1, t1 pixels 4L + 2, 4L + 3; then
-    // the lanes in pixel order (t0 L0, t1 L0, t0 L1, t1 L1, ...).
-    const __m512i t0 = _mm512_unpacklo_epi32(d[0], d[1]), t1 = _mm512_unpackhi_epi32(d[0], d[1]);
-    const __m512i lo = _mm512_shuffle_i32x4(t0, t1, 0x44), hi = _mm512_shuffle_i32x4(t0, t1, 0xee);
-    _mm512_store_si512(rows, _mm512_shuffle_i32x4(lo, lo, 0xd8));
-    _mm512_store_si512(rows + 64, _mm512_shuffle_i32x4(hi, hi, 0xd8));
+  for (size_t g = 0; g < kBlock / 4; ++g) {
+    auto upper = [&](size_t j) {
+      return requantize_upper(acc[j], _mm512_set1_ps(r.scale[o + j]), fhi);
+    };
+    q[g] =
+        pack_four(upper(4 * g), upper(4 * g + 1), upper(4 * g + 2), upper(4 * g + 3), zero16, min8);
   }
   int8_t* out = r.out + i * r.n + o;
-  for (size_t p = 0; p < pixels; ++p) std::memcpy(out + p * r.n, rows + p * kBlock, kBlock);
+  if constexpr (kBlock == 16) {
+    // t[m]: lane m of q[0], q[1], q[2], q[3] (pixels 4m..4m+3), then one VPERMB each to byte
+    // 16p + 4g + c.
+    const __m512i a01 = _mm512_shuffle_i32x4(q[0], q[1], 0x44),
+                  b01 = _mm512_shuffle_i32x4(q[0], q[1], 0xee);
+    const __m512i a23 = _mm512_shuffle_i32x4(q[2], q[3], 0x44),
+                  b23 = _mm512_shuffle_i32x4(q[2], q[3], 0xee);
+    const __m512i t[4] = {
+        _mm512_shuffle_i32x4(a01, a23, 0x88), _mm512_shuffle_i32x4(a01, a23, 0xdd),
+        _mm512_shuffle_i32x4(b01, b23, 0x88), _mm512_shuffle_i32x4(b01, b23, 0xdd)};
+    const __m512i order = _mm512_load_si512(kPixelOrder.block16);
+    for (size_t m = 0; m < 4 && 4 * m < pixels; ++m) {
+      const __m512i bytes = _mm512_permutexvar_epi8(order, t[m]);
+      const size_t valid = std::min<size_t>(4, pixels - 4 * m);
+      int8_t* o4 = out + 4 * m * r.n;
+      if (r.n == 16) {  // four whole pixels back to back
+        _mm512_mask_storeu_epi8(o4, ~uint64_t{0} >> (64 - 16 * valid), bytes);
+        continue;
+      }
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o4), _mm512_castsi512_si128(bytes));
+      if (valid > 1)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(o4 + r.n), _mm512_extracti32x4_epi32(bytes, 1));
+      if (valid > 2)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(o4 + 2 * r.n),
+                         _mm512_extracti32x4_epi32(bytes, 2));
+      if (valid > 3)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(o4 + 3 * r.n),
+                         _mm512_extracti32x4_epi32(bytes, 3));
+    }
+  } else {
+    // u[h]: pixels 8h..8h+7, byte 8p + 4g + c, picked from q[0] and q[1] by one VPERMT2B each.
+    const __m512i u[2] = {
+        _mm512_permutex2var_epi8(q[0], _mm512_load_si512(kPixelOrder.block8[0]), q[1]),
+        _mm512_permutex2var_epi8(q[0], _mm512_load_si512(kPixelOrder.block8[1]), q[1])};
+    alignas(64) int8_t rows[128];
+    _mm512_store_si512(rows, u[0]);
+    _mm512_store_si512(rows + 64, u[1]);
+    for (size_t p = 0; p < pixels; ++p) std::memcpy(out + p * r.n, rows + 8 * p, 8);
+  }
 }
 
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
@@ -491,8 +527,8 @@ void qs8_pixel_conv_vnni(const reference::Qs8PixelConvRow& r) {
     const size_t pixels = std::min<size_t>(16, r.count - i);
     const auto mask = static_cast<__mmask16>((1u << pixels) - 1);
     size_t o = 0;
-    for (; o + 16 <= r.n; o += 16) pixel_conv_block<16>(r, i, pixels, mask, o, flo, fhi, vzero);
-    for (; o + 8 <= r.n; o += 8) pixel_conv_block<8>(r, i, pixels, mask, o, flo, fhi, vzero);
+    for (; o + 16 <= r.n; o += 16) pixel_conv_block<16>(r, i, pixels, mask, o, fhi);
+    for (; o + 8 <= r.n; o += 8) pixel_conv_block<8>(r, i, pixels, mask, o, fhi);
     for (; o + 4 <= r.n; o += 4) {
       const uint32_t* w = r.w + o * taps;
       __m512i a0 = _mm512_set1_epi32(r.bias[o]), a1 = _mm512_set1_epi32(r.bias[o + 1]);
