@@ -60,12 +60,21 @@ inline __m512i column(const RowContext& r, int64_t x, size_t g) {
   return _mm512_xor_si512(_mm512_permutexvar_epi8(r.interleave, v), r.flip);
 }
 
+// The requantization's constants for a row.
+struct Epilogue {
+  __m512 lo, hi;         // min - zero, max - zero
+  __m512i zero;          // the output zero point, as int32
+  __m512i zero16, min8;  // as int16; the minimum as int8 (pack_four)
+  __m512i pixel_order;   // pack_four's bytes of four pixels to pixel p at bytes 16p..16p+15
+};
+
 // P output pixels from ox0 of one block: the (P - 1) * SW + KW columns their windows cover,
 // each loaded once and multiplied into every pixel that reads it (indices fixed at compile time,
-// so the accumulators stay in registers).
+// so the accumulators stay in registers). Four pixels leave together (pack_four, one VPERMB),
+// with plain stores where the block has all 16 channels.
 template <size_t KW, size_t SW, size_t GH, size_t P>
 void pixels(const RowContext& r, const Qc8DepthwiseRow& a, const uint8_t* block, size_t c,
-            int64_t ox0, __m512 lo, __m512 hi, __m512i zero) {
+            int64_t ox0, const Epilogue& e) {
   const auto* w = reinterpret_cast<const __m512i*>(block + 128);
   __m512i acc[P];
   const __m512i bias = _mm512_load_si512(block);
@@ -87,10 +96,35 @@ void pixels(const RowContext& r, const Qc8DepthwiseRow& a, const uint8_t* block,
     }
   }
   const __m512 scale = _mm512_load_ps(block + 64);
+  int8_t* out = a.out + static_cast<size_t>(ox0) * a.channels + c;
+  if constexpr (P % 4 == 0) {
+    const bool whole = r.mask == 0xffff;
+#pragma GCC unroll 2
+    for (size_t i = 0; i < P; i += 4) {
+      const __m512i bytes = _mm512_permutexvar_epi8(
+          e.pixel_order, pack_four(requantize_upper(acc[i], scale, e.hi),
+                                   requantize_upper(acc[i + 1], scale, e.hi),
+                                   requantize_upper(acc[i + 2], scale, e.hi),
+                                   requantize_upper(acc[i + 3], scale, e.hi), e.zero16, e.min8));
+      const __m128i q[4] = {_mm512_castsi512_si128(bytes), _mm512_extracti32x4_epi32(bytes, 1),
+                            _mm512_extracti32x4_epi32(bytes, 2),
+                            _mm512_extracti32x4_epi32(bytes, 3)};
+#pragma GCC unroll 4
+      for (size_t p = 0; p < 4; ++p) {
+        int8_t* o = out + (i + p) * a.channels;
+        if (whole)
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(o), q[p]);
+        else
+          _mm_mask_storeu_epi8(o, r.mask, q[p]);
+      }
+    }
+  } else {
 #pragma GCC unroll 8
-  for (size_t i = 0; i < P; ++i)
-    _mm_mask_storeu_epi8(a.out + (static_cast<size_t>(ox0) + i) * a.channels + c, r.mask,
-                         _mm512_cvtsepi32_epi8(requantize_lanes(acc[i], scale, lo, hi, zero)));
+    for (size_t i = 0; i < P; ++i)
+      _mm_mask_storeu_epi8(
+          out + i * a.channels, r.mask,
+          _mm512_cvtsepi32_epi8(requantize_lanes(acc[i], scale, e.lo, e.hi, e.zero)));
+  }
 }
 
 template <size_t KW, size_t SW, size_t GH>
@@ -104,9 +138,18 @@ void run_row_of(const Qc8DepthwiseRow& a) {
   r.interleave = _mm512_load_si512(interleave);
   r.flip = _mm512_set1_epi8(static_cast<char>(0x80));
   r.padding = _mm512_set1_epi8(static_cast<char>(a.a_zero_point ^ 0x80));
-  const __m512 lo = _mm512_set1_ps(static_cast<float>(a.c_min - a.c_zero_point));
-  const __m512 hi = _mm512_set1_ps(static_cast<float>(a.c_max - a.c_zero_point));
-  const __m512i zero = _mm512_set1_epi32(a.c_zero_point);
+  Epilogue e;
+  e.lo = _mm512_set1_ps(static_cast<float>(a.c_min - a.c_zero_point));
+  e.hi = _mm512_set1_ps(static_cast<float>(a.c_max - a.c_zero_point));
+  e.zero = _mm512_set1_epi32(a.c_zero_point);
+  e.zero16 = _mm512_set1_epi16(static_cast<int16_t>(a.c_zero_point));
+  e.min8 = _mm512_set1_epi8(static_cast<char>(a.c_min));
+  // Byte 16p + j takes pack_four's byte 4p + j % 4 of lane j / 4: channel j of pixel p.
+  alignas(64) uint8_t order[64];
+  for (size_t p = 0; p < 4; ++p)
+    for (size_t j = 0; j < 16; ++j)
+      order[16 * p + j] = static_cast<uint8_t>(16 * (j / 4) + 4 * p + j % 4);
+  e.pixel_order = _mm512_load_si512(order);
   const auto ow = static_cast<int64_t>(a.out_width);
   const auto* block = static_cast<const uint8_t*>(a.packed);
   for (size_t c = 0; c < a.channels; c += kBlock, block += block_bytes(a.kh, KW)) {
@@ -117,9 +160,9 @@ void run_row_of(const Qc8DepthwiseRow& a) {
       r.steps[k] = a.row_steps[k];
     }
     int64_t ox = 0;
-    for (; ox + 8 <= ow; ox += 8) pixels<KW, SW, GH, 8>(r, a, block, c, ox, lo, hi, zero);
-    for (; ox + 4 <= ow; ox += 4) pixels<KW, SW, GH, 4>(r, a, block, c, ox, lo, hi, zero);
-    for (; ox < ow; ++ox) pixels<KW, SW, GH, 1>(r, a, block, c, ox, lo, hi, zero);
+    for (; ox + 8 <= ow; ox += 8) pixels<KW, SW, GH, 8>(r, a, block, c, ox, e);
+    for (; ox + 4 <= ow; ox += 4) pixels<KW, SW, GH, 4>(r, a, block, c, ox, e);
+    for (; ox < ow; ++ox) pixels<KW, SW, GH, 1>(r, a, block, c, ox, e);
   }
 }
 
