@@ -13,6 +13,7 @@
 #include "own_kernels.h"
 #include "polyhead/kernels/kernel_variant.h"
 #include "polyhead/kernels/parallelize.h"
+#include "polyhead/kernels/reference.h"
 
 namespace polyhead::kernels {
 namespace {
@@ -240,9 +241,14 @@ class GemmConv final : public OwnInt8Kernel {
     for (float& s : scales) s = in.scale * s / out.scale;
     bounds_ = int8_bounds(fused_activation(*d.node), out);
     zero_ = out.zero_point;
+    const auto* weights = static_cast<const int8_t*>(d.inputs[1].constant);
     packed_.resize(gemm_.packed_bytes(n_, k_));
-    gemm_.pack(static_cast<const int8_t*>(d.inputs[1].constant), n_, k_, bias, in.zero_point,
-               scales.data(), packed_.data());
+    gemm_.pack(weights, n_, k_, bias, in.zero_point, scales.data(), packed_.data());
+    // Real layers' sums stay far inside int32 after scaling: the cheaper epilogue then gives the
+    // same bytes.
+    run_ = gemm_.run_in_range && reference::qc8_sums_in_range(n_, k_, weights, bias, scales.data())
+               ? gemm_.run_in_range
+               : gemm_.run;
     return Status::ok();
   }
   size_t packed_weight_bytes() const override { return packed_.size(); }
@@ -277,8 +283,8 @@ class GemmConv final : public OwnInt8Kernel {
   // Output rows [row, row + rows), channels [column, column + columns) (column a multiple of the
   // GEMM's block width), from `a`: those rows of the input or of the im2col matrix.
   void multiply(const int8_t* a, size_t row, size_t rows, size_t column, size_t columns) const {
-    gemm_.run(rows, columns, k_, a, k_, packed_.data() + gemm_.packed_bytes(column, k_), zero_,
-              bounds_.min, bounds_.max, out_ + row * n_ + column, n_);
+    run_(rows, columns, k_, a, k_, packed_.data() + gemm_.packed_bytes(column, k_), zero_,
+         bounds_.min, bounds_.max, out_ + row * n_ + column, n_);
   }
 
   // Rows [start, start + rows) of the im2col matrix: kernel rows, kernel columns, channels.
@@ -335,6 +341,7 @@ class GemmConv final : public OwnInt8Kernel {
   static constexpr size_t kGemmRows = 64;       // rows per thread-pool task
   static constexpr size_t kTasksPerThread = 4;  // fewer row tasks: output channels split too
   const Qc8Gemm& gemm_;
+  decltype(Qc8Gemm::run) run_ = nullptr;  // run or run_in_range (create)
   size_t m_ = 0, n_ = 0, k_ = 0;
   ConvGeometry g_;
   int8_t pad_ = 0;               // the input zero point: padding that adds 0

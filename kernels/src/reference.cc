@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 namespace polyhead::kernels::reference {
@@ -234,6 +235,20 @@ void qc8_gemm(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, in
       c[i * c_stride + j] =
           static_cast<int8_t>(static_cast<int32_t>(std::nearbyint(v)) + out.zero_point);
     }
+}
+
+bool qc8_sums_in_range(size_t n, size_t k, const int8_t* w, const int32_t* bias,
+                       const float* scale) {
+  constexpr double kLimit = 1073741824.0;  // 2^30
+  for (size_t j = 0; j < n; ++j) {
+    int64_t weights = 0;
+    for (size_t t = 0; t < k; ++t) weights += std::abs(static_cast<int32_t>(w[j * k + t]));
+    const double bound =
+        std::fabs(static_cast<double>(bias ? bias[j] : 0)) + 255.0 * static_cast<double>(weights);
+    if (!(bound <= kLimit) || !(bound * std::fabs(static_cast<double>(scale[j])) <= kLimit))
+      return false;
+  }
+  return true;
 }
 
 void qs8_pixel_conv(const Qs8PixelConvRow& r) {

@@ -550,6 +550,13 @@ TEST_CASE("qc8 GEMM variants agree with the reference bit for bit", "[variants][
           v->qc8_gemm->run(m, n, k, a.data(), k, packed.data(), c_zero, -100, 120, actual.data(),
                            n);
           REQUIRE(actual == expected);
+          if (v->qc8_gemm->run_in_range &&
+              kernels::reference::qc8_sums_in_range(n, k, w.data(), bias.data(), scale.data())) {
+            std::fill(actual.begin(), actual.end(), int8_t{0});
+            v->qc8_gemm->run_in_range(m, n, k, a.data(), k, packed.data(), c_zero, -100, 120,
+                                      actual.data(), n);
+            REQUIRE(actual == expected);
+          }
         }
   }
   // The VNNI variant has one; a CPU without it runs these layers in XNNPACK instead.
@@ -603,7 +610,14 @@ TEST_CASE("qc8 GEMM variants agree with the reference on few channels, strided a
         v->qc8_gemm->pack(w.data(), n, k, bias.data(), a_zero, scale.data(), packed.data());
         v->qc8_gemm->run(m, n, k, a.data(), a_stride, packed.data(), c_zero, lo, hi, actual.data(),
                          c_stride);
-        REQUIRE(actual == expected);  // also: the bytes between strided rows stay untouched
+        REQUIRE(actual == expected);      // also: the bytes between strided rows stay untouched
+        if (v->qc8_gemm->run_in_range) {  // these sums are all in range
+          REQUIRE(kernels::reference::qc8_sums_in_range(n, k, w.data(), bias.data(), scale.data()));
+          std::fill(actual.begin(), actual.end(), int8_t{77});
+          v->qc8_gemm->run_in_range(m, n, k, a.data(), a_stride, packed.data(), c_zero, lo, hi,
+                                    actual.data(), c_stride);
+          REQUIRE(actual == expected);
+        }
       }
   }
 }
@@ -655,9 +669,37 @@ TEST_CASE("qc8 GEMM variants agree with the reference on deep rows: four-row sto
         v->qc8_gemm->pack(w.data(), n, k, bias.data(), a_zero, scale.data(), packed.data());
         v->qc8_gemm->run(m, n, k, a.data(), a_stride, packed.data(), c_zero, lo, hi, actual.data(),
                          c_stride);
-        REQUIRE(actual == expected);  // also: the bytes between strided rows stay untouched
+        REQUIRE(actual == expected);      // also: the bytes between strided rows stay untouched
+        if (v->qc8_gemm->run_in_range) {  // these sums are all in range
+          REQUIRE(kernels::reference::qc8_sums_in_range(n, k, w.data(), bias.data(), scale.data()));
+          std::fill(actual.begin(), actual.end(), int8_t{77});
+          v->qc8_gemm->run_in_range(m, n, k, a.data(), a_stride, packed.data(), c_zero, lo, hi,
+                                    actual.data(), c_stride);
+          REQUIRE(actual == expected);
+        }
       }
   }
+}
+
+TEST_CASE("qc8_sums_in_range bounds every sum a GEMM can make", "[variants][int8][gemm]") {
+  // 255 * |w| summed plus |bias|, then times the scale, both at most 2^30.
+  const std::vector<int8_t> w = {-128, 127, 5, 0};  // sum |w| = 260: 66300 per input swing
+  const std::vector<int32_t> small = {1000}, large = {(1 << 30) - 66300}, over = {(1 << 30)};
+  const std::vector<float> one = {1.f}, big = {20000.f}, huge = {16200.f};
+  CHECK(kernels::reference::qc8_sums_in_range(1, 4, w.data(), small.data(), one.data()));
+  CHECK(kernels::reference::qc8_sums_in_range(1, 4, w.data(), nullptr, one.data()));
+  CHECK(kernels::reference::qc8_sums_in_range(1, 4, w.data(), large.data(), one.data()));
+  CHECK_FALSE(kernels::reference::qc8_sums_in_range(1, 4, w.data(), over.data(), one.data()));
+  // (1000 + 66300) * 16200 = 1.09e9 and * 20000 are past 2^30; * 15000 = 1.01e9 fits.
+  CHECK_FALSE(kernels::reference::qc8_sums_in_range(1, 4, w.data(), small.data(), huge.data()));
+  CHECK_FALSE(kernels::reference::qc8_sums_in_range(1, 4, w.data(), small.data(), big.data()));
+  const std::vector<float> fits = {15000.f};
+  CHECK(kernels::reference::qc8_sums_in_range(1, 4, w.data(), small.data(), fits.data()));
+  // Any channel out of range decides.
+  const std::vector<int8_t> w2 = {1, 1, 1, 1, 1, 1, 1, 1};
+  const std::vector<int32_t> b2 = {0, INT32_MIN};
+  const std::vector<float> s2 = {1.f, 1e-9f};
+  CHECK_FALSE(kernels::reference::qc8_sums_in_range(2, 4, w2.data(), b2.data(), s2.data()));
 }
 
 TEST_CASE("qc8 GEMM: biases at the int32 limits wrap alike in the reference and every variant",

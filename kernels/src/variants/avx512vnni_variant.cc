@@ -111,7 +111,7 @@ alignas(64) constexpr TilePermute kTilePermute = make_tile_permute();
 
 // One tile: `rows` (<= MR) rows x NB blocks. Rows past `rows` repeat the last one (computed,
 // not stored), so the inner loop has no branches.
-template <size_t MR, size_t NB, bool kFlipped>
+template <size_t MR, size_t NB, bool kFlipped, bool kInRange>
 void tile(size_t rows, size_t k, const uint8_t* a, size_t a_stride, const uint8_t* blocks,
           size_t cols, int32_t zero, int32_t lo, int32_t hi, int8_t* c, size_t c_stride) {
   const size_t bb = block_bytes(k);
@@ -146,13 +146,21 @@ void tile(size_t rows, size_t k, const uint8_t* a, size_t a_stride, const uint8_
     } else {  // four rows per pack_four and one VPERMB
       const __m512i zero16 = _mm512_set1_epi16(static_cast<int16_t>(zero));
       const __m512i min8 = _mm512_set1_epi8(static_cast<char>(lo));
+      const __m512i max8 = _mm512_set1_epi8(static_cast<char>(hi));
       const __m512i order = _mm512_load_si512(kTilePermute.idx);
       for (size_t r = 0; r < MR && r < rows; r += 4) {
-        const __m512i bytes = _mm512_permutexvar_epi8(
-            order, pack_four(requantize_upper(acc[r][b], scale, fhi),
+        __m512i packed;
+        if constexpr (kInRange)
+          packed = pack_four_clamped(
+              requantize_unclamped(acc[r][b], scale), requantize_unclamped(acc[r + 1][b], scale),
+              requantize_unclamped(acc[r + 2][b], scale),
+              requantize_unclamped(acc[r + 3][b], scale), zero16, min8, max8);
+        else
+          packed = pack_four(requantize_upper(acc[r][b], scale, fhi),
                              requantize_upper(acc[r + 1][b], scale, fhi),
                              requantize_upper(acc[r + 2][b], scale, fhi),
-                             requantize_upper(acc[r + 3][b], scale, fhi), zero16, min8));
+                             requantize_upper(acc[r + 3][b], scale, fhi), zero16, min8);
+        const __m512i bytes = _mm512_permutexvar_epi8(order, packed);
         int8_t* o = c + r * c_stride + b * kNr;
         _mm_mask_storeu_epi8(o, mask, _mm512_castsi512_si128(bytes));
         if (r + 1 < rows)
@@ -168,7 +176,7 @@ void tile(size_t rows, size_t k, const uint8_t* a, size_t a_stride, const uint8_
 
 // Rows [0, rows) (<= MR), as tile() reads them (kFlipped: u8 rows from flip_chunk), with all
 // column blocks, two at a time.
-template <size_t MR, bool kFlipped>
+template <size_t MR, bool kFlipped, bool kInRange>
 void row_tile(size_t rows, size_t n, size_t k, const uint8_t* a, size_t a_stride,
               const uint8_t* blocks, int32_t zero, int32_t lo, int32_t hi, int8_t* c,
               size_t c_stride) {
@@ -176,25 +184,25 @@ void row_tile(size_t rows, size_t n, size_t k, const uint8_t* a, size_t a_stride
   const size_t bb = block_bytes(k);
   size_t b = 0;
   for (; b + 2 <= nblocks; b += 2)
-    tile<MR, 2, kFlipped>(rows, k, a, a_stride, blocks + b * bb, n - b * kNr, zero, lo, hi,
-                          c + b * kNr, c_stride);
+    tile<MR, 2, kFlipped, kInRange>(rows, k, a, a_stride, blocks + b * bb, n - b * kNr, zero, lo,
+                                    hi, c + b * kNr, c_stride);
   if (b < nblocks)
-    tile<MR, 1, kFlipped>(rows, k, a, a_stride, blocks + b * bb, n - b * kNr, zero, lo, hi,
-                          c + b * kNr, c_stride);
+    tile<MR, 1, kFlipped, kInRange>(rows, k, a, a_stride, blocks + b * bb, n - b * kNr, zero, lo,
+                                    hi, c + b * kNr, c_stride);
 }
 
 // Rows [0, m) in tiles of up to kMr rows.
-template <bool kFlipped>
+template <bool kFlipped, bool kInRange>
 void row_tiles(size_t m, size_t n, size_t k, const uint8_t* a, size_t a_stride,
                const uint8_t* blocks, int32_t zero, int32_t lo, int32_t hi, int8_t* c,
                size_t c_stride) {
   for (size_t r = 0; r < m; r += kMr) {
     const size_t rows = std::min(kMr, m - r);
     // A short last tile (a fully connected layer's single row) computes no wasted rows.
-    auto* f = rows > 4   ? row_tile<kMr, kFlipped>
-              : rows > 2 ? row_tile<4, kFlipped>
-              : rows > 1 ? row_tile<2, kFlipped>
-                         : row_tile<1, kFlipped>;
+    auto* f = rows > 4   ? row_tile<kMr, kFlipped, kInRange>
+              : rows > 2 ? row_tile<4, kFlipped, kInRange>
+              : rows > 1 ? row_tile<2, kFlipped, kInRange>
+                         : row_tile<1, kFlipped, kInRange>;
     f(rows, n, k, a + r * a_stride, a_stride, blocks, zero, lo, hi, c + r * c_stride, c_stride);
   }
 }
@@ -277,7 +285,7 @@ inline void flip_rows(const int8_t* a, size_t a_stride, size_t k, size_t stride,
 
 // Rows [0, rows) (flipped, in buf at 4G bytes per row, padded to a multiple of kFewRows) times
 // one block of 16 output channels, of which `cols` are stored.
-template <size_t G>
+template <size_t G, bool kInRange>
 void few_channels_block(size_t rows, const uint8_t* buf, const uint8_t* block, size_t cols,
                         int32_t zero, int32_t lo, int32_t hi, int8_t* c, size_t c_stride) {
   constexpr size_t kStride = 4 * G;  // bytes per row in buf: offsets known at compile time
@@ -288,6 +296,7 @@ void few_channels_block(size_t rows, const uint8_t* buf, const uint8_t* block, s
   const __m512 fhi = _mm512_set1_ps(static_cast<float>(hi - zero));
   const __m512i zero16 = _mm512_set1_epi16(static_cast<int16_t>(zero));
   const __m512i min8 = _mm512_set1_epi8(static_cast<char>(lo));
+  const __m512i max8 = _mm512_set1_epi8(static_cast<char>(hi));
   const bool packed_rows = c_stride == cols;  // only when the block holds every channel
   const __m512i perm = _mm512_load_si512(kFewPermutes.idx[packed_rows ? cols : kFewMaxN]);
   const auto row_mask = static_cast<__mmask16>((1u << cols) - 1);
@@ -300,12 +309,16 @@ void few_channels_block(size_t rows, const uint8_t* buf, const uint8_t* block, s
       for (size_t i = 0; i < kFewRows; ++i)
         acc[i] = _mm512_dpbusd_epi32(acc[i], broadcast_group(rows_in + i * kStride + 4 * g), w[g]);
     __m512i q[kFewRows];
-    for (size_t i = 0; i < kFewRows; ++i) q[i] = requantize_upper(acc[i], scale, fhi);
+    for (size_t i = 0; i < kFewRows; ++i)
+      q[i] = kInRange ? requantize_unclamped(acc[i], scale) : requantize_upper(acc[i], scale, fhi);
     const size_t step = std::min(kFewRows, rows - s);
     int8_t* out = c + s * c_stride;
     for (size_t h = 0; h < kFewRows / 4 && 4 * h < step; ++h) {
       const __m512i bytes = _mm512_permutexvar_epi8(
-          perm, pack_four(q[4 * h], q[4 * h + 1], q[4 * h + 2], q[4 * h + 3], zero16, min8));
+          perm, kInRange
+                    ? pack_four_clamped(q[4 * h], q[4 * h + 1], q[4 * h + 2], q[4 * h + 3], zero16,
+                                        min8, max8)
+                    : pack_four(q[4 * h], q[4 * h + 1], q[4 * h + 2], q[4 * h + 3], zero16, min8));
       const size_t valid = std::min<size_t>(4, step - 4 * h);
       int8_t* o = out + 4 * h * c_stride;
       if (packed_rows) {
@@ -326,7 +339,7 @@ void few_channels_block(size_t rows, const uint8_t* buf, const uint8_t* block, s
 
 // G = ceil(k / 4) groups; any n: each pass of up to kFewChunk rows is flipped once and then runs
 // every block of 16 output channels.
-template <size_t G>
+template <size_t G, bool kInRange>
 void few_channels(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride,
                   const uint8_t* blocks, int32_t zero, int32_t lo, int32_t hi, int8_t* c,
                   size_t c_stride) {
@@ -336,31 +349,36 @@ void few_channels(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride
     const size_t chunk = std::min(kFewChunk, m - r0);
     flip_rows(a + r0 * a_stride, a_stride, k, 4 * G, chunk, buf);
     for (size_t b = 0; b * kNr < n; ++b)
-      few_channels_block<G>(chunk, buf, blocks + b * bb, std::min(kNr, n - b * kNr), zero, lo, hi,
-                            c + r0 * c_stride + b * kNr, c_stride);
+      few_channels_block<G, kInRange>(chunk, buf, blocks + b * bb, std::min(kNr, n - b * kNr), zero,
+                                      lo, hi, c + r0 * c_stride + b * kNr, c_stride);
   }
 }
 
 using FewChannelsFn = void (*)(size_t, size_t, size_t, const int8_t*, size_t, const uint8_t*,
                                int32_t, int32_t, int32_t, int8_t*, size_t);
+template <bool kInRange>
 constexpr FewChannelsFn kFewChannels[kFewMaxK / 4] = {
-    few_channels<1>,  few_channels<2>,  few_channels<3>,  few_channels<4>,
-    few_channels<5>,  few_channels<6>,  few_channels<7>,  few_channels<8>,
-    few_channels<9>,  few_channels<10>, few_channels<11>, few_channels<12>,
-    few_channels<13>, few_channels<14>, few_channels<15>, few_channels<16>};
+    few_channels<1, kInRange>,  few_channels<2, kInRange>,  few_channels<3, kInRange>,
+    few_channels<4, kInRange>,  few_channels<5, kInRange>,  few_channels<6, kInRange>,
+    few_channels<7, kInRange>,  few_channels<8, kInRange>,  few_channels<9, kInRange>,
+    few_channels<10, kInRange>, few_channels<11, kInRange>, few_channels<12, kInRange>,
+    few_channels<13, kInRange>, few_channels<14, kInRange>, few_channels<15, kInRange>,
+    few_channels<16, kInRange>};
 // ---- end few channels ----
 
-void run(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, const void* packed,
-         int32_t zero, int32_t lo, int32_t hi, int8_t* c, size_t c_stride) {
+template <bool kInRange>
+void run_impl(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, const void* packed,
+              int32_t zero, int32_t lo, int32_t hi, int8_t* c, size_t c_stride) {
   const auto* blocks = static_cast<const uint8_t*>(packed);
   if (m == 0) return;
   if (k >= 1 && k <= kFewMaxK)
-    return kFewChannels[groups(k) - 1](m, n, k, a, a_stride, blocks, zero, lo, hi, c, c_stride);
+    return kFewChannels<kInRange>[groups(k) - 1](m, n, k, a, a_stride, blocks, zero, lo, hi, c,
+                                                 c_stride);
   // One block pair reads each group once: flipping first would only add loads and stores
   // (measured slower on MobileNetV2's 24-channel projections).
   if (n <= 2 * kNr || groups(k) > kTileMaxGroups)
-    return row_tiles<false>(m, n, k, reinterpret_cast<const uint8_t*>(a), a_stride, blocks, zero,
-                            lo, hi, c, c_stride);
+    return row_tiles<false, kInRange>(m, n, k, reinterpret_cast<const uint8_t*>(a), a_stride,
+                                      blocks, zero, lo, hi, c, c_stride);
   // Chunks of rows flipped to u8 once: every group of every block pair is then a plain broadcast
   // load, not a load, an XOR and a broadcast. Whole chunks, not one tile's rows, so that a tile's
   // first broadcasts do not wait on the stores just made.
@@ -370,13 +388,24 @@ void run(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, const v
   for (size_t r0 = 0; r0 < m; r0 += chunk) {
     const size_t rows = std::min(chunk, m - r0);
     flip_chunk(a + r0 * a_stride, a_stride, k, stride, rows, buf);
-    row_tiles<true>(rows, n, k, buf, stride, blocks, zero, lo, hi, c + r0 * c_stride, c_stride);
+    row_tiles<true, kInRange>(rows, n, k, buf, stride, blocks, zero, lo, hi, c + r0 * c_stride,
+                              c_stride);
   }
+}
+
+void run(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, const void* packed,
+         int32_t zero, int32_t lo, int32_t hi, int8_t* c, size_t c_stride) {
+  run_impl<false>(m, n, k, a, a_stride, packed, zero, lo, hi, c, c_stride);
+}
+void run_in_range(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride,
+                  const void* packed, int32_t zero, int32_t lo, int32_t hi, int8_t* c,
+                  size_t c_stride) {
+  run_impl<true>(m, n, k, a, a_stride, packed, zero, lo, hi, c, c_stride);
 }
 
 }  // namespace
 
-const Qc8Gemm kVnniQc8Gemm = {packed_bytes, pack, run, kNr};
+const Qc8Gemm kVnniQc8Gemm = {packed_bytes, pack, run, kNr, run_in_range};
 
 void lookup_s8_vbmi(const int8_t* in, size_t count, const int8_t* table, int8_t* out) {
   const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);

@@ -38,4 +38,15 @@ inline __m512i pack_four(__m512i q0, __m512i q1, __m512i q2, __m512i q3, __m512i
   return _mm512_max_epi8(_mm512_packs_epi16(q01, q23), min8);
 }
 
+// For sums whose scaled values stay within +-2^30 (reference::qc8_sums_in_range): no float
+// clamp at all, both ends applied after the saturating packs (which only saturate values past
+// int8 range anyway), one operation per 64 bytes.
+inline __m512i requantize_unclamped(__m512i acc, __m512 scale) {
+  return _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), scale));
+}
+inline __m512i pack_four_clamped(__m512i q0, __m512i q1, __m512i q2, __m512i q3, __m512i zero16,
+                                 __m512i min8, __m512i max8) {
+  return _mm512_min_epi8(pack_four(q0, q1, q2, q3, zero16, min8), max8);
+}
+
 }  // namespace polyhead::kernels::variants

@@ -27,6 +27,11 @@ struct Qc8Gemm {
   // Output channels per packed block: the block of channels [j, j + nr) (j a multiple of nr)
   // starts at byte packed_bytes(j, k), so a caller may run any range of whole blocks.
   size_t nr = 16;
+  // Optional: run() for weights where reference::qc8_sums_in_range holds (the same bytes; the
+  // clamp happens on the rounded integers, one float operation fewer per 16 outputs).
+  void (*run_in_range)(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride,
+                       const void* packed, int32_t c_zero_point, int32_t c_min, int32_t c_max,
+                       int8_t* c, size_t c_stride) = nullptr;
 };
 
 // A float convolution as an indirect GEMM (dense convolutions with one group). Output row i (one

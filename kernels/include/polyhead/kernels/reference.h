@@ -83,6 +83,14 @@ void qc8_gemm(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, in
               const int8_t* w, const int32_t* bias, const Qc8Output& out, int8_t* c,
               size_t c_stride);
 
+// Whether no sum of qc8_gemm with these weights, biases and scales can exceed 2^30 in magnitude,
+// before or after scaling, whatever the input bytes and zero point: |bias[j]| + 255 sum_t
+// |w[j][t]| <= 2^30 and that bound times scale[j] <= 2^30 for every j. Where it holds, the float
+// clamp before rounding only matters inside int16 range, so a kernel may clamp the rounded
+// integers instead (Qc8Gemm::run_in_range).
+bool qc8_sums_in_range(size_t n, size_t k, const int8_t* w, const int32_t* bias,
+                       const float* scale);
+
 // Float indirect GEMM of a dense convolution (kernel_variant.h, F32Igemm): for rows i < m and
 // output channels j < n,
 //   acc = bias[j] (0 when bias is null); for t < taps, q < c: acc = fma(indirection[i*taps+t][q],
