@@ -18,6 +18,7 @@
 #include "int8_dispatch.h"
 #include "polyhead/kernels/kernel_variant.h"
 #include "polyhead/kernels/parallelize.h"
+#include "polyhead/kernels/reference.h"
 
 namespace polyhead::kernels {
 namespace {
@@ -53,6 +54,7 @@ class Int8Depthwise final : public Kernel {
     if (rows_) {
       packed_.resize(dw_.rows_packed_bytes(c_, kh, kw) + 64);
       dw_.rows_pack(w, c_, kh, kw, bias, in.zero_point, scales.data(), packed());
+      sums_in_range_ = reference::qc8_sums_in_range(c_, taps_, w, bias, scales.data());
       padding_.assign(c_, static_cast<int8_t>(in.zero_point));
     } else {
       packed_.resize(dw_.packed_bytes(c_, taps_) + 64);
@@ -119,6 +121,7 @@ class Int8Depthwise final : public Kernel {
     row.a_zero_point = in_zero_;
     row.c_zero_point = zero_, row.c_min = bounds_.min, row.c_max = bounds_.max;
     row.out = out_ + r * g.ow * g.c;
+    row.sums_in_range = sums_in_range_;
     dw_.run_row(row);
   }
 
@@ -168,6 +171,7 @@ class Int8Depthwise final : public Kernel {
   Int8Bounds bounds_;
   int32_t zero_ = 0, in_zero_ = 0;
   bool rows_ = false;            // the variant's row form (run_row) runs the layer
+  bool sums_in_range_ = false;   // Qc8DepthwiseRow::sums_in_range
   std::vector<uint8_t> packed_;  // the variant's packing, from the first 64-byte boundary
   std::vector<int8_t> padding_;  // the input zero point: a row's worth, or a pixel's (rows_)
   const int8_t* in_ = nullptr;

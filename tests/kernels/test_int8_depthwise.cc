@@ -142,7 +142,8 @@ std::vector<int8_t> run_variant(const Qc8Depthwise& dw, const Problem& p, bool p
 
 // The convolution through a variant's row form: each output row one call, its window rows
 // pointing into the input, and the rows above, below or past kh at a zero-point row (step 0).
-std::vector<int8_t> run_variant_rows(const Qc8Depthwise& dw, const Problem& p) {
+// in_range: tell the kernel reference::qc8_sums_in_range holds (the caller checks it does).
+std::vector<int8_t> run_variant_rows(const Qc8Depthwise& dw, const Problem& p, bool in_range) {
   const Geometry& g = p.g;
   const auto c = static_cast<size_t>(g.c);
   const auto kh = static_cast<size_t>(g.kh), kw = static_cast<size_t>(g.kw);
@@ -170,6 +171,7 @@ std::vector<int8_t> run_variant_rows(const Qc8Depthwise& dw, const Problem& p) {
     row.a_zero_point = p.x_zero;
     row.c_zero_point = p.y_zero, row.c_min = p.y_min, row.c_max = p.y_max;
     row.out = &y[static_cast<size_t>(oy * g.ow() * g.c)];
+    row.sums_in_range = in_range;
     dw.run_row(row);
   }
   return y;
@@ -260,7 +262,7 @@ TEST_CASE("int8 depthwise row forms match the integer reference bit for bit",
   shapes.push_back({11, 15, 18, 7, 5, 2, 3, 2, 3, 2});
   shapes.push_back({12, 13, 8, 8, 3, 1, 4, 1, 3, 1});
   shapes.push_back({3, 4, 31, 3, 5, 1, 1, 2, 1, 2});  // no column clear of the padding
-  size_t covered = 0;
+  size_t covered = 0, in_range = 0;
   uint32_t seed = 500;
   for (const Geometry& g : shapes) {
     ++seed;
@@ -279,10 +281,18 @@ TEST_CASE("int8 depthwise row forms match the integer reference bit for bit",
                             static_cast<size_t>(g.kw), static_cast<size_t>(g.stride)))
         continue;
       ++covered;
-      const std::vector<int8_t> got = run_variant_rows(dw, p);
+      const std::vector<int8_t> got = run_variant_rows(dw, p, false);
       const size_t at = first_difference(got, want);
       INFO("first difference at " << at << " of " << got.size());
       CHECK(at == got.size());
+      // The cheaper epilogue for sums known to stay in range gives the same bytes.
+      if (kernels::reference::qc8_sums_in_range(
+              static_cast<size_t>(g.c), static_cast<size_t>(g.kh * g.kw), p.w.data(),
+              p.bias.empty() ? nullptr : p.bias.data(), p.scale.data())) {
+        ++in_range;
+        const std::vector<int8_t> fast = run_variant_rows(dw, p, true);
+        CHECK(first_difference(fast, want) == fast.size());
+      }
     }
   }
   // Where the CPU has a row form, it took most of these shapes.
@@ -292,6 +302,7 @@ TEST_CASE("int8 depthwise row forms match the integer reference bit for bit",
     any = any || (v->qc8_depthwise && v->qc8_depthwise->run_row);
   }
   if (any) CHECK(covered >= shapes.size() / 2);
+  if (any) CHECK(in_range >= covered / 2);  // real layers' sums are in range
 }
 
 TEST_CASE("every variant has an int8 depthwise convolution", "[int8][depthwise][variants]") {

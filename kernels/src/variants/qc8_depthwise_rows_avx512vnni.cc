@@ -65,6 +65,8 @@ struct Epilogue {
   __m512 lo, hi;         // min - zero, max - zero
   __m512i zero;          // the output zero point, as int32
   __m512i zero16, min8;  // as int16; the minimum as int8 (pack_four)
+  __m512i max8;          // the maximum as int8 (pack_four_clamped, where sums are in range)
+  bool in_range;         // Qc8DepthwiseRow::sums_in_range
   __m512i pixel_order;   // pack_four's bytes of four pixels to pixel p at bytes 16p..16p+15
 };
 
@@ -101,11 +103,17 @@ void pixels(const RowContext& r, const Qc8DepthwiseRow& a, const uint8_t* block,
     const bool whole = r.mask == 0xffff;
 #pragma GCC unroll 2
     for (size_t i = 0; i < P; i += 4) {
-      const __m512i bytes = _mm512_permutexvar_epi8(
-          e.pixel_order, pack_four(requantize_upper(acc[i], scale, e.hi),
-                                   requantize_upper(acc[i + 1], scale, e.hi),
-                                   requantize_upper(acc[i + 2], scale, e.hi),
-                                   requantize_upper(acc[i + 3], scale, e.hi), e.zero16, e.min8));
+      const __m512i packed =
+          e.in_range
+              ? pack_four_clamped(requantize_unclamped(acc[i], scale),
+                                  requantize_unclamped(acc[i + 1], scale),
+                                  requantize_unclamped(acc[i + 2], scale),
+                                  requantize_unclamped(acc[i + 3], scale), e.zero16, e.min8, e.max8)
+              : pack_four(requantize_upper(acc[i], scale, e.hi),
+                          requantize_upper(acc[i + 1], scale, e.hi),
+                          requantize_upper(acc[i + 2], scale, e.hi),
+                          requantize_upper(acc[i + 3], scale, e.hi), e.zero16, e.min8);
+      const __m512i bytes = _mm512_permutexvar_epi8(e.pixel_order, packed);
       const __m128i q[4] = {_mm512_castsi512_si128(bytes), _mm512_extracti32x4_epi32(bytes, 1),
                             _mm512_extracti32x4_epi32(bytes, 2),
                             _mm512_extracti32x4_epi32(bytes, 3)};
@@ -144,6 +152,8 @@ void run_row_of(const Qc8DepthwiseRow& a) {
   e.zero = _mm512_set1_epi32(a.c_zero_point);
   e.zero16 = _mm512_set1_epi16(static_cast<int16_t>(a.c_zero_point));
   e.min8 = _mm512_set1_epi8(static_cast<char>(a.c_min));
+  e.max8 = _mm512_set1_epi8(static_cast<char>(a.c_max));
+  e.in_range = a.sums_in_range;
   // Byte 16p + j takes pack_four's byte 4p + j % 4 of lane j / 4: channel j of pixel p.
   alignas(64) uint8_t order[64];
   for (size_t p = 0; p < 4; ++p)

@@ -99,6 +99,9 @@ struct Qc8DepthwiseRow {
   int32_t a_zero_point = 0;      // the input's, for columns outside the image
   int32_t c_zero_point = 0, c_min = -128, c_max = 127;
   int8_t* out = nullptr;  // out_width x channels
+  // reference::qc8_sums_in_range holds for the weights, biases and scales (w [channels][kh * kw]):
+  // the kernel may clamp the rounded integers instead of the scaled floats (the same bytes).
+  bool sums_in_range = false;
 };
 struct Qc8Depthwise {
   // Bytes of the packed form of `channels` x `taps` weights.
