@@ -13,14 +13,26 @@
 namespace polyhead::quantize {
 namespace {
 
-// A convolution reading a model input with at most 4 channels.
-bool is_stem(const merge::SourceGraph& g, int n) {
-  const schema::Node& node = g.node(n);
-  if (node.op() != schema::OpKind::CONV_2D || node.inputs()->size() == 0) return false;
-  const int in = node.inputs()->Get(0);
-  if (in < 0 || g.input_position[static_cast<size_t>(in)] < 0) return false;
-  const auto* shape = g.tensor(in).shape();
+// A model input image of at most 4 channels.
+bool is_image_input(const merge::SourceGraph& g, int t) {
+  if (t < 0 || g.input_position[static_cast<size_t>(t)] < 0) return false;
+  const auto* shape = g.tensor(t).shape();
   return shape->size() == 4 && shape->Get(3) <= 4;
+}
+
+// The stem's nodes, or none: a convolution reading a model image of at most 4 channels, directly
+// or through a PAD of it (pose landmarks pads explicitly), with that PAD, which otherwise would
+// quantize the photo only to hand it back to a float stem.
+std::vector<int> stem_nodes(const merge::SourceGraph& g, int n) {
+  const schema::Node& node = g.node(n);
+  if (node.op() != schema::OpKind::CONV_2D || node.inputs()->size() == 0) return {};
+  const int in = node.inputs()->Get(0);
+  if (is_image_input(g, in)) return {n};
+  const int pad = in >= 0 ? g.producer[static_cast<size_t>(in)] : -1;
+  if (pad < 0 || g.node(pad).op() != schema::OpKind::PAD || g.node(pad).inputs()->size() == 0)
+    return {};
+  if (!is_image_input(g, g.node(pad).inputs()->Get(0))) return {};
+  return {pad, n};
 }
 
 }  // namespace
@@ -160,7 +172,7 @@ Result<QuantizeResult> quantize_model(const Model& model, const std::vector<std:
   std::set<int> stems;
   if (!o.int8_stem)
     for (int n : g.order)
-      if (is_stem(g, n)) stems.insert(n);
+      for (int s : stem_nodes(g, n)) stems.insert(s);
   for (int n : g.order) {
     const std::string name = g.node_name(n);
     const bool capable = can_run_int8(g, n);

@@ -575,6 +575,49 @@ TEST_CASE("quantize: quantize_model writes a loadable int8 model", "[quantize]")
   }
 }
 
+TEST_CASE("quantize: a stem behind an explicit PAD of the image stays float with its PAD",
+          "[quantize]") {
+  // image -> pad -> stem conv 3x3 s1 (valid) -> c2 conv1x1: pose landmarks' layout. Without
+  // --int8-stem the PAD and the stem stay float (no QUANTIZE of the photo for a float stem);
+  // with it, both run in int8.
+  ModelBuilder b;
+  Preprocess pre;
+  pre.width = pre.height = 8;
+  pre.pixel_scale = 1.f;
+  const int image = b.add_input("image", Shape{1, 8, 8, 3}, pre);
+  uint32_t seed = 11;
+  auto constant = [&](const std::string& name, const Shape& shape) {
+    return b.add_constant(
+        name, shape,
+        polyhead::testing::random_values(static_cast<size_t>(shape.elements()), seed++, 0.5f));
+  };
+  const int pad = must(b.pad("pad", image, {0, 1, 1, 0}, {0, 1, 1, 0}));
+  Conv2DParams c;
+  c.activation = Activation::relu();
+  const int stem = must(b.conv2d("stem", pad, constant("stem.w", Shape{4, 3, 3, 3}),
+                                 constant("stem.b", Shape{4}), c));
+  const int c2 = must(b.conv2d("c2", stem, constant("c2.w", Shape{4, 1, 1, 4}), -1, {}));
+  REQUIRE(b.add_task("features", TaskKind::kOther, {{"out", c2}}).is_ok());
+  auto bytes = b.finish();
+  REQUIRE(bytes.is_ok());
+  const Model m = load(*bytes);
+  TempDir dir;
+  const std::vector<std::string> photos = write_photos(dir);
+  QuantizeOptions o;
+  auto r = quantize_model(m, photos, o);
+  REQUIRE(r.is_ok());
+  std::map<std::string, NodeChoice> by_name;
+  for (const NodeChoice& n : r->report.nodes) by_name[n.node] = n;
+  CHECK_FALSE(by_name["pad"].int8);
+  CHECK(by_name["pad"].reason == "stem (--int8-stem quantizes it)");
+  CHECK_FALSE(by_name["stem"].int8);
+  CHECK(by_name["c2"].int8);
+  o.int8_stem = true;
+  auto with_stem = quantize_model(m, photos, o);
+  REQUIRE(with_stem.is_ok());
+  for (const NodeChoice& n : with_stem->report.nodes) CHECK(n.int8);
+}
+
 TEST_CASE("quantize: --keep-float with an unknown node names it", "[quantize]") {
   TempDir dir;
   const Model m = load(small_model());
