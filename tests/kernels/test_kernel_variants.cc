@@ -563,6 +563,41 @@ TEST_CASE("qc8 GEMM variants agree with the reference bit for bit", "[variants][
   if (kernels::isa_available(Isa::kAvx512Vnni)) CHECK(variants_with_gemm >= 1);
 }
 
+// One GEMM problem, its rows of a and c `a_stride` and `c_stride` apart.
+struct GemmProblem {
+  size_t m, n, k;
+  const std::vector<int8_t>& a;
+  size_t a_stride;
+  int32_t a_zero;
+  const std::vector<int8_t>& w;
+  const std::vector<int32_t>& bias;
+  const std::vector<float>& scale;
+  int32_t c_zero, lo, hi;
+  size_t c_stride;
+};
+
+// The variant's run() gives the reference's bytes and leaves the bytes between strided rows of c
+// untouched; so does run_in_range(), where the variant has one and the problem's sums are in
+// range (every problem of the tests that call this).
+void check_gemm(const kernels::Qc8Gemm& gemm, const GemmProblem& p) {
+  std::vector<int8_t> expected(p.m * p.c_stride, 77), actual(p.m * p.c_stride, 77);
+  const kernels::reference::Qc8Output out{p.scale.data(), p.c_zero, p.lo, p.hi};
+  kernels::reference::qc8_gemm(p.m, p.n, p.k, p.a.data(), p.a_stride, p.a_zero, p.w.data(),
+                               p.bias.data(), out, expected.data(), p.c_stride);
+  std::vector<uint8_t> packed(gemm.packed_bytes(p.n, p.k));
+  gemm.pack(p.w.data(), p.n, p.k, p.bias.data(), p.a_zero, p.scale.data(), packed.data());
+  gemm.run(p.m, p.n, p.k, p.a.data(), p.a_stride, packed.data(), p.c_zero, p.lo, p.hi,
+           actual.data(), p.c_stride);
+  REQUIRE(actual == expected);
+  if (!gemm.run_in_range) return;
+  REQUIRE(
+      kernels::reference::qc8_sums_in_range(p.n, p.k, p.w.data(), p.bias.data(), p.scale.data()));
+  std::fill(actual.begin(), actual.end(), int8_t{77});
+  gemm.run_in_range(p.m, p.n, p.k, p.a.data(), p.a_stride, packed.data(), p.c_zero, p.lo, p.hi,
+                    actual.data(), p.c_stride);
+  REQUIRE(actual == expected);
+}
+
 TEST_CASE("qc8 GEMM variants agree with the reference on few channels, strided and clamped",
           "[variants][int8][gemm]") {
   // The VNNI variant's path for n <= 16, k <= 64 (and the general one past it): every n and k up
@@ -586,7 +621,6 @@ TEST_CASE("qc8 GEMM variants agree with the reference on few channels, strided a
         const int32_t lo = clamps[(n + 2 * k) % 4][0], hi = clamps[(n + 2 * k) % 4][1];
         CAPTURE(kernels::isa_name(isa), m, n, k, a_stride, c_stride, lo, hi);
         std::vector<int8_t> a(m * a_stride), w(n * k);
-        std::vector<int8_t> expected(m * c_stride, 77), actual(m * c_stride, 77);
         std::vector<int32_t> bias(n);
         std::vector<float> scale(n);
         for (auto& x : a) x = byte(-128, 127);
@@ -603,21 +637,8 @@ TEST_CASE("qc8 GEMM variants agree with the reference on few channels, strided a
           for (auto& x : a) x = static_cast<int8_t>(std::clamp(a_zero + byte(-3, 3), -128, 127));
           for (auto& x : bias) x = std::uniform_int_distribution<int32_t>(-20, 20)(rng);
         }
-        const kernels::reference::Qc8Output out{scale.data(), c_zero, lo, hi};
-        kernels::reference::qc8_gemm(m, n, k, a.data(), a_stride, a_zero, w.data(), bias.data(),
-                                     out, expected.data(), c_stride);
-        std::vector<uint8_t> packed(v->qc8_gemm->packed_bytes(n, k));
-        v->qc8_gemm->pack(w.data(), n, k, bias.data(), a_zero, scale.data(), packed.data());
-        v->qc8_gemm->run(m, n, k, a.data(), a_stride, packed.data(), c_zero, lo, hi, actual.data(),
-                         c_stride);
-        REQUIRE(actual == expected);      // also: the bytes between strided rows stay untouched
-        if (v->qc8_gemm->run_in_range) {  // these sums are all in range
-          REQUIRE(kernels::reference::qc8_sums_in_range(n, k, w.data(), bias.data(), scale.data()));
-          std::fill(actual.begin(), actual.end(), int8_t{77});
-          v->qc8_gemm->run_in_range(m, n, k, a.data(), a_stride, packed.data(), c_zero, lo, hi,
-                                    actual.data(), c_stride);
-          REQUIRE(actual == expected);
-        }
+        check_gemm(*v->qc8_gemm, GemmProblem{m, n, k, a, a_stride, a_zero, w, bias, scale, c_zero,
+                                             lo, hi, c_stride});
       }
   }
 }
@@ -647,7 +668,6 @@ TEST_CASE("qc8 GEMM variants agree with the reference on deep rows: four-row sto
         const bool halves = (n + 2 * mi) % 2 == 0;
         CAPTURE(kernels::isa_name(isa), m, n, k, a_stride, c_stride, lo, hi, halves);
         std::vector<int8_t> a(m * a_stride), w(n * k);
-        std::vector<int8_t> expected(m * c_stride, 77), actual(m * c_stride, 77);
         std::vector<int32_t> bias(n);
         std::vector<float> scale(n);
         const int32_t a_zero = byte(-128, 127), c_zero = byte(-128, 127);
@@ -662,21 +682,8 @@ TEST_CASE("qc8 GEMM variants agree with the reference on deep rows: four-row sto
           for (auto& x : bias) x = std::uniform_int_distribution<int32_t>(-100000, 100000)(rng);
           for (auto& x : scale) x = std::uniform_real_distribution<float>(1e-3f, 5e-2f)(rng);
         }
-        const kernels::reference::Qc8Output out{scale.data(), c_zero, lo, hi};
-        kernels::reference::qc8_gemm(m, n, k, a.data(), a_stride, a_zero, w.data(), bias.data(),
-                                     out, expected.data(), c_stride);
-        std::vector<uint8_t> packed(v->qc8_gemm->packed_bytes(n, k));
-        v->qc8_gemm->pack(w.data(), n, k, bias.data(), a_zero, scale.data(), packed.data());
-        v->qc8_gemm->run(m, n, k, a.data(), a_stride, packed.data(), c_zero, lo, hi, actual.data(),
-                         c_stride);
-        REQUIRE(actual == expected);      // also: the bytes between strided rows stay untouched
-        if (v->qc8_gemm->run_in_range) {  // these sums are all in range
-          REQUIRE(kernels::reference::qc8_sums_in_range(n, k, w.data(), bias.data(), scale.data()));
-          std::fill(actual.begin(), actual.end(), int8_t{77});
-          v->qc8_gemm->run_in_range(m, n, k, a.data(), a_stride, packed.data(), c_zero, lo, hi,
-                                    actual.data(), c_stride);
-          REQUIRE(actual == expected);
-        }
+        check_gemm(*v->qc8_gemm, GemmProblem{m, n, k, a, a_stride, a_zero, w, bias, scale, c_zero,
+                                             lo, hi, c_stride});
       }
   }
 }
