@@ -19,6 +19,7 @@
 #include "int8_dispatch.h"
 #include "polyhead/kernels/kernel_variant.h"
 #include "polyhead/kernels/parallelize.h"
+#include "polyhead/kernels/reference.h"
 
 namespace polyhead::kernels {
 namespace {
@@ -69,6 +70,10 @@ class PixelConv final : public Kernel {
       const int64_t folded = int64_t{bias[static_cast<size_t>(o)]} - (128 + in.zero_point) * sum;
       bias_[static_cast<size_t>(o)] = static_cast<int32_t>(static_cast<uint32_t>(folded));
     }
+    // The sums read u8 bytes (0..255) against the folded bias: qc8_sums_in_range's bound.
+    sums_in_range_ = reference::qc8_sums_in_range(static_cast<size_t>(o_), 4 * taps_,
+                                                  reinterpret_cast<const int8_t*>(w_.data()),
+                                                  bias_.data(), scale_.data());
     const Int8Bounds b = int8_bounds(fused_activation(node), out);
     min_ = b.min, max_ = b.max, zero_ = out.zero_point;
     const uint32_t pad_byte = static_cast<uint8_t>(in.zero_point) ^ 0x80u;
@@ -145,6 +150,7 @@ class PixelConv final : public Kernel {
     row.scale = scale_.data();
     row.zero = zero_, row.min = min_, row.max = max_;
     row.out = out_ + r * g_.ow * o_;
+    row.sums_in_range = sums_in_range_;
     conv_(row);
   }
 
@@ -158,6 +164,7 @@ class PixelConv final : public Kernel {
   std::vector<float> scale_;
   std::vector<uint32_t> planes_;  // [n][padded row][phase][group][len_], sized at create
   uint32_t pad_ = 0;
+  bool sums_in_range_ = false;  // Qs8PixelConvRow::sums_in_range
   int32_t zero_ = 0, min_ = -128, max_ = 127;
   const int8_t* in_ = nullptr;
   int8_t* out_ = nullptr;

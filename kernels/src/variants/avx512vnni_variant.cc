@@ -488,14 +488,23 @@ void pixel_conv_block(const reference::Qs8PixelConvRow& r, size_t i, size_t pixe
   // kBlock channels in one piece (a scatter per four channels cost a third of a stem's time).
   const __m512i zero16 = _mm512_set1_epi16(static_cast<int16_t>(r.zero));
   const __m512i min8 = _mm512_set1_epi8(static_cast<char>(r.min));
+  const __m512i max8 = _mm512_set1_epi8(static_cast<char>(r.max));
   __m512i q[kBlock / 4];
 #pragma GCC unroll 4
   for (size_t g = 0; g < kBlock / 4; ++g) {
-    auto upper = [&](size_t j) {
-      return requantize_upper(acc[j], _mm512_set1_ps(r.scale[o + j]), fhi);
-    };
-    q[g] =
-        pack_four(upper(4 * g), upper(4 * g + 1), upper(4 * g + 2), upper(4 * g + 3), zero16, min8);
+    if (r.sums_in_range) {
+      auto unclamped = [&](size_t j) {
+        return requantize_unclamped(acc[j], _mm512_set1_ps(r.scale[o + j]));
+      };
+      q[g] = pack_four_clamped(unclamped(4 * g), unclamped(4 * g + 1), unclamped(4 * g + 2),
+                               unclamped(4 * g + 3), zero16, min8, max8);
+    } else {
+      auto upper = [&](size_t j) {
+        return requantize_upper(acc[j], _mm512_set1_ps(r.scale[o + j]), fhi);
+      };
+      q[g] = pack_four(upper(4 * g), upper(4 * g + 1), upper(4 * g + 2), upper(4 * g + 3), zero16,
+                       min8);
+    }
   }
   int8_t* out = r.out + i * r.n + o;
   if constexpr (kBlock == 16) {

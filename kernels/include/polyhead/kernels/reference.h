@@ -139,6 +139,9 @@ struct Qs8PixelConvRow {
   const float* scale = nullptr;        // [n]
   int32_t zero = 0, min = -128, max = 127;
   int8_t* out = nullptr;  // pixel i, channel o at out[i * n + o]
+  // qc8_sums_in_range holds for w (as n x 4 * taps bytes), bias and scale: a kernel may clamp the
+  // rounded integers instead of the scaled floats (the same bytes; the definition ignores it).
+  bool sums_in_range = false;
 };
 void qs8_pixel_conv(const Qs8PixelConvRow& row);
 
