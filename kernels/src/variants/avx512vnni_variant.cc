@@ -94,21 +94,6 @@ inline __m512i broadcast_at(const uint8_t* row, size_t g, size_t k) {
   return broadcast_u8(reinterpret_cast<const int8_t*>(row) + 4 * g, std::min<size_t>(4, k - 4 * g));
 }
 
-// tile()'s byte order after pack_four: registers p = rows 0..3 of one block, to row p's 16
-// channels at bytes 16p..16p+15.
-struct TilePermute {
-  uint8_t idx[64];
-};
-constexpr TilePermute make_tile_permute() {
-  TilePermute t{};
-  for (size_t i = 0; i < 64; ++i) {
-    const size_t row = i / 16, ch = i % 16;
-    t.idx[i] = static_cast<uint8_t>(16 * (ch / 4) + 4 * row + ch % 4);
-  }
-  return t;
-}
-alignas(64) constexpr TilePermute kTilePermute = make_tile_permute();
-
 // One tile: `rows` (<= MR) rows x NB blocks. Rows past `rows` repeat the last one (computed,
 // not stored), so the inner loop has no branches.
 template <size_t MR, size_t NB, bool kFlipped, bool kInRange>
@@ -131,36 +116,25 @@ void tile(size_t rows, size_t k, const uint8_t* a, size_t a_stride, const uint8_
       for (size_t b = 0; b < NB; ++b) acc[i][b] = _mm512_dpbusd_epi32(acc[i][b], av, wv[b]);
     }
   }
-  const __m512 fhi = _mm512_set1_ps(static_cast<float>(hi - zero));
   for (size_t b = 0; b < NB; ++b) {
     const __m512 scale = _mm512_loadu_ps(reinterpret_cast<const float*>(blocks + b * bb + 64));
     const size_t n = std::min(kNr, cols - b * kNr);
     const auto mask = static_cast<__mmask16>((1u << n) - 1);
     if constexpr (MR < 4) {  // a fully connected layer's row or a short tail: row by row
       const __m512 flo = _mm512_set1_ps(static_cast<float>(lo - zero));
+      const __m512 fhi = _mm512_set1_ps(static_cast<float>(hi - zero));
       const __m512i vzero = _mm512_set1_epi32(zero);
       for (size_t i = 0; i < rows; ++i)
         _mm_mask_storeu_epi8(
             c + i * c_stride + b * kNr, mask,
             _mm512_cvtepi32_epi8(requantize_lanes(acc[i][b], scale, flo, fhi, vzero)));
-    } else {  // four rows per pack_four and one VPERMB
-      const __m512i zero16 = _mm512_set1_epi16(static_cast<int16_t>(zero));
-      const __m512i min8 = _mm512_set1_epi8(static_cast<char>(lo));
-      const __m512i max8 = _mm512_set1_epi8(static_cast<char>(hi));
-      const __m512i order = _mm512_load_si512(kTilePermute.idx);
+    } else {  // four rows per requantize_four and one VPERMB
+      const FourRequantization q = four_requantization(zero, lo, hi, kInRange);
+      const __m512i order = _mm512_load_si512(kFourRowsOrder.idx);
       for (size_t r = 0; r < MR && r < rows; r += 4) {
-        __m512i packed;
-        if constexpr (kInRange)
-          packed = pack_four_clamped(
-              requantize_unclamped(acc[r][b], scale), requantize_unclamped(acc[r + 1][b], scale),
-              requantize_unclamped(acc[r + 2][b], scale),
-              requantize_unclamped(acc[r + 3][b], scale), zero16, min8, max8);
-        else
-          packed = pack_four(requantize_upper(acc[r][b], scale, fhi),
-                             requantize_upper(acc[r + 1][b], scale, fhi),
-                             requantize_upper(acc[r + 2][b], scale, fhi),
-                             requantize_upper(acc[r + 3][b], scale, fhi), zero16, min8);
-        const __m512i bytes = _mm512_permutexvar_epi8(order, packed);
+        const __m512i bytes = _mm512_permutexvar_epi8(
+            order,
+            requantize_four(q, acc[r][b], acc[r + 1][b], acc[r + 2][b], acc[r + 3][b], scale));
         int8_t* o = c + r * c_stride + b * kNr;
         _mm_mask_storeu_epi8(o, mask, _mm512_castsi512_si128(bytes));
         if (r + 1 < rows)
@@ -232,7 +206,7 @@ void flip_chunk(const int8_t* a, size_t a_stride, size_t k, size_t stride, size_
 // the setup of an 8-row tile for every 8 rows. Here a block of up to 64 rows is flipped to u8 once,
 // 64 bytes per XOR, into a stack buffer, from which each group is a plain broadcast load; the
 // weights stay in registers for the whole call; eight rows run at once (eight independent
-// VPDPBUSD chains); four rows' int32 results become bytes together (pack_four) and one VPERMB
+// VPDPBUSD chains); four rows' int32 results become bytes together (requantize_four) and one VPERMB
 // puts them in output order, so contiguous output rows take one store per four rows. Same
 // requantization and rounding as tile().
 
@@ -293,10 +267,7 @@ void few_channels_block(size_t rows, const uint8_t* buf, const uint8_t* block, s
   for (size_t g = 0; g < G; ++g) w[g] = _mm512_loadu_si512(block + 128 + g * 64);
   const __m512i bias = _mm512_loadu_si512(block);
   const __m512 scale = _mm512_loadu_ps(reinterpret_cast<const float*>(block + 64));
-  const __m512 fhi = _mm512_set1_ps(static_cast<float>(hi - zero));
-  const __m512i zero16 = _mm512_set1_epi16(static_cast<int16_t>(zero));
-  const __m512i min8 = _mm512_set1_epi8(static_cast<char>(lo));
-  const __m512i max8 = _mm512_set1_epi8(static_cast<char>(hi));
+  const FourRequantization q = four_requantization(zero, lo, hi, kInRange);
   const bool packed_rows = c_stride == cols;  // only when the block holds every channel
   const __m512i perm = _mm512_load_si512(kFewPermutes.idx[packed_rows ? cols : kFewMaxN]);
   const auto row_mask = static_cast<__mmask16>((1u << cols) - 1);
@@ -308,17 +279,12 @@ void few_channels_block(size_t rows, const uint8_t* buf, const uint8_t* block, s
     for (size_t g = 0; g < G; ++g)
       for (size_t i = 0; i < kFewRows; ++i)
         acc[i] = _mm512_dpbusd_epi32(acc[i], broadcast_group(rows_in + i * kStride + 4 * g), w[g]);
-    __m512i q[kFewRows];
-    for (size_t i = 0; i < kFewRows; ++i)
-      q[i] = kInRange ? requantize_unclamped(acc[i], scale) : requantize_upper(acc[i], scale, fhi);
     const size_t step = std::min(kFewRows, rows - s);
     int8_t* out = c + s * c_stride;
     for (size_t h = 0; h < kFewRows / 4 && 4 * h < step; ++h) {
       const __m512i bytes = _mm512_permutexvar_epi8(
-          perm, kInRange
-                    ? pack_four_clamped(q[4 * h], q[4 * h + 1], q[4 * h + 2], q[4 * h + 3], zero16,
-                                        min8, max8)
-                    : pack_four(q[4 * h], q[4 * h + 1], q[4 * h + 2], q[4 * h + 3], zero16, min8));
+          perm,
+          requantize_four(q, acc[4 * h], acc[4 * h + 1], acc[4 * h + 2], acc[4 * h + 3], scale));
       const size_t valid = std::min<size_t>(4, step - 4 * h);
       int8_t* o = out + 4 * h * c_stride;
       if (packed_rows) {
@@ -440,7 +406,7 @@ inline __m512i requantize_channel(__m512i acc, float scale, __m512 flo, __m512 f
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
-// VPERMB / VPERMT2B indices from pack_four's layout to pixel-major bytes (pixel_conv_block).
+// VPERMB / VPERMT2B indices from requantize_four's layout to pixel-major bytes (pixel_conv_block).
 struct PixelOrder {
   uint8_t block16[64];    // in: lane g byte 4c + p; out: byte 16p + 4g + c
   uint8_t block8[2][64];  // in: q[g] lane L byte 4c + p (q[1] at +64); out: byte 8p + 4g + c
@@ -469,7 +435,7 @@ alignas(64) constexpr PixelOrder kPixelOrder = make_pixel_order();
 // bytes stored in one piece (a 16-dword scatter per four channels cost a third of a stem's time).
 template <size_t kBlock>
 void pixel_conv_block(const reference::Qs8PixelConvRow& r, size_t i, size_t pixels, __mmask16 mask,
-                      size_t o, __m512 fhi) {
+                      size_t o) {
   const size_t taps = r.taps;
   const uint32_t* w = r.w + o * taps;
   // Unrolled so the accumulators stay in registers (16 of the 32).
@@ -483,28 +449,17 @@ void pixel_conv_block(const reference::Qs8PixelConvRow& r, size_t i, size_t pixe
       acc[j] =
           _mm512_dpbusd_epi32(acc[j], x, _mm512_set1_epi32(static_cast<int32_t>(w[j * taps + t])));
   }
-  // Bytes: r[q] = pack_four of channels o + 4q .. o + 4q + 3, so 128-bit lane L of r[q] holds
-  // at byte 4c + p channel o + 4q + c of pixel 4L + p. Then into pixel-major order, each pixel's
+  // Bytes: 128-bit lane L of q[g] (requantize_four of channels o + 4g .. o + 4g + 3) holds at
+  // byte 4c + p channel o + 4g + c of pixel 4L + p. Then into pixel-major order, each pixel's
   // kBlock channels in one piece (a scatter per four channels cost a third of a stem's time).
-  const __m512i zero16 = _mm512_set1_epi16(static_cast<int16_t>(r.zero));
-  const __m512i min8 = _mm512_set1_epi8(static_cast<char>(r.min));
-  const __m512i max8 = _mm512_set1_epi8(static_cast<char>(r.max));
+  const FourRequantization rq = four_requantization(r.zero, r.min, r.max, r.sums_in_range);
   __m512i q[kBlock / 4];
 #pragma GCC unroll 4
   for (size_t g = 0; g < kBlock / 4; ++g) {
-    if (r.sums_in_range) {
-      auto unclamped = [&](size_t j) {
-        return requantize_unclamped(acc[j], _mm512_set1_ps(r.scale[o + j]));
-      };
-      q[g] = pack_four_clamped(unclamped(4 * g), unclamped(4 * g + 1), unclamped(4 * g + 2),
-                               unclamped(4 * g + 3), zero16, min8, max8);
-    } else {
-      auto upper = [&](size_t j) {
-        return requantize_upper(acc[j], _mm512_set1_ps(r.scale[o + j]), fhi);
-      };
-      q[g] = pack_four(upper(4 * g), upper(4 * g + 1), upper(4 * g + 2), upper(4 * g + 3), zero16,
-                       min8);
-    }
+    const size_t j = o + 4 * g;
+    q[g] = requantize_four(rq, acc[4 * g], acc[4 * g + 1], acc[4 * g + 2], acc[4 * g + 3],
+                           _mm512_set1_ps(r.scale[j]), _mm512_set1_ps(r.scale[j + 1]),
+                           _mm512_set1_ps(r.scale[j + 2]), _mm512_set1_ps(r.scale[j + 3]));
   }
   int8_t* out = r.out + i * r.n + o;
   if constexpr (kBlock == 16) {
@@ -565,8 +520,8 @@ void qs8_pixel_conv_vnni(const reference::Qs8PixelConvRow& r) {
     const size_t pixels = std::min<size_t>(16, r.count - i);
     const auto mask = static_cast<__mmask16>((1u << pixels) - 1);
     size_t o = 0;
-    for (; o + 16 <= r.n; o += 16) pixel_conv_block<16>(r, i, pixels, mask, o, fhi);
-    for (; o + 8 <= r.n; o += 8) pixel_conv_block<8>(r, i, pixels, mask, o, fhi);
+    for (; o + 16 <= r.n; o += 16) pixel_conv_block<16>(r, i, pixels, mask, o);
+    for (; o + 8 <= r.n; o += 8) pixel_conv_block<8>(r, i, pixels, mask, o);
     for (; o + 4 <= r.n; o += 4) {
       const uint32_t* w = r.w + o * taps;
       __m512i a0 = _mm512_set1_epi32(r.bias[o]), a1 = _mm512_set1_epi32(r.bias[o + 1]);

@@ -62,18 +62,16 @@ inline __m512i column(const RowContext& r, int64_t x, size_t g) {
 
 // The requantization's constants for a row.
 struct Epilogue {
-  __m512 lo, hi;         // min - zero, max - zero
-  __m512i zero;          // the output zero point, as int32
-  __m512i zero16, min8;  // as int16; the minimum as int8 (pack_four)
-  __m512i max8;          // the maximum as int8 (pack_four_clamped, where sums are in range)
-  bool in_range;         // Qc8DepthwiseRow::sums_in_range
-  __m512i pixel_order;   // pack_four's bytes of four pixels to pixel p at bytes 16p..16p+15
+  __m512 lo, hi;            // min - zero, max - zero (one pixel at a time)
+  __m512i zero;             // the output zero point, as int32
+  FourRequantization four;  // four pixels at a time
+  __m512i pixel_order;      // kFourRowsOrder: four pixels' bytes to pixel p at bytes 16p..16p+15
 };
 
 // P output pixels from ox0 of one block: the (P - 1) * SW + KW columns their windows cover,
 // each loaded once and multiplied into every pixel that reads it (indices fixed at compile time,
-// so the accumulators stay in registers). At stride 1 four pixels leave together (pack_four, one
-// VPERMB), with plain stores where the block has all 16 channels.
+// so the accumulators stay in registers). At stride 1 four pixels leave together (requantize_four,
+// one VPERMB), with plain stores where the block has all 16 channels.
 template <size_t KW, size_t SW, size_t GH, size_t P>
 void pixels(const RowContext& r, const Qc8DepthwiseRow& a, const uint8_t* block, size_t c,
             int64_t ox0, const Epilogue& e) {
@@ -104,15 +102,7 @@ void pixels(const RowContext& r, const Qc8DepthwiseRow& a, const uint8_t* block,
 #pragma GCC unroll 2
     for (size_t i = 0; i < P; i += 4) {
       const __m512i packed =
-          e.in_range
-              ? pack_four_clamped(requantize_unclamped(acc[i], scale),
-                                  requantize_unclamped(acc[i + 1], scale),
-                                  requantize_unclamped(acc[i + 2], scale),
-                                  requantize_unclamped(acc[i + 3], scale), e.zero16, e.min8, e.max8)
-              : pack_four(requantize_upper(acc[i], scale, e.hi),
-                          requantize_upper(acc[i + 1], scale, e.hi),
-                          requantize_upper(acc[i + 2], scale, e.hi),
-                          requantize_upper(acc[i + 3], scale, e.hi), e.zero16, e.min8);
+          requantize_four(e.four, acc[i], acc[i + 1], acc[i + 2], acc[i + 3], scale);
       const __m512i bytes = _mm512_permutexvar_epi8(e.pixel_order, packed);
       const __m128i q[4] = {_mm512_castsi512_si128(bytes), _mm512_extracti32x4_epi32(bytes, 1),
                             _mm512_extracti32x4_epi32(bytes, 2),
@@ -150,16 +140,8 @@ void run_row_of(const Qc8DepthwiseRow& a) {
   e.lo = _mm512_set1_ps(static_cast<float>(a.c_min - a.c_zero_point));
   e.hi = _mm512_set1_ps(static_cast<float>(a.c_max - a.c_zero_point));
   e.zero = _mm512_set1_epi32(a.c_zero_point);
-  e.zero16 = _mm512_set1_epi16(static_cast<int16_t>(a.c_zero_point));
-  e.min8 = _mm512_set1_epi8(static_cast<char>(a.c_min));
-  e.max8 = _mm512_set1_epi8(static_cast<char>(a.c_max));
-  e.in_range = a.sums_in_range;
-  // Byte 16p + j takes pack_four's byte 4p + j % 4 of lane j / 4: channel j of pixel p.
-  alignas(64) uint8_t order[64];
-  for (size_t p = 0; p < 4; ++p)
-    for (size_t j = 0; j < 16; ++j)
-      order[16 * p + j] = static_cast<uint8_t>(16 * (j / 4) + 4 * p + j % 4);
-  e.pixel_order = _mm512_load_si512(order);
+  e.four = four_requantization(a.c_zero_point, a.c_min, a.c_max, a.sums_in_range);
+  e.pixel_order = _mm512_load_si512(kFourRowsOrder.idx);
   const auto ow = static_cast<int64_t>(a.out_width);
   const auto* block = static_cast<const uint8_t*>(a.packed);
   for (size_t c = 0; c < a.channels; c += kBlock, block += block_bytes(a.kh, KW)) {

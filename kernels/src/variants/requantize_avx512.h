@@ -6,6 +6,9 @@
 
 #include <immintrin.h>
 
+#include <cstddef>
+#include <cstdint>
+
 namespace polyhead::kernels::variants {
 
 // `lo` and `hi` are min - zero and max - zero as floats; the result is int32 within [min, max].
@@ -15,38 +18,59 @@ inline __m512i requantize_lanes(__m512i acc, __m512 scale, __m512 lo, __m512 hi,
   return _mm512_add_epi32(_mm512_cvtps_epi32(v), zero);
 }
 
-// The same requantization split for results that leave as bytes, four registers at a time (the
-// GEMM epilogues): the float part clamps only from above, and the lower clamp happens once per
-// 64 bytes after saturating packs. Exact: max - zero is an integer, so rounding commutes with
-// the upper clamp; a value far below min saturates to -32768 (VCVTPS2DQ gives INT32_MIN, the
-// packs saturate), stays far below min after the saturating zero-point add, and the final
-// VPMAXSB lifts it to min as the float clamp would have.
-inline __m512i requantize_upper(__m512i acc, __m512 scale, __m512 hi) {
-  return _mm512_cvtps_epi32(_mm512_min_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), scale), hi));
-}
-inline __m256i requantize_upper(__m256i acc, __m256 scale, __m256 hi) {
-  return _mm256_cvtps_epi32(_mm256_min_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc), scale), hi));
-}
-
-// Four registers of requantize_upper() results to bytes, zero point (16 copies of it as int16)
-// added and `min` (64 copies as int8) applied. Byte 4p + j of 128-bit lane L is lane 4L + j of
-// register p: a VPERMB puts them in the order the caller stores.
-inline __m512i pack_four(__m512i q0, __m512i q1, __m512i q2, __m512i q3, __m512i zero16,
-                         __m512i min8) {
-  const __m512i q01 = _mm512_adds_epi16(_mm512_packs_epi32(q0, q1), zero16);
-  const __m512i q23 = _mm512_adds_epi16(_mm512_packs_epi32(q2, q3), zero16);
-  return _mm512_max_epi8(_mm512_packs_epi16(q01, q23), min8);
+// The same requantization for results that leave as bytes, four registers (64 results) at a
+// time: the float part clamps only from above, and the lower clamp happens once per 64 bytes after
+// saturating packs. Exact: max - zero is an integer, so rounding commutes with the upper clamp; a
+// value far below min saturates to -32768 (VCVTPS2DQ gives INT32_MIN, the packs saturate), stays
+// far below min after the saturating zero-point add, and VPMAXSB lifts it to min as the float
+// clamp would have. Where reference::qc8_sums_in_range holds (no scaled sum past +-2^30) there is
+// no float clamp at all: both ends are applied on the bytes.
+struct FourRequantization {
+  __m512 hi;       // max - zero
+  __m512i zero16;  // the zero point, as int16
+  __m512i min8, max8;
+  bool in_range;  // reference::qc8_sums_in_range holds
+};
+inline FourRequantization four_requantization(int32_t zero, int32_t min, int32_t max,
+                                              bool in_range) {
+  return {_mm512_set1_ps(static_cast<float>(max - zero)),
+          _mm512_set1_epi16(static_cast<int16_t>(zero)), _mm512_set1_epi8(static_cast<char>(min)),
+          _mm512_set1_epi8(static_cast<char>(max)), in_range};
 }
 
-// For sums whose scaled values stay within +-2^30 (reference::qc8_sums_in_range): no float
-// clamp at all, both ends applied after the saturating packs (which only saturate values past
-// int8 range anyway), one operation per 64 bytes.
-inline __m512i requantize_unclamped(__m512i acc, __m512 scale) {
-  return _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), scale));
+// Four registers of sums, register p with scale sp, to bytes: byte 4p + j of 128-bit lane L is
+// lane 4L + j of register p (kFourRowsOrder or another VPERMB puts them in the caller's order).
+inline __m512i requantize_four(const FourRequantization& q, __m512i a0, __m512i a1, __m512i a2,
+                               __m512i a3, __m512 s0, __m512 s1, __m512 s2, __m512 s3) {
+  auto rounded = [&](__m512i acc, __m512 scale) {
+    const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), scale);
+    return _mm512_cvtps_epi32(q.in_range ? v : _mm512_min_ps(v, q.hi));
+  };
+  const __m512i q01 =
+      _mm512_adds_epi16(_mm512_packs_epi32(rounded(a0, s0), rounded(a1, s1)), q.zero16);
+  const __m512i q23 =
+      _mm512_adds_epi16(_mm512_packs_epi32(rounded(a2, s2), rounded(a3, s3)), q.zero16);
+  const __m512i bytes = _mm512_max_epi8(_mm512_packs_epi16(q01, q23), q.min8);
+  return q.in_range ? _mm512_min_epi8(bytes, q.max8) : bytes;
 }
-inline __m512i pack_four_clamped(__m512i q0, __m512i q1, __m512i q2, __m512i q3, __m512i zero16,
-                                 __m512i min8, __m512i max8) {
-  return _mm512_min_epi8(pack_four(q0, q1, q2, q3, zero16, min8), max8);
+inline __m512i requantize_four(const FourRequantization& q, __m512i a0, __m512i a1, __m512i a2,
+                               __m512i a3, __m512 scale) {
+  return requantize_four(q, a0, a1, a2, a3, scale, scale, scale, scale);
 }
+
+// requantize_four's bytes of four rows of 16 channels (register p = row p) to row p's channels at
+// bytes 16p..16p+15.
+struct FourRowsOrder {
+  uint8_t idx[64];
+};
+constexpr FourRowsOrder make_four_rows_order() {
+  FourRowsOrder t{};
+  for (size_t i = 0; i < 64; ++i) {
+    const size_t row = i / 16, ch = i % 16;
+    t.idx[i] = static_cast<uint8_t>(16 * (ch / 4) + 4 * row + ch % 4);
+  }
+  return t;
+}
+alignas(64) inline constexpr FourRowsOrder kFourRowsOrder = make_four_rows_order();
 
 }  // namespace polyhead::kernels::variants
