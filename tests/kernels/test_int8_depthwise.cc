@@ -262,6 +262,13 @@ TEST_CASE("int8 depthwise row forms match the integer reference bit for bit",
   shapes.push_back({11, 15, 18, 7, 5, 2, 3, 2, 3, 2});
   shapes.push_back({12, 13, 8, 8, 3, 1, 4, 1, 3, 1});
   shapes.push_back({3, 4, 31, 3, 5, 1, 1, 2, 1, 2});  // no column clear of the padding
+  // Quads of 64 channels (kernels of at most four rows) with their 4-, 2- and 1-pixel steps, and
+  // blocks after them.
+  shapes.push_back({7, 11, 64, 4, 3, 1, 2, 1, 1, 1});   // a quad of four kernel rows
+  shapes.push_back({6, 9, 130, 2, 3, 2, 1, 1, 0, 1});   // two quads, two kernel rows, 2 channels
+  shapes.push_back({5, 7, 200, 1, 5, 1, 0, 2, 0, 2});   // one kernel row, three quads and 8
+  shapes.push_back({9, 14, 96, 3, 3, 2, 0, 0, 1, 1});   // a quad and two blocks at stride 2
+  shapes.push_back({4, 23, 192, 3, 3, 1, 1, 1, 1, 1});  // MobileNetV2's 3x3 on three quads
   size_t covered = 0, in_range = 0;
   uint32_t seed = 500;
   for (const Geometry& g : shapes) {

@@ -9,11 +9,21 @@
 // one VPDPBUSD against the packed weights of its kernel column. A 3x3 window costs 3 VPDPBUSD
 // per 16 outputs instead of 9 multiply-adds, and the interleave is shared by the window's columns.
 //
-// Packing per block of 16 channels (the last padded with zeros): 16 int32 biases, 16 float
-// scales, then for each kernel column kx and group g of four kernel rows, 64 bytes where lane j
-// holds w[j][4g..4g+3][kx] (zeros past kh). The bias absorbs -(128 + input zero point) x the
-// weight sum, exactly modulo 2^32: the input is read as u8 = x + 128, and padding (the input zero
-// point) then adds nothing.
+// Kernels of at most four rows take 64 channels at a time where they can (a *quad*): a column is
+// then three or four whole 64-byte loads, one per kernel row, and eight in-lane unpacks (bytes of
+// rows 0/1 and 2/3, then their 16-bit pairs), which leave register q with channel 16L + 4q + d in
+// lane 4L + d. requantize_four packs four such registers back in exactly that order, so a pixel's
+// 64 channels leave in one store with no permutation at all. A quad's column costs 2 shuffles per
+// 16 channels where a block's costs 4 (three inserts and a VPERMB) and four masked loads.
+//
+// Packing: first the quads (channels / 64 of them when the kernel has at most four rows), each
+// four biases registers, four scales registers, then for each kernel column kx and register q the
+// 64 weight bytes, all in the quad's lane order; then blocks of 16 channels (the last padded with
+// zeros): 16 int32 biases, 16 float scales, then for each kernel column kx and group g of four
+// kernel rows, 64 bytes where lane j holds w[j][4g..4g+3][kx] (zeros past kh). A quad takes as
+// many bytes as four blocks. The bias absorbs -(128 + input zero point) x the weight sum, exactly
+// modulo 2^32: the input is read as u8 = x + 128, and padding (the input zero point) then adds
+// nothing.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -27,6 +37,7 @@ namespace polyhead::kernels::variants {
 namespace {
 
 constexpr size_t kBlock = kDepthwiseBlock;  // channels per register
+constexpr size_t kQuad = 4 * kBlock;        // channels of a quad
 constexpr size_t kMaxRowGroups = 2;         // kernel rows up to 8
 
 size_t row_groups(size_t kh) {
@@ -34,6 +45,14 @@ size_t row_groups(size_t kh) {
 }
 size_t block_bytes(size_t kh, size_t kw) {
   return (2 + kw * row_groups(kh)) * 64;
+}
+// Channels taken as quads.
+size_t quad_channels(size_t channels, size_t kh) {
+  return row_groups(kh) == 1 ? channels / kQuad * kQuad : 0;
+}
+// The channel a quad holds in lane i of register q.
+size_t quad_channel(size_t q, size_t i) {
+  return 16 * (i / 4) + 4 * q + i % 4;
 }
 
 // What one row's loops share.
@@ -125,6 +144,74 @@ void pixels(const RowContext& r, const Qc8DepthwiseRow& a, const uint8_t* block,
   }
 }
 
+// A quad's column x: kh <= 3 loads three rows (the fourth byte of each lane repeats row 2, whose
+// weight there is 0), kh == 4 four. Register q ends with channel 16L + 4q + d in lane 4L + d.
+template <size_t kRows>
+inline void quad_column(const RowContext& r, int64_t x, __m512i col[4]) {
+  if (x < 0 || x >= r.width) {
+    col[0] = col[1] = col[2] = col[3] = r.padding;
+    return;
+  }
+  const auto at = [&](size_t k) {
+    return _mm512_xor_si512(_mm512_loadu_si512(r.rows[k] + static_cast<size_t>(x) * r.steps[k]),
+                            r.flip);
+  };
+  const __m512i v0 = at(0), v1 = at(1), v2 = at(2);
+  const __m512i v3 = kRows == 4 ? at(3) : v2;
+  const __m512i a_lo = _mm512_unpacklo_epi8(v0, v1), a_hi = _mm512_unpackhi_epi8(v0, v1);
+  const __m512i b_lo = _mm512_unpacklo_epi8(v2, v3), b_hi = _mm512_unpackhi_epi8(v2, v3);
+  col[0] = _mm512_unpacklo_epi16(a_lo, b_lo);
+  col[1] = _mm512_unpackhi_epi16(a_lo, b_lo);
+  col[2] = _mm512_unpacklo_epi16(a_hi, b_hi);
+  col[3] = _mm512_unpackhi_epi16(a_hi, b_hi);
+}
+
+// P output pixels from ox0 of one quad, as pixels() does for a block.
+template <size_t KW, size_t SW, size_t kRows, size_t P>
+void quad_pixels(const RowContext& r, const Qc8DepthwiseRow& a, const uint8_t* quad, size_t c,
+                 int64_t ox0, const FourRequantization& four) {
+  const auto* bias = reinterpret_cast<const __m512i*>(quad);
+  const auto* w = reinterpret_cast<const __m512i*>(quad + 512);
+  __m512i acc[P][4];
+#pragma GCC unroll 4
+  for (size_t i = 0; i < P; ++i)
+#pragma GCC unroll 4
+    for (size_t q = 0; q < 4; ++q) acc[i][q] = _mm512_load_si512(bias + q);
+  const int64_t x0 = ox0 * static_cast<int64_t>(SW) - static_cast<int64_t>(a.pad_left);
+  constexpr size_t kColumns = (P - 1) * SW + KW;
+#pragma GCC unroll 16
+  for (size_t j = 0; j < kColumns; ++j) {
+    __m512i col[4];
+    quad_column<kRows>(r, x0 + static_cast<int64_t>(j), col);
+#pragma GCC unroll 8
+    for (size_t kx = 0; kx < KW; ++kx) {
+      if (j < kx || (j - kx) % SW != 0 || (j - kx) / SW >= P) continue;
+      const size_t i = (j - kx) / SW;
+#pragma GCC unroll 4
+      for (size_t q = 0; q < 4; ++q)
+        acc[i][q] = _mm512_dpbusd_epi32(acc[i][q], col[q], _mm512_load_si512(w + kx * 4 + q));
+    }
+  }
+  const auto* scales = reinterpret_cast<const float*>(quad + 256);
+  const __m512 s0 = _mm512_load_ps(scales), s1 = _mm512_load_ps(scales + 16),
+               s2 = _mm512_load_ps(scales + 32), s3 = _mm512_load_ps(scales + 48);
+  int8_t* out = a.out + static_cast<size_t>(ox0) * a.channels + c;
+#pragma GCC unroll 4
+  for (size_t i = 0; i < P; ++i)
+    _mm512_storeu_si512(out + i * a.channels, requantize_four(four, acc[i][0], acc[i][1], acc[i][2],
+                                                              acc[i][3], s0, s1, s2, s3));
+}
+
+template <size_t KW, size_t SW, size_t kRows>
+void run_quads(const RowContext& r, const Qc8DepthwiseRow& a, const uint8_t* quad, size_t c,
+               const FourRequantization& four) {
+  const auto ow = static_cast<int64_t>(a.out_width);
+  int64_t ox = 0;
+  for (; ox + 4 <= ow; ox += 4) quad_pixels<KW, SW, kRows, 4>(r, a, quad, c, ox, four);
+  for (; ox + 2 <= ow; ox += 2) quad_pixels<KW, SW, kRows, 2>(r, a, quad, c, ox, four);
+  for (; ox < ow; ++ox) quad_pixels<KW, SW, kRows, 1>(r, a, quad, c, ox, four);
+}
+
 template <size_t KW, size_t SW, size_t GH>
 void run_row_of(const Qc8DepthwiseRow& a) {
   RowContext r;
@@ -144,7 +231,20 @@ void run_row_of(const Qc8DepthwiseRow& a) {
   e.pixel_order = _mm512_load_si512(kFourRowsOrder.idx);
   const auto ow = static_cast<int64_t>(a.out_width);
   const auto* block = static_cast<const uint8_t*>(a.packed);
-  for (size_t c = 0; c < a.channels; c += kBlock, block += block_bytes(a.kh, KW)) {
+  size_t c = 0;
+  if constexpr (GH == 1) {
+    for (; c < quad_channels(a.channels, a.kh); c += kQuad, block += 4 * block_bytes(a.kh, KW)) {
+      for (size_t k = 0; k < 4; ++k) {
+        r.rows[k] = a.rows[k] + (a.row_steps[k] ? c : 0);
+        r.steps[k] = a.row_steps[k];
+      }
+      if (a.kh == 4)
+        run_quads<KW, SW, 4>(r, a, block, c, e.four);
+      else
+        run_quads<KW, SW, 3>(r, a, block, c, e.four);
+    }
+  }
+  for (; c < a.channels; c += kBlock, block += block_bytes(a.kh, KW)) {
     r.mask = static_cast<__mmask16>((1u << std::min(kBlock, a.channels - c)) - 1);
     for (size_t k = 0; k < 4 * GH; ++k) {
       // A padding row has step 0 and stays at its first bytes.
@@ -184,21 +284,40 @@ void vnni_depthwise_rows_pack(const int8_t* w, size_t channels, size_t kh, size_
                               void* packed) {
   auto* out = static_cast<uint8_t*>(packed);
   std::memset(out, 0, vnni_depthwise_rows_packed_bytes(channels, kh, kw));
+  // The bias with -(128 + input zero point) x the weight sum folded in.
+  const auto folded_bias = [&](size_t ch) {
+    const int8_t* wc = w + ch * kh * kw;
+    int64_t sum = 0;
+    for (size_t t = 0; t < kh * kw; ++t) sum += wc[t];
+    return static_cast<uint32_t>(bias ? bias[ch] : 0) -
+           static_cast<uint32_t>((128 + static_cast<int64_t>(a_zero_point)) * sum);
+  };
+  const size_t quads = quad_channels(channels, kh);
+  for (size_t b = 0; b < quads; b += kQuad, out += 4 * block_bytes(kh, kw)) {
+    auto* biases = reinterpret_cast<uint32_t*>(out);
+    auto* scales = reinterpret_cast<float*>(out + 256);
+    auto* weights = reinterpret_cast<int8_t*>(out + 512);
+    for (size_t q = 0; q < 4; ++q)
+      for (size_t i = 0; i < 16; ++i) {
+        const size_t ch = b + quad_channel(q, i);
+        biases[16 * q + i] = folded_bias(ch);
+        scales[16 * q + i] = scale[ch];
+        for (size_t ky = 0; ky < kh; ++ky)
+          for (size_t kx = 0; kx < kw; ++kx)
+            weights[(kx * 4 + q) * 64 + 4 * i + ky] = w[(ch * kh + ky) * kw + kx];
+      }
+  }
   const size_t groups = row_groups(kh);
-  for (size_t b = 0; b < channels; b += kBlock, out += block_bytes(kh, kw)) {
+  for (size_t b = quads; b < channels; b += kBlock, out += block_bytes(kh, kw)) {
     auto* biases = reinterpret_cast<uint32_t*>(out);
     auto* scales = reinterpret_cast<float*>(out + 64);
     auto* weights = reinterpret_cast<int8_t*>(out + 128);
     for (size_t j = 0; j < kBlock && b + j < channels; ++j) {
       const int8_t* wc = w + (b + j) * kh * kw;
-      int64_t sum = 0;
       for (size_t ky = 0; ky < kh; ++ky)
-        for (size_t kx = 0; kx < kw; ++kx) {
-          sum += wc[ky * kw + kx];
+        for (size_t kx = 0; kx < kw; ++kx)
           weights[(kx * groups + ky / 4) * 64 + 4 * j + ky % 4] = wc[ky * kw + kx];
-        }
-      biases[j] = static_cast<uint32_t>(bias ? bias[b + j] : 0) -
-                  static_cast<uint32_t>((128 + static_cast<int64_t>(a_zero_point)) * sum);
+      biases[j] = folded_bias(b + j);
       scales[j] = scale[b + j];
     }
   }
