@@ -9,16 +9,16 @@
 // one VPDPBUSD against the packed weights of its kernel column. A 3x3 window costs 3 VPDPBUSD
 // per 16 outputs instead of 9 multiply-adds, and the interleave is shared by the window's columns.
 //
-// Kernels of at most four rows take 64 channels at a time where they can (a *quad*): a column is
-// then three or four whole 64-byte loads, one per kernel row, and eight in-lane unpacks (bytes of
-// rows 0/1 and 2/3, then their 16-bit pairs), which leave register q with channel 16L + 4q + d in
-// lane 4L + d. requantize_four packs four such registers back in exactly that order, so a pixel's
+// Whole groups of 64 channels go four registers at a time (a *quad*): a column's group of four
+// kernel rows is then up to four whole 64-byte loads, one per kernel row, and eight in-lane
+// unpacks (bytes of rows 0/1 and 2/3, then their 16-bit pairs), which leave register q with
+// channel 16L + 4q + d in lane 4L + d. requantize_four packs four such registers back in exactly that order, so a pixel's
 // 64 channels leave in one store with no permutation at all. A quad's column costs 2 shuffles per
 // 16 channels where a block's costs 4 (three inserts and a VPERMB) and four masked loads.
 //
-// Packing: first the quads (channels / 64 of them when the kernel has at most four rows), each
-// four biases registers, four scales registers, then for each kernel column kx and register q the
-// 64 weight bytes, all in the quad's lane order; then blocks of 16 channels (the last padded with
+// Packing: first the quads (channels / 64 of them), each four biases registers, four scales
+// registers, then for each kernel column kx, group g of four kernel rows and register q the 64
+// weight bytes, all in the quad's lane order; then blocks of 16 channels (the last padded with
 // zeros): 16 int32 biases, 16 float scales, then for each kernel column kx and group g of four
 // kernel rows, 64 bytes where lane j holds w[j][4g..4g+3][kx] (zeros past kh). A quad takes as
 // many bytes as four blocks. The bias absorbs -(128 + input zero point) x the weight sum, exactly
@@ -29,6 +29,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "qc8_depthwise.h"
 #include "requantize_avx512.h"
@@ -47,8 +48,8 @@ size_t block_bytes(size_t kh, size_t kw) {
   return (2 + kw * row_groups(kh)) * 64;
 }
 // Channels taken as quads.
-size_t quad_channels(size_t channels, size_t kh) {
-  return row_groups(kh) == 1 ? channels / kQuad * kQuad : 0;
+size_t quad_channels(size_t channels) {
+  return channels / kQuad * kQuad;
 }
 // The channel a quad holds in lane i of register q.
 size_t quad_channel(size_t q, size_t i) {
@@ -144,20 +145,24 @@ void pixels(const RowContext& r, const Qc8DepthwiseRow& a, const uint8_t* block,
   }
 }
 
-// A quad's column x: kh <= 3 loads three rows (the fourth byte of each lane repeats row 2, whose
-// weight there is 0), kh == 4 four. Register q ends with channel 16L + 4q + d in lane 4L + d.
-template <size_t kRows>
-inline void quad_column(const RowContext& r, int64_t x, __m512i col[4]) {
+// Column x of a quad's row group g: rows 4g..4g+3, of which the last group loads kLast (the
+// remaining bytes of each lane repeat its last row, whose weights there are 0; rows past kh are
+// the zero-point row). Register q ends with channel 16L + 4q + d in lane 4L + d.
+template <size_t kLoads>
+inline void quad_column(const RowContext& r, int64_t x, size_t g, __m512i col[4]) {
   if (x < 0 || x >= r.width) {
     col[0] = col[1] = col[2] = col[3] = r.padding;
     return;
   }
   const auto at = [&](size_t k) {
-    return _mm512_xor_si512(_mm512_loadu_si512(r.rows[k] + static_cast<size_t>(x) * r.steps[k]),
-                            r.flip);
+    return _mm512_xor_si512(
+        _mm512_loadu_si512(r.rows[4 * g + k] + static_cast<size_t>(x) * r.steps[4 * g + k]),
+        r.flip);
   };
-  const __m512i v0 = at(0), v1 = at(1), v2 = at(2);
-  const __m512i v3 = kRows == 4 ? at(3) : v2;
+  const __m512i v0 = at(0);
+  const __m512i v1 = kLoads > 1 ? at(1) : v0;
+  const __m512i v2 = kLoads > 2 ? at(2) : v1;
+  const __m512i v3 = kLoads > 3 ? at(3) : v2;
   const __m512i a_lo = _mm512_unpacklo_epi8(v0, v1), a_hi = _mm512_unpackhi_epi8(v0, v1);
   const __m512i b_lo = _mm512_unpacklo_epi8(v2, v3), b_hi = _mm512_unpackhi_epi8(v2, v3);
   col[0] = _mm512_unpacklo_epi16(a_lo, b_lo);
@@ -166,8 +171,9 @@ inline void quad_column(const RowContext& r, int64_t x, __m512i col[4]) {
   col[3] = _mm512_unpackhi_epi16(a_hi, b_hi);
 }
 
-// P output pixels from ox0 of one quad, as pixels() does for a block.
-template <size_t KW, size_t SW, size_t kRows, size_t P>
+// P output pixels from ox0 of one quad, as pixels() does for a block; GH row groups, the last
+// loading kLast rows.
+template <size_t KW, size_t SW, size_t GH, size_t kLast, size_t P>
 void quad_pixels(const RowContext& r, const Qc8DepthwiseRow& a, const uint8_t* quad, size_t c,
                  int64_t ox0, const FourRequantization& four) {
   const auto* bias = reinterpret_cast<const __m512i*>(quad);
@@ -179,18 +185,26 @@ void quad_pixels(const RowContext& r, const Qc8DepthwiseRow& a, const uint8_t* q
     for (size_t q = 0; q < 4; ++q) acc[i][q] = _mm512_load_si512(bias + q);
   const int64_t x0 = ox0 * static_cast<int64_t>(SW) - static_cast<int64_t>(a.pad_left);
   constexpr size_t kColumns = (P - 1) * SW + KW;
-#pragma GCC unroll 16
-  for (size_t j = 0; j < kColumns; ++j) {
+  // Row group G of column j into the pixels that read it (G a compile-time constant, so the
+  // last group's load count is one too).
+  const auto group = [&](size_t j, auto G) {
+    constexpr size_t g = decltype(G)::value;
     __m512i col[4];
-    quad_column<kRows>(r, x0 + static_cast<int64_t>(j), col);
+    quad_column<(g + 1 < GH ? 4 : kLast)>(r, x0 + static_cast<int64_t>(j), g, col);
 #pragma GCC unroll 8
     for (size_t kx = 0; kx < KW; ++kx) {
       if (j < kx || (j - kx) % SW != 0 || (j - kx) / SW >= P) continue;
       const size_t i = (j - kx) / SW;
 #pragma GCC unroll 4
       for (size_t q = 0; q < 4; ++q)
-        acc[i][q] = _mm512_dpbusd_epi32(acc[i][q], col[q], _mm512_load_si512(w + kx * 4 + q));
+        acc[i][q] =
+            _mm512_dpbusd_epi32(acc[i][q], col[q], _mm512_load_si512(w + (kx * GH + g) * 4 + q));
     }
+  };
+#pragma GCC unroll 16
+  for (size_t j = 0; j < kColumns; ++j) {
+    group(j, std::integral_constant<size_t, 0>{});
+    if constexpr (GH > 1) group(j, std::integral_constant<size_t, 1>{});
   }
   const auto* scales = reinterpret_cast<const float*>(quad + 256);
   const __m512 s0 = _mm512_load_ps(scales), s1 = _mm512_load_ps(scales + 16),
@@ -202,14 +216,16 @@ void quad_pixels(const RowContext& r, const Qc8DepthwiseRow& a, const uint8_t* q
                                                               acc[i][3], s0, s1, s2, s3));
 }
 
-template <size_t KW, size_t SW, size_t kRows>
-void run_quads(const RowContext& r, const Qc8DepthwiseRow& a, const uint8_t* quad, size_t c,
-               const FourRequantization& four) {
+// Out of line, so that the block loop of run_row_of compiles as it would alone (inlined, the
+// quads' code slowed face's 24-channel 5x5 layer by 1.13x).
+template <size_t KW, size_t SW, size_t GH, size_t kLast>
+[[gnu::noinline]] void run_quads(const RowContext& r, const Qc8DepthwiseRow& a, const uint8_t* quad,
+                                 size_t c, const FourRequantization& four) {
   const auto ow = static_cast<int64_t>(a.out_width);
   int64_t ox = 0;
-  for (; ox + 4 <= ow; ox += 4) quad_pixels<KW, SW, kRows, 4>(r, a, quad, c, ox, four);
-  for (; ox + 2 <= ow; ox += 2) quad_pixels<KW, SW, kRows, 2>(r, a, quad, c, ox, four);
-  for (; ox < ow; ++ox) quad_pixels<KW, SW, kRows, 1>(r, a, quad, c, ox, four);
+  for (; ox + 4 <= ow; ox += 4) quad_pixels<KW, SW, GH, kLast, 4>(r, a, quad, c, ox, four);
+  for (; ox + 2 <= ow; ox += 2) quad_pixels<KW, SW, GH, kLast, 2>(r, a, quad, c, ox, four);
+  for (; ox < ow; ++ox) quad_pixels<KW, SW, GH, kLast, 1>(r, a, quad, c, ox, four);
 }
 
 template <size_t KW, size_t SW, size_t GH>
@@ -232,17 +248,20 @@ void run_row_of(const Qc8DepthwiseRow& a) {
   const auto ow = static_cast<int64_t>(a.out_width);
   const auto* block = static_cast<const uint8_t*>(a.packed);
   size_t c = 0;
-  if constexpr (GH == 1) {
-    for (; c < quad_channels(a.channels, a.kh); c += kQuad, block += 4 * block_bytes(a.kh, KW)) {
-      for (size_t k = 0; k < 4; ++k) {
-        r.rows[k] = a.rows[k] + (a.row_steps[k] ? c : 0);
-        r.steps[k] = a.row_steps[k];
-      }
-      if (a.kh == 4)
-        run_quads<KW, SW, 4>(r, a, block, c, e.four);
-      else
-        run_quads<KW, SW, 3>(r, a, block, c, e.four);
+  // The last row group's rows to load: one (kh 1, 5), all four (kh 4, 8), else three (those
+  // past kh are the zero-point row).
+  const size_t last = a.kh % 4 == 1 ? 1 : a.kh % 4 == 0 ? 4 : 3;
+  for (; c < quad_channels(a.channels); c += kQuad, block += 4 * block_bytes(a.kh, KW)) {
+    for (size_t k = 0; k < 4 * GH; ++k) {
+      r.rows[k] = a.rows[k] + (a.row_steps[k] ? c : 0);
+      r.steps[k] = a.row_steps[k];
     }
+    if (last == 1)
+      run_quads<KW, SW, GH, 1>(r, a, block, c, e.four);
+    else if (last == 4)
+      run_quads<KW, SW, GH, 4>(r, a, block, c, e.four);
+    else
+      run_quads<KW, SW, GH, 3>(r, a, block, c, e.four);
   }
   for (; c < a.channels; c += kBlock, block += block_bytes(a.kh, KW)) {
     r.mask = static_cast<__mmask16>((1u << std::min(kBlock, a.channels - c)) - 1);
@@ -292,7 +311,8 @@ void vnni_depthwise_rows_pack(const int8_t* w, size_t channels, size_t kh, size_
     return static_cast<uint32_t>(bias ? bias[ch] : 0) -
            static_cast<uint32_t>((128 + static_cast<int64_t>(a_zero_point)) * sum);
   };
-  const size_t quads = quad_channels(channels, kh);
+  const size_t quads = quad_channels(channels);
+  const size_t groups = row_groups(kh);
   for (size_t b = 0; b < quads; b += kQuad, out += 4 * block_bytes(kh, kw)) {
     auto* biases = reinterpret_cast<uint32_t*>(out);
     auto* scales = reinterpret_cast<float*>(out + 256);
@@ -304,10 +324,10 @@ void vnni_depthwise_rows_pack(const int8_t* w, size_t channels, size_t kh, size_
         scales[16 * q + i] = scale[ch];
         for (size_t ky = 0; ky < kh; ++ky)
           for (size_t kx = 0; kx < kw; ++kx)
-            weights[(kx * 4 + q) * 64 + 4 * i + ky] = w[(ch * kh + ky) * kw + kx];
+            weights[((kx * groups + ky / 4) * 4 + q) * 64 + 4 * i + ky % 4] =
+                w[(ch * kh + ky) * kw + kx];
       }
   }
-  const size_t groups = row_groups(kh);
   for (size_t b = quads; b < channels; b += kBlock, out += block_bytes(kh, kw)) {
     auto* biases = reinterpret_cast<uint32_t*>(out);
     auto* scales = reinterpret_cast<float*>(out + 64);
