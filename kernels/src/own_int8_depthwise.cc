@@ -55,7 +55,8 @@ class Int8Depthwise final : public Kernel {
       packed_.resize(dw_.rows_packed_bytes(c_, kh, kw) + 64);
       dw_.rows_pack(w, c_, kh, kw, bias, in.zero_point, scales.data(), packed());
       sums_in_range_ = reference::qc8_sums_in_range(c_, taps_, w, bias, scales.data());
-      padding_.assign(c_, static_cast<int8_t>(in.zero_point));
+      // The zero-point row: read as whole 64-byte registers even for fewer channels.
+      padding_.assign(std::max<size_t>(c_, 64), static_cast<int8_t>(in.zero_point));
     } else {
       packed_.resize(dw_.packed_bytes(c_, taps_) + 64);
       dw_.pack(w, c_, taps_, bias, in.zero_point, scales.data(), packed());

@@ -151,7 +151,7 @@ std::vector<int8_t> run_variant_rows(const Qc8Depthwise& dw, const Problem& p, b
   uint8_t* aligned = packed.data() + (64 - reinterpret_cast<uintptr_t>(packed.data()) % 64) % 64;
   dw.rows_pack(p.w.data(), c, kh, kw, p.bias.empty() ? nullptr : p.bias.data(), p.x_zero,
                p.scale.data(), aligned);
-  const std::vector<int8_t> zeros(c, static_cast<int8_t>(p.x_zero));
+  const std::vector<int8_t> zeros(std::max<size_t>(c, 64), static_cast<int8_t>(p.x_zero));
   std::vector<int8_t> y(static_cast<size_t>(g.oh() * g.ow() * g.c), 0x55);
   for (int64_t oy = 0; oy < g.oh(); ++oy) {
     std::vector<const int8_t*> rows(8);

@@ -89,8 +89,8 @@ struct SparseGemmF32 {
 struct Qc8DepthwiseRow {
   // Input row k of the window (k < 4 * ceil(kh / 4)): column x's channels at
   // rows[k] + x * row_steps[k]. A row above or below the image, or past kh, is `zeros` with step
-  // 0: `channels` bytes of the input zero point, read whole; columns outside [0, width) read as
-  // the input zero point.
+  // 0: max(channels, 64) bytes of the input zero point, read whole; columns outside [0, width)
+  // read as the input zero point.
   const int8_t* const* rows = nullptr;
   const size_t* row_steps = nullptr;
   size_t width = 0;  // input columns
