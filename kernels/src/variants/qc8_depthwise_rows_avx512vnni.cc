@@ -165,6 +165,16 @@ inline void interleave_rows(__m512i v0, __m512i v1, __m512i v2, __m512i v3, __m5
   col[3] = _mm512_unpackhi_epi16(a_hi, b_hi);
 }
 
+// kLoads rows from at(k), the rest repeating the last (their weights are 0), interleaved.
+template <size_t kLoads, typename Load>
+[[gnu::always_inline]] inline void interleave_loads(const Load& at, __m512i col[4]) {
+  const __m512i v0 = at(0);
+  const __m512i v1 = kLoads > 1 ? at(1) : v0;
+  const __m512i v2 = kLoads > 2 ? at(2) : v1;
+  const __m512i v3 = kLoads > 3 ? at(3) : v2;
+  interleave_rows(v0, v1, v2, v3, col);
+}
+
 template <size_t kLoads>
 inline void quad_column(const RowContext& r, int64_t x, size_t g, __m512i col[4]) {
   if (x < 0 || x >= r.width) {
@@ -176,11 +186,7 @@ inline void quad_column(const RowContext& r, int64_t x, size_t g, __m512i col[4]
         _mm512_loadu_si512(r.rows[4 * g + k] + static_cast<size_t>(x) * r.steps[4 * g + k]),
         r.flip);
   };
-  const __m512i v0 = at(0);
-  const __m512i v1 = kLoads > 1 ? at(1) : v0;
-  const __m512i v2 = kLoads > 2 ? at(2) : v1;
-  const __m512i v3 = kLoads > 3 ? at(3) : v2;
-  interleave_rows(v0, v1, v2, v3, col);
+  interleave_loads<kLoads>(at, col);
 }
 
 // P output pixels from ox0 of one quad, as pixels() does for a block; GH row groups, the last
@@ -292,11 +298,7 @@ template <size_t kLoads, size_t C>
         whole ? _mm512_loadu_si512(p) : _mm512_mask_loadu_epi8(r.zero_point, inside, p);
     return _mm512_xor_si512(v, r.flip);
   };
-  const __m512i v0 = at(0);
-  const __m512i v1 = kLoads > 1 ? at(1) : v0;
-  const __m512i v2 = kLoads > 2 ? at(2) : v1;
-  const __m512i v3 = kLoads > 3 ? at(3) : v2;
-  interleave_rows(v0, v1, v2, v3, col);
+  interleave_loads<kLoads>(at, col);
 }
 
 // P groups of G output pixels from ox0.
