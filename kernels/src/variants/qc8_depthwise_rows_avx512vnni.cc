@@ -354,8 +354,12 @@ template <size_t KW, size_t GH, size_t kLast, size_t C, size_t P>
 template <size_t KW, size_t GH, size_t kLast, size_t C>
 void run_narrow_of(const RowContext& row, const Qc8DepthwiseRow& args, const uint8_t* packed,
                    const FourRequantization& requantization) {
-  const RowContext r = row;  // local copies, as in run_quads
+  RowContext r = row;  // local copies, as in run_quads
   const Qc8DepthwiseRow a = args;
+  for (size_t k = 0; k < 4 * GH; ++k) {
+    r.rows[k] = a.rows[k];
+    r.steps[k] = a.row_steps[k];
+  }
   const FourRequantization four = requantization;
   const auto ow = static_cast<int64_t>(a.out_width);
   constexpr auto pixels = static_cast<int64_t>(64 / C);
@@ -396,30 +400,23 @@ void run_row_of(const Qc8DepthwiseRow& a) {
   const auto ow = static_cast<int64_t>(a.out_width);
   const auto* block = static_cast<const uint8_t*>(a.packed);
   size_t c = 0;
-  // The last row group's rows to load: one (kh 1, 5), all four (kh 4, 8), else three (those
-  // past kh are the zero-point row).
-  const size_t last = a.kh % 4 == 1 ? 1 : a.kh % 4 == 0 ? 4 : 3;
-  if (SW == 1 && narrow_channels(a.channels)) {
-    for (size_t k = 0; k < 4 * GH; ++k) {
-      r.rows[k] = a.rows[k];
-      r.steps[k] = a.row_steps[k];
-    }
-    const uint8_t* narrow = block + blocks_bytes(a.channels, a.kh, KW);
-    if (last == 1)
-      run_narrow<KW, GH, 1>(r, a, narrow, e.four);
-    else if (last == 4)
-      run_narrow<KW, GH, 4>(r, a, narrow, e.four);
+  // f gets the last row group's load count as a compile-time constant: one (kh 1, 5), all four
+  // (kh 4, 8), else three (the rows past kh are the zero-point row).
+  const auto with_last = [&](auto f) {
+    if (a.kh % 4 == 1)
+      f(std::integral_constant<size_t, 1>{});
+    else if (a.kh % 4 == 0)
+      f(std::integral_constant<size_t, 4>{});
     else
-      run_narrow<KW, GH, 3>(r, a, narrow, e.four);
+      f(std::integral_constant<size_t, 3>{});
+  };
+  if (SW == 1 && narrow_channels(a.channels)) {
+    const uint8_t* narrow = block + blocks_bytes(a.channels, a.kh, KW);
+    with_last([&](auto last) { run_narrow<KW, GH, decltype(last)::value>(r, a, narrow, e.four); });
     return;
   }
   if (quad_channels(a.channels) > 0) {
-    if (last == 1)
-      run_quads<KW, SW, GH, 1>(r, a, e.four);
-    else if (last == 4)
-      run_quads<KW, SW, GH, 4>(r, a, e.four);
-    else
-      run_quads<KW, SW, GH, 3>(r, a, e.four);
+    with_last([&](auto last) { run_quads<KW, SW, GH, decltype(last)::value>(r, a, e.four); });
     c = quad_channels(a.channels);
     block += c / kBlock * block_bytes(a.kh, KW);
   }
